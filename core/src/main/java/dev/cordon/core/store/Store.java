@@ -1,0 +1,102 @@
+package dev.cordon.core.store;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.Domain.Outbound;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Domain.Wiring;
+import dev.cordon.core.Ids.AgentId;
+import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.protocol.ChatMessage;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything the daemon knows that must survive a restart. Every method is one transaction:
+ * atomic, durable when it returns (invariant 6: stored before acknowledged), and thread-safe.
+ * Infrastructure failures throw {@link StoreException}; the transaction is then rolled back.
+ */
+public interface Store extends AutoCloseable {
+
+    /** Returns the agent with this name, creating it if it does not exist. */
+    Agent ensureAgent(AgentName name);
+
+    Optional<Agent> agent(AgentId id);
+
+    Optional<Agent> agentByName(AgentName name);
+
+    List<Agent> agents();
+
+    /** Returns the chat for (channel, platformChatId), creating it if it does not exist. */
+    Chat ensureChat(String channel, String platformChatId);
+
+    Optional<Chat> chat(ChatId id);
+
+    /** Wires a chat to an agent, replacing an earlier wiring of that chat. */
+    void wire(ChatId chat, AgentId agent);
+
+    Optional<Wiring> wiring(ChatId chat);
+
+    /** Returns the session for (agent, chat, threadKey), creating it if it does not exist. */
+    Session ensureSession(AgentId agent, ChatId chat, String threadKey);
+
+    Optional<Session> session(SessionId id);
+
+    List<Session> sessions();
+
+    /**
+     * Stores an inbound message for {@code session} as PENDING. Deduplicates on (channel,
+     * platformMessageId): storing the same message again stores nothing and returns the existing id
+     * with {@code duplicate = true}.
+     */
+    InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message);
+
+    record InboundStored(InboundId id, boolean duplicate) {}
+
+    /** Marks up to {@code max} PENDING messages of a session CLAIMED, oldest first, and returns them. */
+    List<Inbound> claimPending(SessionId session, int max);
+
+    /** Sessions that have PENDING messages, for the start-up and safety-net sweep. */
+    List<SessionId> sessionsWithPending();
+
+    /** Turns every CLAIMED message back into PENDING; called once at start-up. Returns how many. */
+    int releaseClaims();
+
+    /** Appends messages to a session's transcript. */
+    void appendTranscript(SessionId session, List<ChatMessage> messages);
+
+    /** The whole transcript, oldest first. */
+    List<ChatMessage> transcript(SessionId session);
+
+    /**
+     * Ends a turn atomically: the claimed messages become DONE and the reply (if not null) is stored
+     * as an undelivered outbound. Returns the outbound id, or empty when there was no reply. If an
+     * outbound with the reply's idempotency key exists, it is returned instead of a new one.
+     */
+    Optional<OutboundId> completeTurn(SessionId session, List<InboundId> handled, NewOutbound reply);
+
+    record NewOutbound(ChatId chat, InboundId inReplyTo, String text, String idempotencyKey) {}
+
+    /** Outbound messages not yet delivered, oldest first. */
+    List<Outbound> undelivered();
+
+    /** Undelivered outbound messages of one chat, oldest first. */
+    List<Outbound> undelivered(ChatId chat);
+
+    Optional<Outbound> outbound(OutboundId id);
+
+    /** Marks delivered with the platform's message id; a second call for the same id changes nothing. */
+    void markDelivered(OutboundId id, String platformMessageId);
+
+    /** Recent outbound messages of a chat, delivered or not, oldest first. */
+    List<Outbound> recentOutbound(ChatId chat, int max);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,62 @@
+package dev.cordon.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** Everything the host sends to a runner over the sandbox's channel. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = HostMessage.StartTurn.class, name = "start_turn"),
+    @JsonSubTypes.Type(value = HostMessage.ModelResponseHead.class, name = "model_head"),
+    @JsonSubTypes.Type(value = HostMessage.ModelResponseChunk.class, name = "model_chunk"),
+    @JsonSubTypes.Type(value = HostMessage.ModelResponseEnd.class, name = "model_end"),
+    @JsonSubTypes.Type(value = HostMessage.Shutdown.class, name = "shutdown")
+})
+public sealed interface HostMessage {
+
+    /**
+     * Run one agent turn. {@code transcript} is the whole conversation so far, ending with the new
+     * user message(s); the runner appends to it and reports every appended message back.
+     */
+    record StartTurn(String turnId, String systemPrompt, ModelSettings model, List<ChatMessage> transcript)
+            implements HostMessage {
+        public StartTurn {
+            Objects.requireNonNull(turnId, "turnId");
+            Objects.requireNonNull(systemPrompt, "systemPrompt");
+            Objects.requireNonNull(model, "model");
+            transcript = List.copyOf(transcript);
+        }
+    }
+
+    /** Status line and headers of the provider's answer to the runner's {@link RunnerMessage.ModelRequest}. */
+    record ModelResponseHead(String callId, int status, Map<String, List<String>> headers) implements HostMessage {
+        public ModelResponseHead {
+            Objects.requireNonNull(callId, "callId");
+            headers = Map.copyOf(headers);
+        }
+    }
+
+    /** A piece of the response body, in the order received (SSE frames may be split anywhere). */
+    record ModelResponseChunk(String callId, byte[] data) implements HostMessage {
+        public ModelResponseChunk {
+            Objects.requireNonNull(callId, "callId");
+            Objects.requireNonNull(data, "data");
+        }
+    }
+
+    /**
+     * The body is complete ({@code error == null}) or broke off ({@code error} says why: the
+     * provider connection dropped, the gateway refused the call, ...).
+     */
+    record ModelResponseEnd(String callId, String error) implements HostMessage {
+        public ModelResponseEnd {
+            Objects.requireNonNull(callId, "callId");
+        }
+    }
+
+    /** Finish nothing further and exit. */
+    record Shutdown(String reason) implements HostMessage {}
+}

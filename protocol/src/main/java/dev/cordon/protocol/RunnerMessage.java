@@ -1,0 +1,61 @@
+package dev.cordon.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a runner sends to the host. The host treats every field as hostile input: a runner
+ * runs inside the sandbox and may be controlled by a prompt-injected model.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = RunnerMessage.Ready.class, name = "ready"),
+    @JsonSubTypes.Type(value = RunnerMessage.ModelRequest.class, name = "model_request"),
+    @JsonSubTypes.Type(value = RunnerMessage.ModelCancel.class, name = "model_cancel"),
+    @JsonSubTypes.Type(value = RunnerMessage.TextDelta.class, name = "text_delta"),
+    @JsonSubTypes.Type(value = RunnerMessage.StreamReset.class, name = "stream_reset"),
+    @JsonSubTypes.Type(value = RunnerMessage.TranscriptAppend.class, name = "transcript_append"),
+    @JsonSubTypes.Type(value = RunnerMessage.TurnEnded.class, name = "turn_ended")
+})
+public sealed interface RunnerMessage {
+
+    /** First message on a new connection: the runner is up and waits for turns. */
+    record Ready(String runnerVersion) implements RunnerMessage {}
+
+    /**
+     * Ask the host's model gateway to POST {@code body} to {@code path} of the provider for
+     * {@code api}. The gateway chooses the base URL, checks the path and model, drops any credential
+     * headers, and adds the key; the answer comes back as head, chunks and end with the same
+     * {@code callId}.
+     */
+    record ModelRequest(String callId, ModelApi api, String path, Map<String, String> headers, byte[] body)
+            implements RunnerMessage {
+        public ModelRequest {
+            Objects.requireNonNull(callId, "callId");
+            Objects.requireNonNull(api, "api");
+            Objects.requireNonNull(path, "path");
+            headers = Map.copyOf(headers);
+            Objects.requireNonNull(body, "body");
+        }
+    }
+
+    /** The runner gave up on a call (timeout, turn cancelled); the host closes the provider stream. */
+    record ModelCancel(String callId) implements RunnerMessage {}
+
+    /** Assistant text as it streams, for live display. Not stored: {@link TranscriptAppend} is. */
+    record TextDelta(String turnId, String text) implements RunnerMessage {}
+
+    /** The model stream broke and is being retried: discard deltas shown since the last reset. */
+    record StreamReset(String turnId, String reason) implements RunnerMessage {}
+
+    /** A message the turn added to the conversation (assistant output or tool results). */
+    record TranscriptAppend(String turnId, ChatMessage message) implements RunnerMessage {}
+
+    /**
+     * The turn is over. On success {@code reply} is the text for the user and {@code error} is null;
+     * on failure {@code error} says what went wrong in words fit for the user.
+     */
+    record TurnEnded(String turnId, String reply, String error, Usage usage) implements RunnerMessage {}
+}

@@ -1,0 +1,2 @@
+/** The host↔runner wire contract. */
+package dev.cordon.protocol;
