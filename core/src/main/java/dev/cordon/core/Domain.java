@@ -56,7 +56,7 @@ public final class Domain {
 
     /**
      * A reply waiting for, or past, delivery. {@code idempotencyKey} is unique: storing the same
-     * key twice stores one row.
+     * key twice stores one row. {@code failed} marks a reply that reports a failed turn.
      */
     public record Outbound(
             OutboundId id,
@@ -64,6 +64,7 @@ public final class Domain {
             SessionId sessionId,
             InboundId inReplyTo,
             String text,
+            boolean failed,
             String idempotencyKey,
             Instant createdAt,
             Instant deliveredAt,

@@ -81,7 +81,8 @@ public interface Store extends AutoCloseable {
      */
     Optional<OutboundId> completeTurn(SessionId session, List<InboundId> handled, NewOutbound reply);
 
-    record NewOutbound(ChatId chat, InboundId inReplyTo, String text, String idempotencyKey) {}
+    /** {@code inReplyTo} may be null (a message the agent sent on its own). */
+    record NewOutbound(ChatId chat, InboundId inReplyTo, String text, boolean failed, String idempotencyKey) {}
 
     /** Outbound messages not yet delivered, oldest first. */
     List<Outbound> undelivered();

@@ -1,0 +1,61 @@
+package dev.cordon.protocol.control;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.List;
+
+/** What the daemon sends to a {@code cordon} command over the control socket. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ControlEvent.StatusReport.class, name = "status_report"),
+    @JsonSubTypes.Type(value = ControlEvent.Stopping.class, name = "stopping"),
+    @JsonSubTypes.Type(value = ControlEvent.Attached.class, name = "attached"),
+    @JsonSubTypes.Type(value = ControlEvent.Accepted.class, name = "accepted"),
+    @JsonSubTypes.Type(value = ControlEvent.Delta.class, name = "delta"),
+    @JsonSubTypes.Type(value = ControlEvent.Reset.class, name = "reset"),
+    @JsonSubTypes.Type(value = ControlEvent.Reply.class, name = "reply"),
+    @JsonSubTypes.Type(value = ControlEvent.Failure.class, name = "failure")
+})
+public sealed interface ControlEvent {
+
+    /**
+     * The daemon's state. {@code modelProblem} is null when a model is configured, else the
+     * explanation of what to set.
+     */
+    record StatusReport(
+            String version,
+            long pid,
+            String home,
+            long uptimeMillis,
+            String model,
+            String modelProblem,
+            String sandbox,
+            List<String> agents,
+            int liveSandboxes,
+            int pendingMessages,
+            int undeliveredReplies)
+            implements ControlEvent {}
+
+    record Stopping() implements ControlEvent {}
+
+    /** The attach succeeded; {@code pendingReplies} of them follow as {@link Reply} if replay was asked. */
+    record Attached(String agent, int pendingReplies) implements ControlEvent {}
+
+    /** The message with this client id is stored (durable) as inbound {@code inboundId}. */
+    record Accepted(String clientMessageId, long inboundId) implements ControlEvent {}
+
+    /** Live assistant text for the attached agent, not yet final. */
+    record Delta(String agent, String text) implements ControlEvent {}
+
+    /** The model stream restarted: text shown since the last reply or reset is void. */
+    record Reset(String agent, String reason) implements ControlEvent {}
+
+    /**
+     * A final reply. {@code inReplyTo} is the inbound id it answers (0 if none); {@code failed}
+     * marks a turn that failed, with {@code text} saying why. Acknowledge with {@code ReplyAck}.
+     */
+    record Reply(long outboundId, String agent, long inReplyTo, String text, boolean failed) implements ControlEvent {}
+
+    /** A request failed; {@code message} says what and what to do. */
+    record Failure(String message) implements ControlEvent {}
+}

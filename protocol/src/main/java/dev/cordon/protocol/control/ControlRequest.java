@@ -1,0 +1,53 @@
+package dev.cordon.protocol.control;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.util.Objects;
+
+/**
+ * What the {@code cordon} command asks the daemon over the control socket ({@code
+ * $CORDON_HOME/run/control.sock}, mode 0600: whoever can open it is the owner).
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ControlRequest.Status.class, name = "status"),
+    @JsonSubTypes.Type(value = ControlRequest.Stop.class, name = "stop"),
+    @JsonSubTypes.Type(value = ControlRequest.Attach.class, name = "attach"),
+    @JsonSubTypes.Type(value = ControlRequest.Say.class, name = "say"),
+    @JsonSubTypes.Type(value = ControlRequest.ReplyAck.class, name = "reply_ack")
+})
+public sealed interface ControlRequest {
+
+    /** Answered with {@link ControlEvent.StatusReport}. */
+    record Status() implements ControlRequest {}
+
+    /** Answered with {@link ControlEvent.Stopping}; the daemon then drains and exits. */
+    record Stop() implements ControlRequest {}
+
+    /**
+     * Join the terminal chat of {@code agent}: from now on this connection receives its live text
+     * and replies. With {@code replayPending}, replies that arrived while no terminal was attached are
+     * sent right away (an interactive chat wants them; a one-shot {@code send} does not).
+     */
+    record Attach(String agent, boolean replayPending) implements ControlRequest {
+        public Attach {
+            Objects.requireNonNull(agent, "agent");
+        }
+    }
+
+    /**
+     * A message typed by the owner. {@code clientMessageId} is unique per message; sending it again
+     * (after a reconnect) does not store it twice. Answered with {@link ControlEvent.Accepted} once
+     * stored.
+     */
+    record Say(String agent, String clientMessageId, String text) implements ControlRequest {
+        public Say {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(clientMessageId, "clientMessageId");
+            Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /** The terminal showed reply {@code outboundId}: the daemon may mark it delivered. */
+    record ReplyAck(long outboundId) implements ControlRequest {}
+}
