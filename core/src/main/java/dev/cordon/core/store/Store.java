@@ -51,13 +51,15 @@ public interface Store extends AutoCloseable {
     List<Session> sessions();
 
     /**
-     * Stores an inbound message for {@code session} as PENDING. Deduplicates on (channel,
-     * platformMessageId): storing the same message again stores nothing and returns the existing id
-     * with {@code duplicate = true}.
+     * Stores an inbound message for {@code session} as PENDING. Deduplicates on (chat,
+     * platformMessageId) — per chat, because platforms number messages per chat: storing the same
+     * message again stores nothing and returns the existing id with {@code duplicate = true}.
      */
     InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message);
 
     record InboundStored(InboundId id, boolean duplicate) {}
+
+    Optional<Inbound> inbound(InboundId id);
 
     /** Marks up to {@code max} PENDING messages of a session CLAIMED, oldest first, and returns them. */
     List<Inbound> claimPending(SessionId session, int max);
@@ -75,11 +77,15 @@ public interface Store extends AutoCloseable {
     List<ChatMessage> transcript(SessionId session);
 
     /**
-     * Ends a turn atomically: the claimed messages become DONE and the reply (if not null) is stored
-     * as an undelivered outbound. Returns the outbound id, or empty when there was no reply. If an
-     * outbound with the reply's idempotency key exists, it is returned instead of a new one.
+     * Ends a turn atomically: {@code transcript} is appended to the session's transcript, the
+     * claimed messages become DONE, and the reply (if not null) is stored as an undelivered outbound.
+     * Returns the outbound id, or empty when there was no reply. If an outbound with the reply's
+     * idempotency key exists, the turn was completed before: nothing is written and that id is
+     * returned. A crash before this returns leaves the messages claimed and the transcript unchanged,
+     * so the turn is redone whole after a restart.
      */
-    Optional<OutboundId> completeTurn(SessionId session, List<InboundId> handled, NewOutbound reply);
+    Optional<OutboundId> completeTurn(
+            SessionId session, List<InboundId> handled, List<ChatMessage> transcript, NewOutbound reply);
 
     /** {@code inReplyTo} may be null (a message the agent sent on its own). */
     record NewOutbound(ChatId chat, InboundId inReplyTo, String text, boolean failed, String idempotencyKey) {}

@@ -1,0 +1,247 @@
+package dev.cordon.cli;
+
+import dev.cordon.cli.ControlConnection.Closed;
+import dev.cordon.cli.ControlConnection.Incoming;
+import dev.cordon.cli.ControlConnection.Received;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlEvent.Accepted;
+import dev.cordon.protocol.control.ControlEvent.Attached;
+import dev.cordon.protocol.control.ControlEvent.Delta;
+import dev.cordon.protocol.control.ControlEvent.Failure;
+import dev.cordon.protocol.control.ControlEvent.Reply;
+import dev.cordon.protocol.control.ControlEvent.Reset;
+import dev.cordon.protocol.control.ControlEvent.StatusReport;
+import dev.cordon.protocol.control.ControlEvent.Stopping;
+import dev.cordon.protocol.control.ControlRequest;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns an attached connection's events into what the user sees, and tracks the turn the user is
+ * waiting for.
+ *
+ * <p>Two modes. In the foreground (the user just sent a message and waits), deltas are printed as
+ * they arrive and the reply only ends the line. In the background (the user is at the prompt, or
+ * pressed Ctrl-C), deltas are only collected and each reply is printed whole, above the prompt.
+ * Because a delta carries no message id, a reply's text is printed whole unless its deltas were
+ * shown from the very first one.
+ *
+ * <p>A reply is acknowledged after it was printed, never before: the daemon marks it delivered on
+ * the acknowledgement, and a reply that was not shown must come back on the next attach.
+ *
+ * <p>Events are handled on one dispatcher thread ({@link #dispatch}); the other methods are called
+ * from the main thread and the Ctrl-C handler. All state is guarded by {@code this}.
+ */
+final class ChatView {
+
+    /** How a turn the main thread waited for ended. */
+    enum TurnEnd {
+        /** Its reply (possibly a failed one) was shown. */
+        ANSWERED,
+        /** The daemon refused the message. */
+        REFUSED,
+        /** The user pressed Ctrl-C; the reply will be shown when it comes. */
+        STOPPED_WAITING,
+        /** The connection ended. */
+        DISCONNECTED
+    }
+
+    private final String agent;
+    private final ControlConnection connection;
+    private final Screen screen;
+    private final CountDownLatch pendingShown;
+
+    private final StringBuilder current = new StringBuilder();
+    private boolean shownFromStart;
+    private boolean foreground;
+    private String awaitedClientId;
+    private long awaitedInboundId = -1;
+    private CompletableFuture<TurnEnd> turn;
+    private final Set<Long> unanswered = new HashSet<>();
+    private boolean leaving;
+    private String disconnected;
+
+    ChatView(String agent, ControlConnection connection, Screen screen, int pendingReplies) {
+        this.agent = agent;
+        this.connection = connection;
+        this.screen = screen;
+        this.pendingShown = new CountDownLatch(pendingReplies);
+    }
+
+    /** Handles events until the connection ends. Runs on the dispatcher thread. */
+    void dispatch() {
+        while (true) {
+            Incoming incoming;
+            try {
+                incoming = connection.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            switch (incoming) {
+                case Received(ControlEvent event) -> handle(event);
+                case Closed closed -> {
+                    disconnected(closed.reason());
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Waits until the replies replayed on attach were shown (and acknowledged), or the timeout. */
+    boolean awaitPendingShown(Duration timeout) throws InterruptedException {
+        return pendingShown.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts waiting for the reply to the message that is about to be sent with {@code
+     * clientMessageId}; the returned future completes when the wait ends.
+     */
+    synchronized CompletableFuture<TurnEnd> beginTurn(String clientMessageId) {
+        turn = new CompletableFuture<>();
+        if (disconnected != null) {
+            turn.complete(TurnEnd.DISCONNECTED);
+            return turn;
+        }
+        awaitedClientId = clientMessageId;
+        awaitedInboundId = -1;
+        foreground = true;
+        return turn;
+    }
+
+    /** Ctrl-C: stop waiting for the current turn; its reply is shown above the prompt later. */
+    synchronized void stopWaiting() {
+        if (turn == null) {
+            return;
+        }
+        if (shownFromStart && !current.isEmpty()) {
+            screen.endStream();
+        }
+        shownFromStart = false;
+        end(TurnEnd.STOPPED_WAITING);
+    }
+
+    /** Whether a message was accepted whose reply has not been shown yet. */
+    synchronized boolean awaitingReplies() {
+        return !unanswered.isEmpty();
+    }
+
+    /** The reason the connection ended, or null while it is open. */
+    synchronized String disconnected() {
+        return disconnected;
+    }
+
+    /** The user is leaving: the connection's end that follows is expected, not news. */
+    synchronized void leave() {
+        leaving = true;
+    }
+
+    synchronized void handle(ControlEvent event) {
+        switch (event) {
+            case Accepted accepted -> {
+                unanswered.add(accepted.inboundId());
+                if (accepted.clientMessageId().equals(awaitedClientId)) {
+                    awaitedInboundId = accepted.inboundId();
+                }
+            }
+            case Delta delta -> {
+                if (delta.agent().equals(agent)) {
+                    onDelta(delta.text());
+                }
+            }
+            case Reset reset -> {
+                if (reset.agent().equals(agent)) {
+                    onReset(reset.reason());
+                }
+            }
+            case Reply reply -> {
+                if (reply.agent().equals(agent)) {
+                    onReply(reply);
+                }
+            }
+            case Failure failure -> {
+                screen.failure(failure.message());
+                // A failure before the message was accepted answers the message: it was not stored.
+                if (turn != null && awaitedInboundId < 0) {
+                    end(TurnEnd.REFUSED);
+                }
+            }
+            case StatusReport ignored -> {}
+            case Stopping ignored -> {}
+            case Attached ignored -> {}
+        }
+    }
+
+    private void onDelta(String text) {
+        if (current.isEmpty()) {
+            shownFromStart = foreground;
+        }
+        current.append(text);
+        if (shownFromStart) {
+            screen.stream(text);
+        }
+    }
+
+    private void onReset(String reason) {
+        if (shownFromStart && !current.isEmpty()) {
+            screen.endStream();
+        }
+        screen.note("[retrying: " + reason + "]");
+        current.setLength(0);
+        shownFromStart = false;
+    }
+
+    private void onReply(Reply reply) {
+        boolean streamed = shownFromStart && !current.isEmpty();
+        if (streamed) {
+            screen.endStream();
+        }
+        if (reply.failed()) {
+            screen.failure(reply.text());
+        } else if (!streamed) {
+            screen.reply(reply.text());
+        }
+        current.setLength(0);
+        shownFromStart = false;
+        try {
+            connection.send(new ControlRequest.ReplyAck(reply.outboundId()));
+        } catch (CliException e) {
+            // The connection is gone; the dispatcher sees its end next. Not acknowledged, the reply
+            // stays undelivered and is shown again on the next attach: a duplicate, never a loss.
+        }
+        unanswered.remove(reply.inReplyTo());
+        pendingShown.countDown();
+        if (turn != null && awaitedInboundId >= 0 && reply.inReplyTo() == awaitedInboundId) {
+            end(TurnEnd.ANSWERED);
+        }
+    }
+
+    private synchronized void disconnected(String reason) {
+        disconnected = reason;
+        if (!leaving) {
+            if (shownFromStart && !current.isEmpty()) {
+                screen.endStream();
+            }
+            screen.note("[the daemon went away: " + reason + "]");
+        }
+        while (pendingShown.getCount() > 0) {
+            pendingShown.countDown();
+        }
+        if (turn != null) {
+            end(TurnEnd.DISCONNECTED);
+        }
+    }
+
+    private void end(TurnEnd how) {
+        foreground = false;
+        awaitedClientId = null;
+        awaitedInboundId = -1;
+        CompletableFuture<TurnEnd> ended = turn;
+        turn = null;
+        ended.complete(how);
+    }
+}

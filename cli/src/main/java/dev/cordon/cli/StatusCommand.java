@@ -1,0 +1,69 @@
+package dev.cordon.cli;
+
+import dev.cordon.protocol.control.ControlEvent.StatusReport;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+        name = "status",
+        description = "Show whether the daemon runs, its model, sandbox backend, agents and queues.",
+        mixinStandardHelpOptions = true)
+final class StatusCommand implements Callable<Integer> {
+    @ParentCommand
+    CordonCommand root;
+
+    @Override
+    public Integer call() {
+        Daemon daemon = root.daemon();
+        Optional<StatusReport> status = daemon.status();
+        PrintStream out = root.context().out();
+        if (status.isEmpty()) {
+            out.println("Cordon is not running (home: " + daemon.home() + ")");
+            return Exit.NOT_RUNNING;
+        }
+        print(status.get(), out);
+        return Exit.OK;
+    }
+
+    static void print(StatusReport s, PrintStream out) {
+        out.printf("Cordon %s is running (pid %d, up %s)%n", s.version(), s.pid(), uptime(s.uptimeMillis()));
+        row(out, "home", s.home());
+        if (s.modelProblem() != null) {
+            row(out, "model", "none — " + s.modelProblem().strip().replace("\n", "\n" + " ".repeat(13)));
+        } else {
+            row(out, "model", s.model());
+        }
+        row(out, "sandbox", s.sandbox());
+        row(out, "agents", s.agents() == null || s.agents().isEmpty() ? "none" : String.join(", ", s.agents()));
+        row(out, "sandboxes", s.liveSandboxes() + " live");
+        row(
+                out,
+                "queues",
+                s.pendingMessages() + " message" + (s.pendingMessages() == 1 ? "" : "s") + " waiting for an agent, "
+                        + s.undeliveredReplies() + " repl" + (s.undeliveredReplies() == 1 ? "y" : "ies")
+                        + " not yet delivered");
+    }
+
+    private static void row(PrintStream out, String label, String value) {
+        out.printf("  %-10s %s%n", label, value == null ? "-" : value);
+    }
+
+    /** "45s", "3m 12s", "2h 5m", "3d 4h". */
+    static String uptime(long millis) {
+        Duration d = Duration.ofMillis(Math.max(0, millis));
+        if (d.toDays() > 0) {
+            return d.toDays() + "d " + d.toHoursPart() + "h";
+        }
+        if (d.toHours() > 0) {
+            return d.toHours() + "h " + d.toMinutesPart() + "m";
+        }
+        if (d.toMinutes() > 0) {
+            return d.toMinutes() + "m " + d.toSecondsPart() + "s";
+        }
+        return d.toSeconds() + "s";
+    }
+}

@@ -1,0 +1,390 @@
+package dev.cordon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.protocol.control.ControlEvent.Delta;
+import dev.cordon.protocol.control.ControlEvent.Failure;
+import dev.cordon.protocol.control.ControlEvent.Reply;
+import dev.cordon.protocol.control.ControlEvent.Reset;
+import dev.cordon.protocol.control.ControlRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real commands, run in-process against a fake daemon on a real Unix socket. */
+class CordonCommandTest {
+    @TempDir
+    Path home;
+
+    private final List<FakeDaemon> daemons = new ArrayList<>();
+    private Map<String, String> env = Map.of();
+    private boolean passHome = true;
+    private DaemonStarter starter = (home, log) -> {
+        throw new IOException("this test starts no daemon");
+    };
+
+    record Result(int exit, String out, String err) {}
+
+    @AfterEach
+    void closeDaemons() throws IOException {
+        for (FakeDaemon daemon : daemons) {
+            daemon.close();
+        }
+    }
+
+    @Test
+    void sendPrintsTheReplyToItsMessageIgnoresOthersAndAcknowledgesOnlyIt() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> {
+            peer.send(new Delta("main", "someone else's "));
+            peer.send(new Reply(40, "main", 7, "someone else's answer", false));
+            peer.send(new Delta("main", "four"));
+            peer.send(new Reply(41, "main", inboundId, "four", false));
+        };
+
+        Result result = run("", "send", "what", "is", "2+2?");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("four\n");
+        assertThat(daemon.received(ControlRequest.Say.class))
+                .singleElement()
+                .satisfies(say -> assertThat(say.text()).isEqualTo("what is 2+2?"));
+        assertThat(daemon.received(ControlRequest.Attach.class))
+                .containsExactly(new ControlRequest.Attach("main", false));
+        eventually(() -> daemon.acks(), List.of(41L));
+    }
+
+    @Test
+    void sendWithStreamPrintsDeltasAsTheyComeAndReadsTextFromStdin() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> {
+            peer.send(new Delta("research", "Hel"));
+            peer.send(new Delta("research", "lo"));
+            peer.send(new Reply(5, "research", inboundId, "Hello", false));
+        };
+
+        Result result = run("a question\nover two lines\n", "send", "--agent", "research", "--stream", "-");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("Hello\n");
+        assertThat(daemon.received(ControlRequest.Say.class).getFirst()).satisfies(say -> {
+            assertThat(say.agent()).isEqualTo("research");
+            assertThat(say.text()).isEqualTo("a question\nover two lines");
+        });
+    }
+
+    @Test
+    void sendOfAFailedTurnPrintsItsReasonToStderrAndExitsOne() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) ->
+                peer.send(new Reply(9, "main", inboundId, "the model provider returned 401", true));
+
+        Result result = run("", "send", "hi");
+
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.out()).isEmpty();
+        assertThat(result.err()).contains("error: the model provider returned 401");
+        eventually(() -> daemon.acks(), List.of(9L));
+    }
+
+    @Test
+    void sendWithoutAReplyInTimeExitsThreeAndSaysWhereTheReplyWillBe() throws Exception {
+        FakeDaemon daemon = daemon();
+
+        Result result = run("", "send", "--timeout", "1", "hi");
+
+        assertThat(result.exit()).isEqualTo(3);
+        assertThat(result.err()).contains("No reply within 1 s").contains("./cordon chat");
+        assertThat(daemon.acks()).isEmpty();
+    }
+
+    @Test
+    void sendRefusedByTheDaemonExitsFour() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> peer.send(new Failure("no agent named 'nobody'"));
+
+        Result result = run("", "send", "--agent", "nobody", "hi");
+
+        assertThat(result.exit()).isEqualTo(4);
+        assertThat(result.err()).contains("no agent named 'nobody'");
+    }
+
+    @Test
+    void daemonThatExitsWhileStartingEndsWithItsLogAndExitFour() throws Exception {
+        starter = (home, log) -> {
+            Files.writeString(log, "line one\nError: port busy\n");
+            Process process = new ProcessBuilder("true").start();
+            process.onExit().join();
+            return process.toHandle();
+        };
+
+        Result result = run("", "send", "hi");
+
+        assertThat(result.exit()).isEqualTo(4);
+        assertThat(result.err())
+                .contains("The Cordon daemon exited while starting")
+                .contains("Error: port busy")
+                .doesNotContain("Exception");
+    }
+
+    @Test
+    void unstartableDaemonExitsFourWithAMessage() {
+        Result result = run("", "send", "hi");
+
+        assertThat(result.exit()).isEqualTo(4);
+        assertThat(result.err()).contains("Could not start the Cordon daemon: this test starts no daemon");
+    }
+
+    @Test
+    void missingDaemonIsStartedAfterItsStaleSocketIsRemoved() throws Exception {
+        Path socket = home.resolve("run/control.sock");
+        Files.createDirectories(socket.getParent());
+        Files.writeString(socket, "stale");
+        starter = (home, log) -> {
+            assertThat(socket).doesNotExist();
+            assertThat(log.getParent()).isDirectory();
+            daemon().onSay = (say, inboundId, peer) -> peer.send(new Reply(1, "main", inboundId, "up", false));
+            return ProcessHandle.current();
+        };
+
+        Result result = run("", "send", "hi");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("up\n");
+        assertThat(result.err()).contains("Starting the Cordon daemon");
+    }
+
+    @Test
+    void noModelExitsTwoWithTheDaemonsExplanationAndNoStackTrace() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.status = FakeDaemon.status("No model: set ANTHROPIC_API_KEY, or OPENAI_BASE_URL for Ollama.");
+
+        Result chat = run("hello\n", "chat");
+        Result send = run("", "send", "hello");
+
+        for (Result result : List.of(chat, send)) {
+            assertThat(result.exit()).isEqualTo(2);
+            assertThat(result.err())
+                    .contains("No model is configured")
+                    .contains("set ANTHROPIC_API_KEY")
+                    .doesNotContain("Exception")
+                    .doesNotContain("\tat ");
+        }
+        assertThat(daemon.received(ControlRequest.Say.class)).isEmpty();
+    }
+
+    @Test
+    void daemonWithoutModelIsRestartedWhenThisShellNowSetsAKey() throws Exception {
+        FakeDaemon old = daemon();
+        old.status = FakeDaemon.status("No model: set ANTHROPIC_API_KEY.");
+        env = Map.of("ANTHROPIC_API_KEY", "sk-test");
+        starter = (home, log) -> {
+            daemon().onSay = (say, inboundId, peer) -> peer.send(new Reply(1, "main", inboundId, "fresh", false));
+            return ProcessHandle.current();
+        };
+
+        Result result = run("", "send", "hi");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("fresh\n");
+        assertThat(result.err()).contains("sets ANTHROPIC_API_KEY: restarting it");
+        assertThat(old.received(ControlRequest.Stop.class)).hasSize(1);
+    }
+
+    @Test
+    void chatWithoutATerminalSendsEachLineAndPrintsEachReply() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> {
+            peer.send(new Delta("main", "echo: "));
+            peer.send(new Delta("main", say.text()));
+            peer.send(new Reply(inboundId + 1000, "main", inboundId, "echo: " + say.text(), false));
+        };
+
+        Result result = run("first\n\nsecond\n", "chat");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("echo: first\necho: second\n");
+        assertThat(result.err()).contains("Chatting with main").contains("Ctrl-D to leave");
+        assertThat(daemon.received(ControlRequest.Say.class))
+                .extracting(ControlRequest.Say::text)
+                .containsExactly("first", "second");
+        eventually(() -> daemon.acks(), List.of(1100L, 1101L));
+    }
+
+    @Test
+    void chatShowsRetriesAndFailedRepliesVisibly() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> {
+            peer.send(new Delta("main", "Hel"));
+            peer.send(new Reset("main", "overloaded, retrying in 2 s"));
+            peer.send(new Reply(3, "main", inboundId, "the model is unavailable", true));
+        };
+
+        Result result = run("hi\n", "chat");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out())
+                .isEqualTo("Hel\n[retrying: overloaded, retrying in 2 s]\nerror: the model is unavailable\n");
+    }
+
+    @Test
+    void chatShowsRepliesThatArrivedWhileAwayAndAcknowledgesThem() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.pending.add(new Reply(11, "main", 4, "the report is done", false));
+        daemon.pending.add(new Reply(12, "main", 5, "the build failed", true));
+
+        Result result = run("", "chat");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out())
+                .isEqualTo("[2 replies arrived while you were away]\nthe report is done\nerror: the build failed\n");
+        assertThat(daemon.received(ControlRequest.Attach.class))
+                .containsExactly(new ControlRequest.Attach("main", true));
+        eventually(() -> daemon.acks(), List.of(11L, 12L));
+    }
+
+    @Test
+    void noCommandMeansChatWithMain() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSay = (say, inboundId, peer) -> peer.send(new Reply(1, "main", inboundId, "hi there", false));
+
+        Result result = run("hello\n");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("hi there\n");
+    }
+
+    @Test
+    void statusPrintsTheReportReadably() throws Exception {
+        daemon();
+
+        Result result = run("", "status");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("""
+                        Cordon 0.1.0-test is running (pid 9999999, up 3m 12s)
+                          home       /home/test/.cordon
+                          model      anthropic claude-test
+                          sandbox    bubblewrap
+                          agents     main, research
+                          sandboxes  1 live
+                          queues     0 messages waiting for an agent, 2 replies not yet delivered
+                        """);
+    }
+
+    @Test
+    void statusShowsTheModelProblem() throws Exception {
+        daemon().status = FakeDaemon.status("Set ANTHROPIC_API_KEY.");
+
+        assertThat(run("", "status").out()).contains("  model      none — Set ANTHROPIC_API_KEY.");
+    }
+
+    @Test
+    void statusWithoutDaemonSaysSoAndExitsThree() {
+        Result result = run("", "status");
+
+        assertThat(result.exit()).isEqualTo(3);
+        assertThat(result.out()).isEqualTo("Cordon is not running (home: " + home + ")\n");
+    }
+
+    @Test
+    void stopAsksTheDaemonToStopAndWaitsUntilItIsGone() throws Exception {
+        FakeDaemon daemon = daemon();
+
+        Result result = run("", "stop");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("stopped\n");
+        assertThat(daemon.received(ControlRequest.Stop.class)).hasSize(1);
+        assertThat(home.resolve("run/control.sock")).doesNotExist();
+        assertThat(run("", "stop").out()).isEqualTo("Cordon is not running (home: " + home + ")\n");
+    }
+
+    @Test
+    void startPrintsThePidOfTheRunningDaemon() throws Exception {
+        daemon();
+
+        Result result = run("", "start");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo(FakeDaemon.NO_SUCH_PID + "\n");
+    }
+
+    @Test
+    void homeComesFromTheOptionThenTheEnvironmentThenTheUserHome() throws Exception {
+        Path other = home.resolve("other");
+        env = Map.of("CORDON_HOME", other.toString());
+        passHome = false;
+
+        assertThat(run("", "status").out()).contains("home: " + other + ")");
+        assertThat(run("", "status", "--home", home.toString()).out()).contains("home: " + home + ")");
+        assertThat(run("", "--home", home.toString(), "status").out()).contains("home: " + home + ")");
+        env = Map.of();
+        assertThat(run("", "status").out()).contains("home: " + home.resolve("user/.cordon") + ")");
+    }
+
+    @Test
+    void helpListsTheCommandsAndExitCodes() {
+        Result result = run("", "--help");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out())
+                .contains("chat", "send", "status", "start", "stop", "doctor")
+                .contains("Exit codes:")
+                .contains("2   no model is configured")
+                .contains("64   invalid command line");
+    }
+
+    @Test
+    void badUsageExitsSixtyFour() {
+        assertThat(run("", "send").exit()).isEqualTo(64);
+        assertThat(run("", "frobnicate").exit()).isEqualTo(64);
+    }
+
+    private FakeDaemon daemon() throws IOException {
+        FakeDaemon daemon = new FakeDaemon(home);
+        daemons.add(daemon);
+        return daemon;
+    }
+
+    private Result run(String stdin, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Context context = new Context(
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                env,
+                home.resolve("user"),
+                false,
+                starter,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(5));
+        List<String> withHome = new ArrayList<>(List.of(args));
+        if (passHome) {
+            withHome.addAll(0, List.of("--home", home.toString()));
+        }
+        int exit = CordonCommand.run(withHome.toArray(String[]::new), context);
+        return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static <T> void eventually(Supplier<T> actual, T expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!actual.get().equals(expected) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(actual.get()).isEqualTo(expected);
+    }
+}

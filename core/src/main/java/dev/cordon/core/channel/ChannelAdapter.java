@@ -1,0 +1,20 @@
+package dev.cordon.core.channel;
+
+/**
+ * One chat platform. An adapter knows platform ids only (chat, thread, sender, message) — never
+ * the host's agents or sessions (DESIGN.md routing). It reports inbound messages to an {@link
+ * InboundSink} and delivers what the host hands it.
+ */
+public interface ChannelAdapter {
+    /** The channel's name as stored with its chats, e.g. {@code terminal}. */
+    String name();
+
+    /**
+     * Delivers one message and blocks until the platform confirms it (invariant 6: a reply is
+     * marked delivered only after the platform confirms). Called for one chat at a time, in order.
+     */
+    DeliveryResult deliver(OutgoingMessage message);
+
+    /** Best-effort live view of a turn in progress (streamed text). Never blocks for long. */
+    default void live(String platformChatId, LiveEvent event) {}
+}

@@ -1,0 +1,102 @@
+package dev.cordon.core.channel;
+
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.Outbound;
+import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.SerialWorker;
+import dev.cordon.core.store.Store;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands stored replies to their channel, one chat at a time and in order, and marks each delivered
+ * only when the channel confirms it. Woken when a reply is stored or a recipient appears; nothing
+ * polls. Thread-safe.
+ */
+public final class Delivery {
+    private static final Logger LOG = LoggerFactory.getLogger(Delivery.class);
+    private final Store store;
+    private final Map<String, ChannelAdapter> adapters;
+    private final ScheduledExecutorService timer;
+    private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
+
+    public Delivery(Store store, List<ChannelAdapter> adapters, ScheduledExecutorService timer) {
+        this.store = store;
+        this.adapters = adapters.stream().collect(Collectors.toMap(ChannelAdapter::name, Function.identity()));
+        this.timer = timer;
+    }
+
+    /** Delivers the chat's undelivered replies soon. Never blocks. */
+    public void wake(ChatId chat) {
+        workers.computeIfAbsent(chat, c -> new SerialWorker("delivery-" + c.value(), () -> drain(c)))
+                .wake();
+    }
+
+    /** Start-up sweep: wakes every chat that has undelivered replies. */
+    public void wakeAll() {
+        store.undelivered().stream().map(Outbound::chatId).distinct().forEach(this::wake);
+    }
+
+    /** Passes live progress to the chat's channel; drops it if the channel is unknown. */
+    public void live(Chat chat, LiveEvent event) {
+        ChannelAdapter adapter = adapters.get(chat.channel());
+        if (adapter != null) {
+            adapter.live(chat.platformChatId(), event);
+        }
+    }
+
+    private void drain(ChatId chatId) {
+        Optional<Chat> chat = store.chat(chatId);
+        if (chat.isEmpty()) {
+            return;
+        }
+        ChannelAdapter adapter = adapters.get(chat.get().channel());
+        if (adapter == null) {
+            LOG.warn(
+                    "no channel adapter '{}' is enabled; replies to chat {} wait",
+                    chat.get().channel(),
+                    chatId);
+            return;
+        }
+        for (Outbound o : store.undelivered(chatId)) {
+            OutgoingMessage message = new OutgoingMessage(
+                    o.id().value(),
+                    chat.get().platformChatId(),
+                    o.inReplyTo() == null ? 0 : o.inReplyTo().value(),
+                    o.inReplyTo() == null
+                            ? null
+                            : store.inbound(o.inReplyTo())
+                                    .map(Inbound::platformMessageId)
+                                    .orElse(null),
+                    o.text(),
+                    o.failed(),
+                    o.idempotencyKey());
+            DeliveryResult result = adapter.deliver(message);
+            switch (result) {
+                case DeliveryResult.Delivered d -> store.markDelivered(o.id(), d.platformMessageId());
+                case DeliveryResult.NoRecipient n -> {
+                    // kept for later; the adapter wakes us when someone can receive it
+                }
+                case DeliveryResult.RetryLater r -> {
+                    LOG.info("delivery of {} to {} deferred {}: {}", o.id(), chatId, r.after(), r.reason());
+                    timer.schedule(() -> wake(chatId), r.after().toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
+                case DeliveryResult.Failed f -> {
+                    // Never marked delivered; it stays in the outbox, visible in status, for a human to see.
+                    LOG.error("delivery of {} to chat {} failed: {}", o.id(), chatId, f.reason());
+                    return;
+                }
+            }
+        }
+    }
+}

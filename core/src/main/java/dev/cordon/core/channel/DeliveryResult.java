@@ -1,0 +1,18 @@
+package dev.cordon.core.channel;
+
+import java.time.Duration;
+
+/** What became of a delivery attempt. */
+public sealed interface DeliveryResult {
+    /** The platform confirmed the message. */
+    record Delivered(String platformMessageId) implements DeliveryResult {}
+
+    /** Nobody can receive it now (a terminal with nobody attached); keep it for later. */
+    record NoRecipient() implements DeliveryResult {}
+
+    /** A transient failure: try again after {@code after}. */
+    record RetryLater(Duration after, String reason) implements DeliveryResult {}
+
+    /** A permanent failure; the message will not be retried. */
+    record Failed(String reason) implements DeliveryResult {}
+}

@@ -1,0 +1,19 @@
+package dev.cordon.core.sandbox;
+
+import java.util.concurrent.CompletableFuture;
+
+/** A running sandbox. Thread-safe. */
+public interface Sandbox extends AutoCloseable {
+    String id();
+
+    /** Completes with the exit status of the sandboxed command once every process in it is gone. */
+    CompletableFuture<Integer> exit();
+
+    default boolean isAlive() {
+        return !exit().isDone();
+    }
+
+    /** Kills every process in the sandbox and waits until they are gone. Idempotent; never throws. */
+    @Override
+    void close();
+}

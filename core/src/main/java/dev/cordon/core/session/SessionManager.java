@@ -1,0 +1,314 @@
+package dev.cordon.core.session;
+
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.SerialWorker;
+import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.LiveEvent;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.store.Store;
+import dev.cordon.protocol.ChatMessage;
+import dev.cordon.protocol.HostMessage;
+import dev.cordon.protocol.ProtocolException;
+import dev.cordon.protocol.RunnerMessage;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs sessions: one turn at a time per session, concurrency across sessions. A stored message
+ * wakes its session directly ({@link #wake}); the session claims its pending messages, makes sure
+ * its runner is up (starting a sandbox on demand), runs the turn, stores the transcript and the
+ * reply, and hands the reply to delivery. An idle runner is stopped after {@code idleTimeout}
+ * (hibernation: the sandbox goes, the transcript and workspace stay). Thread-safe.
+ */
+public final class SessionManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionManager.class);
+    private static final int MAX_BATCH = 50;
+
+    private final Store store;
+    private final RunnerLauncher launcher;
+    private final ModelGateway gateway;
+    private final Function<Agent, AgentSetup> setups;
+    private final Delivery delivery;
+    private final ScheduledExecutorService timer;
+    private final Duration idleTimeout;
+    private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public SessionManager(
+            Store store,
+            RunnerLauncher launcher,
+            ModelGateway gateway,
+            Function<Agent, AgentSetup> setups,
+            Delivery delivery,
+            ScheduledExecutorService timer,
+            Duration idleTimeout) {
+        this.store = store;
+        this.launcher = launcher;
+        this.gateway = gateway;
+        this.setups = setups;
+        this.delivery = delivery;
+        this.timer = timer;
+        this.idleTimeout = idleTimeout;
+    }
+
+    /** Makes the session take its pending messages soon. Never blocks. */
+    public void wake(SessionId id) {
+        if (!closed) {
+            actors.computeIfAbsent(id, Actor::new).worker.wake();
+        }
+    }
+
+    /** Start-up sweep: wakes every session with pending messages. */
+    public void wakeAll() {
+        store.sessionsWithPending().forEach(this::wake);
+    }
+
+    /** Sessions whose runner is up now. */
+    public int liveCount() {
+        return (int) actors.values().stream().filter(a -> a.link != null).count();
+    }
+
+    /** Stops every runner. Turns in progress fail; their messages stay claimed and are redone at next start. */
+    @Override
+    public void close() {
+        closed = true;
+        actors.values().forEach(Actor::hibernate);
+    }
+
+    private final class Actor {
+        final SessionId id;
+        final SerialWorker worker;
+        volatile RunnerLink link;
+        volatile boolean idleDue;
+        ScheduledFuture<?> idle;
+
+        Actor(SessionId id) {
+            this.id = id;
+            this.worker = new SerialWorker("session-" + id.value(), this::drain);
+        }
+
+        void drain() {
+            while (!closed) {
+                List<Inbound> batch = store.claimPending(id, MAX_BATCH);
+                if (batch.isEmpty()) {
+                    break;
+                }
+                cancelIdle();
+                idleDue = false;
+                runTurn(batch);
+            }
+            if (idleDue) {
+                idleDue = false;
+                LOG.info("session {} idle for {}: hibernating", id, idleTimeout);
+                hibernate();
+            } else {
+                scheduleIdle();
+            }
+        }
+
+        void runTurn(List<Inbound> batch) {
+            Session session = store.session(id).orElseThrow();
+            Agent agent = store.agent(session.agentId()).orElseThrow();
+            Chat chat = store.chat(session.chatId()).orElseThrow();
+            List<InboundId> handled = batch.stream().map(Inbound::id).toList();
+            InboundId last = handled.getLast();
+            String turnId = "s" + id.value() + "-m" + last.value();
+            List<ChatMessage> added = new ArrayList<>();
+            batch.forEach(m -> added.add(ChatMessage.user(m.text())));
+
+            AgentSetup setup = setups.apply(agent);
+            if (setup.modelProblem() != null) {
+                finish(chat, handled, last, turnId, added, setup.modelProblem(), true);
+                return;
+            }
+            RunnerLink runner;
+            try {
+                runner = ensureRunner(agent, session);
+            } catch (SandboxException e) {
+                LOG.error("session {}: sandbox did not start", id, e);
+                finish(
+                        chat,
+                        handled,
+                        last,
+                        turnId,
+                        added,
+                        "Could not start the agent's sandbox: " + e.getMessage(),
+                        true);
+                return;
+            }
+            List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
+            transcript.addAll(added);
+            TurnResult result = converse(runner, agent, setup, chat, turnId, transcript, added);
+            finish(chat, handled, last, turnId, added, result.text, result.failed);
+        }
+
+        TurnResult converse(
+                RunnerLink runner,
+                Agent agent,
+                AgentSetup setup,
+                Chat chat,
+                String turnId,
+                List<ChatMessage> transcript,
+                List<ChatMessage> added) {
+            Map<String, Future<?>> calls = new ConcurrentHashMap<>();
+            try {
+                runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
+                while (true) {
+                    RunnerMessage message = runner.receive();
+                    if (message == null) {
+                        return gone(runner);
+                    }
+                    switch (message) {
+                        case RunnerMessage.TextDelta d -> delivery.live(chat, new LiveEvent.Text(d.text()));
+                        case RunnerMessage.StreamReset r -> delivery.live(chat, new LiveEvent.Reset(r.reason()));
+                        case RunnerMessage.TranscriptAppend a -> added.add(a.message());
+                        case RunnerMessage.ModelRequest request ->
+                            calls.put(request.callId(), forward(runner, agent, setup, request, calls));
+                        case RunnerMessage.ModelCancel c -> {
+                            Future<?> call = calls.remove(c.callId());
+                            if (call != null) {
+                                call.cancel(true);
+                            }
+                        }
+                        case RunnerMessage.TurnEnded ended -> {
+                            if (!turnId.equals(ended.turnId())) {
+                                throw new ProtocolException(
+                                        "runner ended turn " + ended.turnId() + " during " + turnId);
+                            }
+                            return ended.error() == null
+                                    ? new TurnResult(ended.reply(), false)
+                                    : new TurnResult(ended.error(), true);
+                        }
+                        case RunnerMessage.Ready r -> throw new ProtocolException("runner said Ready twice");
+                    }
+                }
+            } catch (IOException | ProtocolException e) {
+                LOG.warn("session {}: runner channel failed", id, e);
+                return gone(runner);
+            } finally {
+                calls.values().forEach(f -> f.cancel(true));
+            }
+        }
+
+        Future<?> forward(
+                RunnerLink runner,
+                Agent agent,
+                AgentSetup setup,
+                RunnerMessage.ModelRequest request,
+                Map<String, Future<?>> calls) {
+            var task = new java.util.concurrent.FutureTask<Void>(
+                    () -> {
+                        try {
+                            gateway.call(agent, setup.model(), request, new ChannelSink(runner, request.callId()));
+                        } finally {
+                            calls.remove(request.callId());
+                        }
+                    },
+                    null);
+            Thread.ofVirtual().name("model-" + request.callId()).start(task);
+            return task;
+        }
+
+        TurnResult gone(RunnerLink runner) {
+            String why = runner.describeExit();
+            hibernate();
+            return new TurnResult(
+                    "The agent's sandbox stopped during the turn (" + why + "). Send the message again to retry.",
+                    true);
+        }
+
+        void finish(
+                Chat chat,
+                List<InboundId> handled,
+                InboundId last,
+                String turnId,
+                List<ChatMessage> added,
+                String text,
+                boolean failed) {
+            String reply = text == null || text.isBlank() ? "(no reply)" : text;
+            store.completeTurn(
+                    id, handled, added, new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId));
+            delivery.wake(chat.id());
+        }
+
+        RunnerLink ensureRunner(Agent agent, Session session) {
+            RunnerLink current = link;
+            if (current == null) {
+                current = launcher.launch(agent, session);
+                link = current;
+            }
+            return current;
+        }
+
+        synchronized void scheduleIdle() {
+            if (link != null && !closed) {
+                idle = timer.schedule(
+                        () -> {
+                            idleDue = true;
+                            worker.wake();
+                        },
+                        idleTimeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+
+        synchronized void cancelIdle() {
+            if (idle != null) {
+                idle.cancel(false);
+                idle = null;
+            }
+        }
+
+        void hibernate() {
+            RunnerLink current = link;
+            link = null;
+            if (current != null) {
+                current.close();
+            }
+        }
+    }
+
+    private record TurnResult(String text, boolean failed) {}
+
+    /** Streams a gateway answer back to the runner as model_head / model_chunk / model_end. */
+    private record ChannelSink(RunnerLink runner, String callId) implements ModelGateway.ResponseSink {
+        @Override
+        public void head(int status, Map<String, List<String>> headers) {
+            send(new HostMessage.ModelResponseHead(callId, status, headers));
+        }
+
+        @Override
+        public void chunk(byte[] data) {
+            send(new HostMessage.ModelResponseChunk(callId, data));
+        }
+
+        @Override
+        public void end(String error) {
+            send(new HostMessage.ModelResponseEnd(callId, error));
+        }
+
+        private void send(HostMessage message) {
+            try {
+                runner.send(message);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("runner channel closed during model call " + callId, e);
+            }
+        }
+    }
+}

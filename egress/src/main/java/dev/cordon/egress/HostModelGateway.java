@@ -1,0 +1,183 @@
+package dev.cordon.egress;
+
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.session.ModelGateway;
+import dev.cordon.protocol.ModelApi;
+import dev.cordon.protocol.ModelSettings;
+import dev.cordon.protocol.RunnerMessage.ModelRequest;
+import dev.cordon.protocol.Wire;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The host's model gateway (invariant 4: no secret enters a sandbox). A runner's model call
+ * arrives here without a credential; the gateway checks the API, path and model against what the
+ * agent is allowed, forwards only a fixed set of harmless headers, adds the provider key, and
+ * streams the provider's answer back byte for byte. Refusals are answered in the provider's own
+ * error format so the runner's client reports them like any API error. Thread-safe.
+ */
+final class HostModelGateway implements ModelGateway {
+    private static final Set<String> REQUEST_HEADERS =
+            Set.of("anthropic-version", "anthropic-beta", "accept", "content-type");
+    private static final Set<String> RESPONSE_HEADERS =
+            Set.of("content-type", "retry-after", "retry-after-ms", "x-should-retry", "request-id", "x-request-id");
+    private static final int CHUNK = 16 * 1024;
+
+    private final Map<ModelApi, Provider> providers;
+    private final HttpClient http;
+
+    HostModelGateway(Map<ModelApi, Provider> providers, HttpClient http) {
+        this.providers = Map.copyOf(providers);
+        this.http = http;
+    }
+
+    @Override
+    public void call(Agent agent, ModelSettings allowed, ModelRequest request, ResponseSink sink) {
+        Provider provider = providers.get(request.api());
+        if (provider == null || request.api() != allowed.api()) {
+            refuse(
+                    sink,
+                    request.api(),
+                    403,
+                    "permission_error",
+                    "the " + request.api().name().toLowerCase(Locale.ROOT) + " API is not configured for agent "
+                            + agent.name());
+            return;
+        }
+        String path = switch (request.api()) {
+            case ANTHROPIC -> "/v1/messages";
+            case OPENAI -> "/chat/completions";
+        };
+        if (!path.equals(request.path())) {
+            refuse(
+                    sink,
+                    request.api(),
+                    404,
+                    "not_found_error",
+                    "the model gateway forwards only POST " + path + ", not " + request.path());
+            return;
+        }
+        String model = modelOf(request.body());
+        if (!allowed.model().equals(model)) {
+            refuse(
+                    sink,
+                    request.api(),
+                    403,
+                    "permission_error",
+                    "model '" + model + "' is not allowed for agent " + agent.name() + " (allowed: " + allowed.model()
+                            + ")");
+            return;
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(provider.resolve(path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
+        request.headers().forEach((name, value) -> {
+            if (REQUEST_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                builder.header(name, value);
+            }
+        });
+        if (!provider.apiKey().isEmpty()) {
+            switch (request.api()) {
+                case ANTHROPIC -> builder.header("x-api-key", provider.apiKey());
+                case OPENAI -> builder.header("Authorization", "Bearer " + provider.apiKey());
+            }
+        }
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            refuse(
+                    sink,
+                    request.api(),
+                    502,
+                    "api_error",
+                    "the model gateway could not reach " + provider.baseUrl() + ": " + e);
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            refuse(sink, request.api(), 499, "api_error", "the call was cancelled");
+            return;
+        }
+        Map<String, List<String>> headers = new TreeMap<>();
+        response.headers().map().forEach((name, values) -> {
+            if (RESPONSE_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                headers.put(name.toLowerCase(Locale.ROOT), values);
+            }
+        });
+        sink.head(response.statusCode(), headers);
+        try (InputStream body = response.body()) {
+            byte[] buffer = new byte[CHUNK];
+            int n;
+            while ((n = body.read(buffer)) >= 0) {
+                if (Thread.currentThread().isInterrupted()) {
+                    sink.end("cancelled");
+                    return;
+                }
+                if (n > 0) {
+                    sink.chunk(Arrays.copyOf(buffer, n));
+                }
+            }
+            sink.end(null);
+        } catch (IOException e) {
+            sink.end("the provider stream broke: " + e.getMessage());
+        }
+    }
+
+    private static String modelOf(byte[] body) {
+        try {
+            JsonNode node = Wire.mapper().readTree(body);
+            JsonNode model = node == null ? null : node.get("model");
+            return model != null && model.isString() ? model.asString() : "(none)";
+        } catch (JacksonException e) {
+            return "(unreadable request body)";
+        }
+    }
+
+    private static void refuse(ResponseSink sink, ModelApi api, int status, String type, String message) {
+        ObjectNode error = Wire.mapper().createObjectNode();
+        error.put("type", type);
+        error.put("message", "Cordon model gateway: " + message);
+        ObjectNode body = Wire.mapper().createObjectNode();
+        if (api == ModelApi.ANTHROPIC) {
+            body.put("type", "error");
+        }
+        body.set("error", error);
+        sink.head(
+                status,
+                Map.of(
+                        "content-type",
+                        List.of("application/json"),
+                        "x-should-retry",
+                        List.of(status >= 500 ? "true" : "false")));
+        sink.chunk(Wire.encode(body));
+        sink.end(null);
+    }
+
+    /** A provider endpoint and its key (empty for keyless local servers such as Ollama). */
+    record Provider(ModelApi api, URI baseUrl, String apiKey) {
+        URI resolve(String path) {
+            String base = baseUrl.toString();
+            if (base.endsWith("/")) {
+                base = base.substring(0, base.length() - 1);
+            }
+            return URI.create(base + path);
+        }
+
+        @Override
+        public String toString() {
+            return "Provider[" + api + " " + baseUrl + "]"; // never the key
+        }
+    }
+}

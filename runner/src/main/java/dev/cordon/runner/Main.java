@@ -1,0 +1,82 @@
+package dev.cordon.runner;
+
+import dev.cordon.protocol.HostMessage;
+import dev.cordon.protocol.ModelApi;
+import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.runner.model.ModelClients;
+import dev.cordon.runner.model.RetryPolicy;
+import dev.cordon.runner.tools.ToolConfig;
+import dev.cordon.runner.tools.Tools;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The agent runner: started by the host inside a sandbox, it connects to the host over the one
+ * socket it was given, says Ready, and runs turns until the host says Shutdown or goes away. It
+ * holds no secret and depends on no host module (checked by ArchUnit).
+ */
+public final class Main {
+    static final String VERSION = "0.1.0";
+
+    private Main() {}
+
+    public static void main(String[] args) throws IOException {
+        Path socket = Path.of(System.getenv().getOrDefault("CORDON_SOCKET", "/run/cordon/host.sock"));
+        Path workspace = Path.of(System.getenv().getOrDefault("CORDON_WORKSPACE", System.getProperty("user.dir")));
+        try (HostConnection host = HostConnection.open(socket)) {
+            serve(host, workspace);
+        }
+        // Turns still running (a tool stuck in a syscall) must not keep the runner alive.
+        System.exit(0);
+    }
+
+    /** Runs turns from {@code host} until it closes or says Shutdown. Blocks. */
+    static void serve(HostConnection host, Path workspace) throws IOException {
+        ChannelTransport transport = new ChannelTransport(host);
+        AgentLoop loop = new AgentLoop(
+                Map.of(
+                        ModelApi.ANTHROPIC,
+                                ModelClients.anthropic(transport.forApi(ModelApi.ANTHROPIC), RetryPolicy.defaults()),
+                        ModelApi.OPENAI,
+                                ModelClients.openai(transport.forApi(ModelApi.OPENAI), RetryPolicy.defaults())),
+                Tools.builtins(ToolConfig.defaults(workspace)),
+                host::send);
+        host.send(new RunnerMessage.Ready(VERSION));
+        ExecutorService turns = Executors.newSingleThreadExecutor(
+                Thread.ofVirtual().name("turn").factory());
+        while (true) {
+            HostMessage message;
+            try {
+                message = host.receive();
+            } catch (IOException e) {
+                message = null;
+            }
+            switch (message) {
+                case null -> {
+                    transport.failAll();
+                    turns.shutdownNow();
+                    return;
+                }
+                case HostMessage.Shutdown s -> {
+                    transport.failAll();
+                    turns.shutdownNow();
+                    return;
+                }
+                case HostMessage.StartTurn turn ->
+                    turns.submit(() -> {
+                        try {
+                            loop.run(turn);
+                        } catch (HostConnection.HostGoneException e) {
+                            // the reader sees the same and ends the runner
+                        }
+                    });
+                case HostMessage.ModelResponseHead m -> transport.dispatch(m);
+                case HostMessage.ModelResponseChunk m -> transport.dispatch(m);
+                case HostMessage.ModelResponseEnd m -> transport.dispatch(m);
+            }
+        }
+    }
+}

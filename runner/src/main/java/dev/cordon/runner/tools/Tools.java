@@ -1,0 +1,26 @@
+package dev.cordon.runner.tools;
+
+import java.util.List;
+
+/** The runner's built-in tools. */
+public final class Tools {
+    private Tools() {}
+
+    /**
+     * Creates {@code bash}, {@code read}, {@code write}, {@code edit}, {@code glob} and {@code grep}
+     * over one workspace. The tools hold no per-call state; {@code write} and {@code edit} share a
+     * lock per file so that parallel edits of one file do not lose each other's changes.
+     */
+    public static List<Tool> builtins(ToolConfig config) {
+        Workspace workspace = new Workspace(config.workspace());
+        FileLocks locks = new FileLocks();
+        int limit = config.outputLimitChars();
+        return List.of(
+                new BashTool(config),
+                new ReadTool(workspace, limit),
+                new WriteTool(workspace, locks),
+                new EditTool(workspace, locks),
+                new GlobTool(workspace, limit),
+                new GrepTool(workspace, limit));
+    }
+}

@@ -1,0 +1,156 @@
+package dev.cordon.sandbox.bwrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.core.sandbox.Sandbox;
+import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.core.sandbox.SandboxSpec.Mode;
+import dev.cordon.core.sandbox.SandboxSpec.Mount;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Attacks run from inside a real bubblewrap sandbox; each must fail. */
+class BubblewrapBackendTest {
+    static final int UID = 200_077;
+
+    @TempDir
+    Path dir;
+
+    final SandboxBackend backend = Bubblewrap.backend();
+
+    /** Runs {@code script} with bash in a sandbox whose workspace is {@code dir/ws}; returns its output. */
+    String run(String script) throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws"));
+        if (Bubblewrap.isRoot()) {
+            Files.setAttribute(ws, "unix:uid", UID, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(ws, "unix:gid", UID, LinkOption.NOFOLLOW_LINKS);
+        }
+        Path log = dir.resolve("out.log");
+        Files.deleteIfExists(log);
+        SandboxSpec spec = new SandboxSpec(
+                "test",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", script),
+                Map.of("PATH", "/usr/bin:/bin", "MARKER", "inside"),
+                UID,
+                UID,
+                "cordon",
+                "/workspace",
+                log);
+        try (Sandbox sandbox = backend.start(spec)) {
+            sandbox.exit().get(60, TimeUnit.SECONDS);
+        }
+        return Files.readString(log);
+    }
+
+    @Test
+    void commandRunsAsAnUnprivilegedUidWithNoCapabilities() throws Exception {
+        String out = run("id -u; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status");
+        List<String> lines = out.lines().toList();
+        assertThat(Integer.parseInt(lines.getFirst())).isNotZero();
+        if (Bubblewrap.isRoot()) {
+            assertThat(lines.getFirst()).isEqualTo(Integer.toString(UID));
+        }
+        assertThat(out).contains("CapEff:\t0000000000000000").contains("CapPrm:\t0000000000000000");
+        assertThat(out).contains("NoNewPrivs:\t1");
+    }
+
+    @Test
+    void hostFilesystemIsInvisibleBeyondTheMounts() throws Exception {
+        String out = run("ls /; test -e /root && echo ROOT-VISIBLE; test -e /home && echo HOME-VISIBLE; " + "test -e "
+                + dir + " && echo TEMPDIR-VISIBLE; cat /etc/shadow 2>&1 | head -1");
+        assertThat(out).doesNotContain("ROOT-VISIBLE", "HOME-VISIBLE", "TEMPDIR-VISIBLE");
+        assertThat(out).contains("workspace").contains("No such file");
+    }
+
+    @Test
+    void systemDirectoriesAreReadOnly() throws Exception {
+        String out = run("touch /usr/pwned 2>&1; echo x > /usr/bin/pwned 2>&1; echo rc=$?");
+        assertThat(out).contains("Read-only file system");
+        assertThat(Path.of("/usr/pwned")).doesNotExist();
+    }
+
+    @Test
+    void networkHasOnlyLoopback() throws Exception {
+        String out =
+                run("cat /proc/net/dev | tail -n +3 | cut -d: -f1; " + "(exec 3<>/dev/tcp/1.1.1.1/53) 2>&1 | head -1");
+        assertThat(out.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("bash")))
+                .containsExactly("lo");
+        assertThat(out).containsAnyOf("Network is unreachable", "connect: ");
+    }
+
+    @Test
+    void environmentIsExactlyTheSpecs() throws Exception {
+        String out = run("env | sort");
+        assertThat(out).contains("MARKER=inside");
+        assertThat(out).doesNotContain("JAVA_HOME", "MAVEN", "HOSTNAME=", "SSH_", "USER=root");
+    }
+
+    @Test
+    void hostProcessesAreInvisible() throws Exception {
+        String out =
+                run("ls /proc | grep -E '^[0-9]+$' | wc -l; kill -0 1 2>&1; cat /proc/1/environ 2>&1 | head -c 80");
+        assertThat(Integer.parseInt(out.lines().findFirst().orElseThrow().strip()))
+                .isLessThan(10);
+        assertThat(out).doesNotContain("MAVEN", "JAVA_HOME");
+    }
+
+    @Test
+    void workspaceIsWritableAndBelongsToTheSandboxUser() throws Exception {
+        run("echo hello > /workspace/f.txt");
+        Path file = dir.resolve("ws/f.txt");
+        assertThat(file).hasContent("hello\n");
+        if (Bubblewrap.isRoot()) {
+            assertThat(Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS))
+                    .isEqualTo(UID);
+        }
+    }
+
+    @Test
+    void sandboxNeverRunsAsRoot() {
+        SandboxSpec spec = new SandboxSpec(
+                "root", List.of(), List.of("/usr/bin/true"), Map.of(), 0, 0, "cordon", "/", dir.resolve("log"));
+        assertThatThrownBy(() -> backend.start(spec))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("uid/gid 0");
+    }
+
+    @Test
+    void closingTheSandboxKillsEveryProcessInside() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws2"));
+        SandboxSpec spec = new SandboxSpec(
+                "kill",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", "sleep 987654 & sleep 987654 & wait"),
+                Map.of("PATH", "/usr/bin"),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("kill.log"));
+        Sandbox sandbox = backend.start(spec);
+        sandbox.close();
+        assertThat(sandbox.exit()).isDone();
+        // The kernel reaps the pid namespace right after its init (bwrap) dies; give it a moment.
+        long leftovers = 0;
+        for (int i = 0; i < 200; i++) {
+            leftovers = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().orElse("").contains("sleep 987654"))
+                    .count();
+            if (leftovers == 0) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(leftovers).isZero();
+    }
+}

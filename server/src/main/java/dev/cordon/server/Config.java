@@ -1,0 +1,201 @@
+package dev.cordon.server;
+
+import dev.cordon.protocol.ModelApi;
+import dev.cordon.protocol.ModelSettings;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+/**
+ * The daemon's configuration: {@code cordon.yaml} in the home, overridden by the environment.
+ * Invalid files are rejected with the file, the field and the reason; a missing model is not an
+ * error but a {@link #modelProblem} the CLI shows to the user.
+ *
+ * @param model the configured model, or null (then {@code modelProblem} says what to set)
+ * @param apiKey the provider key; stays in the daemon, never enters a sandbox
+ */
+record Config(
+        ModelSettings model,
+        URI baseUrl,
+        String apiKey,
+        String modelProblem,
+        int uidBase,
+        Duration idleTimeout,
+        int runnerHeapMb) {
+
+    static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
+    static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner");
+
+    /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
+    static Config load(Path home, Map<String, String> env) {
+        Path file = home.resolve("cordon.yaml");
+        JsonNode root = null;
+        if (Files.exists(file)) {
+            try {
+                root = new YAMLMapper().readTree(Files.readString(file));
+            } catch (JacksonException e) {
+                throw new ConfigException(file + ": not valid YAML: " + e.getOriginalMessage()
+                        + (e.getLocation() == null
+                                ? ""
+                                : " (line " + e.getLocation().getLineNr() + ")"));
+            } catch (IOException e) {
+                throw new ConfigException(file + ": cannot read: " + e.getMessage());
+            }
+        }
+        Reader r = new Reader(file, root);
+        r.onlyKeys("", TOP_LEVEL);
+        r.onlyKeys("model", Set.of("api", "name", "base_url", "api_key", "max_tokens"));
+        r.onlyKeys("sandbox", Set.of("uid_base", "idle_timeout_seconds"));
+        r.onlyKeys("runner", Set.of("heap_mb"));
+
+        String apiName = r.text("model.api");
+        ModelApi api;
+        if (apiName != null) {
+            api = switch (apiName.toLowerCase(Locale.ROOT)) {
+                case "anthropic" -> ModelApi.ANTHROPIC;
+                case "openai" -> ModelApi.OPENAI;
+                default ->
+                    throw new ConfigException(
+                            file + ": model.api: expected 'anthropic' or 'openai', got '" + apiName + "'");
+            };
+        } else if (present(env, "ANTHROPIC_API_KEY") || present(env, "ANTHROPIC_BASE_URL")) {
+            api = ModelApi.ANTHROPIC;
+        } else if (present(env, "OPENAI_API_KEY") || present(env, "OPENAI_BASE_URL")) {
+            api = ModelApi.OPENAI;
+        } else {
+            api = null;
+        }
+        int uidBase = r.integer("sandbox.uid_base", 200_000, 1000, 2_000_000_000);
+        Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
+        int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
+        if (api == null) {
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+        }
+        String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
+        String key = firstNonBlank(env.get(prefix + "_API_KEY"), r.text("model.api_key"), "");
+        String base = firstNonBlank(
+                env.get(prefix + "_BASE_URL"),
+                r.text("model.base_url"),
+                api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
+        URI baseUrl;
+        try {
+            baseUrl = URI.create(base);
+            if (!"http".equals(baseUrl.getScheme()) && !"https".equals(baseUrl.getScheme())) {
+                throw new IllegalArgumentException("scheme must be http or https");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("model base URL '" + base + "' is not a valid http(s) URL: " + e.getMessage());
+        }
+        if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+        }
+        if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.openai.com")) {
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+        }
+        String name = firstNonBlank(
+                env.get("CORDON_MODEL"),
+                r.text("model.name"),
+                api == ModelApi.ANTHROPIC ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_OPENAI_MODEL);
+        int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
+        return new Config(new ModelSettings(api, name, maxTokens), baseUrl, key, null, uidBase, idle, heap);
+    }
+
+    /** One line for status: api, model and endpoint — never the key. */
+    String describeModel() {
+        return model == null
+                ? "none"
+                : model.api().name().toLowerCase(Locale.ROOT) + " " + model.model() + " at " + baseUrl;
+    }
+
+    private static String noModel(Path home) {
+        return String.join(
+                "\n",
+                "No model is configured. Set one of these and run ./cordon again:",
+                "  export ANTHROPIC_API_KEY=...      Anthropic (optional: ANTHROPIC_BASE_URL)",
+                "  export OPENAI_API_KEY=...         OpenAI, or with OPENAI_BASE_URL any compatible server",
+                "                                    (Ollama: OPENAI_BASE_URL=http://127.0.0.1:11434/v1)",
+                "  optional: export CORDON_MODEL=<model name>",
+                "or write a model: block in " + home.resolve("cordon.yaml") + " (see docs/configuration.md).",
+                "To try Cordon with no model at all, run the scripted fake: ./cordon fake-model  (then",
+                "  ANTHROPIC_BASE_URL=http://127.0.0.1:8089 ANTHROPIC_API_KEY=fake ./cordon  in another shell).");
+    }
+
+    private static boolean present(Map<String, String> env, String name) {
+        String v = env.get(name);
+        return v != null && !v.isBlank();
+    }
+
+    private static String firstNonBlank(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v.strip();
+            }
+        }
+        return null;
+    }
+
+    /** Typed access to the YAML tree with errors that name the file and the field. */
+    private record Reader(Path file, JsonNode root) {
+        JsonNode node(String path) {
+            JsonNode n = root;
+            for (String part : path.split("\\.")) {
+                if (n == null || !n.isObject()) {
+                    return null;
+                }
+                n = n.get(part);
+            }
+            return n == null || n.isNull() ? null : n;
+        }
+
+        void onlyKeys(String path, Set<String> allowed) {
+            JsonNode n = path.isEmpty() ? root : node(path);
+            if (n == null) {
+                return;
+            }
+            if (!n.isObject()) {
+                throw new ConfigException(file + ": " + (path.isEmpty() ? "the file" : path) + " must be a mapping");
+            }
+            for (Iterator<String> it = n.propertyNames().iterator(); it.hasNext(); ) {
+                String key = it.next();
+                if (!allowed.contains(key)) {
+                    throw new ConfigException(file + ": unknown field '" + (path.isEmpty() ? key : path + "." + key)
+                            + "' (known: "
+                            + String.join(", ", allowed.stream().sorted().toList()) + ")");
+                }
+            }
+        }
+
+        String text(String path) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return null;
+            }
+            if (!n.isValueNode()) {
+                throw new ConfigException(file + ": " + path + " must be a string");
+            }
+            return n.asString();
+        }
+
+        int integer(String path, int fallback, int min, int max) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return fallback;
+            }
+            if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+                throw new ConfigException(file + ": " + path + " must be a whole number from " + min + " to " + max
+                        + ", got '" + n + "'");
+            }
+            return n.asInt();
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package dev.cordon.server;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.Router;
+import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.session.AgentSetup;
+import dev.cordon.core.session.ModelGateway;
+import dev.cordon.core.session.SessionManager;
+import dev.cordon.core.store.Store;
+import dev.cordon.egress.ModelGateways;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.sandbox.Sandboxes;
+import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.store.Stores;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's composition root: everything that runs is constructed here, in this order. Start
+ * it with {@link #start}; it serves until {@link #close} or a {@code Stop} on the control socket.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    static final String VERSION = "0.1.0";
+    static final AgentName DEFAULT_AGENT = new AgentName("main");
+
+    private final Home home;
+    private final Config config;
+    private final Store store;
+    private final SandboxBackend backend;
+    private final ScheduledExecutorService timer;
+    private final TerminalChannel terminal;
+    private final Delivery delivery;
+    private final SessionManager sessions;
+    private final ControlServer control;
+    private final long startedAt = System.currentTimeMillis();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(Path homeDir, Map<String, String> env, Path runnerLib) throws IOException {
+        home = new Home(homeDir);
+        home.create();
+        config = Config.load(home.root(), env);
+        store = Stores.sqlite(home.database());
+        ensureAgent(DEFAULT_AGENT);
+        backend = Sandboxes.bubblewrap();
+        boolean root = Bubblewrap.isRoot();
+        int ownUid = Bubblewrap.effectiveUid();
+        SandboxedRunners.Identity identity = new SandboxedRunners.Identity() {
+            @Override
+            public int uid(Agent agent) {
+                // As root each agent gets its own uid, so agents cannot read each other's files.
+                return root ? config.uidBase() + (int) agent.id().value() : ownUid;
+            }
+
+            @Override
+            public boolean chown() {
+                return root;
+            }
+        };
+        ModelGateway gateway = config.model() == null
+                ? (agent, allowed, request, sink) -> {
+                    throw new IllegalStateException("no model configured");
+                }
+                : ModelGateways.builder()
+                        .provider(config.model().api(), config.baseUrl(), config.apiKey())
+                        .build();
+        timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("timer").factory());
+        terminal = new TerminalChannel();
+        delivery = new Delivery(store, List.of(terminal), timer);
+        SandboxedRunners runners = new SandboxedRunners(
+                home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        sessions = new SessionManager(store, runners, gateway, this::setup, delivery, timer, config.idleTimeout());
+        terminal.connect(new Router(store, sessions::wake));
+        control = new ControlServer(home.controlSocket(), new ControlHandler());
+    }
+
+    /** Starts a daemon on {@code homeDir}; returns once the control socket accepts connections. */
+    public static Daemon start(Path homeDir, Map<String, String> env, Path runnerLib) throws IOException {
+        Daemon daemon = new Daemon(homeDir, env, runnerLib);
+        int released = daemon.store.releaseClaims();
+        if (released > 0) {
+            LOG.info("re-running {} message(s) whose turn was cut short by the last stop", released);
+        }
+        daemon.sessions.wakeAll();
+        daemon.delivery.wakeAll();
+        daemon.control.start();
+        Files.writeString(
+                daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
+        LOG.info(
+                "Cordon {} serving {} (model: {}, sandbox: {})",
+                VERSION,
+                daemon.home.root(),
+                daemon.config.describeModel(),
+                daemon.backend.name());
+        return daemon;
+    }
+
+    public Path controlSocket() {
+        return home.controlSocket();
+    }
+
+    /** Blocks until the daemon has been stopped. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        LOG.info("stopping");
+        control.close();
+        sessions.close();
+        timer.shutdownNow();
+        store.close();
+        try {
+            Files.deleteIfExists(home.pidFile());
+        } catch (IOException e) {
+            LOG.warn("could not remove {}", home.pidFile(), e);
+        }
+        stopped.countDown();
+    }
+
+    private Agent ensureAgent(AgentName name) throws IOException {
+        Agent agent = store.ensureAgent(name);
+        Path dir = home.agent(name);
+        Files.createDirectories(home.workspace(name));
+        Path instructions = dir.resolve("AGENTS.md");
+        if (!Files.exists(instructions)) {
+            Files.writeString(
+                    instructions,
+                    "# " + name + "\n\nYou are " + name
+                            + ", the owner's general-purpose assistant. Be concise.\n\n"
+                            + "(Edit this file to change the agent's instructions; it is read at every turn.)\n");
+        }
+        return agent;
+    }
+
+    private AgentSetup setup(Agent agent) {
+        if (config.model() == null) {
+            return new AgentSetup(null, null, config.modelProblem());
+        }
+        StringBuilder prompt = new StringBuilder()
+                .append("You are ")
+                .append(agent.name())
+                .append(", an AI agent running inside a Cordon sandbox.\n")
+                .append("Your workspace is /workspace: files you write there persist between conversations. ")
+                .append("/tmp is private and temporary. You have no network access.\n")
+                .append("Act with the tools you are given; answer the user concisely.\n");
+        for (Path file : List.of(
+                home.root().resolve("AGENTS.md"), home.agent(agent.name()).resolve("AGENTS.md"))) {
+            try {
+                if (Files.isRegularFile(file)) {
+                    prompt.append('\n').append(Files.readString(file).strip()).append('\n');
+                }
+            } catch (IOException e) {
+                LOG.warn("could not read {}", file, e);
+            }
+        }
+        return new AgentSetup(prompt.toString(), config.model(), null);
+    }
+
+    private final class ControlHandler implements ControlServer.Handler {
+        @Override
+        public void handle(ControlConnection connection, ControlRequest request) {
+            switch (request) {
+                case ControlRequest.Status s -> connection.send(status());
+                case ControlRequest.Stop s -> {
+                    connection.send(new ControlEvent.Stopping());
+                    Thread.ofVirtual().start(Daemon.this::close);
+                }
+                case ControlRequest.Attach a -> attach(connection, a);
+                case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
+                case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
+            }
+        }
+
+        @Override
+        public void closed(ControlConnection connection) {
+            terminal.detach(connection);
+        }
+
+        private void attach(ControlConnection connection, ControlRequest.Attach attach) {
+            AgentName name;
+            try {
+                name = new AgentName(attach.agent());
+            } catch (IllegalArgumentException e) {
+                connection.send(new ControlEvent.Failure(e.getMessage()));
+                return;
+            }
+            Agent agent = store.agentByName(name).orElse(null);
+            if (agent == null) {
+                connection.send(new ControlEvent.Failure("there is no agent named '" + name + "'; agents: "
+                        + store.agents().stream().map(a -> a.name().value()).toList()));
+                return;
+            }
+            Chat chat = store.ensureChat(TerminalChannel.NAME, name.value());
+            store.wire(chat.id(), agent.id());
+            connection.wantAllReplies(attach.replayPending());
+            terminal.attach(connection, name.value());
+            int pending = store.undelivered(chat.id()).size();
+            connection.send(new ControlEvent.Attached(name.value(), attach.replayPending() ? pending : 0));
+            if (attach.replayPending() && pending > 0) {
+                delivery.wake(chat.id());
+            }
+        }
+
+        private ControlEvent.StatusReport status() {
+            return new ControlEvent.StatusReport(
+                    VERSION,
+                    ProcessHandle.current().pid(),
+                    home.root().toString(),
+                    System.currentTimeMillis() - startedAt,
+                    config.describeModel(),
+                    config.modelProblem(),
+                    backend.name(),
+                    store.agents().stream().map(a -> a.name().value()).toList(),
+                    sessions.liveCount(),
+                    store.sessionsWithPending().size(),
+                    store.undelivered().size());
+        }
+    }
+}

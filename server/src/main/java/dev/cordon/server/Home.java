@@ -1,0 +1,70 @@
+package dev.cordon.server;
+
+import dev.cordon.core.AgentName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The layout of a Cordon home ({@code ~/.cordon} by default). The home is mode 0700: it holds the
+ * database, the control socket and the logs, and no sandbox ever sees any of it except its own
+ * agent's workspace and its own run directory.
+ */
+record Home(Path root) {
+    Home {
+        root = root.toAbsolutePath().normalize();
+    }
+
+    void create() throws IOException {
+        Files.createDirectories(root);
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        for (Path dir : new Path[] {data(), agents(), run().resolve("sandboxes"), logs().resolve("sandboxes")}) {
+            Files.createDirectories(dir);
+        }
+    }
+
+    Path data() {
+        return root.resolve("data");
+    }
+
+    Path database() {
+        return data().resolve("cordon.db");
+    }
+
+    Path agents() {
+        return root.resolve("agents");
+    }
+
+    Path agent(AgentName name) {
+        return agents().resolve(name.value());
+    }
+
+    Path workspace(AgentName name) {
+        return agent(name).resolve("workspace");
+    }
+
+    Path run() {
+        return root.resolve("run");
+    }
+
+    Path controlSocket() {
+        return run().resolve("control.sock");
+    }
+
+    Path pidFile() {
+        return run().resolve("daemon.pid");
+    }
+
+    Path sandboxRunDir(String sandboxId) {
+        return run().resolve("sandboxes").resolve(sandboxId);
+    }
+
+    Path logs() {
+        return root.resolve("logs");
+    }
+
+    Path sandboxLog(String sandboxId) {
+        return logs().resolve("sandboxes").resolve(sandboxId + ".log");
+    }
+}

@@ -1,0 +1,95 @@
+package dev.cordon.server;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The daemon's entry point: {@code daemon --home DIR} serves until stopped; {@code doctor} prints
+ * what this host supports.
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        List<String> rest = Arrays.asList(args);
+        String command = rest.isEmpty() ? "help" : rest.getFirst();
+        switch (command) {
+            case "daemon" -> System.exit(daemon(home(rest)));
+            case "doctor" -> System.exit(Doctor.print(System.out));
+            default -> {
+                System.err.println("usage: dev.cordon.server.Main daemon [--home DIR] | doctor");
+                System.exit(2);
+            }
+        }
+    }
+
+    private static Path home(List<String> args) {
+        int i = args.indexOf("--home");
+        if (i >= 0 && i + 1 < args.size()) {
+            return Path.of(args.get(i + 1));
+        }
+        String env = System.getenv("CORDON_HOME");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cordon");
+    }
+
+    private static int daemon(Path homeDir) throws IOException, InterruptedException {
+        Files.createDirectories(homeDir.resolve("logs"));
+        // Must be set before the first logger is created: logback.xml writes to this folder.
+        System.setProperty(
+                "cordon.logdir", homeDir.resolve("logs").toAbsolutePath().toString());
+        Files.createDirectories(homeDir.resolve("run"));
+        try (FileChannel lockFile = FileChannel.open(
+                        homeDir.resolve("run/daemon.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = lockFile.tryLock()) {
+            if (lock == null) {
+                System.err.println("another Cordon daemon is already serving " + homeDir);
+                return 1;
+            }
+            Daemon daemon;
+            try {
+                daemon = Daemon.start(homeDir, System.getenv(), runnerLib());
+            } catch (ConfigException e) {
+                System.err.println("cordon: " + e.getMessage());
+                return 2;
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown"));
+            daemon.awaitStop();
+            return 0;
+        }
+    }
+
+    /**
+     * Where the runner's jars are: {@code CORDON_RUNNER_LIB}, else {@code runner/target/lib} of the
+     * source tree this daemon was built in.
+     */
+    static Path runnerLib() {
+        String env = System.getenv("CORDON_RUNNER_LIB");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        try {
+            Path here = Path.of(Main.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            for (Path dir = here; dir != null; dir = dir.getParent()) {
+                Path candidate = dir.resolve("runner/target/lib");
+                if (Files.isDirectory(candidate)) {
+                    return candidate;
+                }
+            }
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException(
+                "cannot find the runner's jars (runner/target/lib); build with ./mvnw package or set CORDON_RUNNER_LIB");
+    }
+}

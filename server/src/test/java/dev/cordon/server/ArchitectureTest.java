@@ -1,0 +1,76 @@
+package dev.cordon.server;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** DESIGN.md's module rules, checked on the compiled classes of every module on this class path. */
+class ArchitectureTest {
+    static JavaClasses classes;
+
+    @BeforeAll
+    static void load() {
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.cordon");
+    }
+
+    @Test
+    void runnerNeverDependsOnHostModules() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.cordon.runner..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.cordon.core..",
+                        "dev.cordon.store..",
+                        "dev.cordon.sandbox..",
+                        "dev.cordon.egress..",
+                        "dev.cordon.server..",
+                        "dev.cordon.cli..")
+                .check(classes);
+    }
+
+    @Test
+    void nothingDependsOnTheServer() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.cordon.server..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("dev.cordon.server..")
+                .check(classes);
+    }
+
+    @Test
+    void protocolDependsOnNothingOfCordon() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.cordon.protocol..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("dev.cordon.core..", "dev.cordon.runner..", "dev.cordon.server..")
+                .check(classes);
+    }
+
+    @Test
+    void coreDependsOnNoImplementationModule() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.cordon.core..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.cordon.store..",
+                        "dev.cordon.sandbox..",
+                        "dev.cordon.egress..",
+                        "dev.cordon.runner..",
+                        "dev.cordon.server..")
+                .check(classes);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.protocol.FrameChannel;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A test's own client of the daemon's control socket, speaking the real frames. */
+final class ControlClient implements AutoCloseable {
+    private final FrameChannel<ControlEvent, ControlRequest> channel;
+    private final BlockingQueue<ControlEvent> events = new LinkedBlockingQueue<>();
+    final List<ControlEvent> seen = new ArrayList<>();
+
+    ControlClient(Path socket) throws IOException {
+        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
+        sc.connect(UnixDomainSocketAddress.of(socket));
+        channel = new FrameChannel<>(Channels.newInputStream(sc), Channels.newOutputStream(sc), ControlEvent.class, sc);
+        Thread.ofVirtual().start(() -> {
+            try {
+                ControlEvent e;
+                while ((e = channel.receive()) != null) {
+                    events.add(e);
+                }
+            } catch (IOException | RuntimeException e) {
+                // connection closed
+            }
+        });
+    }
+
+    void send(ControlRequest request) throws IOException {
+        channel.send(request);
+    }
+
+    /** Waits for the first event matching {@code match}, keeping every event seen on the way. */
+    @SuppressWarnings("unchecked")
+    <T extends ControlEvent> T await(Class<T> type, Predicate<T> match, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            ControlEvent e = events.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+            if (e == null) {
+                throw new AssertionError("no " + type.getSimpleName() + " within " + timeout + "; saw " + seen);
+            }
+            seen.add(e);
+            if (type.isInstance(e) && match.test((T) e)) {
+                return (T) e;
+            }
+        }
+    }
+
+    <T extends ControlEvent> T await(Class<T> type) throws InterruptedException {
+        return await(type, e -> true, Duration.ofSeconds(60));
+    }
+
+    /** Attaches to {@code agent}, sends {@code text}, and returns the acknowledged reply to it. */
+    ControlEvent.Reply ask(String agent, String text) throws IOException, InterruptedException {
+        send(new ControlRequest.Attach(agent, false));
+        await(ControlEvent.Attached.class);
+        String id = UUID.randomUUID().toString();
+        send(new ControlRequest.Say(agent, id, text));
+        ControlEvent.Accepted accepted =
+                await(ControlEvent.Accepted.class, a -> a.clientMessageId().equals(id), Duration.ofSeconds(30));
+        ControlEvent.Reply reply =
+                await(ControlEvent.Reply.class, r -> r.inReplyTo() == accepted.inboundId(), Duration.ofSeconds(120));
+        send(new ControlRequest.ReplyAck(reply.outboundId()));
+        assertThat(reply.agent()).isEqualTo(agent);
+        return reply;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,249 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.RecordedRequest;
+import dev.cordon.testkit.Scripted;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The walking skeleton end to end: a real daemon, real SQLite, a real bubblewrap sandbox running
+ * the real runner, and the fake model server speaking the Anthropic wire format.
+ */
+class EndToEndTest {
+    static final Path RUNNER_LIB =
+            Path.of("../runner/target/lib").toAbsolutePath().normalize();
+
+    @TempDir
+    Path home;
+
+    FakeModelServer model;
+    Daemon daemon;
+    String apiKey;
+
+    @BeforeEach
+    void start() throws IOException {
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        apiKey = "sk-ant-api03-" + HexFormat.of().formatHex(random) + "-TESTKEY";
+        model = FakeModelServer.start();
+        model.requireApiKey(apiKey);
+        daemon = startDaemon();
+    }
+
+    @AfterEach
+    void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+        model.close();
+    }
+
+    Daemon startDaemon() throws IOException {
+        return Daemon.start(
+                home,
+                Map.of(
+                        "ANTHROPIC_API_KEY",
+                        apiKey,
+                        "ANTHROPIC_BASE_URL",
+                        model.baseUrl().toString()),
+                RUNNER_LIB);
+    }
+
+    ControlEvent.Reply ask(String text) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            return client.ask("main", text);
+        }
+    }
+
+    @Test
+    void agentRunsBashInsideTheSandboxAsAnUnprivilegedUserWithoutHostPaths() throws Exception {
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"id -u && cat /etc/hostname && ls /\"}"),
+                Scripted.text("All done."));
+
+        ControlEvent.Reply reply = ask("who are you and where?");
+
+        assertThat(reply.failed()).as(reply.text()).isFalse();
+        assertThat(reply.text()).isEqualTo("All done.");
+        String output = toolResults(model.requests().get(1)).getFirst();
+        List<String> lines = output.lines().toList();
+        assertThat(Integer.parseInt(lines.get(0).strip())).isPositive();
+        assertThat(lines.get(1).strip()).isEqualTo("cordon");
+        List<String> root =
+                lines.subList(2, lines.size()).stream().map(String::strip).toList();
+        assertThat(root).contains("workspace", "usr", "tmp", "proc");
+        assertThat(root).doesNotContain("root", "home", "work", "var", "srv", "mnt", "opt-host");
+        assertThat(output).doesNotContain(home.toString());
+    }
+
+    @Test
+    void fileWrittenInOneTurnIsReadBackInTheNextAndLivesInTheAgentsWorkspace() throws Exception {
+        model.enqueue(
+                Scripted.toolCall("write", "{\"path\":\"notes/plan.txt\",\"content\":\"ship the skeleton\\n\"}"),
+                Scripted.text("Saved."),
+                Scripted.toolCall("read", "{\"path\":\"notes/plan.txt\"}"),
+                Scripted.text("It says: ship the skeleton"));
+
+        assertThat(ask("save my plan").text()).isEqualTo("Saved.");
+        assertThat(ask("what was my plan?").text()).isEqualTo("It says: ship the skeleton");
+
+        assertThat(toolResults(model.requests().get(3))).last().asString().contains("ship the skeleton");
+        assertThat(home.resolve("agents/main/workspace/notes/plan.txt")).hasContent("ship the skeleton\n");
+    }
+
+    @Test
+    void noSecretIsVisibleAnywhereInsideTheSandbox() throws Exception {
+        // A canary planted in the workspace proves the scan finds what is there.
+        Files.createDirectories(home.resolve("agents/main/workspace"));
+        String canary = "canary-" + UUID.randomUUID();
+        Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
+        // The needles reach the sandbox base64-encoded so they never appear in a command line.
+        model.enqueue(
+                Scripted.toolCall("bash", json(scan(apiKey))),
+                Scripted.toolCall("bash", json(scan(canary))),
+                Scripted.text("Scanned."));
+
+        assertThat(ask("scan yourself").text()).isEqualTo("Scanned.");
+
+        List<RecordedRequest> requests = model.requests();
+        String keyScan = toolResults(requests.get(1)).getFirst();
+        String canaryScan = toolResults(requests.get(2)).getLast();
+        assertThat(canaryScan).contains("/workspace/canary.txt").contains("SCAN-DONE");
+        assertThat(keyScan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        assertThat(keyScan.lines().filter(l -> l.startsWith("/"))).isEmpty();
+        // The key did reach the provider, in the header, added by the host's gateway.
+        assertThat(requests).allSatisfy(r -> assertThat(r.header("x-api-key")).contains(apiKey));
+    }
+
+    @Test
+    void transcriptSurvivesADaemonRestart() throws Exception {
+        model.enqueue(Scripted.text("Noted: the answer is 42."), Scripted.text("You told me 42."));
+        assertThat(ask("remember: the answer is 42").text()).isEqualTo("Noted: the answer is 42.");
+
+        daemon.close();
+        daemon = startDaemon();
+
+        assertThat(ask("what is the answer?").text()).isEqualTo("You told me 42.");
+        JsonNode messages = model.requests().get(1).body().get("messages");
+        List<String> texts = new ArrayList<>();
+        messages.forEach(m -> texts.add(m.toString()));
+        assertThat(texts.get(0)).contains("remember: the answer is 42");
+        assertThat(texts.get(1)).contains("Noted: the answer is 42.");
+        assertThat(texts.get(2)).contains("what is the answer?");
+    }
+
+    @Test
+    void replyThatArrivesWithNoTerminalAttachedIsShownOnNextAttach() throws Exception {
+        model.enqueue(Scripted.text("Here is your late reply.").stallBefore(Duration.ofMillis(300)));
+        long inboundId;
+        try (ControlClient sender = new ControlClient(daemon.controlSocket())) {
+            sender.send(new ControlRequest.Attach("main", false));
+            sender.await(ControlEvent.Attached.class);
+            sender.send(new ControlRequest.Say("main", "m-1", "reply later please"));
+            inboundId = sender.await(ControlEvent.Accepted.class).inboundId();
+        }
+        try (ControlClient console = new ControlClient(daemon.controlSocket())) {
+            console.send(new ControlRequest.Attach("main", true));
+            ControlEvent.Reply reply =
+                    console.await(ControlEvent.Reply.class, r -> r.inReplyTo() == inboundId, Duration.ofSeconds(60));
+            console.send(new ControlRequest.ReplyAck(reply.outboundId()));
+            assertThat(reply.text()).isEqualTo("Here is your late reply.");
+        }
+    }
+
+    @Test
+    void modelErrorBecomesAFailedReplyThatSaysWhy() throws Exception {
+        model.enqueue(Scripted.error(400, "invalid_request_error", "prompt is too long"));
+
+        ControlEvent.Reply reply = ask("hello");
+
+        assertThat(reply.failed()).isTrue();
+        assertThat(reply.text()).contains("invalid_request_error").contains("prompt is too long");
+    }
+
+    @Test
+    void malformedControlFrameGetsAClearFailureAndTheDaemonKeepsServing() throws Exception {
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(daemon.controlSocket()));
+            OutputStream out = Channels.newOutputStream(raw);
+            byte[] junk = "{\"type\":\"launch_missiles\"}".getBytes(StandardCharsets.UTF_8);
+            out.write(new byte[] {0, 0, 0, (byte) junk.length});
+            out.write(junk);
+            out.flush();
+            byte[] answer = Channels.newInputStream(raw).readAllBytes();
+            assertThat(new String(answer, StandardCharsets.UTF_8))
+                    .contains("failure")
+                    .contains("malformed");
+        }
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.Status());
+            ControlEvent.StatusReport status = client.await(ControlEvent.StatusReport.class);
+            assertThat(status.agents()).containsExactly("main");
+            assertThat(status.modelProblem()).isNull();
+        }
+    }
+
+    /** A bash command that greps the whole sandbox for {@code needle} and prints what it found. */
+    static String scan(String needle) {
+        String b64 = Base64.getEncoder().encodeToString(needle.getBytes(StandardCharsets.UTF_8));
+        return "k=$(printf %s '" + b64 + "' | base64 -d); "
+                + "n=$({ env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline /proc/[0-9]*/mountinfo /proc/self/status 2>/dev/null; } "
+                + "| tr '\\0' '\\n' | grep -cF -f <(printf '%s\\n' \"$k\")); echo \"env-and-proc-hits: $n\"; "
+                + "grep -rlsF -f <(printf '%s\\n' \"$k\") / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev; "
+                + "echo SCAN-DONE";
+    }
+
+    static String json(String command) {
+        return "{\"command\":" + dev.cordon.protocol.Wire.mapper().writeValueAsString(command)
+                + ",\"timeout_ms\":600000}";
+    }
+
+    /** The text of every tool_result block in an Anthropic request, in order. */
+    static List<String> toolResults(RecordedRequest request) {
+        List<String> results = new ArrayList<>();
+        for (JsonNode message : request.body().get("messages")) {
+            JsonNode content = message.get("content");
+            if (content == null || !content.isArray()) {
+                continue;
+            }
+            for (JsonNode block : content) {
+                if ("tool_result".equals(block.path("type").asString())) {
+                    JsonNode c = block.get("content");
+                    if (c.isString()) {
+                        results.add(c.asString());
+                    } else {
+                        StringBuilder text = new StringBuilder();
+                        c.forEach(part -> text.append(part.path("text").asString()));
+                        results.add(text.toString());
+                    }
+                }
+            }
+        }
+        return results;
+    }
+}

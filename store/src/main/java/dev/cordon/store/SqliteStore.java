@@ -1,0 +1,603 @@
+package dev.cordon.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.InboundState;
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.Domain.Outbound;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Domain.Wiring;
+import dev.cordon.core.Ids.AgentId;
+import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.store.Store;
+import dev.cordon.protocol.ChatMessage;
+import dev.cordon.protocol.Wire;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.PreparedBatch;
+
+/**
+ * {@link Store} on SQLite. Each method is one transaction of {@link SqliteDatabase}: writes are
+ * serialized and durable on return, reads see the last commit.
+ *
+ * <p>Beyond the port's contract: a call that names a row that does not exist (an unknown agent,
+ * chat, session, inbound or outbound id) throws {@link IllegalArgumentException} and changes
+ * nothing; calls after {@link #close()} throw {@link IllegalStateException}.
+ */
+final class SqliteStore implements Store {
+    private static final String AGENT_COLUMNS = "id, name, created_at";
+    private static final String CHAT_COLUMNS = "id, channel, platform_chat_id";
+    private static final String SESSION_COLUMNS = "id, agent_id, chat_id, thread_key, created_at";
+    private static final String INBOUND_COLUMNS =
+            "id, session_id, chat_id, platform_message_id, sender_id, text, state, received_at";
+    private static final String OUTBOUND_COLUMNS = "id, chat_id, session_id, in_reply_to, text, failed,"
+            + " idempotency_key, created_at, delivered_at, platform_message_id";
+
+    // The hot queries, named so a test can check their plans. The partial indexes they rely on are
+    // used only when the query repeats the index's WHERE literally ('PENDING', not a parameter).
+    // INDEXED BY: without statistics SQLite cannot tell that the partial index of undelivered
+    // messages is far smaller than outbound_by_chat, and picks the latter or a table scan; naming the
+    // index also makes the query fail loudly if a migration ever drops it.
+
+    static final String CLAIM_PENDING = """
+            UPDATE inbound SET state = 'CLAIMED', claimed_at = :now
+            WHERE id IN (SELECT id FROM inbound
+                         WHERE session_id = :session AND state = 'PENDING'
+                         ORDER BY id LIMIT :max)
+            RETURNING\s""" + INBOUND_COLUMNS;
+
+    static final String SESSIONS_WITH_PENDING =
+            "SELECT DISTINCT session_id FROM inbound WHERE state = 'PENDING' ORDER BY session_id";
+
+    static final String RELEASE_CLAIMS =
+            "UPDATE inbound SET state = 'PENDING', claimed_at = NULL WHERE state = 'CLAIMED'";
+
+    static final String UNDELIVERED = "SELECT " + OUTBOUND_COLUMNS
+            + " FROM outbound INDEXED BY outbound_undelivered WHERE delivered_at IS NULL ORDER BY id";
+
+    static final String UNDELIVERED_BY_CHAT = "SELECT " + OUTBOUND_COLUMNS
+            + " FROM outbound INDEXED BY outbound_undelivered"
+            + " WHERE chat_id = :chat AND delivered_at IS NULL ORDER BY id";
+
+    private static final RowMapper<Agent> AGENT = (rs, ctx) ->
+            new Agent(new AgentId(rs.getLong("id")), new AgentName(rs.getString("name")), instant(rs, "created_at"));
+
+    private static final RowMapper<Chat> CHAT = (rs, ctx) ->
+            new Chat(new ChatId(rs.getLong("id")), rs.getString("channel"), rs.getString("platform_chat_id"));
+
+    private static final RowMapper<Session> SESSION = (rs, ctx) -> new Session(
+            new SessionId(rs.getLong("id")),
+            new AgentId(rs.getLong("agent_id")),
+            new ChatId(rs.getLong("chat_id")),
+            rs.getString("thread_key"),
+            instant(rs, "created_at"));
+
+    private static final RowMapper<Inbound> INBOUND = (rs, ctx) -> new Inbound(
+            new InboundId(rs.getLong("id")),
+            new SessionId(rs.getLong("session_id")),
+            new ChatId(rs.getLong("chat_id")),
+            rs.getString("platform_message_id"),
+            rs.getString("sender_id"),
+            rs.getString("text"),
+            InboundState.valueOf(rs.getString("state")),
+            instant(rs, "received_at"));
+
+    private static final RowMapper<Outbound> OUTBOUND = (rs, ctx) -> {
+        long inReplyTo = rs.getLong("in_reply_to");
+        InboundId replyTo = rs.wasNull() ? null : new InboundId(inReplyTo);
+        return new Outbound(
+                new OutboundId(rs.getLong("id")),
+                new ChatId(rs.getLong("chat_id")),
+                new SessionId(rs.getLong("session_id")),
+                replyTo,
+                rs.getString("text"),
+                rs.getBoolean("failed"),
+                rs.getString("idempotency_key"),
+                instant(rs, "created_at"),
+                instant(rs, "delivered_at"),
+                rs.getString("platform_message_id"));
+    };
+
+    private final SqliteDatabase db;
+    private final Clock clock;
+
+    SqliteStore(SqliteDatabase db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    // ---- agents, chats, wirings, sessions
+
+    @Override
+    public Agent ensureAgent(AgentName name) {
+        requireNonNull(name, "name");
+        return db.withWriteTransaction("ensureAgent", h -> {
+            h.createUpdate("INSERT INTO agents (name, created_at) VALUES (:name, :now) ON CONFLICT (name) DO NOTHING")
+                    .bind("name", name.value())
+                    .bind("now", now())
+                    .execute();
+            return h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name")
+                    .bind("name", name.value())
+                    .map(AGENT)
+                    .one();
+        });
+    }
+
+    @Override
+    public Optional<Agent> agent(AgentId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "agent",
+                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE id = :id")
+                        .bind("id", id.value())
+                        .map(AGENT)
+                        .findOne());
+    }
+
+    @Override
+    public Optional<Agent> agentByName(AgentName name) {
+        requireNonNull(name, "name");
+        return db.withReadTransaction(
+                "agentByName",
+                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name")
+                        .bind("name", name.value())
+                        .map(AGENT)
+                        .findOne());
+    }
+
+    @Override
+    public List<Agent> agents() {
+        return db.withReadTransaction(
+                "agents",
+                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents ORDER BY id")
+                        .map(AGENT)
+                        .list());
+    }
+
+    @Override
+    public Chat ensureChat(String channel, String platformChatId) {
+        requireNonNull(channel, "channel");
+        requireNonNull(platformChatId, "platformChatId");
+        return db.withWriteTransaction("ensureChat", h -> {
+            h.createUpdate("""
+                            INSERT INTO chats (channel, platform_chat_id, created_at) VALUES (:channel, :chat, :now)
+                            ON CONFLICT (channel, platform_chat_id) DO NOTHING""")
+                    .bind("channel", channel)
+                    .bind("chat", platformChatId)
+                    .bind("now", now())
+                    .execute();
+            return h.createQuery("SELECT " + CHAT_COLUMNS
+                            + " FROM chats WHERE channel = :channel AND platform_chat_id = :chat")
+                    .bind("channel", channel)
+                    .bind("chat", platformChatId)
+                    .map(CHAT)
+                    .one();
+        });
+    }
+
+    @Override
+    public Optional<Chat> chat(ChatId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "chat",
+                h -> h.createQuery("SELECT " + CHAT_COLUMNS + " FROM chats WHERE id = :id")
+                        .bind("id", id.value())
+                        .map(CHAT)
+                        .findOne());
+    }
+
+    @Override
+    public void wire(ChatId chat, AgentId agent) {
+        requireNonNull(chat, "chat");
+        requireNonNull(agent, "agent");
+        db.withWriteTransaction(
+                "wire",
+                h -> h.createUpdate("""
+                                INSERT INTO wirings (chat_id, agent_id, updated_at) VALUES (:chat, :agent, :now)
+                                ON CONFLICT (chat_id) DO UPDATE SET agent_id = excluded.agent_id,
+                                                                    updated_at = excluded.updated_at""")
+                        .bind("chat", chat.value())
+                        .bind("agent", agent.value())
+                        .bind("now", now())
+                        .execute());
+    }
+
+    @Override
+    public Optional<Wiring> wiring(ChatId chat) {
+        requireNonNull(chat, "chat");
+        return db.withReadTransaction(
+                "wiring",
+                h -> h.createQuery("SELECT chat_id, agent_id FROM wirings WHERE chat_id = :chat")
+                        .bind("chat", chat.value())
+                        .map((rs, ctx) ->
+                                new Wiring(new ChatId(rs.getLong("chat_id")), new AgentId(rs.getLong("agent_id"))))
+                        .findOne());
+    }
+
+    @Override
+    public Session ensureSession(AgentId agent, ChatId chat, String threadKey) {
+        requireNonNull(agent, "agent");
+        requireNonNull(chat, "chat");
+        requireNonNull(threadKey, "threadKey");
+        return db.withWriteTransaction("ensureSession", h -> {
+            h.createUpdate("""
+                            INSERT INTO sessions (agent_id, chat_id, thread_key, created_at)
+                            VALUES (:agent, :chat, :thread, :now)
+                            ON CONFLICT (agent_id, chat_id, thread_key) DO NOTHING""")
+                    .bind("agent", agent.value())
+                    .bind("chat", chat.value())
+                    .bind("thread", threadKey)
+                    .bind("now", now())
+                    .execute();
+            return h.createQuery("SELECT " + SESSION_COLUMNS
+                            + " FROM sessions WHERE agent_id = :agent AND chat_id = :chat AND thread_key = :thread")
+                    .bind("agent", agent.value())
+                    .bind("chat", chat.value())
+                    .bind("thread", threadKey)
+                    .map(SESSION)
+                    .one();
+        });
+    }
+
+    @Override
+    public Optional<Session> session(SessionId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "session",
+                h -> h.createQuery("SELECT " + SESSION_COLUMNS + " FROM sessions WHERE id = :id")
+                        .bind("id", id.value())
+                        .map(SESSION)
+                        .findOne());
+    }
+
+    @Override
+    public List<Session> sessions() {
+        return db.withReadTransaction(
+                "sessions",
+                h -> h.createQuery("SELECT " + SESSION_COLUMNS + " FROM sessions ORDER BY id")
+                        .map(SESSION)
+                        .list());
+    }
+
+    // ---- inbox
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code chat} is not the chat the message names (its
+     *     channel and platform chat id), or the chat or session does not exist
+     */
+    @Override
+    public InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message) {
+        requireNonNull(session, "session");
+        requireNonNull(chat, "chat");
+        requireNonNull(message, "message");
+        return db.withWriteTransaction("storeInbound", h -> {
+            // The dedup key uses the message's channel: a chat id from elsewhere would file the
+            // message under the wrong chat and let it dodge dedup.
+            Chat stored = h.createQuery("SELECT " + CHAT_COLUMNS + " FROM chats WHERE id = :id")
+                    .bind("id", chat.value())
+                    .map(CHAT)
+                    .findOne()
+                    .orElseThrow(() -> new IllegalArgumentException("storeInbound: no chat " + chat.value()));
+            if (!stored.channel().equals(message.channel())
+                    || !stored.platformChatId().equals(message.platformChatId())) {
+                throw new IllegalArgumentException("storeInbound: chat " + chat.value() + " is "
+                        + stored.channel() + ":" + stored.platformChatId() + ", but the message is from "
+                        + message.channel() + ":" + message.platformChatId());
+            }
+            Optional<Long> inserted = h.createQuery("""
+                            INSERT INTO inbound (session_id, chat_id, channel, platform_message_id, sender_id, text,
+                                                 state, received_at)
+                            VALUES (:session, :chat, :channel, :message, :sender, :text, 'PENDING', :now)
+                            ON CONFLICT (chat_id, platform_message_id) DO NOTHING
+                            RETURNING id""")
+                    .bind("session", session.value())
+                    .bind("chat", chat.value())
+                    .bind("channel", message.channel())
+                    .bind("message", message.platformMessageId())
+                    .bind("sender", message.senderId())
+                    .bind("text", message.text())
+                    .bind("now", now())
+                    .mapTo(Long.class)
+                    .findOne();
+            if (inserted.isPresent()) {
+                return new InboundStored(new InboundId(inserted.get()), false);
+            }
+            long existing = h.createQuery(
+                            "SELECT id FROM inbound WHERE chat_id = :chat AND platform_message_id = :message")
+                    .bind("chat", chat.value())
+                    .bind("message", message.platformMessageId())
+                    .mapTo(Long.class)
+                    .one();
+            return new InboundStored(new InboundId(existing), true);
+        });
+    }
+
+    @Override
+    public Optional<Inbound> inbound(InboundId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "inbound",
+                h -> h.createQuery("SELECT " + INBOUND_COLUMNS + " FROM inbound WHERE id = :id")
+                        .bind("id", id.value())
+                        .map(INBOUND)
+                        .findOne());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Concurrent callers, even for the same session, never receive the same message: the select
+     * and the update are one statement inside one serialized write transaction.
+     *
+     * @throws IllegalArgumentException if {@code max} is negative
+     */
+    @Override
+    public List<Inbound> claimPending(SessionId session, int max) {
+        requireNonNull(session, "session");
+        if (max < 0) {
+            throw new IllegalArgumentException("claimPending: max must be >= 0, was " + max);
+        }
+        if (max == 0) {
+            return List.of();
+        }
+        List<Inbound> claimed = db.withWriteTransaction(
+                "claimPending",
+                h -> h.createQuery(CLAIM_PENDING)
+                        .bind("now", now())
+                        .bind("session", session.value())
+                        .bind("max", max)
+                        .map(INBOUND)
+                        .list());
+        // RETURNING yields rows in no promised order.
+        return claimed.stream()
+                .sorted(Comparator.comparingLong(i -> i.id().value()))
+                .toList();
+    }
+
+    @Override
+    public List<SessionId> sessionsWithPending() {
+        return db.withReadTransaction(
+                "sessionsWithPending",
+                h -> h.createQuery(SESSIONS_WITH_PENDING)
+                        .map((rs, ctx) -> new SessionId(rs.getLong("session_id")))
+                        .list());
+    }
+
+    @Override
+    public int releaseClaims() {
+        return db.withWriteTransaction(
+                "releaseClaims", h -> h.createUpdate(RELEASE_CLAIMS).execute());
+    }
+
+    // ---- transcript
+
+    @Override
+    public void appendTranscript(SessionId session, List<ChatMessage> messages) {
+        requireNonNull(session, "session");
+        // Encode before taking the write lock: no reason to hold it while Jackson works.
+        List<String> json = encode(messages);
+        if (json.isEmpty()) {
+            return;
+        }
+        db.withWriteTransaction("appendTranscript", h -> appendTranscript(h, session, json));
+    }
+
+    private static List<String> encode(List<ChatMessage> messages) {
+        return messages.stream().map(m -> Wire.mapper().writeValueAsString(m)).toList();
+    }
+
+    private int[] appendTranscript(Handle h, SessionId session, List<String> json) {
+        if (json.isEmpty()) {
+            return new int[0];
+        }
+        long next = h.createQuery("SELECT COALESCE(MAX(seq) + 1, 0) FROM transcript WHERE session_id = :session")
+                .bind("session", session.value())
+                .mapTo(Long.class)
+                .one();
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO transcript (session_id, seq, message, created_at)
+                VALUES (:session, :seq, :message, :now)""");
+        long now = now();
+        for (String message : json) {
+            batch.bind("session", session.value())
+                    .bind("seq", next++)
+                    .bind("message", message)
+                    .bind("now", now)
+                    .add();
+        }
+        return batch.execute();
+    }
+
+    @Override
+    public List<ChatMessage> transcript(SessionId session) {
+        requireNonNull(session, "session");
+        return db.withReadTransaction(
+                "transcript",
+                h -> h.createQuery("SELECT message FROM transcript WHERE session_id = :session ORDER BY seq")
+                        .bind("session", session.value())
+                        .map((rs, ctx) -> Wire.mapper().readValue(rs.getString("message"), ChatMessage.class))
+                        .list());
+    }
+
+    // ---- outbox
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A handled message that is already DONE stays DONE (its done time unchanged).
+     *
+     * @throws IllegalArgumentException if a handled message is not a message of {@code session}, or
+     *     the reply names a chat or inbound message that does not exist; nothing changes then
+     */
+    @Override
+    public Optional<OutboundId> completeTurn(
+            SessionId session, List<InboundId> handled, List<ChatMessage> transcript, NewOutbound reply) {
+        requireNonNull(session, "session");
+        List<InboundId> done = List.copyOf(handled);
+        List<String> json = encode(transcript);
+        if (reply != null) {
+            requireNonNull(reply.chat(), "reply.chat");
+            requireNonNull(reply.text(), "reply.text");
+            requireNonNull(reply.idempotencyKey(), "reply.idempotencyKey");
+        }
+        return db.withWriteTransaction("completeTurn", h -> {
+            if (reply != null) {
+                Optional<Long> existing = h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
+                        .bind("key", reply.idempotencyKey())
+                        .mapTo(Long.class)
+                        .findOne();
+                if (existing.isPresent()) {
+                    // This turn was completed before (a redelivered completion): store nothing twice.
+                    return Optional.of(new OutboundId(existing.get()));
+                }
+            }
+            long now = now();
+            appendTranscript(h, session, json);
+            for (InboundId id : done) {
+                int updated = h.createUpdate("""
+                                UPDATE inbound SET state = 'DONE', done_at = COALESCE(done_at, :now)
+                                WHERE id = :id AND session_id = :session""")
+                        .bind("now", now)
+                        .bind("id", id.value())
+                        .bind("session", session.value())
+                        .execute();
+                if (updated == 0) {
+                    throw new IllegalArgumentException(
+                            "completeTurn: inbound " + id.value() + " is not a message of session " + session.value());
+                }
+            }
+            if (reply == null) {
+                return Optional.<OutboundId>empty();
+            }
+            Optional<Long> inserted = h.createQuery("""
+                            INSERT INTO outbound (chat_id, session_id, in_reply_to, text, failed, idempotency_key,
+                                                  created_at)
+                            VALUES (:chat, :session, :inReplyTo, :text, :failed, :key, :now)
+                            ON CONFLICT (idempotency_key) DO NOTHING
+                            RETURNING id""")
+                    .bind("chat", reply.chat().value())
+                    .bind("session", session.value())
+                    .bind(
+                            "inReplyTo",
+                            reply.inReplyTo() == null ? null : reply.inReplyTo().value())
+                    .bind("text", reply.text())
+                    .bind("failed", reply.failed() ? 1 : 0)
+                    .bind("key", reply.idempotencyKey())
+                    .bind("now", now)
+                    .mapTo(Long.class)
+                    .findOne();
+            long id = inserted.orElseGet(() -> h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
+                    .bind("key", reply.idempotencyKey())
+                    .mapTo(Long.class)
+                    .one());
+            return Optional.of(new OutboundId(id));
+        });
+    }
+
+    @Override
+    public List<Outbound> undelivered() {
+        return db.withReadTransaction(
+                "undelivered", h -> h.createQuery(UNDELIVERED).map(OUTBOUND).list());
+    }
+
+    @Override
+    public List<Outbound> undelivered(ChatId chat) {
+        requireNonNull(chat, "chat");
+        return db.withReadTransaction(
+                "undelivered",
+                h -> h.createQuery(UNDELIVERED_BY_CHAT)
+                        .bind("chat", chat.value())
+                        .map(OUTBOUND)
+                        .list());
+    }
+
+    @Override
+    public Optional<Outbound> outbound(OutboundId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "outbound",
+                h -> h.createQuery("SELECT " + OUTBOUND_COLUMNS + " FROM outbound WHERE id = :id")
+                        .bind("id", id.value())
+                        .map(OUTBOUND)
+                        .findOne());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code platformMessageId} may be null for platforms that give none.
+     *
+     * @throws IllegalArgumentException if there is no outbound message {@code id}
+     */
+    @Override
+    public void markDelivered(OutboundId id, String platformMessageId) {
+        requireNonNull(id, "id");
+        db.withWriteTransaction("markDelivered", h -> {
+            int updated = h.createUpdate("""
+                            UPDATE outbound SET delivered_at = :now, platform_message_id = :platformId
+                            WHERE id = :id AND delivered_at IS NULL""")
+                    .bind("now", now())
+                    .bind("platformId", platformMessageId)
+                    .bind("id", id.value())
+                    .execute();
+            if (updated == 0
+                    && h.createQuery("SELECT 1 FROM outbound WHERE id = :id")
+                            .bind("id", id.value())
+                            .mapTo(Integer.class)
+                            .findOne()
+                            .isEmpty()) {
+                throw new IllegalArgumentException("markDelivered: no outbound " + id.value());
+            }
+            return updated;
+        });
+    }
+
+    /** @throws IllegalArgumentException if {@code max} is negative */
+    @Override
+    public List<Outbound> recentOutbound(ChatId chat, int max) {
+        requireNonNull(chat, "chat");
+        if (max < 0) {
+            throw new IllegalArgumentException("recentOutbound: max must be >= 0, was " + max);
+        }
+        return db.withReadTransaction(
+                "recentOutbound",
+                h -> h.createQuery("SELECT * FROM (SELECT "
+                                + OUTBOUND_COLUMNS
+                                + " FROM outbound WHERE chat_id = :chat ORDER BY id DESC LIMIT :max) ORDER BY id")
+                        .bind("chat", chat.value())
+                        .bind("max", max)
+                        .map(OUTBOUND)
+                        .list());
+    }
+
+    /** Waits for running calls to finish, then releases the file. Idempotent. */
+    @Override
+    public void close() {
+        db.close();
+    }
+
+    private long now() {
+        return clock.millis();
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long millis = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
+    }
+}

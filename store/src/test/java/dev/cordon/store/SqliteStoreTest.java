@@ -1,0 +1,191 @@
+package dev.cordon.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.store.Store;
+import dev.cordon.core.store.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+class SqliteStoreTest extends StoreContract {
+
+    @Override
+    protected Store open(Path dir, Clock clock) {
+        return Stores.sqlite(dir.resolve("cordon.db"), clock);
+    }
+
+    @Test
+    void createsMissingParentDirectoriesAndTheFile() {
+        Path file = dir.resolve("a/b/c/store.db");
+
+        try (Store nested = Stores.sqlite(file)) {
+            nested.ensureAgent(new AgentName("ada"));
+        }
+
+        assertThat(file).isRegularFile();
+    }
+
+    @Test
+    void twoStoresOnOneFileClaimEachMessageExactlyOnce() throws Exception {
+        // Two stores stand for two processes: their writers do not share a Java lock, so only SQLite's
+        // locking (BEGIN IMMEDIATE plus busy_timeout) keeps them apart.
+        Fixture f = fixture("C1");
+        List<InboundId> stored = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            stored.add(receive(f, "m-" + i));
+        }
+        List<InboundId> claimed = Collections.synchronizedList(new ArrayList<>());
+        try (Store second = open(dir, clock);
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> claimers = new ArrayList<>();
+            for (Store s : List.of(store, second, store, second)) {
+                claimers.add(threads.submit(() -> {
+                    List<Inbound> got = s.claimPending(f.session().id(), 3);
+                    while (!got.isEmpty()) {
+                        got.forEach(m -> claimed.add(m.id()));
+                        got = s.claimPending(f.session().id(), 3);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> claimer : claimers) {
+                claimer.get();
+            }
+        }
+
+        assertThat(claimed).hasSize(200).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(stored);
+    }
+
+    @Test
+    void closeReleasesEveryConnection() throws Exception {
+        Fixture f = fixture("C1");
+        receive(f, "m-1");
+        store.sessionsWithPending();
+        store.transcript(f.session().id());
+
+        store.close();
+
+        // SQLite checkpoints and deletes the WAL when the last connection to the file closes.
+        assertThat(dir.resolve("cordon.db-wal")).doesNotExist();
+        assertThat(dir.resolve("cordon.db-shm")).doesNotExist();
+    }
+
+    @Test
+    void theFileIsInWalModeWithTheV1Schema() throws SQLException {
+        store.ensureAgent(new AgentName("ada"));
+
+        assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
+        assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1"))
+                .containsExactly("1");
+        assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
+                        + " AND name <> 'flyway_schema_history' ORDER BY name"))
+                .containsExactly("agents", "chats", "inbound", "outbound", "sessions", "transcript", "wirings");
+    }
+
+    @Test
+    void theHotQueriesReadOnlyTheirSmallPartialIndexes() {
+        assertThat(plan(SqliteStore.CLAIM_PENDING, Map.of("now", 1, "session", 1, "max", 5)))
+                .contains("USING COVERING INDEX inbound_pending");
+        assertThat(plan(SqliteStore.SESSIONS_WITH_PENDING, Map.of())).contains("USING COVERING INDEX inbound_pending");
+        assertThat(plan(SqliteStore.RELEASE_CLAIMS, Map.of())).contains("USING INDEX inbound_claimed");
+        assertThat(plan(SqliteStore.UNDELIVERED, Map.of())).contains("USING INDEX outbound_undelivered");
+        assertThat(plan(SqliteStore.UNDELIVERED_BY_CHAT, Map.of("chat", 1)))
+                .contains("USING INDEX outbound_undelivered (chat_id=?)");
+    }
+
+    private String plan(String sql, Map<String, Object> parameters) {
+        try (Handle h = Jdbi.open("jdbc:sqlite:" + dir.resolve("cordon.db"))) {
+            return String.join(
+                    "\n",
+                    h.createQuery("EXPLAIN QUERY PLAN " + sql)
+                            .bindMap(parameters)
+                            .map((rs, ctx) -> rs.getString("detail"))
+                            .list());
+        }
+    }
+
+    @Test
+    void aFileThatIsNotSqliteFailsWithAMessageNamingTheFileAndWhatToDo() throws Exception {
+        Path file = dir.resolve("garbage.db");
+        Files.writeString(file, "this is not a database, just some text that is long enough. ".repeat(40));
+
+        assertThatThrownBy(() -> Stores.sqlite(file))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("not an SQLite database")
+                .hasMessageContaining("restore it from a backup");
+        assertThat(Files.readString(file, StandardCharsets.UTF_8)).startsWith("this is not a database");
+    }
+
+    @Test
+    void aSchemaNewerThanTheCodeFailsWithAMessageNamingTheFileAndWhatToDo() throws SQLException {
+        store.close();
+        execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum,"
+                + " installed_by, execution_time, success) VALUES (99, '99', 'from the future', 'SQL',"
+                + " 'V99__from_the_future.sql', 0, 'test', 0, 1)");
+
+        assertThatThrownBy(() -> store = Stores.sqlite(dir.resolve("cordon.db")))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining(dir.resolve("cordon.db").toString())
+                .hasMessageContaining("schema version 99")
+                .hasMessageContaining("newer Cordon");
+    }
+
+    @Test
+    void anSqliteFileOfAnotherApplicationIsNotTakenOver() throws SQLException {
+        Path file = dir.resolve("other.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
+        }
+
+        assertThatThrownBy(() -> Stores.sqlite(file))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("not a Cordon store");
+    }
+
+    private List<String> query(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cordon.db"));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) {
+                List<String> columns = new ArrayList<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    columns.add(rs.getString(i));
+                }
+                rows.add(String.join("|", columns));
+            }
+            return rows;
+        }
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cordon.db"));
+                Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+}

@@ -1,0 +1,788 @@
+package dev.cordon.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.InboundState;
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.Domain.Outbound;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Domain.Wiring;
+import dev.cordon.core.Ids.AgentId;
+import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.store.Store;
+import dev.cordon.core.store.Store.InboundStored;
+import dev.cordon.core.store.Store.NewOutbound;
+import dev.cordon.protocol.ChatMessage;
+import dev.cordon.protocol.Part;
+import dev.cordon.protocol.Role;
+import dev.cordon.protocol.Wire;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The behaviour every {@link Store} must have. An implementation's test extends this class and
+ * says how to open a store over a directory; opening the same directory again must find everything
+ * stored before (a restart).
+ */
+abstract class StoreContract {
+    static final Instant START = Instant.parse("2030-01-02T03:04:05.678Z");
+
+    @TempDir
+    Path dir;
+
+    final MutableClock clock = new MutableClock(START);
+    Store store;
+
+    /** Opens the store kept in {@code dir}, creating it when missing. */
+    protected abstract Store open(Path dir, Clock clock);
+
+    @BeforeEach
+    void openStore() {
+        store = open(dir, clock);
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    void restart() {
+        store.close();
+        store = open(dir, clock);
+    }
+
+    // ---- fixtures
+
+    record Fixture(Agent agent, Chat chat, Session session) {}
+
+    Fixture fixture(String chat) {
+        Agent agent = store.ensureAgent(new AgentName("ada"));
+        Chat c = store.ensureChat("test", chat);
+        return new Fixture(agent, c, store.ensureSession(agent.id(), c.id(), ""));
+    }
+
+    static NewInbound message(Chat chat, String platformMessageId) {
+        return new NewInbound(
+                chat.channel(), chat.platformChatId(), platformMessageId, "u1", "hi " + platformMessageId);
+    }
+
+    InboundId receive(Fixture f, String platformMessageId) {
+        return store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), platformMessageId))
+                .id();
+    }
+
+    static NewOutbound reply(Chat chat, InboundId inReplyTo, String text, String key) {
+        return new NewOutbound(chat.id(), inReplyTo, text, false, key);
+    }
+
+    static List<InboundId> ids(List<Inbound> messages) {
+        return messages.stream().map(Inbound::id).toList();
+    }
+
+    // ---- agents
+
+    @Test
+    void ensureAgentCreatesOnceAndReturnsTheSameAgentAfterwards() {
+        Agent first = store.ensureAgent(new AgentName("ada"));
+        clock.advance(Duration.ofMinutes(1));
+        Agent again = store.ensureAgent(new AgentName("ada"));
+
+        assertThat(again).isEqualTo(first);
+        assertThat(first.name()).isEqualTo(new AgentName("ada"));
+        assertThat(first.createdAt()).isEqualTo(START);
+        assertThat(store.agents()).containsExactly(first);
+    }
+
+    @Test
+    void agentsAreFoundByIdAndByNameAndListedInCreationOrder() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+
+        assertThat(store.agent(bob.id())).contains(bob);
+        assertThat(store.agentByName(new AgentName("ada"))).contains(ada);
+        assertThat(store.agents()).containsExactly(ada, bob);
+    }
+
+    @Test
+    void unknownAgentsAreEmpty() {
+        assertThat(store.agent(new AgentId(404))).isEmpty();
+        assertThat(store.agentByName(new AgentName("nobody"))).isEmpty();
+        assertThat(store.agents()).isEmpty();
+    }
+
+    // ---- chats and wirings
+
+    @Test
+    void ensureChatIsIdempotentPerChannelAndPlatformChatId() {
+        Chat chat = store.ensureChat("slack", "C1");
+
+        assertThat(store.ensureChat("slack", "C1")).isEqualTo(chat);
+        assertThat(store.ensureChat("discord", "C1").id()).isNotEqualTo(chat.id());
+        assertThat(store.ensureChat("slack", "C2").id()).isNotEqualTo(chat.id());
+        assertThat(store.chat(chat.id())).contains(new Chat(chat.id(), "slack", "C1"));
+        assertThat(store.chat(new ChatId(404))).isEmpty();
+    }
+
+    @Test
+    void wireReplacesAnEarlierWiringOfTheSameChat() {
+        Chat chat = store.ensureChat("slack", "C1");
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+        assertThat(store.wiring(chat.id())).isEmpty();
+
+        store.wire(chat.id(), ada.id());
+        store.wire(chat.id(), ada.id());
+        assertThat(store.wiring(chat.id())).contains(new Wiring(chat.id(), ada.id()));
+
+        store.wire(chat.id(), bob.id());
+        assertThat(store.wiring(chat.id())).contains(new Wiring(chat.id(), bob.id()));
+    }
+
+    @Test
+    void wiringToARowThatDoesNotExistIsRejected() {
+        Chat chat = store.ensureChat("slack", "C1");
+
+        assertThatThrownBy(() -> store.wire(chat.id(), new AgentId(404))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.wiring(chat.id())).isEmpty();
+    }
+
+    // ---- sessions
+
+    @Test
+    void ensureSessionIsIdempotentPerAgentChatAndThreadKey() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+        Chat chat = store.ensureChat("slack", "C1");
+
+        Session chatWide = store.ensureSession(ada.id(), chat.id(), "");
+        clock.advance(Duration.ofSeconds(1));
+        Session thread = store.ensureSession(ada.id(), chat.id(), "t-1");
+        Session other = store.ensureSession(bob.id(), chat.id(), "");
+
+        assertThat(store.ensureSession(ada.id(), chat.id(), "")).isEqualTo(chatWide);
+        assertThat(chatWide).isEqualTo(new Session(chatWide.id(), ada.id(), chat.id(), "", START));
+        assertThat(thread.threadKey()).isEqualTo("t-1");
+        assertThat(thread.createdAt()).isEqualTo(START.plusSeconds(1));
+        assertThat(store.sessions()).containsExactly(chatWide, thread, other);
+        assertThat(store.session(thread.id())).contains(thread);
+        assertThat(store.session(new SessionId(404))).isEmpty();
+    }
+
+    @Test
+    void aSessionOfAnAgentThatDoesNotExistIsRejected() {
+        Chat chat = store.ensureChat("slack", "C1");
+
+        assertThatThrownBy(() -> store.ensureSession(new AgentId(404), chat.id(), ""))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.sessions()).isEmpty();
+    }
+
+    // ---- inbox
+
+    @Test
+    void aStoredMessageIsPendingWithEveryField() {
+        Fixture f = fixture("C1");
+
+        InboundStored stored = store.storeInbound(
+                f.session().id(), f.chat().id(), new NewInbound("test", "C1", "m-1", "u-7", "hello"));
+        List<Inbound> claimed = store.claimPending(f.session().id(), 10);
+
+        assertThat(stored.duplicate()).isFalse();
+        assertThat(claimed)
+                .containsExactly(new Inbound(
+                        stored.id(),
+                        f.session().id(),
+                        f.chat().id(),
+                        "m-1",
+                        "u-7",
+                        "hello",
+                        InboundState.CLAIMED,
+                        START));
+    }
+
+    @Test
+    void storingTheSameMessageTwiceStoresItOnceAndReportsTheDuplicate() {
+        Fixture f = fixture("C1");
+
+        InboundStored first = store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1"));
+        InboundStored again = store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1"));
+
+        assertThat(again).isEqualTo(new InboundStored(first.id(), true));
+        assertThat(store.claimPending(f.session().id(), 10)).hasSize(1);
+    }
+
+    @Test
+    void aMessageSeenAgainAfterItsTurnIsStillADuplicate() {
+        Fixture f = fixture("C1");
+        InboundId id = receive(f, "m-1");
+        store.completeTurn(f.session().id(), ids(store.claimPending(f.session().id(), 10)), List.of(), null);
+
+        InboundStored again = store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1"));
+
+        assertThat(again).isEqualTo(new InboundStored(id, true));
+        assertThat(store.sessionsWithPending()).isEmpty();
+    }
+
+    @Test
+    void theSameMessageIdOnAnotherChannelIsNotADuplicate() {
+        Fixture f = fixture("C1");
+        Chat other = store.ensureChat("other", "C1");
+        Session otherSession = store.ensureSession(f.agent().id(), other.id(), "");
+
+        receive(f, "m-1");
+        InboundStored stored = store.storeInbound(otherSession.id(), other.id(), message(other, "m-1"));
+
+        assertThat(stored.duplicate()).isFalse();
+    }
+
+    @Test
+    void aMessageFiledUnderAChatItDoesNotComeFromIsRejected() {
+        Fixture f = fixture("C1");
+        Chat other = store.ensureChat("test", "C2");
+
+        assertThatThrownBy(() -> store.storeInbound(f.session().id(), f.chat().id(), message(other, "m-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("C2");
+        assertThatThrownBy(() -> store.storeInbound(f.session().id(), new ChatId(404), message(f.chat(), "m-1")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.sessionsWithPending()).isEmpty();
+    }
+
+    @Test
+    void aMessageForASessionThatDoesNotExistIsRejected() {
+        Fixture f = fixture("C1");
+
+        assertThatThrownBy(() -> store.storeInbound(new SessionId(404), f.chat().id(), message(f.chat(), "m-1")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void claimPendingTakesTheOldestFirstUpToMax() {
+        Fixture f = fixture("C1");
+        List<InboundId> stored = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            stored.add(receive(f, "m-" + i));
+            clock.advance(Duration.ofMillis(1));
+        }
+
+        List<Inbound> first = store.claimPending(f.session().id(), 2);
+        List<Inbound> rest = store.claimPending(f.session().id(), 10);
+
+        assertThat(ids(first)).containsExactly(stored.get(0), stored.get(1));
+        assertThat(ids(rest)).containsExactly(stored.get(2), stored.get(3), stored.get(4));
+        assertThat(rest).allSatisfy(m -> assertThat(m.state()).isEqualTo(InboundState.CLAIMED));
+        assertThat(store.claimPending(f.session().id(), 10)).isEmpty();
+    }
+
+    @Test
+    void claimPendingTakesOnlyMessagesOfItsSession() {
+        Fixture f = fixture("C1");
+        Session thread = store.ensureSession(f.agent().id(), f.chat().id(), "t-1");
+        InboundId mine = receive(f, "m-1");
+        store.storeInbound(thread.id(), f.chat().id(), message(f.chat(), "m-2"));
+
+        assertThat(ids(store.claimPending(f.session().id(), 10))).containsExactly(mine);
+        assertThat(store.sessionsWithPending()).containsExactly(thread.id());
+    }
+
+    @Test
+    void claimPendingWithMaxZeroClaimsNothingAndNegativeMaxIsRejected() {
+        Fixture f = fixture("C1");
+        receive(f, "m-1");
+
+        assertThat(store.claimPending(f.session().id(), 0)).isEmpty();
+        assertThatThrownBy(() -> store.claimPending(f.session().id(), -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.claimPending(f.session().id(), 1)).hasSize(1);
+    }
+
+    @Test
+    void sessionsWithPendingListsEachSessionWithPendingMessagesOnce() {
+        Fixture a = fixture("C1");
+        Fixture b = fixture("C2");
+        Fixture idle = fixture("C3");
+        receive(a, "a-1");
+        receive(a, "a-2");
+        receive(b, "b-1");
+        receive(idle, "i-1");
+        store.claimPending(idle.session().id(), 10);
+
+        assertThat(store.sessionsWithPending())
+                .containsExactly(a.session().id(), b.session().id());
+    }
+
+    @Test
+    void releaseClaimsTurnsClaimedMessagesBackToPendingAndLeavesDoneAlone() {
+        Fixture f = fixture("C1");
+        InboundId done = receive(f, "m-1");
+        store.completeTurn(f.session().id(), ids(store.claimPending(f.session().id(), 1)), List.of(), null);
+        InboundId claimed1 = receive(f, "m-2");
+        InboundId claimed2 = receive(f, "m-3");
+        store.claimPending(f.session().id(), 10);
+
+        assertThat(store.sessionsWithPending()).isEmpty();
+        assertThat(store.releaseClaims()).isEqualTo(2);
+        assertThat(store.releaseClaims()).isZero();
+        assertThat(ids(store.claimPending(f.session().id(), 10)))
+                .containsExactly(claimed1, claimed2)
+                .doesNotContain(done);
+    }
+
+    // ---- transcript
+
+    @Test
+    void transcriptKeepsAppendOrderAcrossCalls() {
+        Fixture f = fixture("C1");
+
+        store.appendTranscript(f.session().id(), List.of(ChatMessage.user("one"), ChatMessage.assistant("two")));
+        store.appendTranscript(f.session().id(), List.of());
+        store.appendTranscript(f.session().id(), List.of(ChatMessage.user("three")));
+
+        assertThat(store.transcript(f.session().id()))
+                .containsExactly(ChatMessage.user("one"), ChatMessage.assistant("two"), ChatMessage.user("three"));
+    }
+
+    @Test
+    void transcriptRoundTripsEveryPartType() {
+        Fixture f = fixture("C1");
+        ChatMessage toolCall = new ChatMessage(
+                Role.ASSISTANT,
+                List.of(
+                        new Part.Text("let me look"),
+                        new Part.ToolUse(
+                                "tu-1",
+                                "grep",
+                                Wire.mapper()
+                                        .readTree(
+                                                "{\"pattern\":\"x\",\"paths\":[\"a\",\"b\"],\"deep\":{\"n\":1.5,\"ok\":true,\"none\":null}}"))));
+        ChatMessage results = new ChatMessage(
+                Role.USER,
+                List.of(
+                        new Part.ToolResult("tu-1", "a:1: x", false),
+                        new Part.ToolResult("tu-2", "no such file", true),
+                        new Part.Text("unicode ✓ \"quotes\" \n newlines")));
+        ChatMessage empty = new ChatMessage(Role.ASSISTANT, List.of());
+
+        store.appendTranscript(f.session().id(), List.of(toolCall, results, empty));
+
+        assertThat(store.transcript(f.session().id())).containsExactly(toolCall, results, empty);
+    }
+
+    @Test
+    void transcriptsOfSessionsAreSeparate() {
+        Fixture a = fixture("C1");
+        Fixture b = fixture("C2");
+
+        store.appendTranscript(a.session().id(), List.of(ChatMessage.user("for a")));
+        store.appendTranscript(b.session().id(), List.of(ChatMessage.user("for b")));
+
+        assertThat(store.transcript(a.session().id())).containsExactly(ChatMessage.user("for a"));
+        assertThat(store.transcript(b.session().id())).containsExactly(ChatMessage.user("for b"));
+        assertThat(store.transcript(new SessionId(404))).isEmpty();
+    }
+
+    // ---- turns and the outbox
+
+    @Test
+    void completeTurnMarksTheHandledMessagesDoneAndStoresTheReplyUndelivered() {
+        Fixture f = fixture("C1");
+        InboundId m1 = receive(f, "m-1");
+        InboundId m2 = receive(f, "m-2");
+        List<InboundId> handled = ids(store.claimPending(f.session().id(), 10));
+        clock.advance(Duration.ofSeconds(3));
+
+        Optional<OutboundId> id =
+                store.completeTurn(f.session().id(), handled, List.of(), reply(f.chat(), m2, "hello!", "k-1"));
+
+        assertThat(id).isPresent();
+        Outbound expected = new Outbound(
+                id.orElseThrow(),
+                f.chat().id(),
+                f.session().id(),
+                m2,
+                "hello!",
+                false,
+                "k-1",
+                START.plusSeconds(3),
+                null,
+                null);
+        assertThat(store.outbound(id.orElseThrow())).contains(expected);
+        assertThat(store.undelivered()).containsExactly(expected);
+        assertThat(store.releaseClaims()).as("no message is still claimed").isZero();
+        assertThat(store.claimPending(f.session().id(), 10)).isEmpty();
+        assertThat(handled).containsExactly(m1, m2);
+    }
+
+    @Test
+    void completeTurnWithoutAReplyStoresNoOutbound() {
+        Fixture f = fixture("C1");
+        receive(f, "m-1");
+
+        Optional<OutboundId> id = store.completeTurn(
+                f.session().id(), ids(store.claimPending(f.session().id(), 10)), List.of(), null);
+
+        assertThat(id).isEmpty();
+        assertThat(store.undelivered()).isEmpty();
+        assertThat(store.releaseClaims()).isZero();
+    }
+
+    @Test
+    void aFailedTurnReplyWithoutInReplyToIsStoredAsSuch() {
+        Fixture f = fixture("C1");
+
+        OutboundId id = store.completeTurn(
+                        f.session().id(),
+                        List.of(),
+                        List.of(),
+                        new NewOutbound(f.chat().id(), null, "it broke", true, "k-1"))
+                .orElseThrow();
+
+        Outbound stored = store.outbound(id).orElseThrow();
+        assertThat(stored.failed()).isTrue();
+        assertThat(stored.inReplyTo()).isNull();
+    }
+
+    @Test
+    void completeTurnWithAnIdempotencyKeySeenBeforeReturnsTheExistingReply() {
+        Fixture f = fixture("C1");
+        InboundId m1 = receive(f, "m-1");
+        store.claimPending(f.session().id(), 10);
+
+        OutboundId first = store.completeTurn(
+                        f.session().id(), List.of(m1), List.of(), reply(f.chat(), m1, "first", "k-1"))
+                .orElseThrow();
+        OutboundId again = store.completeTurn(
+                        f.session().id(), List.of(m1), List.of(), reply(f.chat(), m1, "second", "k-1"))
+                .orElseThrow();
+
+        assertThat(again).isEqualTo(first);
+        assertThat(store.recentOutbound(f.chat().id(), 10))
+                .singleElement()
+                .satisfies(o -> assertThat(o.text()).isEqualTo("first"));
+    }
+
+    @Test
+    void completeTurnChangesNothingWhenTheReplyCannotBeStored() {
+        Fixture f = fixture("C1");
+        InboundId m1 = receive(f, "m-1");
+        store.claimPending(f.session().id(), 10);
+
+        assertThatThrownBy(() -> store.completeTurn(
+                        f.session().id(), List.of(m1), List.of(), reply(f.chat(), new InboundId(404), "hi", "k-1")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.completeTurn(
+                        f.session().id(),
+                        List.of(m1),
+                        List.of(),
+                        new NewOutbound(new ChatId(404), m1, "to a chat that does not exist", false, "k-2")))
+                .isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(store.undelivered()).isEmpty();
+        assertThat(store.releaseClaims()).as("m-1 is still claimed, not done").isEqualTo(1);
+    }
+
+    @Test
+    void completeTurnRejectsAMessageOfAnotherSessionAndChangesNothing() {
+        Fixture f = fixture("C1");
+        Fixture other = fixture("C2");
+        InboundId mine = receive(f, "m-1");
+        InboundId theirs = receive(other, "m-2");
+        store.claimPending(f.session().id(), 10);
+
+        assertThatThrownBy(() -> store.completeTurn(
+                        f.session().id(), List.of(mine, theirs), List.of(), reply(f.chat(), mine, "hi", "k-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("" + theirs.value());
+
+        assertThat(store.undelivered()).isEmpty();
+        assertThat(store.releaseClaims()).isEqualTo(1);
+        assertThat(store.sessionsWithPending())
+                .containsExactlyInAnyOrder(f.session().id(), other.session().id());
+    }
+
+    @Test
+    void undeliveredListsOldestFirstOverallAndPerChat() {
+        Fixture a = fixture("C1");
+        Fixture b = fixture("C2");
+        OutboundId a1 = store.completeTurn(a.session().id(), List.of(), List.of(), reply(a.chat(), null, "a1", "k-a1"))
+                .orElseThrow();
+        OutboundId b1 = store.completeTurn(b.session().id(), List.of(), List.of(), reply(b.chat(), null, "b1", "k-b1"))
+                .orElseThrow();
+        OutboundId a2 = store.completeTurn(a.session().id(), List.of(), List.of(), reply(a.chat(), null, "a2", "k-a2"))
+                .orElseThrow();
+
+        assertThat(store.undelivered()).extracting(Outbound::id).containsExactly(a1, b1, a2);
+        assertThat(store.undelivered(a.chat().id())).extracting(Outbound::id).containsExactly(a1, a2);
+        assertThat(store.undelivered(b.chat().id())).extracting(Outbound::id).containsExactly(b1);
+    }
+
+    @Test
+    void markDeliveredRecordsThePlatformIdOnceAndLeavesTheUndeliveredList() {
+        Fixture f = fixture("C1");
+        OutboundId id = store.completeTurn(f.session().id(), List.of(), List.of(), reply(f.chat(), null, "hi", "k-1"))
+                .orElseThrow();
+        clock.advance(Duration.ofSeconds(5));
+
+        store.markDelivered(id, "p-1");
+        clock.advance(Duration.ofSeconds(5));
+        store.markDelivered(id, "p-2");
+
+        Outbound delivered = store.outbound(id).orElseThrow();
+        assertThat(delivered.deliveredAt()).isEqualTo(START.plusSeconds(5));
+        assertThat(delivered.platformMessageId()).isEqualTo("p-1");
+        assertThat(store.undelivered()).isEmpty();
+        assertThat(store.undelivered(f.chat().id())).isEmpty();
+        assertThat(store.recentOutbound(f.chat().id(), 10)).containsExactly(delivered);
+    }
+
+    @Test
+    void markDeliveredOfAnUnknownOutboundIsRejected() {
+        assertThatThrownBy(() -> store.markDelivered(new OutboundId(404), "p-1"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.outbound(new OutboundId(404))).isEmpty();
+    }
+
+    @Test
+    void recentOutboundReturnsTheLatestMaxOfOneChatOldestFirst() {
+        Fixture a = fixture("C1");
+        Fixture b = fixture("C2");
+        List<OutboundId> sent = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            sent.add(store.completeTurn(
+                            a.session().id(), List.of(), List.of(), reply(a.chat(), null, "a" + i, "k-a" + i))
+                    .orElseThrow());
+            store.completeTurn(b.session().id(), List.of(), List.of(), reply(b.chat(), null, "b" + i, "k-b" + i));
+        }
+        store.markDelivered(sent.get(4), "p-4");
+
+        assertThat(store.recentOutbound(a.chat().id(), 3))
+                .extracting(Outbound::id)
+                .containsExactly(sent.get(2), sent.get(3), sent.get(4));
+        assertThat(store.recentOutbound(a.chat().id(), 0)).isEmpty();
+        assertThatThrownBy(() -> store.recentOutbound(a.chat().id(), -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // ---- restart and close
+
+    @Test
+    void everythingSurvivesARestart() {
+        Fixture f = fixture("C1");
+        store.wire(f.chat().id(), f.agent().id());
+        InboundId done = receive(f, "m-1");
+        store.claimPending(f.session().id(), 10);
+        OutboundId delivered = store.completeTurn(
+                        f.session().id(), List.of(done), List.of(), reply(f.chat(), done, "r1", "k-1"))
+                .orElseThrow();
+        store.markDelivered(delivered, "p-1");
+        OutboundId pending = store.completeTurn(
+                        f.session().id(), List.of(), List.of(), reply(f.chat(), null, "r2", "k-2"))
+                .orElseThrow();
+        InboundId waiting = receive(f, "m-2");
+        store.appendTranscript(f.session().id(), List.of(ChatMessage.user("hi"), ChatMessage.assistant("r1")));
+        List<Outbound> outboundBefore = store.recentOutbound(f.chat().id(), 10);
+
+        restart();
+
+        assertThat(store.agents()).containsExactly(f.agent());
+        assertThat(store.chat(f.chat().id())).contains(f.chat());
+        assertThat(store.wiring(f.chat().id()))
+                .contains(new Wiring(f.chat().id(), f.agent().id()));
+        assertThat(store.sessions()).containsExactly(f.session());
+        assertThat(store.transcript(f.session().id()))
+                .containsExactly(ChatMessage.user("hi"), ChatMessage.assistant("r1"));
+        assertThat(store.recentOutbound(f.chat().id(), 10)).isEqualTo(outboundBefore);
+        assertThat(store.undelivered()).extracting(Outbound::id).containsExactly(pending);
+        assertThat(store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1")))
+                .isEqualTo(new InboundStored(done, true));
+        assertThat(store.sessionsWithPending()).containsExactly(f.session().id());
+        assertThat(ids(store.claimPending(f.session().id(), 10))).containsExactly(waiting);
+    }
+
+    @Test
+    void claimsSurviveARestartUntilReleased() {
+        Fixture f = fixture("C1");
+        InboundId m1 = receive(f, "m-1");
+        store.claimPending(f.session().id(), 10);
+
+        restart();
+
+        assertThat(store.claimPending(f.session().id(), 10)).isEmpty();
+        assertThat(store.releaseClaims()).isEqualTo(1);
+        assertThat(ids(store.claimPending(f.session().id(), 10))).containsExactly(m1);
+    }
+
+    @Test
+    void aClosedStoreRefusesCallsAndClosingAgainIsHarmless() {
+        store.close();
+        store.close();
+
+        assertThatThrownBy(() -> store.agents()).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> store.ensureAgent(new AgentName("ada"))).isInstanceOf(IllegalStateException.class);
+    }
+
+    // ---- concurrency
+
+    @Test
+    void concurrentClaimersTakeEachMessageExactlyOnce() throws Exception {
+        Fixture f = fixture("C1");
+        List<InboundId> stored = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            stored.add(receive(f, "m-" + i));
+        }
+        List<InboundId> claimed = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch start = new CountDownLatch(1);
+
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> claimers = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int batch = 1 + t; // different batch sizes interleave differently
+                claimers.add(threads.submit(() -> {
+                    start.await();
+                    while (true) {
+                        List<InboundId> got = ids(store.claimPending(f.session().id(), batch));
+                        if (got.isEmpty()) {
+                            break;
+                        }
+                        assertThat(got.stream().map(InboundId::value).toList())
+                                .as("each batch oldest first")
+                                .isSorted();
+                        claimed.addAll(got);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> claimer : claimers) {
+                claimer.get();
+            }
+        }
+
+        assertThat(claimed).hasSize(1000).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(stored);
+        assertThat(store.sessionsWithPending()).isEmpty();
+    }
+
+    @Test
+    void concurrentRedeliveriesOfTheSameMessagesStoreEachOnce() throws Exception {
+        Fixture f = fixture("C1");
+        int messages = 200;
+        int copies = 4;
+        Set<InboundStored> results = ConcurrentHashMap.newKeySet();
+        CountDownLatch start = new CountDownLatch(1);
+
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> senders = new ArrayList<>();
+            for (int copy = 0; copy < copies; copy++) {
+                senders.add(threads.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < messages; i++) {
+                        results.add(
+                                store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-" + i)));
+                        // Readers run beside the writers and must see consistent rows.
+                        assertThat(store.sessionsWithPending())
+                                .containsOnly(f.session().id());
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> sender : senders) {
+                sender.get();
+            }
+        }
+
+        Set<InboundId> firsts = new HashSet<>();
+        results.stream().filter(r -> !r.duplicate()).forEach(r -> firsts.add(r.id()));
+        assertThat(results.stream().filter(r -> !r.duplicate())).hasSize(messages);
+        assertThat(results.stream().map(InboundStored::id).distinct()).hasSize(messages);
+        assertThat(ids(store.claimPending(f.session().id(), 10_000)))
+                .hasSize(messages)
+                .containsExactlyInAnyOrderElementsOf(firsts);
+    }
+
+    @Test
+    void concurrentEnsureCallsAgreeOnOneRow() throws Exception {
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Session>> sessions = IntStream.range(0, 50)
+                    .mapToObj(i -> threads.submit(() -> {
+                        Agent agent = store.ensureAgent(new AgentName("ada"));
+                        Chat chat = store.ensureChat("test", "C1");
+                        return store.ensureSession(agent.id(), chat.id(), "");
+                    }))
+                    .toList();
+            Set<Session> distinct = new HashSet<>();
+            for (Future<Session> session : sessions) {
+                distinct.add(session.get());
+            }
+            assertThat(distinct).hasSize(1);
+        }
+        assertThat(store.agents()).hasSize(1);
+        assertThat(store.sessions()).hasSize(1);
+    }
+
+    @Test
+    void inboundIsFoundByIdInItsCurrentState() {
+        Fixture f = fixture("C1");
+        InboundId id = receive(f, "m-1");
+
+        assertThat(store.inbound(id)).hasValueSatisfying(m -> {
+            assertThat(m.state()).isEqualTo(InboundState.PENDING);
+            assertThat(m.platformMessageId()).isEqualTo("m-1");
+            assertThat(m.text()).isEqualTo("hi m-1");
+        });
+        store.claimPending(f.session().id(), 1);
+        assertThat(store.inbound(id).map(Inbound::state)).contains(InboundState.CLAIMED);
+        assertThat(store.inbound(new InboundId(404))).isEmpty();
+    }
+
+    @Test
+    void completeTurnAppendsTheTranscriptOnceEvenWhenCompletedTwice() {
+        Fixture f = fixture("C1");
+        InboundId m1 = receive(f, "m-1");
+        store.claimPending(f.session().id(), 1);
+        List<ChatMessage> turn = List.of(ChatMessage.user("hi m-1"), ChatMessage.assistant("hello"));
+
+        store.completeTurn(f.session().id(), List.of(m1), turn, reply(f.chat(), m1, "hello", "turn:1"));
+        store.completeTurn(f.session().id(), List.of(m1), turn, reply(f.chat(), m1, "hello", "turn:1"));
+
+        assertThat(store.transcript(f.session().id())).containsExactlyElementsOf(turn);
+        assertThat(store.undelivered(f.chat().id())).hasSize(1);
+    }
+
+    @Test
+    void theSamePlatformMessageIdInTwoChatsIsTwoMessages() {
+        Fixture a = fixture("C1");
+        Fixture b = fixture("C2");
+
+        InboundStored first = store.storeInbound(a.session().id(), a.chat().id(), message(a.chat(), "42"));
+        InboundStored second = store.storeInbound(b.session().id(), b.chat().id(), message(b.chat(), "42"));
+
+        assertThat(first.duplicate()).isFalse();
+        assertThat(second.duplicate()).isFalse();
+        assertThat(second.id()).isNotEqualTo(first.id());
+    }
+}
