@@ -76,9 +76,16 @@ class EndToEndTest {
 
     ControlEvent.Reply ask(String text) throws Exception {
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            return client.ask("main", text);
+            ControlEvent.Reply reply = client.ask("main", text);
+            lastDeltas = client.seen.stream()
+                    .filter(e -> e instanceof ControlEvent.Delta)
+                    .map(e -> ((ControlEvent.Delta) e).text())
+                    .collect(java.util.stream.Collectors.joining());
+            return reply;
         }
     }
+
+    String lastDeltas = "";
 
     @Test
     void agentRunsBashInsideTheSandboxAsAnUnprivilegedUserWithoutHostPaths() throws Exception {
@@ -122,20 +129,15 @@ class EndToEndTest {
         Files.createDirectories(home.resolve("agents/main/workspace"));
         String canary = "canary-" + UUID.randomUUID();
         Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
-        // The needles reach the sandbox base64-encoded so they never appear in a command line.
-        model.enqueue(
-                Scripted.toolCall("bash", json(scan(apiKey))),
-                Scripted.toolCall("bash", json(scan(canary))),
-                Scripted.text("Scanned."));
+        model.enqueue(Scripted.toolCall("bash", json(scan(apiKey, canary))), Scripted.text("Scanned."));
 
         assertThat(ask("scan yourself").text()).isEqualTo("Scanned.");
 
         List<RecordedRequest> requests = model.requests();
-        String keyScan = toolResults(requests.get(1)).getFirst();
-        String canaryScan = toolResults(requests.get(2)).getLast();
-        assertThat(canaryScan).contains("/workspace/canary.txt").contains("SCAN-DONE");
-        assertThat(keyScan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
-        assertThat(keyScan.lines().filter(l -> l.startsWith("/"))).isEmpty();
+        String scan = toolResults(requests.get(1)).getFirst();
+        assertThat(scan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        // Every file visible inside was searched for the key and the canary: only the canary is found.
+        assertThat(scan.lines().filter(l -> l.startsWith("/"))).containsExactly("/workspace/canary.txt");
         // The key did reach the provider, in the header, added by the host's gateway.
         assertThat(requests).allSatisfy(r -> assertThat(r.header("x-api-key")).contains(apiKey));
     }
@@ -177,6 +179,41 @@ class EndToEndTest {
     }
 
     @Test
+    void replyIsStreamedToTheTerminalAsItIsGenerated() throws Exception {
+        model.enqueue(Scripted.text("Streaming works, piece by piece.").splitInto(3));
+
+        ControlEvent.Reply reply = ask("stream please");
+
+        assertThat(reply.text()).isEqualTo("Streaming works, piece by piece.");
+        assertThat(lastDeltas).isEqualTo(reply.text());
+    }
+
+    @Test
+    void openAiCompatibleEndpointWorksEndToEnd() throws Exception {
+        daemon.close();
+        daemon = Daemon.start(
+                home,
+                Map.of(
+                        "OPENAI_API_KEY",
+                        apiKey,
+                        "OPENAI_BASE_URL",
+                        model.openAiBaseUrl().toString(),
+                        "CORDON_MODEL",
+                        "llama3.2"),
+                RUNNER_LIB);
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo hello from $(id -u)\"}"), Scripted.text("Ran it."));
+
+        assertThat(ask("run something").text()).isEqualTo("Ran it.");
+
+        RecordedRequest second = model.requests().get(1);
+        assertThat(second.path()).isEqualTo("/v1/chat/completions");
+        assertThat(second.header("authorization")).contains("Bearer " + apiKey);
+        assertThat(second.body().get("model").asString()).isEqualTo("llama3.2");
+        assertThat(second.body().toString()).contains("hello from");
+    }
+
+    @Test
     void modelErrorBecomesAFailedReplyThatSaysWhy() throws Exception {
         model.enqueue(Scripted.error(400, "invalid_request_error", "prompt is too long"));
 
@@ -208,14 +245,20 @@ class EndToEndTest {
         }
     }
 
-    /** A bash command that greps the whole sandbox for {@code needle} and prints what it found. */
-    static String scan(String needle) {
-        String b64 = Base64.getEncoder().encodeToString(needle.getBytes(StandardCharsets.UTF_8));
-        return "k=$(printf %s '" + b64 + "' | base64 -d); "
-                + "n=$({ env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline /proc/[0-9]*/mountinfo /proc/self/status 2>/dev/null; } "
-                + "| tr '\\0' '\\n' | grep -cF -f <(printf '%s\\n' \"$k\")); echo \"env-and-proc-hits: $n\"; "
-                + "grep -rlsF -f <(printf '%s\\n' \"$k\") / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev; "
-                + "echo SCAN-DONE";
+    /**
+     * A bash command that counts {@code secret} in the environment and in every process's environ,
+     * command line and mounts, then lists every file visible inside that holds {@code secret} or
+     * {@code canary}. The needles arrive base64-encoded, so neither appears in a command line.
+     */
+    static String scan(String secret, String canary) {
+        String k = Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8));
+        String c = Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8));
+        return "k=$(printf %s '" + k + "' | base64 -d); c=$(printf %s '" + c + "' | base64 -d); "
+                + "n=$({ env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline /proc/[0-9]*/mountinfo /proc/self/status "
+                + "2>/dev/null; } | tr '\\0' '\\n' | grep -cF -f <(printf '%s\\n' \"$k\")); "
+                + "echo \"env-and-proc-hits: $n\"; "
+                + "grep -rlsF -f <(printf '%s\\n%s\\n' \"$k\" \"$c\") / --exclude-dir=proc --exclude-dir=sys "
+                + "--exclude-dir=dev; echo SCAN-DONE";
     }
 
     static String json(String command) {
