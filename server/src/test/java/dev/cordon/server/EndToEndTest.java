@@ -214,6 +214,19 @@ class EndToEndTest {
     }
 
     @Test
+    void runnerThatDiesMidTurnGivesAFailedReplyAndTheNextMessageGetsAFreshSandbox() throws Exception {
+        // bash's parent is the runner JVM: killing it is the runner crashing mid-turn.
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"kill -9 $PPID; sleep 5\"}"), Scripted.text("Back again."));
+
+        ControlEvent.Reply crashed = ask("crash please");
+
+        assertThat(crashed.failed()).isTrue();
+        assertThat(crashed.text()).contains("sandbox stopped during the turn");
+        assertThat(ask("are you there?").text()).isEqualTo("Back again.");
+    }
+
+    @Test
     void modelErrorBecomesAFailedReplyThatSaysWhy() throws Exception {
         model.enqueue(Scripted.error(400, "invalid_request_error", "prompt is too long"));
 

@@ -242,8 +242,9 @@ public final class SessionManager implements AutoCloseable {
                 String text,
                 boolean failed) {
             String reply = text == null || text.isBlank() ? "(no reply)" : text;
+            List<ChatMessage> transcript = failed ? Transcripts.closeOpenToolCalls(added, reply) : added;
             store.completeTurn(
-                    id, handled, added, new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId));
+                    id, handled, transcript, new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId));
             delivery.wake(chat.id());
         }
 

@@ -1,0 +1,142 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.channel.ChannelAdapter;
+import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.store.Store;
+import dev.cordon.store.Stores;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Delivery against a real SQLite store and a scripted channel (the platform is what is faked). */
+class DeliveryTest {
+    @TempDir
+    Path dir;
+
+    Store store;
+    ScheduledExecutorService timer;
+    Chat chat;
+    Session session;
+    final List<String> attempts = new CopyOnWriteArrayList<>();
+    final Map<String, Integer> tries = new ConcurrentHashMap<>();
+    Function<OutgoingMessage, DeliveryResult> behaviour;
+
+    @BeforeEach
+    void open() {
+        store = Stores.sqlite(dir.resolve("cordon.db"));
+        timer = Executors.newSingleThreadScheduledExecutor();
+        Agent agent = store.ensureAgent(new AgentName("ada"));
+        chat = store.ensureChat("fake", "c1");
+        session = store.ensureSession(agent.id(), chat.id(), "");
+    }
+
+    @AfterEach
+    void close() {
+        timer.shutdownNow();
+        store.close();
+    }
+
+    Delivery delivery() {
+        ChannelAdapter adapter = new ChannelAdapter() {
+            @Override
+            public String name() {
+                return "fake";
+            }
+
+            @Override
+            public DeliveryResult deliver(OutgoingMessage message) {
+                attempts.add(message.text());
+                tries.merge(message.text(), 1, Integer::sum);
+                return behaviour.apply(message);
+            }
+        };
+        return new Delivery(store, List.of(adapter), timer);
+    }
+
+    void reply(String text) {
+        store.completeTurn(
+                session.id(), List.of(), List.of(), new Store.NewOutbound(chat.id(), null, text, false, "k-" + text));
+    }
+
+    void awaitUndelivered(int count) throws InterruptedException {
+        for (int i = 0; i < 1_000 && store.undelivered(chat.id()).size() != count; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(store.undelivered(chat.id())).hasSize(count);
+    }
+
+    @Test
+    void deliveredRepliesAreMarkedAndNotSentAgain() throws Exception {
+        behaviour = m -> new DeliveryResult.Delivered("p-" + m.deliveryId());
+        reply("one");
+        reply("two");
+        Delivery delivery = delivery();
+
+        delivery.wake(chat.id());
+        awaitUndelivered(0);
+        delivery.wakeAll();
+        delivery.wake(chat.id());
+        Thread.sleep(100);
+
+        assertThat(attempts).containsExactly("one", "two");
+        assertThat(store.recentOutbound(chat.id(), 10))
+                .allSatisfy(o -> assertThat(o.platformMessageId()).startsWith("p-"));
+    }
+
+    @Test
+    void aReplyWithNoRecipientWaitsWithoutHoldingUpTheNext() throws Exception {
+        behaviour =
+                m -> m.text().equals("first") ? new DeliveryResult.NoRecipient() : new DeliveryResult.Delivered("p");
+        reply("first");
+        reply("second");
+
+        delivery().wake(chat.id());
+        awaitUndelivered(1);
+
+        assertThat(store.undelivered(chat.id())).extracting(o -> o.text()).containsExactly("first");
+    }
+
+    @Test
+    void aTransientFailureIsRetriedAfterTheDelayThePlatformAsked() throws Exception {
+        behaviour = m -> tries.get(m.text()) < 3
+                ? new DeliveryResult.RetryLater(Duration.ofMillis(50), "429")
+                : new DeliveryResult.Delivered("p");
+        reply("flaky");
+
+        delivery().wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(tries.get("flaky")).isEqualTo(3);
+    }
+
+    @Test
+    void aPermanentFailureIsNeverMarkedDelivered() throws Exception {
+        behaviour = m -> new DeliveryResult.Failed("chat was deleted");
+        reply("lost");
+
+        delivery().wake(chat.id());
+        for (int i = 0; i < 500 && attempts.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+
+        assertThat(store.undelivered(chat.id())).extracting(o -> o.text()).containsExactly("lost");
+    }
+}
