@@ -227,6 +227,36 @@ class EndToEndTest {
     }
 
     @Test
+    void aTurnCutShortByStoppingTheDaemonIsRedoneAfterRestart() throws Exception {
+        model.enqueue(
+                Scripted.text("This reply never arrives.").stallBefore(Duration.ofSeconds(20)),
+                Scripted.text("Done after the restart."));
+        long inboundId;
+        try (ControlClient sender = new ControlClient(daemon.controlSocket())) {
+            sender.send(new ControlRequest.Attach("main", false));
+            sender.await(ControlEvent.Attached.class);
+            sender.send(new ControlRequest.Say("main", "m-1", "a long task"));
+            inboundId = sender.await(ControlEvent.Accepted.class).inboundId();
+            for (int i = 0; i < 3_000 && model.requests().isEmpty(); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(model.requests()).hasSize(1);
+        }
+
+        daemon.close();
+        daemon = startDaemon();
+
+        try (ControlClient console = new ControlClient(daemon.controlSocket())) {
+            console.send(new ControlRequest.Attach("main", true));
+            ControlEvent.Reply reply =
+                    console.await(ControlEvent.Reply.class, r -> r.inReplyTo() == inboundId, Duration.ofSeconds(60));
+            assertThat(reply.failed()).isFalse();
+            assertThat(reply.text()).isEqualTo("Done after the restart.");
+            assertThat(console.seen).noneMatch(e -> e instanceof ControlEvent.Reply r && r.failed());
+        }
+    }
+
+    @Test
     void modelErrorBecomesAFailedReplyThatSaysWhy() throws Exception {
         model.enqueue(Scripted.error(400, "invalid_request_error", "prompt is too long"));
 

@@ -155,6 +155,11 @@ public final class SessionManager implements AutoCloseable {
             List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
             transcript.addAll(added);
             TurnResult result = converse(runner, agent, setup, chat, turnId, transcript, added);
+            if (closed) {
+                // The daemon is stopping and killed the runner: leave the messages claimed so the
+                // next start redoes this turn whole, instead of recording a failure it did not have.
+                return;
+            }
             finish(chat, handled, last, turnId, added, result.text, result.failed);
         }
 
