@@ -28,10 +28,8 @@ import picocli.CommandLine.ScopeType;
             DoctorCommand.class
         },
         footerHeading = "%n",
-        footer = {
-            "The daemon starts on first use and keeps running (with your agents' sandboxes and schedules)",
-            "until ./cordon stop. Its log is HOME/logs/daemon.out."
-        },
+        footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"
+                + " schedules) until ./cordon stop. Its log is HOME/logs/daemon.out. Host check: ./cordon doctor.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:success",
@@ -112,11 +110,9 @@ final class CordonCommand implements Callable<Integer> {
      */
     static void requireModel(StatusReport status) {
         if (status.modelProblem() != null) {
-            throw new CliException(
-                    Exit.NO_MODEL,
-                    "No model is configured, so no agent can answer.\n"
-                            + status.modelProblem().strip()
-                            + "\nSet it in this shell and run the command again: cordon restarts the daemon to use it.");
+            // The daemon's text says what to set and to run ./cordon again, which works because
+            // Daemon.ensureRunning restarts a model-less daemon once the shell sets a model.
+            throw new CliException(Exit.NO_MODEL, status.modelProblem().strip());
         }
     }
 

@@ -25,7 +25,8 @@ import java.util.Optional;
  */
 final class Daemon {
     /** The variables that give the daemon a model; see {@link #ensureRunning()}. */
-    static final List<String> MODEL_VARIABLES = List.of("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL");
+    static final List<String> MODEL_VARIABLES =
+            List.of("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL");
 
     /** Linux limits a Unix socket path to 107 bytes (sun_path is 108 with the terminating NUL). */
     private static final int MAX_SOCKET_PATH = 107;

@@ -32,6 +32,8 @@ final class ProcessDaemonStarter implements DaemonStarter {
                 installation.java().toString(),
                 "-Xshare:auto",
                 "-XX:+UseSerialGC",
+                // sqlite-jdbc loads its native library; without this JDK 25 warns on every start.
+                "--enable-native-access=ALL-UNNAMED",
                 "-cp",
                 installation.serverClasspath(),
                 "dev.cordon.server.Main",

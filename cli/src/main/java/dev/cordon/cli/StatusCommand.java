@@ -33,7 +33,7 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("Cordon %s is running (pid %d, up %s)%n", s.version(), s.pid(), uptime(s.uptimeMillis()));
         row(out, "home", s.home());
         if (s.modelProblem() != null) {
-            row(out, "model", "none — " + s.modelProblem().strip().replace("\n", "\n" + " ".repeat(13)));
+            row(out, "model", s.modelProblem().strip().replace("\n", "\n" + " ".repeat(13)));
         } else {
             row(out, "model", s.model());
         }
