@@ -152,6 +152,10 @@ final class HostModelGateway implements ModelGateway {
         ObjectNode body = Wire.mapper().createObjectNode();
         if (api == ModelApi.ANTHROPIC) {
             body.put("type", "error");
+        } else {
+            // OpenAI's error object always carries these two, null when unused.
+            error.putNull("param");
+            error.putNull("code");
         }
         body.set("error", error);
         sink.head(

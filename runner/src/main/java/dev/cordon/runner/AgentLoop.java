@@ -64,7 +64,7 @@ final class AgentLoop {
             }
         };
         try {
-            for (int round = 0; round <= MAX_TOOL_ROUNDS; round++) {
+            for (int round = 0; round < MAX_TOOL_ROUNDS; round++) {
                 ModelReply reply = client.complete(
                         new ModelCall(
                                 turn.model().model(),

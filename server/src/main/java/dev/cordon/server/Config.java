@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -51,6 +52,9 @@ record Config(
             } catch (IOException e) {
                 throw new ConfigException(file + ": cannot read: " + e.getMessage());
             }
+            if (root != null && (root.isMissingNode() || root.isNull())) {
+                root = null; // empty or all comments: the same as no file
+            }
         }
         Reader r = new Reader(file, root);
         r.onlyKeys("", TOP_LEVEL);
@@ -78,23 +82,25 @@ record Config(
         int uidBase = r.integer("sandbox.uid_base", 200_000, 1000, 2_000_000_000);
         Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
+        // Read every model field now, so a mistake in the file is reported even before a key is set.
+        String fileKey = r.text("model.api_key");
+        String fileBase = firstNonBlank(r.text("model.base_url"));
+        URI fileUrl = fileBase == null ? null : httpUrl(fileBase, file + ": model.base_url");
+        String fileName = r.text("model.name");
+        int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
         if (api == null) {
             return new Config(null, null, null, noModel(home), uidBase, idle, heap);
         }
         String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
-        String key = firstNonBlank(env.get(prefix + "_API_KEY"), r.text("model.api_key"), "");
-        String base = firstNonBlank(
-                env.get(prefix + "_BASE_URL"),
-                r.text("model.base_url"),
-                api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
+        String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
+        String envBase = firstNonBlank(env.get(prefix + "_BASE_URL"));
         URI baseUrl;
-        try {
-            baseUrl = URI.create(base);
-            if (!"http".equals(baseUrl.getScheme()) && !"https".equals(baseUrl.getScheme())) {
-                throw new IllegalArgumentException("scheme must be http or https");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("model base URL '" + base + "' is not a valid http(s) URL: " + e.getMessage());
+        if (envBase != null) {
+            baseUrl = httpUrl(envBase, prefix + "_BASE_URL");
+        } else if (fileUrl != null) {
+            baseUrl = fileUrl;
+        } else {
+            baseUrl = URI.create(api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
             return new Config(null, null, null, noModel(home), uidBase, idle, heap);
@@ -104,9 +110,8 @@ record Config(
         }
         String name = firstNonBlank(
                 env.get("CORDON_MODEL"),
-                r.text("model.name"),
+                fileName,
                 api == ModelApi.ANTHROPIC ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_OPENAI_MODEL);
-        int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
         return new Config(new ModelSettings(api, name, maxTokens), baseUrl, key, null, uidBase, idle, heap);
     }
 
@@ -128,6 +133,22 @@ record Config(
                 "or write a model: block in " + home.resolve("cordon.yaml") + " (see docs/configuration.md).",
                 "To try Cordon with no model at all, run the scripted fake: ./cordon fake-model  (then",
                 "  ANTHROPIC_BASE_URL=http://127.0.0.1:8089 ANTHROPIC_API_KEY=fake ./cordon  in another shell).");
+    }
+
+    /** Parses a base URL; {@code where} names its source (the variable, or the file and field). */
+    private static URI httpUrl(String text, String where) {
+        try {
+            URI url = URI.create(text);
+            if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+                throw new IllegalArgumentException("scheme must be http or https");
+            }
+            if (url.getHost() == null) {
+                throw new IllegalArgumentException("no host");
+            }
+            return url;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": '" + text + "' is not a valid http(s) URL (" + e.getMessage() + ")");
+        }
     }
 
     private static boolean present(Map<String, String> env, String name) {

@@ -103,7 +103,10 @@ final class BubblewrapBackend implements SandboxBackend {
             parents.addAll(chain);
         }
         for (String parent : parents) {
-            if (!parent.equals("/usr") && !parent.startsWith("/usr/") && !parent.equals("/tmp") && !parent.equals("/proc")
+            if (!parent.equals("/usr")
+                    && !parent.startsWith("/usr/")
+                    && !parent.equals("/tmp")
+                    && !parent.equals("/proc")
                     && !parent.equals("/dev")) {
                 a.addAll(List.of("--perms", "0755", "--dir", parent));
             }

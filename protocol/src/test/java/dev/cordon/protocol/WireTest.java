@@ -1,0 +1,349 @@
+package dev.cordon.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every message type of both wire contracts survives encoding, framing and decoding unchanged. */
+class WireTest {
+    /** Every byte value, so a chunk carrying a cut UTF-8 sequence or binary data is covered. */
+    private static final byte[] ALL_BYTES = allBytes();
+
+    private static final ChatMessage TOOL_TURN = new ChatMessage(
+            Role.ASSISTANT,
+            List.of(
+                    new Part.Text("Let me look. héllo 👋 \"quoted\"\n"),
+                    new Part.ToolUse(
+                            "toolu_1",
+                            "bash",
+                            Wire.mapper().readTree("{\"command\":\"ls\",\"n\":[1,2.5,true,null,{\"deep\":\"x\"}]}"))));
+
+    private static final ChatMessage TOOL_RESULTS = new ChatMessage(
+            Role.USER,
+            List.of(new Part.ToolResult("toolu_1", "a.txt\n", false), new Part.ToolResult("toolu_2", "boom", true)));
+
+    /** A message, the interface it is decoded as, and its documented {@code type} on the wire. */
+    static Stream<Arguments> messages() {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("content-type", List.of("text/event-stream"));
+        headers.put("x-multi", List.of("a", "b"));
+        return Stream.of(
+                // host → runner
+                Arguments.of(
+                        new HostMessage.StartTurn(
+                                "turn-1",
+                                "Be brief.",
+                                new ModelSettings(ModelApi.ANTHROPIC, "claude-test", 1024),
+                                List.of(ChatMessage.user("hi"), TOOL_TURN, TOOL_RESULTS)),
+                        HostMessage.class,
+                        "start_turn"),
+                Arguments.of(
+                        new HostMessage.ModelResponseHead("call-1", 200, headers), HostMessage.class, "model_head"),
+                Arguments.of(new HostMessage.ModelResponseChunk("call-1", ALL_BYTES), HostMessage.class, "model_chunk"),
+                Arguments.of(
+                        new HostMessage.ModelResponseChunk("call-1", new byte[0]), HostMessage.class, "model_chunk"),
+                Arguments.of(new HostMessage.ModelResponseEnd("call-1", null), HostMessage.class, "model_end"),
+                Arguments.of(
+                        new HostMessage.ModelResponseEnd("call-1", "provider connection dropped"),
+                        HostMessage.class,
+                        "model_end"),
+                Arguments.of(new HostMessage.Shutdown("daemon stopping"), HostMessage.class, "shutdown"),
+                Arguments.of(new HostMessage.Shutdown(null), HostMessage.class, "shutdown"),
+                // runner → host
+                Arguments.of(new RunnerMessage.Ready("0.1.0"), RunnerMessage.class, "ready"),
+                Arguments.of(
+                        new RunnerMessage.ModelRequest(
+                                "call-1",
+                                ModelApi.OPENAI,
+                                "/chat/completions",
+                                Map.of("content-type", "application/json", "accept", "text/event-stream"),
+                                "{\"model\":\"gpt\",\"messages\":[{\"content\":\"ünïcödé\"}]}"
+                                        .getBytes(StandardCharsets.UTF_8)),
+                        RunnerMessage.class,
+                        "model_request"),
+                Arguments.of(
+                        new RunnerMessage.ModelRequest(
+                                "call-2", ModelApi.ANTHROPIC, "/v1/messages", Map.of(), ALL_BYTES),
+                        RunnerMessage.class,
+                        "model_request"),
+                Arguments.of(new RunnerMessage.ModelCancel("call-1"), RunnerMessage.class, "model_cancel"),
+                Arguments.of(
+                        new RunnerMessage.TextDelta("turn-1", "héllo 👋\n\"quoted\"\\ \u0000"),
+                        RunnerMessage.class,
+                        "text_delta"),
+                Arguments.of(
+                        new RunnerMessage.StreamReset("turn-1", "stream broke"), RunnerMessage.class, "stream_reset"),
+                Arguments.of(
+                        new RunnerMessage.TranscriptAppend("turn-1", TOOL_TURN),
+                        RunnerMessage.class,
+                        "transcript_append"),
+                Arguments.of(
+                        new RunnerMessage.TranscriptAppend("turn-1", TOOL_RESULTS),
+                        RunnerMessage.class,
+                        "transcript_append"),
+                Arguments.of(
+                        new RunnerMessage.TurnEnded("turn-1", "Done.", null, new Usage(1, 2, 3, 4)),
+                        RunnerMessage.class,
+                        "turn_ended"),
+                Arguments.of(
+                        new RunnerMessage.TurnEnded("turn-1", null, "The model call failed", Usage.ZERO),
+                        RunnerMessage.class,
+                        "turn_ended"),
+                // cordon command → daemon
+                Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
+                Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
+                Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
+                Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
+                Arguments.of(new ControlRequest.ReplyAck(Long.MAX_VALUE), ControlRequest.class, "reply_ack"),
+                // daemon → cordon command
+                Arguments.of(
+                        new ControlEvent.StatusReport(
+                                "0.1.0",
+                                4242,
+                                "/home/u/.cordon",
+                                1234,
+                                "anthropic claude at http://127.0.0.1",
+                                null,
+                                "bubblewrap",
+                                List.of("main", "helper"),
+                                1,
+                                2,
+                                3),
+                        ControlEvent.class,
+                        "status_report"),
+                Arguments.of(
+                        new ControlEvent.StatusReport(
+                                "0.1.0", 1, "/h", 0, null, "No model is configured.", "none", List.of(), 0, 0, 0),
+                        ControlEvent.class,
+                        "status_report"),
+                Arguments.of(new ControlEvent.Stopping(), ControlEvent.class, "stopping"),
+                Arguments.of(new ControlEvent.Attached("main", 2), ControlEvent.class, "attached"),
+                Arguments.of(new ControlEvent.Accepted("msg-1", 7), ControlEvent.class, "accepted"),
+                Arguments.of(new ControlEvent.Delta("main", "He"), ControlEvent.class, "delta"),
+                Arguments.of(new ControlEvent.Reset("main", "stream broke"), ControlEvent.class, "reset"),
+                Arguments.of(new ControlEvent.Reply(9, "main", 7, "Hi!", false), ControlEvent.class, "reply"),
+                Arguments.of(new ControlEvent.Reply(10, "main", 0, "It failed", true), ControlEvent.class, "reply"),
+                Arguments.of(new ControlEvent.Failure("no such agent"), ControlEvent.class, "failure"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("messages")
+    void everyMessageRoundTripsThroughWireUnchanged(Object message, Class<?> type, String typeName) {
+        byte[] encoded = Wire.encode(message);
+
+        assertThat(Wire.mapper().readTree(encoded).get("type").asString()).isEqualTo(typeName);
+        Object decoded = Wire.decode(encoded, type);
+        assertThat(decoded).isExactlyInstanceOf(message.getClass());
+        // Recursive comparison: records with byte[] fields are not equal() to their copies.
+        assertThat(decoded).usingRecursiveComparison().isEqualTo(message);
+    }
+
+    @ParameterizedTest
+    @MethodSource("messages")
+    void everyMessageRoundTripsThroughAFrame(Object message, Class<?> type, String typeName) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Frames.write(out, Wire.encode(message));
+        Frames.write(out, Wire.encode(message));
+        ByteArrayInputStream in = new ByteArrayInputStream(out.toByteArray());
+
+        assertThat(Wire.decode(Frames.read(in), type))
+                .usingRecursiveComparison()
+                .isEqualTo(message);
+        assertThat(Wire.decode(Frames.read(in), type))
+                .usingRecursiveComparison()
+                .isEqualTo(message);
+        assertThat(Frames.read(in)).isNull();
+    }
+
+    @Test
+    void theRoundTripCasesCoverEveryMessageType() {
+        Set<Class<?>> covered = messages().map(a -> a.get()[0].getClass()).collect(Collectors.toSet());
+
+        for (Class<?> contract :
+                List.of(HostMessage.class, RunnerMessage.class, ControlRequest.class, ControlEvent.class)) {
+            assertThat(covered)
+                    .as("round-trip cases for %s", contract.getSimpleName())
+                    .contains(contract.getPermittedSubclasses());
+        }
+    }
+
+    @Test
+    void aChunkCarriesArbitraryBytesExactly() {
+        byte[] halfAnEmoji = Arrays.copyOf("👋".getBytes(StandardCharsets.UTF_8), 2);
+
+        HostMessage decoded =
+                Wire.decode(Wire.encode(new HostMessage.ModelResponseChunk("c", halfAnEmoji)), HostMessage.class);
+
+        assertThat(((HostMessage.ModelResponseChunk) decoded).data()).containsExactly(halfAnEmoji);
+    }
+
+    @Test
+    void unknownFieldsAreIgnoredSoAPeerMayBeNewer() {
+        byte[] frame = json("{\"type\":\"shutdown\",\"reason\":\"bye\",\"addedInVersion2\":{\"x\":1}}");
+
+        assertThat(Wire.decode(frame, HostMessage.class)).isEqualTo(new HostMessage.Shutdown("bye"));
+    }
+
+    @Test
+    void anUnknownTypeIsAProtocolExceptionNamingIt() {
+        assertThatThrownBy(() -> Wire.decode(json("{\"type\":\"launch_missiles\"}"), HostMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageContaining("malformed HostMessage frame")
+                .hasMessageContaining("launch_missiles");
+    }
+
+    @Test
+    void aMissingTypeIsAProtocolException() {
+        assertThatThrownBy(() -> Wire.decode(json("{\"runnerVersion\":\"1\"}"), RunnerMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageContaining("malformed RunnerMessage frame")
+                .hasMessageContaining("type");
+    }
+
+    @Test
+    void aMessageOfTheOtherDirectionIsAProtocolException() {
+        byte[] runnerMessage = Wire.encode(new RunnerMessage.Ready("1"));
+
+        assertThatThrownBy(() -> Wire.decode(runnerMessage, HostMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageContaining("ready");
+    }
+
+    @Test
+    void aMissingRequiredFieldIsAProtocolExceptionNamingTheField() {
+        byte[] noTurnId = json("{\"type\":\"start_turn\",\"systemPrompt\":\"s\","
+                + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":10},\"transcript\":[]}");
+
+        assertThatThrownBy(() -> Wire.decode(noTurnId, HostMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageContaining("turnId");
+    }
+
+    /** Frames that would make a record constructor throw NullPointerException or IllegalArgumentException. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"type\":\"model_head\",\"callId\":\"c\",\"status\":200}",
+                "{\"type\":\"model_head\",\"status\":200,\"headers\":{}}",
+                "{\"type\":\"model_chunk\",\"callId\":\"c\"}",
+                "{\"type\":\"model_end\"}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\",\"transcript\":[]}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":10}}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":0},\"transcript\":[]}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":10},\"transcript\":[null]}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":10},"
+                        + "\"transcript\":[{\"role\":\"USER\",\"parts\":[{\"type\":\"text\"}]}]}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"GEMINI\",\"model\":\"m\",\"maxTokens\":10},\"transcript\":[]}",
+                "{\"type\":\"start_turn\",\"turnId\":\"t\",\"systemPrompt\":\"s\","
+                        + "\"model\":{\"api\":\"ANTHROPIC\",\"model\":\"m\",\"maxTokens\":10},"
+                        + "\"transcript\":[{\"role\":\"USER\",\"parts\":[{\"type\":\"image\"}]}]}",
+            })
+    void anIncompleteOrInvalidHostMessageIsAProtocolException(String frame) {
+        assertThatThrownBy(() -> Wire.decode(json(frame), HostMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("malformed HostMessage frame");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"type\":\"model_request\",\"callId\":\"c\",\"api\":\"OPENAI\",\"path\":\"/x\",\"headers\":{}}",
+                "{\"type\":\"model_request\",\"callId\":\"c\",\"path\":\"/x\",\"headers\":{},\"body\":\"\"}",
+                "{\"type\":\"model_request\",\"callId\":\"c\",\"api\":\"OPENAI\",\"path\":\"/x\",\"body\":\"\"}",
+                "{\"type\":\"model_request\",\"callId\":\"c\",\"api\":\"OPENAI\",\"path\":\"/x\",\"headers\":{},"
+                        + "\"body\":\"not base64!\"}",
+                "{\"type\":\"transcript_append\",\"turnId\":\"t\",\"message\":{\"parts\":[]}}",
+                "{\"type\":\"transcript_append\",\"turnId\":\"t\",\"message\":{\"role\":\"ASSISTANT\",\"parts\":"
+                        + "[{\"type\":\"tool_use\",\"id\":\"1\",\"name\":\"bash\"}]}}",
+                "{\"type\":\"turn_ended\",\"turnId\":\"t\",\"usage\":{\"inputTokens\":\"many\"}}",
+            })
+    void anIncompleteOrInvalidRunnerMessageIsAProtocolException(String frame) {
+        assertThatThrownBy(() -> Wire.decode(json(frame), RunnerMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("malformed RunnerMessage frame");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"type\":\"attach\"}",
+                "{\"type\":\"say\",\"agent\":\"main\",\"text\":\"hi\"}",
+                "{\"type\":\"reply_ack\",\"outboundId\":\"seven\"}",
+            })
+    void anIncompleteOrInvalidControlRequestIsAProtocolException(String frame) {
+        assertThatThrownBy(() -> Wire.decode(json(frame), ControlRequest.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("malformed ControlRequest frame");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "hello",
+                "{\"type\":\"shutdown\"",
+                "{\"type\":\"shutdown\",}",
+                "[{\"type\":\"shutdown\"}]",
+                "\"shutdown\"",
+                "42",
+                "",
+                "   ",
+            })
+    void aPayloadThatIsNotAJsonMessageIsAProtocolException(String frame) {
+        assertThatThrownBy(() -> Wire.decode(json(frame), HostMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageContaining("HostMessage frame");
+    }
+
+    @Test
+    void aJsonNullPayloadIsAProtocolException() {
+        assertThatThrownBy(() -> Wire.decode(json("null"), ControlEvent.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessage("empty ControlEvent frame");
+    }
+
+    @Test
+    void binaryGarbageIsAProtocolException() {
+        assertThatThrownBy(() -> Wire.decode(ALL_BYTES, RunnerMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("malformed RunnerMessage frame");
+        byte[] invalidUtf8 = {'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        assertThatThrownBy(() -> Wire.decode(invalidUtf8, RunnerMessage.class))
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessageStartingWith("malformed RunnerMessage frame");
+    }
+
+    private static byte[] json(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] allBytes() {
+        byte[] bytes = new byte[256];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) i;
+        }
+        return bytes;
+    }
+}

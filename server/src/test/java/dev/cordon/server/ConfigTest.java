@@ -1,0 +1,364 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.protocol.ModelApi;
+import dev.cordon.protocol.ModelSettings;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@code cordon.yaml} in a real home directory, with the environment passed in as a map. */
+class ConfigTest {
+    @TempDir
+    Path home;
+
+    @Test
+    void withNoModelTheProblemNamesBothKeysAndTheFile() {
+        Config config = Config.load(home, Map.of());
+
+        assertThat(config.model()).isNull();
+        assertThat(config.apiKey()).isNull();
+        assertThat(config.baseUrl()).isNull();
+        assertThat(config.modelProblem())
+                .contains("ANTHROPIC_API_KEY")
+                .contains("OPENAI_API_KEY")
+                .contains("OPENAI_BASE_URL")
+                .contains(home.resolve("cordon.yaml").toString());
+        assertThat(config.describeModel()).isEqualTo("none");
+    }
+
+    @Test
+    void anAnthropicKeyAloneGivesAnthropicWithItsDefaults() {
+        Config config = Config.load(home, Map.of("ANTHROPIC_API_KEY", "sk-ant-env"));
+
+        assertThat(config.model())
+                .isEqualTo(new ModelSettings(ModelApi.ANTHROPIC, Config.DEFAULT_ANTHROPIC_MODEL, 8192));
+        assertThat(config.baseUrl()).isEqualTo(URI.create("https://api.anthropic.com"));
+        assertThat(config.apiKey()).isEqualTo("sk-ant-env");
+        assertThat(config.modelProblem()).isNull();
+    }
+
+    @Test
+    void anOpenAiKeyAloneGivesOpenAiWithItsDefaults() {
+        Config config = Config.load(home, Map.of("OPENAI_API_KEY", "sk-openai-env"));
+
+        assertThat(config.model()).isEqualTo(new ModelSettings(ModelApi.OPENAI, Config.DEFAULT_OPENAI_MODEL, 8192));
+        assertThat(config.baseUrl()).isEqualTo(URI.create("https://api.openai.com/v1"));
+        assertThat(config.apiKey()).isEqualTo("sk-openai-env");
+    }
+
+    @Test
+    void withBothKeysSetAnthropicIsChosen() {
+        Config config = Config.load(home, Map.of("ANTHROPIC_API_KEY", "a", "OPENAI_API_KEY", "o"));
+
+        assertThat(config.model().api()).isEqualTo(ModelApi.ANTHROPIC);
+        assertThat(config.apiKey()).isEqualTo("a");
+    }
+
+    @Test
+    void anOpenAiBaseUrlAloneGivesAKeylessWorkingConfigForOllama() {
+        Config config =
+                Config.load(home, Map.of("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1", "CORDON_MODEL", "llama3.2"));
+
+        assertThat(config.modelProblem()).isNull();
+        assertThat(config.model()).isEqualTo(new ModelSettings(ModelApi.OPENAI, "llama3.2", 8192));
+        assertThat(config.baseUrl()).isEqualTo(URI.create("http://127.0.0.1:11434/v1"));
+        assertThat(config.apiKey()).isEmpty();
+    }
+
+    @Test
+    void theRealProvidersWithoutAKeyAreNoModel() {
+        assertThat(Config.load(home, Map.of("ANTHROPIC_BASE_URL", "https://api.anthropic.com"))
+                        .modelProblem())
+                .contains("ANTHROPIC_API_KEY");
+        assertThat(Config.load(home, Map.of("OPENAI_BASE_URL", "https://api.openai.com/v1"))
+                        .modelProblem())
+                .contains("OPENAI_API_KEY");
+    }
+
+    @Test
+    void blankEnvironmentValuesCountAsUnsetAndValuesAreTrimmed() {
+        Config blank = Config.load(home, Map.of("ANTHROPIC_API_KEY", "  ", "OPENAI_API_KEY", ""));
+        Config pasted = Config.load(home, Map.of("ANTHROPIC_API_KEY", " sk-ant-pasted\n"));
+
+        assertThat(blank.model()).isNull();
+        assertThat(pasted.apiKey()).isEqualTo("sk-ant-pasted");
+    }
+
+    @Test
+    void theFileAloneConfiguresTheModel() throws IOException {
+        write("""
+                model:
+                  api: openai
+                  name: file-model
+                  base_url: http://127.0.0.1:8000/v1
+                  api_key: sk-file
+                  max_tokens: 4096
+                """);
+
+        Config config = Config.load(home, Map.of());
+
+        assertThat(config.model()).isEqualTo(new ModelSettings(ModelApi.OPENAI, "file-model", 4096));
+        assertThat(config.baseUrl()).isEqualTo(URI.create("http://127.0.0.1:8000/v1"));
+        assertThat(config.apiKey()).isEqualTo("sk-file");
+    }
+
+    @Test
+    void theEnvironmentBeatsTheFile() throws IOException {
+        write("""
+                model:
+                  api: anthropic
+                  name: file-model
+                  base_url: http://file.example
+                  api_key: sk-file
+                """);
+
+        Config config = Config.load(
+                home,
+                Map.of(
+                        "ANTHROPIC_API_KEY", "sk-env",
+                        "ANTHROPIC_BASE_URL", "http://env.example",
+                        "CORDON_MODEL", "env-model"));
+
+        assertThat(config.model().model()).isEqualTo("env-model");
+        assertThat(config.baseUrl()).isEqualTo(URI.create("http://env.example"));
+        assertThat(config.apiKey()).isEqualTo("sk-env");
+    }
+
+    @Test
+    void theFilesApiWinsOverGuessingFromTheEnvironment() throws IOException {
+        write("""
+                model:
+                  api: openai
+                """);
+
+        Config config = Config.load(home, Map.of("ANTHROPIC_API_KEY", "sk-ant", "OPENAI_API_KEY", "sk-openai"));
+
+        assertThat(config.model().api()).isEqualTo(ModelApi.OPENAI);
+        assertThat(config.apiKey()).isEqualTo("sk-openai");
+        assertThat(config.baseUrl()).isEqualTo(URI.create("https://api.openai.com/v1"));
+    }
+
+    @Test
+    void theFilesApiIsNotSwitchedByAKeyForTheOtherApi() throws IOException {
+        write("""
+                model:
+                  api: anthropic
+                """);
+
+        Config config = Config.load(home, Map.of("OPENAI_API_KEY", "sk-openai"));
+
+        assertThat(config.model()).isNull();
+        assertThat(config.modelProblem()).contains("ANTHROPIC_API_KEY");
+    }
+
+    @Test
+    void theDefaultsApplyWithoutAFile() {
+        Config config = Config.load(home, Map.of());
+
+        assertThat(config.uidBase()).isEqualTo(200_000);
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.runnerHeapMb()).isEqualTo(256);
+    }
+
+    @Test
+    void sandboxAndRunnerSettingsComeFromTheFile() throws IOException {
+        write("""
+                sandbox:
+                  uid_base: 300000
+                  idle_timeout_seconds: 60
+                runner:
+                  heap_mb: 512
+                """);
+
+        Config config = Config.load(home, Map.of());
+
+        assertThat(config.uidBase()).isEqualTo(300_000);
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.runnerHeapMb()).isEqualTo(512);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "# everything commented out\n# model:\n#   api: openai\n", "---\n"})
+    void anEmptyFileIsTheSameAsNoFile(String text) throws IOException {
+        write(text);
+
+        Config config = Config.load(home, Map.of("ANTHROPIC_API_KEY", "sk-ant"));
+
+        assertThat(config.model().api()).isEqualTo(ModelApi.ANTHROPIC);
+        assertThat(config.runnerHeapMb()).isEqualTo(256);
+    }
+
+    @Test
+    void theModelDescriptionNeverContainsTheKey() {
+        Config config = Config.load(home, Map.of("ANTHROPIC_API_KEY", "sk-ant-secret-value"));
+
+        assertThat(config.describeModel())
+                .isEqualTo("anthropic claude-sonnet-4-5 at https://api.anthropic.com")
+                .doesNotContain("sk-ant-secret-value");
+    }
+
+    @Test
+    void anUnknownTopLevelFieldIsRejectedByName() throws IOException {
+        write("""
+                modle:
+                  api: anthropic
+                """);
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": ")
+                .hasMessageContaining("unknown field 'modle'")
+                .hasMessageContaining("known: model, runner, sandbox");
+    }
+
+    @Test
+    void anUnknownNestedFieldIsRejectedWithItsPath() throws IOException {
+        write("""
+                model:
+                  api: anthropic
+                  apikey: sk-typo
+                """);
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": ")
+                .hasMessageContaining("unknown field 'model.apikey'")
+                .hasMessageContaining("api_key");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "model: claude|model must be a mapping",
+                "model:\n  name: [a, b]\n  api: anthropic\n  api_key: k|model.name must be a string",
+                "model:\n  api: {x: 1}|model.api must be a string",
+                "model:\n  api: gemini|model.api: expected 'anthropic' or 'openai', got 'gemini'",
+                "sandbox:\n  uid_base: lots|sandbox.uid_base must be a whole number",
+                "runner:\n  heap_mb: 1.5|runner.heap_mb must be a whole number",
+                "runner:\n  heap_mb: '512'|runner.heap_mb must be a whole number",
+                "- a\n- list|the file must be a mapping",
+            })
+    void aFieldOfTheWrongTypeIsRejectedNamingFileAndField(String caseText) throws IOException {
+        String[] yamlAndMessage = caseText.split("\\|");
+        write(yamlAndMessage[0] + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of("ANTHROPIC_API_KEY", "k")))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": ")
+                .hasMessageContaining(yamlAndMessage[1]);
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "sandbox:\n  uid_base: 999|sandbox.uid_base must be a whole number from 1000 to 2000000000, got '999'",
+                "sandbox:\n  idle_timeout_seconds: 0|sandbox.idle_timeout_seconds must be a whole number from 1",
+                "sandbox:\n  idle_timeout_seconds: 99999999999|sandbox.idle_timeout_seconds must be a whole number",
+                "runner:\n  heap_mb: 16|runner.heap_mb must be a whole number from 32 to 65536, got '16'",
+                "runner:\n  heap_mb: -512|runner.heap_mb must be a whole number from 32 to 65536",
+                "model:\n  max_tokens: 0|model.max_tokens must be a whole number from 1 to 1000000, got '0'",
+            })
+    void aNumberOutOfRangeIsRejectedNamingFileFieldAndRange(String caseText) throws IOException {
+        String[] yamlAndMessage = caseText.split("\\|");
+        write(yamlAndMessage[0] + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of("ANTHROPIC_API_KEY", "k")))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": ")
+                .hasMessageContaining(yamlAndMessage[1]);
+    }
+
+    /** A mistake in the file is reported even while no model is configured, not only once one is. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "model:\n  max_tokens: 0|model.max_tokens",
+                "model:\n  name: [a]|model.name",
+                "model:\n  api_key: {k: v}|model.api_key",
+                "model:\n  base_url: ftp://files.example|model.base_url",
+            })
+    void aBadModelFieldIsReportedEvenWithoutAKey(String caseText) throws IOException {
+        String[] yamlAndField = caseText.split("\\|");
+        write(yamlAndField[0] + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": " + yamlAndField[1]);
+    }
+
+    @Test
+    void invalidYamlIsRejectedWithTheLine() throws IOException {
+        write("""
+                sandbox:
+                  uid_base: 300000
+                model: [unclosed
+                runner:
+                  heap_mb: 512
+                """);
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": not valid YAML: ")
+                .hasMessageMatching("(?s).*\\(line [45]\\)$");
+    }
+
+    @Test
+    void badIndentationIsRejectedWithTheLine() throws IOException {
+        write("""
+                model:
+                  api: anthropic
+                 name: x
+                """);
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": not valid YAML: ")
+                .hasMessageEndingWith("(line 3)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "ftp://files.example/v1",
+                "file:///etc/passwd",
+                "localhost:11434/v1",
+                "127.0.0.1:11434/v1",
+                "not a url",
+                "http:///v1",
+            })
+    void aBaseUrlInTheFileThatIsNotHttpIsRejectedNamingFileAndField(String url) throws IOException {
+        write("model:\n  api: openai\n  base_url: '" + url + "'\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": model.base_url: ")
+                .hasMessageContaining("'" + url + "'")
+                .hasMessageContaining("not a valid http(s) URL");
+    }
+
+    @Test
+    void aBaseUrlInTheEnvironmentThatIsNotHttpIsRejectedNamingTheVariable() {
+        assertThatThrownBy(() -> Config.load(home, Map.of("OPENAI_BASE_URL", "localhost:11434/v1")))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("OPENAI_BASE_URL: ")
+                .hasMessageContaining("'localhost:11434/v1' is not a valid http(s) URL");
+    }
+
+    private void write(String yaml) throws IOException {
+        Files.writeString(file(), yaml);
+    }
+
+    private Path file() {
+        return home.resolve("cordon.yaml");
+    }
+}
