@@ -9,6 +9,11 @@ public interface Sandbox extends AutoCloseable {
     /** Completes with the exit status of the sandboxed command once every process in it is gone. */
     CompletableFuture<Integer> exit();
 
+    /** Whether the kernel killed a process inside for exceeding the memory limit. */
+    default boolean oomKilled() {
+        return false;
+    }
+
     default boolean isAlive() {
         return !exit().isDone();
     }

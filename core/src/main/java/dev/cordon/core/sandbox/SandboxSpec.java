@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param uid host uid the process runs as; never 0 (the backend refuses it)
  * @param workDir working directory inside
  * @param log host file that receives the process's stdout and stderr
+ * @param limits resource caps; a backend that cannot enforce one of them refuses to start
  */
 public record SandboxSpec(
         String id,
@@ -26,8 +27,10 @@ public record SandboxSpec(
         int gid,
         String hostname,
         String workDir,
-        Path log) {
+        Path log,
+        Limits limits) {
     public SandboxSpec {
+        Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(id, "id");
         mounts = List.copyOf(mounts);
         command = List.copyOf(command);
@@ -35,6 +38,20 @@ public record SandboxSpec(
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(log, "log");
+    }
+
+    /** A spec with {@link Limits#DEFAULTS}. */
+    public SandboxSpec(
+            String id,
+            List<Mount> mounts,
+            List<String> command,
+            Map<String, String> env,
+            int uid,
+            int gid,
+            String hostname,
+            String workDir,
+            Path log) {
+        this(id, mounts, command, env, uid, gid, hostname, workDir, log, Limits.DEFAULTS);
     }
 
     /** A host path visible inside at {@code target}. */

@@ -2,15 +2,24 @@ package dev.cordon.sandbox.bwrap;
 
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.sandbox.cgroup.CgroupHost;
+import dev.cordon.sandbox.seccomp.Seccomp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /** Locates bubblewrap and builds its backend. */
 public final class Bubblewrap {
     private Bubblewrap() {}
 
+    /**
+     * The backend for this host: finds the programs it needs, detects the cgroup layout once, and
+     * writes the seccomp filter to a file only this user can read.
+     *
+     * @throws SandboxException if something required is missing; the message says how to fix it
+     */
     public static SandboxBackend backend() {
         Path bwrap = find("bwrap")
                 .orElseThrow(() -> new SandboxException(
@@ -21,7 +30,26 @@ public final class Bubblewrap {
             throw new SandboxException(
                     "running as root needs setpriv to drop sandboxes to an unprivileged uid: apt-get install util-linux");
         }
-        return new BubblewrapBackend(bwrap, setpriv, root);
+        Path setsid =
+                find("setsid").orElseThrow(() -> new SandboxException("setsid is missing: apt-get install util-linux"));
+        Path kill = find("kill").orElseThrow(() -> new SandboxException("kill is missing: apt-get install procps"));
+        Path sh = Path.of("/bin/sh");
+        BubblewrapBackend.Programs programs = new BubblewrapBackend.Programs(bwrap, setpriv, setsid, kill, sh);
+        return new BubblewrapBackend(programs, root, CgroupHost.detect(), writeFilter());
+    }
+
+    private static Path writeFilter() {
+        try {
+            Path file = Files.createTempFile(
+                    "cordon-seccomp-",
+                    ".bpf",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(file, Seccomp.defaultFilter());
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new SandboxException("cannot write the seccomp filter to a temporary file: " + e.getMessage(), e);
+        }
     }
 
     static java.util.Optional<Path> find(String program) {

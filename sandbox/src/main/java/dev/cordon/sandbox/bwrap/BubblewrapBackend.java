@@ -1,9 +1,12 @@
 package dev.cordon.sandbox.bwrap;
 
+import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.sandbox.cgroup.Cgroup;
+import dev.cordon.sandbox.cgroup.CgroupHost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sandboxes with bubblewrap: every namespace unshared (no network but loopback), read-only
@@ -27,14 +32,21 @@ import java.util.concurrent.TimeUnit;
  * only capabilities bwrap keeps for that first process are the three setpriv needs.
  */
 final class BubblewrapBackend implements SandboxBackend {
-    private final Path bwrap;
-    private final Path setpriv;
-    private final boolean root;
+    static final long TMP_BYTES = 256L * 1024 * 1024;
 
-    BubblewrapBackend(Path bwrap, Path setpriv, boolean root) {
-        this.bwrap = bwrap;
-        this.setpriv = setpriv;
+    /** Host programs the backend runs; all absolute paths. */
+    record Programs(Path bwrap, Path setpriv, Path setsid, Path kill, Path sh) {}
+
+    private final Programs programs;
+    private final boolean root;
+    private final CgroupHost cgroups;
+    private final Path seccompFilter;
+
+    BubblewrapBackend(Programs programs, boolean root, CgroupHost cgroups, Path seccompFilter) {
+        this.programs = programs;
         this.root = root;
+        this.cgroups = cgroups;
+        this.seccompFilter = seccompFilter;
     }
 
     @Override
@@ -42,13 +54,47 @@ final class BubblewrapBackend implements SandboxBackend {
         return "bubblewrap";
     }
 
+    /**
+     * Starts bwrap as: {@code setsid} (a process group of its own, so {@link BwrapSandbox#close}
+     * can kill outer and inner bwrap together) → the cgroup join (the process is in the sandbox's
+     * groups before bwrap runs) → the seccomp wrapper (the filter on fd 3, which bwrap loads right
+     * before it executes the command) → bwrap. Each step execs the next in place: one pid.
+     */
     @Override
     public Sandbox start(SandboxSpec spec) {
         if (spec.uid() == 0 || spec.gid() == 0) {
             throw new SandboxException("refusing to run sandbox " + spec.id() + " as uid/gid 0");
         }
-        List<String> args = arguments(spec);
-        ProcessBuilder builder = new ProcessBuilder(args);
+        List<CgroupHost.Support> missing = cgroups.unenforceable(spec.limits());
+        if (!missing.isEmpty()) {
+            StringBuilder why = new StringBuilder("sandbox " + spec.id() + " needs limits this host cannot enforce:");
+            for (CgroupHost.Support m : missing) {
+                why.append("\n  ")
+                        .append(m.limit().name().toLowerCase(java.util.Locale.ROOT))
+                        .append(": ")
+                        .append(m.detail());
+                if (!m.fix().isEmpty()) {
+                    why.append(" (fix: ").append(m.fix()).append(')');
+                }
+            }
+            throw new SandboxException(why.toString());
+        }
+        Cgroup cgroup = spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE
+                ? null
+                : cgroups.create(spec.id(), spec.limits());
+        List<String> bwrapArgs = new ArrayList<>(arguments(spec));
+        bwrapArgs.addAll(1, List.of("--seccomp", "3"));
+        List<String> command = new ArrayList<>();
+        command.add(programs.setsid().toString());
+        List<String> filtered = new ArrayList<>(List.of(
+                programs.sh().toString(),
+                "-c",
+                "f=$1; shift; exec \"$@\" 3<\"$f\"",
+                "cordon-seccomp",
+                seccompFilter.toString()));
+        filtered.addAll(bwrapArgs);
+        command.addAll(cgroup == null ? filtered : cgroup.wrap(filtered));
+        ProcessBuilder builder = new ProcessBuilder(command);
         // bwrap is pid 1 inside; its own environment must not carry the daemon's secrets.
         builder.environment().clear();
         builder.redirectErrorStream(true);
@@ -58,10 +104,13 @@ final class BubblewrapBackend implements SandboxBackend {
             builder.redirectInput(
                     ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             Process process = builder.start();
-            return new BwrapSandbox(spec.id(), process);
+            return new BwrapSandbox(spec.id(), process, cgroup, programs.kill());
         } catch (IOException e) {
+            if (cgroup != null) {
+                cgroup.close();
+            }
             throw new SandboxException(
-                    "could not start " + bwrap + ": " + e.getMessage()
+                    "could not start " + programs.bwrap() + ": " + e.getMessage()
                             + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
                     e);
         }
@@ -69,7 +118,7 @@ final class BubblewrapBackend implements SandboxBackend {
 
     List<String> arguments(SandboxSpec spec) {
         List<String> a = new ArrayList<>();
-        a.add(bwrap.toString());
+        a.add(programs.bwrap().toString());
         if (root) {
             // Privileged bwrap: no user namespace (uid 0 would map to host uid 0); setpriv drops to the uid.
             a.addAll(List.of(
@@ -91,7 +140,10 @@ final class BubblewrapBackend implements SandboxBackend {
                 a.addAll(List.of("--ro-bind", host.toString(), "/" + dir));
             }
         }
-        a.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+        a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
+        // A sized, sticky, world-writable /tmp: privileged bwrap would make it 0755 root (useless to
+        // the sandbox uid), and an unsized tmpfs lets an agent fill memory through /tmp.
+        a.addAll(List.of("--perms", "1777", "--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
         // Privileged bwrap creates missing parents of mount points as 0700 root: the sandbox user
         // could not reach /opt/cordon/lib. Create them world-traversable (they are empty tmpfs dirs).
         java.util.Set<String> parents = new java.util.LinkedHashSet<>();
@@ -128,7 +180,7 @@ final class BubblewrapBackend implements SandboxBackend {
             a.addAll(List.of("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"));
             a.add("--");
             a.addAll(List.of(
-                    setpriv.toString(),
+                    programs.setpriv().toString(),
                     "--reuid=" + spec.uid(),
                     "--regid=" + spec.gid(),
                     "--clear-groups",
@@ -144,14 +196,23 @@ final class BubblewrapBackend implements SandboxBackend {
     }
 
     private static final class BwrapSandbox implements Sandbox {
+        private static final Logger LOG = LoggerFactory.getLogger(BwrapSandbox.class);
         private final String id;
         private final Process process;
+        private final Cgroup cgroup;
+        private final Path kill;
         private final CompletableFuture<Integer> exit;
+        private volatile boolean oomKilled;
 
-        BwrapSandbox(String id, Process process) {
+        BwrapSandbox(String id, Process process, Cgroup cgroup, Path kill) {
             this.id = id;
             this.process = process;
-            this.exit = process.onExit().thenApply(Process::exitValue);
+            this.cgroup = cgroup;
+            this.kill = kill;
+            this.exit = process.onExit().thenApply(p -> {
+                oomKilled = cgroup != null && readOomKilled(cgroup);
+                return p.exitValue();
+            });
         }
 
         @Override
@@ -165,13 +226,50 @@ final class BubblewrapBackend implements SandboxBackend {
         }
 
         @Override
-        public void close() {
-            // bwrap is pid 1 of the sandbox's pid namespace: when it dies the kernel kills everything inside.
-            process.destroyForcibly();
+        public boolean oomKilled() {
+            return oomKilled || (cgroup != null && readOomKilled(cgroup));
+        }
+
+        private static boolean readOomKilled(Cgroup cgroup) {
             try {
-                process.waitFor(10, TimeUnit.SECONDS);
+                return cgroup.oomKilled();
+            } catch (SandboxException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public void close() {
+            // Kill the whole process group (outer bwrap, inner bwrap = pid 1 of the sandbox, and
+            // anything not yet in a session of its own). Killing the outer bwrap alone is not
+            // enough: caught mid-setup, before the inner one armed --die-with-parent, the inner one
+            // would be orphaned and live on. The cgroup, where there is one, catches the rest.
+            try {
+                new ProcessBuilder(kill.toString(), "-KILL", "--", "-" + process.pid())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start()
+                        .waitFor(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                LOG.warn("could not kill the process group of sandbox {}", id, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            process.destroyForcibly();
+            if (cgroup != null) {
+                try {
+                    oomKilled = oomKilled || readOomKilled(cgroup);
+                    cgroup.close();
+                } catch (SandboxException e) {
+                    LOG.warn("could not remove the cgroups of sandbox {}", id, e);
+                }
+            }
+            try {
+                exit.get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.warn("sandbox {} did not exit within 10 s of being killed", id);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.cordon.sandbox.bwrap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -83,7 +84,7 @@ class BubblewrapBackendTest {
     void networkHasOnlyLoopback() throws Exception {
         String out =
                 run("cat /proc/net/dev | tail -n +3 | cut -d: -f1; " + "(exec 3<>/dev/tcp/1.1.1.1/53) 2>&1 | head -1");
-        assertThat(out.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("bash")))
+        assertThat(out.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.contains("connect")))
                 .containsExactly("lo");
         assertThat(out).containsAnyOf("Network is unreachable", "connect: ");
     }
@@ -116,6 +117,47 @@ class BubblewrapBackendTest {
     }
 
     @Test
+    void tmpIsPrivateWritableAndBounded() throws Exception {
+        String out = run("stat -c '%a' /tmp; echo hi > /tmp/x && cat /tmp/x; "
+                + "head -c 400M /dev/zero 2>&1 >/tmp/fill; echo rc=$?; du -m /tmp/fill | cut -f1");
+        List<String> lines = out.lines().toList();
+        assertThat(lines.get(0)).isEqualTo("1777");
+        assertThat(lines.get(1)).isEqualTo("hi");
+        assertThat(out).contains("No space left on device");
+        assertThat(Long.parseLong(lines.getLast().strip())).isLessThanOrEqualTo(256);
+    }
+
+    @Test
+    void everySandboxRunsUnderTheSeccompFilter() throws Exception {
+        String out = run("grep '^Seccomp:' /proc/self/status; unshare -U true 2>&1; echo unshare=$?");
+        assertThat(out)
+                .contains("Seccomp:\t2")
+                .contains("Operation not permitted")
+                .contains("unshare=1");
+    }
+
+    @Test
+    void aMemoryBombIsKilledInsideItsLimitAndTheSandboxSaysSo() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws4"));
+        SandboxSpec spec = new SandboxSpec(
+                "bomb",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", "x=a; while true; do x=$x$x; done"),
+                Map.of("PATH", "/usr/bin"),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("bomb.log"),
+                new Limits(64L << 20, 64, 0));
+        try (Sandbox sandbox = backend.start(spec)) {
+            int status = sandbox.exit().get(60, TimeUnit.SECONDS);
+            assertThat(status).isNotZero();
+            assertThat(sandbox.oomKilled()).isTrue();
+        }
+    }
+
+    @Test
     void sandboxNeverRunsAsRoot() {
         SandboxSpec spec = new SandboxSpec(
                 "root", List.of(), List.of("/usr/bin/true"), Map.of(), 0, 0, "cordon", "/", dir.resolve("log"));
@@ -138,19 +180,61 @@ class BubblewrapBackendTest {
                 "/",
                 dir.resolve("kill.log"));
         Sandbox sandbox = backend.start(spec);
+        for (int i = 0; i < 200 && sleepers() < 2; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(sleepers()).isEqualTo(2);
         sandbox.close();
         assertThat(sandbox.exit()).isDone();
         // The kernel reaps the pid namespace right after its init (bwrap) dies; give it a moment.
         long leftovers = 0;
         for (int i = 0; i < 200; i++) {
-            leftovers = ProcessHandle.allProcesses()
-                    .filter(p -> p.info().commandLine().orElse("").contains("sleep 987654"))
-                    .count();
+            leftovers = sleepers();
             if (leftovers == 0) {
                 break;
             }
             Thread.sleep(50);
         }
         assertThat(leftovers).isZero();
+    }
+
+    static long sleepers() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().orElse("").endsWith("/sleep")
+                        && p.info().commandLine().orElse("").contains("987654"))
+                .count();
+    }
+
+    @Test
+    void closingASandboxThatIsStillStartingLeavesNothingBehind() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws3"));
+        for (int i = 0; i < 20; i++) {
+            Sandbox sandbox = backend.start(new SandboxSpec(
+                    "early-" + i,
+                    List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                    List.of("/usr/bin/sleep", "987654"),
+                    Map.of(),
+                    UID,
+                    UID,
+                    "cordon",
+                    "/",
+                    dir.resolve("early.log")));
+            sandbox.close();
+        }
+        long bwraps = 0;
+        for (int i = 0; i < 200; i++) {
+            bwraps = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().orElse("").contains("early.log")
+                            || (p.info().command().orElse("").endsWith("bwrap")
+                                    && p.info().commandLine().orElse("").contains(ws.toString())))
+                    .filter(ProcessHandle::isAlive)
+                    .count();
+            if (bwraps == 0 && sleepers() == 0) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(bwraps).isZero();
+        assertThat(sleepers()).isZero();
     }
 }
