@@ -54,6 +54,16 @@ public final class Daemon implements AutoCloseable {
         config = Config.load(home.root(), env);
         store = Stores.sqlite(home.database());
         ensureAgent(DEFAULT_AGENT);
+        // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
+        try (var dirs = Files.list(home.agents())) {
+            for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+                try {
+                    ensureAgent(new AgentName(dir.getFileName().toString()));
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("ignoring {}: {}", dir, e.getMessage());
+                }
+            }
+        }
         backend = Sandboxes.bubblewrap();
         boolean root = Bubblewrap.isRoot();
         int ownUid = Bubblewrap.effectiveUid();

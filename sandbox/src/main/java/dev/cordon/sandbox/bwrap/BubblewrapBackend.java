@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +50,29 @@ final class BubblewrapBackend implements SandboxBackend {
         this.root = root;
         this.cgroups = cgroups;
         this.seccompFilter = seccompFilter;
+    }
+
+    /**
+     * The thread every bwrap is forked from. bwrap's {@code --die-with-parent} is the kernel's
+     * parent-death signal, which fires when the parent <em>thread</em> exits, not the process: a
+     * sandbox forked from a virtual thread died (status 137) when its carrier thread retired after
+     * 30 s idle. This platform thread lives as long as the JVM, the lifetime the flag should bind to.
+     */
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("bwrap-spawner").factory());
+
+    private static Process spawn(ProcessBuilder builder) throws IOException {
+        try {
+            return SPAWNER.submit(builder::start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new SandboxException("could not start bwrap: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while starting a sandbox", e);
+        }
     }
 
     @Override
@@ -103,7 +129,7 @@ final class BubblewrapBackend implements SandboxBackend {
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(spec.log().toFile()));
             builder.redirectInput(
                     ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-            Process process = builder.start();
+            Process process = spawn(builder);
             return new BwrapSandbox(spec.id(), process, cgroup, programs.kill());
         } catch (IOException e) {
             if (cgroup != null) {
@@ -268,7 +294,7 @@ final class BubblewrapBackend implements SandboxBackend {
                 exit.get(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 LOG.warn("sandbox {} did not exit within 10 s of being killed", id);
             }
         }

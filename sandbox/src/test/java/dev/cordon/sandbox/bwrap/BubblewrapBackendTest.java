@@ -158,6 +158,32 @@ class BubblewrapBackendTest {
     }
 
     @Test
+    void aSandboxOutlivesTheThreadThatStartedIt() throws Exception {
+        // --die-with-parent is the parent-death signal, bound to the forking *thread*.
+        Path ws = Files.createDirectories(dir.resolve("ws5"));
+        Path log = dir.resolve("outlive.log");
+        SandboxSpec spec = new SandboxSpec(
+                "outlive",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", "sleep 1; echo survived"),
+                Map.of("PATH", "/usr/bin"),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                log);
+        java.util.concurrent.atomic.AtomicReference<Sandbox> started =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread starter = new Thread(() -> started.set(backend.start(spec)));
+        starter.start();
+        starter.join();
+        try (Sandbox sandbox = started.get()) {
+            assertThat(sandbox.exit().get(30, TimeUnit.SECONDS)).isZero();
+        }
+        assertThat(log).content().contains("survived");
+    }
+
+    @Test
     void sandboxNeverRunsAsRoot() {
         SandboxSpec spec = new SandboxSpec(
                 "root", List.of(), List.of("/usr/bin/true"), Map.of(), 0, 0, "cordon", "/", dir.resolve("log"));
