@@ -1,13 +1,19 @@
 package dev.cordon.server;
 
+import dev.cordon.core.sandbox.Limit;
+import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.ModelSettings;
+import dev.cordon.sandbox.mounts.AllowedRoot;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -31,7 +37,10 @@ record Config(
         String modelProblem,
         int uidBase,
         Duration idleTimeout,
-        int runnerHeapMb) {
+        int runnerHeapMb,
+        Limits limits,
+        Set<Limit> unenforcedLimits,
+        List<AllowedRoot> mountAllowlist) {
 
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -59,7 +68,16 @@ record Config(
         Reader r = new Reader(file, root);
         r.onlyKeys("", TOP_LEVEL);
         r.onlyKeys("model", Set.of("api", "name", "base_url", "api_key", "max_tokens"));
-        r.onlyKeys("sandbox", Set.of("uid_base", "idle_timeout_seconds"));
+        r.onlyKeys(
+                "sandbox",
+                Set.of(
+                        "uid_base",
+                        "idle_timeout_seconds",
+                        "memory_mb",
+                        "pids",
+                        "cpu_millicores",
+                        "unenforced_limits",
+                        "mount_allowlist"));
         r.onlyKeys("runner", Set.of("heap_mb"));
 
         String apiName = r.text("model.api");
@@ -80,6 +98,19 @@ record Config(
             api = null;
         }
         int uidBase = r.integer("sandbox.uid_base", 200_000, 1000, 2_000_000_000);
+        // Every sandbox's default caps; an agent's policy.yaml may set its own. 0 = unlimited.
+        Limits limits = new Limits(
+                r.integer("sandbox.memory_mb", (int) (Limits.DEFAULTS.memoryBytes() >> 20), 0, 1 << 20) * (1L << 20),
+                r.integer("sandbox.pids", Limits.DEFAULTS.maxPids(), 0, 1 << 22),
+                r.integer("sandbox.cpu_millicores", Limits.DEFAULTS.cpuMillicores(), 0, 1 << 20));
+        if (limits.memoryBytes() != 0 && limits.memoryBytes() < 16L << 20) {
+            throw new ConfigException(file + ": sandbox.memory_mb must be 0 (unlimited) or at least 16");
+        }
+        if (limits.cpuMillicores() != 0 && limits.cpuMillicores() < 10) {
+            throw new ConfigException(file + ": sandbox.cpu_millicores must be 0 (unlimited) or at least 10");
+        }
+        Set<Limit> unenforced = r.limitNames("sandbox.unenforced_limits");
+        List<AllowedRoot> allowlist = r.allowedRoots("sandbox.mount_allowlist");
         Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
         // Read every model field now, so a mistake in the file is reported even before a key is set.
@@ -89,7 +120,7 @@ record Config(
         String fileName = r.text("model.name");
         int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
         if (api == null) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
         }
         String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
         String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
@@ -103,16 +134,26 @@ record Config(
             baseUrl = URI.create(api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.openai.com")) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap);
+            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
         }
         String name = firstNonBlank(
                 env.get("CORDON_MODEL"),
                 fileName,
                 api == ModelApi.ANTHROPIC ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_OPENAI_MODEL);
-        return new Config(new ModelSettings(api, name, maxTokens), baseUrl, key, null, uidBase, idle, heap);
+        return new Config(
+                new ModelSettings(api, name, maxTokens),
+                baseUrl,
+                key,
+                null,
+                uidBase,
+                idle,
+                heap,
+                limits,
+                unenforced,
+                allowlist);
     }
 
     /** One line for status: api, model and endpoint — never the key. */
@@ -205,6 +246,67 @@ record Config(
                 throw new ConfigException(file + ": " + path + " must be a string");
             }
             return n.asString();
+        }
+
+        /** The operator's mount allowlist: [{path, mode: ro|rw, allow_credentials}]. */
+        List<AllowedRoot> allowedRoots(String path) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return List.of();
+            }
+            if (!n.isArray()) {
+                throw new ConfigException(file + ": " + path + " must be a list of {path, mode}");
+            }
+            List<AllowedRoot> roots = new ArrayList<>();
+            int i = 0;
+            for (JsonNode entry : n) {
+                String where = path + "[" + i++ + "]";
+                if (!entry.isObject()) {
+                    throw new ConfigException(file + ": " + where + " must be a mapping {path, mode}");
+                }
+                for (Iterator<String> it = entry.propertyNames().iterator(); it.hasNext(); ) {
+                    String key = it.next();
+                    if (!Set.of("path", "mode", "allow_credentials").contains(key)) {
+                        throw new ConfigException(file + ": unknown field '" + where + "." + key
+                                + "' (known: allow_credentials, mode, path)");
+                    }
+                }
+                String p = entry.path("path").asString("");
+                String mode = entry.path("mode").asString("ro");
+                if (p.isEmpty()) {
+                    throw new ConfigException(file + ": " + where + ".path is required");
+                }
+                if (!mode.equals("ro") && !mode.equals("rw")) {
+                    throw new ConfigException(file + ": " + where + ".mode must be ro or rw, got '" + mode + "'");
+                }
+                roots.add(new AllowedRoot(
+                        Path.of(p),
+                        mode.equals("rw") ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY,
+                        entry.path("allow_credentials").asBoolean(false)));
+            }
+            return roots;
+        }
+
+        /** An operator's explicit opt-out: limits a sandbox may run without when the host cannot enforce them. */
+        Set<Limit> limitNames(String path) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return Set.of();
+            }
+            if (!n.isArray()) {
+                throw new ConfigException(file + ": " + path + " must be a list, e.g. [cpu]");
+            }
+            Set<Limit> names = java.util.EnumSet.noneOf(Limit.class);
+            for (JsonNode item : n) {
+                String name = item.asString().toUpperCase(Locale.ROOT);
+                try {
+                    names.add(Limit.valueOf(name));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(file + ": " + path + ": unknown limit '" + item.asString()
+                            + "' (known: memory, pids, cpu)");
+                }
+            }
+            return names;
         }
 
         int integer(String path, int fallback, int min, int max) {

@@ -5,7 +5,11 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
+import dev.cordon.core.sandbox.Limit;
+import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.SessionManager;
@@ -15,12 +19,16 @@ import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.sandbox.mounts.MountAllowlist;
+import dev.cordon.sandbox.mounts.MountException;
 import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,6 +48,7 @@ public final class Daemon implements AutoCloseable {
     private final Config config;
     private final Store store;
     private final SandboxBackend backend;
+    private final MountAllowlist mountAllowlist;
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
     private final Delivery delivery;
@@ -65,6 +74,12 @@ public final class Daemon implements AutoCloseable {
             }
         }
         backend = Sandboxes.bubblewrap();
+        try {
+            mountAllowlist = MountAllowlist.of(config.mountAllowlist(), home.root());
+        } catch (MountException e) {
+            throw new ConfigException(
+                    home.root().resolve("cordon.yaml") + ": sandbox.mount_allowlist: " + e.getMessage());
+        }
         boolean root = Bubblewrap.isRoot();
         int ownUid = Bubblewrap.effectiveUid();
         SandboxedRunners.Identity identity = new SandboxedRunners.Identity() {
@@ -77,6 +92,45 @@ public final class Daemon implements AutoCloseable {
             @Override
             public boolean chown() {
                 return root;
+            }
+
+            @Override
+            public List<SandboxSpec.Mount> extraMounts(Agent agent, List<SandboxSpec.Mount> systemMounts) {
+                AgentPolicy.Sandbox policy =
+                        AgentPolicy.sandbox(home.agent(agent.name()).resolve("policy.yaml"), config.limits());
+                if (policy.mounts().isEmpty()) {
+                    return List.of();
+                }
+                try {
+                    return mountAllowlist.checkAll(policy.mounts(), policy.writeMounts(), systemMounts);
+                } catch (MountException e) {
+                    throw new SandboxException(e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public Limits limits(Agent agent) {
+                Limits wanted = AgentPolicy.limits(home.agent(agent.name()).resolve("policy.yaml"), config.limits());
+                Set<Limit> missing = EnumSet.noneOf(Limit.class);
+                missing.addAll(wanted.required());
+                missing.removeAll(backend.enforceableLimits());
+                if (missing.isEmpty()) {
+                    return wanted;
+                }
+                if (config.unenforcedLimits().containsAll(missing)) {
+                    LOG.warn(
+                            "agent {} runs without its {} limit(s): this host cannot enforce them and"
+                                    + " cordon.yaml sandbox.unenforced_limits allows that",
+                            agent.name(),
+                            missing);
+                    return wanted.without(missing);
+                }
+                throw new SandboxException("agent " + agent.name() + " requires " + missing
+                        + " limits that this host cannot enforce (./cordon doctor says why). Fix the host,"
+                        + " or opt out in cordon.yaml: sandbox.unenforced_limits: "
+                        + missing.stream()
+                                .map(l -> l.name().toLowerCase(java.util.Locale.ROOT))
+                                .toList());
             }
         };
         ModelGateway gateway = config.model() == null

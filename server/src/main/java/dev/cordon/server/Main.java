@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.server.demo.EscapeDemo;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.channels.FileChannel;
@@ -23,8 +24,9 @@ public final class Main {
         switch (command) {
             case "daemon" -> System.exit(daemon(home(rest)));
             case "doctor" -> System.exit(Doctor.print(System.out));
+            case "demo" -> System.exit(EscapeDemo.command(rest.subList(1, rest.size()), System.out, runnerLib()));
             default -> {
-                System.err.println("usage: dev.cordon.server.Main daemon [--home DIR] | doctor");
+                System.err.println("usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape");
                 System.exit(2);
             }
         }

@@ -257,6 +257,63 @@ class EndToEndTest {
     }
 
     @Test
+    void aMemoryBombKillsOnlyItsOwnSandboxAndTheSessionIsToldWhy() throws Exception {
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "sandbox:\n  memory_mb: 96\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"x=a; while true; do x=$x$x; done\"}"),
+                Scripted.text("Recovered."));
+
+        ControlEvent.Reply bombed = ask("allocate everything");
+
+        assertThat(bombed.failed()).isTrue();
+        assertThat(bombed.text()).contains("went over its memory limit");
+        assertThat(ask("still there?").text()).isEqualTo("Recovered.");
+    }
+
+    @Test
+    void anInvalidAgentPolicyFailsClosedWithTheFileAndField() throws Exception {
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "sandbox:\n  memory_mb: lots\n");
+
+        ControlEvent.Reply reply = ask("hello");
+
+        assertThat(reply.failed()).isTrue();
+        assertThat(reply.text()).contains("policy.yaml").contains("sandbox.memory_mb");
+        assertThat(model.requests()).isEmpty();
+    }
+
+    @Test
+    void anAllowlistedFolderIsMountedReadOnlyAndACredentialFolderIsRefused() throws Exception {
+        Path shared = Files.createDirectories(home.getParent().resolve(home.getFileName() + "-shared/reports"));
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(shared.resolve("q3.txt"), "revenue up\n");
+        Files.createDirectories(shared.resolve(".ssh"));
+        Files.writeString(
+                home.resolve("cordon.yaml"), "sandbox:\n  mount_allowlist:\n    - {path: " + shared + ", mode: ro}\n");
+        Files.writeString(
+                home.resolve("agents/main/policy.yaml"),
+                "sandbox:\n  mounts:\n    - {host: " + shared.resolve("q3.txt") + ", target: /mnt/q3.txt, mode: ro}\n");
+        daemon.close();
+        daemon = startDaemon();
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"cat /mnt/q3.txt; echo x >> /mnt/q3.txt\"}"),
+                Scripted.text("Read it."));
+
+        assertThat(ask("read the report").text()).isEqualTo("Read it.");
+        String output = toolResults(model.requests().get(1)).getFirst();
+        assertThat(output).contains("revenue up").containsAnyOf("Read-only file system", "Permission denied");
+        assertThat(shared.resolve("q3.txt")).hasContent("revenue up\n");
+
+        Files.writeString(
+                home.resolve("agents/main/policy.yaml"),
+                "sandbox:\n  mounts:\n    - {host: " + shared.resolve(".ssh") + ", target: /mnt/keys, mode: ro}\n");
+        daemon.close();
+        daemon = startDaemon();
+        ControlEvent.Reply refused = ask("read the keys");
+        assertThat(refused.failed()).isTrue();
+        assertThat(refused.text()).contains(".ssh").contains("credentials");
+    }
+
+    @Test
     void modelErrorBecomesAFailedReplyThatSaysWhy() throws Exception {
         model.enqueue(Scripted.error(400, "invalid_request_error", "prompt is too long"));
 

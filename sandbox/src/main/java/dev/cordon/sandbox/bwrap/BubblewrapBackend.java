@@ -1,5 +1,6 @@
 package dev.cordon.sandbox.bwrap;
 
+import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
@@ -11,8 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 final class BubblewrapBackend implements SandboxBackend {
     static final long TMP_BYTES = 256L * 1024 * 1024;
+    static final long SHM_BYTES = 64L * 1024 * 1024;
 
     /** Host programs the backend runs; all absolute paths. */
     record Programs(Path bwrap, Path setpriv, Path setsid, Path kill, Path sh) {}
@@ -78,6 +82,15 @@ final class BubblewrapBackend implements SandboxBackend {
     @Override
     public String name() {
         return "bubblewrap";
+    }
+
+    @Override
+    public Set<Limit> enforceableLimits() {
+        Set<Limit> enforceable = EnumSet.noneOf(Limit.class);
+        cgroups.support().values().stream()
+                .filter(CgroupHost.Support::enforceable)
+                .forEach(s -> enforceable.add(s.limit()));
+        return enforceable;
     }
 
     /**
@@ -170,6 +183,9 @@ final class BubblewrapBackend implements SandboxBackend {
         // A sized, sticky, world-writable /tmp: privileged bwrap would make it 0755 root (useless to
         // the sandbox uid), and an unsized tmpfs lets an agent fill memory through /tmp.
         a.addAll(List.of("--perms", "1777", "--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
+        // bwrap's --dev gives /dev/shm as an unsized tmpfs (half of RAM) owned by the sandbox user
+        // when unprivileged: cap it like /tmp.
+        a.addAll(List.of("--perms", "1777", "--size", Long.toString(SHM_BYTES), "--tmpfs", "/dev/shm"));
         // Privileged bwrap creates missing parents of mount points as 0700 root: the sandbox user
         // could not reach /opt/cordon/lib. Create them world-traversable (they are empty tmpfs dirs).
         java.util.Set<String> parents = new java.util.LinkedHashSet<>();

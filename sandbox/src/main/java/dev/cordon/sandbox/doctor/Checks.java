@@ -1,11 +1,14 @@
 package dev.cordon.sandbox.doctor;
 
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.sandbox.cgroup.CgroupHost;
 import dev.cordon.sandbox.doctor.Cgroups.Layout;
 import dev.cordon.sandbox.doctor.Cgroups.Mount;
 import dev.cordon.sandbox.doctor.HostDoctor.Check;
 import dev.cordon.sandbox.doctor.HostDoctor.CommandResult;
 import dev.cordon.sandbox.doctor.HostDoctor.Probes;
 import dev.cordon.sandbox.doctor.HostDoctor.Status;
+import dev.cordon.sandbox.seccomp.Seccomp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -80,6 +83,7 @@ final class Checks {
         }
         checks.add(bubblewrapSandbox(bubblewrap.status() != Status.MISSING, root, setpriv));
         checks.add(cgroups());
+        checks.addAll(limits());
         checks.add(seccomp());
         checks.add(kvm());
         return checks;
@@ -314,8 +318,45 @@ final class Checks {
         return ok("cgroups", detail.toString());
     }
 
+    /**
+     * One line per resource limit: whether sandboxes can be held to it here. A default sandbox
+     * requires all three, so an unenforceable one is MISSING unless the operator opts out.
+     */
+    List<Check> limits() {
+        if (!probes.root().toAbsolutePath().normalize().equals(Path.of("/"))) {
+            // A sample tree (tests) describes mounts, not a kernel that can take limits; the cgroup
+            // package's detection tests cover the sample layouts, HostDoctorOnThisMachineTest this line.
+            return List.of();
+        }
+        List<Check> checks = new ArrayList<>();
+        CgroupHost host;
+        try {
+            host = CgroupHost.detect(probes.root());
+        } catch (SandboxException e) {
+            return List.of(new Check("limits", Status.MISSING, e.getMessage(), "mount cgroups (v2 preferred)"));
+        }
+        for (CgroupHost.Support s : host.support().values()) {
+            String name = "limit: " + s.limit().name().toLowerCase(java.util.Locale.ROOT);
+            checks.add(
+                    s.enforceable()
+                            ? ok(name, s.detail())
+                            : new Check(
+                                    name,
+                                    Status.MISSING,
+                                    s.detail(),
+                                    s.fix() + "; or opt out in cordon.yaml: sandbox.unenforced_limits: ["
+                                            + s.limit().name().toLowerCase(java.util.Locale.ROOT) + "]"));
+        }
+        return checks;
+    }
+
     Check seccomp() {
         String name = "seccomp";
+        try {
+            Seccomp.defaultFilter();
+        } catch (SandboxException e) {
+            return new Check(name, Status.MISSING, e.getMessage(), "run Cordon on x86_64 or aarch64");
+        }
         Optional<String> mode = statusField(read("proc/self/status").orElse(""), "Seccomp");
         if (mode.isEmpty()) {
             return new Check(

@@ -184,6 +184,13 @@ class BubblewrapBackendTest {
     }
 
     @Test
+    void devShmIsBoundedToo() throws Exception {
+        String out = run("head -c 100M /dev/zero 2>&1 >/dev/shm/fill; du -m /dev/shm/fill | cut -f1");
+        assertThat(out).contains("No space left on device");
+        assertThat(Long.parseLong(out.lines().toList().getLast().strip())).isLessThanOrEqualTo(64);
+    }
+
+    @Test
     void sandboxNeverRunsAsRoot() {
         SandboxSpec spec = new SandboxSpec(
                 "root", List.of(), List.of("/usr/bin/true"), Map.of(), 0, 0, "cordon", "/", dir.resolve("log"));

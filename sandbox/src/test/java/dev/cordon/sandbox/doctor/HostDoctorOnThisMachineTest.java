@@ -31,4 +31,18 @@ class HostDoctorOnThisMachineTest {
                 });
         assertThat(report).startsWith("Cordon host check\n").contains("bubblewrap sandbox");
     }
+
+    @Test
+    void everyResourceLimitIsReportedWithWhetherThisHostEnforcesIt() {
+        List<Check> checks = HostDoctor.run();
+
+        assertThat(checks).extracting(Check::name).contains("limit: memory", "limit: pids", "limit: cpu", "seccomp");
+        assertThat(checks)
+                .filteredOn(c -> c.name().startsWith("limit: "))
+                .allSatisfy(c -> assertThat(c.status() == Status.OK ? c.fix() : c.fix())
+                        .as(c.name() + ": " + c.detail())
+                        .satisfiesAnyOf(
+                                fix -> assertThat(c.status()).isEqualTo(Status.OK),
+                                fix -> assertThat(fix).contains("sandbox.unenforced_limits")));
+    }
 }
