@@ -23,6 +23,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,11 +41,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -63,17 +61,17 @@ import org.slf4j.LoggerFactory;
  * agent's workspace (read-write), the runner's AOT cache (read-only, once trained) and nothing else
  * of the host: not the Cordon home, not other agents' workspaces.
  *
- * <p><b>AOT cache.</b> The runner reaches Ready about 2.5 times faster, on less than half the CPU,
+ * <p><b>AOT cache.</b> The runner reaches Ready about twice as fast, on less than half the CPU,
  * from a JDK AOT cache ({@code -XX:AOTCache}) holding its classes already loaded and linked
- * (docs/benchmarks.md). The cache is only valid for the
- * exact class path (same jars, same order, same path inside the sandbox), the same JDK and the same
- * JVM flags it was trained with, so it lives at {@code <home>/cache/aot/<key>.aot} where the key
- * hashes all of these. A launch that finds no cache for its key starts without one and, once per
- * daemon, trains one in the background, as that launch's agent uid; the next launches use it. Training never blocks or fails
- * a launch: a training that fails is logged, and that key is not retried until the daemon restarts.
- * The JVM is only given a cache that this class installed whole (written to the side, renamed into
- * place), because a cache the JVM rejects costs more than none: it then drops the JDK's own CDS
- * archive too (measured: 2.2 s instead of 1.3 s for the training workload).
+ * (docs/benchmarks.md). The cache is only valid for the exact class path (same jars, same order,
+ * same path inside the sandbox), the same JDK and the same JVM flags it was trained with, so it
+ * lives at {@code <home>/cache/aot/<key>.aot} where the key hashes all of these. A launch that
+ * finds no cache for its key starts without one and, once its runner is up, has one trained in
+ * the background (once per daemon, as that agent's uid); the next launches use it. Training never
+ * blocks or fails a launch: a training that fails is logged, and that key is not retried until the
+ * daemon restarts. The JVM is only given a cache that this class installed whole (written to the
+ * side, renamed into place), because a cache the JVM rejects costs more than none: it then drops
+ * the JDK's own CDS archive too (measured: 2.2 s instead of 1.3 s for the training workload).
  */
 final class SandboxedRunners implements RunnerLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxedRunners.class);
@@ -97,15 +95,6 @@ final class SandboxedRunners implements RunnerLauncher {
     private final List<String> jvmFlags;
     private final boolean aot;
     private final AtomicLong counter = new AtomicLong();
-    /**
-     * Starts every sandbox. bwrap's {@code --die-with-parent} kills the sandbox when the
-     * <em>thread</em> that started it ends, and a virtual thread's carrier ends after 30 s idle: a
-     * sandbox started from a session's virtual thread died (status 137) in the middle of a long
-     * tool call. This one platform thread lives as long as the daemon's JVM, which is the lifetime
-     * {@code --die-with-parent} is meant to bind sandboxes to.
-     */
-    private final ExecutorService spawner = Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().daemon().name("sandbox-spawner").factory());
     /** Cache keys trained (or being trained, or failed) by this instance: each is tried once. */
     private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
 
@@ -185,7 +174,7 @@ final class SandboxedRunners implements RunnerLauncher {
         Sandbox sandbox = null;
         try {
             ClassPath classPath = classPath();
-            Path cache = aot ? usableCache(classPath, uid) : null;
+            Path cache = aot ? installedCache(classPath) : null;
             Files.createDirectories(runDir);
             Path etc = writeEtc(runDir.resolve("etc"), uid);
             listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -202,7 +191,7 @@ final class SandboxedRunners implements RunnerLauncher {
                 mounts.add(new Mount(cache, AOT_CACHE, Mode.READ_ONLY));
                 extraFlags = List.of("-XX:AOTCache=" + AOT_CACHE);
             }
-            sandbox = spawn(new SandboxSpec(
+            sandbox = backend.start(new SandboxSpec(
                     id,
                     mounts,
                     command(classPath, extraFlags),
@@ -225,6 +214,10 @@ final class SandboxedRunners implements RunnerLauncher {
             RunnerMessage hello = channel.receive();
             if (!(hello instanceof RunnerMessage.Ready)) {
                 throw new SandboxException("runner in " + id + " sent " + hello + " instead of Ready");
+            }
+            if (aot && cache == null) {
+                // Only now: training competes for CPU, and a launch that fails should not start one.
+                trainings.computeIfAbsent(classPath.key(), key -> train(classPath, uid));
             }
             return new Link(id, sandbox, channel, runDir);
         } catch (IOException | ProtocolException | SandboxException e) {
@@ -261,14 +254,10 @@ final class SandboxedRunners implements RunnerLauncher {
         }
     }
 
-    /** The installed cache for {@code classPath}, or null after starting its training in the background. */
-    private Path usableCache(ClassPath classPath, int uid) {
+    /** The installed cache for {@code classPath}, or null. */
+    private Path installedCache(ClassPath classPath) {
         Path cache = cacheFile(classPath.key());
-        if (Files.isRegularFile(cache)) {
-            return cache;
-        }
-        trainings.computeIfAbsent(classPath.key(), key -> train(classPath, uid));
-        return null;
+        return Files.isRegularFile(cache) ? cache : null;
     }
 
     private Path cacheFile(String key) {
@@ -277,9 +266,10 @@ final class SandboxedRunners implements RunnerLauncher {
 
     /**
      * Trains a cache in the background, in a sandbox made like a runner's (same mounts, JDK, class
-     * path, flags, LANG) plus a writable directory for the cache. Scratch files live in the JVM's
-     * temp directory and the finished cache is renamed into the home in one step, so the home never
-     * holds half a cache. A training whose home disappears (a test's temporary home) is stopped.
+     * path, flags, LANG) plus a writable directory for the cache. Scratch files, the training's log
+     * included, live in the JVM's temp directory and the finished cache is renamed into the home in
+     * one step: the home never holds half a cache, and a test's temporary home is not written to
+     * while it is being deleted. A training whose home disappears is stopped.
      */
     private CompletableFuture<Boolean> train(ClassPath classPath, int uid) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
@@ -299,15 +289,17 @@ final class SandboxedRunners implements RunnerLauncher {
 
     private boolean trainNow(ClassPath classPath, int uid) throws IOException, InterruptedException {
         long started = System.nanoTime();
-        String id =
-                "aot-train-" + classPath.key() + "-" + ProcessHandle.current().pid();
         Path scratch = Files.createTempDirectory(
                 "cordon-aot-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        // Unique on the host, not just in this daemon: the id names the sandbox's cgroups, and
+        // several daemons (tests) in one JVM may train the same key at once.
+        String id = "aot-train-" + classPath.key().substring(0, 8) + "-" + scratch.getFileName();
         Sandbox sandbox = null;
         try {
             Path runDir = Files.createDirectories(scratch.resolve("run"));
             Path workspace = Files.createDirectories(scratch.resolve("workspace"));
             Path out = Files.createDirectories(scratch.resolve("out"));
+            Path log = scratch.resolve("training.log");
             Path etc = writeEtc(runDir.resolve("etc"), uid);
             if (identity.chown()) {
                 Owners.chown(workspace, uid);
@@ -319,7 +311,7 @@ final class SandboxedRunners implements RunnerLauncher {
             // Training must never slow a live session down; niceness is not part of the cache.
             command.addAll(List.of("/usr/bin/nice", "-n", "19"));
             command.addAll(command(classPath, List.of("-XX:AOTCacheOutput=" + AOT_TRAIN_DIR + "/runner.aot")));
-            sandbox = spawn(new SandboxSpec(
+            sandbox = backend.start(new SandboxSpec(
                     id,
                     mounts,
                     command,
@@ -328,7 +320,7 @@ final class SandboxedRunners implements RunnerLauncher {
                     uid,
                     "cordon",
                     "/workspace",
-                    home.sandboxLog(id)));
+                    log));
             Integer status = null;
             long deadline = System.nanoTime() + TRAIN_TIMEOUT.toNanos();
             while (status == null) {
@@ -336,8 +328,8 @@ final class SandboxedRunners implements RunnerLauncher {
                     return false;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new SandboxException("AOT training " + id + " took more than " + TRAIN_TIMEOUT.toSeconds()
-                            + " s" + tail(home.sandboxLog(id)));
+                    throw new SandboxException(
+                            "AOT training " + id + " took more than " + TRAIN_TIMEOUT.toSeconds() + " s" + tail(log));
                 }
                 try {
                     status = sandbox.exit().get(1, TimeUnit.SECONDS);
@@ -349,11 +341,11 @@ final class SandboxedRunners implements RunnerLauncher {
             }
             Path trained = out.resolve("runner.aot");
             if (status != 0 || !Files.isRegularFile(trained, LinkOption.NOFOLLOW_LINKS) || Files.size(trained) == 0) {
-                throw new SandboxException("AOT training " + id + " exited with status " + status + " and no cache"
-                        + tail(home.sandboxLog(id)));
+                throw new SandboxException(
+                        "AOT training " + id + " exited with status " + status + " and no cache" + tail(log));
             }
             long megabytes = Files.size(trained) >> 20;
-            if (!install(trained, classPath.key())) {
+            if (!install(trained, scratch.resolve("install.aot"), classPath.key())) {
                 return false;
             }
             LOG.info(
@@ -375,21 +367,28 @@ final class SandboxedRunners implements RunnerLauncher {
      * wrote it as an agent uid), renamed atomically; older caches of this home are removed (a
      * running sandbox keeps its bind-mounted copy).
      *
-     * @return false, having done nothing, if the home has gone meanwhile
+     * @param staging a free path next to {@code trained}, outside the home
+     * @return false, having done nothing to the home, if the home has gone meanwhile
      */
-    private boolean install(Path trained, String key) throws IOException {
+    private boolean install(Path trained, Path staging, String key) throws IOException {
+        // A copy, not a move: the copy belongs to the daemon's user, not to the uid that trained it.
+        Files.copy(trained, staging, StandardCopyOption.REPLACE_EXISTING);
+        // World-readable because each agent has its own uid; nothing in it is secret (JDK and runner classes).
+        Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("r--r--r--"));
         Path target = cacheFile(key);
         Path dir = target.getParent();
         if (!Files.isDirectory(home.root())) {
             return false;
         }
         Files.createDirectories(dir);
-        Path partial = dir.resolve("." + key + ".partial");
-        // A copy, not a move: the copy belongs to the daemon's user, not to the uid that trained it.
-        Files.copy(trained, partial, StandardCopyOption.REPLACE_EXISTING);
-        // World-readable because each agent has its own uid; nothing in it is secret (JDK and runner classes).
-        Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("r--r--r--"));
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            // The temp directory is on another file system: copy next to the target, then rename.
+            Path partial = dir.resolve("." + key + ".partial");
+            Files.copy(staging, partial, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
         try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, "*.aot")) {
             for (Path p : old) {
                 if (!p.equals(target)) {
@@ -400,22 +399,15 @@ final class SandboxedRunners implements RunnerLauncher {
         return true;
     }
 
-    /** Starts a sandbox from {@link #spawner}. Blocks briefly. */
-    private Sandbox spawn(SandboxSpec spec) {
-        try {
-            return CompletableFuture.supplyAsync(() -> backend.start(spec), spawner)
-                    .join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof SandboxException se) {
-                throw se;
-            }
-            throw new SandboxException("could not start sandbox " + spec.id() + ": " + e.getCause(), e.getCause());
-        }
-    }
-
     private List<Mount> mounts(Path etc, Path runDir, Path workspace) {
         List<Mount> mounts = new ArrayList<>();
         mounts.add(new Mount(etc, "/etc", Mode.READ_ONLY));
+        // Debian's alternatives (/usr/bin/awk -> /etc/alternatives/awk -> /usr/bin/mawk): only
+        // symlinks into /usr, but without them common tools are missing inside.
+        Path alternatives = Path.of("/etc/alternatives");
+        if (Files.isDirectory(alternatives)) {
+            mounts.add(new Mount(alternatives, "/etc/alternatives", Mode.READ_ONLY));
+        }
         if (!javaHome.startsWith("/usr")) {
             mounts.add(new Mount(javaHome, javaHome.toString(), Mode.READ_ONLY));
         }
@@ -542,6 +534,8 @@ final class SandboxedRunners implements RunnerLauncher {
         Files.writeString(etc.resolve("hostname"), "cordon\n");
         Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost cordon\n::1 localhost\n");
         Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files\n");
+        // Mount point for the host's /etc/alternatives (mounts() binds it read-only over this).
+        Files.createDirectories(etc.resolve("alternatives"));
         return etc;
     }
 

@@ -202,7 +202,8 @@ class EndToEndTest {
                         "llama3.2"),
                 RUNNER_LIB);
         model.enqueue(
-                Scripted.toolCall("bash", "{\"command\":\"echo hello from $(id -u)\"}"), Scripted.text("Ran it."));
+                Scripted.toolCall("bash", "{\"command\":\"echo hello from $(id -u) | awk '{print $1, $2, $3}'\"}"),
+                Scripted.text("Ran it."));
 
         assertThat(ask("run something").text()).isEqualTo("Ran it.");
 

@@ -9,8 +9,11 @@ import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.cgroup.CgroupHost;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -139,11 +142,15 @@ final class BubblewrapBackend implements SandboxBackend {
         builder.redirectErrorStream(true);
         try {
             Files.createDirectories(spec.log().getParent());
-            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(spec.log().toFile()));
+            // Output goes through a pipe that the host copies into the log. Handing the sandbox the
+            // log file itself would let it reopen the file through /proc/self/fd/1 and read (or, as
+            // its owner, rewrite) what earlier sandboxes wrote there.
+            builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
             builder.redirectInput(
                     ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             Process process = spawn(builder);
-            return new BwrapSandbox(spec.id(), process, cgroup, programs.kill());
+            CompletableFuture<Void> logged = copyToLog(process, spec.log(), spec.id());
+            return new BwrapSandbox(spec.id(), process, logged, cgroup, programs.kill());
         } catch (IOException e) {
             if (cgroup != null) {
                 cgroup.close();
@@ -153,6 +160,43 @@ final class BubblewrapBackend implements SandboxBackend {
                             + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
                     e);
         }
+    }
+
+    /** Most a sandbox may write to its log; beyond it output is read and dropped (no disk fill). */
+    static final long LOG_LIMIT_BYTES = 8L * 1024 * 1024;
+
+    /** Copies the sandbox's output into its log; completes when the output ends. */
+    private static CompletableFuture<Void> copyToLog(Process process, Path log, String id) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread.ofVirtual().name("log-" + id).start(() -> {
+            try (InputStream in = process.getInputStream();
+                    OutputStream out = Files.newOutputStream(
+                            log, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
+                byte[] buffer = new byte[8192];
+                long written = 0;
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    if (written < LOG_LIMIT_BYTES) {
+                        int keep = (int) Math.min(n, LOG_LIMIT_BYTES - written);
+                        out.write(buffer, 0, keep);
+                        out.flush();
+                        written += keep;
+                        if (written >= LOG_LIMIT_BYTES) {
+                            out.write(("\n[cordon: log limit of " + LOG_LIMIT_BYTES
+                                            + " bytes reached; the rest is dropped]\n")
+                                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                            out.flush();
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                LoggerFactory.getLogger(BubblewrapBackend.class)
+                        .warn("log copy of sandbox {} stopped: {}", id, e.toString());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
     }
 
     List<String> arguments(SandboxSpec spec) {
@@ -246,15 +290,19 @@ final class BubblewrapBackend implements SandboxBackend {
         private final CompletableFuture<Integer> exit;
         private volatile boolean oomKilled;
 
-        BwrapSandbox(String id, Process process, Cgroup cgroup, Path kill) {
+        BwrapSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path kill) {
             this.id = id;
             this.process = process;
             this.cgroup = cgroup;
             this.kill = kill;
-            this.exit = process.onExit().thenApply(p -> {
-                oomKilled = cgroup != null && readOomKilled(cgroup);
-                return p.exitValue();
-            });
+            // Done once the process is gone and its output is in the log (bounded: a straggler that
+            // still holds the pipe cannot hold up the exit for more than two seconds).
+            this.exit = process.onExit()
+                    .thenCompose(p -> logged.completeOnTimeout(null, 2, TimeUnit.SECONDS)
+                            .thenApply(v -> {
+                                oomKilled = cgroup != null && readOomKilled(cgroup);
+                                return p.exitValue();
+                            }));
         }
 
         @Override

@@ -90,10 +90,6 @@ final class Inside {
         return workspace;
     }
 
-    int uid() {
-        return uid;
-    }
-
     /** Chowns {@code path} to this sandbox's uid where the host can (as root), as the daemon does with a workspace. */
     Path giveToSandboxUser(Path path) throws IOException {
         if (hostIsRoot()) {
@@ -241,10 +237,6 @@ final class Inside {
         /** Whether the sandboxed command has exited. */
         boolean exited() {
             return !sandbox.isAlive();
-        }
-
-        boolean oomKilled() {
-            return sandbox.oomKilled();
         }
 
         @Override
