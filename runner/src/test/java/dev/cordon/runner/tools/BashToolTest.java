@@ -114,7 +114,9 @@ class BashToolTest {
 
         long job = pid(out.content());
         assertThat(out.isError()).isFalse();
-        assertThat(out.content()).contains("a background process still holds its output open");
+        // Whether a note about the still-open output appears depends on a race: the JDK drains and
+        // closes a process's output pipe as soon as the process exits, whoever else holds it.
+        assertThat(out.content()).startsWith("pid=" + job);
         assertThat(ProcessHandle.of(job).map(ProcessHandle::isAlive)).contains(true);
     }
 
