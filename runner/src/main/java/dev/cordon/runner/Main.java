@@ -23,7 +23,12 @@ public final class Main {
 
     private Main() {}
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, InterruptedException {
+        if (Training.requested()) {
+            // The host builds the AOT cache this way; the JVM writes it when this process exits.
+            Training.run();
+            System.exit(0);
+        }
         Path socket = Path.of(System.getenv().getOrDefault("CORDON_SOCKET", "/run/cordon/host.sock"));
         Path workspace = Path.of(System.getenv().getOrDefault("CORDON_WORKSPACE", System.getProperty("user.dir")));
         try (HostConnection host = HostConnection.open(socket)) {

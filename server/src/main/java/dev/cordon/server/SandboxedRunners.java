@@ -294,6 +294,7 @@ final class SandboxedRunners implements RunnerLauncher {
         // Unique on the host, not just in this daemon: the id names the sandbox's cgroups, and
         // several daemons (tests) in one JVM may train the same key at once.
         String id = "aot-train-" + classPath.key().substring(0, 8) + "-" + scratch.getFileName();
+        sweepAbandonedScratch(scratch);
         Sandbox sandbox = null;
         try {
             Path runDir = Files.createDirectories(scratch.resolve("run"));
@@ -359,6 +360,29 @@ final class SandboxedRunners implements RunnerLauncher {
                 sandbox.close();
             }
             deleteQuietly(scratch);
+        }
+    }
+
+    /**
+     * Deletes the scratch directories of trainings cut short because their JVM exited (a test run
+     * that ended mid-training): those older than twice the training timeout, owned by this user.
+     */
+    private static void sweepAbandonedScratch(Path current) {
+        long cutoff = System.currentTimeMillis() - 2 * TRAIN_TIMEOUT.toMillis();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(current.getParent(), "cordon-aot-*")) {
+            Object me = Files.getAttribute(current, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            for (Path dir : dirs) {
+                if (!dir.equals(current)
+                        && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                        && me.equals(Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS))
+                        && Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS)
+                                        .toMillis()
+                                < cutoff) {
+                    deleteQuietly(dir);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: what is left is only disk space in the temp directory
         }
     }
 

@@ -20,8 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -171,7 +171,10 @@ public final class SessionManager implements AutoCloseable {
                 String turnId,
                 List<ChatMessage> transcript,
                 List<ChatMessage> added) {
-            Map<String, Future<?>> calls = new ConcurrentHashMap<>();
+            // Calls are cancelled by flag, never by interrupting their threads: an interrupt that
+            // lands while a thread writes to the runner's socket closes the whole channel (NIO
+            // channels are interruptible), killing the next turn.
+            Map<String, ChannelSink> calls = new ConcurrentHashMap<>();
             try {
                 runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
                 while (true) {
@@ -186,9 +189,9 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.ModelRequest request ->
                             calls.put(request.callId(), forward(runner, agent, setup, request, calls));
                         case RunnerMessage.ModelCancel c -> {
-                            Future<?> call = calls.remove(c.callId());
+                            ChannelSink call = calls.remove(c.callId());
                             if (call != null) {
-                                call.cancel(true);
+                                call.cancel();
                             }
                         }
                         case RunnerMessage.TurnEnded ended -> {
@@ -207,27 +210,27 @@ public final class SessionManager implements AutoCloseable {
                 LOG.warn("session {}: runner channel failed", id, e);
                 return gone(runner);
             } finally {
-                calls.values().forEach(f -> f.cancel(true));
+                calls.values().forEach(ChannelSink::cancel);
             }
         }
 
-        Future<?> forward(
+        ChannelSink forward(
                 RunnerLink runner,
                 Agent agent,
                 AgentSetup setup,
                 RunnerMessage.ModelRequest request,
-                Map<String, Future<?>> calls) {
-            var task = new java.util.concurrent.FutureTask<Void>(
-                    () -> {
-                        try {
-                            gateway.call(agent, setup.model(), request, new ChannelSink(runner, request.callId()));
-                        } finally {
-                            calls.remove(request.callId());
-                        }
-                    },
-                    null);
-            Thread.ofVirtual().name("model-" + request.callId()).start(task);
-            return task;
+                Map<String, ChannelSink> calls) {
+            ChannelSink sink = new ChannelSink(runner, request.callId());
+            Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
+                try {
+                    gateway.call(agent, setup.model(), request, sink);
+                } catch (CancellationException | java.io.UncheckedIOException e) {
+                    LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
+                } finally {
+                    calls.remove(request.callId());
+                }
+            });
+            return sink;
         }
 
         TurnResult gone(RunnerLink runner) {
@@ -293,7 +296,25 @@ public final class SessionManager implements AutoCloseable {
     private record TurnResult(String text, boolean failed) {}
 
     /** Streams a gateway answer back to the runner as model_head / model_chunk / model_end. */
-    private record ChannelSink(RunnerLink runner, String callId) implements ModelGateway.ResponseSink {
+    /**
+     * Streams a gateway answer back to the runner as model_head / model_chunk / model_end. Once
+     * cancelled, every further write throws {@link CancellationException}, which ends the gateway's
+     * read loop at its next chunk.
+     */
+    private static final class ChannelSink implements ModelGateway.ResponseSink {
+        private final RunnerLink runner;
+        private final String callId;
+        private volatile boolean cancelled;
+
+        ChannelSink(RunnerLink runner, String callId) {
+            this.runner = runner;
+            this.callId = callId;
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
+
         @Override
         public void head(int status, Map<String, List<String>> headers) {
             send(new HostMessage.ModelResponseHead(callId, status, headers));
@@ -310,6 +331,9 @@ public final class SessionManager implements AutoCloseable {
         }
 
         private void send(HostMessage message) {
+            if (cancelled) {
+                throw new CancellationException("model call " + callId + " was cancelled");
+            }
             try {
                 runner.send(message);
             } catch (IOException e) {
