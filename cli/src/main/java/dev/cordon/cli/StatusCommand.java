@@ -43,7 +43,7 @@ final class StatusCommand implements Callable<Integer> {
         row(
                 out,
                 "queues",
-                s.pendingMessages() + " message" + (s.pendingMessages() == 1 ? "" : "s") + " waiting for an agent, "
+                s.pendingMessages() + " session" + (s.pendingMessages() == 1 ? "" : "s") + " with messages waiting, "
                         + s.undeliveredReplies() + " repl" + (s.undeliveredReplies() == 1 ? "y" : "ies")
                         + " not yet delivered");
     }

@@ -276,7 +276,7 @@ class CordonCommandTest {
                           sandbox    bubblewrap
                           agents     main, research
                           sandboxes  1 live
-                          queues     0 messages waiting for an agent, 2 replies not yet delivered
+                          queues     0 sessions with messages waiting, 2 replies not yet delivered
                         """);
     }
 

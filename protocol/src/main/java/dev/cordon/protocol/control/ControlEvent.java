@@ -20,7 +20,8 @@ public sealed interface ControlEvent {
 
     /**
      * The daemon's state. {@code modelProblem} is null when a model is configured, else the
-     * explanation of what to set.
+     * explanation of what to set. {@code pendingMessages} counts the sessions that have messages
+     * waiting for a turn.
      */
     record StatusReport(
             String version,
