@@ -1,5 +1,6 @@
 package dev.cordon.cli;
 
+import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlEvent.StatusReport;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -40,12 +41,31 @@ final class StatusCommand implements Callable<Integer> {
         row(out, "sandbox", s.sandbox());
         row(out, "agents", s.agents() == null || s.agents().isEmpty() ? "none" : String.join(", ", s.agents()));
         row(out, "sandboxes", s.liveSandboxes() + " live");
+        for (ControlEvent.LiveSandbox box : s.sandboxes()) {
+            out.printf(
+                    "  %-10s %s session %d (%s): memory %s (peak %s), %s, CPU %s%s%n",
+                    "",
+                    box.agent(),
+                    box.session(),
+                    box.sandboxId(),
+                    mib(box.memoryBytes()),
+                    mib(box.memoryPeakBytes()),
+                    box.pids() < 0 ? "? processes" : box.pids() + " processes and threads",
+                    box.cpuMillis() < 0
+                            ? "?"
+                            : String.format(java.util.Locale.ROOT, "%.1f s", box.cpuMillis() / 1000.0),
+                    box.pidsLimitHits() > 0 ? ", " + box.pidsLimitHits() + " forks refused at its process limit" : "");
+        }
         row(
                 out,
                 "queues",
                 s.pendingMessages() + " session" + (s.pendingMessages() == 1 ? "" : "s") + " with messages waiting, "
                         + s.undeliveredReplies() + " repl" + (s.undeliveredReplies() == 1 ? "y" : "ies")
                         + " not yet delivered");
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 0 ? "?" : (bytes + (1 << 19)) / (1 << 20) + " MiB";
     }
 
     private static void row(PrintStream out, String label, String value) {

@@ -276,6 +276,7 @@ class CordonCommandTest {
                           sandbox    bubblewrap
                           agents     main, research
                           sandboxes  1 live
+                                     main session 3 (r-main-3-1): memory 150 MiB (peak 220 MiB), 29 processes and threads, CPU 1.5 s
                           queues     0 sessions with messages waiting, 2 replies not yet delivered
                         """);
     }

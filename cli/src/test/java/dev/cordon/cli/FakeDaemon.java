@@ -71,7 +71,8 @@ final class FakeDaemon implements AutoCloseable {
                 List.of("main", "research"),
                 1,
                 0,
-                2);
+                2,
+                List.of(new ControlEvent.LiveSandbox("main", 3, "r-main-3-1", 157_286_400, 230_686_720, 29, 1530, 0)));
     }
 
     /** The acknowledged outbound ids, in order. */

@@ -7,6 +7,7 @@ import dev.cordon.sandbox.mounts.MountRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,6 +27,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   memory_mb: 512        # 0 = unlimited
  *   pids: 256
  *   cpu_millicores: 500   # 1000 = one core
+ *   tool_timeout_seconds: 900   # the host kills the sandbox when one round of tool calls runs longer
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist
  *     - {host: /srv/data/reports, target: /mnt/reports, mode: ro}
@@ -35,16 +37,22 @@ final class AgentPolicy {
     private AgentPolicy() {}
 
     /** What an agent's policy asks of its sandbox. */
-    record Sandbox(Limits limits, List<MountRequest> mounts, boolean writeMounts) {}
+    record Sandbox(Limits limits, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {}
 
-    /** The limits {@code file} sets, each unset one taken from {@code defaults}. */
-    static Limits limits(Path file, Limits defaults) {
-        return sandbox(file, defaults).limits();
+    /** The defaults an agent's policy overrides: those of {@code cordon.yaml}. */
+    record Defaults(Limits limits, Duration toolTimeout) {
+        static Defaults of(Config config) {
+            return new Defaults(config.limits(), config.toolTimeout());
+        }
     }
 
-    /** The sandbox section of {@code file}; unset limits come from {@code defaults}. */
-    static Sandbox sandbox(Path file, Limits defaults) {
-        Sandbox none = new Sandbox(defaults, List.of(), false);
+    /**
+     * The sandbox section of {@code file}; what it leaves unset comes from {@code defaults}.
+     *
+     * @throws SandboxException if the file is invalid: the message names the file, the field and the reason
+     */
+    static Sandbox sandbox(Path file, Defaults defaults) {
+        Sandbox none = new Sandbox(defaults.limits(), defaults.toolTimeout(), List.of(), false);
         if (!Files.exists(file)) {
             return none;
         }
@@ -67,10 +75,20 @@ final class AgentPolicy {
         if (sandbox == null || sandbox.isNull()) {
             return none;
         }
-        only(file, "sandbox", sandbox, Set.of("memory_mb", "pids", "cpu_millicores", "mounts", "write_mounts"));
-        long memory = number(file, sandbox, "memory_mb", defaults.memoryBytes() >> 20, 1 << 20) << 20;
-        int pids = (int) number(file, sandbox, "pids", defaults.maxPids(), 1 << 22);
-        int cpu = (int) number(file, sandbox, "cpu_millicores", defaults.cpuMillicores(), 1 << 20);
+        only(
+                file,
+                "sandbox",
+                sandbox,
+                Set.of("memory_mb", "pids", "cpu_millicores", "tool_timeout_seconds", "mounts", "write_mounts"));
+        Limits base = defaults.limits();
+        long memory = number(file, sandbox, "memory_mb", base.memoryBytes() >> 20, 1 << 20) << 20;
+        int pids = (int) number(file, sandbox, "pids", base.maxPids(), 1 << 22);
+        int cpu = (int) number(file, sandbox, "cpu_millicores", base.cpuMillicores(), 1 << 20);
+        long toolSeconds = number(
+                file, sandbox, "tool_timeout_seconds", defaults.toolTimeout().toSeconds(), 86_400);
+        if (toolSeconds == 0) {
+            throw new SandboxException(file + ": sandbox.tool_timeout_seconds must be at least 1");
+        }
         Limits limits;
         try {
             limits = new Limits(memory, pids, cpu);
@@ -106,7 +124,7 @@ final class AgentPolicy {
                         mode.equals("rw") ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY));
             }
         }
-        return new Sandbox(limits, mounts, write != null && write.asBoolean());
+        return new Sandbox(limits, Duration.ofSeconds(toolSeconds), mounts, write != null && write.asBoolean());
     }
 
     private static void only(Path file, String where, JsonNode node, Set<String> known) {

@@ -37,11 +37,13 @@ record Config(
         String modelProblem,
         int uidBase,
         Duration idleTimeout,
+        Duration toolTimeout,
         int runnerHeapMb,
         Limits limits,
         Set<Limit> unenforcedLimits,
         List<AllowedRoot> mountAllowlist) {
 
+    static final Duration DEFAULT_TOOL_TIMEOUT = Duration.ofMinutes(15);
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner");
@@ -73,6 +75,7 @@ record Config(
                 Set.of(
                         "uid_base",
                         "idle_timeout_seconds",
+                        "tool_timeout_seconds",
                         "memory_mb",
                         "pids",
                         "cpu_millicores",
@@ -112,6 +115,9 @@ record Config(
         Set<Limit> unenforced = r.limitNames("sandbox.unenforced_limits");
         List<AllowedRoot> allowlist = r.allowedRoots("sandbox.mount_allowlist");
         Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
+        // Longer than the runner's own 10-minute bash ceiling, so it only fires when that one failed.
+        Duration toolTimeout = Duration.ofSeconds(
+                r.integer("sandbox.tool_timeout_seconds", (int) DEFAULT_TOOL_TIMEOUT.toSeconds(), 1, 86_400));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
         // Read every model field now, so a mistake in the file is reported even before a key is set.
         String fileKey = r.text("model.api_key");
@@ -120,7 +126,8 @@ record Config(
         String fileName = r.text("model.name");
         int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
         if (api == null) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
+            return new Config(
+                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
         }
         String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
         String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
@@ -134,10 +141,12 @@ record Config(
             baseUrl = URI.create(api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
+            return new Config(
+                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.openai.com")) {
-            return new Config(null, null, null, noModel(home), uidBase, idle, heap, limits, unenforced, allowlist);
+            return new Config(
+                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
         }
         String name = firstNonBlank(
                 env.get("CORDON_MODEL"),
@@ -150,6 +159,7 @@ record Config(
                 null,
                 uidBase,
                 idle,
+                toolTimeout,
                 heap,
                 limits,
                 unenforced,

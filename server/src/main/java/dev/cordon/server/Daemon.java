@@ -7,6 +7,7 @@ import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
@@ -25,6 +26,7 @@ import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -96,8 +98,7 @@ public final class Daemon implements AutoCloseable {
 
             @Override
             public List<SandboxSpec.Mount> extraMounts(Agent agent, List<SandboxSpec.Mount> systemMounts) {
-                AgentPolicy.Sandbox policy =
-                        AgentPolicy.sandbox(home.agent(agent.name()).resolve("policy.yaml"), config.limits());
+                AgentPolicy.Sandbox policy = policy(agent);
                 if (policy.mounts().isEmpty()) {
                     return List.of();
                 }
@@ -110,7 +111,7 @@ public final class Daemon implements AutoCloseable {
 
             @Override
             public Limits limits(Agent agent) {
-                Limits wanted = AgentPolicy.limits(home.agent(agent.name()).resolve("policy.yaml"), config.limits());
+                Limits wanted = policy(agent).limits();
                 Set<Limit> missing = EnumSet.noneOf(Limit.class);
                 missing.addAll(wanted.required());
                 missing.removeAll(backend.enforceableLimits());
@@ -214,9 +215,20 @@ public final class Daemon implements AutoCloseable {
         return agent;
     }
 
+    private AgentPolicy.Sandbox policy(Agent agent) {
+        return AgentPolicy.sandbox(home.agent(agent.name()).resolve("policy.yaml"), AgentPolicy.Defaults.of(config));
+    }
+
     private AgentSetup setup(Agent agent) {
         if (config.model() == null) {
-            return new AgentSetup(null, null, config.modelProblem());
+            return new AgentSetup(null, null, config.modelProblem(), config.toolTimeout());
+        }
+        Duration toolTimeout;
+        try {
+            toolTimeout = policy(agent).toolTimeout();
+        } catch (SandboxException e) {
+            // An invalid policy fails closed: no sandbox starts until the file is fixed.
+            return new AgentSetup(null, null, e.getMessage(), config.toolTimeout());
         }
         StringBuilder prompt = new StringBuilder()
                 .append("You are ")
@@ -235,7 +247,7 @@ public final class Daemon implements AutoCloseable {
                 LOG.warn("could not read {}", file, e);
             }
         }
-        return new AgentSetup(prompt.toString(), config.model(), null);
+        return new AgentSetup(prompt.toString(), config.model(), null, toolTimeout);
     }
 
     private final class ControlHandler implements ControlServer.Handler {
@@ -295,7 +307,25 @@ public final class Daemon implements AutoCloseable {
                     store.agents().stream().map(a -> a.name().value()).toList(),
                     sessions.liveCount(),
                     store.sessionsWithPending().size(),
-                    store.undelivered().size());
+                    store.undelivered().size(),
+                    sessions.live().stream().map(this::describe).toList());
+        }
+
+        private ControlEvent.LiveSandbox describe(SessionManager.LiveSession live) {
+            String agent = store.session(live.session())
+                    .flatMap(s -> store.agent(s.agentId()))
+                    .map(a -> a.name().value())
+                    .orElse("?");
+            ResourceUsage u = live.usage().orElse(new ResourceUsage(-1, -1, -1, -1, -1));
+            return new ControlEvent.LiveSandbox(
+                    agent,
+                    live.session().value(),
+                    live.sandboxId(),
+                    u.memoryBytes(),
+                    u.memoryPeakBytes(),
+                    u.pids(),
+                    u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000,
+                    u.pidsLimitHits());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -40,6 +41,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -628,6 +630,11 @@ final class SandboxedRunners implements RunnerLauncher {
                 if (sandbox.oomKilled()) {
                     return "sandbox " + id + " was killed: it went over its memory limit";
                 }
+                long refused = sandbox.usage().map(ResourceUsage::pidsLimitHits).orElse(0L);
+                if (refused > 0) {
+                    return "sandbox " + id + " exited with status " + status + " after reaching its process limit ("
+                            + refused + " forks refused; sandbox.pids in the agent's policy.yaml)";
+                }
                 return "sandbox " + id + " exited with status " + status + (status == 137 ? " (killed)" : "");
             } catch (TimeoutException | ExecutionException e) {
                 return "sandbox " + id + " stopped answering";
@@ -638,7 +645,25 @@ final class SandboxedRunners implements RunnerLauncher {
         }
 
         @Override
-        public void close() {
+        public String sandboxId() {
+            return id;
+        }
+
+        @Override
+        public Optional<ResourceUsage> usage() {
+            return sandbox.usage();
+        }
+
+        @Override
+        public synchronized void kill(String reason) {
+            if (closedBecause == null) {
+                closedBecause = "sandbox " + id + " was killed: " + reason;
+            }
+            close();
+        }
+
+        @Override
+        public synchronized void close() {
             if (closedBecause == null) {
                 closedBecause = "sandbox " + id + " was stopped by the host";
             }

@@ -1,5 +1,6 @@
 package dev.cordon.core.sandbox;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** A running sandbox. Thread-safe. */
@@ -12,6 +13,14 @@ public interface Sandbox extends AutoCloseable {
     /** Whether the kernel killed a process inside for exceeding the memory limit. */
     default boolean oomKilled() {
         return false;
+    }
+
+    /**
+     * What the sandbox has consumed so far; empty when the backend cannot tell. Cheap (a few small
+     * file reads), callable from any thread, also after exit.
+     */
+    default Optional<ResourceUsage> usage() {
+        return Optional.empty();
     }
 
     default boolean isAlive() {

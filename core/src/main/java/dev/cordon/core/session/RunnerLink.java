@@ -1,8 +1,10 @@
 package dev.cordon.core.session;
 
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.RunnerMessage;
 import java.io.IOException;
+import java.util.Optional;
 
 /** The host's end of one sandbox's channel, after the runner said Ready. */
 public interface RunnerLink extends AutoCloseable {
@@ -14,6 +16,18 @@ public interface RunnerLink extends AutoCloseable {
 
     /** Words for the user when the runner is gone: exit status, or why it was killed. */
     String describeExit();
+
+    /** The sandbox's id, for status and logs. */
+    String sandboxId();
+
+    /** What the runner's sandbox has consumed so far; empty when its backend cannot tell. Never blocks for long. */
+    Optional<ResourceUsage> usage();
+
+    /**
+     * Stops the runner and destroys its sandbox, as {@link #close()} does, and makes {@link
+     * #describeExit()} say {@code reason}. Idempotent (the first reason wins); never throws.
+     */
+    void kill(String reason);
 
     /** Stops the runner and destroys its sandbox. Idempotent; never throws. */
     @Override

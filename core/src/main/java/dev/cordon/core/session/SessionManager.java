@@ -9,17 +9,21 @@ import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.LiveEvent;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.HostMessage;
+import dev.cordon.protocol.Part;
 import dev.cordon.protocol.ProtocolException;
+import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,6 +88,23 @@ public final class SessionManager implements AutoCloseable {
         return (int) actors.values().stream().filter(a -> a.link != null).count();
     }
 
+    /** A session whose runner is up, with what its sandbox has used so far (empty if unknown). */
+    public record LiveSession(SessionId session, String sandboxId, Optional<ResourceUsage> usage) {}
+
+    /** The sessions whose runner is up now, oldest session first. Reads each sandbox's counters. */
+    public List<LiveSession> live() {
+        List<LiveSession> live = new ArrayList<>();
+        actors.values().stream()
+                .sorted(java.util.Comparator.comparingLong(a -> a.id.value()))
+                .forEach(a -> {
+                    RunnerLink current = a.link;
+                    if (current != null) {
+                        live.add(new LiveSession(a.id, current.sandboxId(), current.usage()));
+                    }
+                });
+        return live;
+    }
+
     /** Stops every runner. Turns in progress fail; their messages stay claimed and are redone at next start. */
     @Override
     public void close() {
@@ -133,8 +154,8 @@ public final class SessionManager implements AutoCloseable {
             batch.forEach(m -> added.add(ChatMessage.user(m.text())));
 
             AgentSetup setup = setups.apply(agent);
-            if (setup.modelProblem() != null) {
-                finish(chat, handled, last, turnId, added, setup.modelProblem(), true);
+            if (setup.problem() != null) {
+                finish(chat, handled, last, turnId, added, setup.problem(), true);
                 return;
             }
             RunnerLink runner;
@@ -154,13 +175,45 @@ public final class SessionManager implements AutoCloseable {
             }
             List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
             transcript.addAll(added);
+            long refusedBefore = refusedForks(runner);
             TurnResult result = converse(runner, agent, setup, chat, turnId, transcript, added);
             if (closed) {
                 // The daemon is stopping and killed the runner: leave the messages claimed so the
                 // next start redoes this turn whole, instead of recording a failure it did not have.
                 return;
             }
+            long refused = link == runner ? refusedForks(runner) - refusedBefore : 0;
+            if (refused > 0) {
+                // Whatever filled the process table (a fork bomb, a runaway build) may still be
+                // running and would starve every later tool call: start the next turn afresh.
+                String note = "[Cordon: this turn reached the sandbox's process limit; " + refused
+                        + " process starts were refused. The sandbox was restarted to stop what was"
+                        + " left running; files in /workspace are kept.]";
+                LOG.warn("session {}: {} forks refused at the process limit; recycling its sandbox", id, refused);
+                hibernate();
+                appendNote(added, note);
+                result = new TurnResult(result.text + "\n\n" + note, result.failed);
+            }
             finish(chat, handled, last, turnId, added, result.text, result.failed);
+        }
+
+        /** Adds {@code note} to the turn's last assistant message, so the model reads it next turn. */
+        static void appendNote(List<ChatMessage> added, String note) {
+            if (!added.isEmpty() && added.getLast().role() == Role.ASSISTANT) {
+                ChatMessage last = added.removeLast();
+                List<Part> parts = new ArrayList<>(last.parts());
+                parts.add(new Part.Text("\n\n" + note));
+                added.add(new ChatMessage(Role.ASSISTANT, parts));
+            } else {
+                added.add(ChatMessage.assistant(note));
+            }
+        }
+
+        long refusedForks(RunnerLink runner) {
+            return runner.usage()
+                    .map(ResourceUsage::pidsLimitHits)
+                    .filter(n -> n > 0)
+                    .orElse(0L);
         }
 
         TurnResult converse(
@@ -175,9 +228,11 @@ public final class SessionManager implements AutoCloseable {
             // lands while a thread writes to the runner's socket closes the whole channel (NIO
             // channels are interruptible), killing the next turn.
             Map<String, ChannelSink> calls = new ConcurrentHashMap<>();
+            ToolWatchdog watchdog = new ToolWatchdog(id, runner, setup.toolTimeout(), calls);
             try {
                 runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
                 while (true) {
+                    watchdog.rearm();
                     RunnerMessage message = runner.receive();
                     if (message == null) {
                         return gone(runner);
@@ -187,7 +242,7 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamReset r -> delivery.live(chat, new LiveEvent.Reset(r.reason()));
                         case RunnerMessage.TranscriptAppend a -> added.add(a.message());
                         case RunnerMessage.ModelRequest request ->
-                            calls.put(request.callId(), forward(runner, agent, setup, request, calls));
+                            calls.put(request.callId(), forward(runner, agent, setup, request, calls, watchdog));
                         case RunnerMessage.ModelCancel c -> {
                             ChannelSink call = calls.remove(c.callId());
                             if (call != null) {
@@ -210,6 +265,7 @@ public final class SessionManager implements AutoCloseable {
                 LOG.warn("session {}: runner channel failed", id, e);
                 return gone(runner);
             } finally {
+                watchdog.stop();
                 calls.values().forEach(ChannelSink::cancel);
             }
         }
@@ -219,7 +275,8 @@ public final class SessionManager implements AutoCloseable {
                 Agent agent,
                 AgentSetup setup,
                 RunnerMessage.ModelRequest request,
-                Map<String, ChannelSink> calls) {
+                Map<String, ChannelSink> calls,
+                ToolWatchdog watchdog) {
             ChannelSink sink = new ChannelSink(runner, request.callId());
             Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
                 try {
@@ -228,6 +285,7 @@ public final class SessionManager implements AutoCloseable {
                     LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
                 } finally {
                     calls.remove(request.callId());
+                    watchdog.rearm();
                 }
             });
             return sink;
@@ -295,7 +353,64 @@ public final class SessionManager implements AutoCloseable {
 
     private record TurnResult(String text, boolean failed) {}
 
-    /** Streams a gateway answer back to the runner as model_head / model_chunk / model_end. */
+    /**
+     * The host's deadline for a round of tool calls. While no model call is in flight the runner is
+     * running tools (or thinking between them), and it must say something within {@code timeout};
+     * otherwise the sandbox is killed, whatever the tools inside did to their own timeouts. Model
+     * calls are not limited here: their time is the provider's (and the gateway's) to bound.
+     */
+    private final class ToolWatchdog {
+        private final SessionId id;
+        private final RunnerLink runner;
+        private final Duration timeout;
+        private final Map<String, ChannelSink> calls;
+        private ScheduledFuture<?> pending;
+        private boolean stopped;
+
+        ToolWatchdog(SessionId id, RunnerLink runner, Duration timeout, Map<String, ChannelSink> calls) {
+            this.id = id;
+            this.runner = runner;
+            this.timeout = timeout;
+            this.calls = calls;
+        }
+
+        /** Restarts the countdown after activity; only counts while no model call is in flight. */
+        synchronized void rearm() {
+            if (pending != null) {
+                pending.cancel(false);
+                pending = null;
+            }
+            if (!stopped && calls.isEmpty()) {
+                pending = timer.schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        synchronized void stop() {
+            stopped = true;
+            if (pending != null) {
+                pending.cancel(false);
+            }
+        }
+
+        private void expire() {
+            synchronized (this) {
+                if (stopped || !calls.isEmpty()) {
+                    return;
+                }
+            }
+            LOG.warn(
+                    "session {}: no word from the runner for {} outside a model call: killing its sandbox",
+                    id,
+                    timeout);
+            runner.kill("a round of tool calls ran longer than the host's limit of " + human(timeout)
+                    + " (sandbox.tool_timeout_seconds), so the host stopped the sandbox");
+        }
+    }
+
+    private static String human(Duration d) {
+        return d.toSeconds() >= 120 && d.toSecondsPart() == 0 ? d.toMinutes() + " min" : d.toMillis() / 1000.0 + " s";
+    }
+
     /**
      * Streams a gateway answer back to the runner as model_head / model_chunk / model_end. Once
      * cancelled, every further write throws {@link CancellationException}, which ends the gateway's

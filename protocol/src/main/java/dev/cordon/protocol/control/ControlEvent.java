@@ -21,7 +21,7 @@ public sealed interface ControlEvent {
     /**
      * The daemon's state. {@code modelProblem} is null when a model is configured, else the
      * explanation of what to set. {@code pendingMessages} counts the sessions that have messages
-     * waiting for a turn.
+     * waiting for a turn. {@code sandboxes} lists the live ones with their resource use.
      */
     record StatusReport(
             String version,
@@ -34,8 +34,29 @@ public sealed interface ControlEvent {
             List<String> agents,
             int liveSandboxes,
             int pendingMessages,
-            int undeliveredReplies)
-            implements ControlEvent {}
+            int undeliveredReplies,
+            List<LiveSandbox> sandboxes)
+            implements ControlEvent {
+        public StatusReport {
+            sandboxes = sandboxes == null ? List.of() : List.copyOf(sandboxes);
+        }
+    }
+
+    /**
+     * One live sandbox. A usage figure is -1 when the backend cannot tell.
+     *
+     * @param cpuMillis CPU time used so far, user plus system, by everything that ran in it
+     * @param pidsLimitHits forks refused because it was at its process limit
+     */
+    record LiveSandbox(
+            String agent,
+            long session,
+            String sandboxId,
+            long memoryBytes,
+            long memoryPeakBytes,
+            long pids,
+            long cpuMillis,
+            long pidsLimitHits) {}
 
     record Stopping() implements ControlEvent {}
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Java cannot signal a process group, so the group kill runs bash's builtin {@code kill}.
  */
 final class ProcessGroups {
+    private static final Duration SWEEP_LIMIT = Duration.ofSeconds(10);
+
     private ProcessGroups() {}
 
     /** Sends SIGKILL to the process's group, its descendants and their groups. Blocks briefly. */
@@ -42,6 +45,28 @@ final class ProcessGroups {
         signalGroups(groups, bash);
         process.destroyForcibly();
         descendants.forEach(ProcessHandle::destroyForcibly);
+        sweep(groups);
+    }
+
+    /**
+     * Kills, one by one, whatever is still in {@code groups}, until nothing is or {@link
+     * #SWEEP_LIMIT} passes. The group kill above needs a fork for bash's {@code kill}, and a fork
+     * bomb at the sandbox's process limit leaves no room for one; killing by pid needs none, and
+     * every pass frees slots faster than the bomb can refill them, so it ends in a few passes.
+     */
+    private static void sweep(Set<Long> groups) {
+        long deadline = System.nanoTime() + SWEEP_LIMIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<ProcessHandle> left = ProcessHandle.allProcesses()
+                    .filter(h -> h.pid() != ProcessHandle.current().pid())
+                    .filter(h -> processGroup(h.pid()).stream().anyMatch(groups::contains))
+                    .toList();
+            if (left.isEmpty()) {
+                return;
+            }
+            left.forEach(ProcessHandle::destroyForcibly);
+            Thread.onSpinWait();
+        }
     }
 
     /** The process group of {@code pid}, from {@code /proc/<pid>/stat}, if it can be read. */

@@ -2,6 +2,7 @@ package dev.cordon.sandbox.bwrap;
 
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -289,6 +291,8 @@ final class BubblewrapBackend implements SandboxBackend {
         private final Path kill;
         private final CompletableFuture<Integer> exit;
         private volatile boolean oomKilled;
+        private volatile boolean closed;
+        private volatile ResourceUsage lastUsage;
 
         BwrapSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path kill) {
             this.id = id;
@@ -297,12 +301,32 @@ final class BubblewrapBackend implements SandboxBackend {
             this.kill = kill;
             // Done once the process is gone and its output is in the log (bounded: a straggler that
             // still holds the pipe cannot hold up the exit for more than two seconds).
-            this.exit = process.onExit()
-                    .thenCompose(p -> logged.completeOnTimeout(null, 2, TimeUnit.SECONDS)
-                            .thenApply(v -> {
-                                oomKilled = cgroup != null && readOomKilled(cgroup);
-                                return p.exitValue();
-                            }));
+            // Not Process.onExit(): it completes through the common ForkJoinPool, which any caller
+            // blocking there (one thread on a 2-CPU host) would stall, and with it every close().
+            this.exit = new CompletableFuture<>();
+            Thread.ofVirtual().name("exit-" + id).start(() -> {
+                int status = awaitExit(process);
+                logged.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+                oomKilled = cgroup != null && readOomKilled(cgroup);
+                exit.complete(status);
+            });
+        }
+
+        private static int awaitExit(Process process) {
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return process.waitFor();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         @Override
@@ -318,6 +342,19 @@ final class BubblewrapBackend implements SandboxBackend {
         @Override
         public boolean oomKilled() {
             return oomKilled || (cgroup != null && readOomKilled(cgroup));
+        }
+
+        @Override
+        public Optional<ResourceUsage> usage() {
+            ResourceUsage last = lastUsage;
+            if (cgroup == null || closed) {
+                return Optional.ofNullable(last);
+            }
+            try {
+                return Optional.of(cgroup.usage());
+            } catch (SandboxException e) {
+                return Optional.ofNullable(last);
+            }
         }
 
         private static boolean readOomKilled(Cgroup cgroup) {
@@ -349,6 +386,8 @@ final class BubblewrapBackend implements SandboxBackend {
             if (cgroup != null) {
                 try {
                     oomKilled = oomKilled || readOomKilled(cgroup);
+                    lastUsage = usage().orElse(null);
+                    closed = true;
                     cgroup.close();
                 } catch (SandboxException e) {
                     LOG.warn("could not remove the cgroups of sandbox {}", id, e);

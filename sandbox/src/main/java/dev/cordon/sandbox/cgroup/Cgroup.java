@@ -1,5 +1,6 @@
 package dev.cordon.sandbox.cgroup;
 
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,7 +44,7 @@ public interface Cgroup extends AutoCloseable {
      *
      * @throws SandboxException if the group's files cannot be read (after {@link #close()}, say)
      */
-    Usage usage();
+    ResourceUsage usage();
 
     /**
      * Whether the kernel's OOM killer has killed a process in this group. v2 reads {@code oom_kill}

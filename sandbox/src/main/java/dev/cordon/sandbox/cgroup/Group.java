@@ -1,5 +1,6 @@
 package dev.cordon.sandbox.cgroup;
 
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ final class Group implements Cgroup {
     }
 
     @Override
-    public Usage usage() {
+    public ResourceUsage usage() {
         try {
             Node memory = node("memory");
             Node pids = node("pids");
@@ -59,11 +60,22 @@ final class Group implements Cgroup {
                 memoryNow = number(memory, memory.hierarchy().v2() ? "memory.current" : "memory.usage_in_bytes");
                 peak = number(memory, memory.hierarchy().v2() ? "memory.peak" : "memory.max_usage_in_bytes");
             }
-            return new Usage(memoryNow, peak, pids == null ? -1 : number(pids, "pids.current"), cpuNanos());
+            return new ResourceUsage(
+                    memoryNow,
+                    peak,
+                    pids == null ? -1 : number(pids, "pids.current"),
+                    cpuNanos(),
+                    pids == null ? -1 : limitHits(pids));
         } catch (IOException e) {
             throw new SandboxException(
                     "cannot read the cgroup usage of sandbox " + sandboxId + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The "max" count of {@code pids.events}: forks refused at the limit (-1 where the kernel lacks the file). */
+    private static long limitHits(Node pids) throws IOException {
+        Path events = pids.dir().resolve("pids.events");
+        return Files.exists(events) ? ProcFiles.keyed(Files.readString(events), "max") : -1;
     }
 
     private long cpuNanos() throws IOException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
 import java.io.File;
 import java.io.IOException;
@@ -190,7 +191,7 @@ class CgroupEnforcementTest {
         Process bombing = start(bomb, sandbox("head -c 2G /dev/zero | tail; echo exit=$?; echo bomber-shell-alive"));
 
         assertThat(bombing.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        Usage usage = bomb.usage();
+        ResourceUsage usage = bomb.usage();
         System.out.printf(
                 "memory bomb: OOM-killed at peak %d MiB (limit 64 MiB), exit line %s%n",
                 usage.memoryPeakBytes() / MIB,
@@ -233,6 +234,7 @@ class CgroupEnforcementTest {
                 .contains("Resource temporarily unavailable", "sandbox-survived")
                 .doesNotContain("all 1000 forked");
         assertThat(pidsAtCap).isEqualTo(64);
+        assertThat(cgroup.usage().pidsLimitHits()).isPositive();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.cgroup.CgroupHost.Layout;
 import dev.cordon.sandbox.cgroup.CgroupHost.Support;
@@ -77,7 +78,7 @@ class CgroupHostDetectionTest {
         assertThat(read(group.resolve("pids.max"))).isEqualTo("100");
         assertThat(read(group.resolve("cpu.max"))).isEqualTo("20000 100000");
         assertThat(cgroup.procsFiles()).containsExactly(group.resolve("cgroup.procs"));
-        assertThat(cgroup.usage()).isEqualTo(new Usage(1048576, 2097152, 3, 1_500_000));
+        assertThat(cgroup.usage()).isEqualTo(new ResourceUsage(1048576, 2097152, 3, 1_500_000, -1));
         assertThat(cgroup.oomKilled()).isFalse();
 
         cgroup.close();
@@ -236,7 +237,7 @@ class CgroupHostDetectionTest {
                     .isEqualTo("20000");
             assertThat(read(fs.path("/sys/fs/cgroup/cpu/cordon/s-6/cpu.cfs_period_us")))
                     .isEqualTo("100000");
-            assertThat(cgroup.usage()).isEqualTo(new Usage(1048576, 2097152, 3, 1_500_000));
+            assertThat(cgroup.usage()).isEqualTo(new ResourceUsage(1048576, 2097152, 3, 1_500_000, -1));
         }
         assertThat(fs.path("/sys/fs/cgroup/pids/cordon/s-6")).doesNotExist();
     }
@@ -338,7 +339,7 @@ class CgroupHostDetectionTest {
         // Unlimited still works: the group is simply absent.
         try (Cgroup cgroup = host.create("s-11", Limits.UNLIMITED)) {
             assertThat(cgroup.procsFiles()).isEmpty();
-            assertThat(cgroup.usage()).isEqualTo(new Usage(-1, -1, -1, -1));
+            assertThat(cgroup.usage()).isEqualTo(new ResourceUsage(-1, -1, -1, -1, -1));
             assertThat(cgroup.wrap(List.of("/bin/true"))).endsWith("--", "/bin/true");
         }
     }
