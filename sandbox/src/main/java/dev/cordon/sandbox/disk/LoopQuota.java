@@ -355,7 +355,7 @@ final class LoopQuota implements WorkspaceQuota {
         try {
             FileStore store = Files.getFileStore(ws);
             long total = store.getTotalSpace();
-            return new Usage(total - store.getUnallocatedSpace(), total);
+            return new Usage(total - store.getUnallocatedSpace(), store.getUsableSpace(), total);
         } catch (IOException e) {
             throw new SandboxException("cannot read the disk usage of the workspace " + ws + ": " + e, e);
         }

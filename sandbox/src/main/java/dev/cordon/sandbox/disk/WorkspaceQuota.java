@@ -54,16 +54,13 @@ public interface WorkspaceQuota {
     /**
      * A mounted workspace's filesystem, as {@code statvfs} reports it.
      *
-     * @param usedBytes bytes in use by files and directories
-     * @param totalBytes what the filesystem can hold: the quota less ext4's own metadata (a few
-     *     percent)
+     * @param usedBytes bytes in use by files, directories and their metadata
+     * @param freeBytes what the agent can still write: a little less than {@code totalBytes -
+     *     usedBytes}, because ext4 holds back a few clusters (at most 2%) for delayed allocation
+     * @param totalBytes what the filesystem can hold: the quota less ext4's own metadata (measured:
+     *     about 15% of a 64 MiB quota, 5% of 1 GiB, 2.5% of 10 GiB)
      */
-    record Usage(long usedBytes, long totalBytes) {
-        /** What the agent can still write. */
-        public long freeBytes() {
-            return Math.max(0, totalBytes - usedBytes);
-        }
-    }
+    record Usage(long usedBytes, long freeBytes, long totalBytes) {}
 
     /** What one {@link #attach} call changed, in the order it happened. */
     enum Step {
