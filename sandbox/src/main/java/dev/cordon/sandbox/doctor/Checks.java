@@ -2,6 +2,7 @@ package dev.cordon.sandbox.doctor;
 
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.cgroup.CgroupHost;
+import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.doctor.Cgroups.Layout;
 import dev.cordon.sandbox.doctor.Cgroups.Mount;
 import dev.cordon.sandbox.doctor.HostDoctor.Check;
@@ -84,6 +85,7 @@ final class Checks {
         checks.add(bubblewrapSandbox(bubblewrap.status() != Status.MISSING, root, setpriv));
         checks.add(cgroups());
         checks.addAll(limits());
+        checks.addAll(diskQuota());
         checks.add(seccomp());
         checks.add(kvm());
         return checks;
@@ -348,6 +350,29 @@ final class Checks {
                                             + s.limit().name().toLowerCase(java.util.Locale.ROOT) + "]"));
         }
         return checks;
+    }
+
+    /**
+     * Whether agents' workspaces can get a hard disk quota here (a loop-mounted ext4 image each, see
+     * docs/resource-limits.md). Like the other limits, an agent whose policy asks for one is refused
+     * where it is unavailable, unless the operator opts out.
+     */
+    List<Check> diskQuota() {
+        if (!probes.root().toAbsolutePath().normalize().equals(Path.of("/"))) {
+            // As for limits(): detection formats and mounts a real probe image, which a sample tree cannot.
+            return List.of();
+        }
+        String name = "limit: disk";
+        WorkspaceQuota.Support support = WorkspaceQuota.detect().support();
+        if (support.hard()) {
+            return List.of(ok(name, support.detail()));
+        }
+        return List.of(new Check(
+                name,
+                Status.MISSING,
+                "workspace disk quotas unavailable: " + support.detail(),
+                support.fix() + "; or opt out in cordon.yaml: sandbox.unenforced_limits: [disk]"
+                        + " (or sandbox.disk_mb: 0)"));
     }
 
     Check seccomp() {
