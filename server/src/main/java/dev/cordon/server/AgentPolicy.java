@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   memory_mb: 512        # 0 = unlimited
  *   pids: 256
  *   cpu_millicores: 500   # 1000 = one core
+ *   disk_mb: 2048         # workspace quota (a loop-mounted ext4 image); 0 = none
  *   tool_timeout_seconds: 900   # the host kills the sandbox when one round of tool calls runs longer
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist
@@ -37,12 +39,13 @@ final class AgentPolicy {
     private AgentPolicy() {}
 
     /** What an agent's policy asks of its sandbox. */
-    record Sandbox(Limits limits, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {}
+    record Sandbox(
+            Limits limits, long diskBytes, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {}
 
     /** The defaults an agent's policy overrides: those of {@code cordon.yaml}. */
-    record Defaults(Limits limits, Duration toolTimeout) {
+    record Defaults(Limits limits, long diskBytes, Duration toolTimeout) {
         static Defaults of(Config config) {
-            return new Defaults(config.limits(), config.toolTimeout());
+            return new Defaults(config.limits(), config.diskQuota().bytes(), config.toolTimeout());
         }
     }
 
@@ -52,7 +55,7 @@ final class AgentPolicy {
      * @throws SandboxException if the file is invalid: the message names the file, the field and the reason
      */
     static Sandbox sandbox(Path file, Defaults defaults) {
-        Sandbox none = new Sandbox(defaults.limits(), defaults.toolTimeout(), List.of(), false);
+        Sandbox none = new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false);
         if (!Files.exists(file)) {
             return none;
         }
@@ -79,13 +82,25 @@ final class AgentPolicy {
                 file,
                 "sandbox",
                 sandbox,
-                Set.of("memory_mb", "pids", "cpu_millicores", "tool_timeout_seconds", "mounts", "write_mounts"));
+                Set.of(
+                        "memory_mb",
+                        "pids",
+                        "cpu_millicores",
+                        "disk_mb",
+                        "tool_timeout_seconds",
+                        "mounts",
+                        "write_mounts"));
         Limits base = defaults.limits();
         long memory = number(file, sandbox, "memory_mb", base.memoryBytes() >> 20, 1 << 20) << 20;
         int pids = (int) number(file, sandbox, "pids", base.maxPids(), 1 << 22);
         int cpu = (int) number(file, sandbox, "cpu_millicores", base.cpuMillicores(), 1 << 20);
         long toolSeconds = number(
                 file, sandbox, "tool_timeout_seconds", defaults.toolTimeout().toSeconds(), 86_400);
+        long disk = number(file, sandbox, "disk_mb", defaults.diskBytes() >> 20, 1 << 24) << 20;
+        if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
+            throw new SandboxException(
+                    file + ": sandbox.disk_mb must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20));
+        }
         if (toolSeconds == 0) {
             throw new SandboxException(file + ": sandbox.tool_timeout_seconds must be at least 1");
         }
@@ -124,7 +139,7 @@ final class AgentPolicy {
                         mode.equals("rw") ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY));
             }
         }
-        return new Sandbox(limits, Duration.ofSeconds(toolSeconds), mounts, write != null && write.asBoolean());
+        return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write != null && write.asBoolean());
     }
 
     private static void only(Path file, String where, JsonNode node, Set<String> known) {

@@ -5,6 +5,7 @@ import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.ModelSettings;
+import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.AllowedRoot;
 import java.io.IOException;
 import java.net.URI;
@@ -41,11 +42,22 @@ record Config(
         int runnerHeapMb,
         Limits limits,
         Set<Limit> unenforcedLimits,
+        DiskQuota diskQuota,
         List<AllowedRoot> mountAllowlist) {
+
+    /**
+     * The default workspace quota and the operator's opt-out for hosts that cannot enforce one.
+     *
+     * @param bytes 0 for no quota
+     * @param unenforcedAllowed {@code disk} is in {@code sandbox.unenforced_limits}
+     */
+    record DiskQuota(long bytes, boolean unenforcedAllowed) {}
 
     static final Duration DEFAULT_TOOL_TIMEOUT = Duration.ofMinutes(15);
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+    static final int DEFAULT_DISK_MB = 10_240;
+    private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
     private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner");
 
     /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
@@ -79,6 +91,7 @@ record Config(
                         "memory_mb",
                         "pids",
                         "cpu_millicores",
+                        "disk_mb",
                         "unenforced_limits",
                         "mount_allowlist"));
         r.onlyKeys("runner", Set.of("heap_mb"));
@@ -112,7 +125,18 @@ record Config(
         if (limits.cpuMillicores() != 0 && limits.cpuMillicores() < 10) {
             throw new ConfigException(file + ": sandbox.cpu_millicores must be 0 (unlimited) or at least 10");
         }
-        Set<Limit> unenforced = r.limitNames("sandbox.unenforced_limits");
+        Set<String> optOuts = r.limitNames("sandbox.unenforced_limits");
+        Set<Limit> unenforced = java.util.EnumSet.noneOf(Limit.class);
+        optOuts.stream()
+                .filter(n -> !n.equals("disk"))
+                .forEach(n -> unenforced.add(Limit.valueOf(n.toUpperCase(Locale.ROOT))));
+        // A sparse image per agent: the host's disk is only used as the agent writes.
+        long disk = r.integer("sandbox.disk_mb", DEFAULT_DISK_MB, 0, 1 << 24) * (1L << 20);
+        if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
+            throw new ConfigException(
+                    file + ": sandbox.disk_mb must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20));
+        }
+        DiskQuota diskQuota = new DiskQuota(disk, optOuts.contains("disk"));
         List<AllowedRoot> allowlist = r.allowedRoots("sandbox.mount_allowlist");
         Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
         // Longer than the runner's own 10-minute bash ceiling, so it only fires when that one failed.
@@ -127,7 +151,18 @@ record Config(
         int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
         if (api == null) {
             return new Config(
-                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
+                    null,
+                    null,
+                    null,
+                    noModel(home),
+                    uidBase,
+                    idle,
+                    toolTimeout,
+                    heap,
+                    limits,
+                    unenforced,
+                    diskQuota,
+                    allowlist);
         }
         String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
         String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
@@ -142,11 +177,33 @@ record Config(
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
             return new Config(
-                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
+                    null,
+                    null,
+                    null,
+                    noModel(home),
+                    uidBase,
+                    idle,
+                    toolTimeout,
+                    heap,
+                    limits,
+                    unenforced,
+                    diskQuota,
+                    allowlist);
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.openai.com")) {
             return new Config(
-                    null, null, null, noModel(home), uidBase, idle, toolTimeout, heap, limits, unenforced, allowlist);
+                    null,
+                    null,
+                    null,
+                    noModel(home),
+                    uidBase,
+                    idle,
+                    toolTimeout,
+                    heap,
+                    limits,
+                    unenforced,
+                    diskQuota,
+                    allowlist);
         }
         String name = firstNonBlank(
                 env.get("CORDON_MODEL"),
@@ -163,6 +220,7 @@ record Config(
                 heap,
                 limits,
                 unenforced,
+                diskQuota,
                 allowlist);
     }
 
@@ -297,8 +355,11 @@ record Config(
             return roots;
         }
 
-        /** An operator's explicit opt-out: limits a sandbox may run without when the host cannot enforce them. */
-        Set<Limit> limitNames(String path) {
+        /**
+         * An operator's explicit opt-out: limits a sandbox may run without when the host cannot
+         * enforce them ({@code memory}, {@code pids}, {@code cpu}, {@code disk}), lower case.
+         */
+        Set<String> limitNames(String path) {
             JsonNode n = node(path);
             if (n == null) {
                 return Set.of();
@@ -306,15 +367,14 @@ record Config(
             if (!n.isArray()) {
                 throw new ConfigException(file + ": " + path + " must be a list, e.g. [cpu]");
             }
-            Set<Limit> names = java.util.EnumSet.noneOf(Limit.class);
+            Set<String> names = new java.util.TreeSet<>();
             for (JsonNode item : n) {
-                String name = item.asString().toUpperCase(Locale.ROOT);
-                try {
-                    names.add(Limit.valueOf(name));
-                } catch (IllegalArgumentException e) {
+                String name = item.asString().toLowerCase(Locale.ROOT);
+                if (!OPT_OUTS.contains(name)) {
                     throw new ConfigException(file + ": " + path + ": unknown limit '" + item.asString()
-                            + "' (known: memory, pids, cpu)");
+                            + "' (known: memory, pids, cpu, disk)");
                 }
+                names.add(name);
             }
             return names;
         }

@@ -20,6 +20,7 @@ import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountAllowlist;
 import dev.cordon.sandbox.mounts.MountException;
 import dev.cordon.store.Stores;
@@ -51,6 +52,7 @@ public final class Daemon implements AutoCloseable {
     private final Store store;
     private final SandboxBackend backend;
     private final MountAllowlist mountAllowlist;
+    private final Workspaces workspaces;
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
     private final Delivery delivery;
@@ -84,6 +86,8 @@ public final class Daemon implements AutoCloseable {
         }
         boolean root = Bubblewrap.isRoot();
         int ownUid = Bubblewrap.effectiveUid();
+        workspaces =
+                new Workspaces(home, WorkspaceQuota.detect(), config.diskQuota().unenforcedAllowed());
         SandboxedRunners.Identity identity = new SandboxedRunners.Identity() {
             @Override
             public int uid(Agent agent) {
@@ -107,6 +111,11 @@ public final class Daemon implements AutoCloseable {
                 } catch (MountException e) {
                     throw new SandboxException(e.getMessage(), e);
                 }
+            }
+
+            @Override
+            public void prepareWorkspace(Agent agent, Path workspace) {
+                workspaces.prepare(agent, workspace, policy(agent).diskBytes(), uid(agent));
             }
 
             @Override
@@ -190,6 +199,7 @@ public final class Daemon implements AutoCloseable {
         LOG.info("stopping");
         control.close();
         sessions.close();
+        workspaces.close();
         timer.shutdownNow();
         store.close();
         try {

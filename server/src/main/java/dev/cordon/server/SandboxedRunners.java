@@ -162,6 +162,14 @@ final class SandboxedRunners implements RunnerLauncher {
         default List<Mount> extraMounts(Agent agent, List<Mount> systemMounts) {
             return List.of();
         }
+
+        /**
+         * Readies the agent's workspace before anything is written to it or the sandbox starts
+         * (mounts its disk quota).
+         *
+         * @throws SandboxException if the workspace cannot be bounded as the policy asks
+         */
+        default void prepareWorkspace(Agent agent, Path workspace) {}
     }
 
     @Override
@@ -177,6 +185,7 @@ final class SandboxedRunners implements RunnerLauncher {
         try {
             ClassPath classPath = classPath();
             Path cache = aot ? installedCache(classPath) : null;
+            identity.prepareWorkspace(agent, workspace);
             Files.createDirectories(runDir);
             Path etc = writeEtc(runDir.resolve("etc"), uid);
             listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

@@ -168,6 +168,8 @@ class ConfigTest {
         assertThat(config.uidBase()).isEqualTo(200_000);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(config.runnerHeapMb()).isEqualTo(256);
+        assertThat(config.toolTimeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.diskQuota()).isEqualTo(new Config.DiskQuota(10_240L << 20, false));
     }
 
     @Test
@@ -176,11 +178,18 @@ class ConfigTest {
                 sandbox:
                   uid_base: 300000
                   idle_timeout_seconds: 60
+                  tool_timeout_seconds: 120
+                  disk_mb: 2048
+                  unenforced_limits: [disk, cpu]
                 runner:
                   heap_mb: 512
                 """);
 
         Config config = Config.load(home, Map.of());
+
+        assertThat(config.toolTimeout()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(config.diskQuota()).isEqualTo(new Config.DiskQuota(2048L << 20, true));
+        assertThat(config.unenforcedLimits()).containsExactly(dev.cordon.core.sandbox.Limit.CPU);
 
         assertThat(config.uidBase()).isEqualTo(300_000);
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
@@ -264,6 +273,9 @@ class ConfigTest {
                 "sandbox:\n  uid_base: 999|sandbox.uid_base must be a whole number from 1000 to 2000000000, got '999'",
                 "sandbox:\n  idle_timeout_seconds: 0|sandbox.idle_timeout_seconds must be a whole number from 1",
                 "sandbox:\n  idle_timeout_seconds: 99999999999|sandbox.idle_timeout_seconds must be a whole number",
+                "sandbox:\n  tool_timeout_seconds: 0|sandbox.tool_timeout_seconds must be a whole number from 1 to 86400",
+                "sandbox:\n  disk_mb: 8|sandbox.disk_mb must be 0 (no quota) or at least 16",
+                "sandbox:\n  unenforced_limits: [disk, network]|unknown limit 'network' (known: memory, pids, cpu, disk)",
                 "runner:\n  heap_mb: 16|runner.heap_mb must be a whole number from 32 to 65536, got '16'",
                 "runner:\n  heap_mb: -512|runner.heap_mb must be a whole number from 32 to 65536",
                 "model:\n  max_tokens: 0|model.max_tokens must be a whole number from 1 to 1000000, got '0'",

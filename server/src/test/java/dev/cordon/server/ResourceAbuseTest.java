@@ -175,6 +175,28 @@ class ResourceAbuseTest {
         assertThat(send("main", "still fine?").get(60, TimeUnit.SECONDS).text()).isEqualTo("You said: still fine?");
     }
 
+    @Test
+    void fillingTheWorkspaceStopsAtItsQuotaAndTheQuotaIsUnmountedWithTheDaemon() throws Exception {
+        startDaemon("sandbox:\n  disk_mb: 64\n");
+        model.enqueue(Scripted.toolCall(
+                "bash",
+                "{\"command\":\"echo keep > /workspace/notes.txt; head -c 100M /dev/zero > /workspace/big;"
+                        + " echo exit=$?; rm /workspace/big; cat /workspace/notes.txt\"}"));
+
+        ControlEvent.Reply reply = send("main", "fill the disk").get(120, TimeUnit.SECONDS);
+
+        assertThat(reply.failed()).isFalse();
+        assertThat(lastToolResult()).contains("No space left on device", "exit=1", "keep");
+        Path workspace = home.resolve("agents/main/workspace");
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(" " + workspace + " ");
+        assertThat(Files.size(home.resolve("agents/main/workspace.img"))).isEqualTo(64L << 20);
+        neighbourStillAnswers();
+
+        daemon.close();
+        daemon = null;
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(" " + workspace + " ");
+    }
+
     static ControlEvent.LiveSandbox sandboxOf(String agent, ControlEvent.StatusReport status) {
         return status.sandboxes().stream()
                 .filter(s -> s.agent().equals(agent))

@@ -35,6 +35,7 @@ final class LoopQuota implements WorkspaceQuota {
     private static final long RELEASE_WAIT_MILLIS = 2_000;
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> OWNER_AND_TRAVERSE = PosixFilePermissions.fromString("rwx--x--x");
     private static final Set<PosixFilePermission> IMAGE_MODE = PosixFilePermissions.fromString("rw-------");
 
     private final Support support;
@@ -246,7 +247,9 @@ final class LoopQuota implements WorkspaceQuota {
         try {
             Files.setAttribute(ws, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(ws, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
-            Files.setPosixFilePermissions(ws, OWNER_ONLY);
+            // Others may pass through but not list: privileged bwrap enters the workspace as uid 0
+            // with every capability dropped, before it switches to the agent's uid.
+            Files.setPosixFilePermissions(ws, OWNER_AND_TRAVERSE);
         } catch (IOException | RuntimeException e) {
             unmountQuietly(ws);
             throw e;

@@ -102,7 +102,8 @@ public interface WorkspaceQuota {
 
     /**
      * Makes {@code workspace} the mount point of an ext4 filesystem of {@code bytes} held in {@code
-     * image}, with its root directory owned by {@code uid} (user and group) and mode 0700.
+     * image}, with its root directory owned by {@code uid} (user and group) and mode 0711 (others may
+     * pass through, as privileged bwrap must to enter it, but not list it).
      *
      * <ul>
      *   <li>Already mounted from {@code image} at this size: does nothing ({@link

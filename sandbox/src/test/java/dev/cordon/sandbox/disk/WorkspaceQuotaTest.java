@@ -101,7 +101,7 @@ class WorkspaceQuotaTest {
         assertThat(Files.getAttribute(ws, "unix:uid")).isEqualTo(UID);
         assertThat(Files.getAttribute(ws, "unix:gid")).isEqualTo(UID);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ws)))
-                .isEqualTo("rwx------");
+                .isEqualTo("rwx--x--x");
         assertThat(Files.getAttribute(img, "unix:uid")).isEqualTo(0);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(img)))
                 .isEqualTo("rw-------");
