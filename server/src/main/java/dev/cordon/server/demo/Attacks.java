@@ -312,6 +312,16 @@ final class Attacks {
                 null));
         a.add(new Attack(
                 2,
+                "toolu_demo_diskfill",
+                "fill the host's disk through the workspace",
+                "head -c 100M /dev/zero > /workspace/fill (quota: " + DEMO_DISK_MB + " MiB)",
+                "head -c 100M /dev/zero > /workspace/fill && echo 'ESCAPED: wrote 100 MiB to the workspace'; "
+                        + "echo \"/workspace/fill holds $(du -m /workspace/fill | cut -f1) MiB\"; rm -f /workspace/fill",
+                SHORT,
+                Attacks::diskFill,
+                null));
+        a.add(new Attack(
+                2,
                 "toolu_demo_forkbomb",
                 "fork bomb (bounded at 4000)",
                 "perl: fork until it fails, then kill the children",
@@ -433,7 +443,29 @@ final class Attacks {
         return Attack.unclear(output);
     }
 
+    /** The attacker's workspace quota in the demo (its policy.yaml). */
+    static final int DEMO_DISK_MB = 64;
+
+    private static final Pattern DISK_HOLDS = Pattern.compile("/workspace/fill holds (\\d+) MiB");
     private static final Pattern TMP_HOLDS = Pattern.compile("/tmp/fill holds (\\d+) MiB");
+
+    private static Attack.Finding diskFill(String output) {
+        Attack.Finding marked = Attack.marked(output);
+        if (marked != null) {
+            return marked;
+        }
+        String full = Attack.lineWith(output, "No space left on device");
+        String holds = Attack.lineWith(output, "/workspace/fill holds");
+        Matcher m = holds == null ? null : DISK_HOLDS.matcher(holds);
+        if (full == null || m == null || !m.find()) {
+            return Attack.unclear(output);
+        }
+        return new Attack.Finding(
+                new Verdict.Stopped("No space left on device: the workspace is a " + DEMO_DISK_MB
+                        + " MiB ext4 image (sandbox.disk_mb), full at " + m.group(1)
+                        + " MiB; the host's disk is untouched"),
+                full);
+    }
 
     private static Attack.Finding tmpFill(String output) {
         Attack.Finding marked = Attack.marked(output);

@@ -161,6 +161,11 @@ public final class EscapeDemo {
                 Files.createDirectories(home.resolve("agents").resolve(VICTIM).resolve("workspace"));
         Files.writeString(victimWorkspace.resolve("secret.txt"), secret + "\n");
         Files.writeString(attackerWorkspace.resolve(".canary"), canary + "\n");
+        Files.writeString(
+                home.resolve("agents").resolve(ATTACKER).resolve("policy.yaml"),
+                "sandbox:\n  disk_mb: " + Attacks.DEMO_DISK_MB + "\n");
+        // A host that cannot mount quotas (not root) still runs the demo; the disk attack then says so.
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  unenforced_limits: [disk]\n");
 
         header(out, home);
         try (FakeModelServer fake = FakeModelServer.start();
