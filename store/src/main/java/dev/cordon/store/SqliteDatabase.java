@@ -183,7 +183,7 @@ final class SqliteDatabase implements AutoCloseable {
      * IllegalArgumentException}. Anything else (the store's own argument checks) passes through.
      */
     private RuntimeException translate(String operation, RuntimeException e) {
-        if (!(e instanceof JdbiException) && !(e instanceof JacksonException)) {
+        if (!(e instanceof JdbiException) && !(e instanceof JacksonException) && !(e instanceof RawSqlException)) {
             return e;
         }
         SQLiteException sqlite = sqliteCause(e);
@@ -195,6 +195,17 @@ final class SqliteDatabase implements AutoCloseable {
         }
         String detail = sqlite != null ? sqlite.getMessage() : e.getMessage();
         return new StoreException("store " + file + ": " + operation + " failed: " + detail, e);
+    }
+
+    /**
+     * A JDBC failure inside a transaction, from code that uses the connection directly instead of
+     * Jdbi (the audit log's bulk insert and scan, where Jdbi's per-row binding would cost more than
+     * SQLite itself). Translated like a Jdbi failure.
+     */
+    static final class RawSqlException extends RuntimeException {
+        RawSqlException(SQLException cause) {
+            super(cause.getMessage(), cause);
+        }
     }
 
     private Handle connect(boolean readOnly) {

@@ -16,6 +16,7 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Wire;
@@ -114,10 +115,17 @@ final class SqliteStore implements Store {
 
     private final SqliteDatabase db;
     private final Clock clock;
+    private final SqliteAuditStorage audit;
 
     SqliteStore(SqliteDatabase db, Clock clock) {
         this.db = db;
         this.clock = clock;
+        this.audit = new SqliteAuditStorage(db);
+    }
+
+    @Override
+    public AuditStorage audit() {
+        return audit;
     }
 
     // ---- agents, chats, wirings, sessions

@@ -92,15 +92,24 @@ class SqliteStoreTest extends StoreContract {
     }
 
     @Test
-    void theFileIsInWalModeWithTheV1Schema() throws SQLException {
+    void theFileIsInWalModeWithTheCurrentSchema() throws SQLException {
         store.ensureAgent(new AgentName("ada"));
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
-        assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1"))
-                .containsExactly("1");
+        assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
+                .containsExactly("1", "2");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
-                .containsExactly("agents", "chats", "inbound", "outbound", "sessions", "transcript", "wirings");
+                .containsExactly(
+                        "agents",
+                        "audit",
+                        "audit_checkpoint",
+                        "chats",
+                        "inbound",
+                        "outbound",
+                        "sessions",
+                        "transcript",
+                        "wirings");
     }
 
     @Test

@@ -13,6 +13,7 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.protocol.ChatMessage;
 import java.util.List;
 import java.util.Optional;
@@ -103,6 +104,13 @@ public interface Store extends AutoCloseable {
 
     /** Recent outbound messages of a chat, delivered or not, oldest first. */
     List<Outbound> recentOutbound(ChatId chat, int max);
+
+    /**
+     * The audit log's storage, in the same database and transactions as everything else here. Open
+     * the log itself over it with {@link dev.cordon.core.audit.AuditLogs#open}; close that log before
+     * this store. Cheap; returns the same storage every time.
+     */
+    AuditStorage audit();
 
     @Override
     void close();

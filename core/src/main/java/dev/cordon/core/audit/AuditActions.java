@@ -1,0 +1,25 @@
+package dev.cordon.core.audit;
+
+/**
+ * The action names Cordon logs, so callers do not spell them by hand. The set is open: a new kind
+ * of event gets a new constant here and a line in {@code docs/audit.md}.
+ */
+public final class AuditActions {
+    public static final String INBOUND_ACCEPTED = "inbound.accepted";
+    public static final String INBOUND_DROPPED = "inbound.dropped";
+    public static final String ROUTING = "routing.decision";
+    public static final String SANDBOX_START = "sandbox.start";
+    public static final String SANDBOX_STOP = "sandbox.stop";
+    public static final String SANDBOX_KILL = "sandbox.kill";
+    public static final String HOST_RPC = "host.rpc";
+    public static final String EGRESS_ALLOW = "egress.allow";
+    public static final String EGRESS_DENY = "egress.deny";
+    public static final String MODEL_CALL = "model.call";
+    public static final String APPROVAL_REQUEST = "approval.request";
+    public static final String APPROVAL_ANSWER = "approval.answer";
+    public static final String POLICY_CHANGE = "policy.change";
+    public static final String CONFIG_CHANGE = "config.change";
+    public static final String DELIVERY = "delivery";
+
+    private AuditActions() {}
+}

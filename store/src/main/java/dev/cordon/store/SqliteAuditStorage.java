@@ -1,0 +1,318 @@
+package dev.cordon.store;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.audit.AuditCheckpoint;
+import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditEvent.Actor;
+import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditJson;
+import dev.cordon.core.audit.AuditStorage;
+import dev.cordon.core.store.StoreException;
+import dev.cordon.store.SqliteDatabase.RawSqlException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@link AuditStorage} in the store's SQLite file: tables {@code audit} and {@code audit_checkpoint}
+ * (migration V2). Appends go through the store's one writer connection, so they queue with the
+ * store's other writes instead of meeting them as SQLITE_BUSY; one append is one {@code BEGIN
+ * IMMEDIATE} transaction, fsynced at commit ({@code synchronous = FULL}).
+ *
+ * <p>Uses JDBC directly rather than Jdbi: a group commit inserts thousands of rows and verify reads
+ * millions, and Jdbi's per-value binding and mapping would cost more than SQLite does. Thread-safe.
+ */
+final class SqliteAuditStorage implements AuditStorage {
+    private static final String COLUMNS = "seq, time, actor_kind, actor_id, agent, session_id, action, decision,"
+            + " rule, reason, details, prev_hash, hash";
+    private static final String CHECKPOINT_COLUMNS = "seq, hash, created_at, previous_seq, public_key, signature";
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final SqliteDatabase db;
+
+    SqliteAuditStorage(SqliteDatabase db) {
+        this.db = db;
+    }
+
+    @Override
+    public Head head() {
+        return db.withReadTransaction(
+                "audit head",
+                h -> jdbc(() -> {
+                    Connection c = h.getConnection();
+                    long seq = 0;
+                    String hash = AuditEntry.ZERO_HASH;
+                    try (PreparedStatement s =
+                                    c.prepareStatement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+                            ResultSet rs = s.executeQuery()) {
+                        if (rs.next()) {
+                            seq = rs.getLong(1);
+                            hash = HEX.formatHex(rs.getBytes(2));
+                        }
+                    }
+                    List<AuditCheckpoint> last = checkpoints(
+                            c, "SELECT " + CHECKPOINT_COLUMNS + " FROM audit_checkpoint ORDER BY seq DESC LIMIT 1");
+                    return new Head(seq, hash, last.isEmpty() ? null : last.getFirst());
+                }));
+    }
+
+    @Override
+    public boolean append(long expectedHeadSeq, List<AuditEntry> entries, AuditCheckpoint checkpoint) {
+        // Encode before taking the write lock: no reason to hold it while Jackson works.
+        List<String> details = new ArrayList<>(entries.size());
+        for (AuditEntry e : entries) {
+            details.add(AuditJson.details(e.event().details()));
+        }
+        return db.withWriteTransaction(
+                "audit append",
+                h -> jdbc(() -> {
+                    Connection c = h.getConnection();
+                    if (maxSeq(c, "SELECT coalesce(max(seq), 0) FROM audit") > expectedHeadSeq) {
+                        return false;
+                    }
+                    if (checkpoint != null
+                            && maxSeq(c, "SELECT coalesce(max(seq), -1) FROM audit_checkpoint")
+                                    > checkpoint.previousSeq()) {
+                        return false;
+                    }
+                    if (!entries.isEmpty()) {
+                        insert(c, entries, details);
+                    }
+                    if (checkpoint != null) {
+                        insert(c, checkpoint);
+                    }
+                    return true;
+                }));
+    }
+
+    @Override
+    public List<AuditEntry> read(long afterSeq, int limit) {
+        return db.withReadTransaction(
+                "audit read",
+                h -> jdbc(() -> {
+                    try (PreparedStatement s = h.getConnection()
+                            .prepareStatement("SELECT " + COLUMNS + " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                        s.setLong(1, afterSeq);
+                        s.setInt(2, limit);
+                        List<AuditEntry> entries = new ArrayList<>();
+                        RowReader reader = new RowReader();
+                        try (ResultSet rs = s.executeQuery()) {
+                            while (rs.next()) {
+                                long seq = rs.getLong(1);
+                                try {
+                                    entries.add(reader.entry(Row.read(rs)));
+                                } catch (IllegalArgumentException e) {
+                                    throw new StoreException(
+                                            "audit entry " + seq + " in store " + db.file() + " cannot be read ("
+                                                    + e.getMessage()
+                                                    + "); it was changed outside Cordon: run 'cordon audit verify'",
+                                            e);
+                                }
+                            }
+                        }
+                        return entries;
+                    }
+                }));
+    }
+
+    @Override
+    public void scan(Visitor visitor) {
+        // One read transaction: the checkpoints and the entries come from the same snapshot, however
+        // many appends commit meanwhile (WAL: the writer is not blocked by this reader).
+        db.withReadTransaction(
+                "audit scan",
+                h -> jdbc(() -> {
+                    Connection c = h.getConnection();
+                    if (!visitor.checkpoints(
+                            checkpoints(c, "SELECT " + CHECKPOINT_COLUMNS + " FROM audit_checkpoint ORDER BY seq"))) {
+                        return null;
+                    }
+                    try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM audit ORDER BY seq");
+                            ResultSet rs = s.executeQuery();
+                            AuditScan scan = AuditScan.start(visitor, new RowReader()::visit)) {
+                        while (!scan.stopped() && rs.next()) {
+                            scan.add(Row.read(rs));
+                        }
+                        scan.finish();
+                    }
+                    return null;
+                }));
+    }
+
+    private static void insert(Connection c, List<AuditEntry> entries, List<String> details) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < entries.size(); i++) {
+                AuditEntry entry = entries.get(i);
+                AuditEvent e = entry.event();
+                s.setLong(1, entry.seq());
+                s.setLong(2, e.time().toEpochMilli());
+                s.setString(3, e.actor().kind().label());
+                s.setString(4, e.actor().id());
+                s.setString(5, e.agent() == null ? null : e.agent().value());
+                if (e.session() == null) {
+                    s.setNull(6, Types.INTEGER);
+                } else {
+                    s.setLong(6, e.session().value());
+                }
+                s.setString(7, e.action());
+                s.setString(8, e.decision().label());
+                s.setString(9, e.rule());
+                s.setString(10, e.reason());
+                s.setString(11, details.get(i));
+                s.setBytes(12, HEX.parseHex(entry.prevHash()));
+                s.setBytes(13, HEX.parseHex(entry.hash()));
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    private static void insert(Connection c, AuditCheckpoint cp) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO audit_checkpoint (" + CHECKPOINT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)")) {
+            s.setLong(1, cp.seq());
+            s.setBytes(2, HEX.parseHex(cp.hash()));
+            s.setLong(3, cp.time().toEpochMilli());
+            s.setLong(4, cp.previousSeq());
+            s.setBytes(5, Base64.getDecoder().decode(cp.publicKey()));
+            s.setBytes(6, Base64.getDecoder().decode(cp.signature()));
+            s.executeUpdate();
+        }
+    }
+
+    /** The columns of one {@code audit} row, as read, before any checking. */
+    static final class Row {
+        final long seq;
+        final long time;
+        final String actorKind;
+        final String actorId;
+        final String agent;
+        final Long session;
+        final String action;
+        final String decision;
+        final String rule;
+        final String reason;
+        final String details;
+        final byte[] prevHash;
+        final byte[] hash;
+
+        private Row(ResultSet rs) throws SQLException {
+            seq = rs.getLong(1);
+            time = rs.getLong(2);
+            actorKind = rs.getString(3);
+            actorId = rs.getString(4);
+            agent = rs.getString(5);
+            long s = rs.getLong(6);
+            session = rs.wasNull() ? null : s;
+            action = rs.getString(7);
+            decision = rs.getString(8);
+            rule = rs.getString(9);
+            reason = rs.getString(10);
+            details = rs.getString(11);
+            prevHash = rs.getBytes(12);
+            hash = rs.getBytes(13);
+        }
+
+        static Row read(ResultSet rs) throws SQLException {
+            return new Row(rs);
+        }
+    }
+
+    /**
+     * Maps the rows of one query. Throws {@link IllegalArgumentException} for a value the log never
+     * writes (an unknown kind, a malformed agent name or action, details that are not a flat JSON
+     * object). Remembers agent names, which repeat on almost every row and cost a pattern match each.
+     * Not thread-safe.
+     */
+    private static final class RowReader {
+        private final Map<String, AgentName> agents = new HashMap<>();
+
+        AuditEntry entry(Row row) {
+            AuditEvent event = new AuditEvent(
+                    Instant.ofEpochMilli(row.time),
+                    new Actor(Actor.Kind.ofLabel(row.actorKind), row.actorId),
+                    agent(row.agent),
+                    row.session == null ? null : new SessionId(row.session),
+                    row.action,
+                    Decision.ofLabel(row.decision),
+                    row.rule,
+                    row.reason,
+                    AuditJson.parseDetails(row.details));
+            return new AuditEntry(row.seq, event, HEX.formatHex(row.prevHash), HEX.formatHex(row.hash));
+        }
+
+        /** Maps {@code row} and hands it to {@code visitor}; returns what the visitor returns. */
+        boolean visit(Row row, Visitor visitor) {
+            AuditEntry entry;
+            try {
+                entry = entry(row);
+            } catch (IllegalArgumentException e) {
+                return visitor.unreadable(row.seq, e.getMessage());
+            }
+            return visitor.entry(entry);
+        }
+
+        private AgentName agent(String name) {
+            if (name == null) {
+                return null;
+            }
+            AgentName known = agents.get(name);
+            if (known == null) {
+                known = new AgentName(name);
+                if (agents.size() < 1_024) {
+                    agents.put(name, known);
+                }
+            }
+            return known;
+        }
+    }
+
+    private static List<AuditCheckpoint> checkpoints(Connection c, String sql) throws SQLException {
+        List<AuditCheckpoint> checkpoints = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(sql);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                checkpoints.add(new AuditCheckpoint(
+                        rs.getLong(1),
+                        HEX.formatHex(rs.getBytes(2)),
+                        Instant.ofEpochMilli(rs.getLong(3)),
+                        rs.getLong(4),
+                        Base64.getEncoder().encodeToString(rs.getBytes(5)),
+                        Base64.getEncoder().encodeToString(rs.getBytes(6))));
+            }
+        }
+        return checkpoints;
+    }
+
+    private static long maxSeq(Connection c, String sql) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql);
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private interface JdbcWork<T> {
+        T run() throws SQLException;
+    }
+
+    private static <T> T jdbc(JdbcWork<T> work) {
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw new RawSqlException(e);
+        }
+    }
+}
