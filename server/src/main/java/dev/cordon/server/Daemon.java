@@ -3,6 +3,11 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.audit.AuditActions;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.sandbox.Limit;
@@ -27,7 +32,9 @@ import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +57,7 @@ public final class Daemon implements AutoCloseable {
     private final Home home;
     private final Config config;
     private final Store store;
+    private final AuditLog audit;
     private final SandboxBackend backend;
     private final MountAllowlist mountAllowlist;
     private final Workspaces workspaces;
@@ -66,6 +74,8 @@ public final class Daemon implements AutoCloseable {
         home.create();
         config = Config.load(home.root(), env);
         store = Stores.sqlite(home.database());
+        // Invariant 6: every side effect is on record before it is reported done.
+        audit = AuditLogs.open(store.audit(), home.auditKey());
         ensureAgent(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -153,11 +163,12 @@ public final class Daemon implements AutoCloseable {
         timer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("timer").factory());
         terminal = new TerminalChannel();
-        delivery = new Delivery(store, List.of(terminal), timer);
+        delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
-        sessions = new SessionManager(store, runners, gateway, this::setup, delivery, timer, config.idleTimeout());
-        terminal.connect(new Router(store, sessions::wake));
+        sessions = new SessionManager(
+                store, runners, gateway, this::setup, delivery, timer, config.idleTimeout(), audit, Clock.systemUTC());
+        terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
     }
 
@@ -170,6 +181,13 @@ public final class Daemon implements AutoCloseable {
         }
         daemon.sessions.wakeAll();
         daemon.delivery.wakeAll();
+        daemon.audit.append(AuditEvent.of(
+                        Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.DAEMON_START, Decision.INFO)
+                .withDetails(Map.of(
+                        "version", VERSION,
+                        "pid", ProcessHandle.current().pid(),
+                        "sandbox", daemon.backend.name(),
+                        "model", daemon.config.describeModel())));
         daemon.control.start();
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
@@ -180,6 +198,11 @@ public final class Daemon implements AutoCloseable {
                 daemon.config.describeModel(),
                 daemon.backend.name());
         return daemon;
+    }
+
+    /** The daemon's audit log: readable while it runs (the escape demo sums it up). */
+    public AuditLog audit() {
+        return audit;
     }
 
     public Path controlSocket() {
@@ -201,6 +224,13 @@ public final class Daemon implements AutoCloseable {
         sessions.close();
         workspaces.close();
         timer.shutdownNow();
+        try {
+            audit.append(AuditEvent.of(
+                    Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.DAEMON_STOP, Decision.INFO));
+        } catch (RuntimeException e) {
+            LOG.error("could not audit the stop", e);
+        }
+        audit.close();
         store.close();
         try {
             Files.deleteIfExists(home.pidFile());

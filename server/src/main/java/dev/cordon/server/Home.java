@@ -32,6 +32,11 @@ record Home(Path root) {
         return data().resolve("cordon.db");
     }
 
+    /** The audit log's Ed25519 signing key (0600); its public half sits beside it. */
+    Path auditKey() {
+        return root.resolve("keys").resolve("audit-ed25519");
+    }
+
     Path agents() {
         return root.resolve("agents");
     }

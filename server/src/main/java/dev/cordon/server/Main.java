@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The daemon's entry point: {@code daemon --home DIR} serves until stopped; {@code doctor} prints
- * what this host supports.
+ * what this host supports; {@code audit verify|tail|export} reads the audit log.
  */
 public final class Main {
     private Main() {}
@@ -24,12 +24,25 @@ public final class Main {
         switch (command) {
             case "daemon" -> System.exit(daemon(home(rest)));
             case "doctor" -> System.exit(Doctor.print(System.out));
+            case "audit" ->
+                System.exit(AuditCommand.run(
+                        home(rest), withoutHome(rest.subList(1, rest.size())), System.out, System.err));
             case "demo" -> System.exit(EscapeDemo.command(rest.subList(1, rest.size()), System.out, runnerLib()));
             default -> {
-                System.err.println("usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape");
+                System.err.println(
+                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ...");
                 System.exit(2);
             }
         }
+    }
+
+    private static List<String> withoutHome(List<String> args) {
+        List<String> rest = new java.util.ArrayList<>(args);
+        int i = rest.indexOf("--home");
+        if (i >= 0) {
+            rest.subList(i, Math.min(i + 2, rest.size())).clear();
+        }
+        return rest;
     }
 
     private static Path home(List<String> args) {

@@ -6,6 +6,9 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Session;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.DeliveryResult;
@@ -32,6 +35,7 @@ class DeliveryTest {
     Path dir;
 
     Store store;
+    AuditLog audit;
     ScheduledExecutorService timer;
     Chat chat;
     Session session;
@@ -42,6 +46,7 @@ class DeliveryTest {
     @BeforeEach
     void open() {
         store = Stores.sqlite(dir.resolve("cordon.db"));
+        audit = AuditLogs.open(store.audit(), dir.resolve("keys/audit-ed25519"));
         timer = Executors.newSingleThreadScheduledExecutor();
         Agent agent = store.ensureAgent(new AgentName("ada"));
         chat = store.ensureChat("fake", "c1");
@@ -51,6 +56,7 @@ class DeliveryTest {
     @AfterEach
     void close() {
         timer.shutdownNow();
+        audit.close();
         store.close();
     }
 
@@ -68,7 +74,7 @@ class DeliveryTest {
                 return behaviour.apply(message);
             }
         };
-        return new Delivery(store, List.of(adapter), timer);
+        return new Delivery(store, List.of(adapter), audit, java.time.Clock.systemUTC(), timer);
     }
 
     void reply(String text) {
@@ -99,6 +105,14 @@ class DeliveryTest {
         assertThat(attempts).containsExactly("one", "two");
         assertThat(store.recentOutbound(chat.id(), 10))
                 .allSatisfy(o -> assertThat(o.platformMessageId()).startsWith("p-"));
+        assertThat(audit.read(0, 100))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .hasSize(2)
+                .allSatisfy(e -> {
+                    assertThat(e.event().decision()).isEqualTo(AuditEvent.Decision.ALLOW);
+                    assertThat((String) e.event().details().get("platform_message"))
+                            .startsWith("p-");
+                });
     }
 
     @Test
@@ -138,5 +152,12 @@ class DeliveryTest {
         }
 
         assertThat(store.undelivered(chat.id())).extracting(o -> o.text()).containsExactly("lost");
+        assertThat(audit.read(0, 100))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .singleElement()
+                .satisfies(e -> {
+                    assertThat(e.event().decision()).isEqualTo(AuditEvent.Decision.DENY);
+                    assertThat(e.event().reason()).isEqualTo("chat was deleted");
+                });
     }
 }

@@ -20,6 +20,14 @@ public final class AuditActions {
     public static final String POLICY_CHANGE = "policy.change";
     public static final String CONFIG_CHANGE = "config.change";
     public static final String DELIVERY = "delivery";
+    /** The daemon started or stopped serving (actor: system {@code daemon}). */
+    public static final String DAEMON_START = "daemon.start";
+
+    public static final String DAEMON_STOP = "daemon.stop";
+    /** A turn ended: its token usage (the runner's count), whether it failed. */
+    public static final String TURN_END = "turn.end";
+    /** A resource limit stopped something inside a sandbox (details: which limit, how often). */
+    public static final String LIMIT_HIT = "limit.hit";
 
     private AuditActions() {}
 }

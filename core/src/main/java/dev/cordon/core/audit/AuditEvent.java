@@ -69,6 +69,21 @@ public record AuditEvent(
         details = details(details);
     }
 
+    /**
+     * {@code text} cut to {@link #MAX_TEXT} characters (marked with an ellipsis when cut, never
+     * splitting a surrogate pair): for reasons that quote an error message of unknown length.
+     */
+    public static String clip(String text) {
+        if (text == null || text.length() <= MAX_TEXT) {
+            return text;
+        }
+        int end = MAX_TEXT - 1;
+        if (Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(0, end) + "…";
+    }
+
     /** An event with no agent, session, rule, reason or details; add them with the {@code with} methods. */
     public static AuditEvent of(Instant time, Actor actor, String action, Decision decision) {
         return new AuditEvent(time, actor, null, null, action, decision, null, null, Map.of());

@@ -5,7 +5,13 @@ import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.SerialWorker;
+import dev.cordon.core.audit.AuditActions;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.store.Store;
+import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,9 +33,14 @@ public final class Delivery {
     private final Store store;
     private final Map<String, ChannelAdapter> adapters;
     private final ScheduledExecutorService timer;
+    private final AuditLog audit;
+    private final Clock clock;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
 
-    public Delivery(Store store, List<ChannelAdapter> adapters, ScheduledExecutorService timer) {
+    public Delivery(
+            Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
+        this.audit = audit;
+        this.clock = clock;
         this.store = store;
         this.adapters = adapters.stream().collect(Collectors.toMap(ChannelAdapter::name, Function.identity()));
         this.timer = timer;
@@ -82,7 +93,10 @@ public final class Delivery {
                     o.idempotencyKey());
             DeliveryResult result = adapter.deliver(message);
             switch (result) {
-                case DeliveryResult.Delivered d -> store.markDelivered(o.id(), d.platformMessageId());
+                case DeliveryResult.Delivered d -> {
+                    audited(o, adapter, Decision.ALLOW, null, Map.of("platform_message", d.platformMessageId()));
+                    store.markDelivered(o.id(), d.platformMessageId());
+                }
                 case DeliveryResult.NoRecipient n -> {
                     // kept for later; the adapter wakes us when someone can receive it
                 }
@@ -94,9 +108,22 @@ public final class Delivery {
                 case DeliveryResult.Failed f -> {
                     // Never marked delivered; it stays in the outbox, visible in status, for a human to see.
                     LOG.error("delivery of {} to chat {} failed: {}", o.id(), chatId, f.reason());
+                    audited(o, adapter, Decision.DENY, f.reason(), Map.of());
                     return;
                 }
             }
         }
+    }
+
+    private void audited(
+            Outbound o, ChannelAdapter adapter, Decision decision, String reason, Map<String, Object> extra) {
+        Map<String, Object> details = new HashMap<>(extra);
+        details.put("outbound", o.id().value());
+        details.put("channel", adapter.name());
+        details.put("failed_turn", o.failed());
+        audit.append(
+                AuditEvent.of(clock.instant(), AuditEvent.Actor.system("delivery"), AuditActions.DELIVERY, decision)
+                        .withReason(reason == null ? null : AuditEvent.clip(reason))
+                        .withDetails(details));
     }
 }

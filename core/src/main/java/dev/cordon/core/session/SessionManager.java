@@ -1,5 +1,6 @@
 package dev.cordon.core.session;
 
+import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Inbound;
@@ -7,6 +8,10 @@ import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
+import dev.cordon.core.audit.AuditActions;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -18,7 +23,9 @@ import dev.cordon.protocol.Part;
 import dev.cordon.protocol.ProtocolException;
 import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.protocol.Usage;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +58,8 @@ public final class SessionManager implements AutoCloseable {
     private final Delivery delivery;
     private final ScheduledExecutorService timer;
     private final Duration idleTimeout;
+    private final AuditLog audit;
+    private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -61,7 +70,11 @@ public final class SessionManager implements AutoCloseable {
             Function<Agent, AgentSetup> setups,
             Delivery delivery,
             ScheduledExecutorService timer,
-            Duration idleTimeout) {
+            Duration idleTimeout,
+            AuditLog audit,
+            Clock clock) {
+        this.audit = audit;
+        this.clock = clock;
         this.store = store;
         this.launcher = launcher;
         this.gateway = gateway;
@@ -109,7 +122,7 @@ public final class SessionManager implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        actors.values().forEach(Actor::hibernate);
+        actors.values().forEach(a -> a.hibernate("the daemon is stopping"));
     }
 
     private final class Actor {
@@ -137,7 +150,7 @@ public final class SessionManager implements AutoCloseable {
             if (idleDue) {
                 idleDue = false;
                 LOG.info("session {} idle for {}: hibernating", id, idleTimeout);
-                hibernate();
+                hibernate("idle for " + human(idleTimeout) + " (sandbox.idle_timeout_seconds)");
             } else {
                 scheduleIdle();
             }
@@ -163,6 +176,7 @@ public final class SessionManager implements AutoCloseable {
                 runner = ensureRunner(agent, session);
             } catch (SandboxException e) {
                 LOG.error("session {}: sandbox did not start", id, e);
+                record(AuditActions.SANDBOX_START, Decision.DENY, null, e.getMessage(), Map.of());
                 finish(
                         chat,
                         handled,
@@ -190,7 +204,13 @@ public final class SessionManager implements AutoCloseable {
                         + " process starts were refused. The sandbox was restarted to stop what was"
                         + " left running; files in /workspace are kept.]";
                 LOG.warn("session {}: {} forks refused at the process limit; recycling its sandbox", id, refused);
-                hibernate();
+                record(
+                        AuditActions.LIMIT_HIT,
+                        Decision.DENY,
+                        "sandbox.pids",
+                        "forks refused at the sandbox's process limit",
+                        Map.of("limit", "pids", "refused", refused));
+                hibernate("recycled after reaching its process limit");
                 appendNote(added, note);
                 result = new TurnResult(result.text + "\n\n" + note, result.failed);
             }
@@ -228,7 +248,17 @@ public final class SessionManager implements AutoCloseable {
             // lands while a thread writes to the runner's socket closes the whole channel (NIO
             // channels are interruptible), killing the next turn.
             Map<String, ChannelSink> calls = new ConcurrentHashMap<>();
-            ToolWatchdog watchdog = new ToolWatchdog(id, runner, setup.toolTimeout(), calls);
+            ToolWatchdog watchdog = new ToolWatchdog(
+                    id,
+                    runner,
+                    setup.toolTimeout(),
+                    calls,
+                    why -> record(
+                            AuditActions.SANDBOX_KILL,
+                            Decision.DENY,
+                            "sandbox.tool_timeout_seconds",
+                            why,
+                            Map.of("sandbox", runner.sandboxId())));
             try {
                 runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
                 while (true) {
@@ -254,6 +284,18 @@ public final class SessionManager implements AutoCloseable {
                                 throw new ProtocolException(
                                         "runner ended turn " + ended.turnId() + " during " + turnId);
                             }
+                            Usage usage = ended.usage() == null ? Usage.ZERO : ended.usage();
+                            record(
+                                    AuditActions.TURN_END,
+                                    ended.error() == null ? Decision.INFO : Decision.DENY,
+                                    null,
+                                    ended.error(),
+                                    Map.of(
+                                            "turn", turnId,
+                                            "input_tokens", usage.inputTokens(),
+                                            "output_tokens", usage.outputTokens(),
+                                            "cache_read_tokens", usage.cacheReadTokens(),
+                                            "cache_write_tokens", usage.cacheWriteTokens()));
                             return ended.error() == null
                                     ? new TurnResult(ended.reply(), false)
                                     : new TurnResult(ended.error(), true);
@@ -284,6 +326,19 @@ public final class SessionManager implements AutoCloseable {
                 } catch (CancellationException | java.io.UncheckedIOException e) {
                     LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
                 } finally {
+                    int status = sink.status;
+                    record(
+                            AuditActions.MODEL_CALL,
+                            status >= 200 && status < 300 ? Decision.ALLOW : Decision.INFO,
+                            null,
+                            status >= 200 && status < 300 ? null : "status " + status,
+                            Map.of(
+                                    "call",
+                                    request.callId(),
+                                    "model",
+                                    setup.model().model(),
+                                    "status",
+                                    status));
                     calls.remove(request.callId());
                     watchdog.rearm();
                 }
@@ -293,7 +348,7 @@ public final class SessionManager implements AutoCloseable {
 
         TurnResult gone(RunnerLink runner) {
             String why = runner.describeExit();
-            hibernate();
+            hibernate(why);
             return new TurnResult(
                     "The agent's sandbox stopped during the turn (" + why + "). Send the message again to retry.",
                     true);
@@ -319,6 +374,7 @@ public final class SessionManager implements AutoCloseable {
             if (current == null) {
                 current = launcher.launch(agent, session);
                 link = current;
+                record(AuditActions.SANDBOX_START, Decision.ALLOW, null, null, Map.of("sandbox", current.sandboxId()));
             }
             return current;
         }
@@ -342,11 +398,37 @@ public final class SessionManager implements AutoCloseable {
             }
         }
 
-        void hibernate() {
+        void hibernate(String why) {
             RunnerLink current = link;
             link = null;
             if (current != null) {
                 current.close();
+                record(AuditActions.SANDBOX_STOP, Decision.INFO, null, why, Map.of("sandbox", current.sandboxId()));
+            }
+        }
+
+        /**
+         * Appends an event about this session. A failure is logged, not thrown: the sandbox's
+         * state has already changed, and the same store failing would fail the turn's own commit.
+         */
+        void record(String action, Decision decision, String rule, String reason, Map<String, Object> details) {
+            try {
+                Session session = store.session(id).orElse(null);
+                AgentName agent = session == null
+                        ? null
+                        : store.agent(session.agentId()).map(Agent::name).orElse(null);
+                audit.append(new AuditEvent(
+                        clock.instant(),
+                        AuditEvent.Actor.system("sessions"),
+                        agent,
+                        id,
+                        action,
+                        decision,
+                        rule,
+                        AuditEvent.clip(reason),
+                        details));
+            } catch (RuntimeException e) {
+                LOG.error("session {}: could not audit {}: {}", id, action, e.toString());
             }
         }
     }
@@ -361,14 +443,21 @@ public final class SessionManager implements AutoCloseable {
      */
     private final class ToolWatchdog {
         private final SessionId id;
+        private final java.util.function.Consumer<String> killed;
         private final RunnerLink runner;
         private final Duration timeout;
         private final Map<String, ChannelSink> calls;
         private ScheduledFuture<?> pending;
         private boolean stopped;
 
-        ToolWatchdog(SessionId id, RunnerLink runner, Duration timeout, Map<String, ChannelSink> calls) {
+        ToolWatchdog(
+                SessionId id,
+                RunnerLink runner,
+                Duration timeout,
+                Map<String, ChannelSink> calls,
+                java.util.function.Consumer<String> killed) {
             this.id = id;
+            this.killed = killed;
             this.runner = runner;
             this.timeout = timeout;
             this.calls = calls;
@@ -402,8 +491,10 @@ public final class SessionManager implements AutoCloseable {
                     "session {}: no word from the runner for {} outside a model call: killing its sandbox",
                     id,
                     timeout);
-            runner.kill("a round of tool calls ran longer than the host's limit of " + human(timeout)
-                    + " (sandbox.tool_timeout_seconds), so the host stopped the sandbox");
+            String why = "a round of tool calls ran longer than the host's limit of " + human(timeout)
+                    + " (sandbox.tool_timeout_seconds), so the host stopped the sandbox";
+            killed.accept(why);
+            runner.kill(why);
         }
     }
 
@@ -420,6 +511,7 @@ public final class SessionManager implements AutoCloseable {
         private final RunnerLink runner;
         private final String callId;
         private volatile boolean cancelled;
+        volatile int status;
 
         ChannelSink(RunnerLink runner, String callId) {
             this.runner = runner;
@@ -432,6 +524,7 @@ public final class SessionManager implements AutoCloseable {
 
         @Override
         public void head(int status, Map<String, List<String>> headers) {
+            this.status = status;
             send(new HostMessage.ModelResponseHead(callId, status, headers));
         }
 

@@ -1,5 +1,9 @@
 package dev.cordon.server.demo;
 
+import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditKeys;
+import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.Part;
@@ -23,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +124,15 @@ public final class EscapeDemo {
             int victimSandboxes) {}
 
     /** Everything the demo found. */
-    record Report(List<Outcome> outcomes, HostRecord host) {
+    /**
+     * What the audit log holds after the run.
+     *
+     * @param counts entries per "action decision", in first-seen order
+     * @param verification the chain's verification, one line
+     */
+    record AuditRecord(Map<String, Long> counts, String verification, long entries) {}
+
+    record Report(List<Outcome> outcomes, HostRecord host, AuditRecord audit) {
         long count(Class<? extends Verdict> kind) {
             return outcomes.stream().filter(o -> kind.isInstance(o.verdict())).count();
         }
@@ -189,6 +202,7 @@ public final class EscapeDemo {
 
             List<Outcome> outcomes = new ArrayList<>();
             List<ControlEvent.Reply> replies = new ArrayList<>();
+            AuditRecord audit;
             Daemon daemon = Daemon.start(
                     home,
                     Map.of(
@@ -240,14 +254,37 @@ public final class EscapeDemo {
             } finally {
                 daemon.close();
             }
+            // Read after the stop, as an auditor would: the daemon signs a last checkpoint as it stops.
+            audit = auditRecord(home);
             List<RecordedRequest> requests = fake.requests();
             int keyed = (int) requests.stream()
                     .filter(r -> r.header("x-api-key").filter(key::equals).isPresent())
                     .count();
             HostRecord host = hostRecord(home, replies, requests.size(), keyed);
-            Report report = new Report(List.copyOf(outcomes), host);
+            Report report = new Report(List.copyOf(outcomes), host, audit);
             summary(out, report);
             return report;
+        }
+    }
+
+    private static AuditRecord auditRecord(Path home) {
+        try (Store store = Stores.sqlite(home.resolve("data").resolve("cordon.db"))) {
+            AuditStorage log = store.audit();
+            Map<String, Long> counts = new java.util.LinkedHashMap<>();
+            long entries = 0;
+            List<AuditEntry> page;
+            long after = 0;
+            while (!(page = log.read(after, 1_000)).isEmpty()) {
+                for (AuditEntry e : page) {
+                    counts.merge(
+                            e.event().action() + " (" + e.event().decision().label() + ")", 1L, Long::sum);
+                    entries++;
+                }
+                after = page.getLast().seq();
+            }
+            PublicKey key = AuditKeys.readPublicKey(
+                    AuditKeys.publicKeyFile(home.resolve("keys").resolve("audit-ed25519")));
+            return new AuditRecord(counts, AuditLogs.verify(log, key).summary(), entries);
         }
     }
 
@@ -425,10 +462,18 @@ public final class EscapeDemo {
                         + plural(h.attackerSandboxes(), "sandbox", "sandboxes") + " started for \"" + ATTACKER
                         + "\", " + h.victimSandboxes() + " for \"" + VICTIM + "\".",
                 ""));
-        out.println("The tamper-evident audit log comes with the governance issue; until then this is the record.");
+        AuditRecord a = r.audit();
         out.println(wrap(
-                "Not attacked here because not defended yet: a disk quota on the workspace, an egress proxy with "
-                        + "an allowlist (today a sandbox has no network at all). See docs/security.md.",
+                "The audit log (hash-chained, checkpoints signed with the host's Ed25519 key): " + a.entries()
+                        + " entries: "
+                        + a.counts().entrySet().stream()
+                                .map(e -> e.getValue() + " " + e.getKey())
+                                .collect(java.util.stream.Collectors.joining(", "))
+                        + ". Verify: " + a.verification(),
+                ""));
+        out.println(wrap(
+                "Not attacked here because not defended yet: an egress proxy with an allowlist (today a sandbox has "
+                        + "no network at all). See docs/security.md.",
                 ""));
         out.println(
                 r.allStopped()

@@ -45,6 +45,9 @@ class EscapeDemoTest {
                 .map(o -> o.attack().title() + ": " + o.verdict() + "\n" + o.output())
                 .toList();
         assertThat(notStopped).as("attacks not stopped").isEmpty();
+        assertThat(report.audit().verification()).startsWith("OK:");
+        assertThat(report.audit().counts())
+                .containsKeys("sandbox.start (allow)", "turn.end (info)", "delivery (allow)");
         List<String> expected = new ArrayList<>();
         for (EscapeDemo.Outcome o : report.outcomes()) {
             expected.add(o.attack().title());
@@ -54,7 +57,12 @@ class EscapeDemoTest {
                 "Scripted adversarial agent (fake model, no real AI)",
                 "Summary: " + report.outcomes().size() + " attacks, "
                         + report.outcomes().size() + " stopped, 0 escaped.",
-                "audit log comes with the governance issue",
+                "The audit log (hash-chained, checkpoints signed with the host's Ed25519 key)",
+                "sandbox.start (allow)",
+                "model.call (allow)",
+                "inbound.accepted (allow)",
+                "Verify: OK:",
+                "the workspace is a 64 MiB ext4 image",
                 "Nothing escaped.",
                 // The reasons a newcomer should see, layer by layer.
                 "seccomp denies ptrace",
