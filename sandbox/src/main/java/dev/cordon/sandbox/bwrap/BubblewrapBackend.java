@@ -49,7 +49,9 @@ final class BubblewrapBackend implements SandboxBackend {
 
     private final Programs programs;
     private final boolean root;
+    /** Null only when built without cgroups, for measurement ({@link Bubblewrap.Options}). */
     private final CgroupHost cgroups;
+    /** Null only when built without seccomp, for measurement ({@link Bubblewrap.Options}). */
     private final Path seccompFilter;
 
     BubblewrapBackend(Programs programs, boolean root, CgroupHost cgroups, Path seccompFilter) {
@@ -90,6 +92,9 @@ final class BubblewrapBackend implements SandboxBackend {
     @Override
     public Set<Limit> enforceableLimits() {
         Set<Limit> enforceable = EnumSet.noneOf(Limit.class);
+        if (cgroups == null) {
+            return enforceable;
+        }
         cgroups.support().values().stream()
                 .filter(CgroupHost.Support::enforceable)
                 .forEach(s -> enforceable.add(s.limit()));
@@ -107,7 +112,13 @@ final class BubblewrapBackend implements SandboxBackend {
         if (spec.uid() == 0 || spec.gid() == 0) {
             throw new SandboxException("refusing to run sandbox " + spec.id() + " as uid/gid 0");
         }
-        List<CgroupHost.Support> missing = cgroups.unenforceable(spec.limits());
+        if (cgroups == null && !spec.limits().required().isEmpty()) {
+            throw new SandboxException(
+                    "sandbox " + spec.id() + " needs limits " + spec.limits().required()
+                            + ", but this backend was built without cgroups (Bubblewrap.Options, for measurement only):"
+                            + " use Bubblewrap.backend()");
+        }
+        List<CgroupHost.Support> missing = cgroups == null ? List.of() : cgroups.unenforceable(spec.limits());
         if (!missing.isEmpty()) {
             StringBuilder why = new StringBuilder("sandbox " + spec.id() + " needs limits this host cannot enforce:");
             for (CgroupHost.Support m : missing) {
@@ -121,19 +132,23 @@ final class BubblewrapBackend implements SandboxBackend {
             }
             throw new SandboxException(why.toString());
         }
-        Cgroup cgroup = spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE
+        Cgroup cgroup = cgroups == null
+                        || (spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE)
                 ? null
                 : cgroups.create(spec.id(), spec.limits());
         List<String> bwrapArgs = new ArrayList<>(arguments(spec));
-        bwrapArgs.addAll(1, List.of("--seccomp", "3"));
         List<String> command = new ArrayList<>();
         command.add(programs.setsid().toString());
-        List<String> filtered = new ArrayList<>(List.of(
-                programs.sh().toString(),
-                "-c",
-                "f=$1; shift; exec \"$@\" 3<\"$f\"",
-                "cordon-seccomp",
-                seccompFilter.toString()));
+        List<String> filtered = new ArrayList<>();
+        if (seccompFilter != null) {
+            bwrapArgs.addAll(1, List.of("--seccomp", "3"));
+            filtered.addAll(List.of(
+                    programs.sh().toString(),
+                    "-c",
+                    "f=$1; shift; exec \"$@\" 3<\"$f\"",
+                    "cordon-seccomp",
+                    seccompFilter.toString()));
+        }
         filtered.addAll(bwrapArgs);
         command.addAll(cgroup == null ? filtered : cgroup.wrap(filtered));
         ProcessBuilder builder = new ProcessBuilder(command);

@@ -270,4 +270,76 @@ class BubblewrapBackendTest {
         assertThat(bwraps).isZero();
         assertThat(sleepers()).isZero();
     }
+
+    @Test
+    void aBackendBuiltWithoutSeccompForMeasurementRunsUnfiltered() throws Exception {
+        SandboxBackend unfiltered = Bubblewrap.backend(new Bubblewrap.Options(false, true));
+        Path log = dir.resolve("unfiltered.log");
+        SandboxSpec spec = new SandboxSpec(
+                "unfiltered",
+                List.of(),
+                List.of("/usr/bin/grep", "^Seccomp:", "/proc/self/status"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                log);
+        try (Sandbox sandbox = unfiltered.start(spec)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        assertThat(log).content().contains("Seccomp:\t0");
+    }
+
+    @Test
+    void aBackendBuiltWithoutCgroupsRefusesLimitsInsteadOfIgnoringThem() {
+        SandboxBackend withoutCgroups = Bubblewrap.backend(new Bubblewrap.Options(true, false));
+        assertThat(withoutCgroups.enforceableLimits()).isEmpty();
+        SandboxSpec spec = new SandboxSpec(
+                "limited",
+                List.of(),
+                List.of("/usr/bin/true"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("limited.log"),
+                Limits.DEFAULTS);
+        assertThatThrownBy(() -> withoutCgroups.start(spec))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("without cgroups")
+                .hasMessageContaining("Bubblewrap.backend()");
+    }
+
+    @Test
+    void aBackendBuiltWithoutCgroupsStillKillsEverythingOnClose() throws Exception {
+        SandboxBackend withoutCgroups = Bubblewrap.backend(new Bubblewrap.Options(true, false));
+        Path ws = Files.createDirectories(dir.resolve("ws6"));
+        Sandbox sandbox = withoutCgroups.start(new SandboxSpec(
+                "nocg-kill",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", "sleep 987654 & sleep 987654 & wait"),
+                Map.of("PATH", "/usr/bin"),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("nocg-kill.log"),
+                Limits.UNLIMITED));
+        for (int i = 0; i < 200 && sleepers() < 2; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(sleepers()).isEqualTo(2);
+        sandbox.close();
+        long leftovers = 0;
+        for (int i = 0; i < 200; i++) {
+            leftovers = sleepers();
+            if (leftovers == 0) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(leftovers).isZero();
+    }
 }
