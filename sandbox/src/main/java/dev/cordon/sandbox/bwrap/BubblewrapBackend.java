@@ -103,9 +103,10 @@ final class BubblewrapBackend implements SandboxBackend {
 
     /**
      * Starts bwrap as: {@code setsid} (a process group of its own, so {@link BwrapSandbox#close}
-     * can kill outer and inner bwrap together) → the cgroup join (the process is in the sandbox's
-     * groups before bwrap runs) → the seccomp wrapper (the filter on fd 3, which bwrap loads right
-     * before it executes the command) → bwrap. Each step execs the next in place: one pid.
+     * can kill outer and inner bwrap together where there is no cgroup) → one {@link Shell} that
+     * joins the cgroups (the process is in the sandbox's groups before bwrap runs) and opens the
+     * seccomp filter on fd 3 (which bwrap loads right before it executes the command) → bwrap. Each
+     * step execs the next in place: one pid.
      */
     @Override
     public Sandbox start(SandboxSpec spec) {
@@ -132,49 +133,85 @@ final class BubblewrapBackend implements SandboxBackend {
             }
             throw new SandboxException(why.toString());
         }
-        Cgroup cgroup = cgroups == null
-                        || (spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE)
-                ? null
-                : cgroups.create(spec.id(), spec.limits());
         List<String> bwrapArgs = new ArrayList<>(arguments(spec));
-        List<String> command = new ArrayList<>();
-        command.add(programs.setsid().toString());
-        List<String> filtered = new ArrayList<>();
         if (seccompFilter != null) {
             bwrapArgs.addAll(1, List.of("--seccomp", "3"));
-            filtered.addAll(List.of(
-                    programs.sh().toString(),
-                    "-c",
-                    "f=$1; shift; exec \"$@\" 3<\"$f\"",
-                    "cordon-seccomp",
-                    seccompFilter.toString()));
         }
-        filtered.addAll(bwrapArgs);
-        command.addAll(cgroup == null ? filtered : cgroup.wrap(filtered));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        // bwrap is pid 1 inside; its own environment must not carry the daemon's secrets.
-        builder.environment().clear();
-        builder.redirectErrorStream(true);
+        String execLine = Shell.execLine(bwrapArgs, seccompFilter != null);
         try {
             Files.createDirectories(spec.log().getParent());
-            // Output goes through a pipe that the host copies into the log. Handing the sandbox the
-            // log file itself would let it reopen the file through /proc/self/fd/1 and read (or, as
-            // its owner, rewrite) what earlier sandboxes wrote there.
-            builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
-            builder.redirectInput(
-                    ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-            Process process = spawn(builder);
-            CompletableFuture<Void> logged = copyToLog(process, spec.log(), spec.id());
-            return new BwrapSandbox(spec.id(), process, logged, cgroup, programs.kill());
         } catch (IOException e) {
-            if (cgroup != null) {
-                cgroup.close();
-            }
+            throw new SandboxException("cannot create the log folder of sandbox " + spec.id() + ": " + e, e);
+        }
+        Shell shell = prepare(spec.id(), spec.limits());
+        try {
+            return launch(shell, spec, execLine);
+        } catch (IOException e) {
+            shell.discard();
             throw new SandboxException(
-                    "could not start " + programs.bwrap() + ": " + e.getMessage()
+                    "could not start " + programs.bwrap() + " for sandbox " + spec.id() + ": " + e.getMessage()
                             + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
                     e);
         }
+    }
+
+    /**
+     * Creates the groups (named {@code groupId}) and starts the {@link Shell} that joins them and
+     * waits for its bwrap command line.
+     *
+     * @throws SandboxException if the groups or the process cannot be made; nothing is left behind
+     */
+    private Shell prepare(String groupId, Limits limits) {
+        Cgroup cgroup =
+                cgroups == null || (limits.equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE)
+                        ? null
+                        : cgroups.create(groupId, limits);
+        // Without a cgroup, only a process group lets close() reach an inner bwrap that was
+        // caught mid-setup; with one, the cgroup holds every process and setsid is not needed for
+        // that, but it still keeps the daemon's terminal signals (^C, ^Z, hangup) off sandboxes.
+        ProcessBuilder builder =
+                new ProcessBuilder(Shell.argv(programs.setsid(), programs.sh(), seccompFilter, cgroup));
+        // bwrap is pid 1 inside; its own environment must not carry the daemon's secrets.
+        builder.environment().clear();
+        builder.redirectErrorStream(true);
+        // Output goes through a pipe that the host copies into the log. Handing the sandbox the log
+        // file itself would let it reopen the file through /proc/self/fd/1 and read (or, as its
+        // owner, rewrite) what earlier sandboxes wrote there. Input is the pipe the shell reads its
+        // last line from; bwrap gets /dev/null instead.
+        builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process process = null;
+        try {
+            process = spawn(builder);
+            return new Shell(process, cgroup, limits);
+        } catch (IOException | RuntimeException e) {
+            if (process != null) {
+                process.destroyForcibly();
+            }
+            if (cgroup != null) {
+                cgroup.close();
+            }
+            throw e instanceof SandboxException se
+                    ? se
+                    : new SandboxException(
+                            "could not start " + programs.sh() + " for a sandbox: " + e.getMessage()
+                                    + " (run ./cordon doctor)",
+                            e);
+        }
+    }
+
+    /**
+     * Hands {@code shell} the line that execs bwrap, with its output copied to the spec's log.
+     *
+     * @throws IOException if the shell is gone; the caller discards it
+     */
+    private Sandbox launch(Shell shell, SandboxSpec spec, String execLine) throws IOException {
+        CompletableFuture<Void> logged = copyToLog(shell.process(), spec.log(), spec.id());
+        shell.hand(execLine);
+        // With a cgroup, its close() kills everything the sandbox ever started; the process-group
+        // kill (one more process to spawn) is only needed without one.
+        return new BwrapSandbox(
+                spec.id(), shell.process(), logged, shell.cgroup(), shell.cgroup() == null ? programs.kill() : null);
     }
 
     /** Most a sandbox may write to its log; beyond it output is read and dropped (no disk fill). */
@@ -301,7 +338,9 @@ final class BubblewrapBackend implements SandboxBackend {
         private final String id;
         private final Process process;
         private final Cgroup cgroup;
+        /** {@code kill} for the process group, or null where the cgroup kills everything. */
         private final Path kill;
+
         private final CompletableFuture<Integer> exit;
         private volatile boolean oomKilled;
 
@@ -345,20 +384,23 @@ final class BubblewrapBackend implements SandboxBackend {
 
         @Override
         public void close() {
-            // Kill the whole process group (outer bwrap, inner bwrap = pid 1 of the sandbox, and
-            // anything not yet in a session of its own). Killing the outer bwrap alone is not
-            // enough: caught mid-setup, before the inner one armed --die-with-parent, the inner one
-            // would be orphaned and live on. The cgroup, where there is one, catches the rest.
-            try {
-                new ProcessBuilder(kill.toString(), "-KILL", "--", "-" + process.pid())
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start()
-                        .waitFor(5, TimeUnit.SECONDS);
-            } catch (IOException e) {
-                LOG.warn("could not kill the process group of sandbox {}", id, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            // Without a cgroup: kill the whole process group (outer bwrap, inner bwrap = pid 1 of the
+            // sandbox, and anything not yet in a session of its own). Killing the outer bwrap alone
+            // is not enough: caught mid-setup, before the inner one armed --die-with-parent, the
+            // inner one would be orphaned and live on. With a cgroup, closing it kills all of those
+            // and whatever left the process group since.
+            if (kill != null) {
+                try {
+                    new ProcessBuilder(kill.toString(), "-KILL", "--", "-" + process.pid())
+                            .redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .start()
+                            .waitFor(5, TimeUnit.SECONDS);
+                } catch (IOException e) {
+                    LOG.warn("could not kill the process group of sandbox {}", id, e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             process.destroyForcibly();
             if (cgroup != null) {

@@ -342,4 +342,45 @@ class BubblewrapBackendTest {
         }
         assertThat(leftovers).isZero();
     }
+
+    @Test
+    void argumentsReachTheCommandByteForByteWhateverShellSyntaxTheyHold() throws Exception {
+        // The bwrap command line travels through a shell (Shell.execLine): nothing in it may be interpreted.
+        List<String> hostile = List.of(
+                "it's", "a\nb", "$(touch /workspace/pwned)", "`touch /workspace/pwned`", "\\'\\", "$HOME", "*", "");
+        Path ws = Files.createDirectories(dir.resolve("ws7"));
+        if (Bubblewrap.isRoot()) {
+            Files.setAttribute(ws, "unix:uid", UID, LinkOption.NOFOLLOW_LINKS);
+        }
+        Path log = dir.resolve("args.log");
+        List<String> command = new java.util.ArrayList<>(
+                List.of("/usr/bin/bash", "-c", "printf '[%s]\\n' \"$@\"; printenv ODD", "sh"));
+        command.addAll(hostile);
+        SandboxSpec spec = new SandboxSpec(
+                "args",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                command,
+                Map.of("PATH", "/usr/bin", "ODD", "x'; touch /workspace/pwned; '"),
+                UID,
+                UID,
+                "cordon",
+                "/workspace",
+                log);
+        try (Sandbox sandbox = backend.start(spec)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        StringBuilder expected = new StringBuilder();
+        hostile.forEach(h -> expected.append('[').append(h).append("]\n"));
+        expected.append("x'; touch /workspace/pwned; '\n");
+        assertThat(log).hasContent(expected.toString());
+        assertThat(ws.resolve("pwned")).doesNotExist();
+    }
+
+    @Test
+    void theCommandHoldsOnlyStandardInputOutputAndErrorWithNullInput() throws Exception {
+        // ls, a child, lists the fds of this bash ($$), the sandboxed command itself.
+        String out = run(
+                "ls /proc/$$/fd > /tmp/fds; echo $(cat /tmp/fds); readlink /proc/$$/fd/0; read -r line; echo read=$?");
+        assertThat(out.lines().toList()).containsExactly("0 1 2", "/dev/null", "read=1");
+    }
 }
