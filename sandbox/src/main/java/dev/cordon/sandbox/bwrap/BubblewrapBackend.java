@@ -24,6 +24,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +42,16 @@ import org.slf4j.LoggerFactory;
  * started through {@code setpriv}, which switches to the spec's uid/gid, clears supplementary
  * groups, empties every capability set and sets no_new_privs before anything untrusted runs. The
  * only capabilities bwrap keeps for that first process are the three setpriv needs.
+ *
+ * <p>Start-up: after each start the backend prepares one spare {@link Shell} for the next sandbox,
+ * in the background: spawned, already in fresh cgroups with the same limits, waiting for its bwrap
+ * command line. A start that finds it skips the spawn and the cgroup join (the join alone makes the
+ * kernel wait an RCU grace period, about 8 ms here); one that finds none (a burst, or other limits
+ * than the last start's) does both itself. Either way the sandbox is the same. A spare's groups are
+ * named {@code spare-<daemon pid>-<n>}, not after the sandbox it becomes; a spare left at JVM exit
+ * is removed by a shutdown hook.
+ *
+ * <p>Thread-safe: {@link #start} may be called from any number of threads.
  */
 final class BubblewrapBackend implements SandboxBackend {
     static final long TMP_BYTES = 256L * 1024 * 1024;
@@ -53,6 +66,15 @@ final class BubblewrapBackend implements SandboxBackend {
     private final CgroupHost cgroups;
     /** Null only when built without seccomp, for measurement ({@link Bubblewrap.Options}). */
     private final Path seccompFilter;
+
+    /** Makes spare cgroup names unique in this JVM; the pid makes them unique on the host. */
+    private static final AtomicLong SPARE_IDS = new AtomicLong();
+
+    /** The shell the next start may take, or null. */
+    private final AtomicReference<Shell> spare = new AtomicReference<>();
+
+    private final AtomicBoolean preparingSpare = new AtomicBoolean();
+    private final AtomicBoolean exitHookAdded = new AtomicBoolean();
 
     BubblewrapBackend(Programs programs, boolean root, CgroupHost cgroups, Path seccompFilter) {
         this.programs = programs;
@@ -143,15 +165,93 @@ final class BubblewrapBackend implements SandboxBackend {
         } catch (IOException e) {
             throw new SandboxException("cannot create the log folder of sandbox " + spec.id() + ": " + e, e);
         }
-        Shell shell = prepare(spec.id(), spec.limits());
+        Sandbox sandbox = null;
+        Shell taken = takeSpare(spec.limits());
+        if (taken != null) {
+            try {
+                sandbox = launch(taken, spec, execLine);
+            } catch (IOException e) {
+                LoggerFactory.getLogger(BubblewrapBackend.class)
+                        .debug("the spare shell was gone ({}); sandbox {} starts without it", e.toString(), spec.id());
+                Thread.ofVirtual().start(taken::discard);
+            }
+        }
+        if (sandbox == null) {
+            Shell shell = prepare(spec.id(), spec.limits());
+            try {
+                sandbox = launch(shell, spec, execLine);
+            } catch (IOException e) {
+                shell.discard();
+                throw new SandboxException(
+                        "could not start " + programs.bwrap() + " for sandbox " + spec.id() + ": " + e.getMessage()
+                                + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
+                        e);
+            }
+        }
+        prepareSpare(spec.limits());
+        return sandbox;
+    }
+
+    /** The spare if it is alive and has {@code limits}; otherwise null (a wrong one is discarded). */
+    private Shell takeSpare(Limits limits) {
+        Shell shell = spare.getAndSet(null);
+        if (shell == null) {
+            return null;
+        }
+        if (!shell.limits().equals(limits) || !shell.process().isAlive()) {
+            Thread.ofVirtual().start(shell::discard);
+            return null;
+        }
+        return shell;
+    }
+
+    /**
+     * In the background, makes sure a spare with {@code limits} waits for the next start, unless one
+     * is being made. Failures are logged and leave no spare: the next start then does the work itself
+     * and reports the failure.
+     */
+    private void prepareSpare(Limits limits) {
+        if (!preparingSpare.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("bwrap-spare").start(() -> {
+            try {
+                Shell current = spare.get();
+                if (current != null && current.limits().equals(limits)) {
+                    return;
+                }
+                addExitHook();
+                Shell fresh =
+                        prepare("spare-" + ProcessHandle.current().pid() + "-" + SPARE_IDS.incrementAndGet(), limits);
+                Shell old = spare.getAndSet(fresh);
+                if (old != null) {
+                    old.discard();
+                }
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(BubblewrapBackend.class)
+                        .debug("no spare shell for the next sandbox: {}", e.toString());
+            } finally {
+                preparingSpare.set(false);
+            }
+        });
+    }
+
+    /** Removes the spare (process and groups) when the JVM exits normally. */
+    private void addExitHook() {
+        if (!exitHookAdded.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            return launch(shell, spec, execLine);
-        } catch (IOException e) {
-            shell.discard();
-            throw new SandboxException(
-                    "could not start " + programs.bwrap() + " for sandbox " + spec.id() + ": " + e.getMessage()
-                            + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
-                    e);
+            Runtime.getRuntime()
+                    .addShutdownHook(
+                            Thread.ofPlatform().name("bwrap-spare-cleanup").unstarted(() -> {
+                                Shell left = spare.getAndSet(null);
+                                if (left != null) {
+                                    left.discard();
+                                }
+                            }));
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down: no spare will be made that outlives it by much.
         }
     }
 

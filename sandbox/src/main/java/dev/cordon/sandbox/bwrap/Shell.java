@@ -17,7 +17,10 @@ import java.util.List;
  * process (setsid → sh → bwrap keep the pid) from the cgroup join to the sandbox's end.
  *
  * <p>Why one shell that reads its last line from a pipe: it replaces two (the cgroup join and the
- * fd 3 redirect each had one), and it can be started before the bwrap command line is known.
+ * fd 3 redirect each had one), and it can be started before the bwrap command line is known. Joining
+ * a cgroup makes the kernel wait for an RCU grace period when no other join happened in the last
+ * few milliseconds (about 8 ms here), and spawning costs a few more: a spare shell prepared ahead
+ * of time (see {@link BubblewrapBackend}) has paid both before its sandbox is asked for.
  *
  * <p>Only trusted text reaches the shell: the constant {@link #PRELUDE}, whose data (filter file,
  * {@code cgroup.procs} files) are positional parameters, and the {@code exec} line, whose every
