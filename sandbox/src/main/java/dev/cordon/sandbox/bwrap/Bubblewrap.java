@@ -33,7 +33,9 @@ public final class Bubblewrap {
     /**
      * The backend for this host: finds the programs it needs, detects the cgroup layout once, and
      * writes the seccomp filter to a file only this user can read. Every layer is on ({@link
-     * Options#DEFAULTS}).
+     * Options#DEFAULTS}). From its first start on, the backend keeps one idle shell (in fresh
+     * cgroups with the last start's limits) ready for the next start, which then skips spawning and
+     * joining; a shutdown hook removes it when the JVM exits.
      *
      * @throws SandboxException if something required is missing; the message says how to fix it
      */

@@ -128,7 +128,11 @@ final class BubblewrapBackend implements SandboxBackend {
      * can kill outer and inner bwrap together where there is no cgroup) → one {@link Shell} that
      * joins the cgroups (the process is in the sandbox's groups before bwrap runs) and opens the
      * seccomp filter on fd 3 (which bwrap loads right before it executes the command) → bwrap. Each
-     * step execs the next in place: one pid.
+     * step execs the next in place: one pid. The shell is the spare when one with the spec's limits
+     * is waiting, else made now; then the next spare is prepared in the background.
+     *
+     * <p>Blocks for the spawn and the cgroup writes when there is no spare, and well under a
+     * millisecond when there is one; returns before bwrap has done anything.
      */
     @Override
     public Sandbox start(SandboxSpec spec) {
