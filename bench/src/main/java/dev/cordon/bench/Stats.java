@@ -50,14 +50,32 @@ final class Stats {
     }
 
     static String header(String first) {
+        return header(first, 34);
+    }
+
+    /** The column titles, the first column {@code width} characters wide. */
+    static String header(String first, int width) {
         return String.format(
-                Locale.ROOT, "%-34s %5s %9s %9s %9s %9s %9s", first, "n", "median", "p95", "p99", "min", "max");
+                Locale.ROOT,
+                "%-" + width + "s %5s %9s %9s %9s %9s %9s",
+                first,
+                "n",
+                "median",
+                "p95",
+                "p99",
+                "min",
+                "max");
     }
 
     String row() {
+        return row(34);
+    }
+
+    /** The row, its name column {@code width} characters wide. */
+    String row(int width) {
         return String.format(
                 Locale.ROOT,
-                "%-34s %5d %9.1f %9.1f %9.1f %9.1f %9.1f",
+                "%-" + width + "s %5d %9.1f %9.1f %9.1f %9.1f %9.1f",
                 name,
                 count(),
                 medianMillis(),

@@ -15,12 +15,41 @@ public final class Bubblewrap {
     private Bubblewrap() {}
 
     /**
+     * Which of the backend's layers are switched on. {@link #DEFAULTS} has both, and it is what the
+     * daemon runs; switching one off exists only to measure what that layer costs (the sandbox-start
+     * benchmark) and must never reach a daemon's configuration.
+     *
+     * @param seccomp whether every sandbox gets Cordon's seccomp filter; without it a sandbox may call
+     *     ptrace, mount, keyctl, bpf, unshare and the rest of the denylist
+     * @param cgroups whether every sandbox gets cgroups; without them the backend enforces no {@link
+     *     dev.cordon.core.sandbox.Limits} (it refuses a spec that asks for any) and kills only what its
+     *     process group holds on close
+     */
+    public record Options(boolean seccomp, boolean cgroups) {
+        /** Every layer on: what {@link #backend()} builds and the daemon runs. */
+        public static final Options DEFAULTS = new Options(true, true);
+    }
+
+    /**
      * The backend for this host: finds the programs it needs, detects the cgroup layout once, and
-     * writes the seccomp filter to a file only this user can read.
+     * writes the seccomp filter to a file only this user can read. Every layer is on ({@link
+     * Options#DEFAULTS}). From its first start on, the backend keeps one idle shell (in fresh
+     * cgroups with the last start's limits) ready for the next start, which then skips spawning and
+     * joining; a shutdown hook removes it when the JVM exits.
      *
      * @throws SandboxException if something required is missing; the message says how to fix it
      */
     public static SandboxBackend backend() {
+        return backend(Options.DEFAULTS);
+    }
+
+    /**
+     * As {@link #backend()}, with the layers {@code options} switches on. For benchmarks and tests
+     * only: anything but {@link Options#DEFAULTS} weakens every sandbox it starts.
+     *
+     * @throws SandboxException if something required is missing; the message says how to fix it
+     */
+    public static SandboxBackend backend(Options options) {
         Path bwrap = find("bwrap")
                 .orElseThrow(() -> new SandboxException(
                         "bubblewrap (bwrap) is not installed: apt-get install bubblewrap (see ./cordon doctor)"));
@@ -35,7 +64,11 @@ public final class Bubblewrap {
         Path kill = find("kill").orElseThrow(() -> new SandboxException("kill is missing: apt-get install procps"));
         Path sh = Path.of("/bin/sh");
         BubblewrapBackend.Programs programs = new BubblewrapBackend.Programs(bwrap, setpriv, setsid, kill, sh);
-        return new BubblewrapBackend(programs, root, CgroupHost.detect(), writeFilter());
+        return new BubblewrapBackend(
+                programs,
+                root,
+                options.cgroups() ? CgroupHost.detect() : null,
+                options.seccomp() ? writeFilter() : null);
     }
 
     private static Path writeFilter() {

@@ -26,6 +26,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +44,16 @@ import org.slf4j.LoggerFactory;
  * started through {@code setpriv}, which switches to the spec's uid/gid, clears supplementary
  * groups, empties every capability set and sets no_new_privs before anything untrusted runs. The
  * only capabilities bwrap keeps for that first process are the three setpriv needs.
+ *
+ * <p>Start-up: after each start the backend prepares one spare {@link Shell} for the next sandbox,
+ * in the background: spawned, already in fresh cgroups with the same limits, waiting for its bwrap
+ * command line. A start that finds it skips the spawn and the cgroup join (the join alone makes the
+ * kernel wait an RCU grace period, about 8 ms here); one that finds none (a burst, or other limits
+ * than the last start's) does both itself. Either way the sandbox is the same. A spare's groups are
+ * named {@code spare-<daemon pid>-<n>}, not after the sandbox it becomes; a spare left at JVM exit
+ * is removed by a shutdown hook.
+ *
+ * <p>Thread-safe: {@link #start} may be called from any number of threads.
  */
 final class BubblewrapBackend implements SandboxBackend {
     static final long TMP_BYTES = 256L * 1024 * 1024;
@@ -51,8 +64,19 @@ final class BubblewrapBackend implements SandboxBackend {
 
     private final Programs programs;
     private final boolean root;
+    /** Null only when built without cgroups, for measurement ({@link Bubblewrap.Options}). */
     private final CgroupHost cgroups;
+    /** Null only when built without seccomp, for measurement ({@link Bubblewrap.Options}). */
     private final Path seccompFilter;
+
+    /** Makes spare cgroup names unique in this JVM; the pid makes them unique on the host. */
+    private static final AtomicLong SPARE_IDS = new AtomicLong();
+
+    /** The shell the next start may take, or null. */
+    private final AtomicReference<Shell> spare = new AtomicReference<>();
+
+    private final AtomicBoolean preparingSpare = new AtomicBoolean();
+    private final AtomicBoolean exitHookAdded = new AtomicBoolean();
 
     BubblewrapBackend(Programs programs, boolean root, CgroupHost cgroups, Path seccompFilter) {
         this.programs = programs;
@@ -92,6 +116,9 @@ final class BubblewrapBackend implements SandboxBackend {
     @Override
     public Set<Limit> enforceableLimits() {
         Set<Limit> enforceable = EnumSet.noneOf(Limit.class);
+        if (cgroups == null) {
+            return enforceable;
+        }
         cgroups.support().values().stream()
                 .filter(CgroupHost.Support::enforceable)
                 .forEach(s -> enforceable.add(s.limit()));
@@ -100,16 +127,27 @@ final class BubblewrapBackend implements SandboxBackend {
 
     /**
      * Starts bwrap as: {@code setsid} (a process group of its own, so {@link BwrapSandbox#close}
-     * can kill outer and inner bwrap together) → the cgroup join (the process is in the sandbox's
-     * groups before bwrap runs) → the seccomp wrapper (the filter on fd 3, which bwrap loads right
-     * before it executes the command) → bwrap. Each step execs the next in place: one pid.
+     * can kill outer and inner bwrap together where there is no cgroup) → one {@link Shell} that
+     * joins the cgroups (the process is in the sandbox's groups before bwrap runs) and opens the
+     * seccomp filter on fd 3 (which bwrap loads right before it executes the command) → bwrap. Each
+     * step execs the next in place: one pid. The shell is the spare when one with the spec's limits
+     * is waiting, else made now; then the next spare is prepared in the background.
+     *
+     * <p>Blocks for the spawn and the cgroup writes when there is no spare, and well under a
+     * millisecond when there is one; returns before bwrap has done anything.
      */
     @Override
     public Sandbox start(SandboxSpec spec) {
         if (spec.uid() == 0 || spec.gid() == 0) {
             throw new SandboxException("refusing to run sandbox " + spec.id() + " as uid/gid 0");
         }
-        List<CgroupHost.Support> missing = cgroups.unenforceable(spec.limits());
+        if (cgroups == null && !spec.limits().required().isEmpty()) {
+            throw new SandboxException(
+                    "sandbox " + spec.id() + " needs limits " + spec.limits().required()
+                            + ", but this backend was built without cgroups (Bubblewrap.Options, for measurement only):"
+                            + " use Bubblewrap.backend()");
+        }
+        List<CgroupHost.Support> missing = cgroups == null ? List.of() : cgroups.unenforceable(spec.limits());
         if (!missing.isEmpty()) {
             StringBuilder why = new StringBuilder("sandbox " + spec.id() + " needs limits this host cannot enforce:");
             for (CgroupHost.Support m : missing) {
@@ -123,45 +161,163 @@ final class BubblewrapBackend implements SandboxBackend {
             }
             throw new SandboxException(why.toString());
         }
-        Cgroup cgroup = spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE
-                ? null
-                : cgroups.create(spec.id(), spec.limits());
         List<String> bwrapArgs = new ArrayList<>(arguments(spec));
-        bwrapArgs.addAll(1, List.of("--seccomp", "3"));
-        List<String> command = new ArrayList<>();
-        command.add(programs.setsid().toString());
-        List<String> filtered = new ArrayList<>(List.of(
-                programs.sh().toString(),
-                "-c",
-                "f=$1; shift; exec \"$@\" 3<\"$f\"",
-                "cordon-seccomp",
-                seccompFilter.toString()));
-        filtered.addAll(bwrapArgs);
-        command.addAll(cgroup == null ? filtered : cgroup.wrap(filtered));
-        ProcessBuilder builder = new ProcessBuilder(command);
+        if (seccompFilter != null) {
+            bwrapArgs.addAll(1, List.of("--seccomp", "3"));
+        }
+        String execLine = Shell.execLine(bwrapArgs, seccompFilter != null);
+        try {
+            Files.createDirectories(spec.log().getParent());
+        } catch (IOException e) {
+            throw new SandboxException("cannot create the log folder of sandbox " + spec.id() + ": " + e, e);
+        }
+        Sandbox sandbox = null;
+        Shell taken = takeSpare(spec.limits());
+        if (taken != null) {
+            try {
+                sandbox = launch(taken, spec, execLine);
+            } catch (IOException e) {
+                LoggerFactory.getLogger(BubblewrapBackend.class)
+                        .debug("the spare shell was gone ({}); sandbox {} starts without it", e.toString(), spec.id());
+                Thread.ofVirtual().start(taken::discard);
+            }
+        }
+        if (sandbox == null) {
+            Shell shell = prepare(spec.id(), spec.limits());
+            try {
+                sandbox = launch(shell, spec, execLine);
+            } catch (IOException e) {
+                shell.discard();
+                throw new SandboxException(
+                        "could not start " + programs.bwrap() + " for sandbox " + spec.id() + ": " + e.getMessage()
+                                + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
+                        e);
+            }
+        }
+        prepareSpare(spec.limits());
+        return sandbox;
+    }
+
+    /** The spare if it is alive and has {@code limits}; otherwise null (a wrong one is discarded). */
+    private Shell takeSpare(Limits limits) {
+        Shell shell = spare.getAndSet(null);
+        if (shell == null) {
+            return null;
+        }
+        if (!shell.limits().equals(limits) || !shell.process().isAlive()) {
+            Thread.ofVirtual().start(shell::discard);
+            return null;
+        }
+        return shell;
+    }
+
+    /**
+     * In the background, makes sure a spare with {@code limits} waits for the next start, unless one
+     * is being made. Failures are logged and leave no spare: the next start then does the work itself
+     * and reports the failure.
+     */
+    private void prepareSpare(Limits limits) {
+        if (!preparingSpare.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("bwrap-spare").start(() -> {
+            try {
+                Shell current = spare.get();
+                if (current != null && current.limits().equals(limits)) {
+                    return;
+                }
+                addExitHook();
+                Shell fresh =
+                        prepare("spare-" + ProcessHandle.current().pid() + "-" + SPARE_IDS.incrementAndGet(), limits);
+                Shell old = spare.getAndSet(fresh);
+                if (old != null) {
+                    old.discard();
+                }
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(BubblewrapBackend.class)
+                        .debug("no spare shell for the next sandbox: {}", e.toString());
+            } finally {
+                preparingSpare.set(false);
+            }
+        });
+    }
+
+    /** Removes the spare (process and groups) when the JVM exits normally. */
+    private void addExitHook() {
+        if (!exitHookAdded.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Runtime.getRuntime()
+                    .addShutdownHook(
+                            Thread.ofPlatform().name("bwrap-spare-cleanup").unstarted(() -> {
+                                Shell left = spare.getAndSet(null);
+                                if (left != null) {
+                                    left.discard();
+                                }
+                            }));
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down: no spare will be made that outlives it by much.
+        }
+    }
+
+    /**
+     * Creates the groups (named {@code groupId}) and starts the {@link Shell} that joins them and
+     * waits for its bwrap command line.
+     *
+     * @throws SandboxException if the groups or the process cannot be made; nothing is left behind
+     */
+    private Shell prepare(String groupId, Limits limits) {
+        Cgroup cgroup =
+                cgroups == null || (limits.equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE)
+                        ? null
+                        : cgroups.create(groupId, limits);
+        // Without a cgroup, only a process group lets close() reach an inner bwrap that was
+        // caught mid-setup; with one, the cgroup holds every process and setsid is not needed for
+        // that, but it still keeps the daemon's terminal signals (^C, ^Z, hangup) off sandboxes.
+        ProcessBuilder builder =
+                new ProcessBuilder(Shell.argv(programs.setsid(), programs.sh(), seccompFilter, cgroup));
         // bwrap is pid 1 inside; its own environment must not carry the daemon's secrets.
         builder.environment().clear();
         builder.redirectErrorStream(true);
+        // Output goes through a pipe that the host copies into the log. Handing the sandbox the log
+        // file itself would let it reopen the file through /proc/self/fd/1 and read (or, as its
+        // owner, rewrite) what earlier sandboxes wrote there. Input is the pipe the shell reads its
+        // last line from; bwrap gets /dev/null instead.
+        builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process process = null;
         try {
-            Files.createDirectories(spec.log().getParent());
-            // Output goes through a pipe that the host copies into the log. Handing the sandbox the
-            // log file itself would let it reopen the file through /proc/self/fd/1 and read (or, as
-            // its owner, rewrite) what earlier sandboxes wrote there.
-            builder.redirectOutput(ProcessBuilder.Redirect.PIPE);
-            builder.redirectInput(
-                    ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-            Process process = spawn(builder);
-            CompletableFuture<Void> logged = copyToLog(process, spec.log(), spec.id());
-            return new BwrapSandbox(spec.id(), process, logged, cgroup, programs.kill());
-        } catch (IOException e) {
+            process = spawn(builder);
+            return new Shell(process, cgroup, limits);
+        } catch (IOException | RuntimeException e) {
+            if (process != null) {
+                process.destroyForcibly();
+            }
             if (cgroup != null) {
                 cgroup.close();
             }
-            throw new SandboxException(
-                    "could not start " + programs.bwrap() + ": " + e.getMessage()
-                            + " (install bubblewrap: apt-get install bubblewrap; run ./cordon doctor)",
-                    e);
+            throw e instanceof SandboxException se
+                    ? se
+                    : new SandboxException(
+                            "could not start " + programs.sh() + " for a sandbox: " + e.getMessage()
+                                    + " (run ./cordon doctor)",
+                            e);
         }
+    }
+
+    /**
+     * Hands {@code shell} the line that execs bwrap, with its output copied to the spec's log.
+     *
+     * @throws IOException if the shell is gone; the caller discards it
+     */
+    private Sandbox launch(Shell shell, SandboxSpec spec, String execLine) throws IOException {
+        CompletableFuture<Void> logged = copyToLog(shell.process(), spec.log(), spec.id());
+        shell.hand(execLine);
+        // With a cgroup, its close() kills everything the sandbox ever started; the process-group
+        // kill (one more process to spawn) is only needed without one.
+        return new BwrapSandbox(
+                spec.id(), shell.process(), logged, shell.cgroup(), shell.cgroup() == null ? programs.kill() : null);
     }
 
     /** Most a sandbox may write to its log; beyond it output is read and dropped (no disk fill). */
@@ -288,7 +444,9 @@ final class BubblewrapBackend implements SandboxBackend {
         private final String id;
         private final Process process;
         private final Cgroup cgroup;
+        /** {@code kill} for the process group, or null where the cgroup kills everything. */
         private final Path kill;
+
         private final CompletableFuture<Integer> exit;
         private volatile boolean oomKilled;
         private volatile boolean closed;
@@ -367,20 +525,23 @@ final class BubblewrapBackend implements SandboxBackend {
 
         @Override
         public void close() {
-            // Kill the whole process group (outer bwrap, inner bwrap = pid 1 of the sandbox, and
-            // anything not yet in a session of its own). Killing the outer bwrap alone is not
-            // enough: caught mid-setup, before the inner one armed --die-with-parent, the inner one
-            // would be orphaned and live on. The cgroup, where there is one, catches the rest.
-            try {
-                new ProcessBuilder(kill.toString(), "-KILL", "--", "-" + process.pid())
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start()
-                        .waitFor(5, TimeUnit.SECONDS);
-            } catch (IOException e) {
-                LOG.warn("could not kill the process group of sandbox {}", id, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            // Without a cgroup: kill the whole process group (outer bwrap, inner bwrap = pid 1 of the
+            // sandbox, and anything not yet in a session of its own). Killing the outer bwrap alone
+            // is not enough: caught mid-setup, before the inner one armed --die-with-parent, the
+            // inner one would be orphaned and live on. With a cgroup, closing it kills all of those
+            // and whatever left the process group since.
+            if (kill != null) {
+                try {
+                    new ProcessBuilder(kill.toString(), "-KILL", "--", "-" + process.pid())
+                            .redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .start()
+                            .waitFor(5, TimeUnit.SECONDS);
+                } catch (IOException e) {
+                    LOG.warn("could not kill the process group of sandbox {}", id, e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             process.destroyForcibly();
             if (cgroup != null) {

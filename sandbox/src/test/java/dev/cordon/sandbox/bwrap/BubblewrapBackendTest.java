@@ -270,4 +270,256 @@ class BubblewrapBackendTest {
         assertThat(bwraps).isZero();
         assertThat(sleepers()).isZero();
     }
+
+    @Test
+    void aBackendBuiltWithoutSeccompForMeasurementRunsUnfiltered() throws Exception {
+        SandboxBackend unfiltered = Bubblewrap.backend(new Bubblewrap.Options(false, true));
+        Path log = dir.resolve("unfiltered.log");
+        SandboxSpec spec = new SandboxSpec(
+                "unfiltered",
+                List.of(),
+                List.of("/usr/bin/grep", "^Seccomp:", "/proc/self/status"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                log);
+        try (Sandbox sandbox = unfiltered.start(spec)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        assertThat(log).content().contains("Seccomp:\t0");
+    }
+
+    @Test
+    void aBackendBuiltWithoutCgroupsRefusesLimitsInsteadOfIgnoringThem() {
+        SandboxBackend withoutCgroups = Bubblewrap.backend(new Bubblewrap.Options(true, false));
+        assertThat(withoutCgroups.enforceableLimits()).isEmpty();
+        SandboxSpec spec = new SandboxSpec(
+                "limited",
+                List.of(),
+                List.of("/usr/bin/true"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("limited.log"),
+                Limits.DEFAULTS);
+        assertThatThrownBy(() -> withoutCgroups.start(spec))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("without cgroups")
+                .hasMessageContaining("Bubblewrap.backend()");
+    }
+
+    @Test
+    void aBackendBuiltWithoutCgroupsStillKillsEverythingOnClose() throws Exception {
+        SandboxBackend withoutCgroups = Bubblewrap.backend(new Bubblewrap.Options(true, false));
+        Path ws = Files.createDirectories(dir.resolve("ws6"));
+        Sandbox sandbox = withoutCgroups.start(new SandboxSpec(
+                "nocg-kill",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                List.of("/usr/bin/bash", "-c", "sleep 987654 & sleep 987654 & wait"),
+                Map.of("PATH", "/usr/bin"),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("nocg-kill.log"),
+                Limits.UNLIMITED));
+        for (int i = 0; i < 200 && sleepers() < 2; i++) {
+            Thread.sleep(25);
+        }
+        assertThat(sleepers()).isEqualTo(2);
+        sandbox.close();
+        long leftovers = 0;
+        for (int i = 0; i < 200; i++) {
+            leftovers = sleepers();
+            if (leftovers == 0) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(leftovers).isZero();
+    }
+
+    @Test
+    void argumentsReachTheCommandByteForByteWhateverShellSyntaxTheyHold() throws Exception {
+        // The bwrap command line travels through a shell (Shell.execLine): nothing in it may be interpreted.
+        List<String> hostile = List.of(
+                "it's", "a\nb", "$(touch /workspace/pwned)", "`touch /workspace/pwned`", "\\'\\", "$HOME", "*", "");
+        Path ws = Files.createDirectories(dir.resolve("ws7"));
+        if (Bubblewrap.isRoot()) {
+            Files.setAttribute(ws, "unix:uid", UID, LinkOption.NOFOLLOW_LINKS);
+        }
+        Path log = dir.resolve("args.log");
+        List<String> command = new java.util.ArrayList<>(
+                List.of("/usr/bin/bash", "-c", "printf '[%s]\\n' \"$@\"; printenv ODD", "sh"));
+        command.addAll(hostile);
+        SandboxSpec spec = new SandboxSpec(
+                "args",
+                List.of(new Mount(ws, "/workspace", Mode.READ_WRITE)),
+                command,
+                Map.of("PATH", "/usr/bin", "ODD", "x'; touch /workspace/pwned; '"),
+                UID,
+                UID,
+                "cordon",
+                "/workspace",
+                log);
+        try (Sandbox sandbox = backend.start(spec)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        StringBuilder expected = new StringBuilder();
+        hostile.forEach(h -> expected.append('[').append(h).append("]\n"));
+        expected.append("x'; touch /workspace/pwned; '\n");
+        assertThat(log).hasContent(expected.toString());
+        assertThat(ws.resolve("pwned")).doesNotExist();
+    }
+
+    @Test
+    void theCommandHoldsOnlyStandardInputOutputAndErrorWithNullInput() throws Exception {
+        // ls, a child, lists the fds of this bash ($$), the sandboxed command itself.
+        String out = run(
+                "ls /proc/$$/fd > /tmp/fds; echo $(cat /tmp/fds); readlink /proc/$$/fd/0; read -r line; echo read=$?");
+        assertThat(out.lines().toList()).containsExactly("0 1 2", "/dev/null", "read=1");
+    }
+
+    @Test
+    void everySandboxGetsItsOwnSpecsLimitsWhetherItTakesTheSpareOrNot() throws Exception {
+        Limits a = new Limits(0, 77, 0);
+        Limits b = new Limits(0, 78, 0);
+        List<Limits> sequence = List.of(a, a, b, b);
+        List<String> groups = new java.util.ArrayList<>();
+        for (int i = 0; i < sequence.size(); i++) {
+            Limits limits = sequence.get(i);
+            if (i > 0 && limits.equals(sequence.get(i - 1))) {
+                awaitSpare(limits.maxPids());
+            }
+            String marker = "98765" + i;
+            try (Sandbox sandbox = backend.start(new SandboxSpec(
+                    "limits-" + i,
+                    List.of(),
+                    List.of("/usr/bin/sleep", marker),
+                    Map.of(),
+                    UID,
+                    UID,
+                    "cordon",
+                    "/",
+                    dir.resolve("limits.log"),
+                    limits))) {
+                Path group = pidsGroup(awaitProcess("sleep " + marker));
+                assertThat(Files.readString(group.resolve("pids.max")).strip())
+                        .isEqualTo(Integer.toString(limits.maxPids()));
+                groups.add(group.getFileName().toString());
+            }
+        }
+        // Starts 1 and 3 found a spare with their limits; start 2 found one with the wrong limits.
+        assertThat(groups.get(0)).isEqualTo("limits-0");
+        assertThat(groups.get(1)).startsWith("spare-");
+        assertThat(groups.get(2)).isEqualTo("limits-2");
+        assertThat(groups.get(3)).startsWith("spare-");
+    }
+
+    @Test
+    void aSpareThatDiedIsPassedOverAndTheSandboxStillStarts() throws Exception {
+        Limits limits = new Limits(0, 79, 0);
+        SandboxSpec first = new SandboxSpec(
+                "dead-0",
+                List.of(),
+                List.of("/usr/bin/true"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("d.log"),
+                limits);
+        try (Sandbox sandbox = backend.start(first)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        Path spareGroup = awaitSpare(79);
+        for (long pid : pids(spareGroup)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        Path log = dir.resolve("after-dead.log");
+        SandboxSpec second = new SandboxSpec(
+                "dead-1",
+                List.of(),
+                List.of("/usr/bin/echo", "started"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                log,
+                limits);
+        try (Sandbox sandbox = backend.start(second)) {
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        assertThat(log).content().contains("started");
+    }
+
+    /** The pids cgroup folder of {@code pid}: its v1 pids line, else its v2 line. */
+    static Path pidsGroup(long pid) throws Exception {
+        Path v2 = null;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+            String[] parts = line.split(":", 3);
+            if (List.of(parts[1].split(",")).contains("pids")) {
+                return Path.of("/sys/fs/cgroup/pids" + parts[2]);
+            }
+            if (parts[0].equals("0") && parts[1].isEmpty()) {
+                v2 = Path.of("/sys/fs/cgroup" + parts[2]);
+            }
+        }
+        return v2;
+    }
+
+    static List<Long> pids(Path group) throws Exception {
+        return Files.readAllLines(group.resolve("cgroup.procs")).stream()
+                .filter(l -> !l.isBlank())
+                .map(l -> Long.parseLong(l.strip()))
+                .toList();
+    }
+
+    /** Waits (up to 30 s, a guard, not a timing check) for a process whose command line contains {@code text}. */
+    static long awaitProcess(String text) throws InterruptedException {
+        for (int i = 0; i < 600; i++) {
+            java.util.Optional<ProcessHandle> found = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().orElse("").contains(text))
+                    .findFirst();
+            if (found.isPresent()) {
+                return found.get().pid();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no process with " + text + " appeared");
+    }
+
+    /** Waits (up to 30 s) until this JVM has a spare shell in a group whose pids.max is {@code maxPids}. */
+    static Path awaitSpare(int maxPids) throws Exception {
+        Path parent = pidsGroup(ProcessHandle.current().pid()).resolve("cordon");
+        for (int i = 0; i < 600; i++) {
+            try (java.util.stream.Stream<Path> groups = Files.list(parent)) {
+                java.util.Optional<Path> spare = groups.filter(g -> g.getFileName()
+                                .toString()
+                                .startsWith("spare-" + ProcessHandle.current().pid() + "-"))
+                        .filter(g -> {
+                            try {
+                                return Files.readString(g.resolve("pids.max"))
+                                                .strip()
+                                                .equals(Integer.toString(maxPids))
+                                        && !pids(g).isEmpty();
+                            } catch (Exception e) {
+                                return false;
+                            }
+                        })
+                        .findFirst();
+                if (spare.isPresent()) {
+                    return spare.get();
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no spare with pids.max " + maxPids + " appeared under " + parent);
+    }
 }
