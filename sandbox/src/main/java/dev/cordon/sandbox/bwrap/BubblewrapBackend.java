@@ -59,6 +59,15 @@ final class BubblewrapBackend implements SandboxBackend {
     static final long TMP_BYTES = 256L * 1024 * 1024;
     static final long SHM_BYTES = 64L * 1024 * 1024;
 
+    /**
+     * /tmp's size: {@link #TMP_BYTES}, but at most a quarter of the memory limit. tmpfs pages are
+     * charged to the sandbox's memory and cannot be reclaimed, so a /tmp as large as the limit
+     * would end in the OOM killer instead of "No space left on device".
+     */
+    static long tmpBytes(Limits limits) {
+        return limits.memoryBytes() == 0 ? TMP_BYTES : Math.min(TMP_BYTES, limits.memoryBytes() / 4);
+    }
+
     /** Host programs the backend runs; all absolute paths. */
     record Programs(Path bwrap, Path setpriv, Path setsid, Path kill, Path sh) {}
 
@@ -384,7 +393,7 @@ final class BubblewrapBackend implements SandboxBackend {
         a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
         // A sized, sticky, world-writable /tmp: privileged bwrap would make it 0755 root (useless to
         // the sandbox uid), and an unsized tmpfs lets an agent fill memory through /tmp.
-        a.addAll(List.of("--perms", "1777", "--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
+        a.addAll(List.of("--perms", "1777", "--size", Long.toString(tmpBytes(spec.limits())), "--tmpfs", "/tmp"));
         // bwrap's --dev gives /dev/shm as an unsized tmpfs (half of RAM) owned by the sandbox user
         // when unprivileged: cap it like /tmp.
         a.addAll(List.of("--perms", "1777", "--size", Long.toString(SHM_BYTES), "--tmpfs", "/dev/shm"));

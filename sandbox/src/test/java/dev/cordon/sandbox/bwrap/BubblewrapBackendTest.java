@@ -30,6 +30,10 @@ class BubblewrapBackendTest {
 
     /** Runs {@code script} with bash in a sandbox whose workspace is {@code dir/ws}; returns its output. */
     String run(String script) throws Exception {
+        return run(script, Limits.DEFAULTS);
+    }
+
+    String run(String script, Limits limits) throws Exception {
         Path ws = Files.createDirectories(dir.resolve("ws"));
         if (Bubblewrap.isRoot()) {
             Files.setAttribute(ws, "unix:uid", UID, LinkOption.NOFOLLOW_LINKS);
@@ -46,7 +50,8 @@ class BubblewrapBackendTest {
                 UID,
                 "cordon",
                 "/workspace",
-                log);
+                log,
+                limits);
         try (Sandbox sandbox = backend.start(spec)) {
             sandbox.exit().get(60, TimeUnit.SECONDS);
         }
@@ -125,6 +130,20 @@ class BubblewrapBackendTest {
         assertThat(lines.get(1)).isEqualTo("hi");
         assertThat(out).contains("No space left on device");
         assertThat(Long.parseLong(lines.getLast().strip())).isLessThanOrEqualTo(256);
+    }
+
+    @Test
+    void tmpIsAQuarterOfASmallMemoryLimitSoFillingItNeverCallsTheOomKiller() throws Exception {
+        String out = run(
+                "head -c 100M /dev/zero 2>&1 >/tmp/fill; echo rc=$?; du -m /tmp/fill | cut -f1; echo shell-alive",
+                new Limits(128L << 20, 512, 1000));
+
+        assertThat(out).contains("No space left on device", "rc=1", "shell-alive");
+        assertThat(Long.parseLong(out.lines()
+                        .toList()
+                        .get(out.lines().toList().size() - 2)
+                        .strip()))
+                .isEqualTo(32);
     }
 
     @Test
