@@ -58,6 +58,7 @@ public final class Daemon implements AutoCloseable {
     private final Config config;
     private final Store store;
     private final AuditLog audit;
+    private final Policies policies;
     private final SandboxBackend backend;
     private final MountAllowlist mountAllowlist;
     private final Workspaces workspaces;
@@ -76,6 +77,7 @@ public final class Daemon implements AutoCloseable {
         store = Stores.sqlite(home.database());
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
+        policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
         ensureAgent(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -256,7 +258,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     private AgentPolicy.Sandbox policy(Agent agent) {
-        return AgentPolicy.sandbox(home.agent(agent.name()).resolve("policy.yaml"), AgentPolicy.Defaults.of(config));
+        return policies.current(agent);
     }
 
     private AgentSetup setup(Agent agent) {

@@ -283,6 +283,55 @@ class EndToEndTest {
     }
 
     @Test
+    void anInvalidPolicyEditKeepsTheLastValidVersionInForceAndEveryVersionIsKeptAndAudited() throws Exception {
+        Path policy = home.resolve("agents/main/policy.yaml");
+        Files.writeString(policy, "sandbox:\n  memory_mb: 512\n");
+        model.enqueue(Scripted.text("one"), Scripted.text("two"), Scripted.text("three"));
+        assertThat(ask("first").text()).isEqualTo("one");
+
+        Files.writeString(policy, "sandbox:\n  memory_mb: lots\n");
+        ControlEvent.Reply second = ask("second");
+        assertThat(second.failed()).as(second.text()).isFalse();
+        assertThat(second.text()).isEqualTo("two");
+
+        Files.writeString(policy, "sandbox:\n  memory_mb: 256\n");
+        assertThat(ask("third").text()).isEqualTo("three");
+
+        try (var kept = Files.list(home.resolve("policies/main"))) {
+            assertThat(kept.map(p -> p.getFileName().toString()).sorted().toList())
+                    .hasSize(2)
+                    .satisfies(names -> {
+                        assertThat(names.get(0)).startsWith("1-");
+                        assertThat(names.get(1)).startsWith("2-");
+                    });
+        }
+        List<dev.cordon.core.audit.AuditEvent> changes = daemon.audit().read(0, 1_000).stream()
+                .map(dev.cordon.core.audit.AuditEntry::event)
+                .filter(e -> e.action().equals("policy.change"))
+                .toList();
+        assertThat(changes)
+                .extracting(e -> e.decision().label() + " " + e.details())
+                .hasSize(3)
+                .satisfies(lines -> {
+                    assertThat(lines.get(0)).startsWith("allow").contains("version=1");
+                    assertThat(lines.get(1)).startsWith("deny").contains("in_force=1");
+                    assertThat(lines.get(2)).startsWith("allow").contains("version=2");
+                });
+        assertThat(changes.get(1).reason()).contains("policy.yaml", "sandbox.memory_mb");
+    }
+
+    @Test
+    void policyCheckValidatesAFileWithoutApplyingIt() throws Exception {
+        Path good = Files.writeString(home.resolve("good.yaml"), "sandbox:\n  pids: 64\n  disk_mb: 1024\n");
+        Path bad = Files.writeString(home.resolve("bad.yaml"), "sandbox:\n  pids: -1\n");
+
+        assertThat(Main.policy(home, List.of("check", good.toString()))).isZero();
+        assertThat(Main.policy(home, List.of("check", bad.toString()))).isEqualTo(1);
+        assertThat(Main.policy(home, List.of("check"))).isEqualTo(2);
+        assertThat(home.resolve("policies")).doesNotExist();
+    }
+
+    @Test
     void anAllowlistedFolderIsMountedReadOnlyAndACredentialFolderIsRefused() throws Exception {
         Path shared = Files.createDirectories(home.getParent().resolve(home.getFileName() + "-shared/reports"));
         Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
