@@ -744,6 +744,14 @@ abstract class EscapeSuite {
                                 "setpriv", "--reuid=" + UID, "--regid=" + UID, "--clear-groups", "sleep", "60")
                         .start();
                 pid = target.pid();
+                // setpriv starts as root and switches uid a moment later: wait for it, or the
+                // control below races it and is refused for the wrong reason.
+                Path status = Path.of("/proc", Long.toString(pid), "status");
+                for (int i = 0;
+                        i < 500 && !java.nio.file.Files.readString(status).contains("Uid:\t" + UID + "\t");
+                        i++) {
+                    Thread.sleep(10);
+                }
                 assertThat(hostCommand(
                                 "setpriv",
                                 "--reuid=" + UID,
