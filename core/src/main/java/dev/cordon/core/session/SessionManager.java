@@ -253,10 +253,10 @@ public final class SessionManager implements AutoCloseable {
                     runner,
                     setup.toolTimeout(),
                     calls,
-                    why -> record(
+                    (rule, why) -> record(
                             AuditActions.SANDBOX_KILL,
                             Decision.DENY,
-                            "sandbox.tool_timeout_seconds",
+                            rule,
                             why,
                             Map.of("sandbox", runner.sandboxId())));
             try {
@@ -442,8 +442,16 @@ public final class SessionManager implements AutoCloseable {
      * calls are not limited here: their time is the provider's (and the gateway's) to bound.
      */
     private final class ToolWatchdog {
+        /** How often the sandbox's refused-fork counter is read during a turn. */
+        private static final Duration FORK_CHECK = Duration.ofSeconds(2);
+        /** Consecutive checks with new refusals after which the sandbox is killed: about 8 s of them. */
+        private static final int FORK_STRIKES = 4;
+
         private final SessionId id;
-        private final java.util.function.Consumer<String> killed;
+        private final java.util.function.BiConsumer<String, String> killed;
+        private final ScheduledFuture<?> forkWatch;
+        private long lastRefused = -1;
+        private int strikes;
         private final RunnerLink runner;
         private final Duration timeout;
         private final Map<String, ChannelSink> calls;
@@ -455,12 +463,43 @@ public final class SessionManager implements AutoCloseable {
                 RunnerLink runner,
                 Duration timeout,
                 Map<String, ChannelSink> calls,
-                java.util.function.Consumer<String> killed) {
+                java.util.function.BiConsumer<String, String> killed) {
             this.id = id;
             this.killed = killed;
             this.runner = runner;
             this.timeout = timeout;
             this.calls = calls;
+            this.forkWatch = timer.scheduleWithFixedDelay(
+                    this::checkForks, FORK_CHECK.toMillis(), FORK_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /**
+         * A sandbox whose forks keep being refused is stuck: a fork bomb holds every process slot,
+         * and the runner itself may be unable to start a thread to finish the turn. A build that
+         * touches the limit once recovers within a check or two; this does not.
+         */
+        private void checkForks() {
+            long refused = runner.usage().map(ResourceUsage::pidsLimitHits).orElse(-1L);
+            synchronized (this) {
+                if (stopped || refused < 0) {
+                    return;
+                }
+                strikes = lastRefused >= 0 && refused > lastRefused ? strikes + 1 : 0;
+                lastRefused = refused;
+                if (strikes < FORK_STRIKES) {
+                    return;
+                }
+                stopped = true;
+            }
+            LOG.warn(
+                    "session {}: forks refused at the process limit for {} checks in a row: killing its sandbox",
+                    id,
+                    strikes);
+            String why = "it kept reaching its process limit (sandbox.pids): " + refused
+                    + " process starts were refused, still rising after "
+                    + FORK_CHECK.multipliedBy(FORK_STRIKES).toSeconds() + " s, so the host stopped the sandbox";
+            killed.accept("sandbox.pids", why);
+            runner.kill(why);
         }
 
         /** Restarts the countdown after activity; only counts while no model call is in flight. */
@@ -476,6 +515,7 @@ public final class SessionManager implements AutoCloseable {
 
         synchronized void stop() {
             stopped = true;
+            forkWatch.cancel(false);
             if (pending != null) {
                 pending.cancel(false);
             }
@@ -493,7 +533,7 @@ public final class SessionManager implements AutoCloseable {
                     timeout);
             String why = "a round of tool calls ran longer than the host's limit of " + human(timeout)
                     + " (sandbox.tool_timeout_seconds), so the host stopped the sandbox";
-            killed.accept(why);
+            killed.accept("sandbox.tool_timeout_seconds", why);
             runner.kill(why);
         }
     }
