@@ -499,7 +499,8 @@ public final class SessionManager implements AutoCloseable {
                     + " process starts were refused, still rising after "
                     + FORK_CHECK.multipliedBy(FORK_STRIKES).toSeconds() + " s, so the host stopped the sandbox";
             killed.accept("sandbox.pids", why);
-            runner.kill(why);
+            // Off the shared timer thread: killing a sandbox may take seconds.
+            Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
         }
 
         /** Restarts the countdown after activity; only counts while no model call is in flight. */
@@ -534,7 +535,8 @@ public final class SessionManager implements AutoCloseable {
             String why = "a round of tool calls ran longer than the host's limit of " + human(timeout)
                     + " (sandbox.tool_timeout_seconds), so the host stopped the sandbox";
             killed.accept("sandbox.tool_timeout_seconds", why);
-            runner.kill(why);
+            // Off the shared timer thread: killing a sandbox may take seconds.
+            Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
         }
     }
 
