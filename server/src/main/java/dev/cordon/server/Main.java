@@ -20,15 +20,16 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         List<String> rest = Arrays.asList(args);
-        String command = rest.isEmpty() ? "help" : rest.getFirst();
+        // --home DIR may come before the command too: cordon --home DIR audit verify
+        List<String> words = withoutHome(rest);
+        String command = words.isEmpty() ? "help" : words.getFirst();
         switch (command) {
             case "daemon" -> System.exit(daemon(home(rest)));
             case "doctor" -> System.exit(Doctor.print(System.out));
-            case "policy" -> System.exit(policy(home(rest), withoutHome(rest.subList(1, rest.size()))));
+            case "policy" -> System.exit(policy(home(rest), words.subList(1, words.size())));
             case "audit" ->
-                System.exit(AuditCommand.run(
-                        home(rest), withoutHome(rest.subList(1, rest.size())), System.out, System.err));
-            case "demo" -> System.exit(EscapeDemo.command(rest.subList(1, rest.size()), System.out, runnerLib()));
+                System.exit(AuditCommand.run(home(rest), words.subList(1, words.size()), System.out, System.err));
+            case "demo" -> System.exit(EscapeDemo.command(words.subList(1, words.size()), System.out, runnerLib()));
             default -> {
                 System.err.println(
                         "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE");
