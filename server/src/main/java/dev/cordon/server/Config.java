@@ -149,20 +149,21 @@ record Config(
         URI fileUrl = fileBase == null ? null : httpUrl(fileBase, file + ": model.base_url");
         String fileName = r.text("model.name");
         int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
+        Config none = new Config(
+                null,
+                null,
+                null,
+                noModel(home),
+                uidBase,
+                idle,
+                toolTimeout,
+                heap,
+                limits,
+                unenforced,
+                diskQuota,
+                allowlist);
         if (api == null) {
-            return new Config(
-                    null,
-                    null,
-                    null,
-                    noModel(home),
-                    uidBase,
-                    idle,
-                    toolTimeout,
-                    heap,
-                    limits,
-                    unenforced,
-                    diskQuota,
-                    allowlist);
+            return none;
         }
         String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
         String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
@@ -176,34 +177,10 @@ record Config(
             baseUrl = URI.create(api == ModelApi.ANTHROPIC ? "https://api.anthropic.com" : "https://api.openai.com/v1");
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.anthropic.com")) {
-            return new Config(
-                    null,
-                    null,
-                    null,
-                    noModel(home),
-                    uidBase,
-                    idle,
-                    toolTimeout,
-                    heap,
-                    limits,
-                    unenforced,
-                    diskQuota,
-                    allowlist);
+            return none;
         }
         if (key.isEmpty() && baseUrl.getHost() != null && baseUrl.getHost().endsWith("api.openai.com")) {
-            return new Config(
-                    null,
-                    null,
-                    null,
-                    noModel(home),
-                    uidBase,
-                    idle,
-                    toolTimeout,
-                    heap,
-                    limits,
-                    unenforced,
-                    diskQuota,
-                    allowlist);
+            return none;
         }
         String name = firstNonBlank(
                 env.get("CORDON_MODEL"),

@@ -151,6 +151,10 @@ class DeliveryTest {
             Thread.sleep(10);
         }
 
+        // The failure is audited right after the adapter's answer: wait for that, not just the attempt.
+        for (int i = 0; i < 500 && audit.read(0, 100).isEmpty(); i++) {
+            Thread.sleep(10);
+        }
         assertThat(store.undelivered(chat.id())).extracting(o -> o.text()).containsExactly("lost");
         assertThat(audit.read(0, 100))
                 .filteredOn(e -> e.event().action().equals("delivery"))

@@ -129,6 +129,7 @@ public final class SessionManager implements AutoCloseable {
         final SessionId id;
         final SerialWorker worker;
         volatile RunnerLink link;
+        volatile AgentName agentName;
         volatile boolean idleDue;
         ScheduledFuture<?> idle;
 
@@ -413,10 +414,15 @@ public final class SessionManager implements AutoCloseable {
          */
         void record(String action, Decision decision, String rule, String reason, Map<String, Object> details) {
             try {
-                Session session = store.session(id).orElse(null);
-                AgentName agent = session == null
-                        ? null
-                        : store.agent(session.agentId()).map(Agent::name).orElse(null);
+                AgentName agent = agentName;
+                if (agent == null) {
+                    // A session never changes agent: look it up once, not at every model call.
+                    Session session = store.session(id).orElse(null);
+                    agent = session == null
+                            ? null
+                            : store.agent(session.agentId()).map(Agent::name).orElse(null);
+                    agentName = agent;
+                }
                 audit.append(new AuditEvent(
                         clock.instant(),
                         AuditEvent.Actor.system("sessions"),
