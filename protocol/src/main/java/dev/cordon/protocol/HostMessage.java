@@ -13,7 +13,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = HostMessage.ModelResponseHead.class, name = "model_head"),
     @JsonSubTypes.Type(value = HostMessage.ModelResponseChunk.class, name = "model_chunk"),
     @JsonSubTypes.Type(value = HostMessage.ModelResponseEnd.class, name = "model_end"),
-    @JsonSubTypes.Type(value = HostMessage.Shutdown.class, name = "shutdown")
+    @JsonSubTypes.Type(value = HostMessage.Shutdown.class, name = "shutdown"),
+    @JsonSubTypes.Type(value = HostMessage.ApprovalDecision.class, name = "approval_decision")
 })
 public sealed interface HostMessage {
 
@@ -59,4 +60,15 @@ public sealed interface HostMessage {
 
     /** Finish nothing further and exit. */
     record Shutdown(String reason) implements HostMessage {}
+
+    /**
+     * The answer to {@link RunnerMessage.ApprovalRequest} {@code requestId}: granted or not, and in
+     * words fit for the model why (who decided, or that the request expired).
+     */
+    record ApprovalDecision(String requestId, boolean granted, String reason) implements HostMessage {
+        public ApprovalDecision {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
 }

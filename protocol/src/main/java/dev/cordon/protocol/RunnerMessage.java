@@ -17,7 +17,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = RunnerMessage.TextDelta.class, name = "text_delta"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamReset.class, name = "stream_reset"),
     @JsonSubTypes.Type(value = RunnerMessage.TranscriptAppend.class, name = "transcript_append"),
-    @JsonSubTypes.Type(value = RunnerMessage.TurnEnded.class, name = "turn_ended")
+    @JsonSubTypes.Type(value = RunnerMessage.TurnEnded.class, name = "turn_ended"),
+    @JsonSubTypes.Type(value = RunnerMessage.ApprovalRequest.class, name = "approval_request")
 })
 public sealed interface RunnerMessage {
 
@@ -58,4 +59,22 @@ public sealed interface RunnerMessage {
      * on failure {@code error} says what went wrong in words fit for the user.
      */
     record TurnEnded(String turnId, String reply, String error, Usage usage) implements RunnerMessage {}
+
+    /**
+     * The runner needs a person's consent before it goes on (a tool call that the agent's policy
+     * marks {@code ask}). {@code kind} names what is asked (for example {@code tool.bash});
+     * {@code payload} is everything the approver must see, in full: no argument is hidden. The host
+     * answers with {@link HostMessage.ApprovalDecision} carrying the same {@code requestId}; until then
+     * the runner waits. The host decides, the runner only asks: a runner that skips the question
+     * gains nothing the host's own checks would not refuse.
+     */
+    record ApprovalRequest(String requestId, String turnId, String kind, String summary, Map<String, String> payload)
+            implements RunnerMessage {
+        public ApprovalRequest {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(summary, "summary");
+            payload = Map.copyOf(payload);
+        }
+    }
 }

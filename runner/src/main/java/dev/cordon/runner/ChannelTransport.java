@@ -54,6 +54,7 @@ final class ChannelTransport {
             case HostMessage.ModelResponseEnd e -> e.callId();
             case HostMessage.StartTurn s -> throw new IllegalArgumentException("not a model message");
             case HostMessage.Shutdown s -> throw new IllegalArgumentException("not a model message");
+            case HostMessage.ApprovalDecision d -> throw new IllegalArgumentException("not a model message");
         };
         Call call = calls.get(callId);
         if (call != null) {

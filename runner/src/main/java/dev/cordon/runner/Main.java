@@ -81,6 +81,9 @@ public final class Main {
                 case HostMessage.ModelResponseHead m -> transport.dispatch(m);
                 case HostMessage.ModelResponseChunk m -> transport.dispatch(m);
                 case HostMessage.ModelResponseEnd m -> transport.dispatch(m);
+                case HostMessage.ApprovalDecision d -> {
+                    // the runner asks for no approvals yet
+                }
             }
         }
     }

@@ -165,6 +165,7 @@ final class Training {
                     // shown live in a real session; nothing to check here
                 }
                 case RunnerMessage.StreamReset r -> throw new IllegalStateException("stream reset: " + r.reason());
+                case RunnerMessage.ApprovalRequest a -> throw new IllegalStateException("training asks nothing: " + a);
             }
         }
     }

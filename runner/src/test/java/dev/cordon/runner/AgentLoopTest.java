@@ -285,6 +285,7 @@ class AgentLoopTest {
             case RunnerMessage.Ready m -> "not a turn message";
             case RunnerMessage.ModelRequest m -> "not a turn message";
             case RunnerMessage.ModelCancel m -> "not a turn message";
+            case RunnerMessage.ApprovalRequest m -> m.turnId();
         };
     }
 }

@@ -302,6 +302,9 @@ public final class SessionManager implements AutoCloseable {
                                     : new TurnResult(ended.error(), true);
                         }
                         case RunnerMessage.Ready r -> throw new ProtocolException("runner said Ready twice");
+                        case RunnerMessage.ApprovalRequest a ->
+                            runner.send(new HostMessage.ApprovalDecision(
+                                    a.requestId(), false, "this host takes no approval requests"));
                     }
                 }
             } catch (IOException | ProtocolException e) {

@@ -68,6 +68,40 @@ record Ext4(Path mkfs, Path e2fsck, Path resize2fs, Path mount, Path umount, Pat
         }
     }
 
+    /**
+     * Unmounts {@code target} for good: a sandbox that was just killed can hold the mount busy for
+     * a moment (its mount namespace is torn down after its last process is gone), so a busy unmount
+     * is retried until {@code patience} runs out, and then done lazily: the mount leaves the host's
+     * namespace at once and the loop device is freed when the last holder lets go. Data is never
+     * lost either way; what is written is in the image.
+     *
+     * @return false if the unmount had to be lazy
+     */
+    boolean release(Path target, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            Exec.Result result = Exec.run(TOOL_TIMEOUT, List.of(umount.toString(), "--", target.toString()));
+            if (result.ok()) {
+                return true;
+            }
+            if (!result.why().contains("busy") || System.nanoTime() > deadline) {
+                break;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Exec.Result lazy = Exec.run(TOOL_TIMEOUT, List.of(umount.toString(), "--lazy", "--", target.toString()));
+        if (!lazy.ok()) {
+            throw new SandboxException("cannot unmount the workspace quota at " + target + " (" + lazy.why()
+                    + "); if a host process has files open there, find it with: fuser -vm " + target);
+        }
+        return false;
+    }
+
     /** Checks an unmounted image, repairing what is safe to repair ({@code -p}); resize2fs insists on it. */
     void fsck(Path image) {
         Exec.Result result = Exec.run(TOOL_TIMEOUT, List.of(e2fsck.toString(), "-f", "-p", "--", image.toString()));

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,6 +19,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link WorkspaceQuota} with one loop-mounted ext4 image per workspace.
@@ -33,6 +36,11 @@ final class LoopQuota implements WorkspaceQuota {
 
     /** How long an unmount may take to free its loop device before we take it as held by a sandbox. */
     private static final long RELEASE_WAIT_MILLIS = 2_000;
+
+    /** How long {@link #detach} retries a busy unmount before it unmounts lazily. */
+    private static final Duration DETACH_PATIENCE = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoopQuota.class);
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> OWNER_AND_TRAVERSE = PosixFilePermissions.fromString("rwx--x--x");
@@ -91,7 +99,13 @@ final class LoopQuota implements WorkspaceQuota {
                         + ") is not a workspace image; unmount it by hand if it should go");
             }
             requireHard("detach the disk quota of " + ws);
-            ext4.unmount(ws);
+            if (!ext4.release(ws, DETACH_PATIENCE)) {
+                LOG.warn(
+                        "the workspace {} stayed busy for {} s after its sandboxes ended; unmounted it lazily"
+                                + " (its loop device is freed when the last process holding it exits)",
+                        ws,
+                        DETACH_PATIENCE.toSeconds());
+            }
             return true;
         });
     }

@@ -141,13 +141,15 @@ public interface WorkspaceQuota {
 
     /**
      * Unmounts the quota filesystem from {@code workspace}, leaving the image file as it is. The
-     * loop device is released once no sandbox holds the filesystem any more. Does nothing when
-     * nothing is mounted there.
+     * loop device is released once no sandbox holds the filesystem any more. A mount that stays busy
+     * for a few seconds (a sandbox's namespace still being torn down, a host shell inside it) is
+     * unmounted lazily, so the workspace is never left mounted. Does nothing when nothing is
+     * mounted there.
      *
      * @return whether something was unmounted
      * @throws IllegalArgumentException if {@code workspace} is relative
      * @throws SandboxException if something other than a loop-mounted ext4 filesystem is mounted
-     *     there, or {@code umount} failed (for example, a host process has a file open in it)
+     *     there, or even a lazy {@code umount} failed
      */
     boolean detach(Path workspace);
 

@@ -313,6 +313,29 @@ class WorkspaceQuotaTest {
     }
 
     @Test
+    void aWorkspaceHeldBusyByAHostProcessIsStillUnmountedAndFreedWhenItLetsGo() throws Exception {
+        attach(ws, img, 32 * MIB, UID);
+        Files.writeString(ws.resolve("kept"), "yes\n");
+        // A process whose working directory is the workspace makes a plain umount fail with EBUSY,
+        // as a sandbox whose namespace is still being torn down does.
+        Process holder =
+                new ProcessBuilder("sleep", "60").directory(ws.toFile()).start();
+        try {
+            assertThat(QUOTA.detach(ws)).isTrue();
+
+            assertThat(MountTable.topAt(ws.toRealPath()))
+                    .as("no longer mounted in the host's namespace")
+                    .isEmpty();
+            assertThat(holder.isAlive()).isTrue();
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+        assertThat(awaitNoLoopDevices()).as("freed once the holder exited").isEmpty();
+        assertThat(attach(ws, img, 32 * MIB, UID).steps()).containsExactly(Step.MOUNTED);
+        assertThat(ws.resolve("kept")).hasContent("yes");
+    }
+
+    @Test
     void usageIsWhatTheFilesystemReports() throws Exception {
         Usage empty = attach(ws, img, 64 * MIB, UID).usage();
         sandbox(ws, UID, "head -c 10M /dev/urandom > /workspace/data");
