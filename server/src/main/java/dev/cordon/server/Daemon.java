@@ -17,10 +17,14 @@ import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.core.session.AgentSetup;
+import dev.cordon.core.session.EgressGateway;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
+import dev.cordon.egress.proxy.EgressProxy;
+import dev.cordon.egress.proxy.EgressRules;
+import dev.cordon.egress.proxy.Resolver;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
@@ -168,8 +172,20 @@ public final class Daemon implements AutoCloseable {
         delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        EgressProxy proxy = EgressProxy.create(audit, Resolver.system());
+        EgressGateway egress = (agent, session, connection) ->
+                proxy.serve(connection, new EgressProxy.Caller(agent.name(), session, egressRules(agent.name())));
         sessions = new SessionManager(
-                store, runners, gateway, this::setup, delivery, timer, config.idleTimeout(), audit, Clock.systemUTC());
+                store,
+                runners,
+                gateway,
+                egress,
+                this::setup,
+                delivery,
+                timer,
+                config.idleTimeout(),
+                audit,
+                Clock.systemUTC());
         terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
     }
@@ -259,6 +275,11 @@ public final class Daemon implements AutoCloseable {
 
     private AgentPolicy.Sandbox policy(Agent agent) {
         return policies.current(agent);
+    }
+
+    /** The egress rules in force for {@code agent} now; what no policy allows is denied. */
+    private EgressRules egressRules(AgentName agent) {
+        return EgressRules.DENY_ALL;
     }
 
     private AgentSetup setup(Agent agent) {

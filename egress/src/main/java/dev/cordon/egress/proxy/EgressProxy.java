@@ -3,6 +3,7 @@ package dev.cordon.egress.proxy;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.session.EgressGateway;
 import java.util.Objects;
 
 /**
@@ -29,7 +30,7 @@ public interface EgressProxy {
      * it. Blocks (run it on a virtual thread). Never throws for anything the client or the origin
      * does: malformed requests get a 4xx, unreachable origins a 502.
      */
-    void serve(ClientStream client, Caller caller);
+    void serve(EgressGateway.Connection client, Caller caller);
 
     /**
      * @param audit where every decision is recorded before it takes effect

@@ -4,6 +4,7 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.session.EgressGateway;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class HostEgressProxy implements EgressProxy {
     }
 
     @Override
-    public void serve(ClientStream client, Caller caller) {
+    public void serve(EgressGateway.Connection client, Caller caller) {
         try (client) {
             InputStream in = new BufferedInputStream(client.in(), Bodies.BUFFER);
             OutputStream out = client.out();
@@ -71,12 +72,15 @@ final class HostEgressProxy implements EgressProxy {
             } catch (ProxyException e) {
                 respond(out, e.status(), error("bad_request", e.getMessage(), caller, null, null));
             }
+            // A clean end of the answer before the close: over a relayed stream a close alone reads
+            // as an abort.
+            client.shutdownOutput();
         } catch (IOException e) {
             LOG.debug("egress connection of {} ended: {}", caller.agent(), e.toString());
         }
     }
 
-    private void handle(HttpHead head, InputStream in, OutputStream out, ClientStream client, Caller caller)
+    private void handle(HttpHead head, InputStream in, OutputStream out, EgressGateway.Connection client, Caller caller)
             throws IOException, ProxyException {
         boolean tunnel = head.method().equals("CONNECT");
         Target target = tunnel ? Target.authority(head.target()) : Target.absolute(head.target());
@@ -206,7 +210,7 @@ final class HostEgressProxy implements EgressProxy {
     }
 
     /** Copies both ways until both sides have finished; a side's end is passed on as a half close. */
-    private static void pipe(InputStream in, OutputStream out, ClientStream client, Socket upstream)
+    private static void pipe(InputStream in, OutputStream out, EgressGateway.Connection client, Socket upstream)
             throws IOException {
         Thread up = Thread.ofVirtual().name("egress-up").start(() -> {
             try {

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.session.EgressGateway;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,7 +89,8 @@ class EgressProxyTest {
                     client.setSoTimeout(10_000);
                     Thread.ofVirtual()
                             .start(() -> proxy.serve(
-                                    ClientStream.of(client), new EgressProxy.Caller(AGENT, new SessionId(1L), rules)));
+                                    EgressGateway.Connection.of(client),
+                                    new EgressProxy.Caller(AGENT, new SessionId(1L), rules)));
                 } catch (IOException e) {
                     return;
                 }
