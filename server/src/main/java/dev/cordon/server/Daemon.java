@@ -25,6 +25,7 @@ import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressProxy;
 import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.proxy.Resolver;
+import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
@@ -172,7 +173,7 @@ public final class Daemon implements AutoCloseable {
         delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
-        EgressProxy proxy = EgressProxy.create(audit, Resolver.system());
+        EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()));
         EgressGateway egress = (agent, session, connection) ->
                 proxy.serve(connection, new EgressProxy.Caller(agent.name(), session, egressRules(agent.name())));
         sessions = new SessionManager(

@@ -1,73 +1,71 @@
 package dev.cordon.egress.proxy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
- * Request bodies, passed on with framing the proxy wrote itself: a chunked body is decoded and
- * re-encoded, never forwarded as the client framed it, so the origin cannot read a different
- * request boundary than the proxy did.
+ * Request bodies of plain HTTP requests, read whole before anything is sent: the data-loss guard
+ * must see a body before it leaves, and the proxy then sends it with a Content-Length it wrote
+ * itself, never the client's framing, so the origin cannot read a different request boundary than
+ * the proxy did. Bodies are capped at {@link #MAX_BODY}; larger uploads go through an HTTPS tunnel,
+ * which the proxy does not read.
  */
 final class Bodies {
     static final int BUFFER = 64 * 1024;
+    static final int MAX_BODY = 16 * 1024 * 1024;
     private static final int MAX_CHUNK_LINE = 1024;
 
     private Bodies() {}
 
-    /** Copies exactly {@code length} bytes. */
-    static void copyLength(InputStream in, OutputStream out, long length) throws IOException, ProxyException {
-        byte[] buf = new byte[BUFFER];
-        long left = length;
-        while (left > 0) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-            if (n < 0) {
-                throw new ProxyException(400, "the body ended " + left + " bytes before its Content-Length");
-            }
-            out.write(buf, 0, n);
-            left -= n;
-        }
+    static byte[] read(InputStream in, HttpHead.Framing framing) throws IOException, ProxyException {
+        return switch (framing) {
+            case HttpHead.Framing.None n -> new byte[0];
+            case HttpHead.Framing.Length l -> readLength(in, l.bytes());
+            case HttpHead.Framing.Chunked c -> readChunked(in);
+        };
     }
 
-    /**
-     * Decodes a chunked body from {@code in} and writes it chunked to {@code out}; trailers are
-     * read and dropped.
-     *
-     * @throws ProxyException 400 for a malformed chunk size, missing CRLF or truncated body
-     */
-    static void copyChunked(InputStream in, OutputStream out) throws IOException, ProxyException {
-        byte[] buf = new byte[BUFFER];
+    private static byte[] readLength(InputStream in, long length) throws IOException, ProxyException {
+        if (length > MAX_BODY) {
+            throw tooLarge();
+        }
+        byte[] body = in.readNBytes((int) length);
+        if (body.length < length) {
+            throw new ProxyException(
+                    400, "the body ended " + (length - body.length) + " bytes before its Content-Length");
+        }
+        return body;
+    }
+
+    /** Decodes a chunked body; trailer fields are read and dropped. */
+    private static byte[] readChunked(InputStream in) throws IOException, ProxyException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
         int[] budget = {HttpHead.MAX_HEAD};
         while (true) {
             long size = chunkSize(in);
             if (size == 0) {
                 break;
             }
-            out.write((Long.toHexString(size) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            long left = size;
-            while (left > 0) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) {
-                    throw new ProxyException(400, "the body ended inside a chunk");
-                }
-                out.write(buf, 0, n);
-                left -= n;
+            if (body.size() + size > MAX_BODY) {
+                throw tooLarge();
             }
+            byte[] chunk = in.readNBytes((int) size);
+            if (chunk.length < size) {
+                throw new ProxyException(400, "the body ended inside a chunk");
+            }
+            body.write(chunk);
             if (in.read() != '\r' || in.read() != '\n') {
                 throw new ProxyException(400, "a chunk is not followed by CRLF");
             }
-            out.write('\r');
-            out.write('\n');
         }
-        // Trailer fields end with an empty line; they are not forwarded.
         while (true) {
             String line = HttpHead.line(in, budget, false);
             if (line == null || line.isEmpty()) {
                 break;
             }
         }
-        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        return body.toByteArray();
     }
 
     private static long chunkSize(InputStream in) throws IOException, ProxyException {
@@ -84,5 +82,12 @@ final class Bodies {
             throw new ProxyException(400, "chunk size '" + HttpHead.printable(hex) + "' is not a hex number");
         }
         return Long.parseLong(hex, 16);
+    }
+
+    private static ProxyException tooLarge() {
+        return new ProxyException(
+                413,
+                "the proxy reads plain-HTTP request bodies up to " + MAX_BODY / (1024 * 1024)
+                        + " MiB before they leave; send larger uploads over HTTPS");
     }
 }

@@ -3,8 +3,12 @@ package dev.cordon.egress.proxy;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.session.EgressGateway;
+import dev.cordon.egress.vault.Vault;
 import java.util.Objects;
+import java.util.Set;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The host's egress proxy (invariant 5): the one way out of a sandbox. A sandbox's client speaks
@@ -18,10 +22,16 @@ import java.util.Objects;
 public interface EgressProxy {
 
     /** Who is asking, and the rules in force for them at this moment (a policy reload takes effect on the next connection). */
-    record Caller(AgentName agent, SessionId session, EgressRules rules) {
+    record Caller(AgentName agent, SessionId session, EgressRules rules, Set<String> secrets) {
         public Caller {
             Objects.requireNonNull(agent, "agent");
             Objects.requireNonNull(rules, "rules");
+            secrets = Set.copyOf(secrets);
+        }
+
+        /** A caller whose policy lists no secret. */
+        public Caller(AgentName agent, SessionId session, EgressRules rules) {
+            this(agent, session, rules, Set.of());
         }
     }
 
@@ -35,8 +45,17 @@ public interface EgressProxy {
     /**
      * @param audit where every decision is recorded before it takes effect
      * @param resolver name resolution ({@link Resolver#system()} outside tests)
+     * @param vault the secrets whose placeholders the proxy replaces at their bound endpoints, and
+     *     whose values the data-loss guard looks for
      */
-    static EgressProxy create(AuditLog audit, Resolver resolver) {
-        return new HostEgressProxy(audit, resolver, AddressGuard.ofThisHost(), java.time.Clock.systemUTC());
+    static EgressProxy create(AuditLog audit, Resolver resolver, Vault vault) {
+        return new HostEgressProxy(
+                audit,
+                resolver,
+                AddressGuard.ofThisHost(),
+                vault,
+                new SecretScanner(vault::revealAll),
+                (SSLSocketFactory) SSLSocketFactory.getDefault(),
+                java.time.Clock.systemUTC());
     }
 }

@@ -4,7 +4,9 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.session.EgressGateway;
+import dev.cordon.egress.vault.Vault;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -22,6 +24,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -50,12 +56,25 @@ final class HostEgressProxy implements EgressProxy {
     private final AuditLog audit;
     private final Resolver resolver;
     private final AddressGuard guard;
+    private final Vault vault;
+    private final SecretScanner scanner;
+    private final SSLSocketFactory tls;
     private final Clock clock;
 
-    HostEgressProxy(AuditLog audit, Resolver resolver, AddressGuard guard, Clock clock) {
+    HostEgressProxy(
+            AuditLog audit,
+            Resolver resolver,
+            AddressGuard guard,
+            Vault vault,
+            SecretScanner scanner,
+            SSLSocketFactory tls,
+            Clock clock) {
         this.audit = audit;
         this.resolver = resolver;
         this.guard = guard;
+        this.vault = vault;
+        this.scanner = scanner;
+        this.tls = tls;
         this.clock = clock;
     }
 
@@ -93,13 +112,26 @@ final class HostEgressProxy implements EgressProxy {
             deny(out, caller, request, verdict, null);
             return;
         }
+        Inspection.Prepared prepared = null;
+        byte[] body = new byte[0];
+        if (!tunnel) {
+            body = Bodies.read(in, framing);
+            switch (Inspection.inspect(head, target, body, caller.secrets(), vault, scanner)) {
+                case Inspection.Refused r -> {
+                    deny(out, caller, request, new EgressRules.Verdict(false, null, r.reason()), null, r.rule());
+                    return;
+                }
+                case Inspection.Prepared p -> prepared = p;
+            }
+        }
+        List<String> secrets = prepared == null ? List.of() : prepared.secrets();
         Optional<InetAddress> pinned = Optional.empty();
         EgressRules.Verdict addressVerdict = verdict;
         List<InetAddress> addresses;
         try {
             addresses = resolve(target.host());
         } catch (UnknownHostException e) {
-            record(caller, request, Decision.DENY, null, target.host() + " does not resolve", null);
+            record(caller, request, Decision.DENY, null, target.host() + " does not resolve", null, List.of());
             respond(out, 502, error("unresolvable", target.host() + " does not resolve", caller, request, null));
             return;
         }
@@ -120,19 +152,24 @@ final class HostEgressProxy implements EgressProxy {
         }
         InetAddress address = pinned.get();
         // Invariant 6: the allow is on record before a byte leaves.
-        record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), addressVerdict.reason(), address);
-        Socket upstream = new Socket();
-        try (upstream) {
+        record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), addressVerdict.reason(), address, secrets);
+        // A request carrying a real secret never travels in clear: it goes to the origin over TLS
+        // (port 443 for a request written to port 80), with the certificate checked for the name.
+        int port = secrets.isEmpty() || target.port() != 80 ? target.port() : 443;
+        Socket plain = new Socket();
+        try (plain) {
+            Socket upstream;
             try {
-                upstream.connect(new InetSocketAddress(address, target.port()), CONNECT_TIMEOUT_MILLIS);
+                plain.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MILLIS);
+                upstream = secrets.isEmpty() ? plain : tls(plain, target.host(), port);
             } catch (IOException e) {
                 respond(
                         out,
                         502,
                         error(
                                 "unreachable",
-                                target.host() + ":" + target.port() + " (" + address.getHostAddress()
-                                        + ") cannot be reached: " + e.getMessage(),
+                                target.host() + ":" + port + " (" + address.getHostAddress() + ") cannot be reached: "
+                                        + e.getMessage(),
                                 caller,
                                 request,
                                 null));
@@ -143,7 +180,7 @@ final class HostEgressProxy implements EgressProxy {
                 out.flush();
                 pipe(in, out, client, upstream);
             } else {
-                forward(head, framing, target, in, out, upstream);
+                forward(head.method(), prepared, target, body, out, upstream);
             }
         }
     }
@@ -162,43 +199,50 @@ final class HostEgressProxy implements EgressProxy {
 
     /** Sends the request on with framing and headers the proxy wrote, then relays the answer until the origin closes. */
     private static void forward(
-            HttpHead head, HttpHead.Framing framing, Target target, InputStream in, OutputStream out, Socket upstream)
-            throws IOException, ProxyException {
-        if (head.all("Expect").stream().anyMatch(v -> v.equalsIgnoreCase("100-continue"))) {
+            String method, Inspection.Prepared prepared, Target target, byte[] body, OutputStream out, Socket upstream)
+            throws IOException {
+        HttpHead asSent = new HttpHead(method, "", "HTTP/1.1", prepared.headers());
+        if (asSent.all("Expect").stream().anyMatch(v -> v.equalsIgnoreCase("100-continue"))) {
+            // The body is already read; the client may have waited for this before sending it.
             out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
         }
-        Set<String> named = connectionOptions(head);
+        Set<String> named = connectionOptions(asSent);
         OutputStream up = new BufferedOutputStream(upstream.getOutputStream(), Bodies.BUFFER);
         StringBuilder h = new StringBuilder(512);
-        h.append(head.method()).append(' ').append(target.pathAndQuery()).append(" HTTP/1.1\r\n");
+        h.append(method)
+                .append(' ')
+                .append(target.path())
+                .append(prepared.query() == null ? "" : "?" + prepared.query())
+                .append(" HTTP/1.1\r\n");
         h.append("Host: ").append(target.hostHeader()).append("\r\n");
-        for (HttpHead.Header header : head.headers()) {
+        for (HttpHead.Header header : prepared.headers()) {
             String name = header.name().toLowerCase(Locale.ROOT);
             if (!NOT_FORWARDED.contains(name) && !named.contains(name)) {
                 h.append(header.name()).append(": ").append(header.value()).append("\r\n");
             }
         }
-        switch (framing) {
-            case HttpHead.Framing.None n -> {
-                if (!head.all("Content-Length").isEmpty()) {
-                    h.append("Content-Length: 0\r\n");
-                }
-            }
-            case HttpHead.Framing.Length l ->
-                h.append("Content-Length: ").append(l.bytes()).append("\r\n");
-            case HttpHead.Framing.Chunked c -> h.append("Transfer-Encoding: chunked\r\n");
+        if (body.length > 0
+                || !asSent.all("Content-Length").isEmpty()
+                || !asSent.all("Transfer-Encoding").isEmpty()) {
+            h.append("Content-Length: ").append(body.length).append("\r\n");
         }
         h.append("Connection: close\r\n\r\n");
         up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        switch (framing) {
-            case HttpHead.Framing.None n -> {}
-            case HttpHead.Framing.Length l -> Bodies.copyLength(in, up, l.bytes());
-            case HttpHead.Framing.Chunked c -> Bodies.copyChunked(in, up);
-        }
+        up.write(body);
         up.flush();
         upstream.getInputStream().transferTo(out);
         out.flush();
+    }
+
+    private Socket tls(Socket plain, String host, int port) throws IOException {
+        SSLSocket socket = (SSLSocket) tls.createSocket(plain, host, port, true);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        parameters.setServerNames(List.of(new SNIHostName(host)));
+        socket.setSSLParameters(parameters);
+        socket.startHandshake();
+        return socket;
     }
 
     private static Set<String> connectionOptions(HttpHead head) {
@@ -241,8 +285,19 @@ final class HostEgressProxy implements EgressProxy {
             EgressRules.Verdict verdict,
             InetAddress address)
             throws IOException {
-        record(caller, request, Decision.DENY, verdict.ruleLabel(), verdict.reason(), address);
-        respond(out, 403, error("egress_denied", verdict.reason(), caller, request, verdict.ruleLabel()));
+        deny(out, caller, request, verdict, address, verdict.ruleLabel());
+    }
+
+    private void deny(
+            OutputStream out,
+            Caller caller,
+            EgressRules.Request request,
+            EgressRules.Verdict verdict,
+            InetAddress address,
+            String rule)
+            throws IOException {
+        record(caller, request, Decision.DENY, rule, verdict.reason(), address, List.of());
+        respond(out, 403, error("egress_denied", verdict.reason(), caller, request, rule));
     }
 
     private void record(
@@ -251,7 +306,8 @@ final class HostEgressProxy implements EgressProxy {
             Decision decision,
             String rule,
             String reason,
-            InetAddress address) {
+            InetAddress address,
+            List<String> secrets) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("host", request.host());
         details.put("port", request.port());
@@ -261,6 +317,9 @@ final class HostEgressProxy implements EgressProxy {
         }
         if (address != null) {
             details.put("address", address.getHostAddress());
+        }
+        if (!secrets.isEmpty()) {
+            details.put("secrets", String.join(",", secrets));
         }
         audit.append(AuditEvent.of(
                         clock.instant(),
@@ -317,6 +376,7 @@ final class HostEgressProxy implements EgressProxy {
         return switch (status) {
             case 400 -> "Bad Request";
             case 403 -> "Forbidden";
+            case 413 -> "Content Too Large";
             case 431 -> "Request Header Fields Too Large";
             case 501 -> "Not Implemented";
             case 502 -> "Bad Gateway";

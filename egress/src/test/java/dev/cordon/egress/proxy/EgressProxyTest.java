@@ -6,7 +6,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.session.EgressGateway;
+import dev.cordon.egress.vault.Vault;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The proxy with real sockets: a real origin server on loopback, real clients (curl and raw
@@ -49,9 +53,14 @@ class EgressProxyTest {
             "corp.test", "10.0.0.7",
             "self.test", "192.0.2.10");
 
+    @TempDir
+    Path dir;
+
+    Vault vault;
     HttpServer origin;
     ServerSocket proxySocket;
     volatile EgressRules rules = EgressRules.DENY_ALL;
+    volatile Set<String> secrets = Set.of();
     int originPort;
 
     @BeforeEach
@@ -80,7 +89,15 @@ class EgressProxyTest {
             }
             return List.of(InetAddress.getByName(a));
         };
-        EgressProxy proxy = new HostEgressProxy(audit, resolver, new AddressGuard(Set.of(OWN)), Clock.systemUTC());
+        vault = Vault.open(dir.resolve("vault.json"), dir.resolve("keys/vault.key"));
+        EgressProxy proxy = new HostEgressProxy(
+                audit,
+                resolver,
+                new AddressGuard(Set.of(OWN)),
+                vault,
+                new SecretScanner(vault::revealAll),
+                TestTls.clientFactory(),
+                Clock.systemUTC());
         proxySocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
             while (!proxySocket.isClosed()) {
@@ -90,7 +107,7 @@ class EgressProxyTest {
                     Thread.ofVirtual()
                             .start(() -> proxy.serve(
                                     EgressGateway.Connection.of(client),
-                                    new EgressProxy.Caller(AGENT, new SessionId(1L), rules)));
+                                    new EgressProxy.Caller(AGENT, new SessionId(1L), rules, secrets)));
                 } catch (IOException e) {
                     return;
                 }
