@@ -96,6 +96,10 @@ final class HostEgressProxy implements EgressProxy {
             client.shutdownOutput();
         } catch (IOException e) {
             LOG.debug("egress connection of {} ended: {}", caller.agent(), e.toString());
+        } catch (RuntimeException e) {
+            // A host-side fault (an unreadable vault, a full audit disk): nothing left, and the
+            // client's connection is closed without an answer rather than half of one.
+            LOG.warn("egress connection of {} failed on the host: {}", caller.agent(), e.toString());
         }
     }
 
