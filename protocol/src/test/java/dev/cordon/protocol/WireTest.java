@@ -67,6 +67,10 @@ class WireTest {
                         "model_end"),
                 Arguments.of(new HostMessage.Shutdown("daemon stopping"), HostMessage.class, "shutdown"),
                 Arguments.of(new HostMessage.Shutdown(null), HostMessage.class, "shutdown"),
+                Arguments.of(new HostMessage.StreamData("e1", ALL_BYTES), HostMessage.class, "stream_data"),
+                Arguments.of(new HostMessage.StreamEnd("e1", null), HostMessage.class, "stream_end"),
+                Arguments.of(new HostMessage.StreamEnd("e1", "the turn ended"), HostMessage.class, "stream_end"),
+                Arguments.of(new HostMessage.StreamAck("e1", 65_536), HostMessage.class, "stream_ack"),
                 // runner → host
                 Arguments.of(new RunnerMessage.Ready("0.1.0"), RunnerMessage.class, "ready"),
                 Arguments.of(
@@ -85,6 +89,10 @@ class WireTest {
                         RunnerMessage.class,
                         "model_request"),
                 Arguments.of(new RunnerMessage.ModelCancel("call-1"), RunnerMessage.class, "model_cancel"),
+                Arguments.of(new RunnerMessage.EgressOpen("e1"), RunnerMessage.class, "egress_open"),
+                Arguments.of(new RunnerMessage.StreamData("e1", ALL_BYTES), RunnerMessage.class, "stream_data"),
+                Arguments.of(new RunnerMessage.StreamEnd("e1", "client went away"), RunnerMessage.class, "stream_end"),
+                Arguments.of(new RunnerMessage.StreamAck("e1", 1), RunnerMessage.class, "stream_ack"),
                 Arguments.of(
                         new RunnerMessage.TextDelta("turn-1", "héllo 👋\n\"quoted\"\\ \u0000"),
                         RunnerMessage.class,
