@@ -355,6 +355,21 @@ class RouterAccessTest {
     }
 
     @Test
+    void aRedeliveredPairingMessageNeverReachesTheAgent() {
+        NewInbound pairing = new NewInbound("test", "new-chat", "p-1", "alice", code(main));
+
+        assertThat(router.accept(pairing)).isInstanceOf(InboundResult.Answered.class);
+        assertThat(router.accept(pairing))
+                .isInstanceOfSatisfying(
+                        InboundResult.Dropped.class,
+                        d -> assertThat(d.reason()).contains("a redelivery of the pairing code"));
+
+        Chat paired = store.ensureChat("test", "new-chat");
+        assertThat(store.claimPending(session(paired, main).id(), 10)).isEmpty();
+        assertThat(store.undelivered(paired.id())).hasSize(1);
+    }
+
+    @Test
     void anExpiredPairingCodeIsDroppedAndAudited() {
         String code = code(main);
         clock.advance(Access.PAIRING_CODE_LIFETIME);

@@ -1002,10 +1002,12 @@ final class SqliteStore implements Store {
     }
 
     @Override
-    public PairingClaim claimPairingCode(byte[] codeHash, ChatId chat, UserId claimant, Instant now) {
+    public PairingClaim claimPairingCode(
+            byte[] codeHash, ChatId chat, UserId claimant, String platformMessageId, Instant now) {
         requireNonNull(codeHash, "codeHash");
         requireNonNull(chat, "chat");
         requireNonNull(claimant, "claimant");
+        requireNonNull(platformMessageId, "platformMessageId");
         requireNonNull(now, "now");
         byte[] hash = codeHash.clone();
         return db.withWriteTransaction("claimPairingCode", h -> {
@@ -1031,11 +1033,12 @@ final class SqliteStore implements Store {
             if (!now.isBefore(row.expiresAt())) {
                 return new PairingClaim.Expired(row.expiresAt());
             }
-            h.createUpdate("UPDATE pairing_codes SET used_at = :now, used_by = :user, used_chat_id = :chat"
-                            + " WHERE id = :id")
+            h.createUpdate("UPDATE pairing_codes SET used_at = :now, used_by = :user, used_chat_id = :chat,"
+                            + " used_message = :message WHERE id = :id")
                     .bind("now", now.toEpochMilli())
                     .bind("user", claimant.toString())
                     .bind("chat", chat.value())
+                    .bind("message", platformMessageId)
                     .bind("id", row.id())
                     .execute();
             h.createUpdate("""
@@ -1049,6 +1052,23 @@ final class SqliteStore implements Store {
             boolean granted = insertGrant(h, claimant, Role.ADMIN, row.agent(), "pairing");
             return new PairingClaim.Claimed(row.agent(), granted);
         });
+    }
+
+    static final String IS_PAIRING_MESSAGE = "SELECT 1 FROM pairing_codes"
+            + " WHERE used_chat_id = :chat AND used_message = :message AND used_at IS NOT NULL";
+
+    @Override
+    public boolean isPairingMessage(ChatId chat, String platformMessageId) {
+        requireNonNull(chat, "chat");
+        requireNonNull(platformMessageId, "platformMessageId");
+        return db.withReadTransaction(
+                "isPairingMessage",
+                h -> h.createQuery(IS_PAIRING_MESSAGE)
+                        .bind("chat", chat.value())
+                        .bind("message", platformMessageId)
+                        .mapTo(Integer.class)
+                        .findOne()
+                        .isPresent());
     }
 
     private record PairingRow(long id, AgentId agent, Instant expiresAt, Instant usedAt) {}

@@ -70,5 +70,10 @@ CREATE TABLE pairing_codes (
     expires_at   INTEGER NOT NULL,
     used_at      INTEGER,
     used_by      TEXT,
-    used_chat_id INTEGER REFERENCES chats (id)
+    used_chat_id INTEGER REFERENCES chats (id),
+    used_message TEXT
 ) STRICT;
+
+-- The message that used a code, so that its redelivery (a lost ack) is recognised and never
+-- reaches the agent the code wired the chat to.
+CREATE INDEX pairing_codes_used ON pairing_codes (used_chat_id, used_message) WHERE used_at IS NOT NULL;

@@ -126,6 +126,8 @@ class SqliteStoreTest extends StoreContract {
         assertThat(plan(SqliteStore.UNDELIVERED, Map.of())).contains("USING INDEX outbound_undelivered");
         assertThat(plan(SqliteStore.UNDELIVERED_BY_CHAT, Map.of("chat", 1)))
                 .contains("USING INDEX outbound_undelivered (chat_id=?)");
+        assertThat(plan(SqliteStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
+                .contains("pairing_codes_used");
     }
 
     private String plan(String sql, Map<String, Object> parameters) {

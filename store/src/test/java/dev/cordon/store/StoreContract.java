@@ -976,8 +976,8 @@ abstract class StoreContract {
         store.addPairingCode(hash(1), ada.id(), "test:owner", START.plus(Duration.ofMinutes(10)));
         restart();
 
-        Store.PairingClaim claim = store.claimPairingCode(hash(1), chat.id(), ALICE, START);
-        Store.PairingClaim reuse = store.claimPairingCode(hash(1), other.id(), MALLORY, START);
+        Store.PairingClaim claim = store.claimPairingCode(hash(1), chat.id(), ALICE, "p-1", START);
+        Store.PairingClaim reuse = store.claimPairingCode(hash(1), other.id(), MALLORY, "p-1", START);
 
         assertThat(claim).isEqualTo(new Store.PairingClaim.Claimed(ada.id(), true));
         assertThat(reuse).isInstanceOf(Store.PairingClaim.Used.class);
@@ -989,6 +989,9 @@ abstract class StoreContract {
             assertThat(g.grantedBy()).isEqualTo("pairing");
         });
         assertThat(store.roleGrants(MALLORY)).isEmpty();
+        assertThat(store.isPairingMessage(chat.id(), "p-1")).isTrue();
+        assertThat(store.isPairingMessage(chat.id(), "p-2")).isFalse();
+        assertThat(store.isPairingMessage(other.id(), "p-1")).isFalse();
     }
 
     @Test
@@ -998,9 +1001,9 @@ abstract class StoreContract {
         Instant expiry = START.plus(Duration.ofMinutes(10));
         store.addPairingCode(hash(1), ada.id(), "test:owner", expiry);
 
-        assertThat(store.claimPairingCode(hash(1), chat.id(), ALICE, expiry))
+        assertThat(store.claimPairingCode(hash(1), chat.id(), ALICE, "p-1", expiry))
                 .isEqualTo(new Store.PairingClaim.Expired(expiry));
-        assertThat(store.claimPairingCode(hash(2), chat.id(), ALICE, START))
+        assertThat(store.claimPairingCode(hash(2), chat.id(), ALICE, "p-1", START))
                 .isInstanceOf(Store.PairingClaim.Unknown.class);
         assertThat(store.wiring(chat.id())).isEmpty();
         assertThat(store.roleGrants()).isEmpty();
@@ -1027,6 +1030,7 @@ abstract class StoreContract {
                             hash(7),
                             chat.id(),
                             new UserId("test", "u" + chat.id().value()),
+                            "p-1",
                             START);
                 }));
             }

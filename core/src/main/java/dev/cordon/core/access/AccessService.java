@@ -152,6 +152,13 @@ final class AccessService implements Access {
     @Override
     public Screening screen(Chat chat, Agent agent, NewInbound message) {
         UserId sender = new UserId(message.channel(), message.senderId());
+        // The platform redelivers a message whose ack was lost: the code that wired this chat must
+        // not reach the agent the second time either. Only code-shaped text costs a lookup.
+        if (looksLikeCode(message.text().strip().toUpperCase(Locale.ROOT))
+                && store.isPairingMessage(chat.id(), message.platformMessageId())) {
+            return new Screening.Drop(
+                    RULE_PAIRING, "pairing: a redelivery of the pairing code that wired this chat; not passed on");
+        }
         SenderPolicy policy = senderPolicy(chat.id());
         String rule = "sender_policy " + policy.label();
         Optional<Role> role = role(sender, agent.name());
@@ -249,7 +256,8 @@ final class AccessService implements Access {
                                 + wrong.peekFirst().plus(PAIRING_GUESS_WINDOW)
                                 + ". Ask an admin for a new code (cordon pair AGENT) and send it then");
             }
-            Store.PairingClaim result = store.claimPairingCode(hash(code), chat.id(), claimant, now);
+            Store.PairingClaim result =
+                    store.claimPairingCode(hash(code), chat.id(), claimant, message.platformMessageId(), now);
             String refusal = switch (result) {
                 case Store.PairingClaim.Claimed c -> null;
                 case Store.PairingClaim.Unknown u -> "pairing: not a valid pairing code";

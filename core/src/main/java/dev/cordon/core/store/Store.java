@@ -203,11 +203,14 @@ public interface Store extends AutoCloseable {
 
     /**
      * Uses a pairing code, in one transaction: if the hash names an unused code that has not expired
-     * at {@code now}, the code is marked used by {@code claimant}, {@code chat} is wired to its agent
-     * and the claimant gets the admin role on that agent. Concurrent claims of one code: exactly one
-     * succeeds.
+     * at {@code now}, the code is marked used by {@code claimant} with message {@code
+     * platformMessageId} of {@code chat}, the chat is wired to the code's agent and the claimant gets
+     * the admin role on that agent. Concurrent claims of one code: exactly one succeeds.
      */
-    PairingClaim claimPairingCode(byte[] codeHash, ChatId chat, UserId claimant, Instant now);
+    PairingClaim claimPairingCode(byte[] codeHash, ChatId chat, UserId claimant, String platformMessageId, Instant now);
+
+    /** Whether message {@code platformMessageId} of {@code chat} used a pairing code (so a redelivery is not passed on). */
+    boolean isPairingMessage(ChatId chat, String platformMessageId);
 
     /** What {@link #claimPairingCode} found. */
     sealed interface PairingClaim {
