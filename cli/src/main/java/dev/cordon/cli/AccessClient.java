@@ -29,8 +29,12 @@ final class AccessClient {
         return Exit.OK;
     }
 
-    /** Prints rows as left-aligned columns under a header, two spaces apart. */
-    static void table(PrintStream out, List<String> header, List<List<String>> rows) {
+    /** Prints rows as left-aligned columns under a header, two spaces apart; {@code none} if there are none. */
+    static void table(PrintStream out, List<String> header, List<List<String>> rows, String none) {
+        if (rows.isEmpty()) {
+            out.println(none);
+            return;
+        }
         List<List<String>> all = new ArrayList<>();
         all.add(header);
         all.addAll(rows);

@@ -24,7 +24,8 @@ final class ChatsCommand {
                 List.of("CHAT", "AGENT", "SENDER POLICY"),
                 chats.chats().stream()
                         .map(c -> List.of(c.chat(), c.agent() == null ? "(not wired)" : c.agent(), c.senderPolicy()))
-                        .toList());
+                        .toList(),
+                "No chats yet: a chat appears when its first message arrives (./cordon pair AGENT wires a new one).");
         return Exit.OK;
     }
 

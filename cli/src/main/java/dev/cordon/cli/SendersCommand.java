@@ -31,7 +31,8 @@ final class SendersCommand {
                                 s.state(),
                                 Integer.toString(s.held()),
                                 s.decidedBy() == null ? "-" : s.decidedBy()))
-                        .toList());
+                        .toList(),
+                "No sender requests: a chat with the approval policy holds unknown senders here.");
         return Exit.OK;
     }
 

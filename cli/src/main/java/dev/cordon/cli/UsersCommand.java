@@ -33,7 +33,8 @@ final class UsersCommand {
                 users.users().stream()
                         .map(u -> List.of(
                                 u.user(), u.role(), u.agent() == null ? "global" : "agent " + u.agent(), u.grantedBy()))
-                        .toList());
+                        .toList(),
+                "No roles.");
         return Exit.OK;
     }
 

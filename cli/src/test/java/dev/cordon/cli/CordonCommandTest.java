@@ -428,6 +428,18 @@ class CordonCommandTest {
     }
 
     @Test
+    void anEmptyListSaysSoAndWhatFillsIt() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new ControlEvent.SenderList(List.of());
+
+        Result result = run("", "senders", "list");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out())
+                .isEqualTo("No sender requests: a chat with the approval policy holds unknown senders here.\n");
+    }
+
+    @Test
     void pairPrintsOnlyTheCodeOnStdoutAndHowToUseItOnStderr() throws Exception {
         FakeDaemon daemon = daemon();
         daemon.onAccess = request -> new ControlEvent.PairingCode("main", "K7Q2MXRB", 1_900_000_000_000L);
