@@ -795,31 +795,30 @@ final class SqliteStore implements Store {
             if (hasRole) {
                 return new Hold.HasRole();
             }
-            Optional<Long> latest = h.createQuery("""
-                            SELECT id FROM sender_requests
-                            WHERE chat_id = :chat AND sender_id = :sender AND state IN ('PENDING', 'REFUSED')
-                            ORDER BY id DESC LIMIT 1""")
+            // The sender's latest request decides: refused stays refused; pending collects this
+            // message; admitted (whose role was revoked since) or none opens a new one.
+            Optional<SenderRequest> latest = h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM
+                            + " WHERE r.chat_id = :chat AND r.sender_id = :sender ORDER BY r.id DESC LIMIT 1")
                     .bind("chat", chat.value())
                     .bind("sender", message.senderId())
-                    .mapTo(Long.class)
-                    .findOne();
-            if (latest.isPresent()) {
-                SenderRequest request = request(h, latest.get());
-                if (request.state() == SenderRequest.State.REFUSED) {
-                    return new Hold.Refused(request);
-                }
+                    .map(REQUEST)
+                    .findOne()
+                    .filter(r -> r.state() != SenderRequest.State.ADMITTED);
+            if (latest.isPresent() && latest.get().state() == SenderRequest.State.REFUSED) {
+                return new Hold.Refused(latest.get());
             }
             boolean newRequest = latest.isEmpty();
-            long requestId = latest.orElseGet(() -> h.createQuery("""
+            long requestId = latest.map(r -> r.id().value())
+                    .orElseGet(() -> h.createQuery("""
                             INSERT INTO sender_requests (chat_id, agent_id, sender_id, state, created_at)
                             VALUES (:chat, :agent, :sender, 'PENDING', :now)
                             RETURNING id""")
-                    .bind("chat", chat.value())
-                    .bind("agent", agent.value())
-                    .bind("sender", message.senderId())
-                    .bind("now", now())
-                    .mapTo(Long.class)
-                    .one());
+                            .bind("chat", chat.value())
+                            .bind("agent", agent.value())
+                            .bind("sender", message.senderId())
+                            .bind("now", now())
+                            .mapTo(Long.class)
+                            .one());
             int inserted = h.createUpdate("""
                             INSERT INTO held_inbound (request_id, chat_id, platform_message_id, sender_id, text,
                                                       received_at)

@@ -955,6 +955,22 @@ abstract class StoreContract {
     }
 
     @Test
+    void aSenderAdmittedAndLaterRevokedIsHeldUnderANewRequest() {
+        Fixture f = fixture("C1");
+        store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+        SenderRequest.Id first = store.senderRequests().getFirst().id();
+        store.admitSender(first, f.session().id(), "test:owner");
+        store.revokeRole(MALLORY, MEMBER, f.agent().id());
+
+        Store.Hold hold = store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-2", "two"));
+
+        assertThat(hold).isInstanceOfSatisfying(Store.Hold.Held.class, h -> {
+            assertThat(h.newRequest()).isTrue();
+            assertThat(h.request().id()).isNotEqualTo(first);
+        });
+    }
+
+    @Test
     void admittingIntoAnotherChatsSessionIsRefusedAndChangesNothing() {
         Fixture f = fixture("C1");
         Fixture other = fixture("C2");
