@@ -245,6 +245,23 @@ class RouterAccessTest {
     }
 
     @Test
+    void heldMessagesSurviveARestartAndAreDeliveredWhenAdmittedAfterIt() {
+        policy(SenderPolicy.APPROVAL);
+        send("c1", STRANGER, "before the restart");
+        InboundResult.Held held = (InboundResult.Held) send("c1", STRANGER, "also before");
+
+        close();
+        open();
+        Access.Outcome outcome = access.admit(OWNER, new SenderRequest.Id(held.requestId()));
+
+        assertThat(outcome).isInstanceOf(Access.Outcome.Done.class);
+        assertThat(store.claimPending(session(chat, main).id(), 10))
+                .extracting(Inbound::text)
+                .containsExactly("before the restart", "also before");
+        assertThat(audit.verify().ok()).isTrue();
+    }
+
+    @Test
     void approvalDropsHeldMessagesWhenRefusedAndKeepsDroppingThatSender() {
         policy(SenderPolicy.APPROVAL);
         send("c1", STRANGER, "first");
