@@ -272,6 +272,7 @@ final class AccessService implements Access {
                                 + PAIRING_CODE_LIFETIME.toMinutes() + " minutes, once)");
             }
             wrong.clear();
+            guesses.remove(chat.id(), wrong);
             return paired(chat, message, claimant, (Store.PairingClaim.Claimed) result);
         }
     }
