@@ -173,6 +173,7 @@ final class ChatView {
             case StatusReport ignored -> {}
             case Stopping ignored -> {}
             case Attached ignored -> {}
+            case ControlEvent.AccessAnswer ignored -> {}
         }
     }
 

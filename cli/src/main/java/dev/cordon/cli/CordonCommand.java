@@ -25,7 +25,11 @@ import picocli.CommandLine.ScopeType;
             StatusCommand.class,
             StartCommand.class,
             StopCommand.class,
-            DoctorCommand.class
+            DoctorCommand.class,
+            UsersCommand.class,
+            ChatsCommand.class,
+            SendersCommand.class,
+            PairCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"
@@ -60,11 +64,8 @@ final class CordonCommand implements Callable<Integer> {
     /** Runs one command line and returns its exit code; prints errors, never throws. */
     static int run(String[] args, Context context) {
         CommandLine commandLine = new CommandLine(new CordonCommand(context));
-        // The codes on the root's @Command are not inherited by subcommands.
-        for (CommandLine sub : commandLine.getSubcommands().values()) {
-            sub.getCommandSpec().exitCodeOnInvalidInput(Exit.USAGE);
-            sub.getCommandSpec().exitCodeOnExecutionException(Exit.SOFTWARE);
-        }
+        // The codes on the root's @Command are not inherited by subcommands (nor theirs: users grant).
+        setExitCodes(commandLine);
         commandLine.setOut(new PrintWriter(context.out(), true, StandardCharsets.UTF_8));
         commandLine.setErr(new PrintWriter(context.err(), true, StandardCharsets.UTF_8));
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
@@ -77,6 +78,14 @@ final class CordonCommand implements Callable<Integer> {
             return Exit.SOFTWARE;
         });
         return commandLine.execute(args);
+    }
+
+    private static void setExitCodes(CommandLine parent) {
+        for (CommandLine sub : parent.getSubcommands().values()) {
+            sub.getCommandSpec().exitCodeOnInvalidInput(Exit.USAGE);
+            sub.getCommandSpec().exitCodeOnExecutionException(Exit.SOFTWARE);
+            setExitCodes(sub);
+        }
     }
 
     @Override

@@ -203,6 +203,7 @@ final class SendCommand implements Callable<Integer> {
                 case ControlEvent.StatusReport ignored -> {}
                 case ControlEvent.Stopping ignored -> {}
                 case Attached ignored -> {}
+                case ControlEvent.AccessAnswer ignored -> {}
             }
             return null;
         }

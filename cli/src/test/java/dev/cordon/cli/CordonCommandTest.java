@@ -2,6 +2,7 @@ package dev.cordon.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlEvent.Delta;
 import dev.cordon.protocol.control.ControlEvent.Failure;
 import dev.cordon.protocol.control.ControlEvent.Reply;
@@ -348,6 +349,117 @@ class CordonCommandTest {
     void badUsageExitsSixtyFour() {
         assertThat(run("", "send").exit()).isEqualTo(64);
         assertThat(run("", "frobnicate").exit()).isEqualTo(64);
+    }
+
+    // ---- users, chats, senders, pair
+
+    @Test
+    void usersGrantSendsTheRequestAndPrintsWhatTheDaemonDid() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new ControlEvent.Done("granted admin on agent main to slack:U1");
+
+        Result result = run("", "users", "grant", "slack:U1", "admin", "--agent", "main");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("granted admin on agent main to slack:U1\n");
+        assertThat(daemon.received(ControlRequest.UsersGrant.class))
+                .containsExactly(new ControlRequest.UsersGrant("slack:U1", "admin", "main"));
+    }
+
+    @Test
+    void aRefusedChangeExitsWithTheDaemonsReasonOnStderr() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new Failure("unknown role 'boss': use one of [owner, admin, member]");
+
+        Result result = run("", "users", "revoke", "slack:U1", "boss");
+
+        assertThat(result.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(result.out()).isEmpty();
+        assertThat(result.err()).isEqualTo("unknown role 'boss': use one of [owner, admin, member]\n");
+        assertThat(daemon.received(ControlRequest.UsersRevoke.class))
+                .containsExactly(new ControlRequest.UsersRevoke("slack:U1", "boss", null));
+    }
+
+    @Test
+    void usersListPrintsOneAlignedRowPerRole() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new ControlEvent.UserList(List.of(
+                new ControlEvent.UserRow("terminal:owner", "owner", null, "built-in", 0),
+                new ControlEvent.UserRow("slack:U123", "admin", "main", "pairing", 5)));
+
+        Result result = run("", "users", "list");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("""
+                        USER            ROLE   SCOPE       GRANTED BY
+                        terminal:owner  owner  global      built-in
+                        slack:U123      admin  agent main  pairing
+                        """);
+    }
+
+    @Test
+    void chatsAndSendersCommandsSendTheirRequests() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> switch (request) {
+            case ControlRequest.ChatsList l ->
+                new ControlEvent.ChatList(List.of(new ControlEvent.ChatRow("slack:C1", null, "strict")));
+            case ControlRequest.SendersList l ->
+                new ControlEvent.SenderList(
+                        List.of(new ControlEvent.SenderRow(3, "slack:U9", "slack:C1", "main", "pending", 2, 0, null)));
+            default -> new ControlEvent.Done("done: " + request);
+        };
+
+        Result chats = run("", "chats", "list");
+        Result policy = run("", "chats", "policy", "slack:C1", "approval");
+        Result senders = run("", "senders", "list");
+        Result admit = run("", "senders", "admit", "3");
+        Result refuse = run("", "senders", "refuse", "4");
+
+        assertThat(chats.out()).contains("slack:C1  (not wired)  strict");
+        assertThat(senders.out()).contains("3   slack:U9  slack:C1  main   pending  2     -");
+        assertThat(List.of(policy, admit, refuse))
+                .allSatisfy(r -> assertThat(r.exit()).isEqualTo(0));
+        assertThat(daemon.received(ControlRequest.ChatsPolicy.class))
+                .containsExactly(new ControlRequest.ChatsPolicy("slack:C1", "approval"));
+        assertThat(daemon.received(ControlRequest.SendersAdmit.class))
+                .containsExactly(new ControlRequest.SendersAdmit(3));
+        assertThat(daemon.received(ControlRequest.SendersRefuse.class))
+                .containsExactly(new ControlRequest.SendersRefuse(4));
+    }
+
+    @Test
+    void anEmptyListSaysSoAndWhatFillsIt() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new ControlEvent.SenderList(List.of());
+
+        Result result = run("", "senders", "list");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out())
+                .isEqualTo("No sender requests: a chat with the approval policy holds unknown senders here.\n");
+    }
+
+    @Test
+    void pairPrintsOnlyTheCodeOnStdoutAndHowToUseItOnStderr() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAccess = request -> new ControlEvent.PairingCode("main", "K7Q2MXRB", 1_900_000_000_000L);
+
+        Result result = run("", "pair", "main");
+
+        assertThat(result.exit()).isEqualTo(0);
+        assertThat(result.out()).isEqualTo("K7Q2MXRB\n");
+        assertThat(result.err()).contains("agent main").contains("once, until 17:46:40 UTC");
+        assertThat(daemon.received(ControlRequest.Pair.class)).containsExactly(new ControlRequest.Pair("main"));
+    }
+
+    @Test
+    void aSubcommandOfUsersWithMissingArgumentsIsAUsageError() throws Exception {
+        daemon();
+
+        Result result = run("", "users", "grant", "slack:U1");
+
+        assertThat(result.exit()).isEqualTo(Exit.USAGE);
+        assertThat(result.err()).contains("ROLE");
     }
 
     private FakeDaemon daemon() throws IOException {

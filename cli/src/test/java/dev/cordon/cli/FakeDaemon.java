@@ -50,6 +50,9 @@ final class FakeDaemon implements AutoCloseable {
     final List<ControlEvent.Reply> pending = new CopyOnWriteArrayList<>();
     volatile ControlEvent.StatusReport status = status(null);
     volatile OnSay onSay = (say, id, peer) -> {};
+    /** The answer to users, chats, senders and pair requests. */
+    volatile java.util.function.Function<ControlRequest.AccessRequest, ControlEvent> onAccess =
+            request -> new ControlEvent.Failure("not scripted: " + request);
 
     FakeDaemon(Path home) throws IOException {
         this.socket = home.resolve("run").resolve("control.sock");
@@ -134,6 +137,7 @@ final class FakeDaemon implements AutoCloseable {
                         onSay.on(say, inboundId, peer);
                     }
                     case ControlRequest.ReplyAck ack -> {}
+                    case ControlRequest.AccessRequest access -> peer.send(onAccess.apply(access));
                 }
             }
         } catch (IOException e) {

@@ -71,6 +71,10 @@ class WireTest {
                 Arguments.of(new HostMessage.StreamEnd("e1", null), HostMessage.class, "stream_end"),
                 Arguments.of(new HostMessage.StreamEnd("e1", "the turn ended"), HostMessage.class, "stream_end"),
                 Arguments.of(new HostMessage.StreamAck("e1", 65_536), HostMessage.class, "stream_ack"),
+                Arguments.of(
+                        new HostMessage.ApprovalDecision("ap-1", false, "expired"),
+                        HostMessage.class,
+                        "approval_decision"),
                 // runner → host
                 Arguments.of(new RunnerMessage.Ready("0.1.0"), RunnerMessage.class, "ready"),
                 Arguments.of(
@@ -115,12 +119,33 @@ class WireTest {
                         new RunnerMessage.TurnEnded("turn-1", null, "The model call failed", Usage.ZERO),
                         RunnerMessage.class,
                         "turn_ended"),
+                Arguments.of(
+                        new RunnerMessage.ApprovalRequest(
+                                "ap-1", "turn-1", "tool.bash", "run ls", Map.of("command", "ls")),
+                        RunnerMessage.class,
+                        "approval_request"),
                 // cordon command → daemon
                 Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
                 Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
                 Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
                 Arguments.of(new ControlRequest.ReplyAck(Long.MAX_VALUE), ControlRequest.class, "reply_ack"),
+                Arguments.of(new ControlRequest.UsersList(), ControlRequest.class, "users_list"),
+                Arguments.of(
+                        new ControlRequest.UsersGrant("slack:U1", "admin", "main"),
+                        ControlRequest.class,
+                        "users_grant"),
+                Arguments.of(
+                        new ControlRequest.UsersRevoke("slack:U1", "member", null),
+                        ControlRequest.class,
+                        "users_revoke"),
+                Arguments.of(new ControlRequest.ChatsList(), ControlRequest.class, "chats_list"),
+                Arguments.of(
+                        new ControlRequest.ChatsPolicy("slack:C1", "approval"), ControlRequest.class, "chats_policy"),
+                Arguments.of(new ControlRequest.SendersList(), ControlRequest.class, "senders_list"),
+                Arguments.of(new ControlRequest.SendersAdmit(3), ControlRequest.class, "senders_admit"),
+                Arguments.of(new ControlRequest.SendersRefuse(4), ControlRequest.class, "senders_refuse"),
+                Arguments.of(new ControlRequest.Pair("main"), ControlRequest.class, "pair"),
                 // daemon → cordon command
                 Arguments.of(
                         new ControlEvent.StatusReport(
@@ -162,7 +187,27 @@ class WireTest {
                 Arguments.of(new ControlEvent.Reset("main", "stream broke"), ControlEvent.class, "reset"),
                 Arguments.of(new ControlEvent.Reply(9, "main", 7, "Hi!", false), ControlEvent.class, "reply"),
                 Arguments.of(new ControlEvent.Reply(10, "main", 0, "It failed", true), ControlEvent.class, "reply"),
-                Arguments.of(new ControlEvent.Failure("no such agent"), ControlEvent.class, "failure"));
+                Arguments.of(new ControlEvent.Failure("no such agent"), ControlEvent.class, "failure"),
+                Arguments.of(
+                        new ControlEvent.UserList(List.of(
+                                new ControlEvent.UserRow("terminal:owner", "owner", null, "built-in", 0),
+                                new ControlEvent.UserRow("slack:U1", "admin", "main", "pairing", 5))),
+                        ControlEvent.class,
+                        "user_list"),
+                Arguments.of(
+                        new ControlEvent.ChatList(List.of(new ControlEvent.ChatRow("slack:C1", null, "strict"))),
+                        ControlEvent.class,
+                        "chat_list"),
+                Arguments.of(
+                        new ControlEvent.SenderList(List.of(
+                                new ControlEvent.SenderRow(3, "slack:U9", "slack:C1", "main", "pending", 2, 7, null))),
+                        ControlEvent.class,
+                        "sender_list"),
+                Arguments.of(
+                        new ControlEvent.PairingCode("main", "K7Q2MXRB", 1_900_000_000_000L),
+                        ControlEvent.class,
+                        "pairing_code"),
+                Arguments.of(new ControlEvent.Done("granted"), ControlEvent.class, "done"));
     }
 
     @ParameterizedTest
@@ -202,8 +247,15 @@ class WireTest {
                 List.of(HostMessage.class, RunnerMessage.class, ControlRequest.class, ControlEvent.class)) {
             assertThat(covered)
                     .as("round-trip cases for %s", contract.getSimpleName())
-                    .contains(contract.getPermittedSubclasses());
+                    .containsAll(messageTypes(contract));
         }
+    }
+
+    /** The records of a sealed contract, through nested sealed interfaces (ControlRequest.AccessRequest). */
+    private static List<Class<?>> messageTypes(Class<?> contract) {
+        return Arrays.stream(contract.getPermittedSubclasses())
+                .flatMap(c -> c.isInterface() ? messageTypes(c).stream() : Stream.of(c))
+                .toList();
     }
 
     @Test

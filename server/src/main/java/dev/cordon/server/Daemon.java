@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.access.Access;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -37,6 +38,7 @@ import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +74,7 @@ public final class Daemon implements AutoCloseable {
     private final Delivery delivery;
     private final SessionManager sessions;
     private final ControlServer control;
+    private final AccessControl accessControl;
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -187,7 +190,11 @@ public final class Daemon implements AutoCloseable {
                 config.idleTimeout(),
                 audit,
                 Clock.systemUTC());
-        terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake));
+        // Who may talk to an agent and who may change things (docs/access.md).
+        Access access =
+                Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
+        accessControl = new AccessControl(access, store);
+        terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake, access));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
     }
 
@@ -326,6 +333,7 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.Attach a -> attach(connection, a);
                 case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
+                case ControlRequest.AccessRequest r -> connection.send(accessControl.handle(r));
             }
         }
 

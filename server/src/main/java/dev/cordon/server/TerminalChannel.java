@@ -64,6 +64,15 @@ final class TerminalChannel implements ChannelAdapter {
                 senders.remove(say.clientMessageId());
                 yield new ControlEvent.Failure("message not accepted: " + d.reason());
             }
+            // The terminal's user is the owner: never held, never a pairing code. Said plainly if so.
+            case InboundSink.InboundResult.Held h -> {
+                senders.remove(say.clientMessageId());
+                yield new ControlEvent.Failure("message held: " + h.reason());
+            }
+            case InboundSink.InboundResult.Answered a -> {
+                senders.remove(say.clientMessageId());
+                yield new ControlEvent.Failure("message answered by the host: " + a.reply());
+            }
         };
     }
 

@@ -16,6 +16,12 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.access.HeldMessage;
+import dev.cordon.core.access.Role;
+import dev.cordon.core.access.RoleGrant;
+import dev.cordon.core.access.SenderPolicy;
+import dev.cordon.core.access.SenderRequest;
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
@@ -24,6 +30,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -593,6 +600,477 @@ final class SqliteStore implements Store {
                         .map(OUTBOUND)
                         .list());
     }
+
+    // ---- access (docs/access.md)
+
+    private static final String GRANT_COLUMNS = "user_id, role, agent_id, granted_by, granted_at";
+
+    private static final String REQUEST_COLUMNS = "r.id, r.chat_id, r.agent_id, r.sender_id, r.state, r.created_at,"
+            + " r.decided_by, r.decided_at, c.channel,"
+            + " (SELECT COUNT(*) FROM held_inbound h WHERE h.request_id = r.id) AS held";
+
+    private static final String REQUEST_FROM = " FROM sender_requests r JOIN chats c ON c.id = r.chat_id";
+
+    private static final RowMapper<RoleGrant> GRANT = (rs, ctx) -> {
+        long agent = rs.getLong("agent_id");
+        AgentId scope = rs.wasNull() ? null : new AgentId(agent);
+        return new RoleGrant(
+                UserId.parse(rs.getString("user_id")),
+                Role.ofLabel(rs.getString("role")),
+                scope,
+                rs.getString("granted_by"),
+                instant(rs, "granted_at"));
+    };
+
+    private static final RowMapper<SenderRequest> REQUEST = (rs, ctx) -> new SenderRequest(
+            new SenderRequest.Id(rs.getLong("id")),
+            new ChatId(rs.getLong("chat_id")),
+            new AgentId(rs.getLong("agent_id")),
+            new UserId(rs.getString("channel"), rs.getString("sender_id")),
+            SenderRequest.State.valueOf(rs.getString("state")),
+            rs.getInt("held"),
+            instant(rs, "created_at"),
+            rs.getString("decided_by"),
+            instant(rs, "decided_at"));
+
+    private static final RowMapper<HeldMessage> HELD = (rs, ctx) -> new HeldMessage(
+            rs.getLong("id"),
+            new SenderRequest.Id(rs.getLong("request_id")),
+            rs.getString("platform_message_id"),
+            rs.getString("text"),
+            instant(rs, "received_at"));
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException also if {@code grantedBy} is blank
+     */
+    @Override
+    public boolean grantRole(UserId user, Role role, AgentId agent, String grantedBy) {
+        requireNonNull(user, "user");
+        requireNonNull(role, "role");
+        requireNonNull(grantedBy, "grantedBy");
+        if (role == Role.OWNER && agent != null) {
+            throw new IllegalArgumentException("grantRole: an owner is global, it cannot be scoped to an agent");
+        }
+        if (grantedBy.isBlank()) {
+            throw new IllegalArgumentException("grantRole: grantedBy is blank");
+        }
+        return db.withWriteTransaction("grantRole", h -> insertGrant(h, user, role, agent, grantedBy));
+    }
+
+    private boolean insertGrant(Handle h, UserId user, Role role, AgentId agent, String grantedBy) {
+        if (agent != null && !exists(h, "agents", agent.value())) {
+            throw new IllegalArgumentException("grantRole: no agent " + agent.value());
+        }
+        return h.createUpdate("""
+                        INSERT INTO role_grants (user_id, role, agent_id, granted_by, granted_at)
+                        VALUES (:user, :role, :agent, :by, :now)
+                        ON CONFLICT DO NOTHING""")
+                        .bind("user", user.toString())
+                        .bind("role", role.label())
+                        .bind("agent", agent == null ? null : agent.value())
+                        .bind("by", grantedBy)
+                        .bind("now", now())
+                        .execute()
+                == 1;
+    }
+
+    private static boolean exists(Handle h, String table, long id) {
+        return h.createQuery("SELECT 1 FROM " + table + " WHERE id = :id")
+                .bind("id", id)
+                .mapTo(Integer.class)
+                .findOne()
+                .isPresent();
+    }
+
+    @Override
+    public boolean revokeRole(UserId user, Role role, AgentId agent) {
+        requireNonNull(user, "user");
+        requireNonNull(role, "role");
+        return db.withWriteTransaction(
+                "revokeRole",
+                h -> h.createUpdate("""
+                                        DELETE FROM role_grants
+                                        WHERE user_id = :user AND role = :role AND COALESCE(agent_id, 0) = :agent""")
+                                .bind("user", user.toString())
+                                .bind("role", role.label())
+                                .bind("agent", agent == null ? 0 : agent.value())
+                                .execute()
+                        > 0);
+    }
+
+    @Override
+    public List<RoleGrant> roleGrants() {
+        return db.withReadTransaction(
+                "roleGrants",
+                h -> h.createQuery("SELECT " + GRANT_COLUMNS + " FROM role_grants ORDER BY id")
+                        .map(GRANT)
+                        .list());
+    }
+
+    @Override
+    public List<RoleGrant> roleGrants(UserId user) {
+        requireNonNull(user, "user");
+        return db.withReadTransaction(
+                "roleGrants",
+                h -> h.createQuery("SELECT " + GRANT_COLUMNS + " FROM role_grants WHERE user_id = :user ORDER BY id")
+                        .bind("user", user.toString())
+                        .map(GRANT)
+                        .list());
+    }
+
+    @Override
+    public List<Chat> chats() {
+        return db.withReadTransaction(
+                "chats",
+                h -> h.createQuery("SELECT " + CHAT_COLUMNS + " FROM chats ORDER BY id")
+                        .map(CHAT)
+                        .list());
+    }
+
+    @Override
+    public Optional<SenderPolicy> senderPolicy(ChatId chat) {
+        requireNonNull(chat, "chat");
+        return db.withReadTransaction(
+                "senderPolicy",
+                h -> h.createQuery("SELECT sender_policy FROM chat_policies WHERE chat_id = :chat")
+                        .bind("chat", chat.value())
+                        .mapTo(String.class)
+                        .findOne()
+                        .map(SenderPolicy::ofLabel));
+    }
+
+    @Override
+    public void setSenderPolicy(ChatId chat, SenderPolicy policy, String setBy) {
+        requireNonNull(chat, "chat");
+        requireNonNull(policy, "policy");
+        requireNonNull(setBy, "setBy");
+        db.withWriteTransaction("setSenderPolicy", h -> {
+            if (!exists(h, "chats", chat.value())) {
+                throw new IllegalArgumentException("setSenderPolicy: no chat " + chat.value());
+            }
+            return h.createUpdate("""
+                            INSERT INTO chat_policies (chat_id, sender_policy, updated_by, updated_at)
+                            VALUES (:chat, :policy, :by, :now)
+                            ON CONFLICT (chat_id) DO UPDATE SET sender_policy = excluded.sender_policy,
+                                                                updated_by = excluded.updated_by,
+                                                                updated_at = excluded.updated_at""")
+                    .bind("chat", chat.value())
+                    .bind("policy", policy.label())
+                    .bind("by", setBy)
+                    .bind("now", now())
+                    .execute();
+        });
+    }
+
+    @Override
+    public Hold holdInbound(ChatId chat, AgentId agent, NewInbound message) {
+        requireNonNull(chat, "chat");
+        requireNonNull(agent, "agent");
+        requireNonNull(message, "message");
+        UserId sender = new UserId(message.channel(), message.senderId());
+        return db.withWriteTransaction("holdInbound", h -> {
+            Chat stored = h.createQuery("SELECT " + CHAT_COLUMNS + " FROM chats WHERE id = :id")
+                    .bind("id", chat.value())
+                    .map(CHAT)
+                    .findOne()
+                    .orElseThrow(() -> new IllegalArgumentException("holdInbound: no chat " + chat.value()));
+            if (!stored.channel().equals(message.channel())
+                    || !stored.platformChatId().equals(message.platformChatId())) {
+                throw new IllegalArgumentException("holdInbound: chat " + chat.value() + " is " + stored.channel()
+                        + ":" + stored.platformChatId() + ", but the message is from " + message.channel() + ":"
+                        + message.platformChatId());
+            }
+            // Checked here, in the writer's transaction, so that a grant (an admit) that lands
+            // between the router's role check and this hold never strands a message.
+            boolean hasRole = h.createQuery("""
+                            SELECT 1 FROM role_grants
+                            WHERE user_id = :user AND (agent_id IS NULL OR agent_id = :agent) LIMIT 1""")
+                    .bind("user", sender.toString())
+                    .bind("agent", agent.value())
+                    .mapTo(Integer.class)
+                    .findOne()
+                    .isPresent();
+            if (hasRole) {
+                return new Hold.HasRole();
+            }
+            // The sender's latest request decides: refused stays refused; pending collects this
+            // message; admitted (whose role was revoked since) or none opens a new one.
+            Optional<SenderRequest> latest = h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM
+                            + " WHERE r.chat_id = :chat AND r.sender_id = :sender ORDER BY r.id DESC LIMIT 1")
+                    .bind("chat", chat.value())
+                    .bind("sender", message.senderId())
+                    .map(REQUEST)
+                    .findOne()
+                    .filter(r -> r.state() != SenderRequest.State.ADMITTED);
+            if (latest.isPresent() && latest.get().state() == SenderRequest.State.REFUSED) {
+                return new Hold.Refused(latest.get());
+            }
+            boolean newRequest = latest.isEmpty();
+            long requestId = latest.map(r -> r.id().value())
+                    .orElseGet(() -> h.createQuery("""
+                            INSERT INTO sender_requests (chat_id, agent_id, sender_id, state, created_at)
+                            VALUES (:chat, :agent, :sender, 'PENDING', :now)
+                            RETURNING id""")
+                            .bind("chat", chat.value())
+                            .bind("agent", agent.value())
+                            .bind("sender", message.senderId())
+                            .bind("now", now())
+                            .mapTo(Long.class)
+                            .one());
+            int inserted = h.createUpdate("""
+                            INSERT INTO held_inbound (request_id, chat_id, platform_message_id, sender_id, text,
+                                                      received_at)
+                            VALUES (:request, :chat, :message, :sender, :text, :now)
+                            ON CONFLICT (chat_id, platform_message_id) DO NOTHING""")
+                    .bind("request", requestId)
+                    .bind("chat", chat.value())
+                    .bind("message", message.platformMessageId())
+                    .bind("sender", message.senderId())
+                    .bind("text", message.text())
+                    .bind("now", now())
+                    .execute();
+            return new Hold.Held(request(h, requestId), newRequest, inserted == 0);
+        });
+    }
+
+    private static SenderRequest request(Handle h, long id) {
+        return h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM + " WHERE r.id = :id")
+                .bind("id", id)
+                .map(REQUEST)
+                .one();
+    }
+
+    @Override
+    public Optional<SenderRequest> senderRequest(SenderRequest.Id id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "senderRequest",
+                h -> h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM + " WHERE r.id = :id")
+                        .bind("id", id.value())
+                        .map(REQUEST)
+                        .findOne());
+    }
+
+    @Override
+    public List<SenderRequest> senderRequests() {
+        return db.withReadTransaction(
+                "senderRequests",
+                h -> h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM + " ORDER BY r.id")
+                        .map(REQUEST)
+                        .list());
+    }
+
+    @Override
+    public List<HeldMessage> heldMessages(SenderRequest.Id id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction("heldMessages", h -> held(h, id));
+    }
+
+    private static List<HeldMessage> held(Handle h, SenderRequest.Id id) {
+        return h.createQuery("SELECT id, request_id, platform_message_id, text, received_at FROM held_inbound"
+                        + " WHERE request_id = :request ORDER BY id")
+                .bind("request", id.value())
+                .map(HELD)
+                .list();
+    }
+
+    private static SenderRequest pending(Handle h, SenderRequest.Id id, String operation) {
+        SenderRequest request = h.createQuery("SELECT " + REQUEST_COLUMNS + REQUEST_FROM + " WHERE r.id = :id")
+                .bind("id", id.value())
+                .map(REQUEST)
+                .findOne()
+                .orElseThrow(() -> new IllegalArgumentException(operation + ": no sender request " + id.value()));
+        if (request.state() != SenderRequest.State.PENDING) {
+            throw new IllegalArgumentException(operation + ": sender request " + id.value() + " was already "
+                    + request.state().name().toLowerCase(java.util.Locale.ROOT) + " by " + request.decidedBy());
+        }
+        return request;
+    }
+
+    @Override
+    public Admitted admitSender(SenderRequest.Id id, SessionId session, String decidedBy) {
+        requireNonNull(id, "id");
+        requireNonNull(session, "session");
+        requireNonNull(decidedBy, "decidedBy");
+        return db.withWriteTransaction("admitSender", h -> {
+            SenderRequest request = pending(h, id, "admitSender");
+            Session target = h.createQuery("SELECT " + SESSION_COLUMNS + " FROM sessions WHERE id = :id")
+                    .bind("id", session.value())
+                    .map(SESSION)
+                    .findOne()
+                    .orElseThrow(() -> new IllegalArgumentException("admitSender: no session " + session.value()));
+            if (!target.agentId().equals(request.agent()) || !target.chatId().equals(request.chat())) {
+                throw new IllegalArgumentException("admitSender: session " + session.value()
+                        + " is not the session of sender request " + id.value() + "'s agent and chat");
+            }
+            long now = now();
+            List<InboundStored> delivered = new ArrayList<>();
+            for (HeldMessage m : held(h, id)) {
+                Optional<Long> inserted = h.createQuery("""
+                                INSERT INTO inbound (session_id, chat_id, channel, platform_message_id, sender_id,
+                                                     text, state, received_at)
+                                VALUES (:session, :chat, :channel, :message, :sender, :text, 'PENDING', :received)
+                                ON CONFLICT (chat_id, platform_message_id) DO NOTHING
+                                RETURNING id""")
+                        .bind("session", session.value())
+                        .bind("chat", request.chat().value())
+                        .bind("channel", request.sender().channel())
+                        .bind("message", m.platformMessageId())
+                        .bind("sender", request.sender().platformUserId())
+                        .bind("text", m.text())
+                        .bind("received", m.receivedAt().toEpochMilli())
+                        .mapTo(Long.class)
+                        .findOne();
+                if (inserted.isPresent()) {
+                    delivered.add(new InboundStored(new InboundId(inserted.get()), false));
+                } else {
+                    long existing = h.createQuery(
+                                    "SELECT id FROM inbound WHERE chat_id = :chat AND platform_message_id = :message")
+                            .bind("chat", request.chat().value())
+                            .bind("message", m.platformMessageId())
+                            .mapTo(Long.class)
+                            .one();
+                    delivered.add(new InboundStored(new InboundId(existing), true));
+                }
+            }
+            h.createUpdate("DELETE FROM held_inbound WHERE request_id = :request")
+                    .bind("request", id.value())
+                    .execute();
+            h.createUpdate("UPDATE sender_requests SET state = 'ADMITTED', decided_by = :by, decided_at = :now"
+                            + " WHERE id = :id")
+                    .bind("by", decidedBy)
+                    .bind("now", now)
+                    .bind("id", id.value())
+                    .execute();
+            boolean granted = insertGrant(h, request.sender(), Role.MEMBER, request.agent(), decidedBy);
+            return new Admitted(request(h, id.value()), List.copyOf(delivered), granted);
+        });
+    }
+
+    @Override
+    public List<HeldMessage> refuseSender(SenderRequest.Id id, String decidedBy) {
+        requireNonNull(id, "id");
+        requireNonNull(decidedBy, "decidedBy");
+        return db.withWriteTransaction("refuseSender", h -> {
+            pending(h, id, "refuseSender");
+            List<HeldMessage> dropped = held(h, id);
+            h.createUpdate("DELETE FROM held_inbound WHERE request_id = :request")
+                    .bind("request", id.value())
+                    .execute();
+            h.createUpdate("UPDATE sender_requests SET state = 'REFUSED', decided_by = :by, decided_at = :now"
+                            + " WHERE id = :id")
+                    .bind("by", decidedBy)
+                    .bind("now", now())
+                    .bind("id", id.value())
+                    .execute();
+            return dropped;
+        });
+    }
+
+    @Override
+    public void addPairingCode(byte[] codeHash, AgentId agent, String createdBy, Instant expiresAt) {
+        requireNonNull(codeHash, "codeHash");
+        requireNonNull(agent, "agent");
+        requireNonNull(createdBy, "createdBy");
+        requireNonNull(expiresAt, "expiresAt");
+        if (codeHash.length != 32) {
+            throw new IllegalArgumentException("addPairingCode: the hash must be 32 bytes, was " + codeHash.length);
+        }
+        byte[] hash = codeHash.clone();
+        db.withWriteTransaction("addPairingCode", h -> {
+            if (!exists(h, "agents", agent.value())) {
+                throw new IllegalArgumentException("addPairingCode: no agent " + agent.value());
+            }
+            int inserted = h.createUpdate("""
+                            INSERT INTO pairing_codes (code_hash, agent_id, created_by, created_at, expires_at)
+                            VALUES (:hash, :agent, :by, :now, :expires)
+                            ON CONFLICT (code_hash) DO NOTHING""")
+                    .bind("hash", hash)
+                    .bind("agent", agent.value())
+                    .bind("by", createdBy)
+                    .bind("now", now())
+                    .bind("expires", expiresAt.toEpochMilli())
+                    .execute();
+            if (inserted == 0) {
+                throw new IllegalArgumentException("addPairingCode: a code with this hash exists");
+            }
+            return inserted;
+        });
+    }
+
+    @Override
+    public PairingClaim claimPairingCode(
+            byte[] codeHash, ChatId chat, UserId claimant, String platformMessageId, Instant now) {
+        requireNonNull(codeHash, "codeHash");
+        requireNonNull(chat, "chat");
+        requireNonNull(claimant, "claimant");
+        requireNonNull(platformMessageId, "platformMessageId");
+        requireNonNull(now, "now");
+        byte[] hash = codeHash.clone();
+        return db.withWriteTransaction("claimPairingCode", h -> {
+            if (!exists(h, "chats", chat.value())) {
+                throw new IllegalArgumentException("claimPairingCode: no chat " + chat.value());
+            }
+            Optional<PairingRow> found = h.createQuery(
+                            "SELECT id, agent_id, expires_at, used_at FROM pairing_codes WHERE code_hash = :hash")
+                    .bind("hash", hash)
+                    .map((rs, ctx) -> new PairingRow(
+                            rs.getLong("id"),
+                            new AgentId(rs.getLong("agent_id")),
+                            instant(rs, "expires_at"),
+                            instant(rs, "used_at")))
+                    .findOne();
+            if (found.isEmpty()) {
+                return new PairingClaim.Unknown();
+            }
+            PairingRow row = found.get();
+            if (row.usedAt() != null) {
+                return new PairingClaim.Used(row.usedAt());
+            }
+            if (!now.isBefore(row.expiresAt())) {
+                return new PairingClaim.Expired(row.expiresAt());
+            }
+            h.createUpdate("UPDATE pairing_codes SET used_at = :now, used_by = :user, used_chat_id = :chat,"
+                            + " used_message = :message WHERE id = :id")
+                    .bind("now", now.toEpochMilli())
+                    .bind("user", claimant.toString())
+                    .bind("chat", chat.value())
+                    .bind("message", platformMessageId)
+                    .bind("id", row.id())
+                    .execute();
+            h.createUpdate("""
+                            INSERT INTO wirings (chat_id, agent_id, updated_at) VALUES (:chat, :agent, :now)
+                            ON CONFLICT (chat_id) DO UPDATE SET agent_id = excluded.agent_id,
+                                                                updated_at = excluded.updated_at""")
+                    .bind("chat", chat.value())
+                    .bind("agent", row.agent().value())
+                    .bind("now", now())
+                    .execute();
+            boolean granted = insertGrant(h, claimant, Role.ADMIN, row.agent(), "pairing");
+            return new PairingClaim.Claimed(row.agent(), granted);
+        });
+    }
+
+    static final String IS_PAIRING_MESSAGE = "SELECT 1 FROM pairing_codes"
+            + " WHERE used_chat_id = :chat AND used_message = :message AND used_at IS NOT NULL";
+
+    @Override
+    public boolean isPairingMessage(ChatId chat, String platformMessageId) {
+        requireNonNull(chat, "chat");
+        requireNonNull(platformMessageId, "platformMessageId");
+        return db.withReadTransaction(
+                "isPairingMessage",
+                h -> h.createQuery(IS_PAIRING_MESSAGE)
+                        .bind("chat", chat.value())
+                        .bind("message", platformMessageId)
+                        .mapTo(Integer.class)
+                        .findOne()
+                        .isPresent());
+    }
+
+    private record PairingRow(long id, AgentId agent, Instant expiresAt, Instant usedAt) {}
 
     /** Waits for running calls to finish, then releases the file. Idempotent. */
     @Override

@@ -97,16 +97,21 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2");
+                .containsExactly("1", "2", "4");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
                         "agents",
                         "audit",
                         "audit_checkpoint",
+                        "chat_policies",
                         "chats",
+                        "held_inbound",
                         "inbound",
                         "outbound",
+                        "pairing_codes",
+                        "role_grants",
+                        "sender_requests",
                         "sessions",
                         "transcript",
                         "wirings");
@@ -121,6 +126,8 @@ class SqliteStoreTest extends StoreContract {
         assertThat(plan(SqliteStore.UNDELIVERED, Map.of())).contains("USING INDEX outbound_undelivered");
         assertThat(plan(SqliteStore.UNDELIVERED_BY_CHAT, Map.of("chat", 1)))
                 .contains("USING INDEX outbound_undelivered (chat_id=?)");
+        assertThat(plan(SqliteStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
+                .contains("pairing_codes_used");
     }
 
     private String plan(String sql, Map<String, Object> parameters) {

@@ -1,5 +1,8 @@
 package dev.cordon.store;
 
+import static dev.cordon.core.access.Role.ADMIN;
+import static dev.cordon.core.access.Role.MEMBER;
+import static dev.cordon.core.access.Role.OWNER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,6 +20,11 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.access.HeldMessage;
+import dev.cordon.core.access.RoleGrant;
+import dev.cordon.core.access.SenderPolicy;
+import dev.cordon.core.access.SenderRequest;
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.store.Store.InboundStored;
 import dev.cordon.core.store.Store.NewOutbound;
@@ -784,5 +792,278 @@ abstract class StoreContract {
         assertThat(first.duplicate()).isFalse();
         assertThat(second.duplicate()).isFalse();
         assertThat(second.id()).isNotEqualTo(first.id());
+    }
+
+    // ---- access: roles, sender policy, held senders, pairing codes
+
+    static final UserId ALICE = new UserId("test", "alice");
+    static final UserId MALLORY = new UserId("test", "mallory");
+
+    static NewInbound from(Chat chat, String sender, String platformMessageId, String text) {
+        return new NewInbound(chat.channel(), chat.platformChatId(), platformMessageId, sender, text);
+    }
+
+    static byte[] hash(int seed) {
+        byte[] hash = new byte[32];
+        java.util.Arrays.fill(hash, (byte) seed);
+        return hash;
+    }
+
+    @Test
+    void aRoleIsGrantedOncePerScopeListedAndRevokedWithExactlyThatScope() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+
+        assertThat(store.grantRole(ALICE, ADMIN, ada.id(), "test:owner")).isTrue();
+        assertThat(store.grantRole(ALICE, ADMIN, ada.id(), "test:owner")).isFalse();
+        assertThat(store.grantRole(ALICE, ADMIN, bob.id(), "test:owner")).isTrue();
+        assertThat(store.grantRole(ALICE, MEMBER, null, "test:owner")).isTrue();
+        assertThat(store.grantRole(ALICE, MEMBER, null, "test:owner")).isFalse();
+        assertThat(store.grantRole(MALLORY, OWNER, null, "test:owner")).isTrue();
+        restart();
+
+        assertThat(store.roleGrants(ALICE))
+                .extracting(RoleGrant::role, RoleGrant::agent, RoleGrant::grantedBy)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(ADMIN, ada.id(), "test:owner"),
+                        org.assertj.core.groups.Tuple.tuple(ADMIN, bob.id(), "test:owner"),
+                        org.assertj.core.groups.Tuple.tuple(MEMBER, null, "test:owner"));
+        assertThat(store.roleGrants()).hasSize(4);
+        assertThat(store.revokeRole(ALICE, ADMIN, null)).isFalse();
+        assertThat(store.revokeRole(ALICE, ADMIN, ada.id())).isTrue();
+        assertThat(store.revokeRole(ALICE, ADMIN, ada.id())).isFalse();
+        assertThat(store.roleGrants(ALICE)).extracting(RoleGrant::agent).containsExactly(bob.id(), null);
+    }
+
+    @Test
+    void anOwnerCannotBeScopedAndAGrantMustNameAnExistingAgent() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+
+        assertThatThrownBy(() -> store.grantRole(ALICE, OWNER, ada.id(), "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("owner is global");
+        assertThatThrownBy(() -> store.grantRole(ALICE, ADMIN, new AgentId(404), "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no agent 404");
+        assertThat(store.roleGrants()).isEmpty();
+    }
+
+    @Test
+    void aChatHasNoSenderPolicyUntilOneIsSetAndTheLastOneSetStays() {
+        Fixture f = fixture("C1");
+
+        assertThat(store.senderPolicy(f.chat().id())).isEmpty();
+        store.setSenderPolicy(f.chat().id(), SenderPolicy.APPROVAL, "test:owner");
+        store.setSenderPolicy(f.chat().id(), SenderPolicy.PUBLIC, "test:owner");
+        restart();
+
+        assertThat(store.senderPolicy(f.chat().id())).contains(SenderPolicy.PUBLIC);
+        assertThat(store.chats()).containsExactly(f.chat());
+        assertThatThrownBy(() -> store.setSenderPolicy(new ChatId(404), SenderPolicy.PUBLIC, "x"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void heldMessagesOfOneSenderShareOnePendingRequestAndARedeliveryIsHeldOnce() {
+        Fixture f = fixture("C1");
+
+        Store.Hold first = store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+        Store.Hold second = store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-2", "two"));
+        Store.Hold again = store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+
+        assertThat(first).isInstanceOfSatisfying(Store.Hold.Held.class, h -> {
+            assertThat(h.newRequest()).isTrue();
+            assertThat(h.duplicate()).isFalse();
+            assertThat(h.request().sender()).isEqualTo(MALLORY);
+            assertThat(h.request().state()).isEqualTo(SenderRequest.State.PENDING);
+        });
+        SenderRequest.Id id = ((Store.Hold.Held) first).request().id();
+        assertThat(second).isInstanceOfSatisfying(Store.Hold.Held.class, h -> {
+            assertThat(h.newRequest()).isFalse();
+            assertThat(h.request().id()).isEqualTo(id);
+        });
+        assertThat(again)
+                .isInstanceOfSatisfying(
+                        Store.Hold.Held.class, h -> assertThat(h.duplicate()).isTrue());
+        restart();
+        assertThat(store.heldMessages(id)).extracting(HeldMessage::text).containsExactly("one", "two");
+        assertThat(store.senderRequest(id))
+                .hasValueSatisfying(r -> assertThat(r.held()).isEqualTo(2));
+        assertThat(store.claimPending(f.session().id(), 10)).isEmpty();
+    }
+
+    @Test
+    void aSenderWithARoleForTheAgentIsNeverHeld() {
+        Fixture f = fixture("C1");
+        store.grantRole(MALLORY, MEMBER, f.agent().id(), "test:owner");
+
+        assertThat(store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "hi")))
+                .isInstanceOf(Store.Hold.HasRole.class);
+        assertThat(store.senderRequests()).isEmpty();
+    }
+
+    @Test
+    void admittingMovesHeldMessagesIntoTheInboxInOrderAndMakesTheSenderAMember() {
+        Fixture f = fixture("C1");
+        for (int i = 1; i <= 3; i++) {
+            store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-" + i, "text " + i));
+        }
+        SenderRequest.Id id = store.senderRequests().getFirst().id();
+
+        Store.Admitted admitted = store.admitSender(id, f.session().id(), "test:owner");
+
+        assertThat(admitted.roleGranted()).isTrue();
+        assertThat(admitted.request().state()).isEqualTo(SenderRequest.State.ADMITTED);
+        assertThat(admitted.request().decidedBy()).isEqualTo("test:owner");
+        assertThat(admitted.request().held()).isZero();
+        assertThat(store.claimPending(f.session().id(), 10))
+                .extracting(Inbound::text, Inbound::senderId)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("text 1", "mallory"),
+                        org.assertj.core.groups.Tuple.tuple("text 2", "mallory"),
+                        org.assertj.core.groups.Tuple.tuple("text 3", "mallory"));
+        assertThat(store.roleGrants(MALLORY)).singleElement().satisfies(g -> {
+            assertThat(g.role()).isEqualTo(MEMBER);
+            assertThat(g.agent()).isEqualTo(f.agent().id());
+        });
+        // A redelivery of an admitted message is a duplicate of the inbox's copy.
+        assertThat(store.storeInbound(f.session().id(), f.chat().id(), from(f.chat(), "mallory", "m-2", "text 2"))
+                        .duplicate())
+                .isTrue();
+        assertThatThrownBy(() -> store.admitSender(id, f.session().id(), "test:owner"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("already admitted");
+    }
+
+    @Test
+    void refusingDeletesHeldMessagesReturnsThemAndKeepsRefusingTheSenderInThatChat() {
+        Fixture f = fixture("C1");
+        store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+        store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-2", "two"));
+        SenderRequest.Id id = store.senderRequests().getFirst().id();
+
+        List<HeldMessage> dropped = store.refuseSender(id, "test:owner");
+
+        assertThat(dropped).extracting(HeldMessage::platformMessageId).containsExactly("m-1", "m-2");
+        assertThat(store.heldMessages(id)).isEmpty();
+        assertThat(store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-3", "three")))
+                .isInstanceOfSatisfying(
+                        Store.Hold.Refused.class,
+                        r -> assertThat(r.request().id()).isEqualTo(id));
+        assertThat(store.roleGrants(MALLORY)).isEmpty();
+        assertThatThrownBy(() -> store.refuseSender(id, "test:owner")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aSenderAdmittedAndLaterRevokedIsHeldUnderANewRequest() {
+        Fixture f = fixture("C1");
+        store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+        SenderRequest.Id first = store.senderRequests().getFirst().id();
+        store.admitSender(first, f.session().id(), "test:owner");
+        store.revokeRole(MALLORY, MEMBER, f.agent().id());
+
+        Store.Hold hold = store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-2", "two"));
+
+        assertThat(hold).isInstanceOfSatisfying(Store.Hold.Held.class, h -> {
+            assertThat(h.newRequest()).isTrue();
+            assertThat(h.request().id()).isNotEqualTo(first);
+        });
+    }
+
+    @Test
+    void admittingIntoAnotherChatsSessionIsRefusedAndChangesNothing() {
+        Fixture f = fixture("C1");
+        Fixture other = fixture("C2");
+        store.holdInbound(f.chat().id(), f.agent().id(), from(f.chat(), "mallory", "m-1", "one"));
+        SenderRequest.Id id = store.senderRequests().getFirst().id();
+
+        assertThatThrownBy(() -> store.admitSender(id, other.session().id(), "test:owner"))
+                .isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(store.heldMessages(id)).hasSize(1);
+        assertThat(store.senderRequest(id).orElseThrow().state()).isEqualTo(SenderRequest.State.PENDING);
+    }
+
+    @Test
+    void aPairingCodeWiresItsChatAndMakesTheClaimantAdminExactlyOnce() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Chat chat = store.ensureChat("test", "new-chat");
+        Chat other = store.ensureChat("test", "other-chat");
+        store.addPairingCode(hash(1), ada.id(), "test:owner", START.plus(Duration.ofMinutes(10)));
+        restart();
+
+        Store.PairingClaim claim = store.claimPairingCode(hash(1), chat.id(), ALICE, "p-1", START);
+        Store.PairingClaim reuse = store.claimPairingCode(hash(1), other.id(), MALLORY, "p-1", START);
+
+        assertThat(claim).isEqualTo(new Store.PairingClaim.Claimed(ada.id(), true));
+        assertThat(reuse).isInstanceOf(Store.PairingClaim.Used.class);
+        assertThat(store.wiring(chat.id())).contains(new Wiring(chat.id(), ada.id()));
+        assertThat(store.wiring(other.id())).isEmpty();
+        assertThat(store.roleGrants(ALICE)).singleElement().satisfies(g -> {
+            assertThat(g.role()).isEqualTo(ADMIN);
+            assertThat(g.agent()).isEqualTo(ada.id());
+            assertThat(g.grantedBy()).isEqualTo("pairing");
+        });
+        assertThat(store.roleGrants(MALLORY)).isEmpty();
+        assertThat(store.isPairingMessage(chat.id(), "p-1")).isTrue();
+        assertThat(store.isPairingMessage(chat.id(), "p-2")).isFalse();
+        assertThat(store.isPairingMessage(other.id(), "p-1")).isFalse();
+    }
+
+    @Test
+    void anExpiredOrUnknownPairingCodeChangesNothing() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Chat chat = store.ensureChat("test", "new-chat");
+        Instant expiry = START.plus(Duration.ofMinutes(10));
+        store.addPairingCode(hash(1), ada.id(), "test:owner", expiry);
+
+        assertThat(store.claimPairingCode(hash(1), chat.id(), ALICE, "p-1", expiry))
+                .isEqualTo(new Store.PairingClaim.Expired(expiry));
+        assertThat(store.claimPairingCode(hash(2), chat.id(), ALICE, "p-1", START))
+                .isInstanceOf(Store.PairingClaim.Unknown.class);
+        assertThat(store.wiring(chat.id())).isEmpty();
+        assertThat(store.roleGrants()).isEmpty();
+        assertThatThrownBy(() -> store.addPairingCode(new byte[31], ada.id(), "x", expiry))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.addPairingCode(hash(1), ada.id(), "x", expiry))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void concurrentClaimsOfOneCodeSucceedExactlyOnce() throws Exception {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        store.addPairingCode(hash(7), ada.id(), "test:owner", START.plus(Duration.ofMinutes(10)));
+        List<Chat> chats = IntStream.range(0, 16)
+                .mapToObj(i -> store.ensureChat("test", "chat-" + i))
+                .toList();
+        List<Future<Store.PairingClaim>> claims = new ArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Chat chat : chats) {
+                claims.add(threads.submit(() -> {
+                    go.await();
+                    return store.claimPairingCode(
+                            hash(7),
+                            chat.id(),
+                            new UserId("test", "u" + chat.id().value()),
+                            "p-1",
+                            START);
+                }));
+            }
+            go.countDown();
+        }
+        List<Store.PairingClaim> results = new ArrayList<>();
+        for (Future<Store.PairingClaim> f : claims) {
+            results.add(f.get());
+        }
+
+        assertThat(results)
+                .filteredOn(r -> r instanceof Store.PairingClaim.Claimed)
+                .hasSize(1);
+        assertThat(results)
+                .filteredOn(r -> r instanceof Store.PairingClaim.Used)
+                .hasSize(15);
+        assertThat(chats.stream().filter(c -> store.wiring(c.id()).isPresent())).hasSize(1);
+        assertThat(store.roleGrants()).hasSize(1);
     }
 }

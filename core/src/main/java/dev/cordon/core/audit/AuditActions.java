@@ -29,5 +29,24 @@ public final class AuditActions {
     /** A resource limit stopped something inside a sandbox (details: which limit, how often). */
     public static final String LIMIT_HIT = "limit.hit";
 
+    /** A message from a sender without a role was held under a sender request (sender policy approval). */
+    public static final String INBOUND_HELD = "inbound.held";
+    /** A sender without a role asked to talk to an agent: a new sender request (its first held message). */
+    public static final String ACCESS_REQUEST = "access.request";
+    /** An admin admitted a held sender; their held messages follow as inbound.accepted. */
+    public static final String ACCESS_ADMIT = "access.admit";
+    /** An admin refused a held sender; their held messages follow as inbound.dropped. */
+    public static final String ACCESS_REFUSE = "access.refuse";
+    /** A role was granted (details: user, role, scope). */
+    public static final String ROLE_GRANT = "role.grant";
+
+    public static final String ROLE_REVOKE = "role.revoke";
+    /** A chat's sender policy changed (details: chat, before, after). */
+    public static final String CHAT_POLICY = "chat.policy";
+    /** A pairing code was issued (never the code itself; details: expires_at). */
+    public static final String PAIRING_CREATE = "pairing.create";
+    /** A pairing code was used: its chat is wired to the code's agent. */
+    public static final String PAIRING_CLAIM = "pairing.claim";
+
     private AuditActions() {}
 }

@@ -17,5 +17,17 @@ public interface InboundSink {
 
         /** Not stored, on purpose: {@code reason} says which rule. */
         record Dropped(String reason) implements InboundResult {}
+
+        /**
+         * Stored, but held back from the agent until an admin decides on the sender (sender policy
+         * approval): acknowledge it like an accepted one. {@code reason} says what happens next.
+         */
+        record Held(long requestId, String reason) implements InboundResult {}
+
+        /**
+         * Handled by the host itself and not passed to any agent (a pairing code): {@code reply} is
+         * already in the chat's outbox. Acknowledge it like an accepted one.
+         */
+        record Answered(String reply) implements InboundResult {}
     }
 }

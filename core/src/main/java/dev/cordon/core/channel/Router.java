@@ -1,12 +1,12 @@
 package dev.cordon.core.channel;
 
-import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Domain.Wiring;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.access.Access;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -20,20 +20,28 @@ import java.util.function.Consumer;
 
 /**
  * Maps a channel's message to its agent's session, stores it, and wakes the session: chat →
- * wiring → agent → session. Event-driven: the stored message wakes its session directly.
+ * wiring → sender policy → agent → session. Event-driven: the stored message wakes its session
+ * directly.
+ *
+ * <p>Nothing reaches a session before {@link Access} has passed its sender (docs/access.md): an
+ * unwired chat's message is either a pairing code (answered by the host, never stored for an agent)
+ * or dropped; a wired chat's message is admitted, held, or dropped by the chat's sender policy.
+ * Every outcome is audited, with the rule that decided, before the channel hears it.
  */
 public final class Router implements InboundSink {
     private final Store store;
     private final AuditLog audit;
     private final Clock clock;
     private final Consumer<SessionId> wake;
+    private final Access access;
 
-    /** Every accepted or dropped message is audited before the channel hears the outcome. */
-    public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake) {
+    /** Every accepted, held or dropped message is audited before the channel hears the outcome. */
+    public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access) {
         this.store = store;
         this.audit = audit;
         this.clock = clock;
         this.wake = wake;
+        this.access = access;
     }
 
     @Override
@@ -46,15 +54,32 @@ public final class Router implements InboundSink {
                 "chat", message.platformChatId(),
                 "platform_message", message.platformMessageId());
         if (wiring.isEmpty()) {
-            String why = "chat " + message.channel() + ":" + message.platformChatId() + " is not wired to an agent";
-            audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_DROPPED, Decision.DENY)
-                    .withReason(why)
-                    .withDetails(where));
-            return new InboundResult.Dropped(why);
+            return unwired(chat, message, sender, where);
         }
-        Session session = store.ensureSession(wiring.get().agentId(), chat.id(), "");
+        Agent agent = store.agent(wiring.get().agentId()).orElseThrow();
+        Access.Screening screening = access.screen(chat, agent, message);
+        String rule;
+        String reason;
+        switch (screening) {
+            case Access.Screening.Drop drop -> {
+                audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_DROPPED, Decision.DENY)
+                        .withAgent(agent.name())
+                        .withRule(drop.rule())
+                        .withReason(drop.reason())
+                        .withDetails(where));
+                return new InboundResult.Dropped(drop.reason());
+            }
+            case Access.Screening.Held held -> {
+                // Stored and audited by Access; the agent sees it only once an admin admits the sender.
+                return new InboundResult.Held(held.request().id().value(), held.reason());
+            }
+            case Access.Screening.Admit admit -> {
+                rule = admit.rule();
+                reason = admit.reason();
+            }
+        }
+        Session session = store.ensureSession(agent.id(), chat.id(), "");
         Store.InboundStored stored = store.storeInbound(session.id(), chat.id(), message);
-        AgentName agent = store.agent(session.agentId()).map(Agent::name).orElse(null);
         Map<String, Object> details = new HashMap<>(where);
         details.put("inbound", stored.id().value());
         audit.append(AuditEvent.of(
@@ -62,13 +87,37 @@ public final class Router implements InboundSink {
                         sender,
                         stored.duplicate() ? AuditActions.INBOUND_DROPPED : AuditActions.INBOUND_ACCEPTED,
                         stored.duplicate() ? Decision.INFO : Decision.ALLOW)
-                .withAgent(agent)
+                .withAgent(agent.name())
                 .withSession(session.id())
-                .withReason(stored.duplicate() ? "a redelivery of a message already stored" : null)
+                .withRule(rule)
+                .withReason(stored.duplicate() ? "a redelivery of a message already stored" : reason)
                 .withDetails(details));
         if (!stored.duplicate()) {
             wake.accept(session.id());
         }
         return new InboundResult.Accepted(stored.id().value(), stored.duplicate());
+    }
+
+    private InboundResult unwired(Chat chat, NewInbound message, AuditEvent.Actor sender, Map<String, Object> where) {
+        String chatName = message.channel() + ":" + message.platformChatId();
+        return switch (access.claim(chat, message)) {
+            case Access.Claim.Paired paired -> new InboundResult.Answered(paired.reply());
+            case Access.Claim.Refused refused -> {
+                audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_DROPPED, Decision.DENY)
+                        .withRule(refused.rule())
+                        .withReason(refused.reason())
+                        .withDetails(where));
+                yield new InboundResult.Dropped(refused.reason());
+            }
+            case Access.Claim.NotACode n -> {
+                String why = "chat " + chatName + " is not wired to an agent; an admin can wire it: run cordon pair"
+                        + " AGENT and send the code it prints in this chat";
+                audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_DROPPED, Decision.DENY)
+                        .withRule("wiring")
+                        .withReason(why)
+                        .withDetails(where));
+                yield new InboundResult.Dropped(why);
+            }
+        };
     }
 }

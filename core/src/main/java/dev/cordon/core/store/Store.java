@@ -13,8 +13,15 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.access.HeldMessage;
+import dev.cordon.core.access.Role;
+import dev.cordon.core.access.RoleGrant;
+import dev.cordon.core.access.SenderPolicy;
+import dev.cordon.core.access.SenderRequest;
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.protocol.ChatMessage;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -104,6 +111,117 @@ public interface Store extends AutoCloseable {
 
     /** Recent outbound messages of a chat, delivered or not, oldest first. */
     List<Outbound> recentOutbound(ChatId chat, int max);
+
+    // ---- access: roles, sender policy, held senders, pairing codes (docs/access.md)
+
+    /**
+     * Stores a role. {@code agent} null is a global grant. Returns false, changing nothing, if the
+     * user already has this role with this scope.
+     *
+     * @throws IllegalArgumentException if {@code role} is owner and {@code agent} is not null, or the
+     *     agent does not exist
+     */
+    boolean grantRole(UserId user, Role role, AgentId agent, String grantedBy);
+
+    /** Removes a role with exactly this scope; returns false if there was none. */
+    boolean revokeRole(UserId user, Role role, AgentId agent);
+
+    /** Every stored role, oldest grant first. */
+    List<RoleGrant> roleGrants();
+
+    /** The roles of one user, oldest first. */
+    List<RoleGrant> roleGrants(UserId user);
+
+    /** Every chat, oldest first. */
+    List<Chat> chats();
+
+    /** The chat's sender policy, or empty when none was ever set (the caller's default applies). */
+    Optional<SenderPolicy> senderPolicy(ChatId chat);
+
+    /** Sets the chat's sender policy. @throws IllegalArgumentException if there is no such chat */
+    void setSenderPolicy(ChatId chat, SenderPolicy policy, String setBy);
+
+    /**
+     * Holds a message of a sender without a role in a chat wired to {@code agent}, in one
+     * transaction: if the sender (the message's channel and sender id) now has a role for the agent
+     * (global or on the agent), nothing is stored and {@link Hold.HasRole} returns, so the caller
+     * stores it as usual; if an admin refused them in this chat, nothing is stored and {@link
+     * Hold.Refused} returns; otherwise the message is added to the sender's pending request for this
+     * chat, creating the request if there is none. Deduplicates on (chat, platformMessageId) like
+     * {@link #storeInbound}.
+     */
+    Hold holdInbound(ChatId chat, AgentId agent, NewInbound message);
+
+    /** What {@link #holdInbound} did. */
+    sealed interface Hold {
+        /** Held under {@code request}; {@code newRequest} if this message opened it. */
+        record Held(SenderRequest request, boolean newRequest, boolean duplicate) implements Hold {}
+
+        /** An admin refused this sender in this chat. */
+        record Refused(SenderRequest request) implements Hold {}
+
+        /** The sender has a role for the agent (granted meanwhile): store the message as usual. */
+        record HasRole() implements Hold {}
+    }
+
+    Optional<SenderRequest> senderRequest(SenderRequest.Id id);
+
+    /** Every sender request, oldest first. */
+    List<SenderRequest> senderRequests();
+
+    /** The messages held for a request, oldest first. */
+    List<HeldMessage> heldMessages(SenderRequest.Id id);
+
+    /**
+     * Admits a pending sender, in one transaction: the request becomes ADMITTED, the sender gets the
+     * member role on the request's agent (unless they have it), and every held message moves into
+     * {@code session}'s inbox as PENDING, oldest first, keeping its platform message id (so a
+     * redelivery still deduplicates). A crash leaves either all of it or none.
+     *
+     * @throws IllegalArgumentException if there is no such request, it is not pending, or {@code
+     *     session} is not the session of the request's agent and chat
+     */
+    Admitted admitSender(SenderRequest.Id id, SessionId session, String decidedBy);
+
+    /** {@code delivered}: the held messages as stored in the inbox, oldest first. */
+    record Admitted(SenderRequest request, List<InboundStored> delivered, boolean roleGranted) {}
+
+    /**
+     * Refuses a pending sender, in one transaction: the request becomes REFUSED and its held
+     * messages are deleted; they are returned, oldest first, for the caller to audit.
+     *
+     * @throws IllegalArgumentException if there is no such request or it is not pending
+     */
+    List<HeldMessage> refuseSender(SenderRequest.Id id, String decidedBy);
+
+    /**
+     * Stores a one-time pairing code by its hash (the code itself is never stored).
+     *
+     * @throws IllegalArgumentException if the hash is not 32 bytes, or an equal hash exists
+     */
+    void addPairingCode(byte[] codeHash, AgentId agent, String createdBy, Instant expiresAt);
+
+    /**
+     * Uses a pairing code, in one transaction: if the hash names an unused code that has not expired
+     * at {@code now}, the code is marked used by {@code claimant} with message {@code
+     * platformMessageId} of {@code chat}, the chat is wired to the code's agent and the claimant gets
+     * the admin role on that agent. Concurrent claims of one code: exactly one succeeds.
+     */
+    PairingClaim claimPairingCode(byte[] codeHash, ChatId chat, UserId claimant, String platformMessageId, Instant now);
+
+    /** Whether message {@code platformMessageId} of {@code chat} used a pairing code (so a redelivery is not passed on). */
+    boolean isPairingMessage(ChatId chat, String platformMessageId);
+
+    /** What {@link #claimPairingCode} found. */
+    sealed interface PairingClaim {
+        record Claimed(AgentId agent, boolean roleGranted) implements PairingClaim {}
+
+        record Unknown() implements PairingClaim {}
+
+        record Used(Instant usedAt) implements PairingClaim {}
+
+        record Expired(Instant expiredAt) implements PairingClaim {}
+    }
 
     /**
      * The audit log's storage, in the same database and transactions as everything else here. Open

@@ -14,7 +14,12 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControlEvent.Delta.class, name = "delta"),
     @JsonSubTypes.Type(value = ControlEvent.Reset.class, name = "reset"),
     @JsonSubTypes.Type(value = ControlEvent.Reply.class, name = "reply"),
-    @JsonSubTypes.Type(value = ControlEvent.Failure.class, name = "failure")
+    @JsonSubTypes.Type(value = ControlEvent.Failure.class, name = "failure"),
+    @JsonSubTypes.Type(value = ControlEvent.UserList.class, name = "user_list"),
+    @JsonSubTypes.Type(value = ControlEvent.ChatList.class, name = "chat_list"),
+    @JsonSubTypes.Type(value = ControlEvent.SenderList.class, name = "sender_list"),
+    @JsonSubTypes.Type(value = ControlEvent.PairingCode.class, name = "pairing_code"),
+    @JsonSubTypes.Type(value = ControlEvent.Done.class, name = "done")
 })
 public sealed interface ControlEvent {
 
@@ -80,4 +85,53 @@ public sealed interface ControlEvent {
 
     /** A request failed; {@code message} says what and what to do. */
     record Failure(String message) implements ControlEvent {}
+
+    /** The answers to {@link ControlRequest.AccessRequest}s (docs/access.md). */
+    sealed interface AccessAnswer extends ControlEvent {}
+
+    /** Every role grant. {@code agent} null: global; {@code grantedBy} "built-in" for terminal:owner. */
+    record UserList(List<UserRow> users) implements AccessAnswer {
+        public UserList {
+            users = users == null ? List.of() : List.copyOf(users);
+        }
+    }
+
+    record UserRow(String user, String role, String agent, String grantedBy, long grantedAtMillis) {}
+
+    /** Every chat. {@code agent} null: not wired. */
+    record ChatList(List<ChatRow> chats) implements AccessAnswer {
+        public ChatList {
+            chats = chats == null ? List.of() : List.copyOf(chats);
+        }
+    }
+
+    record ChatRow(String chat, String agent, String senderPolicy) {}
+
+    /** Every sender request, oldest first. */
+    record SenderList(List<SenderRow> senders) implements AccessAnswer {
+        public SenderList {
+            senders = senders == null ? List.of() : List.copyOf(senders);
+        }
+    }
+
+    /**
+     * @param state pending, admitted or refused
+     * @param held messages held now (pending requests only)
+     * @param decidedBy null while pending
+     */
+    record SenderRow(
+            long id,
+            String sender,
+            String chat,
+            String agent,
+            String state,
+            int held,
+            long createdAtMillis,
+            String decidedBy) {}
+
+    /** A one-time code: sent as a message from an unwired chat, it wires that chat to {@code agent}. */
+    record PairingCode(String agent, String code, long expiresAtMillis) implements AccessAnswer {}
+
+    /** A change was made (and audited); {@code message} says what. */
+    record Done(String message) implements AccessAnswer {}
 }

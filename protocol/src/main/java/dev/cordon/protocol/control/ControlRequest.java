@@ -14,7 +14,16 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.Stop.class, name = "stop"),
     @JsonSubTypes.Type(value = ControlRequest.Attach.class, name = "attach"),
     @JsonSubTypes.Type(value = ControlRequest.Say.class, name = "say"),
-    @JsonSubTypes.Type(value = ControlRequest.ReplyAck.class, name = "reply_ack")
+    @JsonSubTypes.Type(value = ControlRequest.ReplyAck.class, name = "reply_ack"),
+    @JsonSubTypes.Type(value = ControlRequest.UsersList.class, name = "users_list"),
+    @JsonSubTypes.Type(value = ControlRequest.UsersGrant.class, name = "users_grant"),
+    @JsonSubTypes.Type(value = ControlRequest.UsersRevoke.class, name = "users_revoke"),
+    @JsonSubTypes.Type(value = ControlRequest.ChatsList.class, name = "chats_list"),
+    @JsonSubTypes.Type(value = ControlRequest.ChatsPolicy.class, name = "chats_policy"),
+    @JsonSubTypes.Type(value = ControlRequest.SendersList.class, name = "senders_list"),
+    @JsonSubTypes.Type(value = ControlRequest.SendersAdmit.class, name = "senders_admit"),
+    @JsonSubTypes.Type(value = ControlRequest.SendersRefuse.class, name = "senders_refuse"),
+    @JsonSubTypes.Type(value = ControlRequest.Pair.class, name = "pair")
 })
 public sealed interface ControlRequest {
 
@@ -50,4 +59,56 @@ public sealed interface ControlRequest {
 
     /** The terminal showed reply {@code outboundId}: the daemon may mark it delivered. */
     record ReplyAck(long outboundId) implements ControlRequest {}
+
+    /**
+     * Users, roles, chats, senders and pairing (docs/access.md). Each is answered with one event: a
+     * list, {@link ControlEvent.Done}, {@link ControlEvent.PairingCode}, or {@link
+     * ControlEvent.Failure} saying what was refused and why. Changes are admin-only; the control
+     * socket's user is {@code terminal:owner}.
+     */
+    sealed interface AccessRequest extends ControlRequest {}
+
+    /** Answered with {@link ControlEvent.UserList}. */
+    record UsersList() implements AccessRequest {}
+
+    /** {@code agent} null grants globally. {@code user} is {@code channel:platformUserId}. */
+    record UsersGrant(String user, String role, String agent) implements AccessRequest {
+        public UsersGrant {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(role, "role");
+        }
+    }
+
+    /** {@code agent} null revokes the global grant. */
+    record UsersRevoke(String user, String role, String agent) implements AccessRequest {
+        public UsersRevoke {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(role, "role");
+        }
+    }
+
+    /** Answered with {@link ControlEvent.ChatList}. */
+    record ChatsList() implements AccessRequest {}
+
+    /** {@code chat} is {@code channel:platformChatId}; {@code policy} strict, approval or public. */
+    record ChatsPolicy(String chat, String policy) implements AccessRequest {
+        public ChatsPolicy {
+            Objects.requireNonNull(chat, "chat");
+            Objects.requireNonNull(policy, "policy");
+        }
+    }
+
+    /** Answered with {@link ControlEvent.SenderList}. */
+    record SendersList() implements AccessRequest {}
+
+    record SendersAdmit(long request) implements AccessRequest {}
+
+    record SendersRefuse(long request) implements AccessRequest {}
+
+    /** Answered with {@link ControlEvent.PairingCode}. */
+    record Pair(String agent) implements AccessRequest {
+        public Pair {
+            Objects.requireNonNull(agent, "agent");
+        }
+    }
 }
