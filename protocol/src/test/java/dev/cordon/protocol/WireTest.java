@@ -67,6 +67,22 @@ class WireTest {
                         "model_end"),
                 Arguments.of(new HostMessage.Shutdown("daemon stopping"), HostMessage.class, "shutdown"),
                 Arguments.of(new HostMessage.Shutdown(null), HostMessage.class, "shutdown"),
+                Arguments.of(
+                        new HostMessage.StartTurn(
+                                "turn-2",
+                                "Be brief.",
+                                new ModelSettings(ModelApi.OPENAI, "gpt-test", 1024),
+                                List.of(ChatMessage.user("hi")),
+                                new ToolRules(Map.of(
+                                        "bash",
+                                        new ToolRules.Tool(
+                                                ToolRules.Action.ASK, List.of("ls *"), List.of(), List.of("rm *"))))),
+                        HostMessage.class,
+                        "start_turn"),
+                Arguments.of(
+                        new HostMessage.ApprovalDecision("req-1", false, "denied by alice"),
+                        HostMessage.class,
+                        "approval_decision"),
                 // runner → host
                 Arguments.of(new RunnerMessage.Ready("0.1.0"), RunnerMessage.class, "ready"),
                 Arguments.of(
@@ -107,6 +123,15 @@ class WireTest {
                         new RunnerMessage.TurnEnded("turn-1", null, "The model call failed", Usage.ZERO),
                         RunnerMessage.class,
                         "turn_ended"),
+                Arguments.of(
+                        new RunnerMessage.ApprovalRequest(
+                                "req-1",
+                                "turn-1",
+                                "tool.bash",
+                                "bash: rm -rf build",
+                                Map.of("command", "rm -rf build")),
+                        RunnerMessage.class,
+                        "approval_request"),
                 // cordon command → daemon
                 Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),

@@ -41,6 +41,7 @@ public final class Main {
     /** Runs turns from {@code host} until it closes or says Shutdown. Blocks. */
     static void serve(HostConnection host, Path workspace) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
+        Approvals approvals = new Approvals(host::send);
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,
@@ -48,7 +49,9 @@ public final class Main {
                         ModelApi.OPENAI,
                                 ModelClients.openai(transport.forApi(ModelApi.OPENAI), RetryPolicy.defaults())),
                 Tools.builtins(ToolConfig.defaults(workspace)),
-                host::send);
+                host::send,
+                approvals,
+                workspace);
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("turn").factory());
@@ -62,11 +65,13 @@ public final class Main {
             switch (message) {
                 case null -> {
                     transport.failAll();
+                    approvals.failAll();
                     turns.shutdownNow();
                     return;
                 }
                 case HostMessage.Shutdown s -> {
                     transport.failAll();
+                    approvals.failAll();
                     turns.shutdownNow();
                     return;
                 }
@@ -81,9 +86,7 @@ public final class Main {
                 case HostMessage.ModelResponseHead m -> transport.dispatch(m);
                 case HostMessage.ModelResponseChunk m -> transport.dispatch(m);
                 case HostMessage.ModelResponseEnd m -> transport.dispatch(m);
-                case HostMessage.ApprovalDecision d -> {
-                    // the runner asks for no approvals yet
-                }
+                case HostMessage.ApprovalDecision d -> approvals.dispatch(d);
             }
         }
     }
