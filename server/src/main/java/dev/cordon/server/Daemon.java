@@ -33,7 +33,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
@@ -258,19 +257,32 @@ public final class Daemon implements AutoCloseable {
     }
 
     private AgentPolicy.Sandbox policy(Agent agent) {
-        return policies.current(agent);
+        return policies.current(agent).sandbox();
     }
 
     private AgentSetup setup(Agent agent) {
         if (config.model() == null) {
             return new AgentSetup(null, null, config.modelProblem(), config.toolTimeout());
         }
-        Duration toolTimeout;
+        AgentPolicy.Policy policy;
         try {
-            toolTimeout = policy(agent).toolTimeout();
+            // Read at every turn: an edit of policy.yaml applies from the next turn on.
+            policy = policies.current(agent);
         } catch (SandboxException e) {
             // An invalid policy fails closed: no sandbox starts until the file is fixed.
             return new AgentSetup(null, null, e.getMessage(), config.toolTimeout());
+        }
+        ModelGateway.Allowed models = allowedModels(policy, agent);
+        if (!models.models().contains(config.model().model())) {
+            return new AgentSetup(
+                    null,
+                    null,
+                    "The configured model '" + config.model().model() + "' is not in agent " + agent.name()
+                            + "'s policy (models: " + String.join(", ", policy.models())
+                            + "). Add it to the models list of "
+                            + home.agent(agent.name()).resolve("policy.yaml")
+                            + ", or configure one of those models.",
+                    config.toolTimeout());
         }
         StringBuilder prompt = new StringBuilder()
                 .append("You are ")
@@ -289,7 +301,18 @@ public final class Daemon implements AutoCloseable {
                 LOG.warn("could not read {}", file, e);
             }
         }
-        return new AgentSetup(prompt.toString(), config.model(), null, toolTimeout);
+        return new AgentSetup(
+                prompt.toString(), config.model(), null, policy.sandbox().toolTimeout(), policy.tools(), models);
+    }
+
+    /** Without a models list, the configured model only; with one, exactly the listed models. */
+    private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {
+        if (policy.models().isEmpty()) {
+            return new ModelGateway.Allowed(
+                    config.model().api(), Set.of(config.model().model()), "the configured model (cordon.yaml)");
+        }
+        return new ModelGateway.Allowed(
+                config.model().api(), Set.copyOf(policy.models()), agent.name() + "'s policy.yaml models");
     }
 
     private final class ControlHandler implements ControlServer.Handler {

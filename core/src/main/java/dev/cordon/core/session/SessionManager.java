@@ -261,7 +261,8 @@ public final class SessionManager implements AutoCloseable {
                             why,
                             Map.of("sandbox", runner.sandboxId())));
             try {
-                runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
+                runner.send(new HostMessage.StartTurn(
+                        turnId, setup.systemPrompt(), setup.model(), transcript, setup.toolRules()));
                 while (true) {
                     watchdog.rearm();
                     RunnerMessage message = runner.receive();
@@ -326,16 +327,22 @@ public final class SessionManager implements AutoCloseable {
             ChannelSink sink = new ChannelSink(runner, request.callId());
             Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
                 try {
-                    gateway.call(agent, setup.model(), request, sink);
+                    gateway.call(agent, setup.allowedModels(), request, sink);
                 } catch (CancellationException | java.io.UncheckedIOException e) {
                     LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
                 } finally {
                     int status = sink.status;
+                    // A call the gateway refused never reached the provider: a denial by a rule.
+                    String refusedBy = sink.refusedBy;
                     record(
                             AuditActions.MODEL_CALL,
-                            status >= 200 && status < 300 ? Decision.ALLOW : Decision.INFO,
-                            null,
-                            status >= 200 && status < 300 ? null : "status " + status,
+                            refusedBy != null
+                                    ? Decision.DENY
+                                    : status >= 200 && status < 300 ? Decision.ALLOW : Decision.INFO,
+                            refusedBy,
+                            refusedBy != null
+                                    ? sink.refusedWhy
+                                    : status >= 200 && status < 300 ? null : "status " + status,
                             Map.of(
                                     "call",
                                     request.callId(),
@@ -563,6 +570,8 @@ public final class SessionManager implements AutoCloseable {
         private final String callId;
         private volatile boolean cancelled;
         volatile int status;
+        volatile String refusedBy;
+        volatile String refusedWhy;
 
         ChannelSink(RunnerLink runner, String callId) {
             this.runner = runner;
@@ -571,6 +580,12 @@ public final class SessionManager implements AutoCloseable {
 
         void cancel() {
             cancelled = true;
+        }
+
+        @Override
+        public void refused(String rule, String reason) {
+            refusedWhy = reason;
+            refusedBy = rule;
         }
 
         @Override
