@@ -359,7 +359,13 @@ final class AgentPolicy {
                     throw yaml.error(
                             PolicyYaml.key(where, key),
                             "unknown field (known here: "
-                                    + String.join(", ", known.stream().sorted().toList()) + ")");
+                                    + String.join(
+                                            ", ",
+                                            known.stream()
+                                                    .sorted()
+                                                    .map(k -> PolicyYaml.key("", k))
+                                                    .toList())
+                                    + ")");
                 }
             }
         }

@@ -109,7 +109,8 @@ record PolicyYaml(String file, JsonNode root, Map<String, Position> positions) {
                 }
                 yield array;
             }
-            case VALUE_STRING -> nodes.stringNode(p.getString());
+            // YAML's other spelling of null; Jackson's YAML parser reports it as the string "~".
+            case VALUE_STRING -> p.getString().equals("~") ? nodes.nullNode() : nodes.stringNode(p.getString());
             case VALUE_NUMBER_INT -> nodes.numberNode(p.getBigIntegerValue());
             case VALUE_NUMBER_FLOAT -> nodes.numberNode(p.getDecimalValue());
             case VALUE_TRUE -> nodes.booleanNode(true);
