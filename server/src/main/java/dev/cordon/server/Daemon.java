@@ -21,6 +21,7 @@ import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
+import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
@@ -305,14 +306,20 @@ public final class Daemon implements AutoCloseable {
                 prompt.toString(), config.model(), null, policy.sandbox().toolTimeout(), policy.tools(), models);
     }
 
-    /** Without a models list, the configured model only; with one, exactly the listed models. */
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {
+        return allowedModels(config.model(), policy, agent.name());
+    }
+
+    /**
+     * What the model gateway lets an agent's calls use: without a {@code models} list in its policy,
+     * the configured model only; with one, exactly the listed models (on the configured API).
+     */
+    static ModelGateway.Allowed allowedModels(ModelSettings configured, AgentPolicy.Policy policy, AgentName agent) {
         if (policy.models().isEmpty()) {
             return new ModelGateway.Allowed(
-                    config.model().api(), Set.of(config.model().model()), "the configured model (cordon.yaml)");
+                    configured.api(), Set.of(configured.model()), "the configured model (cordon.yaml)");
         }
-        return new ModelGateway.Allowed(
-                config.model().api(), Set.copyOf(policy.models()), agent.name() + "'s policy.yaml models");
+        return new ModelGateway.Allowed(configured.api(), Set.copyOf(policy.models()), agent + "'s policy.yaml models");
     }
 
     private final class ControlHandler implements ControlServer.Handler {
