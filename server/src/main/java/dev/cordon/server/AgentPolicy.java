@@ -107,15 +107,6 @@ final class AgentPolicy {
         }
     }
 
-    /**
-     * The sandbox section of {@code file}; what it leaves unset comes from {@code defaults}.
-     *
-     * @throws SandboxException if the file is invalid: the message names the file, the field and the reason
-     */
-    static Sandbox sandbox(Path file, Defaults defaults) {
-        return read(file, defaults).sandbox();
-    }
-
     /** What is in force without a policy file: {@code defaults}, no tool rules, no capabilities. */
     static Policy none(Defaults defaults) {
         return new Policy(
