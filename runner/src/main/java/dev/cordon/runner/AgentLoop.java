@@ -17,6 +17,7 @@ import dev.cordon.runner.model.StreamListener;
 import dev.cordon.runner.model.ToolSpec;
 import dev.cordon.runner.tools.Tool;
 import dev.cordon.runner.tools.ToolOutput;
+import dev.cordon.runner.tools.Tools;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -201,7 +202,18 @@ final class AgentLoop {
             return null;
         }
         if (value == null) {
-            return tool.equals("glob") || tool.equals("grep") ? ToolRules.WORKSPACE : null;
+            if (!tool.equals("glob") && !tool.equals("grep")) {
+                return null;
+            }
+            value = ToolRules.WORKSPACE;
+        }
+        if (tool.equals("glob")) {
+            // A pattern such as /etc/* searches /etc whatever the path: match where the walk starts.
+            JsonNode pattern = input == null ? null : input.get("pattern");
+            String base = pattern != null && pattern.isString() ? Tools.globBase(pattern.asString()) : "";
+            if (!base.isEmpty()) {
+                value = base.startsWith("/") ? base : value + "/" + base;
+            }
         }
         String path = ToolRules.normalisePath(value);
         // Outside a sandbox (tests, a developer's machine) the workspace is elsewhere: match it as

@@ -164,6 +164,46 @@ class ToolRulesTurnTest {
     }
 
     @Test
+    void pathRulesMatchWhereAFileToolReallyGoesWithTheWorkspaceSeenAsSlashWorkspace() throws Exception {
+        Files.writeString(workspace.resolve("secret.pem"), "KEY");
+        fake.enqueue(
+                Scripted.toolCalls(
+                        ToolCall.of("glob", "{\"pattern\":\"/etc/*\"}"),
+                        ToolCall.of("grep", "{\"pattern\":\"root\",\"path\":\"../../etc\"}"),
+                        ToolCall.of(
+                                "read",
+                                "{\"path\":"
+                                        + json(workspace.resolve("secret.pem").toString()) + "}"),
+                        ToolCall.of("read", "{\"path\":\"notes/../secret.pem\"}"),
+                        ToolCall.of("glob", "{\"pattern\":\"*.pem\"}")),
+                Scripted.text("done"));
+        ToolRules rules = new ToolRules(Map.of(
+                "glob", new ToolRules.Tool(null, null, null, List.of("/etc/**")),
+                "grep", new ToolRules.Tool(null, null, null, List.of("/etc/**")),
+                "read", new ToolRules.Tool(null, null, null, List.of("**/*.pem"))));
+
+        host.send(turn("t6", rules));
+        List<RunnerMessage> before = new ArrayList<>();
+        host.next(TurnEnded.class, before);
+
+        List<Part.ToolResult> results = before.stream()
+                .filter(m -> m instanceof TranscriptAppend)
+                .flatMap(m -> ((TranscriptAppend) m).message().parts().stream())
+                .filter(p -> p instanceof Part.ToolResult)
+                .map(p -> (Part.ToolResult) p)
+                .toList();
+        assertThat(results).hasSize(5);
+        assertThat(results.get(0).content()).contains("tools.glob.deny[0] \"/etc/**\"");
+        assertThat(results.get(1).content()).contains("tools.grep.deny[0] \"/etc/**\"");
+        assertThat(results.get(2).content())
+                .contains("tools.read.deny[0] \"**/*.pem\"")
+                .doesNotContain("KEY");
+        assertThat(results.get(3).content()).contains("tools.read.deny[0]");
+        assertThat(results.get(4).isError()).isFalse();
+        assertThat(results.get(4).content()).contains("secret.pem");
+    }
+
+    @Test
     void withoutRulesEveryToolRunsAsBefore() throws Exception {
         fake.enqueue(Scripted.toolCall("bash", "{\"command\":\"rm -rf nothing && touch ran\"}"), Scripted.text("ok"));
 
