@@ -48,6 +48,86 @@ class ToolRulesTest {
     }
 
     @Test
+    void theStringFastPathsMeanExactlyWhatTheRegularExpressionMeans() {
+        List<String> patterns = List.of(
+                "*", "**", "", "ls", "ls*", "*ls", "*ls*", "**ls**", "git *", "*rm -rf*", "a*b", "?s", "*.*", "*\\*");
+        List<String> subjects = List.of(
+                "", "ls", "ls -l", "els", "false", "git status", "sudo rm -rf /", "ab", "a-b", "xs", "\\", "a.b\nls");
+        for (String pattern : patterns) {
+            java.util.regex.Pattern regex = ToolRules.commandGlob(pattern);
+            java.util.function.Predicate<String> fast = ToolRules.commandMatcher(pattern);
+            for (String subject : subjects) {
+                assertThat(fast.test(subject))
+                        .as("pattern '%s' on '%s'", pattern, subject)
+                        .isEqualTo(regex.matcher(subject).matches());
+            }
+        }
+    }
+
+    @Test
+    void thePathFastPathsMeanExactlyWhatTheRegularExpressionMeans() {
+        List<String> globs = List.of(
+                "/etc/**",
+                "/etc",
+                "secrets/**",
+                ".git/**",
+                "/**",
+                "notes.txt",
+                "/etc/*",
+                "**/*.pem",
+                "/a/**/b",
+                "**/.env",
+                "src/**/*.java",
+                "/a/**/**",
+                "/a/?",
+                "?",
+                "/a/**/b/**",
+                "*.md",
+                "**/.ssh/**",
+                "**/id_rsa*",
+                "/a/*/b?/**/c*d");
+        List<String> paths = List.of(
+                "/etc",
+                "/etc/passwd",
+                "/etcetera",
+                "/etc/ssh/x",
+                "/workspace/secrets",
+                "/workspace/secrets/a/b",
+                "/workspace/.git/config",
+                "/workspace/.github/x",
+                "/",
+                "/workspace/notes.txt",
+                "/a/b",
+                "/a/x/b",
+                "/a",
+                "/a/c",
+                "/workspace/.env",
+                "/workspace/app/.env",
+                "/workspace/src/A.java",
+                "/workspace/src/x/A.java",
+                "/a/b/c",
+                "/workspace/README.md",
+                "/workspace/docs/x.md",
+                "/x",
+                "/workspace/.ssh",
+                "/workspace/home/.ssh/known_hosts",
+                "/workspace/.sshx",
+                "/workspace/keys/id_rsa.pub",
+                "/a/x/b1/c-d",
+                "/a/x/b1/y/z/cd",
+                "/a/x/b/cd");
+        for (String glob : globs) {
+            java.util.regex.Pattern regex = ToolRules.pathGlob(glob);
+            java.util.function.Predicate<String> fast = ToolRules.pathMatcher(glob);
+            for (String path : paths) {
+                assertThat(fast.test(path))
+                        .as("glob '%s' on '%s'", glob, path)
+                        .isEqualTo(regex.matcher(path).matches());
+            }
+        }
+    }
+
+    @Test
     void patternCharactersOtherThanStarAndQuestionMarkAreLiteral() {
         ToolRules.Evaluator rules =
                 new ToolRules(Map.of("bash", new Tool(null, null, null, List.of("echo (a|b) [x].+ ?")))).evaluator();
