@@ -96,6 +96,31 @@ class ToolRulesEndToEndTest {
     }
 
     @Test
+    void anInvalidEditOfTheToolRulesKeepsTheLastValidRulesInForce() throws Exception {
+        startDaemon("tools:\n  write: {deny: [\"*.secret\"]}\n");
+        model.enqueue(
+                Scripted.text("first"),
+                Scripted.toolCall("write", "{\"path\":\"a.secret\",\"content\":\"x\"}"),
+                Scripted.text("second"));
+        assertThat(ask("one").text()).isEqualTo("first");
+
+        Files.writeString(policy, "tools:\n  write: {deny: \"*.secret\"}\n"); // a string, not a list
+        ControlEvent.Reply reply = ask("two");
+
+        assertThat(reply.failed()).as(reply.text()).isFalse();
+        assertThat(reply.text()).isEqualTo("second");
+        assertThat(workspace.resolve("a.secret")).doesNotExist();
+        assertThat(lastToolResult()).contains("tools.write.deny[0] \"*.secret\"");
+        assertThat(daemon.audit().read(0, 1_000).stream()
+                        .map(AuditEntry::event)
+                        .filter(e -> e.action().equals("policy.change"))
+                        .map(e -> e.decision().label() + " " + e.reason()))
+                .containsExactly(
+                        "allow null",
+                        "deny " + policy + ":2:11: tools.write.deny: must be a list of patterns, got '*.secret'");
+    }
+
+    @Test
     void anAskRuleIsPutToTheHostAndAnAnswerOtherThanYesMeansTheToolDoesNotRun() throws Exception {
         startDaemon("tools:\n  \"*\": ask\n");
         model.enqueue(
