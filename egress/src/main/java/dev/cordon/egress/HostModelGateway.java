@@ -3,7 +3,6 @@ package dev.cordon.egress;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.protocol.ModelApi;
-import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.RunnerMessage.ModelRequest;
 import dev.cordon.protocol.Wire;
 import java.io.IOException;
@@ -45,11 +44,12 @@ final class HostModelGateway implements ModelGateway {
     }
 
     @Override
-    public void call(Agent agent, ModelSettings allowed, ModelRequest request, ResponseSink sink) {
+    public void call(Agent agent, Allowed allowed, ModelRequest request, ResponseSink sink) {
         Provider provider = providers.get(request.api());
         if (provider == null || request.api() != allowed.api()) {
             refuse(
                     sink,
+                    "model_gateway.api",
                     request.api(),
                     403,
                     "permission_error",
@@ -64,6 +64,7 @@ final class HostModelGateway implements ModelGateway {
         if (!path.equals(request.path())) {
             refuse(
                     sink,
+                    "model_gateway.path",
                     request.api(),
                     404,
                     "not_found_error",
@@ -71,14 +72,16 @@ final class HostModelGateway implements ModelGateway {
             return;
         }
         String model = modelOf(request.body());
-        if (!allowed.model().equals(model)) {
+        if (!allowed.models().contains(model)) {
             refuse(
                     sink,
+                    allowed.rule(),
                     request.api(),
                     403,
                     "permission_error",
-                    "model '" + model + "' is not allowed for agent " + agent.name() + " (allowed: " + allowed.model()
-                            + ")");
+                    "model '" + model + "' is not allowed for agent " + agent.name() + " by " + allowed.rule()
+                            + " (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed.models()))
+                            + "); the operator can change the agent's policy.yaml models list");
             return;
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(provider.resolve(path))
@@ -100,6 +103,7 @@ final class HostModelGateway implements ModelGateway {
         } catch (IOException e) {
             refuse(
                     sink,
+                    null,
                     request.api(),
                     502,
                     "api_error",
@@ -107,7 +111,7 @@ final class HostModelGateway implements ModelGateway {
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            refuse(sink, request.api(), 499, "api_error", "the call was cancelled");
+            refuse(sink, null, request.api(), 499, "api_error", "the call was cancelled");
             return;
         }
         Map<String, List<String>> headers = new TreeMap<>();
@@ -145,7 +149,11 @@ final class HostModelGateway implements ModelGateway {
         }
     }
 
-    private static void refuse(ResponseSink sink, ModelApi api, int status, String type, String message) {
+    /** Answers in the provider's error format; {@code rule} is null for failures that are not refusals. */
+    private static void refuse(ResponseSink sink, String rule, ModelApi api, int status, String type, String message) {
+        if (rule != null) {
+            sink.refused(rule, message);
+        }
         ObjectNode error = Wire.mapper().createObjectNode();
         error.put("type", type);
         error.put("message", "Cordon model gateway: " + message);

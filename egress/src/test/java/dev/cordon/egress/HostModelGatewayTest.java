@@ -7,7 +7,6 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Ids.AgentId;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.protocol.ModelApi;
-import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.RunnerMessage.ModelRequest;
 import dev.cordon.protocol.Wire;
 import dev.cordon.testkit.FakeModelServer;
@@ -118,9 +117,29 @@ class HostModelGatewayTest {
 
         assertRefused(sink, api, 403, "permission_error");
         assertThat(sink.errorMessage())
-                .contains("model 'the-most-expensive-model' is not allowed for agent alice (allowed: " + MODEL + ")");
+                .contains("model 'the-most-expensive-model' is not allowed for agent alice by the configured model"
+                        + " (cordon.yaml) (allowed: " + MODEL + ")");
+        assertThat(sink.refusedBy).isEqualTo("the configured model (cordon.yaml)");
         assertThat(anthropic.requests()).isEmpty();
         assertThat(openai.requests()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void everyModelOfThePolicysListIsForwardedAndAnyOtherIsRefusedNamingTheList(ModelApi api) {
+        ModelGateway.Allowed list = new ModelGateway.Allowed(api, Set.of(MODEL, "small-model"), "policy.yaml models");
+        RecordingSink small = new RecordingSink();
+        RecordingSink other = new RecordingSink();
+
+        gateway.call(AGENT, list, request(api, pathOf(api), hostileHeaders(), body("small-model")), small);
+        gateway.call(AGENT, list, request(api, pathOf(api), Map.of(), body("big-model")), other);
+
+        assertThat(small.status()).isEqualTo(200);
+        assertThat(small.refusedBy).isNull();
+        assertRefused(other, api, 403, "permission_error");
+        assertThat(other.refusedBy).isEqualTo("policy.yaml models");
+        assertThat(other.errorMessage()).contains("(allowed: small-model, " + MODEL + ")");
+        assertThat(anthropic.requests().size() + openai.requests().size()).isEqualTo(1);
     }
 
     @ParameterizedTest
@@ -300,8 +319,8 @@ class HostModelGatewayTest {
         return sink;
     }
 
-    private static ModelSettings allowed(ModelApi api) {
-        return new ModelSettings(api, MODEL, 1024);
+    private static ModelGateway.Allowed allowed(ModelApi api) {
+        return new ModelGateway.Allowed(api, Set.of(MODEL), "the configured model (cordon.yaml)");
     }
 
     private static ModelRequest request(ModelApi api, String path, Map<String, String> headers, byte[] body) {
@@ -405,6 +424,13 @@ class HostModelGatewayTest {
         private Map<String, List<String>> headers = Map.of();
         private String error;
         private int chunks;
+        String refusedBy;
+
+        @Override
+        public synchronized void refused(String rule, String reason) {
+            assertThat(events).as("a refusal is reported before the head").isEmpty();
+            refusedBy = rule;
+        }
 
         @Override
         public synchronized void head(int status, Map<String, List<String>> headers) {

@@ -24,14 +24,24 @@ public sealed interface HostMessage {
     /**
      * Run one agent turn. {@code transcript} is the whole conversation so far, ending with the new
      * user message(s); the runner appends to it and reports every appended message back.
+     *
+     * @param toolRules the agent's tool rules in force for this turn, which the runner applies before
+     *     each tool call; null (as sent by an older host) means {@link ToolRules#NONE}, everything allowed
      */
-    record StartTurn(String turnId, String systemPrompt, ModelSettings model, List<ChatMessage> transcript)
+    record StartTurn(
+            String turnId, String systemPrompt, ModelSettings model, List<ChatMessage> transcript, ToolRules toolRules)
             implements HostMessage {
         public StartTurn {
             Objects.requireNonNull(turnId, "turnId");
             Objects.requireNonNull(systemPrompt, "systemPrompt");
             Objects.requireNonNull(model, "model");
             transcript = List.copyOf(transcript);
+            toolRules = toolRules == null ? ToolRules.NONE : toolRules;
+        }
+
+        /** A turn without tool rules: every tool call is allowed. */
+        public StartTurn(String turnId, String systemPrompt, ModelSettings model, List<ChatMessage> transcript) {
+            this(turnId, systemPrompt, model, transcript, ToolRules.NONE);
         }
     }
 

@@ -72,7 +72,19 @@ class WireTest {
                 Arguments.of(new HostMessage.StreamEnd("e1", "the turn ended"), HostMessage.class, "stream_end"),
                 Arguments.of(new HostMessage.StreamAck("e1", 65_536), HostMessage.class, "stream_ack"),
                 Arguments.of(
-                        new HostMessage.ApprovalDecision("ap-1", false, "expired"),
+                        new HostMessage.StartTurn(
+                                "turn-2",
+                                "Be brief.",
+                                new ModelSettings(ModelApi.OPENAI, "gpt-test", 1024),
+                                List.of(ChatMessage.user("hi")),
+                                new ToolRules(Map.of(
+                                        "bash",
+                                        new ToolRules.Tool(
+                                                ToolRules.Action.ASK, List.of("ls *"), List.of(), List.of("rm *"))))),
+                        HostMessage.class,
+                        "start_turn"),
+                Arguments.of(
+                        new HostMessage.ApprovalDecision("req-1", false, "denied by alice"),
                         HostMessage.class,
                         "approval_decision"),
                 // runner → host
@@ -121,7 +133,11 @@ class WireTest {
                         "turn_ended"),
                 Arguments.of(
                         new RunnerMessage.ApprovalRequest(
-                                "ap-1", "turn-1", "tool.bash", "run ls", Map.of("command", "ls")),
+                                "req-1",
+                                "turn-1",
+                                "tool.bash",
+                                "bash: rm -rf build",
+                                Map.of("command", "rm -rf build")),
                         RunnerMessage.class,
                         "approval_request"),
                 // cordon command → daemon

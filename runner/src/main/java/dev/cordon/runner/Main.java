@@ -41,6 +41,7 @@ public final class Main {
     /** Runs turns from {@code host} until it closes or says Shutdown. Blocks. */
     static void serve(HostConnection host, Path workspace) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
+        Approvals approvals = new Approvals(host::send);
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,
@@ -48,7 +49,9 @@ public final class Main {
                         ModelApi.OPENAI,
                                 ModelClients.openai(transport.forApi(ModelApi.OPENAI), RetryPolicy.defaults())),
                 Tools.builtins(ToolConfig.defaults(workspace)),
-                host::send);
+                host::send,
+                approvals,
+                workspace);
         EgressRelay egress = egressRelay(host);
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
@@ -64,12 +67,14 @@ public final class Main {
                 case null -> {
                     transport.failAll();
                     closeQuietly(egress);
+                    approvals.failAll();
                     turns.shutdownNow();
                     return;
                 }
                 case HostMessage.Shutdown s -> {
                     transport.failAll();
                     closeQuietly(egress);
+                    approvals.failAll();
                     turns.shutdownNow();
                     return;
                 }
@@ -87,9 +92,7 @@ public final class Main {
                 case HostMessage.StreamData m -> dispatchStream(egress, m);
                 case HostMessage.StreamEnd m -> dispatchStream(egress, m);
                 case HostMessage.StreamAck m -> dispatchStream(egress, m);
-                case HostMessage.ApprovalDecision d -> {
-                    // the runner asks for no approvals yet
-                }
+                case HostMessage.ApprovalDecision d -> approvals.dispatch(d);
             }
         }
     }

@@ -398,7 +398,14 @@ final class Training {
                         "t",
                         "system",
                         new ModelSettings(ModelApi.OPENAI, "m", 1),
-                        List.of(mixed, ChatMessage.user("u"))),
+                        List.of(mixed, ChatMessage.user("u")),
+                        new dev.cordon.protocol.ToolRules(Map.of(
+                                "bash",
+                                new dev.cordon.protocol.ToolRules.Tool(
+                                        dev.cordon.protocol.ToolRules.Action.ASK,
+                                        List.of("ls *"),
+                                        List.of(),
+                                        List.of("rm *"))))),
                 new HostMessage.ModelResponseHead("c", 200, Map.of("content-type", List.of("text/event-stream"))),
                 new HostMessage.ModelResponseChunk("c", new byte[] {1, 2, 3}),
                 new HostMessage.ModelResponseEnd("c", "broken"),

@@ -61,7 +61,11 @@ class AgentLoopTest {
                         ModelApi.OPENAI,
                         ModelClients.openai(HttpTransports.jdk(fake.openAiBaseUrl(), Map.of()), instantRetries)),
                 Tools.builtins(ToolConfig.defaults(workspace)),
-                sent::add);
+                sent::add,
+                request -> {
+                    throw new AssertionError("no approval expected: " + request);
+                },
+                workspace);
     }
 
     @AfterEach

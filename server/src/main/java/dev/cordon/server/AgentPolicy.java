@@ -3,25 +3,31 @@ package dev.cordon.server;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountRequest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
+import java.util.TreeMap;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * An agent's own policy file, {@code agents/<name>/policy.yaml}, outside the agent's reach (only
- * its workspace is mounted). Today it holds the sandbox's resource limits; the governance work
- * extends it. Read at every sandbox start. An invalid file fails closed: the sandbox does not
- * start, and the user is told the file, the field and the reason.
+ * its workspace is mounted). Parsed strictly: an unknown field, a wrong type or a value out of
+ * range is an error naming {@code file:line:column}, the field path and the reason. The published
+ * JSON Schema ({@code policy.schema.json}, printed by {@code cordon policy schema}) describes the
+ * same format; {@code PolicySchemaAgreementTest} keeps the two in step. The full format is in
+ * {@code docs/policy.md}.
  *
  * <pre>
  * sandbox:
@@ -33,14 +39,66 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist
  *     - {host: /srv/data/reports, target: /mnt/reports, mode: ro}
+ * tools:                  # in-sandbox tool rules: a guardrail the runner applies, not a boundary
+ *   "*": {default: allow}
+ *   bash: {default: ask, allow: ["git status*", "ls*"], deny: ["*rm -rf*"]}
+ *   write: {deny: ["/etc/**", ".git/**"]}
+ * models: [claude-sonnet-4-5]      # the model names this agent may use; absent = cordon.yaml's model
+ * capabilities:           # host capabilities, all denied unless granted (no host RPC uses them yet)
+ *   send_to: []
+ *   schedule_tasks: false
+ *   create_agents: false
+ *   install_mcp: false
  * </pre>
+ *
+ * <p>An explicit {@code null} (or {@code ~}) anywhere means the same as leaving the field out.
  */
 final class AgentPolicy {
     private AgentPolicy() {}
 
+    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "capabilities");
+    static final Set<String> SANDBOX_FIELDS =
+            Set.of("memory_mb", "pids", "cpu_millicores", "disk_mb", "tool_timeout_seconds", "mounts", "write_mounts");
+    static final Set<String> TOOL_NAMES = Set.of("bash", "read", "write", "edit", "glob", "grep", ToolRules.ANY);
+    static final Set<String> CAPABILITY_FIELDS = Set.of("send_to", "schedule_tasks", "create_agents", "install_mcp");
+    static final int MAX_PATTERNS = 1000;
+
+    /** Everything an agent's policy puts in force. */
+    record Policy(Sandbox sandbox, ToolRules tools, List<String> models, Capabilities capabilities, Sources sources) {
+        Policy {
+            models = List.copyOf(models);
+        }
+    }
+
     /** What an agent's policy asks of its sandbox. */
     record Sandbox(
             Limits limits, long diskBytes, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {}
+
+    /**
+     * Host capabilities the policy grants: the host RPCs that later issues add check these; today
+     * no host RPC for them exists. Everything defaults to denied.
+     *
+     * @param sendTo the chats or agents the agent may send messages to
+     */
+    record Capabilities(List<String> sendTo, boolean scheduleTasks, boolean createAgents, boolean installMcp) {
+        static final Capabilities NONE = new Capabilities(List.of(), false, false, false);
+
+        Capabilities {
+            sendTo = List.copyOf(sendTo);
+        }
+    }
+
+    /**
+     * Where each field of the policy file is, by field path ({@code sandbox.memory_mb}): what {@code
+     * cordon policy explain} prints. Empty for no file.
+     */
+    record Sources(Map<String, Integer> lines) {
+        static final Sources NONE = new Sources(Map.of());
+
+        Sources {
+            lines = Map.copyOf(lines);
+        }
+    }
 
     /** The defaults an agent's policy overrides: those of {@code cordon.yaml}. */
     record Defaults(Limits limits, long diskBytes, Duration toolTimeout) {
@@ -49,122 +107,305 @@ final class AgentPolicy {
         }
     }
 
+    /** What is in force without a policy file: {@code defaults}, no tool rules, no capabilities. */
+    static Policy none(Defaults defaults) {
+        return new Policy(
+                new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false),
+                ToolRules.NONE,
+                List.of(),
+                Capabilities.NONE,
+                Sources.NONE);
+    }
+
     /**
-     * The sandbox section of {@code file}; what it leaves unset comes from {@code defaults}.
+     * The whole policy in {@code file}; a missing file means {@link #none}.
      *
-     * @throws SandboxException if the file is invalid: the message names the file, the field and the reason
+     * @throws SandboxException if the file is invalid or unreadable: the message is {@code
+     *     file:line:column: field.path: reason}
      */
-    static Sandbox sandbox(Path file, Defaults defaults) {
-        Sandbox none = new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false);
+    static Policy read(Path file, Defaults defaults) {
         if (!Files.exists(file)) {
-            return none;
+            return none(defaults);
         }
-        JsonNode root;
+        String text;
         try {
-            root = new YAMLMapper().readTree(Files.readString(file));
-        } catch (JacksonException e) {
-            throw new SandboxException(file + ": not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null
-                            ? ""
-                            : " (line " + e.getLocation().getLineNr() + ")"));
+            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new SandboxException(file + ": cannot read: " + e.getMessage());
+            throw new SandboxException(file + ": cannot read: " + e.getMessage(), e);
         }
-        if (root == null || root.isNull() || root.isMissingNode()) {
-            return none;
-        }
-        only(file, "", root, Set.of("sandbox"));
-        JsonNode sandbox = root.get("sandbox");
-        if (sandbox == null || sandbox.isNull()) {
-            return none;
-        }
-        only(
-                file,
-                "sandbox",
-                sandbox,
-                Set.of(
-                        "memory_mb",
-                        "pids",
-                        "cpu_millicores",
-                        "disk_mb",
-                        "tool_timeout_seconds",
-                        "mounts",
-                        "write_mounts"));
-        Limits base = defaults.limits();
-        long memory = number(file, sandbox, "memory_mb", base.memoryBytes() >> 20, 1 << 20) << 20;
-        int pids = (int) number(file, sandbox, "pids", base.maxPids(), 1 << 22);
-        int cpu = (int) number(file, sandbox, "cpu_millicores", base.cpuMillicores(), 1 << 20);
-        long toolSeconds = number(
-                file, sandbox, "tool_timeout_seconds", defaults.toolTimeout().toSeconds(), 86_400);
-        long disk = number(file, sandbox, "disk_mb", defaults.diskBytes() >> 20, 1 << 24) << 20;
-        if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
-            throw new SandboxException(
-                    file + ": sandbox.disk_mb must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20));
-        }
-        if (toolSeconds == 0) {
-            throw new SandboxException(file + ": sandbox.tool_timeout_seconds must be at least 1");
-        }
-        Limits limits;
-        try {
-            limits = new Limits(memory, pids, cpu);
-        } catch (IllegalArgumentException e) {
-            throw new SandboxException(file + ": sandbox: " + e.getMessage());
-        }
-        JsonNode write = sandbox.get("write_mounts");
-        if (write != null && !write.isBoolean()) {
-            throw new SandboxException(file + ": sandbox.write_mounts must be true or false");
-        }
-        List<MountRequest> mounts = new ArrayList<>();
-        JsonNode list = sandbox.get("mounts");
-        if (list != null && !list.isNull()) {
-            if (!list.isArray()) {
-                throw new SandboxException(file + ": sandbox.mounts must be a list of {host, target, mode}");
-            }
-            int i = 0;
-            for (JsonNode m : list) {
-                String where = "sandbox.mounts[" + i++ + "]";
-                only(file, where, m, Set.of("host", "target", "mode"));
-                String host = m.path("host").asString("");
-                String target = m.path("target").asString("");
-                String mode = m.path("mode").asString("ro");
-                if (host.isEmpty() || target.isEmpty()) {
-                    throw new SandboxException(file + ": " + where + " needs both host and target");
-                }
-                if (!mode.equals("ro") && !mode.equals("rw")) {
-                    throw new SandboxException(file + ": " + where + ".mode must be ro or rw, got '" + mode + "'");
-                }
-                mounts.add(new MountRequest(
-                        Path.of(host),
-                        target,
-                        mode.equals("rw") ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY));
-            }
-        }
-        return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write != null && write.asBoolean());
+        return parse(file.toString(), text, defaults);
     }
 
-    private static void only(Path file, String where, JsonNode node, Set<String> known) {
-        if (!node.isObject()) {
-            throw new SandboxException(file + ": " + (where.isEmpty() ? "the file" : where) + " must be a mapping");
+    /**
+     * Parses policy {@code text}; {@code name} is how errors name the file.
+     *
+     * @throws SandboxException if it is invalid: {@code name:line:column: field.path: reason}
+     */
+    static Policy parse(String name, String text, Defaults defaults) {
+        PolicyYaml yaml = PolicyYaml.parse(name, text);
+        JsonNode root = yaml.root();
+        if (root == null) {
+            return none(defaults);
         }
-        for (Iterator<String> it = node.propertyNames().iterator(); it.hasNext(); ) {
-            String key = it.next();
-            if (!known.contains(key)) {
-                throw new SandboxException(
-                        file + ": unknown field '" + (where.isEmpty() ? key : where + "." + key) + "' (known: "
-                                + String.join(", ", known.stream().sorted().toList()) + ")");
-            }
-        }
+        Parser p = new Parser(yaml);
+        p.only("", root, SECTIONS);
+        Map<String, Integer> lines = new TreeMap<>();
+        yaml.positions().forEach((path, at) -> lines.put(path, at.line()));
+        return new Policy(
+                p.sandbox(field(root, "sandbox"), defaults),
+                p.tools(field(root, "tools")),
+                p.models(field(root, "models")),
+                p.capabilities(field(root, "capabilities")),
+                new Sources(lines));
     }
 
-    private static long number(Path file, JsonNode sandbox, String field, long fallback, long max) {
-        JsonNode n = sandbox.get(field);
-        if (n == null || n.isNull()) {
-            return fallback;
+    /** The child, or null if absent or an explicit null. */
+    private static JsonNode field(JsonNode parent, String name) {
+        JsonNode n = parent.get(name);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    private record Parser(PolicyYaml yaml) {
+        Sandbox sandbox(JsonNode sandbox, Defaults defaults) {
+            Sandbox none =
+                    new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false);
+            if (sandbox == null) {
+                return none;
+            }
+            only("sandbox", sandbox, SANDBOX_FIELDS);
+            Limits base = defaults.limits();
+            long memory = number(sandbox, "memory_mb", base.memoryBytes() >> 20, 1 << 20) << 20;
+            if (memory != 0 && memory < 4L << 20) {
+                throw yaml.error("sandbox.memory_mb", "must be 0 (unlimited) or at least 4, got " + (memory >> 20));
+            }
+            int pids = (int) number(sandbox, "pids", base.maxPids(), 1 << 22);
+            int cpu = (int) number(sandbox, "cpu_millicores", base.cpuMillicores(), 1 << 20);
+            if (cpu != 0 && cpu < 10) {
+                throw yaml.error("sandbox.cpu_millicores", "must be 0 (unlimited) or at least 10, got " + cpu);
+            }
+            long toolSeconds = number(
+                    sandbox, "tool_timeout_seconds", defaults.toolTimeout().toSeconds(), 86_400);
+            if (toolSeconds == 0) {
+                throw yaml.error("sandbox.tool_timeout_seconds", "must be at least 1");
+            }
+            long disk = number(sandbox, "disk_mb", defaults.diskBytes() >> 20, 1 << 24) << 20;
+            if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
+                throw yaml.error(
+                        "sandbox.disk_mb",
+                        "must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20) + ", got "
+                                + (disk >> 20));
+            }
+            Limits limits;
+            try {
+                limits = new Limits(memory, pids, cpu);
+            } catch (IllegalArgumentException e) {
+                throw yaml.error("sandbox", e.getMessage());
+            }
+            boolean write = bool(sandbox, "sandbox", "write_mounts");
+            List<MountRequest> mounts = new ArrayList<>();
+            JsonNode list = field(sandbox, "mounts");
+            if (list != null) {
+                if (!list.isArray()) {
+                    throw yaml.error("sandbox.mounts", "must be a list of {host, target, mode}");
+                }
+                int i = 0;
+                for (JsonNode m : list) {
+                    String where = "sandbox.mounts[" + i++ + "]";
+                    only(where, m, Set.of("host", "target", "mode"));
+                    String host = text(m, where, "host");
+                    String target = text(m, where, "target");
+                    String mode = text(m, where, "mode");
+                    if (host == null || target == null) {
+                        throw yaml.error(where, "needs both host and target");
+                    }
+                    if (mode != null && !mode.equals("ro") && !mode.equals("rw")) {
+                        throw yaml.error(where + ".mode", "must be ro or rw, got '" + mode + "'");
+                    }
+                    mounts.add(new MountRequest(
+                            Path.of(host),
+                            target,
+                            "rw".equals(mode) ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY));
+                }
+            }
+            return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write);
         }
-        if (!n.isIntegralNumber() || n.asLong() < 0 || n.asLong() > max) {
-            throw new SandboxException(
-                    file + ": sandbox." + field + " must be a whole number from 0 to " + max + ", got '" + n + "'");
+
+        ToolRules tools(JsonNode tools) {
+            if (tools == null) {
+                return ToolRules.NONE;
+            }
+            only("tools", tools, TOOL_NAMES);
+            Map<String, ToolRules.Tool> rules = new LinkedHashMap<>();
+            for (Iterator<String> it = tools.propertyNames().iterator(); it.hasNext(); ) {
+                String name = it.next();
+                String where = PolicyYaml.key("tools", name);
+                JsonNode tool = tools.get(name);
+                if (tool.isNull()) {
+                    continue;
+                }
+                if (tool.isString()) {
+                    // Shorthand: `write: deny` is `write: {default: deny}`.
+                    rules.put(name, new ToolRules.Tool(action(tool, where), List.of(), List.of(), List.of()));
+                    continue;
+                }
+                boolean any = name.equals(ToolRules.ANY);
+                if (!tool.isObject()) {
+                    throw yaml.error(
+                            where,
+                            any
+                                    ? "must be allow, ask or deny, or a mapping with default"
+                                    : "must be allow, ask or deny, or a mapping of default, allow, ask and deny");
+                }
+                // "*" has no patterns: a command pattern and a path glob mean different things.
+                only(where, tool, any ? Set.of("default") : Set.of("default", "allow", "ask", "deny"));
+                JsonNode fallback = field(tool, "default");
+                rules.put(
+                        name,
+                        new ToolRules.Tool(
+                                fallback == null ? null : action(fallback, where + ".default"),
+                                patterns(tool, where, "allow"),
+                                patterns(tool, where, "ask"),
+                                patterns(tool, where, "deny")));
+            }
+            return new ToolRules(rules);
         }
-        return n.asLong();
+
+        List<String> models(JsonNode models) {
+            return models == null ? List.of() : names(models, "models", "model names");
+        }
+
+        Capabilities capabilities(JsonNode caps) {
+            if (caps == null) {
+                return Capabilities.NONE;
+            }
+            only("capabilities", caps, CAPABILITY_FIELDS);
+            JsonNode sendTo = field(caps, "send_to");
+            return new Capabilities(
+                    sendTo == null ? List.of() : names(sendTo, "capabilities.send_to", "chat or agent names"),
+                    bool(caps, "capabilities", "schedule_tasks"),
+                    bool(caps, "capabilities", "create_agents"),
+                    bool(caps, "capabilities", "install_mcp"));
+        }
+
+        private ToolRules.Action action(JsonNode node, String where) {
+            String word = node.isString() ? node.asString() : null;
+            if (word != null) {
+                for (ToolRules.Action a : ToolRules.Action.values()) {
+                    if (a.word().equals(word)) {
+                        return a;
+                    }
+                }
+            }
+            throw yaml.error(where, "must be allow, ask or deny, got " + describe(node));
+        }
+
+        private List<String> patterns(JsonNode tool, String where, String list) {
+            JsonNode node = field(tool, list);
+            if (node == null) {
+                return List.of();
+            }
+            String path = where + "." + list;
+            if (!node.isArray()) {
+                throw yaml.error(path, "must be a list of patterns, got " + describe(node));
+            }
+            if (node.size() > MAX_PATTERNS) {
+                throw yaml.error(path, "has " + node.size() + " patterns; at most " + MAX_PATTERNS);
+            }
+            List<String> patterns = new ArrayList<>();
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode item = node.get(i);
+                if (!item.isString() || item.asString().isEmpty()) {
+                    throw yaml.error(path + "[" + i + "]", "must be a non-empty pattern string, got " + describe(item));
+                }
+                patterns.add(item.asString());
+            }
+            return patterns;
+        }
+
+        private List<String> names(JsonNode node, String path, String what) {
+            if (!node.isArray()) {
+                throw yaml.error(path, "must be a list of " + what + ", got " + describe(node));
+            }
+            Set<String> names = new LinkedHashSet<>();
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode item = node.get(i);
+                if (!item.isString() || item.asString().isBlank()) {
+                    throw yaml.error(path + "[" + i + "]", "must be a non-empty name, got " + describe(item));
+                }
+                if (!names.add(item.asString())) {
+                    throw yaml.error(path + "[" + i + "]", "'" + item.asString() + "' is listed twice");
+                }
+            }
+            return List.copyOf(names);
+        }
+
+        void only(String where, JsonNode node, Set<String> known) {
+            if (!node.isObject()) {
+                throw yaml.error(
+                        where, (where.isEmpty() ? "the file" : "this") + " must be a mapping, got " + describe(node));
+            }
+            for (Iterator<String> it = node.propertyNames().iterator(); it.hasNext(); ) {
+                String key = it.next();
+                if (!known.contains(key)) {
+                    throw yaml.error(
+                            PolicyYaml.key(where, key),
+                            "unknown field (known here: "
+                                    + String.join(
+                                            ", ",
+                                            known.stream()
+                                                    .sorted()
+                                                    .map(k -> PolicyYaml.key("", k))
+                                                    .toList())
+                                    + ")");
+                }
+            }
+        }
+
+        private long number(JsonNode section, String field, long fallback, long max) {
+            JsonNode n = field(section, field);
+            if (n == null) {
+                return fallback;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0 || n.asLong() > max) {
+                throw yaml.error(
+                        "sandbox." + field, "must be a whole number from 0 to " + max + ", got " + describe(n));
+            }
+            return n.asLong();
+        }
+
+        private boolean bool(JsonNode section, String where, String field) {
+            JsonNode n = field(section, field);
+            if (n == null) {
+                return false;
+            }
+            if (!n.isBoolean()) {
+                throw yaml.error(where + "." + field, "must be true or false, got " + describe(n));
+            }
+            return n.asBoolean();
+        }
+
+        private String text(JsonNode section, String where, String field) {
+            JsonNode n = field(section, field);
+            if (n == null) {
+                return null;
+            }
+            if (!n.isString() || n.asString().isEmpty()) {
+                throw yaml.error(where + "." + field, "must be a non-empty string, got " + describe(n));
+            }
+            return n.asString();
+        }
+
+        private static String describe(JsonNode n) {
+            if (n.isString()) {
+                return "'" + n.asString() + "'";
+            }
+            if (n.isObject()) {
+                return "a mapping";
+            }
+            if (n.isArray()) {
+                return "a list";
+            }
+            return n.toString();
+        }
     }
 }

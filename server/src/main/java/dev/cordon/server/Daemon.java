@@ -27,6 +27,7 @@ import dev.cordon.egress.proxy.EgressProxy;
 import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.proxy.Resolver;
 import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
@@ -40,7 +41,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
@@ -282,7 +282,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     private AgentPolicy.Sandbox policy(Agent agent) {
-        return policies.current(agent);
+        return policies.current(agent).sandbox();
     }
 
     /** The egress rules in force for {@code agent} now; what no policy allows is denied. */
@@ -294,12 +294,25 @@ public final class Daemon implements AutoCloseable {
         if (config.model() == null) {
             return new AgentSetup(null, null, config.modelProblem(), config.toolTimeout());
         }
-        Duration toolTimeout;
+        AgentPolicy.Policy policy;
         try {
-            toolTimeout = policy(agent).toolTimeout();
+            // Read at every turn: an edit of policy.yaml applies from the next turn on.
+            policy = policies.current(agent);
         } catch (SandboxException e) {
             // An invalid policy fails closed: no sandbox starts until the file is fixed.
             return new AgentSetup(null, null, e.getMessage(), config.toolTimeout());
+        }
+        ModelGateway.Allowed models = allowedModels(policy, agent);
+        if (!models.models().contains(config.model().model())) {
+            return new AgentSetup(
+                    null,
+                    null,
+                    "The configured model '" + config.model().model() + "' is not in agent " + agent.name()
+                            + "'s policy (models: " + String.join(", ", policy.models())
+                            + "). Add it to the models list of "
+                            + home.agent(agent.name()).resolve("policy.yaml")
+                            + ", or configure one of those models.",
+                    config.toolTimeout());
         }
         StringBuilder prompt = new StringBuilder()
                 .append("You are ")
@@ -318,7 +331,24 @@ public final class Daemon implements AutoCloseable {
                 LOG.warn("could not read {}", file, e);
             }
         }
-        return new AgentSetup(prompt.toString(), config.model(), null, toolTimeout);
+        return new AgentSetup(
+                prompt.toString(), config.model(), null, policy.sandbox().toolTimeout(), policy.tools(), models);
+    }
+
+    private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {
+        return allowedModels(config.model(), policy, agent.name());
+    }
+
+    /**
+     * What the model gateway lets an agent's calls use: without a {@code models} list in its policy,
+     * the configured model only; with one, exactly the listed models (on the configured API).
+     */
+    static ModelGateway.Allowed allowedModels(ModelSettings configured, AgentPolicy.Policy policy, AgentName agent) {
+        if (policy.models().isEmpty()) {
+            return new ModelGateway.Allowed(
+                    configured.api(), Set.of(configured.model()), "the configured model (cordon.yaml)");
+        }
+        return new ModelGateway.Allowed(configured.api(), Set.copyOf(policy.models()), agent + "'s policy.yaml models");
     }
 
     private final class ControlHandler implements ControlServer.Handler {

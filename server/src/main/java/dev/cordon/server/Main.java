@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The daemon's entry point: {@code daemon --home DIR} serves until stopped; {@code doctor} prints
- * what this host supports; {@code audit verify|tail|export} reads the audit log.
+ * what this host supports; {@code audit verify|tail|export} reads the audit log; {@code policy
+ * check|schema|explain} validates and explains agents' policies.
  */
 public final class Main {
     private Main() {}
@@ -35,47 +36,15 @@ public final class Main {
             case "demo" -> System.exit(EscapeDemo.command(words.subList(1, words.size()), System.out, runnerLib()));
             default -> {
                 System.err.println(
-                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE | secret ...");
+                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE|schema|explain AGENT | secret ...");
                 System.exit(2);
             }
         }
     }
 
-    /**
-     * {@code policy check FILE}: validates an agent policy without applying it, and prints what it
-     * would put in force (cordon.yaml's defaults filling the gaps). Exit 0 valid, 1 invalid, 2 usage.
-     */
+    /** {@code policy check FILE | schema | explain AGENT}: see {@link PolicyCommand}. */
     static int policy(Path homeDir, List<String> args) {
-        if (args.size() != 2 || !args.getFirst().equals("check")) {
-            System.err.println("usage: cordon policy check FILE   validate an agent's policy.yaml without applying it");
-            return 2;
-        }
-        Path file = Path.of(args.get(1));
-        if (!Files.isRegularFile(file)) {
-            System.err.println("cordon: " + file + ": no such file");
-            return 2;
-        }
-        try {
-            AgentPolicy.Sandbox p =
-                    AgentPolicy.sandbox(file, AgentPolicy.Defaults.of(Config.load(homeDir, System.getenv())));
-            System.out.printf(
-                    "%s: valid. In force it would give: memory %s, pids %s, CPU %s, workspace quota %s,"
-                            + " tool timeout %d s, %d extra mount(s)%s%n",
-                    file,
-                    p.limits().memoryBytes() == 0 ? "unlimited" : (p.limits().memoryBytes() >> 20) + " MiB",
-                    p.limits().maxPids() == 0
-                            ? "unlimited"
-                            : Integer.toString(p.limits().maxPids()),
-                    p.limits().cpuMillicores() == 0 ? "unlimited" : p.limits().cpuMillicores() + " millicores",
-                    p.diskBytes() == 0 ? "none" : (p.diskBytes() >> 20) + " MiB",
-                    p.toolTimeout().toSeconds(),
-                    p.mounts().size(),
-                    p.mounts().isEmpty() ? "" : " (checked against the allowlist when a sandbox starts)");
-            return 0;
-        } catch (ConfigException | dev.cordon.core.sandbox.SandboxException e) {
-            System.out.println(e.getMessage());
-            return 1;
-        }
+        return PolicyCommand.run(homeDir, System.getenv(), args, System.out, System.err);
     }
 
     private static List<String> withoutHome(List<String> args) {

@@ -8,6 +8,7 @@ import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.sandbox.SandboxException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ final class Policies {
     private final Set<String> refused = ConcurrentHashMap.newKeySet();
 
     /** A policy in force: the file's hash ("" for no file) and its version (0 for no file). */
-    private record Loaded(String sha256, int version, AgentPolicy.Sandbox policy) {}
+    private record Loaded(String sha256, int version, AgentPolicy.Policy policy) {}
 
     Policies(Home home, Supplier<AgentPolicy.Defaults> defaults, AuditLog audit, Clock clock) {
         this.home = home;
@@ -61,7 +62,7 @@ final class Policies {
      * @throws SandboxException if the file is invalid and no version of it ever was (fail closed);
      *     the message names the file, the field and the reason
      */
-    AgentPolicy.Sandbox current(Agent agent) {
+    AgentPolicy.Policy current(Agent agent) {
         AgentName name = agent.name();
         Path file = home.agent(name).resolve("policy.yaml");
         byte[] bytes = read(file);
@@ -76,13 +77,13 @@ final class Policies {
                 return known.policy();
             }
             if (bytes == null) {
-                Loaded none = new Loaded("", 0, AgentPolicy.sandbox(file, defaults.get()));
+                Loaded none = new Loaded("", 0, AgentPolicy.none(defaults.get()));
                 current.put(name, none);
                 return none.policy();
             }
-            AgentPolicy.Sandbox parsed;
+            AgentPolicy.Policy parsed;
             try {
-                parsed = AgentPolicy.sandbox(file, defaults.get());
+                parsed = AgentPolicy.parse(file.toString(), new String(bytes, StandardCharsets.UTF_8), defaults.get());
             } catch (SandboxException e) {
                 Optional<Loaded> fallback = known != null && known.version() > 0 ? Optional.of(known) : lastValid(name);
                 if (refused.add(name.value() + ":" + sha)) {
@@ -111,8 +112,53 @@ final class Policies {
         }
     }
 
+    /**
+     * What is in force for {@code name} as a daemon would decide it now, without changing anything
+     * (no version kept, nothing audited): for {@code cordon policy explain}.
+     *
+     * @param policy null if nothing valid is in force (the agent fails closed)
+     * @param version the kept version in force; 0 for no file, -1 for a valid file the daemon has
+     *     not kept yet (it will at the agent's next turn)
+     * @param sha256 of the file in force ("" for none)
+     * @param source the file the policy in force was read from (the agent's file or a kept version)
+     * @param problem why the agent's file is not in force (it is invalid), else null
+     */
+    record InForce(AgentPolicy.Policy policy, int version, String sha256, Path source, String problem) {}
+
+    static InForce inForce(Home home, AgentName name, AgentPolicy.Defaults defaults) {
+        Path file = home.agent(name).resolve("policy.yaml");
+        byte[] bytes = read(file);
+        if (bytes == null) {
+            return new InForce(AgentPolicy.none(defaults), 0, "", file, null);
+        }
+        String sha = sha256(bytes);
+        Path dir = home.root().resolve("policies").resolve(name.value());
+        try {
+            AgentPolicy.Policy policy =
+                    AgentPolicy.parse(file.toString(), new String(bytes, StandardCharsets.UTF_8), defaults);
+            int version = versions(dir)
+                    .filter(p -> matcher(p).group(2).equals(sha.substring(0, 16)))
+                    .map(p -> Integer.parseInt(matcher(p).group(1)))
+                    .reduce((a, b) -> b)
+                    .orElse(-1);
+            return new InForce(policy, version, sha, file, null);
+        } catch (SandboxException e) {
+            Optional<Loaded> fallback = lastValid(home, name, defaults);
+            return fallback.map(l -> new InForce(
+                            l.policy(),
+                            l.version(),
+                            l.sha256(),
+                            versions(dir)
+                                    .filter(p -> Integer.parseInt(matcher(p).group(1)) == l.version())
+                                    .findFirst()
+                                    .orElse(dir),
+                            e.getMessage()))
+                    .orElse(new InForce(null, 0, "", file, e.getMessage()));
+        }
+    }
+
     /** Stores {@code bytes} as a new version unless the newest kept version is the same file. */
-    private Loaded keep(AgentName name, byte[] bytes, String sha, AgentPolicy.Sandbox parsed) {
+    private Loaded keep(AgentName name, byte[] bytes, String sha, AgentPolicy.Policy parsed) {
         Path dir = home.root().resolve("policies").resolve(name.value());
         Optional<Path> newest = versions(dir).reduce((a, b) -> b);
         if (newest.isPresent() && matcher(newest.get()).group(2).equals(sha.substring(0, 16))) {
@@ -134,12 +180,18 @@ final class Policies {
 
     /** The newest kept version that still parses (defaults may have changed since), if any. */
     private Optional<Loaded> lastValid(AgentName name) {
+        return lastValid(home, name, defaults.get());
+    }
+
+    private static Optional<Loaded> lastValid(Home home, AgentName name, AgentPolicy.Defaults defaults) {
         Path dir = home.root().resolve("policies").resolve(name.value());
         for (Path p : versions(dir).toList().reversed()) {
             try {
                 byte[] bytes = Files.readAllBytes(p);
                 return Optional.of(new Loaded(
-                        sha256(bytes), Integer.parseInt(matcher(p).group(1)), AgentPolicy.sandbox(p, defaults.get())));
+                        sha256(bytes),
+                        Integer.parseInt(matcher(p).group(1)),
+                        AgentPolicy.parse(p.toString(), new String(bytes, StandardCharsets.UTF_8), defaults)));
             } catch (IOException | SandboxException e) {
                 LOG.warn("kept policy {} is unusable: {}", p, e.getMessage());
             }

@@ -1,22 +1,44 @@
 package dev.cordon.core.session;
 
 import dev.cordon.protocol.ModelSettings;
+import dev.cordon.protocol.ToolRules;
 import java.time.Duration;
+import java.util.Set;
 
 /**
- * What a turn of an agent needs from the host's configuration. Exactly one of {@code model} and
- * {@code problem} is null.
+ * What a turn of an agent needs from the host's configuration and the agent's policy. Exactly one
+ * of {@code model} and {@code problem} is null.
  *
  * @param problem why the agent cannot run a turn now (no model configured, an invalid policy), in
  *     words for the user; the turn fails with it and nothing starts
  * @param toolTimeout the host's own limit on one round of tool calls: if the runner is silent this
  *     long while no model call is in flight, the host kills the sandbox and fails the turn. It backs
  *     the runner's per-tool timeouts, which code inside the sandbox could defeat.
+ * @param toolRules the agent's in-sandbox tool rules, sent with the turn for the runner to apply
+ *     (a guardrail; null means none)
+ * @param allowedModels what the model gateway lets this turn's calls use; null means exactly
+ *     {@code model}
  */
-public record AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
+public record AgentSetup(
+        String systemPrompt,
+        ModelSettings model,
+        String problem,
+        Duration toolTimeout,
+        ToolRules toolRules,
+        ModelGateway.Allowed allowedModels) {
     public AgentSetup {
         if (toolTimeout == null || toolTimeout.isNegative() || toolTimeout.isZero()) {
             throw new IllegalArgumentException("toolTimeout must be positive: " + toolTimeout);
         }
+        toolRules = toolRules == null ? ToolRules.NONE : toolRules;
+        if (allowedModels == null && model != null) {
+            allowedModels =
+                    new ModelGateway.Allowed(model.api(), Set.of(model.model()), "the configured model (cordon.yaml)");
+        }
+    }
+
+    /** A setup without tool rules whose calls may use only {@code model}. */
+    public AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
+        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null);
     }
 }

@@ -270,7 +270,8 @@ public final class SessionManager implements AutoCloseable {
                             Map.of("sandbox", runner.sandboxId())));
             StreamMux streams = new StreamMux(new EgressStreams.Wire(runner), MAX_EGRESS_STREAMS);
             try {
-                runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
+                runner.send(new HostMessage.StartTurn(
+                        turnId, setup.systemPrompt(), setup.model(), transcript, setup.toolRules()));
                 while (true) {
                     watchdog.rearm();
                     RunnerMessage message = runner.receive();
@@ -364,16 +365,22 @@ public final class SessionManager implements AutoCloseable {
             ChannelSink sink = new ChannelSink(runner, request.callId());
             Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
                 try {
-                    gateway.call(agent, setup.model(), request, sink);
+                    gateway.call(agent, setup.allowedModels(), request, sink);
                 } catch (CancellationException | java.io.UncheckedIOException e) {
                     LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
                 } finally {
                     int status = sink.status;
+                    // A call the gateway refused never reached the provider: a denial by a rule.
+                    String refusedBy = sink.refusedBy;
                     record(
                             AuditActions.MODEL_CALL,
-                            status >= 200 && status < 300 ? Decision.ALLOW : Decision.INFO,
-                            null,
-                            status >= 200 && status < 300 ? null : "status " + status,
+                            refusedBy != null
+                                    ? Decision.DENY
+                                    : status >= 200 && status < 300 ? Decision.ALLOW : Decision.INFO,
+                            refusedBy,
+                            refusedBy != null
+                                    ? sink.refusedWhy
+                                    : status >= 200 && status < 300 ? null : "status " + status,
                             Map.of(
                                     "call",
                                     request.callId(),
@@ -601,6 +608,8 @@ public final class SessionManager implements AutoCloseable {
         private final String callId;
         private volatile boolean cancelled;
         volatile int status;
+        volatile String refusedBy;
+        volatile String refusedWhy;
 
         ChannelSink(RunnerLink runner, String callId) {
             this.runner = runner;
@@ -609,6 +618,12 @@ public final class SessionManager implements AutoCloseable {
 
         void cancel() {
             cancelled = true;
+        }
+
+        @Override
+        public void refused(String rule, String reason) {
+            refusedWhy = reason;
+            refusedBy = rule;
         }
 
         @Override

@@ -23,4 +23,13 @@ public final class Tools {
                 new GlobTool(workspace, limit),
                 new GrepTool(workspace, limit));
     }
+
+    /**
+     * Where {@code glob} starts searching for {@code pattern}, relative to its {@code path}: the
+     * pattern's leading segments without glob syntax ({@code /etc/*} gives {@code /etc}, {@code
+     * src/**}{@code /*.java} gives {@code src}, {@code *.txt} gives ""). Tool rules match this.
+     */
+    public static String globBase(String pattern) {
+        return Globs.split(pattern).literalPrefix();
+    }
 }

@@ -1,0 +1,94 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.protocol.ToolRules;
+import dev.cordon.protocol.ToolRules.Action;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The strict policy parser: what it puts in force, and errors that say file:line:column, field and reason. */
+class AgentPolicyTest {
+    private static final AgentPolicy.Defaults DEFAULTS =
+            new AgentPolicy.Defaults(new Limits(256L << 20, 128, 1000), 0, Duration.ofMinutes(15));
+
+    private static final String FULL = """
+            sandbox:
+              memory_mb: 512
+              tool_timeout_seconds: 60
+            tools:
+              "*": {default: ask}
+              bash:
+                default: allow
+                deny:
+                  - "rm -rf *"
+                  - "*sudo*"
+              write: deny
+            models: [claude-a, claude-b]
+            capabilities:
+              send_to: [ops]
+              schedule_tasks: true
+            """;
+
+    @Test
+    void aFullPolicyPutsEverySectionInForceAndDefaultsFillTheGaps() {
+        AgentPolicy.Policy p = AgentPolicy.parse("policy.yaml", FULL, DEFAULTS);
+
+        assertThat(p.sandbox().limits()).isEqualTo(new Limits(512L << 20, 128, 1000));
+        assertThat(p.sandbox().toolTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(p.tools().tools())
+                .containsEntry(ToolRules.ANY, new ToolRules.Tool(Action.ASK, null, null, null))
+                .containsEntry("bash", new ToolRules.Tool(Action.ALLOW, null, null, List.of("rm -rf *", "*sudo*")))
+                .containsEntry("write", new ToolRules.Tool(Action.DENY, null, null, null));
+        assertThat(p.models()).containsExactly("claude-a", "claude-b");
+        assertThat(p.capabilities()).isEqualTo(new AgentPolicy.Capabilities(List.of("ops"), true, false, false));
+        assertThat(p.sources().lines())
+                .containsEntry("sandbox.memory_mb", 2)
+                .containsEntry("tools.bash.deny[1]", 10)
+                .containsEntry("models", 12);
+    }
+
+    @Test
+    void noFileOrAnEmptyOneMeansTheDefaultsAndNothingElse() {
+        AgentPolicy.Policy p = AgentPolicy.parse("policy.yaml", "# nothing yet\n", DEFAULTS);
+
+        assertThat(p).isEqualTo(AgentPolicy.none(DEFAULTS));
+        assertThat(p.tools().allowsEverything()).isTrue();
+        assertThat(p.capabilities()).isEqualTo(AgentPolicy.Capabilities.NONE);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            sandbox:\\n  pids: 10\\n  memory_mb: lots\\n               | p.yaml:3:3: sandbox.memory_mb: must be a whole number from 0 to 1048576, got 'lots'
+            sandbox:\\n  memory_mb: 2\\n                               | p.yaml:2:3: sandbox.memory_mb: must be 0 (unlimited) or at least 4, got 2
+            tools:\\n  bash:\\n    deny: [a, b, 7]\\n                  | p.yaml:3:18: tools.bash.deny[2]: must be a non-empty pattern string, got 7
+            tools:\\n  bash:\\n    deny:\\n      - a\\n      - ''\\n | p.yaml:5:9: tools.bash.deny[1]: must be a non-empty pattern string, got ''
+            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", bash, edit, glob, grep, read, write)
+            tools:\\n  '*': {deny: [x]}\\n                           | p.yaml:2:9: tools.\"*\".deny: unknown field (known here: default)
+            tools:\\n  read: {default: sometimes}\\n                    | p.yaml:2:10: tools.read.default: must be allow, ask or deny, got 'sometimes'
+            sandbox:\\n  mounts:\\n    - {host: /a}\\n                  | p.yaml:3:7: sandbox.mounts[0]: needs both host and target
+            models: [a, b, a]\\n                                       | p.yaml:1:16: models[2]: 'a' is listed twice
+            capabilities:\\n  create_agents: maybe\\n               | p.yaml:2:3: capabilities.create_agents: must be true or false, got 'maybe'
+            sandbox:\\n  pids: 1\\n  pids: 2\\n                         | p.yaml:3:3: sandbox.pids: duplicate key (first at line 2)
+            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: capabilities, models, sandbox, tools)
+            """)
+    void everyErrorNamesFileLineColumnFieldPathAndReason(String yaml, String expected) {
+        assertThatThrownBy(() -> AgentPolicy.parse("p.yaml", yaml.replace("\\n", "\n"), DEFAULTS))
+                .isInstanceOf(SandboxException.class)
+                .hasMessage(expected.replace("\\\"", "\""));
+    }
+
+    @Test
+    void aYamlSyntaxErrorNamesItsLine() {
+        assertThatThrownBy(() -> AgentPolicy.parse("p.yaml", "sandbox:\n  pids: 1\n   - broken: [\n", DEFAULTS))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageStartingWith("p.yaml:3:")
+                .hasMessageContaining("not valid YAML");
+    }
+}
