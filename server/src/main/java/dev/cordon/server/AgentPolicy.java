@@ -3,6 +3,9 @@ package dev.cordon.server;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.egress.proxy.EgressRule;
+import dev.cordon.egress.proxy.EgressRules;
+import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountRequest;
@@ -56,7 +59,10 @@ import tools.jackson.databind.JsonNode;
 final class AgentPolicy {
     private AgentPolicy() {}
 
-    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "capabilities");
+    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "capabilities", "egress");
+    static final Set<String> EGRESS_FIELDS = Set.of("allow", "deny", "secrets");
+    static final Set<String> EGRESS_RULE_FIELDS = Set.of("host", "port", "methods", "paths");
+    static final int MAX_EGRESS_RULES = 1000;
     static final Set<String> SANDBOX_FIELDS =
             Set.of("memory_mb", "pids", "cpu_millicores", "disk_mb", "tool_timeout_seconds", "mounts", "write_mounts");
     static final Set<String> TOOL_NAMES = Set.of("bash", "read", "write", "edit", "glob", "grep", ToolRules.ANY);
@@ -64,7 +70,13 @@ final class AgentPolicy {
     static final int MAX_PATTERNS = 1000;
 
     /** Everything an agent's policy puts in force. */
-    record Policy(Sandbox sandbox, ToolRules tools, List<String> models, Capabilities capabilities, Sources sources) {
+    record Policy(
+            Sandbox sandbox,
+            ToolRules tools,
+            List<String> models,
+            Capabilities capabilities,
+            Egress egress,
+            Sources sources) {
         Policy {
             models = List.copyOf(models);
         }
@@ -85,6 +97,18 @@ final class AgentPolicy {
 
         Capabilities {
             sendTo = List.copyOf(sendTo);
+        }
+    }
+
+    /**
+     * Where the agent's sandbox may connect through the egress proxy, and which vault secrets it may
+     * use there (docs/egress.md). Without a section: nothing (deny by default), no secrets.
+     */
+    record Egress(EgressRules rules, List<String> secrets) {
+        static final Egress NONE = new Egress(EgressRules.DENY_ALL, List.of());
+
+        Egress {
+            secrets = List.copyOf(secrets);
         }
     }
 
@@ -114,6 +138,7 @@ final class AgentPolicy {
                 ToolRules.NONE,
                 List.of(),
                 Capabilities.NONE,
+                Egress.NONE,
                 Sources.NONE);
     }
 
@@ -156,6 +181,7 @@ final class AgentPolicy {
                 p.tools(field(root, "tools")),
                 p.models(field(root, "models")),
                 p.capabilities(field(root, "capabilities")),
+                p.egress(field(root, "egress")),
                 new Sources(lines));
     }
 
@@ -285,6 +311,81 @@ final class AgentPolicy {
                     bool(caps, "capabilities", "schedule_tasks"),
                     bool(caps, "capabilities", "create_agents"),
                     bool(caps, "capabilities", "install_mcp"));
+        }
+
+        Egress egress(JsonNode egress) {
+            if (egress == null) {
+                return Egress.NONE;
+            }
+            only("egress", egress, EGRESS_FIELDS);
+            JsonNode secrets = field(egress, "secrets");
+            List<String> names = secrets == null ? List.of() : names(secrets, "egress.secrets", "secret names");
+            for (int i = 0; i < names.size(); i++) {
+                if (!Vault.NAME.matcher(names.get(i)).matches()) {
+                    throw yaml.error(
+                            "egress.secrets[" + i + "]",
+                            "'" + names.get(i) + "' is not a secret name"
+                                    + " (upper case letters, digits and underscores, like GITHUB_TOKEN)");
+                }
+            }
+            return new Egress(new EgressRules(egressRules(egress, "allow"), egressRules(egress, "deny")), names);
+        }
+
+        private List<EgressRule> egressRules(JsonNode egress, String list) {
+            JsonNode node = field(egress, list);
+            if (node == null) {
+                return List.of();
+            }
+            String path = "egress." + list;
+            if (!node.isArray()) {
+                throw yaml.error(path, "must be a list of rules like {host: api.github.com}, got " + describe(node));
+            }
+            if (node.size() > MAX_EGRESS_RULES) {
+                throw yaml.error(path, "has " + node.size() + " rules; at most " + MAX_EGRESS_RULES);
+            }
+            List<EgressRule> rules = new ArrayList<>();
+            for (int i = 0; i < node.size(); i++) {
+                String where = path + "[" + i + "]";
+                JsonNode rule = node.get(i);
+                only(where, rule, EGRESS_RULE_FIELDS);
+                String host = text(rule, where, "host");
+                if (host == null) {
+                    throw yaml.error(where, "needs a host");
+                }
+                JsonNode port = field(rule, "port");
+                int portNumber = EgressRule.WEB_PORTS;
+                if (port != null) {
+                    if (port.isString() && port.asString().equals("*")) {
+                        portNumber = EgressRule.ANY_PORT;
+                    } else if (port.isIntegralNumber()
+                            && port.canConvertToInt()
+                            && port.asInt() >= 1
+                            && port.asInt() <= 65_535) {
+                        portNumber = port.asInt();
+                    } else {
+                        throw yaml.error(
+                                where + ".port", "must be a port from 1 to 65535 or '*', got " + describe(port));
+                    }
+                }
+                JsonNode methods = field(rule, "methods");
+                JsonNode paths = field(rule, "paths");
+                try {
+                    rules.add(new EgressRule(
+                            where,
+                            host,
+                            portNumber,
+                            Set.copyOf(
+                                    methods == null ? List.of() : names(methods, where + ".methods", "HTTP methods")),
+                            paths == null ? List.of() : names(paths, where + ".paths", "path globs")));
+                } catch (IllegalArgumentException e) {
+                    // EgressRule says "egress.allow[0].host: reason": point at that field.
+                    String message = e.getMessage();
+                    int colon = message.indexOf(": ");
+                    String at = colon > 0 && message.startsWith(where) ? message.substring(0, colon) : where;
+                    throw yaml.error(at, colon > 0 ? message.substring(colon + 2) : message);
+                }
+            }
+            return rules;
         }
 
         private ToolRules.Action action(JsonNode node, String where) {

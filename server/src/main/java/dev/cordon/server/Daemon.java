@@ -24,7 +24,6 @@ import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressProxy;
-import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.proxy.Resolver;
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.ModelSettings;
@@ -134,6 +133,13 @@ public final class Daemon implements AutoCloseable {
             }
 
             @Override
+            public Map<String, String> environment(Agent agent) {
+                Map<String, String> env = new java.util.TreeMap<>();
+                egressPolicy(agent).secrets().forEach(name -> env.put(name, Vault.placeholder(name)));
+                return env;
+            }
+
+            @Override
             public void prepareWorkspace(Agent agent, Path workspace) {
                 workspaces.prepare(agent, workspace, policy(agent).diskBytes(), uid(agent));
             }
@@ -177,8 +183,13 @@ public final class Daemon implements AutoCloseable {
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()));
-        EgressGateway egress = (agent, session, connection) ->
-                proxy.serve(connection, new EgressProxy.Caller(agent.name(), session, egressRules(agent.name())));
+        // The rules in force now: a policy edit applies to the next connection.
+        EgressGateway egress = (agent, session, connection) -> {
+            AgentPolicy.Egress rules = egressPolicy(agent);
+            proxy.serve(
+                    connection,
+                    new EgressProxy.Caller(agent.name(), session, rules.rules(), Set.copyOf(rules.secrets())));
+        };
         sessions = new SessionManager(
                 store,
                 runners,
@@ -285,9 +296,13 @@ public final class Daemon implements AutoCloseable {
         return policies.current(agent).sandbox();
     }
 
-    /** The egress rules in force for {@code agent} now; what no policy allows is denied. */
-    private EgressRules egressRules(AgentName agent) {
-        return EgressRules.DENY_ALL;
+    /** The egress rules in force for {@code agent} now; an invalid policy that never was valid denies everything. */
+    private AgentPolicy.Egress egressPolicy(Agent agent) {
+        try {
+            return policies.current(agent).egress();
+        } catch (SandboxException e) {
+            return AgentPolicy.Egress.NONE;
+        }
     }
 
     private AgentSetup setup(Agent agent) {

@@ -2,6 +2,7 @@ package dev.cordon.server;
 
 import dev.cordon.core.AgentName;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.mounts.MountRequest;
@@ -234,6 +235,19 @@ final class PolicyCommand {
             row("capabilities.schedule_tasks", Boolean.toString(c.scheduleTasks()), false);
             row("capabilities.create_agents", Boolean.toString(c.createAgents()), false);
             row("capabilities.install_mcp", Boolean.toString(c.installMcp()), false);
+            out.println();
+            out.println("egress (deny wins; what no rule allows is denied)");
+            AgentPolicy.Egress e = p.egress();
+            if (e.rules().allow().isEmpty() && e.rules().deny().isEmpty()) {
+                out.printf("  %-32s %-28s %s%n", "egress", "deny everything", "built-in default");
+            }
+            for (EgressRule r : e.rules().deny()) {
+                row(r.label(), r.describe().substring(r.label().length() + 1), false);
+            }
+            for (EgressRule r : e.rules().allow()) {
+                row(r.label(), r.describe().substring(r.label().length() + 1), false);
+            }
+            row("egress.secrets", e.secrets().isEmpty() ? "none" : String.join(", ", e.secrets()), false);
         }
 
         private void tool(String name, ToolRules.Tool t) {

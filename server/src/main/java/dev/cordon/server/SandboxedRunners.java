@@ -174,6 +174,15 @@ final class SandboxedRunners implements RunnerLauncher {
          * @throws SandboxException if the workspace cannot be bounded as the policy asks
          */
         default void prepareWorkspace(Agent agent, Path workspace) {}
+
+        /**
+         * Environment variables for the agent's sandbox beyond the fixed ones: for each vault secret
+         * its policy lists, {@code NAME=cordon-secret-NAME}, so tools reading {@code $GITHUB_TOKEN}
+         * send the placeholder the egress proxy swaps (never the value: invariant 4).
+         */
+        default Map<String, String> environment(Agent agent) {
+            return Map.of();
+        }
     }
 
     @Override
@@ -210,7 +219,7 @@ final class SandboxedRunners implements RunnerLauncher {
                     id,
                     mounts,
                     command(classPath, extraFlags),
-                    environment(Map.of()),
+                    environment(identity.environment(agent)),
                     uid,
                     uid,
                     "cordon",
@@ -487,7 +496,7 @@ final class SandboxedRunners implements RunnerLauncher {
         }
         env.put("NO_PROXY", "localhost,127.0.0.1,::1");
         env.put("no_proxy", "localhost,127.0.0.1,::1");
-        env.putAll(extra);
+        extra.forEach(env::putIfAbsent);
         return env;
     }
 

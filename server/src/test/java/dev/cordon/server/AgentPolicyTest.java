@@ -76,7 +76,11 @@ class AgentPolicyTest {
             models: [a, b, a]\\n                                       | p.yaml:1:16: models[2]: 'a' is listed twice
             capabilities:\\n  create_agents: maybe\\n               | p.yaml:2:3: capabilities.create_agents: must be true or false, got 'maybe'
             sandbox:\\n  pids: 1\\n  pids: 2\\n                         | p.yaml:3:3: sandbox.pids: duplicate key (first at line 2)
-            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: capabilities, models, sandbox, tools)
+            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: capabilities, egress, models, sandbox, tools)
+            egress:\\n  allow:\\n    - {host: 'exa mple.com'}\\n     | p.yaml:3:8: egress.allow[0].host: 'exa mple.com' is not a host name, '*.' followed by a domain, an IP address or a CIDR range
+            egress:\\n  deny:\\n    - {host: a.com, port: 0}\\n      | p.yaml:3:21: egress.deny[0].port: must be a port from 1 to 65535 or '*', got 0
+            egress:\\n  allow: [{port: 443}]\\n                    | p.yaml:2:11: egress.allow[0]: needs a host
+            egress:\\n  secrets: [github_token]\\n                 | p.yaml:2:13: egress.secrets[0]: 'github_token' is not a secret name (upper case letters, digits and underscores, like GITHUB_TOKEN)
             """)
     void everyErrorNamesFileLineColumnFieldPathAndReason(String yaml, String expected) {
         assertThatThrownBy(() -> AgentPolicy.parse("p.yaml", yaml.replace("\\n", "\n"), DEFAULTS))

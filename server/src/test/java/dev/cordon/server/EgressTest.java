@@ -2,17 +2,24 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +94,56 @@ class EgressTest {
                             .containsEntry("host", "example.com")
                             .containsEntry("path", "/upload");
                 });
+    }
+
+    @Test
+    void anAllowedHostIsReachedThroughTheRelayThePlaceholderIsAllTheSandboxHoldsAndAnEditAppliesNext()
+            throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/", exchange -> {
+            seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            byte[] answer = "hello from the host".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        origin.start();
+        try {
+            int port = origin.getAddress().getPort();
+            String secret = "tok-" + UUID.randomUUID();
+            Vault.open(new Home(home).vault(), new Home(home).vaultKey())
+                    .put(
+                            "GITHUB_TOKEN",
+                            secret.getBytes(StandardCharsets.UTF_8),
+                            List.of(new Vault.Binding("api.github.com", null, "Authorization", null)));
+            Path policy = home.resolve("agents/main/policy.yaml");
+            Files.writeString(
+                    policy,
+                    "egress:\n  allow:\n    - {host: 127.0.0.1, port: " + port + "}\n  secrets: [GITHUB_TOKEN]\n");
+            startDaemon();
+            // The sandbox's NO_PROXY lists 127.0.0.1 (its own loopback); the host's goes through the proxy.
+            String fetch = "curl -s -m 20 --noproxy '' -x http://127.0.0.1:3128 -w '\\nstatus=%{http_code}\\n'"
+                    + " http://127.0.0.1:" + port + "/hello";
+
+            String out = runBash("echo \"token=$GITHUB_TOKEN\"; " + fetch);
+
+            assertThat(out).contains("token=cordon-secret-GITHUB_TOKEN", "hello from the host", "status=200");
+            assertThat(seen).containsExactly("GET /hello");
+            assertThat(daemon.audit().read(0, 10_000))
+                    .filteredOn(e -> e.event().action().equals("egress.allow"))
+                    .singleElement()
+                    .satisfies(e -> assertThat(e.event().rule()).isEqualTo("egress.allow[0]"));
+            String scan = runBash(EndToEndTest.scan(secret, "no-such-canary-" + UUID.randomUUID()));
+            assertThat(scan).contains("env-and-proc-hits: 0", "SCAN-DONE");
+            assertThat(scan.substring(scan.indexOf("env-and-proc-hits"))).doesNotContain("/");
+
+            Files.writeString(policy, "egress:\n  deny:\n    - {host: 127.0.0.1, port: '*'}\n");
+            assertThat(runBash(fetch)).contains("status=403", "egress.deny[0]");
+            assertThat(seen).hasSize(1);
+        } finally {
+            origin.stop(0);
+        }
     }
 
     @Test

@@ -64,7 +64,12 @@ class PolicySchemaAgreementTest {
                 "models: []\n",
                 "capabilities:\n  send_to: [ops, \"agent:helper\"]\n  schedule_tasks: true\n  create_agents: false\n"
                         + "  install_mcp: ~\n",
-                "capabilities: {}\n");
+                "capabilities: {}\n",
+                "egress: ~\n",
+                "egress:\n  allow:\n    - {host: api.github.com}\n    - {host: \"*.pypi.org\", port: 443}\n"
+                        + "    - {host: 10.0.0.0/8, port: \"*\"}\n    - {host: api.example.com, methods: [GET, post],"
+                        + " paths: [\"/v1/**\"]}\n  deny:\n    - {host: uploads.github.com}\n  secrets: [GITHUB_TOKEN]\n",
+                "egress: {allow: [], deny: ~, secrets: []}\n");
     }
 
     static Stream<String> invalid() {
@@ -97,6 +102,18 @@ class PolicySchemaAgreementTest {
                 "sandbox: {mounts: [~]}\n",
                 "sandbox: {mounts: [/a]}\n",
                 "tools: []\n",
+                "egress: []\n",
+                "egress: {allow: {host: a.com}}\n",
+                "egress: {allow: [{port: 443}]}\n",
+                "egress: {allow: [{host: a.com, port: 0}]}\n",
+                "egress: {allow: [{host: a.com, port: \"443\"}]}\n",
+                "egress: {allow: [{host: a.com, proto: tcp}]}\n",
+                "egress: {allow: [{host: \"exa mple.com\"}]}\n",
+                "egress: {deny: [{host: a.com, paths: [admin]}]}\n",
+                "egress: {deny: [{host: a.com, methods: [GET, GET]}]}\n",
+                "egress: {secrets: [github_token]}\n",
+                "egress: {secrets: [A, A]}\n",
+                "egress: {proxy: x}\n",
                 "tools: {python: allow}\n",
                 "tools: {bash: maybe}\n",
                 "tools: {bash: [\"ls\"]}\n",
