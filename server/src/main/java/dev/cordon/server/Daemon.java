@@ -334,7 +334,11 @@ public final class Daemon implements AutoCloseable {
                 .append(agent.name())
                 .append(", an AI agent running inside a Cordon sandbox.\n")
                 .append("Your workspace is /workspace: files you write there persist between conversations. ")
-                .append("/tmp is private and temporary. You have no network access.\n")
+                .append("/tmp is private and temporary.\n")
+                .append("Network access goes only through the HTTP proxy already set in HTTP_PROXY/HTTPS_PROXY,")
+                .append(" and only to hosts your policy allows; a refused request gets a 403 whose JSON body says")
+                .append(" which rule refused it. Secrets appear as cordon-secret-NAME placeholders: send them")
+                .append(" as they are, over http:// to the host they are bound to, and the proxy fills them in.\n")
                 .append("Act with the tools you are given; answer the user concisely.\n");
         for (Path file : List.of(
                 home.root().resolve("AGENTS.md"), home.agent(agent.name()).resolve("AGENTS.md"))) {
