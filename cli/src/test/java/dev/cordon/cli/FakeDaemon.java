@@ -50,6 +50,9 @@ final class FakeDaemon implements AutoCloseable {
     final List<ControlEvent.Reply> pending = new CopyOnWriteArrayList<>();
     volatile ControlEvent.StatusReport status = status(null);
     volatile OnSay onSay = (say, id, peer) -> {};
+    /** The answer to each approval request. */
+    volatile java.util.function.Function<ControlRequest, ControlEvent> onApproval =
+            r -> new ControlEvent.Failure("this fake has no approvals");
 
     FakeDaemon(Path home) throws IOException {
         this.socket = home.resolve("run").resolve("control.sock");
@@ -134,6 +137,10 @@ final class FakeDaemon implements AutoCloseable {
                         onSay.on(say, inboundId, peer);
                     }
                     case ControlRequest.ReplyAck ack -> {}
+                    case ControlRequest.ApprovalList l -> peer.send(onApproval.apply(l));
+                    case ControlRequest.ApprovalShow s -> peer.send(onApproval.apply(s));
+                    case ControlRequest.ApprovalApprove a -> peer.send(onApproval.apply(a));
+                    case ControlRequest.ApprovalDeny d -> peer.send(onApproval.apply(d));
                 }
             }
         } catch (IOException e) {

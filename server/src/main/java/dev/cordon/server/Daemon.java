@@ -3,6 +3,9 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Approvers;
+import dev.cordon.core.approval.Scheduler;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -65,6 +68,8 @@ public final class Daemon implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
     private final Delivery delivery;
+    private final ApprovalControl approvalControl;
+    private final ApprovalService approvals;
     private final SessionManager sessions;
     private final ControlServer control;
     private final long startedAt = System.currentTimeMillis();
@@ -168,8 +173,29 @@ public final class Daemon implements AutoCloseable {
         delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        // Approvals before sessions: pending requests of the last run get their timers back before any
+        // turn can ask again. Until roles exist, the owner at the terminal answers for every agent.
+        approvalControl = new ApprovalControl(store, terminal, Clock.systemUTC());
+        approvals = ApprovalService.create(
+                store,
+                audit,
+                Approvers.ownerOnly(),
+                Scheduler.of(timer, Clock.systemUTC()),
+                Clock.systemUTC(),
+                config.approvalTimeout(),
+                approvalControl);
+        approvalControl.serve(approvals);
         sessions = new SessionManager(
-                store, runners, gateway, this::setup, delivery, timer, config.idleTimeout(), audit, Clock.systemUTC());
+                store,
+                runners,
+                gateway,
+                this::setup,
+                delivery,
+                timer,
+                config.idleTimeout(),
+                audit,
+                approvals,
+                Clock.systemUTC());
         terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
     }
@@ -223,6 +249,7 @@ public final class Daemon implements AutoCloseable {
         }
         LOG.info("stopping");
         control.close();
+        approvals.close();
         sessions.close();
         workspaces.close();
         timer.shutdownNow();
@@ -304,6 +331,10 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.Attach a -> attach(connection, a);
                 case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
+                case ControlRequest.ApprovalList l -> connection.send(approvalControl.list(l));
+                case ControlRequest.ApprovalShow s -> connection.send(approvalControl.show(s));
+                case ControlRequest.ApprovalApprove a -> connection.send(approvalControl.approve(a));
+                case ControlRequest.ApprovalDeny d -> connection.send(approvalControl.deny(d));
             }
         }
 
