@@ -10,7 +10,6 @@ import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
-import dev.cordon.core.approval.Outcome;
 import dev.cordon.core.approval.Ticket;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -384,11 +383,15 @@ public final class SessionManager implements AutoCloseable {
                         turnOver);
                 return;
             }
+            // Paused before asking: storing and auditing the question takes durable writes, which
+            // are no stuck tool either. Resumed when the outcome is known, however it comes.
+            watchdog.pause();
             Ticket ticket;
             try {
                 ticket = approvals.request(checked);
             } catch (RuntimeException e) {
                 LOG.error("session {}: approval request failed", id, e);
+                watchdog.resume();
                 reply(
                         runner,
                         request.requestId(),
@@ -397,12 +400,6 @@ public final class SessionManager implements AutoCloseable {
                         turnOver);
                 return;
             }
-            if (ticket.outcome().isDone()) {
-                Outcome outcome = ticket.outcome().join();
-                reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
-                return;
-            }
-            watchdog.pause();
             ticket.outcome().whenComplete((outcome, failure) -> {
                 watchdog.resume();
                 if (outcome != null) {
