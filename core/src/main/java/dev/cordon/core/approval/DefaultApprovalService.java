@@ -45,6 +45,12 @@ final class DefaultApprovalService implements ApprovalService {
     private final Map<ApprovalId, Scheduler.Cancel> timers = new HashMap<>();
     /** Guarded by {@link #lock}. */
     private boolean closed;
+    /**
+     * Guarded by {@link #lock}: what to tell waiters and the listener, run after the lock is released.
+     * A waiter's callback writes to a sandbox's socket and the listener to terminals; either may block,
+     * and must never hold up every other approval while it does.
+     */
+    private final List<Runnable> notices = new ArrayList<>();
 
     private DefaultApprovalService(
             Store store,
@@ -155,10 +161,10 @@ final class DefaultApprovalService implements ApprovalService {
                             "payload", AuditEvent.clip(subject))));
             waiters.computeIfAbsent(stored.id(), k -> new ArrayList<>()).add(outcome);
             arm(stored);
-            notify(() -> listener.requested(stored));
+            notices.add(() -> listener.requested(stored));
             return new Ticket(stored.id(), true, outcome);
         } finally {
-            lock.unlock();
+            unlockAndNotify();
         }
     }
 
@@ -254,10 +260,10 @@ final class DefaultApprovalService implements ApprovalService {
                     ? "approved by " + approver + " " + reach(d.scope()) + (d.reason() == null ? "" : ": " + d.reason())
                     : "denied by " + approver + (d.reason() == null ? "" : ": " + d.reason());
             settle(id, new Outcome(id, granted, reason));
-            notify(() -> listener.decided(d));
+            notices.add(() -> listener.decided(d));
             return new AnswerResult.Decided(d);
         } finally {
-            lock.unlock();
+            unlockAndNotify();
         }
     }
 
@@ -292,11 +298,11 @@ final class DefaultApprovalService implements ApprovalService {
                         false,
                         "the host is stopping before anyone answered; the request stays pending and an approval"
                                 + " given after the restart applies when this is asked again");
-                e.getValue().forEach(f -> f.complete(stopping));
+                e.getValue().forEach(f -> notices.add(() -> f.complete(stopping)));
             }
             waiters.clear();
         } finally {
-            lock.unlock();
+            unlockAndNotify();
         }
     }
 
@@ -316,7 +322,7 @@ final class DefaultApprovalService implements ApprovalService {
         } catch (RuntimeException e) {
             LOG.error("could not expire approval {}", id, e);
         } finally {
-            lock.unlock();
+            unlockAndNotify();
         }
     }
 
@@ -344,7 +350,7 @@ final class DefaultApprovalService implements ApprovalService {
             // A denial has no effect to put on record first: tell the waiter even if the log failed.
             settle(id, new Outcome(id, false, why));
         }
-        notify(() -> listener.decided(expired.get()));
+        notices.add(() -> listener.decided(expired.get()));
     }
 
     private void cancelTimer(ApprovalId id) {
@@ -357,15 +363,23 @@ final class DefaultApprovalService implements ApprovalService {
     private void settle(ApprovalId id, Outcome outcome) {
         List<CompletableFuture<Outcome>> waiting = waiters.remove(id);
         if (waiting != null) {
-            waiting.forEach(f -> f.complete(outcome));
+            waiting.forEach(f -> notices.add(() -> f.complete(outcome)));
         }
+    }
+
+    /** Releases {@link #lock}, then runs the notices queued under it, in order. */
+    private void unlockAndNotify() {
+        List<Runnable> due = List.copyOf(notices);
+        notices.clear();
+        lock.unlock();
+        due.forEach(DefaultApprovalService::notify);
     }
 
     private static void notify(Runnable call) {
         try {
             call.run();
         } catch (RuntimeException e) {
-            LOG.warn("an approval listener failed", e);
+            LOG.warn("telling a waiter or listener about an approval failed", e);
         }
     }
 

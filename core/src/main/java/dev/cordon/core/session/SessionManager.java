@@ -400,14 +400,25 @@ public final class SessionManager implements AutoCloseable {
                         turnOver);
                 return;
             }
-            ticket.outcome().whenComplete((outcome, failure) -> {
-                watchdog.resume();
-                if (outcome != null) {
-                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
-                } else {
-                    reply(runner, request.requestId(), false, "the host could not decide: " + failure, turnOver);
-                }
-            });
+            // Async: the thread that decided must not wait on this runner's socket.
+            ticket.outcome()
+                    .whenCompleteAsync(
+                            (outcome, failure) -> {
+                                watchdog.resume();
+                                if (outcome != null) {
+                                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
+                                } else {
+                                    reply(
+                                            runner,
+                                            request.requestId(),
+                                            false,
+                                            "the host could not decide: " + failure,
+                                            turnOver);
+                                }
+                            },
+                            task -> Thread.ofVirtual()
+                                    .name("approval-" + id.value())
+                                    .start(task));
         }
 
         /** Answers the runner unless the turn that asked is over (the runner then asks again next turn). */
