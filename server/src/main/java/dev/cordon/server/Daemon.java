@@ -249,8 +249,11 @@ public final class Daemon implements AutoCloseable {
         }
         LOG.info("stopping");
         control.close();
-        approvals.close();
+        // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
+        // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
+        // redone after the restart and asks again.
         sessions.close();
+        approvals.close();
         workspaces.close();
         timer.shutdownNow();
         try {
