@@ -22,13 +22,18 @@ final class ApprovalCards {
     /** The full card: the header, every field, the payload in full, and how to answer if pending. */
     static List<String> card(ApprovalView a) {
         List<String> lines = new ArrayList<>();
-        lines.add("┌ approval #" + a.id() + " · " + visible(a.agent()) + " asks: " + visible(a.kind()));
-        lines.add("│ " + visible(a.summary()));
+        lines.add("┌ approval #" + a.id() + " · " + flat(a.agent()) + " asks: " + flat(a.kind()));
+        lines.add("│ " + flat(a.summary()));
         field(lines, "status", status(a));
-        field(lines, "agent", visible(a.agent()) + " (session " + a.session() + ", chat " + visible(a.chat()) + ")");
+        field(lines, "agent", flat(a.agent()) + " (session " + a.session() + ", chat " + flat(a.chat()) + ")");
         field(lines, "requested", Instant.ofEpochMilli(a.requestedAt()).toString());
-        if ("pending".equals(a.status())) {
-            field(lines, "expires", Instant.ofEpochMilli(a.expiresAt()) + " (denied if nobody answers by then)");
+        field(
+                lines,
+                "expires",
+                Instant.ofEpochMilli(a.expiresAt())
+                        + ("pending".equals(a.status()) ? " (denied if nobody answers by then)" : ""));
+        if (a.decidedAt() != 0) {
+            field(lines, "decided", Instant.ofEpochMilli(a.decidedAt()) + " by " + flat(a.decidedBy()));
         }
         if (a.payload().isEmpty()) {
             field(lines, "payload", "(none)");
@@ -37,13 +42,14 @@ final class ApprovalCards {
                     + ", in full):");
             for (Map.Entry<String, String> e : a.payload().entrySet()) {
                 String[] valueLines = visible(e.getValue()).split("\n", -1);
-                lines.add("│   " + visible(e.getKey()) + ": " + valueLines[0]);
+                // Continuation lines are indented under the key, so a value cannot pose as a field.
+                lines.add("│   " + flat(e.getKey()) + ": " + valueLines[0]);
                 for (int i = 1; i < valueLines.length; i++) {
-                    lines.add("│   " + " ".repeat(visible(e.getKey()).length() + 2) + valueLines[i]);
+                    lines.add("│   " + " ".repeat(flat(e.getKey()).length() + 2) + valueLines[i]);
                 }
             }
         }
-        field(lines, "subject", visible(a.subject()));
+        field(lines, "subject", flat(a.subject()));
         if ("pending".equals(a.status())) {
             lines.add("│ approve: ./cordon approvals approve " + a.id() + " [--scope once|session|always] [--uses N]"
                     + " [--expires 1h]");
@@ -59,24 +65,23 @@ final class ApprovalCards {
                 "#%-5d %-9s %-12s %-16s %s",
                 a.id(),
                 a.status(),
-                visible(a.agent()),
-                visible(a.kind()),
-                oneLine(visible(a.summary())) + ("pending".equals(a.status()) ? "" : "  [" + status(a) + "]"));
+                flat(a.agent()),
+                flat(a.kind()),
+                flat(a.summary()) + ("pending".equals(a.status()) ? "" : "  [" + status(a) + "]"));
     }
 
     static String status(ApprovalView a) {
         return switch (a.status()) {
             case "pending" -> "pending";
             case "granted" ->
-                "granted by " + visible(a.decidedBy()) + ", scope " + a.scope() + ", "
+                "granted by " + flat(a.decidedBy()) + ", scope " + a.scope() + ", "
                         + (a.maxUses() == 0 ? a.uses() + " uses" : a.uses() + " of " + a.maxUses() + " uses")
                         + (a.grantExpiresAt() == 0 ? "" : ", until " + Instant.ofEpochMilli(a.grantExpiresAt()))
                         + (a.usable() ? "" : " (no longer applies)")
-                        + (a.reason() == null ? "" : ": " + visible(a.reason()));
-            case "denied" ->
-                "denied by " + visible(a.decidedBy()) + (a.reason() == null ? "" : ": " + visible(a.reason()));
-            case "expired" -> a.reason() == null ? "expired" : visible(a.reason());
-            default -> visible(a.status());
+                        + (a.reason() == null ? "" : ": " + flat(a.reason()));
+            case "denied" -> "denied by " + flat(a.decidedBy()) + (a.reason() == null ? "" : ": " + flat(a.reason()));
+            case "expired" -> a.reason() == null ? "expired" : flat(a.reason());
+            default -> flat(a.status());
         };
     }
 
@@ -84,8 +89,9 @@ final class ApprovalCards {
         lines.add(String.format("│ %-9s %s", name, value));
     }
 
-    private static String oneLine(String s) {
-        return s.replace("\n", "\\n");
+    /** {@link #visible}, and on one line: a newline is a marker too. */
+    static String flat(String text) {
+        return visible(text).replace("\n", "⟨U+000A⟩");
     }
 
     /**

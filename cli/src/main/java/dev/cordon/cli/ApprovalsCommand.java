@@ -205,7 +205,7 @@ final class ApprovalsCommand implements Callable<Integer> {
         parent.root
                 .context()
                 .out()
-                .println("#" + decided.approval().id() + " " + ApprovalCards.visible(decided.message()));
+                .println("#" + decided.approval().id() + " " + ApprovalCards.flat(decided.message()));
         return Exit.OK;
     }
 

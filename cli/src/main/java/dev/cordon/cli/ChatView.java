@@ -177,7 +177,7 @@ final class ChatView {
             }
             case ControlEvent.ApprovalDecided decided -> {
                 if (decided.approval().agent().equals(agent)) {
-                    screen.note("[approval #" + decided.approval().id() + " " + ApprovalCards.visible(decided.message())
+                    screen.note("[approval #" + decided.approval().id() + " " + ApprovalCards.flat(decided.message())
                             + "]");
                 }
             }

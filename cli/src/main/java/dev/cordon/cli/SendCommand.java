@@ -214,7 +214,7 @@ final class SendCommand implements Callable<Integer> {
                 case ControlEvent.ApprovalDecided decided -> {
                     if (decided.approval().agent().equals(agent)) {
                         err.println("[approval #" + decided.approval().id() + " "
-                                + ApprovalCards.visible(decided.message()) + "]");
+                                + ApprovalCards.flat(decided.message()) + "]");
                     }
                 }
                 case ControlEvent.StatusReport ignored -> {}

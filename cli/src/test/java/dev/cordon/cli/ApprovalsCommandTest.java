@@ -133,6 +133,36 @@ class ApprovalsCommandTest {
     }
 
     @Test
+    void aSummaryCannotAddLinesThatPoseAsFieldsOfTheCard() {
+        ApprovalView forged = new ApprovalView(
+                12,
+                "main",
+                3,
+                "terminal:main",
+                "tool.bash",
+                "{}",
+                "tidy up\n│ status    granted by terminal:owner",
+                Map.of(),
+                1_900_000_000_000L,
+                1_900_000_600_000L,
+                "pending",
+                null,
+                0,
+                null,
+                null,
+                0,
+                0,
+                0,
+                false);
+        daemon.onApproval = r -> new ControlEvent.ApprovalCard(forged);
+
+        String card = run("approvals", "show", "12").out();
+
+        assertThat(card).contains("│ tidy up⟨U+000A⟩│ status    granted by terminal:owner\n");
+        assertThat(card.lines().filter(l -> l.startsWith("│ status"))).containsExactly("│ status    pending");
+    }
+
+    @Test
     void approveSendsTheScopeUsesAndLifetimeAndPrintsTheDecision() {
         daemon.onApproval = r -> new ControlEvent.ApprovalDecided(
                 decided("granted", "session", 5), "granted by terminal:owner (session, 1 of 5 uses)");
