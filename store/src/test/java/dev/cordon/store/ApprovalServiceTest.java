@@ -10,6 +10,7 @@ import dev.cordon.core.Domain.Session;
 import dev.cordon.core.approval.Answer;
 import dev.cordon.core.approval.AnswerResult;
 import dev.cordon.core.approval.Approval;
+import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
 import dev.cordon.core.approval.Approvers;
@@ -26,9 +27,12 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -229,8 +233,7 @@ class ApprovalServiceTest {
         assertThat(approvals.answer(late.id(), Approvers.OWNER, new Answer.Grant(Approval.Scope.ONCE, 0, null, null)))
                 .isInstanceOf(AnswerResult.Expired.class);
         assertThat(late.outcome().join().granted()).isFalse();
-        assertThat(approvals.answer(
-                        new dev.cordon.core.approval.ApprovalId(99), Approvers.OWNER, new Answer.Deny(null)))
+        assertThat(approvals.answer(new ApprovalId(99), Approvers.OWNER, new Answer.Deny(null)))
                 .isInstanceOf(AnswerResult.Unknown.class);
     }
 
@@ -298,6 +301,33 @@ class ApprovalServiceTest {
 
         assertThat(first.outcome().join().granted()).isFalse();
         assertThat(second.outcome().join().granted()).isFalse();
+    }
+
+    @Test
+    void answersThatRaceDecideOnceAndTheWaiterHearsThatOneAnswer() throws Exception {
+        Ticket ticket = request(RM);
+        List<Future<AnswerResult>> answers = new ArrayList<>();
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 16; i++) {
+                Answer answer =
+                        i % 2 == 0 ? new Answer.Grant(Approval.Scope.ONCE, 0, null, null) : new Answer.Deny("no " + i);
+                answers.add(threads.submit(() -> approvals.answer(ticket.id(), Approvers.OWNER, answer)));
+            }
+        }
+        List<AnswerResult> results = new ArrayList<>();
+        for (var f : answers) {
+            results.add(f.get());
+        }
+
+        List<AnswerResult> decided =
+                results.stream().filter(r -> r instanceof AnswerResult.Decided).toList();
+        assertThat(decided).hasSize(1);
+        assertThat(results)
+                .filteredOn(r -> r instanceof AnswerResult.AlreadyDecided)
+                .hasSize(15);
+        Approval winner = ((AnswerResult.Decided) decided.getFirst()).approval();
+        assertThat(ticket.outcome().join().granted()).isEqualTo(winner.status() == Approval.Status.GRANTED);
+        assertThat(audited(AuditActions.APPROVAL_ANSWER)).hasSize(1);
     }
 
     @Test
