@@ -14,7 +14,10 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = HostMessage.ModelResponseChunk.class, name = "model_chunk"),
     @JsonSubTypes.Type(value = HostMessage.ModelResponseEnd.class, name = "model_end"),
     @JsonSubTypes.Type(value = HostMessage.Shutdown.class, name = "shutdown"),
-    @JsonSubTypes.Type(value = HostMessage.ApprovalDecision.class, name = "approval_decision")
+    @JsonSubTypes.Type(value = HostMessage.ApprovalDecision.class, name = "approval_decision"),
+    @JsonSubTypes.Type(value = HostMessage.StreamData.class, name = "stream_data"),
+    @JsonSubTypes.Type(value = HostMessage.StreamEnd.class, name = "stream_end"),
+    @JsonSubTypes.Type(value = HostMessage.StreamAck.class, name = "stream_ack")
 })
 public sealed interface HostMessage {
 
@@ -69,6 +72,28 @@ public sealed interface HostMessage {
         public ApprovalDecision {
             Objects.requireNonNull(requestId, "requestId");
             Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /** Bytes of stream {@code streamId} (see {@link RunnerMessage.EgressOpen}), at most {@link StreamMux#CHUNK}. */
+    record StreamData(String streamId, byte[] data) implements HostMessage {
+        public StreamData {
+            Objects.requireNonNull(streamId, "streamId");
+            Objects.requireNonNull(data, "data");
+        }
+    }
+
+    /** The host's side of a stream is done: cleanly ({@code error == null}) or aborted. */
+    record StreamEnd(String streamId, String error) implements HostMessage {
+        public StreamEnd {
+            Objects.requireNonNull(streamId, "streamId");
+        }
+    }
+
+    /** The host consumed {@code bytes} of the stream: the runner may send that many more. */
+    record StreamAck(String streamId, int bytes) implements HostMessage {
+        public StreamAck {
+            Objects.requireNonNull(streamId, "streamId");
         }
     }
 }

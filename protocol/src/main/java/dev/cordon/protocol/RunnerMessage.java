@@ -18,7 +18,11 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = RunnerMessage.StreamReset.class, name = "stream_reset"),
     @JsonSubTypes.Type(value = RunnerMessage.TranscriptAppend.class, name = "transcript_append"),
     @JsonSubTypes.Type(value = RunnerMessage.TurnEnded.class, name = "turn_ended"),
-    @JsonSubTypes.Type(value = RunnerMessage.ApprovalRequest.class, name = "approval_request")
+    @JsonSubTypes.Type(value = RunnerMessage.ApprovalRequest.class, name = "approval_request"),
+    @JsonSubTypes.Type(value = RunnerMessage.EgressOpen.class, name = "egress_open"),
+    @JsonSubTypes.Type(value = RunnerMessage.StreamData.class, name = "stream_data"),
+    @JsonSubTypes.Type(value = RunnerMessage.StreamEnd.class, name = "stream_end"),
+    @JsonSubTypes.Type(value = RunnerMessage.StreamAck.class, name = "stream_ack")
 })
 public sealed interface RunnerMessage {
 
@@ -75,6 +79,39 @@ public sealed interface RunnerMessage {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(summary, "summary");
             payload = Map.copyOf(payload);
+        }
+    }
+
+    /**
+     * A program in the sandbox connected to the runner's local proxy port: the host opens stream
+     * {@code streamId} to its egress proxy. What flows next is {@link StreamData} both ways, under
+     * {@link StreamMux}'s flow control.
+     */
+    record EgressOpen(String streamId) implements RunnerMessage {
+        public EgressOpen {
+            Objects.requireNonNull(streamId, "streamId");
+        }
+    }
+
+    /** Bytes of stream {@code streamId}, at most {@link StreamMux#CHUNK}. */
+    record StreamData(String streamId, byte[] data) implements RunnerMessage {
+        public StreamData {
+            Objects.requireNonNull(streamId, "streamId");
+            Objects.requireNonNull(data, "data");
+        }
+    }
+
+    /** The runner's side of a stream is done: cleanly ({@code error == null}) or aborted. */
+    record StreamEnd(String streamId, String error) implements RunnerMessage {
+        public StreamEnd {
+            Objects.requireNonNull(streamId, "streamId");
+        }
+    }
+
+    /** The runner consumed {@code bytes} of the stream: the host may send that many more. */
+    record StreamAck(String streamId, int bytes) implements RunnerMessage {
+        public StreamAck {
+            Objects.requireNonNull(streamId, "streamId");
         }
     }
 }

@@ -49,6 +49,7 @@ public final class Main {
                                 ModelClients.openai(transport.forApi(ModelApi.OPENAI), RetryPolicy.defaults())),
                 Tools.builtins(ToolConfig.defaults(workspace)),
                 host::send);
+        EgressRelay egress = egressRelay(host);
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("turn").factory());
@@ -62,11 +63,13 @@ public final class Main {
             switch (message) {
                 case null -> {
                     transport.failAll();
+                    closeQuietly(egress);
                     turns.shutdownNow();
                     return;
                 }
                 case HostMessage.Shutdown s -> {
                     transport.failAll();
+                    closeQuietly(egress);
                     turns.shutdownNow();
                     return;
                 }
@@ -81,10 +84,44 @@ public final class Main {
                 case HostMessage.ModelResponseHead m -> transport.dispatch(m);
                 case HostMessage.ModelResponseChunk m -> transport.dispatch(m);
                 case HostMessage.ModelResponseEnd m -> transport.dispatch(m);
+                case HostMessage.StreamData m -> dispatchStream(egress, m);
+                case HostMessage.StreamEnd m -> dispatchStream(egress, m);
+                case HostMessage.StreamAck m -> dispatchStream(egress, m);
                 case HostMessage.ApprovalDecision d -> {
                     // the runner asks for no approvals yet
                 }
             }
+        }
+    }
+
+    /**
+     * The local proxy port, when the host asked for one ({@code CORDON_PROXY_PORT}, normally 3128 on
+     * the sandbox's own loopback). Without it, or if the port is taken, the sandbox simply has no
+     * way out: tools get "connection refused" from the proxy address.
+     */
+    private static EgressRelay egressRelay(HostConnection host) {
+        String port = System.getenv("CORDON_PROXY_PORT");
+        if (port == null || port.isBlank()) {
+            return null;
+        }
+        try {
+            return EgressRelay.start(host, Integer.parseInt(port.strip()));
+        } catch (IOException | NumberFormatException e) {
+            System.err.println("cordon-runner: no egress relay on port " + port + ": " + e);
+            return null;
+        }
+    }
+
+    /** Stream frames for a runner without a relay are ignored: nothing here opened a stream. */
+    private static void dispatchStream(EgressRelay egress, HostMessage message) {
+        if (egress != null) {
+            egress.dispatch(message);
+        }
+    }
+
+    private static void closeQuietly(EgressRelay egress) {
+        if (egress != null) {
+            egress.close();
         }
     }
 }

@@ -166,6 +166,10 @@ final class Training {
                 }
                 case RunnerMessage.StreamReset r -> throw new IllegalStateException("stream reset: " + r.reason());
                 case RunnerMessage.ApprovalRequest a -> throw new IllegalStateException("training asks nothing: " + a);
+                case RunnerMessage.EgressOpen o -> throw new IllegalStateException("training opens no connection");
+                case RunnerMessage.StreamData d -> throw new IllegalStateException("training opens no connection");
+                case RunnerMessage.StreamEnd e -> throw new IllegalStateException("training opens no connection");
+                case RunnerMessage.StreamAck a -> throw new IllegalStateException("training opens no connection");
             }
         }
     }

@@ -20,10 +20,15 @@ import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.core.session.AgentSetup;
+import dev.cordon.core.session.EgressGateway;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
+import dev.cordon.egress.proxy.EgressProxy;
+import dev.cordon.egress.proxy.EgressRules;
+import dev.cordon.egress.proxy.Resolver;
+import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
@@ -173,6 +178,9 @@ public final class Daemon implements AutoCloseable {
         delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()));
+        EgressGateway egress = (agent, session, connection) ->
+                proxy.serve(connection, new EgressProxy.Caller(agent.name(), session, egressRules(agent.name())));
         // Approvals before sessions: pending requests of the last run get their timers back before any
         // turn can ask again. Until roles exist, the owner at the terminal answers for every agent.
         approvalControl = new ApprovalControl(store, terminal, Clock.systemUTC());
@@ -189,6 +197,7 @@ public final class Daemon implements AutoCloseable {
                 store,
                 runners,
                 gateway,
+                egress,
                 this::setup,
                 delivery,
                 timer,
@@ -289,6 +298,11 @@ public final class Daemon implements AutoCloseable {
 
     private AgentPolicy.Sandbox policy(Agent agent) {
         return policies.current(agent);
+    }
+
+    /** The egress rules in force for {@code agent} now; what no policy allows is denied. */
+    private EgressRules egressRules(AgentName agent) {
+        return EgressRules.DENY_ALL;
     }
 
     private AgentSetup setup(Agent agent) {

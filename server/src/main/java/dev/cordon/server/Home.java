@@ -37,6 +37,16 @@ record Home(Path root) {
         return root.resolve("keys").resolve("audit-ed25519");
     }
 
+    /** The secret vault: encrypted values and their bindings (docs/egress.md). */
+    Path vault() {
+        return root.resolve("secrets").resolve("vault.json");
+    }
+
+    /** The vault's AES key (0600). Back it up with the vault: without it no secret decrypts. */
+    Path vaultKey() {
+        return root.resolve("keys").resolve("vault.key");
+    }
+
     Path agents() {
         return root.resolve("agents");
     }

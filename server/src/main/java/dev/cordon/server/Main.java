@@ -29,10 +29,13 @@ public final class Main {
             case "policy" -> System.exit(policy(home(rest), words.subList(1, words.size())));
             case "audit" ->
                 System.exit(AuditCommand.run(home(rest), words.subList(1, words.size()), System.out, System.err));
+            case "secret" ->
+                System.exit(SecretCommand.run(
+                        new Home(home(rest)), words.subList(1, words.size()), System.in, System.out, System.err));
             case "demo" -> System.exit(EscapeDemo.command(words.subList(1, words.size()), System.out, runnerLib()));
             default -> {
                 System.err.println(
-                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE");
+                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE | secret ...");
                 System.exit(2);
             }
         }

@@ -78,6 +78,10 @@ import org.slf4j.LoggerFactory;
 final class SandboxedRunners implements RunnerLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxedRunners.class);
     static final String SOCKET_DIR = "/run/cordon";
+
+    /** The runner's egress relay inside the sandbox, on the sandbox's own loopback (docs/egress.md). */
+    static final int PROXY_PORT = 3128;
+
     static final String RUNNER_LIB = "/opt/cordon/lib";
     /** Where the cache is mounted (read-only) inside a runner's sandbox. */
     static final String AOT_CACHE = "/opt/cordon/aot/runner.aot";
@@ -461,7 +465,12 @@ final class SandboxedRunners implements RunnerLauncher {
         return command;
     }
 
-    /** LANG must be the same when training and using a cache. */
+    /**
+     * The sandbox's environment. LANG must be the same when training and using a cache. The proxy
+     * variables point every tool that honours them (curl, git, pip, npm, the JDK's HttpClient with
+     * -Djava.net.useSystemProxies) at the runner's relay on the sandbox's own loopback, the only
+     * way out; a tool that ignores them has no route at all.
+     */
     private static Map<String, String> environment(Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(Map.of(
                 "HOME", "/workspace",
@@ -470,7 +479,14 @@ final class SandboxedRunners implements RunnerLauncher {
                 "LANG", "C.UTF-8",
                 "TMPDIR", "/tmp",
                 "CORDON_SOCKET", SOCKET_DIR + "/host.sock",
-                "CORDON_WORKSPACE", "/workspace"));
+                "CORDON_WORKSPACE", "/workspace",
+                "CORDON_PROXY_PORT", String.valueOf(PROXY_PORT)));
+        String proxy = "http://127.0.0.1:" + PROXY_PORT;
+        for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) {
+            env.put(name, proxy);
+        }
+        env.put("NO_PROXY", "localhost,127.0.0.1,::1");
+        env.put("no_proxy", "localhost,127.0.0.1,::1");
         env.putAll(extra);
         return env;
     }

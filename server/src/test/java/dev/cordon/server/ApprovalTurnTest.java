@@ -93,6 +93,9 @@ class ApprovalTurnTest {
                 (agent, model, request, sink) -> {
                     throw new IllegalStateException("no model calls in this test");
                 },
+                (agent, s, connection) -> {
+                    throw new IllegalStateException("no egress in this test");
+                },
                 agent -> new AgentSetup("system", new ModelSettings(ModelApi.ANTHROPIC, "m", 100), null, toolTimeout),
                 new Delivery(store, List.of(), audit, Clock.systemUTC(), timer),
                 timer,

@@ -112,6 +112,8 @@ class DeliveryTest {
                     assertThat(e.event().decision()).isEqualTo(AuditEvent.Decision.ALLOW);
                     assertThat((String) e.event().details().get("platform_message"))
                             .startsWith("p-");
+                    assertThat(e.event().session()).as("whose reply it was").isNotNull();
+                    assertThat(e.event().agent()).isNotNull();
                 });
     }
 

@@ -40,11 +40,16 @@ class ResourceAbuseTest {
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws IOException {
         if (daemon != null) {
             daemon.close();
         }
         model.close();
+        // A workspace quota left mounted would make the home undeletable: say so here, by name.
+        String home = " " + this.home.toRealPath() + "/";
+        assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")))
+                .as("mounts left in the daemon's home after it stopped")
+                .noneMatch(line -> line.contains(home));
     }
 
     void startDaemon(String mainPolicy) throws IOException {

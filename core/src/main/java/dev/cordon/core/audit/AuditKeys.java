@@ -1,16 +1,12 @@
 package dev.cordon.core.audit;
 
+import dev.cordon.core.PrivateFiles;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -20,7 +16,7 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
-import java.util.Set;
+import java.util.Optional;
 
 /**
  * The audit log's Ed25519 signing key, in files.
@@ -35,13 +31,6 @@ import java.util.Set;
  */
 public final class AuditKeys {
     static final String ALGORITHM = "Ed25519";
-    private static final Set<PosixFilePermission> GROUP_OR_OTHER = Set.of(
-            PosixFilePermission.GROUP_READ,
-            PosixFilePermission.GROUP_WRITE,
-            PosixFilePermission.GROUP_EXECUTE,
-            PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.OTHERS_WRITE,
-            PosixFilePermission.OTHERS_EXECUTE);
 
     private AuditKeys() {}
 
@@ -133,18 +122,11 @@ public final class AuditKeys {
     }
 
     private static void refuseOpenPermissions(Path file) throws IOException {
-        Set<PosixFilePermission> permissions;
-        try {
-            permissions = Files.getPosixFilePermissions(file);
-        } catch (UnsupportedOperationException e) {
-            return; // not a POSIX file system: nothing to check
-        }
-        permissions.retainAll(GROUP_OR_OTHER);
-        if (!permissions.isEmpty()) {
-            throw new AuditException("audit key " + file + " is accessible to group or others ("
-                    + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "); run: chmod 600 "
-                    + file + " — and if others could read it, the key may be known: move it aside to start a"
-                    + " new one");
+        Optional<String> open = PrivateFiles.openPermissions(file);
+        if (open.isPresent()) {
+            throw new AuditException("audit key " + file + " is accessible to group or others (" + open.get()
+                    + "); run: chmod 600 " + file + " — and if others could read it, the key may be known: move it"
+                    + " aside to start a new one");
         }
     }
 
@@ -157,40 +139,11 @@ public final class AuditKeys {
         }
         String text = pem("PRIVATE KEY", keys.getPrivate().getEncoded())
                 + pem("PUBLIC KEY", keys.getPublic().getEncoded());
-        Path dir = file.getParent();
-        Path temp = dir.resolve(file.getFileName() + ".new");
         try {
-            createPrivateDirectories(dir);
-            Files.deleteIfExists(temp); // left by a crash during an earlier attempt
-            // Created 0600 from the start: never readable by others, not even for a moment.
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                out.write(StandardCharsets.US_ASCII.encode(text));
-                out.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true); // the rename itself survives a power cut
-            }
+            PrivateFiles.write(file, text.getBytes(StandardCharsets.US_ASCII));
             return keys;
         } catch (IOException e) {
             throw new AuditException("cannot create audit key " + file + ": " + e, e);
-        }
-    }
-
-    private static void createPrivateDirectories(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        Path parent = dir.getParent();
-        if (parent != null) {
-            createPrivateDirectories(parent);
-        }
-        try {
-            Files.createDirectory(
-                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (FileAlreadyExistsException e) {
-            // made meanwhile by someone else: fine
         }
     }
 

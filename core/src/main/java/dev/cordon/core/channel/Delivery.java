@@ -1,5 +1,7 @@
 package dev.cordon.core.channel;
 
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.Outbound;
@@ -121,8 +123,14 @@ public final class Delivery {
         details.put("outbound", o.id().value());
         details.put("channel", adapter.name());
         details.put("failed_turn", o.failed());
+        AgentName agent = store.session(o.sessionId())
+                .flatMap(s -> store.agent(s.agentId()))
+                .map(Agent::name)
+                .orElse(null);
         audit.append(
                 AuditEvent.of(clock.instant(), AuditEvent.Actor.system("delivery"), AuditActions.DELIVERY, decision)
+                        .withAgent(agent)
+                        .withSession(o.sessionId())
                         .withReason(reason == null ? null : AuditEvent.clip(reason))
                         .withDetails(details));
     }

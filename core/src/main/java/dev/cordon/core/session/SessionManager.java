@@ -26,6 +26,7 @@ import dev.cordon.protocol.Part;
 import dev.cordon.protocol.ProtocolException;
 import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.protocol.StreamMux;
 import dev.cordon.protocol.Usage;
 import java.io.IOException;
 import java.time.Clock;
@@ -64,6 +65,11 @@ public final class SessionManager implements AutoCloseable {
     private final Store store;
     private final RunnerLauncher launcher;
     private final ModelGateway gateway;
+    private final EgressGateway egress;
+
+    /** Connections one sandbox may have open through its proxy port at once. */
+    static final int MAX_EGRESS_STREAMS = 64;
+
     private final Function<Agent, AgentSetup> setups;
     private final Delivery delivery;
     private final ScheduledExecutorService timer;
@@ -78,6 +84,7 @@ public final class SessionManager implements AutoCloseable {
             Store store,
             RunnerLauncher launcher,
             ModelGateway gateway,
+            EgressGateway egress,
             Function<Agent, AgentSetup> setups,
             Delivery delivery,
             ScheduledExecutorService timer,
@@ -91,6 +98,7 @@ public final class SessionManager implements AutoCloseable {
         this.store = store;
         this.launcher = launcher;
         this.gateway = gateway;
+        this.egress = egress;
         this.setups = setups;
         this.delivery = delivery;
         this.timer = timer;
@@ -275,6 +283,7 @@ public final class SessionManager implements AutoCloseable {
                             rule,
                             why,
                             Map.of("sandbox", runner.sandboxId())));
+            StreamMux streams = new StreamMux(new EgressStreams.Wire(runner), MAX_EGRESS_STREAMS);
             try {
                 runner.send(new HostMessage.StartTurn(turnId, setup.systemPrompt(), setup.model(), transcript));
                 while (true) {
@@ -317,6 +326,10 @@ public final class SessionManager implements AutoCloseable {
                                     : new TurnResult(ended.error(), true);
                         }
                         case RunnerMessage.Ready r -> throw new ProtocolException("runner said Ready twice");
+                        case RunnerMessage.EgressOpen o -> openEgress(runner, agent, streams, o.streamId());
+                        case RunnerMessage.StreamData d -> streams.data(d.streamId(), d.data());
+                        case RunnerMessage.StreamEnd e -> streams.end(e.streamId(), e.error());
+                        case RunnerMessage.StreamAck a -> streams.ack(a.streamId(), a.bytes());
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
                     }
@@ -328,6 +341,9 @@ public final class SessionManager implements AutoCloseable {
                 turnOver.set(true);
                 watchdog.stop();
                 calls.values().forEach(ChannelSink::cancel);
+                // A connection lives within its turn: a program still holding one after the turn
+                // sees it closed.
+                streams.closeAll("the turn ended");
             }
         }
 
@@ -431,6 +447,28 @@ public final class SessionManager implements AutoCloseable {
             } catch (IOException e) {
                 LOG.debug("session {}: runner gone before approval {} was answered", id, requestId);
             }
+        }
+
+        /**
+         * Serves a connection the sandbox opened to its local proxy port through the egress gateway,
+         * on its own thread. A malformed or surplus stream is refused to the runner, not fatal: the
+         * turn goes on.
+         */
+        void openEgress(RunnerLink runner, Agent agent, StreamMux streams, String streamId) throws IOException {
+            StreamMux.Channel channel;
+            try {
+                channel = streams.open(streamId);
+            } catch (ProtocolException e) {
+                runner.send(new HostMessage.StreamEnd(streamId, e.getMessage()));
+                return;
+            }
+            Thread.ofVirtual().name("egress-" + id.value() + "-" + streamId).start(() -> {
+                try (channel) {
+                    egress.serve(agent, id, new EgressStreams.Connection(channel));
+                } catch (RuntimeException e) {
+                    LOG.warn("session {}: egress stream {} failed", id, streamId, e);
+                }
+            });
         }
 
         ChannelSink forward(

@@ -1,0 +1,244 @@
+package dev.cordon.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.cordon.protocol.Wire;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.server.Daemon;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.RecordedRequest;
+import dev.cordon.testkit.Scripted;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Egress overhead: the same curl requests to an origin on the host, made directly on the host
+ * (baseline) and from inside a real sandbox through the runner's relay, the one channel and the
+ * host's egress proxy, alternating in rounds so load from elsewhere hits both alike.
+ *
+ * <pre>
+ * java -cp 'bench/target/lib/*' dev.cordon.bench.EgressBench [--rounds 5] [--requests 40] [--big-mb 100]
+ *      [--big-runs 3] [--runner-lib DIR] [--keep]
+ * </pre>
+ *
+ * Per-request time is curl's own {@code time_total} for a 100-byte answer (the process start of
+ * curl is outside it); throughput is curl's {@code speed_download} for a {@code --big-mb} answer.
+ */
+public final class EgressBench {
+    private static final String AGENT = "main";
+
+    private EgressBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = Options.parse(args, List.of("--keep"));
+        int rounds = Integer.parseInt(options.getOrDefault("--rounds", "5"));
+        int requests = Integer.parseInt(options.getOrDefault("--requests", "40"));
+        int bigMb = Integer.parseInt(options.getOrDefault("--big-mb", "100"));
+        int bigRuns = Integer.parseInt(options.getOrDefault("--big-runs", "3"));
+        Path runnerLib = Options.runnerLib(options);
+        Path root = Files.createTempDirectory("ce");
+        System.setProperty("cordon.logdir", root.resolve("logs").toString());
+        System.out.printf(
+                "EgressBench: %d rounds x %d small requests, %d x %d MB; %s, %d CPUs; load %s%n",
+                rounds,
+                requests,
+                bigRuns,
+                bigMb,
+                Runtime.version(),
+                Runtime.getRuntime().availableProcessors(),
+                Stats.load());
+        HttpServer origin = origin(bigMb);
+        int port = origin.getAddress().getPort();
+        String small = "http://127.0.0.1:" + port + "/small";
+        String big = "http://127.0.0.1:" + port + "/big";
+        Stats direct = new Stats("direct on the host");
+        Stats relayed = new Stats("sandbox -> relay -> proxy");
+        List<Double> directMbps = new ArrayList<>();
+        List<Double> relayedMbps = new ArrayList<>();
+        try (FakeModelServer model = FakeModelServer.start()) {
+            Path home = root.resolve("home");
+            Files.createDirectories(home.resolve("agents").resolve(AGENT));
+            Files.writeString(
+                    home.resolve("agents").resolve(AGENT).resolve("policy.yaml"),
+                    "sandbox:\n  memory_mb: 1024\negress:\n  allow:\n    - {host: 127.0.0.1, port: " + port + "}\n");
+            Daemon daemon = Daemon.start(
+                    home,
+                    Map.of(
+                            "ANTHROPIC_API_KEY",
+                            "bench-key",
+                            "ANTHROPIC_BASE_URL",
+                            model.baseUrl().toString()),
+                    runnerLib);
+            try (WarmTurn.Client client = new WarmTurn.Client(daemon.controlSocket())) {
+                client.attach();
+                // Warm-up: the first turn starts the sandbox; both paths fetch once.
+                inSandbox(client, model, loop(small, 3));
+                onHost(loop(small, 3));
+                for (int r = 0; r < rounds; r++) {
+                    for (double s : onHost(loop(small, requests))) {
+                        direct.add((long) (s * 1e9));
+                    }
+                    for (double s : inSandbox(client, model, loop(small, requests))) {
+                        relayed.add((long) (s * 1e9));
+                    }
+                }
+                String download = "for i in $(seq " + bigRuns + "); do curl -s -o /dev/null -w '%{speed_download}\\n' "
+                        + big + "; done";
+                for (double v : onHost(download)) {
+                    directMbps.add(v / 1e6);
+                }
+                for (double v : inSandbox(client, model, download)) {
+                    relayedMbps.add(v / 1e6);
+                }
+            } finally {
+                daemon.close();
+                origin.stop(0);
+                if (options.containsKey("--keep")) {
+                    System.out.println("kept " + root);
+                } else {
+                    ColdStart.deleteTree(root);
+                }
+            }
+        }
+        System.out.printf(
+                Locale.ROOT, "%-30s %5s %9s %9s %9s%n", "small request (curl time_total)", "n", "median", "p95", "p99");
+        for (Stats s : List.of(direct, relayed)) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-30s %5d %8.3fms %8.3fms %8.3fms%n",
+                    s.name(),
+                    s.count(),
+                    s.medianMillis(),
+                    s.percentileMillis(95),
+                    s.percentileMillis(99));
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "added per request: %.3f ms at the median (ratio %.2fx)%n",
+                relayed.medianMillis() - direct.medianMillis(),
+                relayed.medianMillis() / direct.medianMillis());
+        double d = median(directMbps);
+        double v = median(relayedMbps);
+        System.out.printf(
+                Locale.ROOT,
+                "%d MB download: direct %.0f MB/s, through the relay %.0f MB/s (%.0f%% of direct); runs %s / %s%n",
+                bigMb,
+                d,
+                v,
+                100 * v / d,
+                directMbps,
+                relayedMbps);
+    }
+
+    /** A bash loop printing curl's total time per request, one per line. */
+    private static String loop(String url, int n) {
+        return "for i in $(seq " + n + "); do curl -s -o /dev/null -w '%{time_total}\\n' " + url + "; done";
+    }
+
+    private static List<Double> onHost(String script) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", "-c", script)
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("host loop failed: " + out);
+        }
+        return numbers(out);
+    }
+
+    /**
+     * Runs {@code script} as one bash tool call in the agent's sandbox. curl there goes through
+     * the proxy explicitly: the sandbox's NO_PROXY lists 127.0.0.1, which here means the host's.
+     */
+    private static List<Double> inSandbox(WarmTurn.Client client, FakeModelServer model, String script)
+            throws Exception {
+        String viaProxy = script.replace("curl -s", "curl -s --noproxy '' -x http://127.0.0.1:3128");
+        model.enqueue(Scripted.toolCall(
+                "bash", "{\"command\":" + Wire.mapper().writeValueAsString(viaProxy) + ",\"timeout_ms\":600000}"));
+        client.send(new ControlRequest.Say(AGENT, "bench-" + System.nanoTime(), "run it"));
+        ControlEvent.Reply reply = client.await(ControlEvent.Reply.class);
+        if (reply.failed()) {
+            throw new IllegalStateException("the turn failed: " + reply.text());
+        }
+        List<RecordedRequest> requests = model.requests();
+        String result = lastToolResult(requests.getLast().body());
+        List<Double> values = numbers(result);
+        if (values.isEmpty()) {
+            throw new IllegalStateException("no timings in the tool result: " + result);
+        }
+        return values;
+    }
+
+    private static String lastToolResult(JsonNode body) {
+        String last = "";
+        for (JsonNode message : body.get("messages")) {
+            for (JsonNode block : message.path("content")) {
+                if ("tool_result".equals(block.path("type").asString())) {
+                    JsonNode c = block.get("content");
+                    StringBuilder text = new StringBuilder();
+                    if (c.isString()) {
+                        text.append(c.asString());
+                    } else {
+                        c.forEach(part -> text.append(part.path("text").asString()));
+                    }
+                    last = text.toString();
+                }
+            }
+        }
+        return last;
+    }
+
+    private static List<Double> numbers(String text) {
+        List<Double> values = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            String t = line.strip();
+            if (t.matches("[0-9]+(\\.[0-9]+)?")) {
+                values.add(Double.parseDouble(t));
+            }
+        }
+        return values;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Double::compare);
+        return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
+    }
+
+    private static HttpServer origin(int bigMb) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        byte[] small = "x".repeat(100).getBytes(StandardCharsets.US_ASCII);
+        byte[] block = new byte[1 << 20];
+        AtomicLong served = new AtomicLong();
+        server.createContext("/small", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, small.length);
+            exchange.getResponseBody().write(small);
+            exchange.close();
+        });
+        server.createContext("/big", exchange -> {
+            exchange.sendResponseHeaders(200, (long) bigMb << 20);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int i = 0; i < bigMb; i++) {
+                    out.write(block);
+                }
+            }
+            served.incrementAndGet();
+        });
+        server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        server.start();
+        return server;
+    }
+}
