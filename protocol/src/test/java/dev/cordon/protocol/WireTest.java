@@ -110,6 +110,17 @@ class WireTest {
                         "model_end"),
                 Arguments.of(new HostMessage.Shutdown("daemon stopping"), HostMessage.class, "shutdown"),
                 Arguments.of(new HostMessage.Shutdown(null), HostMessage.class, "shutdown"),
+                Arguments.of(new HostMessage.StreamData("s-1", ALL_BYTES), HostMessage.class, "stream_data"),
+                Arguments.of(
+                        new HostMessage.StreamEnd("s-1", "refused: not on the allowlist"),
+                        HostMessage.class,
+                        "stream_end"),
+                Arguments.of(new HostMessage.StreamEnd("s-1", null), HostMessage.class, "stream_end"),
+                Arguments.of(new HostMessage.StreamAck("s-1", 65_536), HostMessage.class, "stream_ack"),
+                Arguments.of(new RunnerMessage.EgressOpen("s-1"), RunnerMessage.class, "egress_open"),
+                Arguments.of(new RunnerMessage.StreamData("s-1", ALL_BYTES), RunnerMessage.class, "stream_data"),
+                Arguments.of(new RunnerMessage.StreamEnd("s-1", null), RunnerMessage.class, "stream_end"),
+                Arguments.of(new RunnerMessage.StreamAck("s-1", 1), RunnerMessage.class, "stream_ack"),
                 // runner → host
                 Arguments.of(new RunnerMessage.Ready("0.1.0"), RunnerMessage.class, "ready"),
                 Arguments.of(
