@@ -170,10 +170,24 @@ final class ChatView {
                     end(TurnEnd.REFUSED);
                 }
             }
+            case ControlEvent.ApprovalRequested requested -> {
+                if (requested.approval().agent().equals(agent)) {
+                    onApprovalCard(requested.approval());
+                }
+            }
+            case ControlEvent.ApprovalDecided decided -> {
+                if (decided.approval().agent().equals(agent)) {
+                    screen.note("[approval #" + decided.approval().id() + " " + ApprovalCards.flat(decided.message())
+                            + "]");
+                }
+            }
             case StatusReport ignored -> {}
             case Stopping ignored -> {}
             case Attached ignored -> {}
             case ControlEvent.AccessAnswer ignored -> {}
+            case ControlEvent.ApprovalListing ignored -> {}
+            case ControlEvent.ApprovalCard ignored -> {}
+            case ControlEvent.ApprovalProblem ignored -> {}
         }
     }
 
@@ -185,6 +199,18 @@ final class ChatView {
         if (shownFromStart) {
             screen.stream(text);
         }
+    }
+
+    /**
+     * A card interrupts a streamed reply: the stream's line ends, and the reply is then printed whole
+     * when it comes (the part before the card would otherwise be cut off from the rest).
+     */
+    private void onApprovalCard(dev.cordon.protocol.control.ApprovalView approval) {
+        if (shownFromStart && !current.isEmpty()) {
+            screen.endStream();
+        }
+        shownFromStart = false;
+        ApprovalCards.card(approval).forEach(screen::note);
     }
 
     private void onReset(String reason) {

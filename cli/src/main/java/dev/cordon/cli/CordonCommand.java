@@ -29,7 +29,8 @@ import picocli.CommandLine.ScopeType;
             UsersCommand.class,
             ChatsCommand.class,
             SendersCommand.class,
-            PairCommand.class
+            PairCommand.class,
+            ApprovalsCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"
@@ -41,6 +42,9 @@ import picocli.CommandLine.ScopeType;
             " 2:no model is configured; the message says what to set",
             " 3:send: no reply within --timeout (it is kept for ./cordon chat);" + " status: the daemon is not running",
             " 4:the daemon could not be started or reached, or refused the request",
+            " 6:approvals: there is no approval with that number",
+            " 7:approvals: it was already decided",
+            " 8:approvals: it expired (nobody answered in time)",
             "64:invalid command line",
             "70:internal error in cordon (a bug; please report it with the stack trace)"
         },

@@ -16,6 +16,12 @@ final class Exit {
     static final int NOT_RUNNING = 3;
     /** The daemon could not be started or reached, or refused the request. */
     static final int UNREACHABLE = 4;
+    /** {@code approvals}: there is no approval with that number. */
+    static final int NO_SUCH_APPROVAL = 6;
+    /** {@code approvals approve|deny}: it was decided before. */
+    static final int ALREADY_DECIDED = 7;
+    /** {@code approvals approve|deny}: nobody answered in time, so it was denied as expired. */
+    static final int EXPIRED = 8;
     /** The command line is wrong. */
     static final int USAGE = 64;
     /** A bug in cordon itself (the stack trace is printed). */

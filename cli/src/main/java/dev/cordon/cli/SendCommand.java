@@ -200,10 +200,30 @@ final class SendCommand implements Callable<Integer> {
                     return reply.failed() ? Exit.REPLY_FAILED : Exit.OK;
                 }
                 case Failure failure -> throw new CliException(Exit.UNREACHABLE, failure.message());
+                case ControlEvent.ApprovalRequested requested -> {
+                    // On stderr: stdout is the reply, for scripts. The turn waits for the answer,
+                    // which another shell gives with the commands on the card.
+                    if (requested.approval().agent().equals(agent)) {
+                        if (!streamed.isEmpty()) {
+                            err.println();
+                        }
+                        ApprovalCards.card(requested.approval()).forEach(err::println);
+                        err.flush();
+                    }
+                }
+                case ControlEvent.ApprovalDecided decided -> {
+                    if (decided.approval().agent().equals(agent)) {
+                        err.println("[approval #" + decided.approval().id() + " "
+                                + ApprovalCards.flat(decided.message()) + "]");
+                    }
+                }
                 case ControlEvent.StatusReport ignored -> {}
                 case ControlEvent.Stopping ignored -> {}
                 case Attached ignored -> {}
                 case ControlEvent.AccessAnswer ignored -> {}
+                case ControlEvent.ApprovalListing ignored -> {}
+                case ControlEvent.ApprovalCard ignored -> {}
+                case ControlEvent.ApprovalProblem ignored -> {}
             }
             return null;
         }

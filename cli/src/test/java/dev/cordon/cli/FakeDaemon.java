@@ -53,6 +53,9 @@ final class FakeDaemon implements AutoCloseable {
     /** The answer to users, chats, senders and pair requests. */
     volatile java.util.function.Function<ControlRequest.AccessRequest, ControlEvent> onAccess =
             request -> new ControlEvent.Failure("not scripted: " + request);
+    /** The answer to each approval request. */
+    volatile java.util.function.Function<ControlRequest, ControlEvent> onApproval =
+            r -> new ControlEvent.Failure("this fake has no approvals");
 
     FakeDaemon(Path home) throws IOException {
         this.socket = home.resolve("run").resolve("control.sock");
@@ -138,6 +141,10 @@ final class FakeDaemon implements AutoCloseable {
                     }
                     case ControlRequest.ReplyAck ack -> {}
                     case ControlRequest.AccessRequest access -> peer.send(onAccess.apply(access));
+                    case ControlRequest.ApprovalList l -> peer.send(onApproval.apply(l));
+                    case ControlRequest.ApprovalShow s -> peer.send(onApproval.apply(s));
+                    case ControlRequest.ApprovalApprove a -> peer.send(onApproval.apply(a));
+                    case ControlRequest.ApprovalDeny d -> peer.send(onApproval.apply(d));
                 }
             }
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.cordon.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cordon.protocol.control.ApprovalView;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import java.io.ByteArrayInputStream;
@@ -41,6 +42,48 @@ class WireTest {
             List.of(new Part.ToolResult("toolu_1", "a.txt\n", false), new Part.ToolResult("toolu_2", "boom", true)));
 
     /** A message, the interface it is decoded as, and its documented {@code type} on the wire. */
+    static final ApprovalView PENDING = new ApprovalView(
+            12,
+            "main",
+            3,
+            "terminal:main",
+            "tool.bash",
+            "{\"command\":\"rm -rf b\\n\"}",
+            "run a command",
+            Map.of("command", "rm -rf b\n\u001b[2K", "cwd", "/workspace"),
+            1_900_000_000_000L,
+            1_900_000_600_000L,
+            "pending",
+            null,
+            0,
+            null,
+            null,
+            0,
+            0,
+            0,
+            false);
+
+    static final ApprovalView GRANTED = new ApprovalView(
+            13,
+            "main",
+            3,
+            "terminal:main",
+            "tool.bash",
+            "{}",
+            "run",
+            Map.of(),
+            1_900_000_000_000L,
+            1_900_000_600_000L,
+            "granted",
+            "terminal:owner",
+            1_900_000_100_000L,
+            "ok",
+            "session",
+            5,
+            1,
+            1_900_003_600_000L,
+            true);
+
     static Stream<Arguments> messages() {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         headers.put("content-type", List.of("text/event-stream"));
@@ -223,7 +266,41 @@ class WireTest {
                         new ControlEvent.PairingCode("main", "K7Q2MXRB", 1_900_000_000_000L),
                         ControlEvent.class,
                         "pairing_code"),
-                Arguments.of(new ControlEvent.Done("granted"), ControlEvent.class, "done"));
+                Arguments.of(new ControlEvent.Done("granted"), ControlEvent.class, "done"),
+                Arguments.of(
+                        new RunnerMessage.ApprovalRequest(
+                                "r1", "s1-m2", "tool.bash", "run a command", Map.of("command", "ls -la\n")),
+                        RunnerMessage.class,
+                        "approval_request"),
+                Arguments.of(
+                        new HostMessage.ApprovalDecision("r1", true, "approved by terminal:owner once"),
+                        HostMessage.class,
+                        "approval_decision"),
+                Arguments.of(new ControlRequest.ApprovalList(true), ControlRequest.class, "approval_list"),
+                Arguments.of(new ControlRequest.ApprovalShow(12), ControlRequest.class, "approval_show"),
+                Arguments.of(
+                        new ControlRequest.ApprovalApprove(12, "session", 5, 3600, "ok"),
+                        ControlRequest.class,
+                        "approval_approve"),
+                Arguments.of(
+                        new ControlRequest.ApprovalApprove(12, "once", 0, 0, null),
+                        ControlRequest.class,
+                        "approval_approve"),
+                Arguments.of(new ControlRequest.ApprovalDeny(12, null), ControlRequest.class, "approval_deny"),
+                Arguments.of(
+                        new ControlEvent.ApprovalListing(List.of(PENDING, GRANTED)),
+                        ControlEvent.class,
+                        "approval_listing"),
+                Arguments.of(new ControlEvent.ApprovalCard(PENDING), ControlEvent.class, "approval_card"),
+                Arguments.of(new ControlEvent.ApprovalRequested(PENDING), ControlEvent.class, "approval_requested"),
+                Arguments.of(
+                        new ControlEvent.ApprovalDecided(GRANTED, "granted by terminal:owner (session, 1 of 5 uses)"),
+                        ControlEvent.class,
+                        "approval_decided"),
+                Arguments.of(
+                        new ControlEvent.ApprovalProblem(12, "expired", "approval #12 expired"),
+                        ControlEvent.class,
+                        "approval_problem"));
     }
 
     @ParameterizedTest

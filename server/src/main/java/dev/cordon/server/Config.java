@@ -43,7 +43,8 @@ record Config(
         Limits limits,
         Set<Limit> unenforcedLimits,
         DiskQuota diskQuota,
-        List<AllowedRoot> mountAllowlist) {
+        List<AllowedRoot> mountAllowlist,
+        Duration approvalTimeout) {
 
     /**
      * The default workspace quota and the operator's opt-out for hosts that cannot enforce one.
@@ -54,11 +55,12 @@ record Config(
     record DiskQuota(long bytes, boolean unenforcedAllowed) {}
 
     static final Duration DEFAULT_TOOL_TIMEOUT = Duration.ofMinutes(15);
+    static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(10);
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     static final int DEFAULT_DISK_MB = 10_240;
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
-    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner");
+    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals");
 
     /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
     static Config load(Path home, Map<String, String> env) {
@@ -95,6 +97,7 @@ record Config(
                         "unenforced_limits",
                         "mount_allowlist"));
         r.onlyKeys("runner", Set.of("heap_mb"));
+        r.onlyKeys("approvals", Set.of("timeout_seconds"));
 
         String apiName = r.text("model.api");
         ModelApi api;
@@ -143,6 +146,9 @@ record Config(
         Duration toolTimeout = Duration.ofSeconds(
                 r.integer("sandbox.tool_timeout_seconds", (int) DEFAULT_TOOL_TIMEOUT.toSeconds(), 1, 86_400));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
+        // How long a question waits for a person before it is denied: up to a week.
+        Duration approvalTimeout = Duration.ofSeconds(
+                r.integer("approvals.timeout_seconds", (int) DEFAULT_APPROVAL_TIMEOUT.toSeconds(), 1, 86_400 * 7));
         // Read every model field now, so a mistake in the file is reported even before a key is set.
         String fileKey = r.text("model.api_key");
         String fileBase = firstNonBlank(r.text("model.base_url"));
@@ -161,7 +167,8 @@ record Config(
                 limits,
                 unenforced,
                 diskQuota,
-                allowlist);
+                allowlist,
+                approvalTimeout);
         if (api == null) {
             return none;
         }
@@ -198,7 +205,8 @@ record Config(
                 limits,
                 unenforced,
                 diskQuota,
-                allowlist);
+                allowlist,
+                approvalTimeout);
     }
 
     /** One line for status: api, model and endpoint — never the key. */

@@ -4,6 +4,9 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.access.Access;
+import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Approvers;
+import dev.cordon.core.approval.Scheduler;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -71,6 +74,8 @@ public final class Daemon implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
     private final Delivery delivery;
+    private final ApprovalControl approvalControl;
+    private final ApprovalService approvals;
     private final SessionManager sessions;
     private final ControlServer control;
     private final AccessControl accessControl;
@@ -190,6 +195,18 @@ public final class Daemon implements AutoCloseable {
                     connection,
                     new EgressProxy.Caller(agent.name(), session, rules.rules(), Set.copyOf(rules.secrets())));
         };
+        // Approvals before sessions: pending requests of the last run get their timers back before any
+        // turn can ask again. Until roles exist, the owner at the terminal answers for every agent.
+        approvalControl = new ApprovalControl(store, terminal, Clock.systemUTC());
+        approvals = ApprovalService.create(
+                store,
+                audit,
+                Approvers.ownerOnly(),
+                Scheduler.of(timer, Clock.systemUTC()),
+                Clock.systemUTC(),
+                config.approvalTimeout(),
+                approvalControl);
+        approvalControl.serve(approvals);
         sessions = new SessionManager(
                 store,
                 runners,
@@ -200,6 +217,7 @@ public final class Daemon implements AutoCloseable {
                 timer,
                 config.idleTimeout(),
                 audit,
+                approvals,
                 Clock.systemUTC());
         // Who may talk to an agent and who may change things (docs/access.md).
         Access access =
@@ -258,7 +276,11 @@ public final class Daemon implements AutoCloseable {
         }
         LOG.info("stopping");
         control.close();
+        // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
+        // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
+        // redone after the restart and asks again.
         sessions.close();
+        approvals.close();
         workspaces.close();
         timer.shutdownNow();
         try {
@@ -383,6 +405,10 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
                 case ControlRequest.AccessRequest r -> connection.send(accessControl.handle(r));
+                case ControlRequest.ApprovalList l -> connection.send(approvalControl.list(l));
+                case ControlRequest.ApprovalShow s -> connection.send(approvalControl.show(s));
+                case ControlRequest.ApprovalApprove a -> connection.send(approvalControl.approve(a));
+                case ControlRequest.ApprovalDeny d -> connection.send(approvalControl.deny(d));
             }
         }
 

@@ -117,6 +117,11 @@ final class TerminalChannel implements ChannelAdapter {
         }
     }
 
+    /** Sends {@code event} to every terminal attached to {@code chat} (an agent's name). Never blocks long. */
+    void broadcast(String chat, ControlEvent event) {
+        attached.getOrDefault(chat, Set.of()).forEach(c -> c.send(event));
+    }
+
     @Override
     public void live(String platformChatId, LiveEvent event) {
         ControlEvent out = switch (event) {

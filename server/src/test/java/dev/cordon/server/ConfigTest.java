@@ -113,6 +113,35 @@ class ConfigTest {
     }
 
     @Test
+    void approvalsWaitTenMinutesUnlessTheFileSaysOtherwise() throws IOException {
+        assertThat(Config.load(home, Map.of()).approvalTimeout()).isEqualTo(Duration.ofMinutes(10));
+
+        write("""
+                approvals:
+                  timeout_seconds: 3600
+                """);
+
+        assertThat(Config.load(home, Map.of()).approvalTimeout()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "approvals:\n  timeout_seconds: 0|approvals.timeout_seconds must be a whole number from 1 to 604800",
+                "approvals:\n  timeout_seconds: ten|approvals.timeout_seconds must be a whole number",
+                "approvals:\n  timeout: 60|unknown field 'approvals.timeout' (known: timeout_seconds)",
+                "approvals: 60|approvals must be a mapping",
+            })
+    void aBadApprovalsFieldIsRejectedWithTheFieldAndTheRule(String caseText) throws IOException {
+        String[] yamlAndMessage = caseText.split("\\|");
+        write(yamlAndMessage[0] + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": " + yamlAndMessage[1]);
+    }
+
+    @Test
     void theEnvironmentBeatsTheFile() throws IOException {
         write("""
                 model:
@@ -227,7 +256,7 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
-                .hasMessageContaining("known: model, runner, sandbox");
+                .hasMessageContaining("known: approvals, model, runner, sandbox");
     }
 
     @Test

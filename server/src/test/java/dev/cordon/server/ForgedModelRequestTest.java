@@ -8,6 +8,9 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.access.Access;
+import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Approvers;
+import dev.cordon.core.approval.Scheduler;
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditLog;
@@ -112,6 +115,14 @@ class ForgedModelRequestTest {
                 timer,
                 Duration.ofMinutes(10),
                 audit,
+                ApprovalService.create(
+                        store,
+                        audit,
+                        Approvers.ownerOnly(),
+                        Scheduler.of(timer, Clock.systemUTC()),
+                        Clock.systemUTC(),
+                        Duration.ofMinutes(10),
+                        new ApprovalService.Listener() {}),
                 Clock.systemUTC());
         Agent agent = store.ensureAgent(name);
         Chat chat = store.ensureChat("terminal", "main");

@@ -22,6 +22,8 @@ import dev.cordon.core.access.RoleGrant;
 import dev.cordon.core.access.SenderPolicy;
 import dev.cordon.core.access.SenderRequest;
 import dev.cordon.core.access.UserId;
+import dev.cordon.core.approval.Approval;
+import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
@@ -33,10 +35,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.PreparedBatch;
+import tools.jackson.core.type.TypeReference;
 
 /**
  * {@link Store} on SQLite. Each method is one transaction of {@link SqliteDatabase}: writes are
@@ -54,6 +60,37 @@ final class SqliteStore implements Store {
             "id, session_id, chat_id, platform_message_id, sender_id, text, state, received_at";
     private static final String OUTBOUND_COLUMNS = "id, chat_id, session_id, in_reply_to, text, failed,"
             + " idempotency_key, created_at, delivered_at, platform_message_id";
+
+    private static final String APPROVAL_COLUMNS = "a.id, a.agent_id, g.name AS agent_name, a.session_id, a.chat_id,"
+            + " a.kind, a.subject, a.summary, a.payload, a.requested_at, a.expires_at, a.status, a.decided_by,"
+            + " a.decided_at, a.reason, a.scope, a.max_uses, a.uses, a.grant_expires_at";
+    private static final String APPROVALS_FROM = " FROM approvals a JOIN agents g ON g.id = a.agent_id";
+
+    private static final TypeReference<Map<String, String>> PAYLOAD = new TypeReference<>() {};
+
+    private static final RowMapper<Approval> APPROVAL = (rs, ctx) -> {
+        String scope = rs.getString("scope");
+        return new Approval(
+                new ApprovalId(rs.getLong("id")),
+                new AgentId(rs.getLong("agent_id")),
+                new AgentName(rs.getString("agent_name")),
+                new SessionId(rs.getLong("session_id")),
+                new ChatId(rs.getLong("chat_id")),
+                rs.getString("kind"),
+                rs.getString("subject"),
+                rs.getString("summary"),
+                Wire.mapper().readValue(rs.getString("payload"), PAYLOAD),
+                instant(rs, "requested_at"),
+                instant(rs, "expires_at"),
+                Approval.Status.valueOf(rs.getString("status").toUpperCase(Locale.ROOT)),
+                rs.getString("decided_by"),
+                instant(rs, "decided_at"),
+                rs.getString("reason"),
+                scope == null ? null : Approval.Scope.valueOf(scope.toUpperCase(Locale.ROOT)),
+                rs.getInt("max_uses"),
+                rs.getInt("uses"),
+                instant(rs, "grant_expires_at"));
+    };
 
     // The hot queries, named so a test can check their plans. The partial indexes they rely on are
     // used only when the query repeats the index's WHERE literally ('PENDING', not a parameter).
@@ -80,6 +117,18 @@ final class SqliteStore implements Store {
     static final String UNDELIVERED_BY_CHAT = "SELECT " + OUTBOUND_COLUMNS
             + " FROM outbound INDEXED BY outbound_undelivered"
             + " WHERE chat_id = :chat AND delivered_at IS NULL ORDER BY id";
+
+    static final String PENDING_APPROVALS = "SELECT " + APPROVAL_COLUMNS
+            + " FROM approvals a INDEXED BY approvals_pending JOIN agents g ON g.id = a.agent_id"
+            + " WHERE a.status = 'pending' ORDER BY a.id";
+
+    static final String USABLE_GRANT = """
+            SELECT id FROM approvals INDEXED BY approvals_granted
+            WHERE status = 'granted' AND agent_id = :agent AND kind = :kind AND subject = :subject
+              AND (scope = 'always' OR session_id = :session)
+              AND (max_uses IS NULL OR uses < max_uses)
+              AND (grant_expires_at IS NULL OR grant_expires_at > :now)
+            ORDER BY id LIMIT 1""";
 
     private static final RowMapper<Agent> AGENT = (rs, ctx) ->
             new Agent(new AgentId(rs.getLong("id")), new AgentName(rs.getString("name")), instant(rs, "created_at"));
@@ -1071,6 +1120,190 @@ final class SqliteStore implements Store {
     }
 
     private record PairingRow(long id, AgentId agent, Instant expiresAt, Instant usedAt) {}
+
+    // ---- approvals
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if the session does not exist or is not a session of the
+     *     agent, or the chat does not exist; nothing is stored then
+     */
+    @Override
+    public Approval storeApproval(NewApproval request) {
+        requireNonNull(request, "request");
+        requireNonNull(request.agent(), "request.agent");
+        requireNonNull(request.session(), "request.session");
+        requireNonNull(request.chat(), "request.chat");
+        requireNonNull(request.kind(), "request.kind");
+        requireNonNull(request.subject(), "request.subject");
+        requireNonNull(request.summary(), "request.summary");
+        requireNonNull(request.requestedAt(), "request.requestedAt");
+        requireNonNull(request.expiresAt(), "request.expiresAt");
+        String payload = Wire.mapper().writeValueAsString(new TreeMap<>(request.payload()));
+        return db.withWriteTransaction("storeApproval", h -> {
+            long owner = h.createQuery("SELECT agent_id FROM sessions WHERE id = :session")
+                    .bind("session", request.session().value())
+                    .mapTo(Long.class)
+                    .findOne()
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "storeApproval: no session " + request.session().value()));
+            if (owner != request.agent().value()) {
+                throw new IllegalArgumentException(
+                        "storeApproval: session " + request.session().value() + " belongs to agent " + owner + ", not "
+                                + request.agent().value());
+            }
+            long id = h.createQuery("""
+                            INSERT INTO approvals (agent_id, session_id, chat_id, kind, subject, summary, payload,
+                                                   requested_at, expires_at, status)
+                            VALUES (:agent, :session, :chat, :kind, :subject, :summary, :payload,
+                                    :requested, :expires, 'pending')
+                            RETURNING id""")
+                    .bind("agent", request.agent().value())
+                    .bind("session", request.session().value())
+                    .bind("chat", request.chat().value())
+                    .bind("kind", request.kind())
+                    .bind("subject", request.subject())
+                    .bind("summary", request.summary())
+                    .bind("payload", payload)
+                    .bind("requested", request.requestedAt().toEpochMilli())
+                    .bind("expires", request.expiresAt().toEpochMilli())
+                    .mapTo(Long.class)
+                    .one();
+            return approval(h, new ApprovalId(id)).orElseThrow();
+        });
+    }
+
+    private static Optional<Approval> approval(Handle h, ApprovalId id) {
+        return h.createQuery("SELECT " + APPROVAL_COLUMNS + APPROVALS_FROM + " WHERE a.id = :id")
+                .bind("id", id.value())
+                .map(APPROVAL)
+                .findOne();
+    }
+
+    @Override
+    public Optional<Approval> approval(ApprovalId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction("approval", h -> approval(h, id));
+    }
+
+    @Override
+    public List<Approval> pendingApprovals() {
+        return db.withReadTransaction(
+                "pendingApprovals",
+                h -> h.createQuery(PENDING_APPROVALS).map(APPROVAL).list());
+    }
+
+    /** @throws IllegalArgumentException if {@code max} is negative */
+    @Override
+    public List<Approval> recentApprovals(int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("recentApprovals: max must be >= 0, was " + max);
+        }
+        return db.withReadTransaction(
+                "recentApprovals",
+                h -> h.createQuery("SELECT * FROM (SELECT " + APPROVAL_COLUMNS + APPROVALS_FROM
+                                + " ORDER BY a.id DESC LIMIT :max) ORDER BY id")
+                        .bind("max", max)
+                        .map(APPROVAL)
+                        .list());
+    }
+
+    @Override
+    public Optional<Approval> pendingApproval(SessionId session, String kind, String subject) {
+        requireNonNull(session, "session");
+        requireNonNull(kind, "kind");
+        requireNonNull(subject, "subject");
+        return db.withReadTransaction(
+                "pendingApproval",
+                h -> h.createQuery("SELECT " + APPROVAL_COLUMNS
+                                + " FROM approvals a INDEXED BY approvals_pending JOIN agents g ON g.id = a.agent_id"
+                                + " WHERE a.status = 'pending' AND a.session_id = :session AND a.kind = :kind"
+                                + " AND a.subject = :subject ORDER BY a.id LIMIT 1")
+                        .bind("session", session.value())
+                        .bind("kind", kind)
+                        .bind("subject", subject)
+                        .map(APPROVAL)
+                        .findOne());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if the decision is PENDING, names a scope without granting (or
+     *     grants without one), or has negative uses; nothing changes then
+     */
+    @Override
+    public Optional<Approval> decideApproval(ApprovalId id, ApprovalDecision decision) {
+        requireNonNull(id, "id");
+        requireNonNull(decision, "decision");
+        requireNonNull(decision.status(), "decision.status");
+        requireNonNull(decision.decidedAt(), "decision.decidedAt");
+        if (decision.status() == Approval.Status.PENDING) {
+            throw new IllegalArgumentException("decideApproval: a decision cannot be PENDING");
+        }
+        if ((decision.status() == Approval.Status.GRANTED) != (decision.scope() != null)) {
+            throw new IllegalArgumentException("decideApproval: a scope is given exactly when granting, got "
+                    + decision.status() + " with scope " + decision.scope());
+        }
+        if (decision.uses() < 0 || decision.maxUses() < 0) {
+            throw new IllegalArgumentException("decideApproval: uses and maxUses must be >= 0");
+        }
+        return db.withWriteTransaction("decideApproval", h -> {
+            int updated = h.createUpdate("""
+                            UPDATE approvals SET status = :status, decided_by = :by, decided_at = :at, reason = :reason,
+                                                 scope = :scope, max_uses = :maxUses, uses = :uses,
+                                                 grant_expires_at = :grantExpires
+                            WHERE id = :id AND status = 'pending'""")
+                    .bind("status", decision.status().name().toLowerCase(Locale.ROOT))
+                    .bind("by", decision.decidedBy())
+                    .bind("at", decision.decidedAt().toEpochMilli())
+                    .bind("reason", decision.reason())
+                    .bind(
+                            "scope",
+                            decision.scope() == null
+                                    ? null
+                                    : decision.scope().name().toLowerCase(Locale.ROOT))
+                    .bind("maxUses", decision.maxUses() == 0 ? null : decision.maxUses())
+                    .bind("uses", decision.uses())
+                    .bind(
+                            "grantExpires",
+                            decision.grantExpiresAt() == null
+                                    ? null
+                                    : decision.grantExpiresAt().toEpochMilli())
+                    .bind("id", id.value())
+                    .execute();
+            return updated == 0 ? Optional.<Approval>empty() : approval(h, id);
+        });
+    }
+
+    @Override
+    public Optional<Approval> useGrant(AgentId agent, SessionId session, String kind, String subject, Instant now) {
+        requireNonNull(agent, "agent");
+        requireNonNull(session, "session");
+        requireNonNull(kind, "kind");
+        requireNonNull(subject, "subject");
+        requireNonNull(now, "now");
+        return db.withWriteTransaction("useGrant", h -> {
+            // Select and count in one serialized transaction: two requests can never both take the
+            // last use of a grant.
+            Optional<Long> grant = h.createQuery(USABLE_GRANT)
+                    .bind("agent", agent.value())
+                    .bind("kind", kind)
+                    .bind("subject", subject)
+                    .bind("session", session.value())
+                    .bind("now", now.toEpochMilli())
+                    .mapTo(Long.class)
+                    .findOne();
+            if (grant.isEmpty()) {
+                return Optional.<Approval>empty();
+            }
+            h.createUpdate("UPDATE approvals SET uses = uses + 1 WHERE id = :id")
+                    .bind("id", grant.get())
+                    .execute();
+            return approval(h, new ApprovalId(grant.get()));
+        });
+    }
 
     /** Waits for running calls to finish, then releases the file. Idempotent. */
     @Override

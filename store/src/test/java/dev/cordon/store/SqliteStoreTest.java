@@ -97,11 +97,12 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "4");
+                .containsExactly("1", "2", "3", "4");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
                         "agents",
+                        "approvals",
                         "audit",
                         "audit_checkpoint",
                         "chat_policies",
@@ -128,6 +129,22 @@ class SqliteStoreTest extends StoreContract {
                 .contains("USING INDEX outbound_undelivered (chat_id=?)");
         assertThat(plan(SqliteStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
                 .contains("pairing_codes_used");
+        assertThat(plan(SqliteStore.PENDING_APPROVALS, Map.of())).contains("USING INDEX approvals_pending");
+        assertThat(plan(
+                        SqliteStore.USABLE_GRANT,
+                        Map.of("agent", 1, "kind", "tool.bash", "subject", "{}", "session", 1, "now", 0)))
+                .contains("USING INDEX approvals_granted (agent_id=? AND kind=? AND subject=?)");
+    }
+
+    @Test
+    void approvalRowsAreNeverDeleted() throws SQLException {
+        Fixture f = fixture("C1");
+        ask(f, "tool.bash", Map.of("command", "ls"));
+
+        assertThatThrownBy(() -> execute("DELETE FROM approvals"))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("approvals are kept");
+        assertThat(store.pendingApprovals()).hasSize(1);
     }
 
     private String plan(String sql, Map<String, Object> parameters) {

@@ -25,8 +25,13 @@ import dev.cordon.core.access.RoleGrant;
 import dev.cordon.core.access.SenderPolicy;
 import dev.cordon.core.access.SenderRequest;
 import dev.cordon.core.access.UserId;
+import dev.cordon.core.approval.Approval;
+import dev.cordon.core.approval.ApprovalId;
+import dev.cordon.core.approval.Subjects;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.Store.ApprovalDecision;
 import dev.cordon.core.store.Store.InboundStored;
+import dev.cordon.core.store.Store.NewApproval;
 import dev.cordon.core.store.Store.NewOutbound;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
@@ -40,6 +45,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -111,6 +117,166 @@ abstract class StoreContract {
 
     static List<InboundId> ids(List<Inbound> messages) {
         return messages.stream().map(Inbound::id).toList();
+    }
+
+    // ---- approvals
+
+    Approval ask(Fixture f, String kind, Map<String, String> payload) {
+        return store.storeApproval(new NewApproval(
+                f.agent().id(),
+                f.session().id(),
+                f.chat().id(),
+                kind,
+                Subjects.of(payload),
+                "run " + payload,
+                payload,
+                clock.instant(),
+                clock.instant().plus(Duration.ofMinutes(10))));
+    }
+
+    static ApprovalDecision grant(Approval.Scope scope, int maxUses, int uses, Instant until) {
+        return new ApprovalDecision(
+                Approval.Status.GRANTED, "terminal:owner", START, "fine", scope, maxUses, uses, until);
+    }
+
+    @Test
+    void anApprovalRequestIsStoredPendingWithItsFullPayloadAndSurvivesARestart() {
+        Fixture f = fixture("C1");
+        Map<String, String> payload = Map.of("command", "rm -rf /workspace/tmp\necho done", "cwd", "/workspace");
+        Approval asked = ask(f, "tool.bash", payload);
+
+        restart();
+
+        Approval stored = store.approval(asked.id()).orElseThrow();
+        assertThat(stored).isEqualTo(asked);
+        assertThat(stored.status()).isEqualTo(Approval.Status.PENDING);
+        assertThat(stored.agentName()).isEqualTo(new AgentName("ada"));
+        assertThat(stored.payload()).isEqualTo(payload);
+        assertThat(stored.subject()).isEqualTo(Subjects.of(payload));
+        assertThat(stored.expiresAt()).isEqualTo(START.plus(Duration.ofMinutes(10)));
+        assertThat(store.pendingApprovals()).containsExactly(stored);
+        assertThat(store.pendingApproval(f.session().id(), "tool.bash", Subjects.of(payload)))
+                .contains(stored);
+        assertThat(store.pendingApproval(f.session().id(), "tool.write", Subjects.of(payload)))
+                .isEmpty();
+    }
+
+    @Test
+    void anApprovalIsDecidedExactlyOnceAndKeptInTheHistory() {
+        Fixture f = fixture("C1");
+        Approval first = ask(f, "tool.bash", Map.of("command", "ls"));
+        Approval second = ask(f, "tool.bash", Map.of("command", "id"));
+
+        Optional<Approval> denied = store.decideApproval(
+                first.id(),
+                new ApprovalDecision(Approval.Status.DENIED, "terminal:owner", START, "no", null, 0, 0, null));
+        Optional<Approval> again = store.decideApproval(first.id(), grant(Approval.Scope.ALWAYS, 0, 1, null));
+
+        assertThat(denied).get().extracting(Approval::status).isEqualTo(Approval.Status.DENIED);
+        assertThat(denied.get().decidedBy()).isEqualTo("terminal:owner");
+        assertThat(denied.get().reason()).isEqualTo("no");
+        assertThat(again).isEmpty();
+        assertThat(store.approval(first.id())).isEqualTo(denied);
+        assertThat(store.pendingApprovals()).containsExactly(second);
+        assertThat(store.recentApprovals(10)).extracting(Approval::id).containsExactly(first.id(), second.id());
+        assertThat(store.recentApprovals(1)).extracting(Approval::id).containsExactly(second.id());
+        assertThat(store.decideApproval(new ApprovalId(404), grant(Approval.Scope.ONCE, 1, 0, null)))
+                .isEmpty();
+    }
+
+    @Test
+    void aGrantIsUsedOnlyForTheSameKindAndSubjectWithinItsScopeAndUses() {
+        Fixture f = fixture("C1");
+        Session otherSession = store.ensureSession(
+                f.agent().id(), store.ensureChat("test", "C2").id(), "");
+        Map<String, String> ls = Map.of("command", "ls");
+        Approval asked = ask(f, "tool.bash", ls);
+        store.decideApproval(asked.id(), grant(Approval.Scope.SESSION, 3, 1, null));
+        String subject = Subjects.of(ls);
+
+        assertThat(store.useGrant(
+                        f.agent().id(), f.session().id(), "tool.bash", Subjects.of(Map.of("command", "ls ")), START))
+                .isEmpty();
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.read", subject, START))
+                .isEmpty();
+        assertThat(store.useGrant(f.agent().id(), otherSession.id(), "tool.bash", subject, START))
+                .isEmpty();
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.bash", subject, START))
+                .get()
+                .extracting(Approval::uses)
+                .isEqualTo(2);
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.bash", subject, START))
+                .get()
+                .extracting(Approval::uses)
+                .isEqualTo(3);
+        // Used up: three uses of three.
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.bash", subject, START))
+                .isEmpty();
+        assertThat(store.approval(asked.id()).orElseThrow().usable(START)).isFalse();
+    }
+
+    @Test
+    void anAlwaysGrantReachesEverySessionOfItsAgentButNoOtherAgent() {
+        Fixture f = fixture("C1");
+        Session otherSession = store.ensureSession(
+                f.agent().id(), store.ensureChat("test", "C2").id(), "");
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+        Session bobs = store.ensureSession(bob.id(), f.chat().id(), "");
+        Map<String, String> ls = Map.of("command", "ls");
+        Approval asked = ask(f, "tool.bash", ls);
+        store.decideApproval(asked.id(), grant(Approval.Scope.ALWAYS, 0, 1, null));
+
+        assertThat(store.useGrant(bob.id(), bobs.id(), "tool.bash", Subjects.of(ls), START))
+                .isEmpty();
+        assertThat(store.useGrant(f.agent().id(), otherSession.id(), "tool.bash", Subjects.of(ls), START))
+                .isPresent();
+    }
+
+    @Test
+    void anExpiredGrantNeverMatches() {
+        Fixture f = fixture("C1");
+        Map<String, String> ls = Map.of("command", "ls");
+        Approval asked = ask(f, "tool.bash", ls);
+        Instant until = START.plus(Duration.ofHours(1));
+        store.decideApproval(asked.id(), grant(Approval.Scope.SESSION, 0, 1, until));
+
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.bash", Subjects.of(ls), until.minusMillis(1)))
+                .isPresent();
+        assertThat(store.useGrant(f.agent().id(), f.session().id(), "tool.bash", Subjects.of(ls), until))
+                .isEmpty();
+    }
+
+    @Test
+    void theLastUseOfAGrantIsTakenOnceHoweverManyRace() throws Exception {
+        Fixture f = fixture("C1");
+        Map<String, String> ls = Map.of("command", "ls");
+        Approval asked = ask(f, "tool.bash", ls);
+        store.decideApproval(asked.id(), grant(Approval.Scope.SESSION, 5, 1, null));
+        List<Future<Optional<Approval>>> tries = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 20; i++) {
+                tries.add(threads.submit(
+                        () -> store.useGrant(f.agent().id(), f.session().id(), "tool.bash", Subjects.of(ls), START)));
+            }
+        }
+        int granted = 0;
+        for (Future<Optional<Approval>> t : tries) {
+            granted += t.get().isPresent() ? 1 : 0;
+        }
+        assertThat(granted).isEqualTo(4);
+        assertThat(store.approval(asked.id()).orElseThrow().uses()).isEqualTo(5);
+    }
+
+    @Test
+    void anApprovalForASessionOfAnotherAgentIsRejected() {
+        Fixture f = fixture("C1");
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+
+        assertThatThrownBy(() -> store.storeApproval(new NewApproval(
+                        bob.id(), f.session().id(), f.chat().id(), "tool.bash", "{}", "s", Map.of(), START, START)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("belongs to agent");
+        assertThat(store.pendingApprovals()).isEmpty();
     }
 
     // ---- agents

@@ -16,7 +16,17 @@ public final class AuditActions {
     public static final String EGRESS_DENY = "egress.deny";
     public static final String MODEL_CALL = "model.call";
     public static final String APPROVAL_REQUEST = "approval.request";
+    /** A counted answer (actor: the approver; allow = granted, deny = denied). */
     public static final String APPROVAL_ANSWER = "approval.answer";
+    /** An answer from someone who may not approve for the agent: ignored. */
+    public static final String APPROVAL_IGNORED = "approval.ignored";
+    /** Nobody answered a request in time: denied. */
+    public static final String APPROVAL_EXPIRE = "approval.expire";
+    /** An existing grant decided a request without asking (one use counted). */
+    public static final String APPROVAL_USE = "approval.use";
+    /** A runner's approval request was malformed and refused without asking anyone. */
+    public static final String APPROVAL_INVALID = "approval.invalid";
+
     public static final String POLICY_CHANGE = "policy.change";
     public static final String CONFIG_CHANGE = "config.change";
     public static final String DELIVERY = "delivery";

@@ -8,6 +8,9 @@ import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
+import dev.cordon.core.approval.ApprovalRequest;
+import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Ticket;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -37,7 +40,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +57,10 @@ import org.slf4j.LoggerFactory;
 public final class SessionManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionManager.class);
     private static final int MAX_BATCH = 50;
+    /** A runner that asks more than this in one turn is flooding the approver. */
+    static final int MAX_APPROVALS_PER_TURN = 32;
+
+    private static final Pattern VALID_REQUEST_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
 
     private final Store store;
     private final RunnerLauncher launcher;
@@ -65,6 +75,7 @@ public final class SessionManager implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Duration idleTimeout;
     private final AuditLog audit;
+    private final ApprovalService approvals;
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -79,8 +90,10 @@ public final class SessionManager implements AutoCloseable {
             ScheduledExecutorService timer,
             Duration idleTimeout,
             AuditLog audit,
+            ApprovalService approvals,
             Clock clock) {
         this.audit = audit;
+        this.approvals = approvals;
         this.clock = clock;
         this.store = store;
         this.launcher = launcher;
@@ -257,6 +270,8 @@ public final class SessionManager implements AutoCloseable {
             // lands while a thread writes to the runner's socket closes the whole channel (NIO
             // channels are interruptible), killing the next turn.
             Map<String, ChannelSink> calls = new ConcurrentHashMap<>();
+            AtomicBoolean turnOver = new AtomicBoolean();
+            AtomicInteger asked = new AtomicInteger();
             ToolWatchdog watchdog = new ToolWatchdog(
                     id,
                     runner,
@@ -317,19 +332,121 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamEnd e -> streams.end(e.streamId(), e.error());
                         case RunnerMessage.StreamAck a -> streams.ack(a.streamId(), a.bytes());
                         case RunnerMessage.ApprovalRequest a ->
-                            runner.send(new HostMessage.ApprovalDecision(
-                                    a.requestId(), false, "this host takes no approval requests"));
+                            ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
                     }
                 }
             } catch (IOException | ProtocolException e) {
                 LOG.warn("session {}: runner channel failed", id, e);
                 return gone(runner);
             } finally {
+                turnOver.set(true);
                 watchdog.stop();
                 calls.values().forEach(ChannelSink::cancel);
                 // A connection lives within its turn: a program still holding one after the turn
                 // sees it closed.
                 streams.closeAll("the turn ended");
+            }
+        }
+
+        /**
+         * Hands a runner's approval request to the service and answers the runner when it is decided,
+         * without blocking the turn's read loop. While a person is being asked the tool watchdog is
+         * paused: a sandbox waiting on a human is not a stuck tool. The request is hostile input; a
+         * malformed one is refused at once with the reason, and audited.
+         */
+        void ask(
+                RunnerLink runner,
+                Agent agent,
+                Chat chat,
+                String turnId,
+                RunnerMessage.ApprovalRequest request,
+                ToolWatchdog watchdog,
+                AtomicBoolean turnOver,
+                AtomicInteger asked) {
+            String problem = null;
+            ApprovalRequest checked = null;
+            if (!VALID_REQUEST_ID.matcher(request.requestId()).matches()) {
+                problem = "request id must be 1-128 of A-Z, a-z, 0-9, '_', '.', ':' and '-'";
+            } else if (!turnId.equals(request.turnId())) {
+                problem = "it names turn " + clipped(request.turnId()) + " but the current turn is " + turnId;
+            } else if (asked.incrementAndGet() > MAX_APPROVALS_PER_TURN) {
+                problem = "a turn may ask at most " + MAX_APPROVALS_PER_TURN + " approval questions";
+            } else {
+                try {
+                    checked = new ApprovalRequest(
+                            agent.id(),
+                            id,
+                            chat.id(),
+                            request.kind(),
+                            request.summary(),
+                            request.payload(),
+                            approvals.defaultTimeout());
+                } catch (IllegalArgumentException e) {
+                    problem = e.getMessage();
+                }
+            }
+            if (problem != null) {
+                record(
+                        AuditActions.APPROVAL_INVALID,
+                        Decision.DENY,
+                        "approvals.request",
+                        "refused a malformed approval request: " + problem,
+                        Map.of("kind", clipped(request.kind())));
+                reply(
+                        runner,
+                        request.requestId(),
+                        false,
+                        "refused by the host without asking anyone: " + problem,
+                        turnOver);
+                return;
+            }
+            // Paused before asking: storing and auditing the question takes durable writes, which
+            // are no stuck tool either. Resumed when the outcome is known, however it comes.
+            watchdog.pause();
+            Ticket ticket;
+            try {
+                ticket = approvals.request(checked);
+            } catch (RuntimeException e) {
+                LOG.error("session {}: approval request failed", id, e);
+                watchdog.resume();
+                reply(
+                        runner,
+                        request.requestId(),
+                        false,
+                        "the host could not ask for approval: " + e.getMessage(),
+                        turnOver);
+                return;
+            }
+            // Async: the thread that decided must not wait on this runner's socket.
+            ticket.outcome()
+                    .whenCompleteAsync(
+                            (outcome, failure) -> {
+                                watchdog.resume();
+                                if (outcome != null) {
+                                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
+                                } else {
+                                    reply(
+                                            runner,
+                                            request.requestId(),
+                                            false,
+                                            "the host could not decide: " + failure,
+                                            turnOver);
+                                }
+                            },
+                            task -> Thread.ofVirtual()
+                                    .name("approval-" + id.value())
+                                    .start(task));
+        }
+
+        /** Answers the runner unless the turn that asked is over (the runner then asks again next turn). */
+        void reply(RunnerLink runner, String requestId, boolean granted, String reason, AtomicBoolean turnOver) {
+            if (turnOver.get()) {
+                return;
+            }
+            try {
+                runner.send(new HostMessage.ApprovalDecision(requestId, granted, reason));
+            } catch (IOException e) {
+                LOG.debug("session {}: runner gone before approval {} was answered", id, requestId);
             }
         }
 
@@ -511,6 +628,8 @@ public final class SessionManager implements AutoCloseable {
         private final Map<String, ChannelSink> calls;
         private ScheduledFuture<?> pending;
         private boolean stopped;
+        /** Approval questions of this turn that wait on a person; the tool clock stands still meanwhile. */
+        private int waitingOnPeople;
 
         ToolWatchdog(
                 SessionId id,
@@ -557,13 +676,31 @@ public final class SessionManager implements AutoCloseable {
             Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
         }
 
-        /** Restarts the countdown after activity; only counts while no model call is in flight. */
+        /** A person is being asked: the tool clock stops until {@link #resume}. */
+        synchronized void pause() {
+            waitingOnPeople++;
+            if (pending != null) {
+                pending.cancel(false);
+                pending = null;
+            }
+        }
+
+        /** An answer came: the tool clock starts again, from zero. */
+        synchronized void resume() {
+            waitingOnPeople--;
+            rearm();
+        }
+
+        /**
+         * Restarts the countdown after activity; only counts while no model call is in flight and no
+         * person is being asked.
+         */
         synchronized void rearm() {
             if (pending != null) {
                 pending.cancel(false);
                 pending = null;
             }
-            if (!stopped && calls.isEmpty()) {
+            if (!stopped && calls.isEmpty() && waitingOnPeople == 0) {
                 pending = timer.schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
@@ -578,7 +715,7 @@ public final class SessionManager implements AutoCloseable {
 
         private void expire() {
             synchronized (this) {
-                if (stopped || !calls.isEmpty()) {
+                if (stopped || !calls.isEmpty() || waitingOnPeople > 0) {
                     return;
                 }
             }
@@ -592,6 +729,10 @@ public final class SessionManager implements AutoCloseable {
             // Off the shared timer thread: killing a sandbox may take seconds.
             Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
         }
+    }
+
+    private static String clipped(String s) {
+        return s == null ? "null" : s.length() > 64 ? s.substring(0, 64) + "…" : s;
     }
 
     private static String human(Duration d) {

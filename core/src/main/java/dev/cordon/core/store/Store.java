@@ -19,10 +19,13 @@ import dev.cordon.core.access.RoleGrant;
 import dev.cordon.core.access.SenderPolicy;
 import dev.cordon.core.access.SenderRequest;
 import dev.cordon.core.access.UserId;
+import dev.cordon.core.approval.Approval;
+import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.protocol.ChatMessage;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -222,6 +225,65 @@ public interface Store extends AutoCloseable {
 
         record Expired(Instant expiredAt) implements PairingClaim {}
     }
+
+    // ---- approvals (docs/approvals.md). Rows are never deleted.
+
+    /** Stores a PENDING approval request and returns it with its id. */
+    Approval storeApproval(NewApproval request);
+
+    /** {@code subject} must be {@code Subjects.of(payload)}; the service computes it. */
+    record NewApproval(
+            AgentId agent,
+            SessionId session,
+            ChatId chat,
+            String kind,
+            String subject,
+            String summary,
+            Map<String, String> payload,
+            Instant requestedAt,
+            Instant expiresAt) {}
+
+    Optional<Approval> approval(ApprovalId id);
+
+    /** Every PENDING approval, oldest first. */
+    List<Approval> pendingApprovals();
+
+    /** The {@code max} newest approvals in any state, oldest first. */
+    List<Approval> recentApprovals(int max);
+
+    /** The PENDING request of this session with this kind and subject, if there is one. */
+    Optional<Approval> pendingApproval(SessionId session, String kind, String subject);
+
+    /**
+     * Moves a PENDING approval to {@code decision.status()} with the decision's fields. Returns the
+     * decided approval, or empty (and changes nothing) if it is not PENDING: an approval is decided
+     * exactly once, however many answers race.
+     */
+    Optional<Approval> decideApproval(ApprovalId id, ApprovalDecision decision);
+
+    /**
+     * How a pending approval was decided. {@code status} is GRANTED, DENIED or EXPIRED; {@code scope}
+     * is set exactly when GRANTED; {@code maxUses} 0 = no limit; {@code uses} is 1 when the request
+     * it answered is still waiting (that use is spent now), else 0; {@code grantExpiresAt} may be null.
+     */
+    record ApprovalDecision(
+            Approval.Status status,
+            String decidedBy,
+            Instant decidedAt,
+            String reason,
+            Approval.Scope scope,
+            int maxUses,
+            int uses,
+            Instant grantExpiresAt) {}
+
+    /**
+     * Finds a grant that decides a request of {@code session} (of agent {@code agent}) with this kind
+     * and subject at {@code now} — {@link Approval#usable} and in scope: {@code ALWAYS} for any session
+     * of the agent, {@code ONCE} and {@code SESSION} for this session only — counts one use on it and
+     * returns it as counted. Atomic: a grant with one use left decides one request, however many race.
+     * With several matching grants the oldest is used.
+     */
+    Optional<Approval> useGrant(AgentId agent, SessionId session, String kind, String subject, Instant now);
 
     /**
      * The audit log's storage, in the same database and transactions as everything else here. Open

@@ -15,6 +15,11 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControlEvent.Reset.class, name = "reset"),
     @JsonSubTypes.Type(value = ControlEvent.Reply.class, name = "reply"),
     @JsonSubTypes.Type(value = ControlEvent.Failure.class, name = "failure"),
+    @JsonSubTypes.Type(value = ControlEvent.ApprovalListing.class, name = "approval_listing"),
+    @JsonSubTypes.Type(value = ControlEvent.ApprovalCard.class, name = "approval_card"),
+    @JsonSubTypes.Type(value = ControlEvent.ApprovalRequested.class, name = "approval_requested"),
+    @JsonSubTypes.Type(value = ControlEvent.ApprovalDecided.class, name = "approval_decided"),
+    @JsonSubTypes.Type(value = ControlEvent.ApprovalProblem.class, name = "approval_problem"),
     @JsonSubTypes.Type(value = ControlEvent.UserList.class, name = "user_list"),
     @JsonSubTypes.Type(value = ControlEvent.ChatList.class, name = "chat_list"),
     @JsonSubTypes.Type(value = ControlEvent.SenderList.class, name = "sender_list"),
@@ -85,6 +90,35 @@ public sealed interface ControlEvent {
 
     /** A request failed; {@code message} says what and what to do. */
     record Failure(String message) implements ControlEvent {}
+
+    /** The approvals asked for, oldest first. */
+    record ApprovalListing(List<ApprovalView> approvals) implements ControlEvent {
+        public ApprovalListing {
+            approvals = approvals == null ? List.of() : List.copyOf(approvals);
+        }
+    }
+
+    /** One approval in full: the answer to {@code ApprovalShow}. */
+    record ApprovalCard(ApprovalView approval) implements ControlEvent {}
+
+    /**
+     * A new approval request of the attached agent, pushed to every terminal attached to its chat:
+     * show it as a card with the commands to answer it.
+     */
+    record ApprovalRequested(ApprovalView approval) implements ControlEvent {}
+
+    /**
+     * An approval was decided: the answer to {@code ApprovalApprove} / {@code ApprovalDeny}, and pushed
+     * to the terminals attached to the agent's chat. {@code message} says what happened in words.
+     */
+    record ApprovalDecided(ApprovalView approval, String message) implements ControlEvent {}
+
+    /**
+     * An approval request could not be done. {@code problem}: {@code unknown} (no such id), {@code
+     * already_decided}, {@code expired}, {@code not_approver}, or {@code invalid} (a bad argument);
+     * {@code message} says what and what to do.
+     */
+    record ApprovalProblem(long id, String problem, String message) implements ControlEvent {}
 
     /** The answers to {@link ControlRequest.AccessRequest}s (docs/access.md). */
     sealed interface AccessAnswer extends ControlEvent {}

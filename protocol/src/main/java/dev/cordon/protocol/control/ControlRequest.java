@@ -15,6 +15,10 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.Attach.class, name = "attach"),
     @JsonSubTypes.Type(value = ControlRequest.Say.class, name = "say"),
     @JsonSubTypes.Type(value = ControlRequest.ReplyAck.class, name = "reply_ack"),
+    @JsonSubTypes.Type(value = ControlRequest.ApprovalList.class, name = "approval_list"),
+    @JsonSubTypes.Type(value = ControlRequest.ApprovalShow.class, name = "approval_show"),
+    @JsonSubTypes.Type(value = ControlRequest.ApprovalApprove.class, name = "approval_approve"),
+    @JsonSubTypes.Type(value = ControlRequest.ApprovalDeny.class, name = "approval_deny"),
     @JsonSubTypes.Type(value = ControlRequest.UsersList.class, name = "users_list"),
     @JsonSubTypes.Type(value = ControlRequest.UsersGrant.class, name = "users_grant"),
     @JsonSubTypes.Type(value = ControlRequest.UsersRevoke.class, name = "users_revoke"),
@@ -59,6 +63,33 @@ public sealed interface ControlRequest {
 
     /** The terminal showed reply {@code outboundId}: the daemon may mark it delivered. */
     record ReplyAck(long outboundId) implements ControlRequest {}
+
+    /**
+     * Approvals: the pending ones, or with {@code all} the history (newest 200). Answered with {@link
+     * ControlEvent.ApprovalListing}.
+     */
+    record ApprovalList(boolean all) implements ControlRequest {}
+
+    /** One approval in full. Answered with {@link ControlEvent.ApprovalCard} or {@link ControlEvent.ApprovalProblem}. */
+    record ApprovalShow(long id) implements ControlRequest {}
+
+    /**
+     * Grant pending approval {@code id} as the owner.
+     *
+     * @param scope {@code once}, {@code session} or {@code always}
+     * @param maxUses 0 = no limit (once is always 1)
+     * @param validForSeconds how long the grant keeps matching; 0 = until used up
+     * @param reason optional
+     */
+    record ApprovalApprove(long id, String scope, int maxUses, long validForSeconds, String reason)
+            implements ControlRequest {
+        public ApprovalApprove {
+            Objects.requireNonNull(scope, "scope");
+        }
+    }
+
+    /** Deny pending approval {@code id} as the owner; {@code reason} (optional) is passed to the agent. */
+    record ApprovalDeny(long id, String reason) implements ControlRequest {}
 
     /**
      * Users, roles, chats, senders and pairing (docs/access.md). Each is answered with one event: a
