@@ -5,7 +5,6 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.approval.ApprovalService;
-import dev.cordon.core.approval.Approvers;
 import dev.cordon.core.approval.Scheduler;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -71,6 +70,7 @@ public final class Daemon implements AutoCloseable {
     private final SandboxBackend backend;
     private final MountAllowlist mountAllowlist;
     private final Workspaces workspaces;
+    private final Access access;
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
     private final Delivery delivery;
@@ -196,12 +196,12 @@ public final class Daemon implements AutoCloseable {
                     new EgressProxy.Caller(agent.name(), session, rules.rules(), Set.copyOf(rules.secrets())));
         };
         // Approvals before sessions: pending requests of the last run get their timers back before any
-        // turn can ask again. Until roles exist, the owner at the terminal answers for every agent.
+        // turn can ask again. Who may answer: the owner, and admins of the agent (docs/access.md).
         approvalControl = new ApprovalControl(store, terminal, Clock.systemUTC());
         approvals = ApprovalService.create(
                 store,
                 audit,
-                Approvers.ownerOnly(),
+                this::mayApprove,
                 Scheduler.of(timer, Clock.systemUTC()),
                 Clock.systemUTC(),
                 config.approvalTimeout(),
@@ -220,11 +220,15 @@ public final class Daemon implements AutoCloseable {
                 approvals,
                 Clock.systemUTC());
         // Who may talk to an agent and who may change things (docs/access.md).
-        Access access =
-                Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
+        access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
         terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake, access));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
+    }
+
+    /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */
+    private boolean mayApprove(String approver, AgentName agent) {
+        return access.mayApprove(approver, agent);
     }
 
     /** Starts a daemon on {@code homeDir}; returns once the control socket accepts connections. */

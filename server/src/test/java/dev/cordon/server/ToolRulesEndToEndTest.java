@@ -3,7 +3,9 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.protocol.control.ApprovalView;
 import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import java.io.IOException;
@@ -11,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,6 +72,72 @@ class ToolRulesEndToEndTest {
     }
 
     @Test
+    void anAskRuleWaitsForAPersonOverTheControlSocketAndTheToolRunsOnlyAfterTheApproval() throws Exception {
+        startDaemon("tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo approved > asked.txt && echo done\"}"),
+                Scripted.text("Ran it."),
+                Scripted.toolCall("bash", "{\"command\":\"echo again > again.txt\"}"),
+                Scripted.text("Refused."));
+        CompletableFuture<ControlEvent.Reply> reply = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                reply.complete(ask("write the file"));
+            } catch (Exception e) {
+                reply.completeExceptionally(e);
+            }
+        });
+
+        ApprovalView pending = awaitPendingApproval();
+        assertThat(pending.kind()).isEqualTo("tool.bash");
+        assertThat(pending.payload()).containsEntry("command", "echo approved > asked.txt && echo done");
+        assertThat(Files.exists(workspace.resolve("asked.txt")))
+                .as("nothing runs before the answer")
+                .isFalse();
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.ApprovalApprove(pending.id(), "once", 0, 0, "fine"));
+            client.await(ControlEvent.ApprovalDecided.class);
+        }
+
+        assertThat(reply.get(2, TimeUnit.MINUTES).text()).isEqualTo("Ran it.");
+        assertThat(workspace.resolve("asked.txt")).hasContent("approved");
+
+        // A "once" grant is spent: the next call asks again, and a denial is what the model sees.
+        CompletableFuture<ControlEvent.Reply> second = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                second.complete(ask("again"));
+            } catch (Exception e) {
+                second.completeExceptionally(e);
+            }
+        });
+        ApprovalView next = awaitPendingApproval();
+        assertThat(next.id()).isNotEqualTo(pending.id());
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.ApprovalDeny(next.id(), "not now"));
+            client.await(ControlEvent.ApprovalDecided.class);
+        }
+        assertThat(second.get(2, TimeUnit.MINUTES).text()).isEqualTo("Refused.");
+        assertThat(lastToolResult()).contains("not now");
+        assertThat(Files.exists(workspace.resolve("again.txt"))).isFalse();
+    }
+
+    ApprovalView awaitPendingApproval() throws Exception {
+        for (int i = 0; i < 1_200; i++) {
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.send(new ControlRequest.ApprovalList(false));
+                List<ApprovalView> pending =
+                        client.await(ControlEvent.ApprovalListing.class).approvals();
+                if (!pending.isEmpty()) {
+                    return pending.getFirst();
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no approval request within 2 minutes");
+    }
+
+    @Test
     void aDeniedBashCommandNeverRunsAndTheResultNamesTheRuleUntilThePolicyChanges() throws Exception {
         startDaemon("tools:\n  bash:\n    deny: [\"*touch pwned*\"]\n");
         model.enqueue(
@@ -121,7 +191,8 @@ class ToolRulesEndToEndTest {
     }
 
     @Test
-    void anAskRuleIsPutToTheHostAndAnAnswerOtherThanYesMeansTheToolDoesNotRun() throws Exception {
+    void anAskNobodyAnswersExpiresAsADenialAndTheToolDoesNotRun() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), "approvals:\n  timeout_seconds: 2\n");
         startDaemon("tools:\n  \"*\": ask\n");
         model.enqueue(
                 Scripted.toolCall("write", "{\"path\":\"asked.txt\",\"content\":\"x\"}"),
@@ -131,7 +202,10 @@ class ToolRulesEndToEndTest {
 
         assertThat(reply.text()).isEqualTo("Not approved, so I stopped.");
         assertThat(workspace.resolve("asked.txt")).doesNotExist();
-        assertThat(lastToolResult()).contains("Not approved").contains("tools.\"*\".default");
+        assertThat(lastToolResult())
+                .contains("Not approved")
+                .contains("tools.\"*\".default")
+                .contains("expired");
     }
 
     @Test
