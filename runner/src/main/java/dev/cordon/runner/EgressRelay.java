@@ -95,14 +95,14 @@ final class EgressRelay implements AutoCloseable {
             host.send(new RunnerMessage.EgressOpen(id));
             Thread up = Thread.ofVirtual().name("egress-up-" + id).start(() -> {
                 try {
-                    client.getInputStream().transferTo(channel.out());
+                    StreamMux.copy(client.getInputStream(), channel.out());
                     channel.shutdownOutput();
                 } catch (IOException e) {
                     channel.close();
                 }
             });
             try {
-                channel.in().transferTo(client.getOutputStream());
+                StreamMux.copy(channel.in(), client.getOutputStream());
                 client.shutdownOutput();
             } catch (IOException e) {
                 // The host aborted the stream, or the client went away: closing the client (which

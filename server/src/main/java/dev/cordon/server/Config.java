@@ -44,7 +44,8 @@ record Config(
         Set<Limit> unenforcedLimits,
         DiskQuota diskQuota,
         List<AllowedRoot> mountAllowlist,
-        Duration approvalTimeout) {
+        Duration approvalTimeout,
+        boolean auditMessageBodies) {
 
     /**
      * The default workspace quota and the operator's opt-out for hosts that cannot enforce one.
@@ -60,7 +61,7 @@ record Config(
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     static final int DEFAULT_DISK_MB = 10_240;
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
-    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals");
+    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals", "audit");
 
     /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
     static Config load(Path home, Map<String, String> env) {
@@ -98,6 +99,7 @@ record Config(
                         "mount_allowlist"));
         r.onlyKeys("runner", Set.of("heap_mb"));
         r.onlyKeys("approvals", Set.of("timeout_seconds"));
+        r.onlyKeys("audit", Set.of("message_bodies"));
 
         String apiName = r.text("model.api");
         ModelApi api;
@@ -149,6 +151,8 @@ record Config(
         // How long a question waits for a person before it is denied: up to a week.
         Duration approvalTimeout = Duration.ofSeconds(
                 r.integer("approvals.timeout_seconds", (int) DEFAULT_APPROVAL_TIMEOUT.toSeconds(), 1, 86_400 * 7));
+        // Off by default: the log records decisions, not conversations (docs/audit.md).
+        boolean bodies = r.bool("audit.message_bodies", false);
         // Read every model field now, so a mistake in the file is reported even before a key is set.
         String fileKey = r.text("model.api_key");
         String fileBase = firstNonBlank(r.text("model.base_url"));
@@ -168,7 +172,8 @@ record Config(
                 unenforced,
                 diskQuota,
                 allowlist,
-                approvalTimeout);
+                approvalTimeout,
+                bodies);
         if (api == null) {
             return none;
         }
@@ -206,7 +211,8 @@ record Config(
                 unenforced,
                 diskQuota,
                 allowlist,
-                approvalTimeout);
+                approvalTimeout,
+                bodies);
     }
 
     /** One line for status: api, model and endpoint — never the key. */
@@ -288,6 +294,17 @@ record Config(
                             + String.join(", ", allowed.stream().sorted().toList()) + ")");
                 }
             }
+        }
+
+        boolean bool(String path, boolean fallback) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw new ConfigException(file + ": " + path + " must be true or false, got " + n);
+            }
+            return n.asBoolean();
         }
 
         String text(String path) {

@@ -184,7 +184,7 @@ public final class Daemon implements AutoCloseable {
         timer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("timer").factory());
         terminal = new TerminalChannel();
-        delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer);
+        delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer, config.auditMessageBodies());
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()));
@@ -222,8 +222,50 @@ public final class Daemon implements AutoCloseable {
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
-        terminal.connect(new Router(store, audit, Clock.systemUTC(), sessions::wake, access));
+        terminal.connect(
+                new Router(store, audit, Clock.systemUTC(), sessions::wake, access, config.auditMessageBodies()));
         control = new ControlServer(home.controlSocket(), new ControlHandler());
+    }
+
+    /**
+     * Audits {@code cordon.yaml} when it differs from the one the last start recorded (or on the
+     * first start): the configuration is read once per start, so a start is when a change takes
+     * effect. The entry goes in before the fingerprint is kept (invariant 6).
+     */
+    private void recordConfig() throws IOException {
+        Path file = home.root().resolve("cordon.yaml");
+        byte[] bytes = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+        String sha;
+        try {
+            sha = java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        Path kept = home.data().resolve("config.sha256");
+        String previous = Files.exists(kept) ? Files.readString(kept).strip() : "none";
+        if (sha.equals(previous)) {
+            return;
+        }
+        audit.append(AuditEvent.of(
+                        Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.CONFIG_CHANGE, Decision.ALLOW)
+                .withReason(
+                        previous.equals("none")
+                                ? "the first start with this home"
+                                : "cordon.yaml changed since the last start")
+                .withDetails(Map.of(
+                        "file",
+                        Files.exists(file) ? "cordon.yaml" : "(none)",
+                        "sha256",
+                        sha,
+                        "previous",
+                        previous,
+                        "model",
+                        config.describeModel(),
+                        "message_bodies",
+                        config.auditMessageBodies())));
+        Files.writeString(kept, sha + "\n");
     }
 
     /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */
@@ -247,6 +289,7 @@ public final class Daemon implements AutoCloseable {
                         "pid", ProcessHandle.current().pid(),
                         "sandbox", daemon.backend.name(),
                         "model", daemon.config.describeModel())));
+        daemon.recordConfig();
         daemon.control.start();
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));

@@ -256,7 +256,7 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
-                .hasMessageContaining("known: approvals, model, runner, sandbox");
+                .hasMessageContaining("known: approvals, audit, model, runner, sandbox");
     }
 
     @Test

@@ -37,10 +37,26 @@ public final class Delivery {
     private final ScheduledExecutorService timer;
     private final AuditLog audit;
     private final Clock clock;
+    private final boolean bodies;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
+        this(store, adapters, audit, clock, timer, false);
+    }
+
+    /**
+     * @param bodies whether a reply's text goes into its {@code delivery} audit entry (clipped to
+     *     4,096 characters); off by default: the log records decisions, not conversations
+     */
+    public Delivery(
+            Store store,
+            List<ChannelAdapter> adapters,
+            AuditLog audit,
+            Clock clock,
+            ScheduledExecutorService timer,
+            boolean bodies) {
+        this.bodies = bodies;
         this.audit = audit;
         this.clock = clock;
         this.store = store;
@@ -123,6 +139,9 @@ public final class Delivery {
         details.put("outbound", o.id().value());
         details.put("channel", adapter.name());
         details.put("failed_turn", o.failed());
+        if (bodies) {
+            details.put("body", AuditEvent.clip(o.text()));
+        }
         AgentName agent = store.session(o.sessionId())
                 .flatMap(s -> store.agent(s.agentId()))
                 .map(Agent::name)

@@ -34,14 +34,24 @@ public final class Router implements InboundSink {
     private final Clock clock;
     private final Consumer<SessionId> wake;
     private final Access access;
+    private final boolean bodies;
 
     /** Every accepted, held or dropped message is audited before the channel hears the outcome. */
     public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access) {
+        this(store, audit, clock, wake, access, false);
+    }
+
+    /**
+     * @param bodies whether an accepted message's text goes into its audit entry (clipped to 4,096
+     *     characters); off by default: the log records decisions, not conversations
+     */
+    public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access, boolean bodies) {
         this.store = store;
         this.audit = audit;
         this.clock = clock;
         this.wake = wake;
         this.access = access;
+        this.bodies = bodies;
     }
 
     @Override
@@ -82,6 +92,9 @@ public final class Router implements InboundSink {
         Store.InboundStored stored = store.storeInbound(session.id(), chat.id(), message);
         Map<String, Object> details = new HashMap<>(where);
         details.put("inbound", stored.id().value());
+        if (bodies) {
+            details.put("body", AuditEvent.clip(message.text()));
+        }
         audit.append(AuditEvent.of(
                         clock.instant(),
                         sender,

@@ -7,6 +7,7 @@ import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.session.EgressGateway;
 import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.StreamMux;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -235,7 +236,7 @@ final class HostEgressProxy implements EgressProxy {
         up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         up.write(body);
         up.flush();
-        upstream.getInputStream().transferTo(out);
+        StreamMux.copy(upstream.getInputStream(), out);
         out.flush();
     }
 
@@ -262,14 +263,14 @@ final class HostEgressProxy implements EgressProxy {
             throws IOException {
         Thread up = Thread.ofVirtual().name("egress-up").start(() -> {
             try {
-                in.transferTo(upstream.getOutputStream());
+                StreamMux.copy(in, upstream.getOutputStream());
                 upstream.shutdownOutput();
             } catch (IOException e) {
                 closeQuietly(upstream);
             }
         });
         try {
-            upstream.getInputStream().transferTo(out);
+            StreamMux.copy(upstream.getInputStream(), out);
             out.flush();
             client.shutdownOutput();
         } catch (IOException e) {
