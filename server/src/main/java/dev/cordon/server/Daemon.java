@@ -3,9 +3,13 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Session;
 import dev.cordon.core.access.Access;
+import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Outcome;
 import dev.cordon.core.approval.Scheduler;
+import dev.cordon.core.approval.Ticket;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
@@ -25,6 +29,7 @@ import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
+import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
 import dev.cordon.egress.proxy.Resolver;
 import dev.cordon.egress.vault.Vault;
@@ -46,6 +51,7 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -187,7 +193,8 @@ public final class Daemon implements AutoCloseable {
         delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer, config.auditMessageBodies());
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
-        EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()));
+        EgressProxy proxy = EgressProxy.create(
+                audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()), this::askEgress);
         // The rules in force now: a policy edit applies to the next connection.
         EgressGateway egress = (agent, session, connection) -> {
             AgentPolicy.Egress rules = egressPolicy(agent);
@@ -266,6 +273,30 @@ public final class Daemon implements AutoCloseable {
                         "message_bodies",
                         config.auditMessageBodies())));
         Files.writeString(kept, sha + "\n");
+    }
+
+    /**
+     * Puts a connection no egress rule covers to a person (docs/egress.md): stores and audits an
+     * approval request, or finds the grant that already allows it. Never waits for the answer.
+     */
+    private EgressApprovals.Asked askEgress(EgressProxy.Caller caller, String host, int port) {
+        Optional<Session> session = caller.session() == null ? Optional.empty() : store.session(caller.session());
+        if (session.isEmpty()) {
+            return new EgressApprovals.Asked.Unavailable();
+        }
+        Ticket ticket = approvals.request(new ApprovalRequest(
+                session.get().agentId(),
+                session.get().id(),
+                session.get().chatId(),
+                "egress.connect",
+                "connect to " + host + ":" + port + " (no egress rule allows it)",
+                Map.of("host", host, "port", Integer.toString(port)),
+                approvals.defaultTimeout()));
+        Outcome decided = ticket.outcome().getNow(null);
+        if (decided != null && decided.granted()) {
+            return new EgressApprovals.Asked.Granted(decided.id().value(), decided.reason());
+        }
+        return new EgressApprovals.Asked.Waiting(ticket.id().value());
     }
 
     /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */

@@ -1,11 +1,14 @@
 package dev.cordon.server;
 
 import dev.cordon.core.AgentName;
+import dev.cordon.core.approval.Approval;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.store.Store;
 import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.mounts.MountRequest;
+import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -13,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
@@ -131,7 +135,35 @@ final class PolicyCommand {
             return 1;
         }
         new Explainer(out, home, inForce, cordonYaml(homeDir), config).print(name);
+        approvedEgress(home, name, out);
         return inForce.policy() == null ? 1 : 0;
+    }
+
+    /**
+     * Egress a person allowed for this agent for good (scope {@code always}): such a grant acts as a
+     * rule for one host and port, so explain lists it with the policy's own rules.
+     */
+    private static void approvedEgress(Home home, AgentName agent, PrintStream out) {
+        if (!Files.exists(home.database())) {
+            return;
+        }
+        Instant now = Instant.now();
+        List<Approval> grants;
+        try (Store store = Stores.sqlite(home.database())) {
+            grants = store.recentApprovals(10_000).stream()
+                    .filter(a -> a.agentName().equals(agent)
+                            && a.kind().equals("egress.connect")
+                            && a.scope() == Approval.Scope.ALWAYS
+                            && a.usable(now))
+                    .toList();
+        }
+        for (Approval a : grants) {
+            out.printf(
+                    "  %-32s %-28s %s%n",
+                    "approval #" + a.id().value(),
+                    a.payload().get("host") + ":" + a.payload().get("port"),
+                    "approved always by " + a.decidedBy() + " (cordon approvals show " + a.id().value() + ")");
+        }
     }
 
     private static JsonNode cordonYaml(Path homeDir) {

@@ -6,7 +6,9 @@ import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.control.ApprovalView;
 import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
@@ -100,15 +102,7 @@ class EgressTest {
     void anAllowedHostIsReachedThroughTheRelayThePlaceholderIsAllTheSandboxHoldsAndAnEditAppliesNext()
             throws Exception {
         List<String> seen = new CopyOnWriteArrayList<>();
-        HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        origin.createContext("/", exchange -> {
-            seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
-            byte[] answer = "hello from the host".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
-        });
-        origin.start();
+        HttpServer origin = origin(seen);
         try {
             int port = origin.getAddress().getPort();
             String secret = "tok-" + UUID.randomUUID();
@@ -144,6 +138,66 @@ class EgressTest {
         } finally {
             origin.stop(0);
         }
+    }
+
+    @Test
+    void aHostNoRuleCoversBecomesAnApprovalRequestAndTheOperatorsGrantLetsTheRetryThrough() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer origin = origin(seen);
+        try {
+            int port = origin.getAddress().getPort();
+            startDaemon();
+            String fetch = "curl -s -m 20 --noproxy '' -x http://127.0.0.1:3128 -w '\\nstatus=%{http_code}\\n'"
+                    + " http://127.0.0.1:" + port + "/data";
+
+            String refused = runBash(fetch);
+
+            assertThat(refused).contains("status=403", "asks an operator to allow 127.0.0.1:" + port);
+            ApprovalView pending;
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.send(new ControlRequest.ApprovalList(false));
+                pending = client.await(ControlEvent.ApprovalListing.class)
+                        .approvals()
+                        .getFirst();
+                assertThat(pending.kind()).isEqualTo("egress.connect");
+                assertThat(pending.payload()).containsEntry("host", "127.0.0.1").containsEntry("port", "" + port);
+                client.send(new ControlRequest.ApprovalApprove(pending.id(), "always", 0, 0, "needed for the task"));
+                client.await(ControlEvent.ApprovalDecided.class);
+            }
+            String allowed = runBash(fetch + "; " + fetch);
+
+            assertThat(allowed).contains("hello from the host").doesNotContain("status=403");
+            assertThat(seen).containsExactly("GET /data", "GET /data");
+            assertThat(daemon.audit().read(0, 10_000))
+                    .filteredOn(e -> e.event().action().equals("egress.allow"))
+                    .hasSize(2)
+                    .allSatisfy(e -> assertThat(e.event().rule()).isEqualTo("approval #" + pending.id()));
+            java.io.ByteArrayOutputStream explained = new java.io.ByteArrayOutputStream();
+            PolicyCommand.run(
+                    home,
+                    Map.of(),
+                    List.of("explain", "main"),
+                    new java.io.PrintStream(explained, true, StandardCharsets.UTF_8),
+                    System.err);
+            assertThat(explained.toString(StandardCharsets.UTF_8))
+                    .as("an always-grant acts as a rule, so explain lists it")
+                    .contains("approval #" + pending.id(), "127.0.0.1:" + port, "approved always by terminal:owner");
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    static HttpServer origin(List<String> seen) throws IOException {
+        HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/", exchange -> {
+            seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            byte[] answer = "hello from the host".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        origin.start();
+        return origin;
     }
 
     @Test

@@ -47,8 +47,9 @@ public interface EgressProxy {
      * @param resolver name resolution ({@link Resolver#system()} outside tests)
      * @param vault the secrets whose placeholders the proxy replaces at their bound endpoints, and
      *     whose values the data-loss guard looks for
+     * @param approvals asks a person about requests no rule covers
      */
-    static EgressProxy create(AuditLog audit, Resolver resolver, Vault vault) {
+    static EgressProxy create(AuditLog audit, Resolver resolver, Vault vault, EgressApprovals approvals) {
         return new HostEgressProxy(
                 audit,
                 resolver,
@@ -56,6 +57,7 @@ public interface EgressProxy {
                 vault,
                 new SecretScanner(vault::revealAll),
                 (SSLSocketFactory) SSLSocketFactory.getDefault(),
+                approvals,
                 java.time.Clock.systemUTC());
     }
 }

@@ -60,6 +60,7 @@ final class HostEgressProxy implements EgressProxy {
     private final Vault vault;
     private final SecretScanner scanner;
     private final SSLSocketFactory tls;
+    private final EgressApprovals approvals;
     private final Clock clock;
 
     HostEgressProxy(
@@ -69,6 +70,7 @@ final class HostEgressProxy implements EgressProxy {
             Vault vault,
             SecretScanner scanner,
             SSLSocketFactory tls,
+            EgressApprovals approvals,
             Clock clock) {
         this.audit = audit;
         this.resolver = resolver;
@@ -76,6 +78,7 @@ final class HostEgressProxy implements EgressProxy {
         this.vault = vault;
         this.scanner = scanner;
         this.tls = tls;
+        this.approvals = approvals;
         this.clock = clock;
     }
 
@@ -113,6 +116,31 @@ final class HostEgressProxy implements EgressProxy {
         HttpHead.Framing framing = tunnel ? new HttpHead.Framing.None() : head.framing();
 
         EgressRules.Verdict verdict = caller.rules().decide(request);
+        EgressRules rules = caller.rules();
+        if (!verdict.allowed() && verdict.rule() == null) {
+            // No rule covers it (an explicit deny is never put to a person): ask, or use a grant.
+            switch (approvals.ask(caller, target.host(), target.port())) {
+                case EgressApprovals.Asked.Granted g -> {
+                    // A person's grant acts as a rule for this one host and port; naming an address
+                    // literal, it also lets that address through the address guard.
+                    EgressRule approved = new EgressRule(
+                            "approval #" + g.approval(), target.host(), target.port(), Set.of(), List.of());
+                    rules = new EgressRules(append(rules.allow(), approved), rules.deny());
+                    verdict = new EgressRules.Verdict(true, approved, g.reason());
+                }
+                case EgressApprovals.Asked.Waiting w -> {
+                    EgressRules.Verdict asked = new EgressRules.Verdict(
+                            false,
+                            null,
+                            verdict.reason() + "; approval #" + w.approval() + " asks an operator to allow "
+                                    + target.host() + ":" + target.port() + " (cordon approvals approve "
+                                    + w.approval() + " --scope once|session|always), then retry");
+                    deny(out, caller, request, asked, null);
+                    return;
+                }
+                case EgressApprovals.Asked.Unavailable u -> {}
+            }
+        }
         if (!verdict.allowed()) {
             deny(out, caller, request, verdict, null);
             return;
@@ -141,7 +169,7 @@ final class HostEgressProxy implements EgressProxy {
             return;
         }
         for (InetAddress a : addresses) {
-            EgressRules.Verdict v = caller.rules().decideAddress(a, target.port(), guard.special(a));
+            EgressRules.Verdict v = rules.decideAddress(a, target.port(), guard.special(a));
             if (v.allowed()) {
                 pinned = Optional.of(a);
                 addressVerdict = v.rule() == null ? verdict : v;
@@ -188,6 +216,12 @@ final class HostEgressProxy implements EgressProxy {
                 forward(head.method(), prepared, target, body, out, upstream);
             }
         }
+    }
+
+    private static List<EgressRule> append(List<EgressRule> rules, EgressRule one) {
+        List<EgressRule> all = new java.util.ArrayList<>(rules);
+        all.add(one);
+        return all;
     }
 
     private List<InetAddress> resolve(String host) throws UnknownHostException {

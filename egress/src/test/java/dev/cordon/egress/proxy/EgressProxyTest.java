@@ -57,6 +57,7 @@ class EgressProxyTest {
     Path dir;
 
     Vault vault;
+    volatile EgressApprovals approvals = EgressApprovals.NONE;
     HttpServer origin;
     ServerSocket proxySocket;
     volatile EgressRules rules = EgressRules.DENY_ALL;
@@ -97,6 +98,7 @@ class EgressProxyTest {
                 vault,
                 new SecretScanner(vault::revealAll),
                 TestTls.clientFactory(),
+                (caller, host, port) -> approvals.ask(caller, host, port),
                 Clock.systemUTC());
         proxySocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
@@ -217,6 +219,49 @@ class EgressProxyTest {
                 .isNotEqualTo(200);
         assertThat(curl("-x", proxy(), "http://127.0.0.1:" + originPort + "/").status())
                 .as("an address literal needs its own rule too")
+                .isEqualTo(403);
+        assertThat(originSaw).isEmpty();
+    }
+
+    @Test
+    void aHostNoRuleCoversIsPutToAPersonAndTheirGrantLetsTheNextRequestThrough() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        approvals = (caller, host, port) -> {
+            asked.add(caller.agent().value() + " " + host + ":" + port);
+            return asked.size() == 1
+                    ? new EgressApprovals.Asked.Waiting(7)
+                    : new EgressApprovals.Asked.Granted(7, "approved by terminal:owner for this session");
+        };
+
+        Curl first = curl("-x", proxy(), "http://127.0.0.1:" + originPort + "/a");
+        Curl second = curl("-x", proxy(), "http://127.0.0.1:" + originPort + "/b");
+
+        assertThat(first.status()).isEqualTo(403);
+        assertThat(first.body()).contains("approval #7 asks an operator", "cordon approvals approve 7");
+        assertThat(second.status())
+                .as("the grant names the address, so the guard lets loopback through")
+                .isEqualTo(200);
+        assertThat(originSaw).singleElement().asString().startsWith("GET /b");
+        assertThat(asked).containsExactly("main 127.0.0.1:" + originPort, "main 127.0.0.1:" + originPort);
+        assertThat(audit.events().getLast().rule()).isEqualTo("approval #7");
+    }
+
+    @Test
+    void anExplicitDenyIsNeverPutToAPerson() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        approvals = (caller, host, port) -> {
+            asked.add(host);
+            return new EgressApprovals.Asked.Granted(1, "approved");
+        };
+        rules = new EgressRules(
+                List.of(),
+                List.of(new EgressRule("egress.deny[0]", "api.test", EgressRule.ANY_PORT, Set.of(), List.of())));
+
+        assertThat(curl("-x", proxy(), "http://api.test:" + originPort + "/").status())
+                .isEqualTo(403);
+        assertThat(asked).isEmpty();
+        assertThat(curl("-x", proxy(), "http://rebind.test:" + originPort + "/").status())
+                .as("a grant for a name never unlocks the loopback address it resolves to")
                 .isEqualTo(403);
         assertThat(originSaw).isEmpty();
     }

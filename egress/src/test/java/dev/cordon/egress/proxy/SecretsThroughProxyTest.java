@@ -86,6 +86,7 @@ class SecretsThroughProxyTest {
                 vault,
                 new SecretScanner(vault::revealAll),
                 TestTls.clientFactory(),
+                EgressApprovals.NONE,
                 Clock.systemUTC());
         proxySocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
