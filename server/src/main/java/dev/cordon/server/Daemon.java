@@ -17,6 +17,7 @@ import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -190,11 +191,18 @@ public final class Daemon implements AutoCloseable {
         timer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("timer").factory());
         terminal = new TerminalChannel();
-        delivery = new Delivery(store, List.of(terminal), audit, Clock.systemUTC(), timer, config.auditMessageBodies());
+        Vault vault = Vault.open(home.vault(), home.vaultKey());
+        delivery = new Delivery(
+                store,
+                List.of(terminal),
+                audit,
+                Clock.systemUTC(),
+                timer,
+                config.auditMessageBodies(),
+                new SecretScanner(vault::revealAll));
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
-        EgressProxy proxy = EgressProxy.create(
-                audit, Resolver.system(), Vault.open(home.vault(), home.vaultKey()), this::askEgress);
+        EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
         // The rules in force now: a policy edit applies to the next connection.
         EgressGateway egress = (agent, session, connection) -> {
             AgentPolicy.Egress rules = egressPolicy(agent);

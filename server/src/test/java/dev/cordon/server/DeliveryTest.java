@@ -13,8 +13,10 @@ import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
 import dev.cordon.store.Stores;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -74,7 +76,37 @@ class DeliveryTest {
                 return behaviour.apply(message);
             }
         };
-        return new Delivery(store, List.of(adapter), audit, java.time.Clock.systemUTC(), timer);
+        return new Delivery(
+                store,
+                List.of(adapter),
+                audit,
+                java.time.Clock.systemUTC(),
+                timer,
+                false,
+                new SecretScanner(() -> Map.of("DB_PASSWORD", VAULT_VALUE.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    static final String VAULT_VALUE = "correct-horse-battery-staple";
+
+    @Test
+    void aReplyCarryingASecretIsDeliveredRedactedAndTheAuditEntryNamesWhatWasRedacted() throws Exception {
+        behaviour = m -> new DeliveryResult.Delivered("p-" + m.deliveryId());
+        reply("the password is " + VAULT_VALUE + " and the key AKIAIOSFODNN7EXAMPLE");
+
+        delivery().wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(attempts)
+                .containsExactly("the password is [redacted: the vault secret DB_PASSWORD] and the key"
+                        + " [redacted: an AWS access key id]");
+        assertThat(audit.read(0, 100))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .singleElement()
+                .satisfies(e -> {
+                    assertThat(e.event().details())
+                            .containsEntry("redacted", "the vault secret DB_PASSWORD, an AWS access key id");
+                    assertThat(e.event().toString()).doesNotContain(VAULT_VALUE);
+                });
     }
 
     void reply(String text) {

@@ -11,6 +11,7 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
 import java.time.Clock;
 import java.util.HashMap;
@@ -38,6 +39,7 @@ public final class Delivery {
     private final AuditLog audit;
     private final Clock clock;
     private final boolean bodies;
+    private final SecretScanner guard;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
 
     public Delivery(
@@ -56,6 +58,23 @@ public final class Delivery {
             Clock clock,
             ScheduledExecutorService timer,
             boolean bodies) {
+        this(store, adapters, audit, clock, timer, bodies, new SecretScanner(Map::of));
+    }
+
+    /**
+     * @param guard the data-loss guard: a reply carrying a vault secret's value or a credential is
+     *     sent with each such piece replaced by {@code [redacted: KIND]}, and the delivery's audit
+     *     entry names the kinds
+     */
+    public Delivery(
+            Store store,
+            List<ChannelAdapter> adapters,
+            AuditLog audit,
+            Clock clock,
+            ScheduledExecutorService timer,
+            boolean bodies,
+            SecretScanner guard) {
+        this.guard = guard;
         this.bodies = bodies;
         this.audit = audit;
         this.clock = clock;
@@ -97,6 +116,8 @@ public final class Delivery {
             return;
         }
         for (Outbound o : store.undelivered(chatId)) {
+            List<SecretScanner.Finding> found = guard.scan(o.text());
+            String text = found.isEmpty() ? o.text() : guard.redact(o.text());
             OutgoingMessage message = new OutgoingMessage(
                     o.id().value(),
                     chat.get().platformChatId(),
@@ -106,13 +127,29 @@ public final class Delivery {
                             : store.inbound(o.inReplyTo())
                                     .map(Inbound::platformMessageId)
                                     .orElse(null),
-                    o.text(),
+                    text,
                     o.failed(),
                     o.idempotencyKey());
             DeliveryResult result = adapter.deliver(message);
             switch (result) {
                 case DeliveryResult.Delivered d -> {
-                    audited(o, adapter, Decision.ALLOW, null, Map.of("platform_message", d.platformMessageId()));
+                    Map<String, Object> extra = new HashMap<>();
+                    extra.put("platform_message", d.platformMessageId());
+                    if (!found.isEmpty()) {
+                        extra.put(
+                                "redacted",
+                                found.stream()
+                                        .map(SecretScanner.Finding::kind)
+                                        .distinct()
+                                        .collect(java.util.stream.Collectors.joining(", ")));
+                    }
+                    audited(
+                            o,
+                            text,
+                            adapter,
+                            Decision.ALLOW,
+                            found.isEmpty() ? null : "the data-loss guard redacted" + " what looked like secrets",
+                            extra);
                     store.markDelivered(o.id(), d.platformMessageId());
                 }
                 case DeliveryResult.NoRecipient n -> {
@@ -126,7 +163,7 @@ public final class Delivery {
                 case DeliveryResult.Failed f -> {
                     // Never marked delivered; it stays in the outbox, visible in status, for a human to see.
                     LOG.error("delivery of {} to chat {} failed: {}", o.id(), chatId, f.reason());
-                    audited(o, adapter, Decision.DENY, f.reason(), Map.of());
+                    audited(o, text, adapter, Decision.DENY, f.reason(), Map.of());
                     return;
                 }
             }
@@ -134,13 +171,18 @@ public final class Delivery {
     }
 
     private void audited(
-            Outbound o, ChannelAdapter adapter, Decision decision, String reason, Map<String, Object> extra) {
+            Outbound o,
+            String text,
+            ChannelAdapter adapter,
+            Decision decision,
+            String reason,
+            Map<String, Object> extra) {
         Map<String, Object> details = new HashMap<>(extra);
         details.put("outbound", o.id().value());
         details.put("channel", adapter.name());
         details.put("failed_turn", o.failed());
         if (bodies) {
-            details.put("body", AuditEvent.clip(o.text()));
+            details.put("body", AuditEvent.clip(text));
         }
         AgentName agent = store.session(o.sessionId())
                 .flatMap(s -> store.agent(s.agentId()))
