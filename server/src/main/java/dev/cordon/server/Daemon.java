@@ -283,6 +283,9 @@ public final class Daemon implements AutoCloseable {
         Files.writeString(kept, sha + "\n");
     }
 
+    /** Open egress questions per session beyond which uncovered hosts are denied without asking. */
+    static final int MAX_OPEN_EGRESS_QUESTIONS = 5;
+
     /**
      * Puts a connection no egress rule covers to a person (docs/egress.md): stores and audits an
      * approval request, or finds the grant that already allows it. Never waits for the answer.
@@ -290,6 +293,16 @@ public final class Daemon implements AutoCloseable {
     private EgressApprovals.Asked askEgress(EgressProxy.Caller caller, String host, int port) {
         Optional<Session> session = caller.session() == null ? Optional.empty() : store.session(caller.session());
         if (session.isEmpty()) {
+            return new EgressApprovals.Asked.Unavailable();
+        }
+        // A sandbox trying host after host must not bury the approver in questions: past a few
+        // open ones, further uncovered hosts are simply denied until those are answered.
+        long open = approvals.pending().stream()
+                .filter(a -> a.session().equals(session.get().id()) && a.kind().equals("egress.connect"))
+                .filter(a -> !(a.payload().get("host").equals(host)
+                        && a.payload().get("port").equals(Integer.toString(port))))
+                .count();
+        if (open >= MAX_OPEN_EGRESS_QUESTIONS) {
             return new EgressApprovals.Asked.Unavailable();
         }
         Ticket ticket = approvals.request(new ApprovalRequest(

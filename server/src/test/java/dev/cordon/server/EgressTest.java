@@ -187,6 +187,25 @@ class EgressTest {
         }
     }
 
+    @Test
+    void aSandboxTryingHostAfterHostCannotBuryTheApproverInQuestions() throws Exception {
+        startDaemon();
+
+        String out = runBash("for i in 1 2 3 4 5 6 7 8; do curl -s -m 20 -o /dev/null -w '%{http_code} '"
+                + " http://host$i.example/; done; echo");
+
+        assertThat(out).contains("403 403 403 403 403 403 403 403");
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.ApprovalList(false));
+            assertThat(client.await(ControlEvent.ApprovalListing.class).approvals())
+                    .hasSize(Daemon.MAX_OPEN_EGRESS_QUESTIONS)
+                    .allSatisfy(a -> assertThat(a.kind()).isEqualTo("egress.connect"));
+        }
+        assertThat(daemon.audit().read(0, 10_000))
+                .filteredOn(e -> e.event().action().equals("egress.deny"))
+                .hasSize(8);
+    }
+
     static HttpServer origin(List<String> seen) throws IOException {
         HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         origin.createContext("/", exchange -> {

@@ -615,13 +615,24 @@ public final class SessionManager implements AutoCloseable {
     private final class ToolWatchdog {
         /** How often the sandbox's refused-fork counter is read during a turn. */
         private static final Duration FORK_CHECK = Duration.ofSeconds(2);
-        /** Consecutive checks with new refusals after which the sandbox is killed: about 8 s of them. */
+        /**
+         * Checks with new refusals, within the last {@link #FORK_WINDOW}, after which the sandbox is
+         * killed. Not "in a row": a fork bomb's shells back off (bash sleeps 1, 2, 4, 8 s between
+         * retries), so its refusals come in bursts with quiet gaps of several seconds.
+         */
         private static final int FORK_STRIKES = 4;
+
+        /** How many recent checks count: 16 s. */
+        private static final int FORK_WINDOW = 8;
 
         private final SessionId id;
         private final java.util.function.BiConsumer<String, String> killed;
         private final ScheduledFuture<?> forkWatch;
         private long lastRefused = -1;
+        /** Whether each of the last {@link #FORK_WINDOW} checks saw new refusals (a ring). */
+        private final boolean[] rose = new boolean[FORK_WINDOW];
+
+        private int checks;
         private int strikes;
         private final RunnerLink runner;
         private final Duration timeout;
@@ -657,20 +668,25 @@ public final class SessionManager implements AutoCloseable {
                 if (stopped || refused < 0) {
                     return;
                 }
-                strikes = lastRefused >= 0 && refused > lastRefused ? strikes + 1 : 0;
+                rose[checks++ % FORK_WINDOW] = lastRefused >= 0 && refused > lastRefused;
                 lastRefused = refused;
+                strikes = 0;
+                for (boolean r : rose) {
+                    strikes += r ? 1 : 0;
+                }
                 if (strikes < FORK_STRIKES) {
                     return;
                 }
                 stopped = true;
             }
             LOG.warn(
-                    "session {}: forks refused at the process limit for {} checks in a row: killing its sandbox",
+                    "session {}: forks refused at the process limit in {} of the last {} checks: killing its sandbox",
                     id,
-                    strikes);
+                    strikes,
+                    FORK_WINDOW);
             String why = "it kept reaching its process limit (sandbox.pids): " + refused
-                    + " process starts were refused, still rising after "
-                    + FORK_CHECK.multipliedBy(FORK_STRIKES).toSeconds() + " s, so the host stopped the sandbox";
+                    + " process starts were refused, and refusals kept coming for "
+                    + FORK_CHECK.multipliedBy(FORK_STRIKES).toSeconds() + " s or more, so the host stopped the sandbox";
             killed.accept("sandbox.pids", why);
             // Off the shared timer thread: killing a sandbox may take seconds.
             Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
