@@ -7,7 +7,6 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.dlp.SecretScanner;
-import dev.cordon.core.session.EgressGateway;
 import dev.cordon.egress.vault.Vault;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,21 +99,8 @@ class EgressProxyTest {
                 TestTls.clientFactory(),
                 (caller, host, port) -> approvals.ask(caller, host, port),
                 Clock.systemUTC());
-        proxySocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
-            while (!proxySocket.isClosed()) {
-                try {
-                    Socket client = proxySocket.accept();
-                    client.setSoTimeout(10_000);
-                    Thread.ofVirtual()
-                            .start(() -> proxy.serve(
-                                    EgressGateway.Connection.of(client),
-                                    new EgressProxy.Caller(AGENT, new SessionId(1L), rules, secrets)));
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
+        proxySocket =
+                ProxyListener.serve(proxy, () -> new EgressProxy.Caller(AGENT, new SessionId(1L), rules, secrets));
     }
 
     @AfterEach

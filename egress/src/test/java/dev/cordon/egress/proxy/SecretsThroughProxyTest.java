@@ -8,13 +8,11 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.dlp.SecretScanner;
-import dev.cordon.core.session.EgressGateway;
 import dev.cordon.egress.vault.Vault;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -88,21 +86,8 @@ class SecretsThroughProxyTest {
                 TestTls.clientFactory(),
                 EgressApprovals.NONE,
                 Clock.systemUTC());
-        proxySocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
-            while (!proxySocket.isClosed()) {
-                try {
-                    Socket client = proxySocket.accept();
-                    client.setSoTimeout(10_000);
-                    Thread.ofVirtual()
-                            .start(() -> proxy.serve(
-                                    EgressGateway.Connection.of(client),
-                                    new EgressProxy.Caller(new AgentName("main"), new SessionId(1L), rules, secrets)));
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
+        proxySocket = ProxyListener.serve(
+                proxy, () -> new EgressProxy.Caller(new AgentName("main"), new SessionId(1L), rules, secrets));
     }
 
     @AfterEach
