@@ -4,6 +4,7 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.StoreException;
 import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
@@ -156,6 +157,9 @@ final class PolicyCommand {
                             && a.scope() == Approval.Scope.ALWAYS
                             && a.usable(now))
                     .toList();
+        } catch (StoreException e) {
+            out.println("  (approved egress not shown: " + e.getMessage() + ")");
+            return;
         }
         for (Approval a : grants) {
             out.printf(
