@@ -132,6 +132,15 @@ class EgressTest {
             assertThat(scan).contains("env-and-proc-hits: 0", "SCAN-DONE");
             assertThat(scan.substring(scan.indexOf("env-and-proc-hits"))).doesNotContain("/");
 
+            // From inside: the placeholder sent to a host it is not bound to, and a credential in a
+            // body, are refused before anything leaves.
+            String leaks = runBash(fetch.replace("curl -s", "curl -s -H \"Authorization: Bearer $GITHUB_TOKEN\"") + "; "
+                    + fetch.replace("curl -s", "curl -s -d key=AKIAIOSFODNN7EXAMPLE"));
+            assertThat(leaks)
+                    .contains("\"rule\":\"secrets\"", "may only be sent in", "\"rule\":\"dlp\"", "an AWS access key id")
+                    .doesNotContain("hello from the host");
+            assertThat(seen).hasSize(1);
+
             Files.writeString(policy, "egress:\n  deny:\n    - {host: 127.0.0.1, port: '*'}\n");
             assertThat(runBash(fetch)).contains("status=403", "egress.deny[0]");
             assertThat(seen).hasSize(1);

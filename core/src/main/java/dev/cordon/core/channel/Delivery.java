@@ -116,8 +116,9 @@ public final class Delivery {
             return;
         }
         for (Outbound o : store.undelivered(chatId)) {
-            List<SecretScanner.Finding> found = guard.scan(o.text());
-            String text = found.isEmpty() ? o.text() : guard.redact(o.text());
+            SecretScanner scanner = guard.snapshot();
+            List<SecretScanner.Finding> found = scanner.scan(o.text());
+            String text = found.isEmpty() ? o.text() : scanner.redact(o.text());
             OutgoingMessage message = new OutgoingMessage(
                     o.id().value(),
                     chat.get().platformChatId(),

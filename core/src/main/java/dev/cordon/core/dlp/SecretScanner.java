@@ -49,6 +49,15 @@ public final class SecretScanner {
         this.vault = vault;
     }
 
+    /**
+     * A scanner over the vault's values as they are now, read once: for scanning several pieces of
+     * one message (headers, URL, body) without reading and decrypting the vault for each.
+     */
+    public SecretScanner snapshot() {
+        Map<String, byte[]> values = Map.copyOf(vault.get());
+        return new SecretScanner(() -> values);
+    }
+
     /** Findings in {@code text}, in order of position. */
     public List<Finding> scan(String text) {
         List<Finding> found = new ArrayList<>();

@@ -153,7 +153,8 @@ final class Inspection {
         return new Swap(null, Set.of(), new Refused("secrets", reason));
     }
 
-    private static Optional<Refused> dlp(HttpHead head, Target target, byte[] body, SecretScanner scanner) {
+    private static Optional<Refused> dlp(HttpHead head, Target target, byte[] body, SecretScanner vaultScanner) {
+        SecretScanner scanner = vaultScanner.snapshot();
         List<String[]> parts = new ArrayList<>();
         for (HttpHead.Header h : head.headers()) {
             parts.add(new String[] {"header " + h.name(), h.value()});
