@@ -181,6 +181,11 @@ final class ChatView {
                             + "]");
                 }
             }
+            case ControlEvent.Notice notice -> {
+                if (notice.agent().equals(agent)) {
+                    screen.note("[cordon: " + ApprovalCards.flat(notice.message()) + "]");
+                }
+            }
             case StatusReport ignored -> {}
             case Stopping ignored -> {}
             case Attached ignored -> {}
@@ -224,13 +229,23 @@ final class ChatView {
 
     private void onReply(Reply reply) {
         boolean streamed = shownFromStart && !current.isEmpty();
-        if (streamed) {
+        String shown = current.toString();
+        if (streamed && !reply.failed() && reply.text().startsWith(shown)) {
+            // The daemon holds back the stream's last words until it knows they carry no secret.
+            String rest = reply.text().substring(shown.length());
+            if (!rest.isEmpty()) {
+                screen.stream(rest);
+            }
             screen.endStream();
-        }
-        if (reply.failed()) {
-            screen.failure(reply.text());
-        } else if (!streamed) {
-            screen.reply(reply.text());
+        } else {
+            if (streamed) {
+                screen.endStream();
+            }
+            if (reply.failed()) {
+                screen.failure(reply.text());
+            } else if (!streamed || !reply.text().equals(shown)) {
+                screen.reply(reply.text()); // not what was streamed (withheld by the data-loss guard)
+            }
         }
         current.setLength(0);
         shownFromStart = false;

@@ -190,8 +190,15 @@ final class SendCommand implements Callable<Integer> {
                     if (reply.failed()) {
                         endStreamedLine();
                         err.println("error: " + reply.text());
+                    } else if (shown && reply.text().startsWith(streamed.toString())) {
+                        // The daemon holds back the stream's last words until it knows they carry no secret.
+                        String rest = reply.text().substring(streamed.length());
+                        streamed.append(rest);
+                        out.print(rest);
+                        endStreamedLine();
                     } else if (shown) {
                         endStreamedLine();
+                        out.println(reply.text()); // not what was streamed (withheld by the data-loss guard)
                     } else {
                         out.println(reply.text());
                     }
@@ -215,6 +222,11 @@ final class SendCommand implements Callable<Integer> {
                     if (decided.approval().agent().equals(agent)) {
                         err.println("[approval #" + decided.approval().id() + " "
                                 + ApprovalCards.flat(decided.message()) + "]");
+                    }
+                }
+                case ControlEvent.Notice notice -> {
+                    if (notice.agent().equals(agent)) {
+                        err.println("[cordon: " + ApprovalCards.flat(notice.message()) + "]");
                     }
                 }
                 case ControlEvent.StatusReport ignored -> {}

@@ -4,6 +4,7 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage.ModelRequest;
+import dev.cordon.protocol.Usage;
 import dev.cordon.protocol.Wire;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +35,8 @@ final class HostModelGateway implements ModelGateway {
     private static final Set<String> RESPONSE_HEADERS =
             Set.of("content-type", "retry-after", "retry-after-ms", "x-should-retry", "request-id", "x-request-id");
     private static final int CHUNK = 16 * 1024;
+    /** What a call that names no output limit is assumed to use at most, for its reservation. */
+    static final long DEFAULT_MAX_OUTPUT = 32_768;
 
     private final Map<ModelApi, Provider> providers;
     private final HttpClient http;
@@ -44,7 +47,7 @@ final class HostModelGateway implements ModelGateway {
     }
 
     @Override
-    public void call(Agent agent, Allowed allowed, ModelRequest request, ResponseSink sink) {
+    public void call(Agent agent, Allowed allowed, ModelRequest request, Meter meter, ResponseSink sink) {
         Provider provider = providers.get(request.api());
         if (provider == null || request.api() != allowed.api()) {
             refuse(
@@ -71,7 +74,10 @@ final class HostModelGateway implements ModelGateway {
                     "the model gateway forwards only POST " + path + ", not " + request.path());
             return;
         }
-        String model = modelOf(request.body());
+        JsonNode root = json(request.body());
+        String model = root != null && root.get("model") instanceof JsonNode m && m.isString()
+                ? m.asString()
+                : root == null ? "(unreadable request body)" : "(none)";
         if (!allowed.models().contains(model)) {
             refuse(
                     sink,
@@ -84,8 +90,42 @@ final class HostModelGateway implements ModelGateway {
                             + "); the operator can change the agent's policy.yaml models list");
             return;
         }
+        byte[] body = request.body();
+        if (request.api() == ModelApi.OPENAI
+                && root instanceof ObjectNode object
+                && root.path("stream").asBoolean(false)) {
+            // The ledger needs the final usage chunk; without this an OpenAI stream reports none.
+            object.putObject("stream_options").put("include_usage", true);
+            body = Wire.encode(object);
+        }
+        ModelGateway.Refusal over = meter.reserve(model, body.length / 3 + 1, maxTokens(root));
+        if (over != null) {
+            refuse(
+                    sink,
+                    over.rule(),
+                    request.api(),
+                    429,
+                    request.api() == ModelApi.ANTHROPIC ? "rate_limit_error" : "insufficient_quota",
+                    over.message());
+            return;
+        }
+        Usage usage = null;
+        try {
+            usage = forward(provider, path, request, body, sink);
+        } finally {
+            meter.settle(usage);
+        }
+    }
+
+    /**
+     * Sends the call and streams the answer into {@code sink}.
+     *
+     * @return the tokens the provider reported; {@link Usage#ZERO} for an answer it does not bill (an
+     *     error status, or no answer at all); null if a billed answer broke off before its count
+     */
+    private Usage forward(Provider provider, String path, ModelRequest request, byte[] requestBody, ResponseSink sink) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(provider.resolve(path))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(requestBody));
         request.headers().forEach((name, value) -> {
             if (REQUEST_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                 builder.header(name, value);
@@ -108,11 +148,11 @@ final class HostModelGateway implements ModelGateway {
                     502,
                     "api_error",
                     "the model gateway could not reach " + provider.baseUrl() + ": " + e);
-            return;
+            return Usage.ZERO;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             refuse(sink, null, request.api(), 499, "api_error", "the call was cancelled");
-            return;
+            return Usage.ZERO;
         }
         Map<String, List<String>> headers = new TreeMap<>();
         response.headers().map().forEach((name, values) -> {
@@ -121,32 +161,55 @@ final class HostModelGateway implements ModelGateway {
             }
         });
         sink.head(response.statusCode(), headers);
+        boolean billed = response.statusCode() >= 200 && response.statusCode() < 300;
+        ProviderUsage usage = new ProviderUsage(
+                request.api(), response.headers().firstValue("content-type").orElse(null));
         try (InputStream body = response.body()) {
             byte[] buffer = new byte[CHUNK];
             int n;
             while ((n = body.read(buffer)) >= 0) {
                 if (Thread.currentThread().isInterrupted()) {
                     sink.end("cancelled");
-                    return;
+                    return billed ? usage.result() : Usage.ZERO;
                 }
                 if (n > 0) {
-                    sink.chunk(Arrays.copyOf(buffer, n));
+                    byte[] chunk = Arrays.copyOf(buffer, n);
+                    if (billed) {
+                        usage.feed(chunk);
+                    }
+                    sink.chunk(chunk);
                 }
             }
             sink.end(null);
         } catch (IOException e) {
             sink.end("the provider stream broke: " + e.getMessage());
         }
+        return billed ? usage.result() : Usage.ZERO;
     }
 
-    private static String modelOf(byte[] body) {
+    /** The request body as JSON, or null when it is not JSON (the provider will say so). */
+    private static JsonNode json(byte[] body) {
         try {
-            JsonNode node = Wire.mapper().readTree(body);
-            JsonNode model = node == null ? null : node.get("model");
-            return model != null && model.isString() ? model.asString() : "(none)";
+            return Wire.mapper().readTree(body);
         } catch (JacksonException e) {
-            return "(unreadable request body)";
+            return null;
         }
+    }
+
+    /**
+     * The most output the call asks for: {@code max_tokens} (or OpenAI's {@code
+     * max_completion_tokens}); {@link #DEFAULT_MAX_OUTPUT} when it names none.
+     */
+    private static long maxTokens(JsonNode root) {
+        if (root != null) {
+            for (String field : List.of("max_tokens", "max_completion_tokens")) {
+                JsonNode n = root.get(field);
+                if (n != null && n.isIntegralNumber() && n.canConvertToLong() && n.asLong() > 0) {
+                    return n.asLong();
+                }
+            }
+        }
+        return DEFAULT_MAX_OUTPUT;
     }
 
     /** Answers in the provider's error format; {@code rule} is null for failures that are not refusals. */

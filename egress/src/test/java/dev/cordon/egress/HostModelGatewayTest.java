@@ -8,6 +8,7 @@ import dev.cordon.core.Ids.AgentId;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage.ModelRequest;
+import dev.cordon.protocol.Usage;
 import dev.cordon.protocol.Wire;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
@@ -101,6 +102,7 @@ class HostModelGatewayTest {
                 AGENT,
                 allowed(ModelApi.OPENAI),
                 request(ModelApi.OPENAI, "/chat/completions", hostileHeaders(), body(MODEL)),
+                ModelGateway.Meter.NONE,
                 sink);
 
         assertThat(sink.status()).isEqualTo(200);
@@ -131,8 +133,14 @@ class HostModelGatewayTest {
         RecordingSink small = new RecordingSink();
         RecordingSink other = new RecordingSink();
 
-        gateway.call(AGENT, list, request(api, pathOf(api), hostileHeaders(), body("small-model")), small);
-        gateway.call(AGENT, list, request(api, pathOf(api), Map.of(), body("big-model")), other);
+        gateway.call(
+                AGENT,
+                list,
+                request(api, pathOf(api), hostileHeaders(), body("small-model")),
+                ModelGateway.Meter.NONE,
+                small);
+        gateway.call(
+                AGENT, list, request(api, pathOf(api), Map.of(), body("big-model")), ModelGateway.Meter.NONE, other);
 
         assertThat(small.status()).isEqualTo(200);
         assertThat(small.refusedBy).isNull();
@@ -191,6 +199,7 @@ class HostModelGatewayTest {
                 AGENT,
                 allowed(ModelApi.ANTHROPIC),
                 request(ModelApi.OPENAI, "/chat/completions", Map.of(), body(MODEL)),
+                ModelGateway.Meter.NONE,
                 sink);
 
         assertRefused(sink, ModelApi.OPENAI, 403, "permission_error");
@@ -209,6 +218,7 @@ class HostModelGatewayTest {
                 AGENT,
                 allowed(ModelApi.OPENAI),
                 request(ModelApi.OPENAI, "/chat/completions", Map.of(), body(MODEL)),
+                ModelGateway.Meter.NONE,
                 sink);
 
         assertRefused(sink, ModelApi.OPENAI, 403, "permission_error");
@@ -247,7 +257,16 @@ class HostModelGatewayTest {
             byte[] requestBody = streamingBody(MODEL);
 
             RecordingSink sink = call(api, pathOf(api), clientHeaders(), requestBody);
-            HttpResponse<byte[]> direct = direct(api, twin, requestBody);
+            // The gateway asks an OpenAI stream for its usage (the ledger needs it); so does the twin.
+            HttpResponse<byte[]> direct = direct(
+                    api,
+                    twin,
+                    api == ModelApi.OPENAI
+                            ? ("{\"model\":\"" + MODEL + "\",\"max_tokens\":64,\"stream\":true,\"messages\":"
+                                            + "[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                            + "\"stream_options\":{\"include_usage\":true}}")
+                                    .getBytes(StandardCharsets.UTF_8)
+                            : requestBody);
 
             assertThat(direct.statusCode()).isEqualTo(200);
             assertThat(sink.status()).isEqualTo(200);
@@ -290,7 +309,8 @@ class HostModelGatewayTest {
                 ModelGateways.builder().provider(api, nobodyListens, keyOf(api)).build();
         RecordingSink sink = new RecordingSink();
 
-        unreachable.call(AGENT, allowed(api), request(api, pathOf(api), Map.of(), body(MODEL)), sink);
+        unreachable.call(
+                AGENT, allowed(api), request(api, pathOf(api), Map.of(), body(MODEL)), ModelGateway.Meter.NONE, sink);
 
         assertThat(sink.status()).isEqualTo(502);
         assertThat(sink.headers().get("x-should-retry")).containsExactly("true");
@@ -298,6 +318,104 @@ class HostModelGatewayTest {
         assertThat(sink.errorMessage()).contains("could not reach " + nobodyListens);
         assertThat(new String(sink.body(), StandardCharsets.UTF_8)).doesNotContain(keyOf(api));
         assertThat(sink.error()).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void aMeteredStreamIsReservedWithItsMaxTokensAndSettledWithTheUsageTheProviderReported(ModelApi api) {
+        provider(api).enqueue(Scripted.text("hello").withUsage(new Usage(1200, 34, 100, 50)));
+        RecordingMeter meter = new RecordingMeter();
+        byte[] body = streamingBody(MODEL);
+
+        RecordingSink sink = call(api, body, meter);
+
+        assertThat(sink.status()).isEqualTo(200);
+        assertThat(meter.model).isEqualTo(MODEL);
+        assertThat(meter.maxOutput).isEqualTo(64);
+        assertThat(meter.maxInput).isGreaterThanOrEqualTo(body.length / 3);
+        assertThat(meter.settles).isEqualTo(1);
+        // OpenAI counts cached tokens inside prompt_tokens and has no cache writes: the fake folds
+        // the 50 written tokens into the prompt, as the real API bills them.
+        assertThat(meter.settled)
+                .isEqualTo(api == ModelApi.ANTHROPIC ? new Usage(1200, 34, 100, 50) : new Usage(1250, 34, 100, 0));
+    }
+
+    @Test
+    void anOpenAiStreamIsMadeToReportItsUsageEvenWhenTheRunnerDidNotAskForIt() {
+        RecordingMeter meter = new RecordingMeter();
+
+        call(ModelApi.OPENAI, streamingBody(MODEL), meter);
+
+        JsonNode forwarded = openai.requests().getFirst().body();
+        assertThat(forwarded.path("stream_options").path("include_usage").asBoolean(false))
+                .isTrue();
+        assertThat(forwarded.path("messages").get(0).path("content").asString()).isEqualTo("hi");
+        assertThat(meter.settled).isNotNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void aWholeAnswerIsSettledWithItsUsage(ModelApi api) {
+        provider(api).enqueue(Scripted.text("hello").withUsage(new Usage(10, 20, 0, 0)));
+        RecordingMeter meter = new RecordingMeter();
+
+        call(api, body(MODEL), meter);
+
+        assertThat(meter.settled).isEqualTo(new Usage(10, 20, 0, 0));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void aCallTheMeterRefusesIsAnswered429InTheProvidersFormatAndNeverForwarded(ModelApi api) {
+        RecordingMeter meter = new RecordingMeter();
+        meter.refusal = new ModelGateway.Refusal("budget.daily_usd", "agent alice has used up its daily budget");
+
+        RecordingSink sink = call(api, body(MODEL), meter);
+
+        assertRefused(sink, api, 429, api == ModelApi.ANTHROPIC ? "rate_limit_error" : "insufficient_quota");
+        assertThat(sink.errorMessage()).contains("agent alice has used up its daily budget");
+        assertThat(sink.refusedBy).isEqualTo("budget.daily_usd");
+        assertThat(meter.settles).as("nothing was reserved").isZero();
+        assertThat(anthropic.requests()).isEmpty();
+        assertThat(openai.requests()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void anErrorAnswerIsSettledAsUnbilled(ModelApi api) {
+        provider(api).enqueue(Scripted.overloaded());
+        RecordingMeter meter = new RecordingMeter();
+
+        RecordingSink sink = call(api, streamingBody(MODEL), meter);
+
+        assertThat(sink.status()).isEqualTo(529);
+        assertThat(meter.settled).isEqualTo(Usage.ZERO);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelApi.class)
+    void anAnswerThatBreaksOffBeforeItsUsageIsSettledAsUnreported(ModelApi api) {
+        provider(api)
+                .enqueue(Scripted.text("a long answer that will not finish").thenTruncate());
+        RecordingMeter meter = new RecordingMeter();
+
+        call(api, streamingBody(MODEL), meter);
+
+        assertThat(meter.settles).isEqualTo(1);
+        assertThat(meter.settled).as("null: charge what was reserved").isNull();
+    }
+
+    @Test
+    void aCallWithoutMaxTokensIsReservedAtTheDefaultCeiling() {
+        RecordingMeter meter = new RecordingMeter();
+
+        call(
+                ModelApi.OPENAI,
+                ("{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                        .getBytes(StandardCharsets.UTF_8),
+                meter);
+
+        assertThat(meter.maxOutput).isEqualTo(HostModelGateway.DEFAULT_MAX_OUTPUT);
     }
 
     @Test
@@ -315,8 +433,42 @@ class HostModelGatewayTest {
 
     private RecordingSink call(ModelApi api, String path, Map<String, String> headers, byte[] body) {
         RecordingSink sink = new RecordingSink();
-        gateway.call(AGENT, allowed(api), request(api, path, headers, body), sink);
+        gateway.call(AGENT, allowed(api), request(api, path, headers, body), ModelGateway.Meter.NONE, sink);
         return sink;
+    }
+
+    private RecordingSink call(ModelApi api, byte[] body, ModelGateway.Meter meter) {
+        RecordingSink sink = new RecordingSink();
+        gateway.call(AGENT, allowed(api), request(api, pathOf(api), clientHeaders(), body), meter, sink);
+        return sink;
+    }
+
+    private FakeModelServer provider(ModelApi api) {
+        return api == ModelApi.ANTHROPIC ? anthropic : openai;
+    }
+
+    /** Records what the gateway reserved and settled; refuses when {@code refusal} is set. */
+    private static final class RecordingMeter implements ModelGateway.Meter {
+        ModelGateway.Refusal refusal;
+        String model;
+        long maxInput;
+        long maxOutput;
+        int settles;
+        Usage settled;
+
+        @Override
+        public ModelGateway.Refusal reserve(String model, long maxInputTokens, long maxOutputTokens) {
+            this.model = model;
+            this.maxInput = maxInputTokens;
+            this.maxOutput = maxOutputTokens;
+            return refusal;
+        }
+
+        @Override
+        public void settle(Usage reported) {
+            settles++;
+            settled = reported;
+        }
     }
 
     private static ModelGateway.Allowed allowed(ModelApi api) {

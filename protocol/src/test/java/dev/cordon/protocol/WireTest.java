@@ -248,6 +248,10 @@ class WireTest {
                 Arguments.of(new ControlEvent.Reply(10, "main", 0, "It failed", true), ControlEvent.class, "reply"),
                 Arguments.of(new ControlEvent.Failure("no such agent"), ControlEvent.class, "failure"),
                 Arguments.of(
+                        new ControlEvent.Notice("main", "agent main has used $4.00 of its $5.00 daily_usd budget"),
+                        ControlEvent.class,
+                        "notice"),
+                Arguments.of(
                         new ControlEvent.UserList(List.of(
                                 new ControlEvent.UserRow("terminal:owner", "owner", null, "built-in", 0),
                                 new ControlEvent.UserRow("slack:U1", "admin", "main", "pairing", 5))),

@@ -1,5 +1,7 @@
 package dev.cordon.server;
 
+import dev.cordon.core.budget.Budget;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
@@ -47,6 +49,15 @@ import tools.jackson.databind.JsonNode;
  *   bash: {default: ask, allow: ["git status*", "ls*"], deny: ["*rm -rf*"]}
  *   write: {deny: ["/etc/**", ".git/**"]}
  * models: [claude-sonnet-4-5]      # the model names this agent may use; absent = cordon.yaml's model
+ * budget:                # model spending limits, UTC days and months; absent or 0 = no limit
+ *   daily_usd: 5
+ *   monthly_usd: 50
+ *   chat_daily_usd: 1    # any one chat, per day
+ *   daily_tokens: 2000000
+ *   warn_percent: 80     # the owner is told when a limit is this full
+ * dlp:                   # the data-loss guard: what happens to something that carries a secret
+ *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
+ *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
  * capabilities:           # host capabilities, all denied unless granted (no host RPC uses them yet)
  *   send_to: []
  *   schedule_tasks: false
@@ -59,7 +70,13 @@ import tools.jackson.databind.JsonNode;
 final class AgentPolicy {
     private AgentPolicy() {}
 
-    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "capabilities", "egress");
+    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp");
+    static final Set<String> DLP_FIELDS = Set.of("requests", "replies");
+    static final Set<String> BUDGET_FIELDS =
+            Set.of("daily_usd", "monthly_usd", "chat_daily_usd", "daily_tokens", "warn_percent");
+    /** The largest dollar limit a policy may set. */
+    static final long MAX_BUDGET_USD = 1_000_000;
+
     static final Set<String> EGRESS_FIELDS = Set.of("allow", "deny", "secrets");
     static final Set<String> EGRESS_RULE_FIELDS = Set.of("host", "port", "methods", "paths");
     static final int MAX_EGRESS_RULES = 1000;
@@ -74,12 +91,19 @@ final class AgentPolicy {
             Sandbox sandbox,
             ToolRules tools,
             List<String> models,
+            Budget budget,
             Capabilities capabilities,
             Egress egress,
+            Dlp dlp,
             Sources sources) {
         Policy {
             models = List.copyOf(models);
         }
+    }
+
+    /** What the data-loss guard does with an outbound request and with a chat reply that carry a secret. */
+    record Dlp(DlpAction requests, DlpAction replies) {
+        static final Dlp DEFAULTS = new Dlp(DlpAction.REQUESTS_DEFAULT, DlpAction.REPLIES_DEFAULT);
     }
 
     /** What an agent's policy asks of its sandbox. */
@@ -137,8 +161,10 @@ final class AgentPolicy {
                 new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false),
                 ToolRules.NONE,
                 List.of(),
+                Budget.NONE,
                 Capabilities.NONE,
                 Egress.NONE,
+                Dlp.DEFAULTS,
                 Sources.NONE);
     }
 
@@ -180,8 +206,10 @@ final class AgentPolicy {
                 p.sandbox(field(root, "sandbox"), defaults),
                 p.tools(field(root, "tools")),
                 p.models(field(root, "models")),
+                p.budget(field(root, "budget")),
                 p.capabilities(field(root, "capabilities")),
                 p.egress(field(root, "egress")),
+                p.dlp(field(root, "dlp")),
                 new Sources(lines));
     }
 
@@ -300,6 +328,50 @@ final class AgentPolicy {
             return models == null ? List.of() : names(models, "models", "model names");
         }
 
+        Budget budget(JsonNode budget) {
+            if (budget == null) {
+                return Budget.NONE;
+            }
+            only("budget", budget, BUDGET_FIELDS);
+            long tokens =
+                    field(budget, "daily_tokens") == null ? 0 : wholeNumber(budget, "budget", "daily_tokens", 1L << 50);
+            long warn = field(budget, "warn_percent") == null
+                    ? Budget.DEFAULT_WARN_PERCENT
+                    : wholeNumber(budget, "budget", "warn_percent", 100);
+            if (warn < 1) {
+                throw yaml.error("budget.warn_percent", "must be from 1 to 100, got 0");
+            }
+            return new Budget(
+                    micros(budget, "daily_usd"),
+                    micros(budget, "monthly_usd"),
+                    micros(budget, "chat_daily_usd"),
+                    tokens,
+                    (int) warn);
+        }
+
+        private long micros(JsonNode budget, String field) {
+            JsonNode n = field(budget, field);
+            if (n == null) {
+                return 0;
+            }
+            if (!n.isNumber() || !(n.asDouble() >= 0) || n.asDouble() > MAX_BUDGET_USD) {
+                throw yaml.error(
+                        "budget." + field,
+                        "must be an amount of US dollars from 0 (no limit) to " + MAX_BUDGET_USD + ", got "
+                                + describe(n));
+            }
+            return Math.round(n.asDouble() * 1_000_000);
+        }
+
+        private long wholeNumber(JsonNode section, String where, String field, long max) {
+            JsonNode n = field(section, field);
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0 || n.asLong() > max) {
+                throw yaml.error(
+                        where + "." + field, "must be a whole number from 0 to " + max + ", got " + describe(n));
+            }
+            return n.asLong();
+        }
+
         Capabilities capabilities(JsonNode caps) {
             if (caps == null) {
                 return Capabilities.NONE;
@@ -311,6 +383,29 @@ final class AgentPolicy {
                     bool(caps, "capabilities", "schedule_tasks"),
                     bool(caps, "capabilities", "create_agents"),
                     bool(caps, "capabilities", "install_mcp"));
+        }
+
+        Dlp dlp(JsonNode dlp) {
+            if (dlp == null) {
+                return Dlp.DEFAULTS;
+            }
+            only("dlp", dlp, DLP_FIELDS);
+            return new Dlp(
+                    dlpAction(dlp, "requests", DlpAction.REQUESTS_DEFAULT),
+                    dlpAction(dlp, "replies", DlpAction.REPLIES_DEFAULT));
+        }
+
+        private DlpAction dlpAction(JsonNode dlp, String field, DlpAction fallback) {
+            JsonNode n = field(dlp, field);
+            if (n == null) {
+                return fallback;
+            }
+            for (DlpAction a : DlpAction.values()) {
+                if (n.isString() && a.word().equals(n.asString())) {
+                    return a;
+                }
+            }
+            throw yaml.error("dlp." + field, "must be block or redact, got " + describe(n));
         }
 
         Egress egress(JsonNode egress) {
@@ -463,15 +558,7 @@ final class AgentPolicy {
         }
 
         private long number(JsonNode section, String field, long fallback, long max) {
-            JsonNode n = field(section, field);
-            if (n == null) {
-                return fallback;
-            }
-            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0 || n.asLong() > max) {
-                throw yaml.error(
-                        "sandbox." + field, "must be a whole number from 0 to " + max + ", got " + describe(n));
-            }
-            return n.asLong();
+            return field(section, field) == null ? fallback : wholeNumber(section, "sandbox", field, max);
         }
 
         private boolean bool(JsonNode section, String where, String field) {

@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.core.budget.Price;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxSpec;
@@ -30,6 +31,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *
  * @param model the configured model, or null (then {@code modelProblem} says what to set)
  * @param apiKey the provider key; stays in the daemon, never enters a sandbox
+ * @param prices the operator's model prices ({@code prices:}), on top of the built-in list
  */
 record Config(
         ModelSettings model,
@@ -45,7 +47,8 @@ record Config(
         DiskQuota diskQuota,
         List<AllowedRoot> mountAllowlist,
         Duration approvalTimeout,
-        boolean auditMessageBodies) {
+        boolean auditMessageBodies,
+        Map<String, Price> prices) {
 
     /**
      * The default workspace quota and the operator's opt-out for hosts that cannot enforce one.
@@ -61,7 +64,7 @@ record Config(
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     static final int DEFAULT_DISK_MB = 10_240;
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
-    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals", "audit");
+    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals", "audit", "prices");
 
     /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
     static Config load(Path home, Map<String, String> env) {
@@ -153,6 +156,7 @@ record Config(
                 r.integer("approvals.timeout_seconds", (int) DEFAULT_APPROVAL_TIMEOUT.toSeconds(), 1, 86_400 * 7));
         // Off by default: the log records decisions, not conversations (docs/audit.md).
         boolean bodies = r.bool("audit.message_bodies", false);
+        Map<String, Price> prices = r.prices("prices");
         // Read every model field now, so a mistake in the file is reported even before a key is set.
         String fileKey = r.text("model.api_key");
         String fileBase = firstNonBlank(r.text("model.base_url"));
@@ -173,7 +177,8 @@ record Config(
                 diskQuota,
                 allowlist,
                 approvalTimeout,
-                bodies);
+                bodies,
+                prices);
         if (api == null) {
             return none;
         }
@@ -212,7 +217,8 @@ record Config(
                 diskQuota,
                 allowlist,
                 approvalTimeout,
-                bodies);
+                bodies,
+                prices);
     }
 
     /** One line for status: api, model and endpoint — never the key. */
@@ -379,6 +385,63 @@ record Config(
                 names.add(name);
             }
             return names;
+        }
+
+        /**
+         * Model prices: {@code model-name: {input, output, cache_read, cache_write}} in US dollars per
+         * million tokens; input and output are required, the cache prices default to 0.
+         */
+        Map<String, Price> prices(String path) {
+            JsonNode n = node(path);
+            if (n == null) {
+                return Map.of();
+            }
+            if (!n.isObject()) {
+                throw new ConfigException(file + ": " + path
+                        + " must be a mapping of model names to {input, output, cache_read, cache_write}");
+            }
+            Map<String, Price> prices = new java.util.TreeMap<>();
+            for (Iterator<String> it = n.propertyNames().iterator(); it.hasNext(); ) {
+                String model = it.next();
+                String where = path + "." + model;
+                JsonNode price = n.get(model);
+                if (price == null || !price.isObject()) {
+                    throw new ConfigException(file + ": " + where
+                            + " must be a mapping {input, output, cache_read, cache_write} (USD per million tokens)");
+                }
+                // Not onlyKeys: model names have dots (gpt-4.1), which node() would take for a path.
+                for (Iterator<String> keys = price.propertyNames().iterator(); keys.hasNext(); ) {
+                    String key = keys.next();
+                    if (!Set.of("input", "output", "cache_read", "cache_write").contains(key)) {
+                        throw new ConfigException(file + ": unknown field '" + where + "." + key
+                                + "' (known: cache_read, cache_write, input, output)");
+                    }
+                }
+                prices.put(
+                        model,
+                        new Price(
+                                dollars(price, where, "input", true),
+                                dollars(price, where, "output", true),
+                                dollars(price, where, "cache_read", false),
+                                dollars(price, where, "cache_write", false)));
+            }
+            return prices;
+        }
+
+        private double dollars(JsonNode price, String where, String field, boolean required) {
+            JsonNode v = price.get(field);
+            if (v == null || v.isNull()) {
+                if (required) {
+                    throw new ConfigException(
+                            file + ": " + where + "." + field + " is required (US dollars per million tokens)");
+                }
+                return 0;
+            }
+            if (!v.isNumber() || v.asDouble() < 0 || v.asDouble() >= 1_000_000) {
+                throw new ConfigException(file + ": " + where + "." + field
+                        + " must be a number of US dollars per million tokens, from 0, got '" + v + "'");
+            }
+            return v.asDouble();
         }
 
         int integer(String path, int fallback, int min, int max) {

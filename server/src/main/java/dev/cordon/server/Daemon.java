@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.approval.ApprovalRequest;
@@ -15,8 +16,11 @@ import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.budget.Budgets;
+import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
@@ -182,7 +186,7 @@ public final class Daemon implements AutoCloseable {
             }
         };
         ModelGateway gateway = config.model() == null
-                ? (agent, allowed, request, sink) -> {
+                ? (agent, allowed, request, meter, sink) -> {
                     throw new IllegalStateException("no model configured");
                 }
                 : ModelGateways.builder()
@@ -199,7 +203,8 @@ public final class Daemon implements AutoCloseable {
                 Clock.systemUTC(),
                 timer,
                 config.auditMessageBodies(),
-                new SecretScanner(vault::revealAll));
+                new SecretScanner(vault::revealAll),
+                this::replyGuard);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
@@ -208,7 +213,12 @@ public final class Daemon implements AutoCloseable {
             AgentPolicy.Egress rules = egressPolicy(agent);
             proxy.serve(
                     connection,
-                    new EgressProxy.Caller(agent.name(), session, rules.rules(), Set.copyOf(rules.secrets())));
+                    new EgressProxy.Caller(
+                            agent.name(),
+                            session,
+                            rules.rules(),
+                            Set.copyOf(rules.secrets()),
+                            dlp(agent).requests()));
         };
         // Approvals before sessions: pending requests of the last run get their timers back before any
         // turn can ask again. Who may answer: the owner, and admins of the agent (docs/access.md).
@@ -233,6 +243,14 @@ public final class Daemon implements AutoCloseable {
                 config.idleTimeout(),
                 audit,
                 approvals,
+                new Budgets(
+                        store.ledger(),
+                        Prices.of(config.prices()),
+                        audit,
+                        Clock.systemUTC(),
+                        (agent, message) -> terminal.broadcast(
+                                agent.name().value(),
+                                new ControlEvent.Notice(agent.name().value(), message))),
                 Clock.systemUTC());
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
@@ -426,6 +444,23 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** What the data-loss guard does for {@code agent} now; an invalid policy gets the defaults. */
+    private AgentPolicy.Dlp dlp(Agent agent) {
+        try {
+            return policies.current(agent).dlp();
+        } catch (SandboxException e) {
+            return AgentPolicy.Dlp.DEFAULTS;
+        }
+    }
+
+    /** What the data-loss guard does with a reply that carries a secret: its agent's policy says. */
+    private DlpAction replyGuard(Outbound reply) {
+        return store.session(reply.sessionId())
+                .flatMap(s -> store.agent(s.agentId()))
+                .map(agent -> dlp(agent).replies())
+                .orElse(DlpAction.REPLIES_DEFAULT);
+    }
+
     private AgentSetup setup(Agent agent) {
         if (config.model() == null) {
             return new AgentSetup(null, null, config.modelProblem(), config.toolTimeout());
@@ -472,7 +507,13 @@ public final class Daemon implements AutoCloseable {
             }
         }
         return new AgentSetup(
-                prompt.toString(), config.model(), null, policy.sandbox().toolTimeout(), policy.tools(), models);
+                prompt.toString(),
+                config.model(),
+                null,
+                policy.sandbox().toolTimeout(),
+                policy.tools(),
+                models,
+                policy.budget());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {

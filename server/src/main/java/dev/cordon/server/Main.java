@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * The daemon's entry point: {@code daemon --home DIR} serves until stopped; {@code doctor} prints
  * what this host supports; {@code audit verify|tail|export} reads the audit log; {@code policy
- * check|schema|explain} validates and explains agents' policies.
+ * check|schema|explain} validates and explains agents' policies; {@code usage} shows model spending.
  */
 public final class Main {
     private Main() {}
@@ -30,13 +30,21 @@ public final class Main {
             case "policy" -> System.exit(policy(home(rest), words.subList(1, words.size())));
             case "audit" ->
                 System.exit(AuditCommand.run(home(rest), words.subList(1, words.size()), System.out, System.err));
+            case "usage" ->
+                System.exit(UsageCommand.run(
+                        home(rest),
+                        System.getenv(),
+                        words.subList(1, words.size()),
+                        java.time.Clock.systemUTC(),
+                        System.out,
+                        System.err));
             case "secret" ->
                 System.exit(SecretCommand.run(
                         new Home(home(rest)), words.subList(1, words.size()), System.in, System.out, System.err));
             case "demo" -> System.exit(EscapeDemo.command(words.subList(1, words.size()), System.out, runnerLib()));
             default -> {
                 System.err.println(
-                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE|schema|explain AGENT | secret ...");
+                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE|schema|explain AGENT | secret ... | usage [--days N] [--by agent|chat|model]");
                 System.exit(2);
             }
         }

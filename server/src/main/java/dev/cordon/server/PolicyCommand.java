@@ -2,6 +2,7 @@ package dev.cordon.server;
 
 import dev.cordon.core.AgentName;
 import dev.cordon.core.approval.Approval;
+import dev.cordon.core.budget.Budget;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.store.StoreException;
@@ -79,7 +80,8 @@ final class PolicyCommand {
             AgentPolicy.Sandbox p = policy.sandbox();
             out.printf(
                     "%s: valid. In force it would give: memory %s, pids %s, CPU %s, workspace quota %s,"
-                            + " tool timeout %d s, %d extra mount(s)%s; %s; models: %s; capabilities granted: %s%n",
+                            + " tool timeout %d s, %d extra mount(s)%s; %s; models: %s; budget: %s;"
+                            + " capabilities granted: %s%n",
                     file,
                     p.limits().memoryBytes() == 0 ? "unlimited" : (p.limits().memoryBytes() >> 20) + " MiB",
                     p.limits().maxPids() == 0
@@ -99,12 +101,31 @@ final class PolicyCommand {
                                                     .sorted()
                                                     .toList()),
                     policy.models().isEmpty() ? "the configured model" : String.join(", ", policy.models()),
+                    budget(policy.budget()),
                     granted(policy.capabilities()));
             return 0;
         } catch (ConfigException | SandboxException e) {
             out.println(e.getMessage());
             return 1;
         }
+    }
+
+    /** "$5.00 a day, $50.00 a month", or "none". */
+    private static String budget(Budget b) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (b.dailyMicros() > 0) {
+            parts.add(Budget.dollars(b.dailyMicros()) + " a day");
+        }
+        if (b.monthlyMicros() > 0) {
+            parts.add(Budget.dollars(b.monthlyMicros()) + " a month");
+        }
+        if (b.chatDailyMicros() > 0) {
+            parts.add(Budget.dollars(b.chatDailyMicros()) + " a day per chat");
+        }
+        if (b.dailyTokens() > 0) {
+            parts.add(String.format(java.util.Locale.ROOT, "%,d tokens a day", b.dailyTokens()));
+        }
+        return parts.isEmpty() ? "none" : String.join(", ", parts);
     }
 
     private static int explain(
@@ -265,6 +286,21 @@ final class PolicyCommand {
                 }
             }
             out.println();
+            out.println("budget (the model gateway reserves each call's most before it is made; UTC days;"
+                    + " ./cordon usage shows spending)");
+            Budget b = p.budget();
+            row("budget.daily_usd", b.dailyMicros() == 0 ? "no limit" : Budget.dollars(b.dailyMicros()), false);
+            row("budget.monthly_usd", b.monthlyMicros() == 0 ? "no limit" : Budget.dollars(b.monthlyMicros()), false);
+            row(
+                    "budget.chat_daily_usd",
+                    b.chatDailyMicros() == 0 ? "no limit" : Budget.dollars(b.chatDailyMicros()),
+                    false);
+            row(
+                    "budget.daily_tokens",
+                    b.dailyTokens() == 0 ? "no limit" : String.format(java.util.Locale.ROOT, "%,d", b.dailyTokens()),
+                    false);
+            row("budget.warn_percent", b.warnPercent() + "%", false);
+            out.println();
             out.println("capabilities (all denied unless granted; no host RPC checks them yet)");
             AgentPolicy.Capabilities c = p.capabilities();
             row("capabilities.send_to", c.sendTo().isEmpty() ? "none" : String.join(", ", c.sendTo()), false);
@@ -284,6 +320,10 @@ final class PolicyCommand {
                 row(r.label(), r.describe().substring(r.label().length() + 1), false);
             }
             row("egress.secrets", e.secrets().isEmpty() ? "none" : String.join(", ", e.secrets()), false);
+            out.println();
+            out.println("dlp (the data-loss guard: what happens to something that carries a secret)");
+            row("dlp.requests", p.dlp().requests().word(), false);
+            row("dlp.replies", p.dlp().replies().word(), false);
         }
 
         private void tool(String name, ToolRules.Tool t) {

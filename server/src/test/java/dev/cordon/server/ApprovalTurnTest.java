@@ -18,6 +18,8 @@ import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.budget.Budgets;
+import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.session.AgentSetup;
@@ -90,7 +92,7 @@ class ApprovalTurnTest {
                     launched.add(runner);
                     return runner;
                 },
-                (agent, model, request, sink) -> {
+                (agent, model, request, meter, sink) -> {
                     throw new IllegalStateException("no model calls in this test");
                 },
                 (agent, s, connection) -> {
@@ -102,6 +104,7 @@ class ApprovalTurnTest {
                 Duration.ofMinutes(10),
                 audit,
                 approvals,
+                new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
                 Clock.systemUTC());
         Agent ada = store.ensureAgent(new AgentName("ada"));
         chat = store.ensureChat("test", "c1");

@@ -3,6 +3,7 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cordon.core.budget.Price;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.ModelSettings;
 import java.io.IOException;
@@ -142,6 +143,40 @@ class ConfigTest {
     }
 
     @Test
+    void pricesFromTheFileAreInUsdPerMillionTokensAndModelNamesMayHaveDots() throws IOException {
+        assertThat(Config.load(home, Map.of()).prices()).isEmpty();
+
+        write("""
+                prices:
+                  gpt-4.1: {input: 2, output: 8, cache_read: 0.5}
+                  local-llama: {input: 0, output: 0}
+                """);
+
+        assertThat(Config.load(home, Map.of()).prices())
+                .containsEntry("gpt-4.1", new Price(2, 8, 0.5, 0))
+                .containsEntry("local-llama", new Price(0, 0, 0, 0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "prices: 3|prices must be a mapping of model names",
+                "prices:\n  m: 3|prices.m must be a mapping {input, output, cache_read, cache_write}",
+                "prices:\n  m: {input: 1}|prices.m.output is required (US dollars per million tokens)",
+                "prices:\n  m: {input: -1, output: 1}|prices.m.input must be a number of US dollars per million tokens",
+                "prices:\n  m: {input: cheap, output: 1}|prices.m.input must be a number",
+                "prices:\n  m.v2: {input: 1, output: 1, cached: 1}|unknown field 'prices.m.v2.cached' (known:",
+            })
+    void aBadPriceIsRejectedWithTheModelAndTheField(String caseText) throws IOException {
+        String[] yamlAndMessage = caseText.split("\\|");
+        write(yamlAndMessage[0].replace("\\n", "\n") + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": " + yamlAndMessage[1]);
+    }
+
+    @Test
     void theEnvironmentBeatsTheFile() throws IOException {
         write("""
                 model:
@@ -256,7 +291,7 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
-                .hasMessageContaining("known: approvals, audit, model, runner, sandbox");
+                .hasMessageContaining("known: approvals, audit, model, prices, runner, sandbox");
     }
 
     @Test

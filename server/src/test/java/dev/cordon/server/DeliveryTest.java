@@ -13,6 +13,7 @@ import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
 import dev.cordon.store.Stores;
@@ -62,6 +63,8 @@ class DeliveryTest {
         store.close();
     }
 
+    DlpAction replies = DlpAction.REDACT;
+
     Delivery delivery() {
         ChannelAdapter adapter = new ChannelAdapter() {
             @Override
@@ -83,7 +86,8 @@ class DeliveryTest {
                 java.time.Clock.systemUTC(),
                 timer,
                 false,
-                new SecretScanner(() -> Map.of("DB_PASSWORD", VAULT_VALUE.getBytes(StandardCharsets.UTF_8))));
+                new SecretScanner(() -> Map.of("DB_PASSWORD", VAULT_VALUE.getBytes(StandardCharsets.UTF_8))),
+                o -> replies);
     }
 
     static final String VAULT_VALUE = "correct-horse-battery-staple";
@@ -105,6 +109,32 @@ class DeliveryTest {
                 .satisfies(e -> {
                     assertThat(e.event().details())
                             .containsEntry("redacted", "the vault secret DB_PASSWORD, an AWS access key id");
+                    assertThat(e.event().toString()).doesNotContain(VAULT_VALUE);
+                });
+    }
+
+    @Test
+    void underDlpRepliesBlockAReplyCarryingASecretIsWithheldAndANoticeSentInItsPlace() throws Exception {
+        replies = DlpAction.BLOCK;
+        behaviour = m -> new DeliveryResult.Delivered("p-" + m.deliveryId());
+        reply("here it is: " + VAULT_VALUE);
+        reply("a clean one");
+
+        delivery().wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.getFirst())
+                .startsWith("[Cordon withheld this reply: it contained what looks like the vault secret DB_PASSWORD.")
+                .doesNotContain(VAULT_VALUE)
+                .doesNotContain("here it is");
+        assertThat(attempts.get(1)).isEqualTo("a clean one");
+        assertThat(audit.read(0, 100))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .first()
+                .satisfies(e -> {
+                    assertThat(e.event().details()).containsEntry("withheld", "the vault secret DB_PASSWORD");
+                    assertThat(e.event().reason()).contains("withheld the reply");
                     assertThat(e.event().toString()).doesNotContain(VAULT_VALUE);
                 });
     }

@@ -15,6 +15,8 @@ import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.budget.Budgets;
+import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -109,7 +111,8 @@ class ForgedModelRequestTest {
                             null,
                             Duration.ofMinutes(5),
                             policy.tools(),
-                            Daemon.allowedModels(config.model(), policy, agent.name()));
+                            Daemon.allowedModels(config.model(), policy, agent.name()),
+                            policy.budget());
                 },
                 delivery,
                 timer,
@@ -123,6 +126,7 @@ class ForgedModelRequestTest {
                         Clock.systemUTC(),
                         Duration.ofMinutes(10),
                         new ApprovalService.Listener() {}),
+                new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
                 Clock.systemUTC());
         Agent agent = store.ensureAgent(name);
         Chat chat = store.ensureChat("terminal", "main");

@@ -75,7 +75,8 @@ class PolicyCommandTest {
     void checkSummarisesEverySectionOfAValidFile() throws Exception {
         Path good = Files.writeString(
                 homeDir.resolve("good.yaml"),
-                "tools: {bash: ask}\nmodels: [claude-test]\ncapabilities: {schedule_tasks: true}\n");
+                "tools: {bash: ask}\nmodels: [claude-test]\nbudget: {daily_usd: 5, daily_tokens: 100000}\n"
+                        + "capabilities: {schedule_tasks: true}\n");
 
         assertThat(run("check", good.toString())).isZero();
 
@@ -84,6 +85,7 @@ class PolicyCommandTest {
                 .contains("pids 300")
                 .contains("tool rules for bash")
                 .contains("models: claude-test")
+                .contains("budget: $5.00 a day, 100,000 tokens a day")
                 .contains("capabilities granted: schedule_tasks");
     }
 
@@ -106,6 +108,9 @@ class PolicyCommandTest {
                 .containsPattern("sandbox.tool_timeout_seconds +900 +built-in default")
                 .containsPattern("tools +every tool call allowed")
                 .containsPattern("models +claude-test +cordon.yaml")
+                .containsPattern("budget.daily_usd +no limit +built-in default")
+                .containsPattern("dlp.requests +block +built-in default")
+                .containsPattern("dlp.replies +redact +built-in default")
                 .containsPattern("capabilities.create_agents +false +built-in default");
     }
 
@@ -120,6 +125,8 @@ class PolicyCommandTest {
                     deny: ["*rm -rf*"]
                   write: deny
                 models: [claude-test, claude-small]
+                budget:
+                  monthly_usd: 12.5
                 """);
         policies.current(main);
 
@@ -132,7 +139,9 @@ class PolicyCommandTest {
                 .containsPattern("tools.bash.default +ask +policy.yaml:5")
                 .containsPattern("tools.bash.deny\\[0\\] +\"\\*rm -rf\\*\" +policy.yaml:6")
                 .containsPattern("tools.write +deny +policy.yaml:7")
-                .containsPattern("models +claude-test, claude-small +policy.yaml:8");
+                .containsPattern("models +claude-test, claude-small +policy.yaml:8")
+                .containsPattern("budget.monthly_usd +\\$12.50 +policy.yaml:10")
+                .containsPattern("budget.warn_percent +80% +built-in default");
     }
 
     @Test

@@ -138,6 +138,46 @@ class ToolRulesEndToEndTest {
     }
 
     @Test
+    void underDlpRepliesBlockAReplyCarryingACredentialTheAgentReadInItsSandboxIsWithheld() throws Exception {
+        startDaemon("dlp:\n  replies: block\n");
+        String key = "AKIAIOSFODNN7EXAMPLE";
+        Files.createDirectories(workspace);
+        Files.writeString(workspace.resolve("old.env"), "AWS_ACCESS_KEY_ID=" + key + "\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"cat old.env\"}"),
+                Scripted.text("The file says AWS_ACCESS_KEY_ID=" + key + ", shall I use it?")
+                        .splitInto(4));
+
+        ControlEvent.Reply reply;
+        String streamed;
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            reply = client.ask("main", "what is in old.env?");
+            streamed = client.seen.stream()
+                    .filter(ControlEvent.Delta.class::isInstance)
+                    .map(e -> ((ControlEvent.Delta) e).text())
+                    .collect(java.util.stream.Collectors.joining());
+        }
+
+        assertThat(lastToolResult()).contains(key); // inside the sandbox the agent may read it
+        assertThat(reply.text())
+                .startsWith("[Cordon withheld this reply: it contained what looks like an AWS access key id.")
+                .doesNotContain(key);
+        assertThat(streamed).doesNotContain(key);
+        // The delivery is audited once the terminal has acknowledged the reply: wait for it.
+        List<dev.cordon.core.audit.AuditEvent> deliveries = List.of();
+        for (int i = 0; i < 100 && deliveries.isEmpty(); i++) {
+            Thread.sleep(50);
+            deliveries = daemon.audit().read(0, 1_000).stream()
+                    .map(AuditEntry::event)
+                    .filter(e -> e.action().equals("delivery"))
+                    .toList();
+        }
+        assertThat(deliveries)
+                .singleElement()
+                .satisfies(e -> assertThat(e.details()).containsEntry("withheld", "an AWS access key id"));
+    }
+
+    @Test
     void aDeniedBashCommandNeverRunsAndTheResultNamesTheRuleUntilThePolicyChanges() throws Exception {
         startDaemon("tools:\n  bash:\n    deny: [\"*touch pwned*\"]\n");
         model.enqueue(

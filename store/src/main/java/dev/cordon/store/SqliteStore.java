@@ -25,6 +25,7 @@ import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
+import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Wire;
@@ -172,16 +173,23 @@ final class SqliteStore implements Store {
     private final SqliteDatabase db;
     private final Clock clock;
     private final SqliteAuditStorage audit;
+    private final SqliteLedger ledger;
 
     SqliteStore(SqliteDatabase db, Clock clock) {
         this.db = db;
         this.clock = clock;
         this.audit = new SqliteAuditStorage(db);
+        this.ledger = new SqliteLedger(db);
     }
 
     @Override
     public AuditStorage audit() {
         return audit;
+    }
+
+    @Override
+    public Ledger ledger() {
+        return ledger;
     }
 
     // ---- agents, chats, wirings, sessions

@@ -97,7 +97,7 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "3", "4");
+                .containsExactly("1", "2", "3", "4", "5");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
@@ -109,6 +109,7 @@ class SqliteStoreTest extends StoreContract {
                         "chats",
                         "held_inbound",
                         "inbound",
+                        "model_usage",
                         "outbound",
                         "pairing_codes",
                         "role_grants",
@@ -130,6 +131,20 @@ class SqliteStoreTest extends StoreContract {
         assertThat(plan(SqliteStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
                 .contains("pairing_codes_used");
         assertThat(plan(SqliteStore.PENDING_APPROVALS, Map.of())).contains("USING INDEX approvals_pending");
+        assertThat(plan(
+                        SqliteLedger.SPEND,
+                        Map.of(
+                                "agent",
+                                1,
+                                "chat",
+                                1,
+                                "day",
+                                "2030-01-02",
+                                "first",
+                                "2030-01-01",
+                                "last",
+                                "2030-01-31")))
+                .contains("USING INDEX model_usage_agent_day (agent_id=? AND day>? AND day<?)");
         assertThat(plan(
                         SqliteStore.USABLE_GRANT,
                         Map.of("agent", 1, "kind", "tool.bash", "subject", "{}", "session", 1, "now", 0)))

@@ -28,6 +28,7 @@ import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.approval.Subjects;
+import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.store.Store.ApprovalDecision;
 import dev.cordon.core.store.Store.InboundStored;
@@ -36,11 +37,13 @@ import dev.cordon.core.store.Store.NewOutbound;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
 import dev.cordon.protocol.Role;
+import dev.cordon.protocol.Usage;
 import dev.cordon.protocol.Wire;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -1231,5 +1234,67 @@ abstract class StoreContract {
                 .hasSize(15);
         assertThat(chats.stream().filter(c -> store.wiring(c.id()).isPresent())).hasSize(1);
         assertThat(store.roleGrants()).hasSize(1);
+    }
+
+    // ---- the model usage ledger
+
+    Ledger.Charge charge(Agent agent, Chat chat, Session session, LocalDate day, String model, long cost) {
+        return new Ledger.Charge(
+                agent.id(),
+                chat.id(),
+                session.id(),
+                "call-" + cost,
+                START,
+                day,
+                model,
+                new Usage(100, 20, 3, 4),
+                cost,
+                true,
+                true);
+    }
+
+    @Test
+    void theLedgerSumsAnAgentsDayAndMonthAndAChatsDayAndKeepsThemAcrossARestart() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Agent bob = store.ensureAgent(new AgentName("bob"));
+        Chat one = store.ensureChat("terminal", "ada");
+        Chat two = store.ensureChat("slack", "C2");
+        Session s1 = store.ensureSession(ada.id(), one.id(), "");
+        Session s2 = store.ensureSession(ada.id(), two.id(), "");
+        Session s3 = store.ensureSession(bob.id(), one.id(), "");
+        LocalDate day = LocalDate.of(2030, 3, 15);
+        store.ledger().record(charge(ada, one, s1, day, "m", 1_000));
+        store.ledger().record(charge(ada, two, s2, day, "m", 20));
+        store.ledger().record(charge(ada, one, s1, day.minusDays(1), "m", 300));
+        store.ledger().record(charge(ada, one, s1, LocalDate.of(2030, 2, 28), "m", 50_000));
+        store.ledger().record(charge(bob, one, s3, day, "m", 7));
+
+        restart();
+
+        assertThat(store.ledger().spend(ada.id(), one.id(), day)).isEqualTo(new Ledger.Spend(1_020, 254, 1_320, 1_000));
+        assertThat(store.ledger().spend(ada.id(), null, day)).isEqualTo(new Ledger.Spend(1_020, 254, 1_320, 0));
+        assertThat(store.ledger().spend(bob.id(), one.id(), day.plusDays(1))).isEqualTo(new Ledger.Spend(0, 0, 7, 0));
+    }
+
+    @Test
+    void theLedgerTotalsGroupByDayAndAgentChatOrModelNewestFirst() {
+        Agent ada = store.ensureAgent(new AgentName("ada"));
+        Chat one = store.ensureChat("terminal", "ada");
+        Session s1 = store.ensureSession(ada.id(), one.id(), "");
+        LocalDate day = LocalDate.of(2030, 3, 15);
+        store.ledger().record(charge(ada, one, s1, day, "big", 900));
+        store.ledger().record(charge(ada, one, s1, day, "small", 10));
+        store.ledger().record(charge(ada, one, s1, day.minusDays(1), "small", 5));
+        store.ledger().record(charge(ada, one, s1, day.minusDays(9), "small", 5));
+
+        assertThat(store.ledger().totals(day.minusDays(1), Ledger.Grouping.MODEL))
+                .extracting(t -> t.day() + " " + t.key() + " " + t.calls() + " " + t.costMicros())
+                .containsExactly("2030-03-15 big 1 900", "2030-03-15 small 1 10", "2030-03-14 small 1 5");
+        assertThat(store.ledger().totals(day, Ledger.Grouping.AGENT))
+                .singleElement()
+                .isEqualTo(new Ledger.Total(day, "ada", 2, new Usage(200, 40, 6, 8), 910, 0));
+        assertThat(store.ledger().totals(day, Ledger.Grouping.CHAT))
+                .extracting(Ledger.Total::key)
+                .containsExactly("terminal:ada");
     }
 }

@@ -15,6 +15,11 @@ public final class AuditActions {
     public static final String EGRESS_ALLOW = "egress.allow";
     public static final String EGRESS_DENY = "egress.deny";
     public static final String MODEL_CALL = "model.call";
+    /** A model call took an agent's spending across its budget's warning share (rule: the limit). */
+    public static final String BUDGET_WARNING = "budget.warning";
+    /** The first model call of a period that a budget refused (rule: the limit); later ones are model.call denies. */
+    public static final String BUDGET_EXHAUSTED = "budget.exhausted";
+
     public static final String APPROVAL_REQUEST = "approval.request";
     /** A counted answer (actor: the approver; allow = granted, deny = denied). */
     public static final String APPROVAL_ANSWER = "approval.answer";

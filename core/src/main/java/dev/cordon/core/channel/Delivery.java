@@ -11,6 +11,7 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
 import java.time.Clock;
@@ -40,7 +41,9 @@ public final class Delivery {
     private final Clock clock;
     private final boolean bodies;
     private final SecretScanner guard;
+    private final Function<Outbound, DlpAction> action;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
+    private final Map<ChatId, LiveText> streams = new ConcurrentHashMap<>();
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -58,13 +61,14 @@ public final class Delivery {
             Clock clock,
             ScheduledExecutorService timer,
             boolean bodies) {
-        this(store, adapters, audit, clock, timer, bodies, new SecretScanner(Map::of));
+        this(store, adapters, audit, clock, timer, bodies, new SecretScanner(Map::of), o -> DlpAction.REDACT);
     }
 
     /**
      * @param guard the data-loss guard: a reply carrying a vault secret's value or a credential is
-     *     sent with each such piece replaced by {@code [redacted: KIND]}, and the delivery's audit
-     *     entry names the kinds
+     *     handled as {@code action} says for the reply's agent: sent with each such piece replaced
+     *     by {@code [redacted: KIND]}, or withheld with a notice sent in its place. The delivery's
+     *     audit entry names the kinds.
      */
     public Delivery(
             Store store,
@@ -73,8 +77,10 @@ public final class Delivery {
             Clock clock,
             ScheduledExecutorService timer,
             boolean bodies,
-            SecretScanner guard) {
+            SecretScanner guard,
+            Function<Outbound, DlpAction> action) {
         this.guard = guard;
+        this.action = action;
         this.bodies = bodies;
         this.audit = audit;
         this.clock = clock;
@@ -94,11 +100,66 @@ public final class Delivery {
         store.undelivered().stream().map(Outbound::chatId).distinct().forEach(this::wake);
     }
 
-    /** Passes live progress to the chat's channel; drops it if the channel is unknown. */
+    /**
+     * Passes live progress to the chat's channel; drops it if the channel is unknown. Streamed text
+     * goes through the data-loss guard too: whatever more text could still turn into a secret (the
+     * word being written, the start of a vault value: {@link SecretScanner#holdBack}) waits, and the
+     * rest is redacted before it is passed on, so a secret never shows in the live stream whatever
+     * the reply's policy. The held-back end arrives with the reply itself. A turn's stream over
+     * {@link #MAX_LIVE} characters stops streaming.
+     */
     public void live(Chat chat, LiveEvent event) {
         ChannelAdapter adapter = adapters.get(chat.channel());
-        if (adapter != null) {
-            adapter.live(chat.platformChatId(), event);
+        if (adapter == null) {
+            return;
+        }
+        switch (event) {
+            case LiveEvent.Text t -> {
+                String safe = streams.computeIfAbsent(chat.id(), c -> new LiveText(guard.snapshot()))
+                        .add(t.text());
+                if (!safe.isEmpty()) {
+                    adapter.live(chat.platformChatId(), new LiveEvent.Text(safe));
+                }
+            }
+            case LiveEvent.Reset r -> {
+                streams.remove(chat.id());
+                adapter.live(chat.platformChatId(), r);
+            }
+        }
+    }
+
+    /** The chat's turn ended: its next streamed text starts a new stream. */
+    public void liveEnded(Chat chat) {
+        streams.remove(chat.id());
+    }
+
+    /** The longest turn streamed live; the reply still arrives whole. */
+    static final int MAX_LIVE = 256 * 1024;
+
+    /** One turn's streamed text: what has been passed on, and what is held back. Not thread-safe: one turn's reader. */
+    private static final class LiveText {
+        private final SecretScanner scanner;
+        private final StringBuilder text = new StringBuilder();
+        private int released;
+
+        LiveText(SecretScanner scanner) {
+            this.scanner = scanner;
+        }
+
+        /** Adds {@code more}; returns what may be shown now (redacted), perhaps nothing. */
+        String add(String more) {
+            if (text.length() + more.length() > MAX_LIVE) {
+                return "";
+            }
+            text.append(more);
+            String all = text.toString();
+            String ready = scanner.redact(all.substring(0, all.length() - scanner.holdBack(all)));
+            if (ready.length() <= released) {
+                return "";
+            }
+            String out = ready.substring(released);
+            released = ready.length();
+            return out;
         }
     }
 
@@ -118,7 +179,18 @@ public final class Delivery {
         for (Outbound o : store.undelivered(chatId)) {
             SecretScanner scanner = guard.snapshot();
             List<SecretScanner.Finding> found = scanner.scan(o.text());
-            String text = found.isEmpty() ? o.text() : scanner.redact(o.text());
+            String kinds = found.stream()
+                    .map(SecretScanner.Finding::kind)
+                    .distinct()
+                    .collect(java.util.stream.Collectors.joining(", "));
+            DlpAction act = found.isEmpty() ? null : action.apply(o);
+            String text = act == null
+                    ? o.text()
+                    : act == DlpAction.REDACT
+                            ? scanner.redact(o.text())
+                            : "[Cordon withheld this reply: it contained what looks like " + kinds
+                                    + ". It stays on the host; the agent's policy (dlp.replies: block) keeps such"
+                                    + " replies from leaving.]";
             OutgoingMessage message = new OutgoingMessage(
                     o.id().value(),
                     chat.get().platformChatId(),
@@ -136,20 +208,19 @@ public final class Delivery {
                 case DeliveryResult.Delivered d -> {
                     Map<String, Object> extra = new HashMap<>();
                     extra.put("platform_message", d.platformMessageId());
-                    if (!found.isEmpty()) {
-                        extra.put(
-                                "redacted",
-                                found.stream()
-                                        .map(SecretScanner.Finding::kind)
-                                        .distinct()
-                                        .collect(java.util.stream.Collectors.joining(", ")));
+                    if (act != null) {
+                        extra.put(act == DlpAction.REDACT ? "redacted" : "withheld", kinds);
                     }
                     audited(
                             o,
                             text,
                             adapter,
                             Decision.ALLOW,
-                            found.isEmpty() ? null : "the data-loss guard redacted" + " what looked like secrets",
+                            act == null
+                                    ? null
+                                    : act == DlpAction.REDACT
+                                            ? "the data-loss guard redacted what looked like secrets"
+                                            : "the data-loss guard withheld the reply and sent a notice in its place",
                             extra);
                     store.markDelivered(o.id(), d.platformMessageId());
                 }

@@ -58,6 +58,43 @@ public final class SecretScanner {
         return new SecretScanner(() -> values);
     }
 
+    /**
+     * How much of the end of {@code text} a stream must hold back because more text could turn it
+     * into a finding: the last run of non-space characters (the credential formats have no spaces;
+     * at most {@link #MAX_RUN}), an unfinished private-key header, and the longest end that begins a
+     * vault value. What comes before can be redacted and shown now: no finding can reach back
+     * into it.
+     */
+    public int holdBack(String text) {
+        int from = text.length();
+        int run = from;
+        while (run > 0 && !Character.isWhitespace(text.charAt(run - 1)) && from - run < MAX_RUN) {
+            run--;
+        }
+        from = run;
+        int header = text.lastIndexOf("-----BEGIN");
+        if (header >= 0 && header < from && text.indexOf("KEY-----", header) < 0 && text.length() - header < 128) {
+            from = header;
+        }
+        for (byte[] value : vault.get().values()) {
+            for (String form : forms(value)) {
+                if (form.length() < MIN_LITERAL) {
+                    continue;
+                }
+                for (int k = Math.min(form.length() - 1, text.length()); k > text.length() - from; k--) {
+                    if (text.regionMatches(text.length() - k, form, 0, k)) {
+                        from = text.length() - k;
+                        break;
+                    }
+                }
+            }
+        }
+        return text.length() - from;
+    }
+
+    /** The longest run of non-space characters {@link #holdBack} keeps back. */
+    static final int MAX_RUN = 4096;
+
     /** Findings in {@code text}, in order of position. */
     public List<Finding> scan(String text) {
         List<Finding> found = new ArrayList<>();

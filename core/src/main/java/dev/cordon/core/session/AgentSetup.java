@@ -1,5 +1,6 @@
 package dev.cordon.core.session;
 
+import dev.cordon.core.budget.Budget;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.Set;
  *     (a guardrail; null means none)
  * @param allowedModels what the model gateway lets this turn's calls use; null means exactly
  *     {@code model}
+ * @param budget the agent's spending limits (null: none)
  */
 public record AgentSetup(
         String systemPrompt,
@@ -25,8 +27,10 @@ public record AgentSetup(
         String problem,
         Duration toolTimeout,
         ToolRules toolRules,
-        ModelGateway.Allowed allowedModels) {
+        ModelGateway.Allowed allowedModels,
+        Budget budget) {
     public AgentSetup {
+        budget = budget == null ? Budget.NONE : budget;
         if (toolTimeout == null || toolTimeout.isNegative() || toolTimeout.isZero()) {
             throw new IllegalArgumentException("toolTimeout must be positive: " + toolTimeout);
         }
@@ -39,6 +43,6 @@ public record AgentSetup(
 
     /** A setup without tool rules whose calls may use only {@code model}. */
     public AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
-        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null);
+        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE);
     }
 }

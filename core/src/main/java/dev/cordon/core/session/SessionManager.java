@@ -15,6 +15,7 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -76,6 +77,7 @@ public final class SessionManager implements AutoCloseable {
     private final Duration idleTimeout;
     private final AuditLog audit;
     private final ApprovalService approvals;
+    private final Budgets budgets;
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -91,8 +93,10 @@ public final class SessionManager implements AutoCloseable {
             Duration idleTimeout,
             AuditLog audit,
             ApprovalService approvals,
+            Budgets budgets,
             Clock clock) {
         this.audit = audit;
+        this.budgets = budgets;
         this.approvals = approvals;
         this.clock = clock;
         this.store = store;
@@ -285,6 +289,7 @@ public final class SessionManager implements AutoCloseable {
                             Map.of("sandbox", runner.sandboxId())));
             StreamMux streams = new StreamMux(new EgressStreams.Wire(runner), MAX_EGRESS_STREAMS);
             try {
+                delivery.liveEnded(chat); // whatever an earlier, broken-off turn streamed
                 runner.send(new HostMessage.StartTurn(
                         turnId, setup.systemPrompt(), setup.model(), transcript, setup.toolRules()));
                 while (true) {
@@ -298,7 +303,7 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamReset r -> delivery.live(chat, new LiveEvent.Reset(r.reason()));
                         case RunnerMessage.TranscriptAppend a -> added.add(a.message());
                         case RunnerMessage.ModelRequest request ->
-                            calls.put(request.callId(), forward(runner, agent, setup, request, calls, watchdog));
+                            calls.put(request.callId(), forward(runner, agent, chat, setup, request, calls, watchdog));
                         case RunnerMessage.ModelCancel c -> {
                             ChannelSink call = calls.remove(c.callId());
                             if (call != null) {
@@ -310,6 +315,7 @@ public final class SessionManager implements AutoCloseable {
                                 throw new ProtocolException(
                                         "runner ended turn " + ended.turnId() + " during " + turnId);
                             }
+                            delivery.liveEnded(chat);
                             Usage usage = ended.usage() == null ? Usage.ZERO : ended.usage();
                             record(
                                     AuditActions.TURN_END,
@@ -475,20 +481,33 @@ public final class SessionManager implements AutoCloseable {
         ChannelSink forward(
                 RunnerLink runner,
                 Agent agent,
+                Chat chat,
                 AgentSetup setup,
                 RunnerMessage.ModelRequest request,
                 Map<String, ChannelSink> calls,
                 ToolWatchdog watchdog) {
             ChannelSink sink = new ChannelSink(runner, request.callId());
+            Budgets.Call meter = budgets.meter(agent, chat.id(), id, request.callId(), setup.budget());
             Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
                 try {
-                    gateway.call(agent, setup.allowedModels(), request, sink);
+                    gateway.call(agent, setup.allowedModels(), request, meter, sink);
                 } catch (CancellationException | java.io.UncheckedIOException e) {
                     LOG.debug("model call {} ended early: {}", request.callId(), e.toString());
                 } finally {
                     int status = sink.status;
                     // A call the gateway refused never reached the provider: a denial by a rule.
                     String refusedBy = sink.refusedBy;
+                    Map<String, Object> details = new java.util.HashMap<>(Map.of(
+                            "call", request.callId(), "model", setup.model().model(), "status", status));
+                    meter.charge().ifPresent(c -> {
+                        details.put("model", c.model());
+                        details.put("input_tokens", c.usage().inputTokens());
+                        details.put("output_tokens", c.usage().outputTokens());
+                        details.put("cache_read_tokens", c.usage().cacheReadTokens());
+                        details.put("cache_write_tokens", c.usage().cacheWriteTokens());
+                        details.put("cost_micros", c.costMicros());
+                        details.put("usage_reported", c.reported());
+                    });
                     record(
                             AuditActions.MODEL_CALL,
                             refusedBy != null
@@ -498,13 +517,7 @@ public final class SessionManager implements AutoCloseable {
                             refusedBy != null
                                     ? sink.refusedWhy
                                     : status >= 200 && status < 300 ? null : "status " + status,
-                            Map.of(
-                                    "call",
-                                    request.callId(),
-                                    "model",
-                                    setup.model().model(),
-                                    "status",
-                                    status));
+                            details);
                     calls.remove(request.callId());
                     watchdog.rearm();
                 }

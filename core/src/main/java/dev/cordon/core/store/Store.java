@@ -22,6 +22,7 @@ import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
+import dev.cordon.core.budget.Ledger;
 import dev.cordon.protocol.ChatMessage;
 import java.time.Instant;
 import java.util.List;
@@ -291,6 +292,9 @@ public interface Store extends AutoCloseable {
      * this store. Cheap; returns the same storage every time.
      */
     AuditStorage audit();
+
+    /** The model gateway's token and cost ledger (core/budget). Cheap; the same ledger every time. */
+    Ledger ledger();
 
     @Override
     void close();

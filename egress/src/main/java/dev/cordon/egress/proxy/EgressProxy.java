@@ -3,6 +3,7 @@ package dev.cordon.egress.proxy;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.session.EgressGateway;
 import dev.cordon.egress.vault.Vault;
@@ -22,11 +23,17 @@ import javax.net.ssl.SSLSocketFactory;
 public interface EgressProxy {
 
     /** Who is asking, and the rules in force for them at this moment (a policy reload takes effect on the next connection). */
-    record Caller(AgentName agent, SessionId session, EgressRules rules, Set<String> secrets) {
+    record Caller(AgentName agent, SessionId session, EgressRules rules, Set<String> secrets, DlpAction dlp) {
         public Caller {
             Objects.requireNonNull(agent, "agent");
             Objects.requireNonNull(rules, "rules");
             secrets = Set.copyOf(secrets);
+            Objects.requireNonNull(dlp, "dlp");
+        }
+
+        /** A caller whose policy lists these secrets and blocks requests that carry others. */
+        public Caller(AgentName agent, SessionId session, EgressRules rules, Set<String> secrets) {
+            this(agent, session, rules, secrets, DlpAction.REQUESTS_DEFAULT);
         }
 
         /** A caller whose policy lists no secret. */

@@ -149,12 +149,15 @@ final class HostEgressProxy implements EgressProxy {
         byte[] body = new byte[0];
         if (!tunnel) {
             body = Bodies.read(in, framing);
-            switch (Inspection.inspect(head, target, body, caller.secrets(), vault, scanner)) {
+            switch (Inspection.inspect(head, target, body, caller.secrets(), vault, scanner, caller.dlp())) {
                 case Inspection.Refused r -> {
                     deny(out, caller, request, new EgressRules.Verdict(false, null, r.reason()), null, r.rule());
                     return;
                 }
-                case Inspection.Prepared p -> prepared = p;
+                case Inspection.Prepared p -> {
+                    prepared = p;
+                    body = p.body();
+                }
             }
         }
         List<String> secrets = prepared == null ? List.of() : prepared.secrets();
@@ -185,7 +188,12 @@ final class HostEgressProxy implements EgressProxy {
         }
         InetAddress address = pinned.get();
         // Invariant 6: the allow is on record before a byte leaves.
-        record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), addressVerdict.reason(), address, secrets);
+        String why = addressVerdict.reason();
+        if (prepared != null && !prepared.redacted().isEmpty()) {
+            why = (why == null ? "" : why + "; ") + "the data-loss guard redacted "
+                    + String.join(", ", prepared.redacted()) + " (dlp.requests: redact)";
+        }
+        record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), why, address, secrets);
         // A request carrying a real secret never travels in clear: it goes to the origin over TLS
         // (port 443 for a request written to port 80), with the certificate checked for the name.
         int port = secrets.isEmpty() || target.port() != 80 ? target.port() : 443;

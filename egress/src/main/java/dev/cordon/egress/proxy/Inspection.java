@@ -1,5 +1,6 @@
 package dev.cordon.egress.proxy;
 
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.egress.vault.Vault;
 import java.net.URLEncoder;
@@ -22,14 +23,47 @@ final class Inspection {
 
     sealed interface Outcome {}
 
-    /** The request as it may leave, and the secrets it now carries (then only over TLS). */
-    record Prepared(List<HttpHead.Header> headers, String query, List<String> secrets) implements Outcome {}
+    /**
+     * The request as it may leave, and the secrets it now carries (then only over TLS).
+     *
+     * @param body the body to send: the client's, or with what looked like secrets redacted
+     * @param redacted the kinds of what the data-loss guard redacted (empty: nothing)
+     */
+    record Prepared(
+            List<HttpHead.Header> headers, String query, List<String> secrets, byte[] body, List<String> redacted)
+            implements Outcome {}
 
     record Refused(String rule, String reason) implements Outcome {}
 
+    /**
+     * Checks a readable request: the data-loss guard first ({@code dlp}: refuse it, or redact what
+     * looks like a secret in its headers and body; a secret in the URL is refused either way), then
+     * the placeholders, which are swapped for real values only where they are bound.
+     */
     static Outcome inspect(
-            HttpHead head, Target target, byte[] body, Set<String> allowedSecrets, Vault vault, SecretScanner scanner) {
-        Optional<Refused> leak = dlp(head, target, body, scanner);
+            HttpHead head,
+            Target target,
+            byte[] body,
+            Set<String> allowedSecrets,
+            Vault vault,
+            SecretScanner scanner,
+            DlpAction dlp) {
+        SecretScanner guard = scanner.snapshot();
+        List<String> redacted = new ArrayList<>();
+        if (dlp == DlpAction.REDACT) {
+            List<HttpHead.Header> clean = new ArrayList<>();
+            for (HttpHead.Header h : head.headers()) {
+                String value = redact(guard, h.value(), redacted);
+                if (value.chars().anyMatch(c -> c == '\r' || c == '\n')) {
+                    return new Refused("dlp", "header " + h.name() + " cannot be redacted");
+                }
+                clean.add(new HttpHead.Header(h.name(), value));
+            }
+            head = new HttpHead(head.method(), head.target(), head.version(), clean);
+            body = redact(guard, new String(body, StandardCharsets.ISO_8859_1), redacted)
+                    .getBytes(StandardCharsets.ISO_8859_1);
+        }
+        Optional<Refused> leak = dlp(head, target, body, guard);
         if (leak.isPresent()) {
             return leak.get();
         }
@@ -92,7 +126,20 @@ final class Inspection {
             }
             query = rebuilt.toString();
         }
-        return new Prepared(List.copyOf(headers), query, List.copyOf(used));
+        return new Prepared(List.copyOf(headers), query, List.copyOf(used), body, List.copyOf(redacted));
+    }
+
+    /** {@code text} with the findings replaced; their kinds are added to {@code kinds}. */
+    private static String redact(SecretScanner guard, String text, List<String> kinds) {
+        List<SecretScanner.Finding> found = guard.scan(text);
+        if (found.isEmpty()) {
+            return text;
+        }
+        found.stream()
+                .map(SecretScanner.Finding::kind)
+                .filter(k -> !kinds.contains(k))
+                .forEach(kinds::add);
+        return guard.redact(text);
     }
 
     private record Swap(String text, Set<String> used, Refused refusal) {}
@@ -153,8 +200,7 @@ final class Inspection {
         return new Swap(null, Set.of(), new Refused("secrets", reason));
     }
 
-    private static Optional<Refused> dlp(HttpHead head, Target target, byte[] body, SecretScanner vaultScanner) {
-        SecretScanner scanner = vaultScanner.snapshot();
+    private static Optional<Refused> dlp(HttpHead head, Target target, byte[] body, SecretScanner scanner) {
         List<String[]> parts = new ArrayList<>();
         for (HttpHead.Header h : head.headers()) {
             parts.add(new String[] {"header " + h.name(), h.value()});

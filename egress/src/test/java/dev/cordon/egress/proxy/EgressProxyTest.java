@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.egress.vault.Vault;
 import java.io.ByteArrayOutputStream;
@@ -61,6 +62,7 @@ class EgressProxyTest {
     ServerSocket proxySocket;
     volatile EgressRules rules = EgressRules.DENY_ALL;
     volatile Set<String> secrets = Set.of();
+    volatile DlpAction dlp = DlpAction.BLOCK;
     int originPort;
 
     @BeforeEach
@@ -100,7 +102,7 @@ class EgressProxyTest {
                 (caller, host, port) -> approvals.ask(caller, host, port),
                 Clock.systemUTC());
         proxySocket =
-                ProxyListener.serve(proxy, () -> new EgressProxy.Caller(AGENT, new SessionId(1L), rules, secrets));
+                ProxyListener.serve(proxy, () -> new EgressProxy.Caller(AGENT, new SessionId(1L), rules, secrets, dlp));
     }
 
     @AfterEach
@@ -116,6 +118,35 @@ class EgressProxyTest {
                         new EgressRule("egress.allow[0]", "api.test", originPort, Set.of(), List.of()),
                         new EgressRule("egress.allow[1]", "127.0.0.1", originPort, Set.of(), List.of())),
                 List.of());
+    }
+
+    @Test
+    void underDlpRequestsRedactACredentialInTheBodyOrAHeaderIsReplacedAndTheRequestGoesOn() throws Exception {
+        allowOrigin();
+        dlp = DlpAction.REDACT;
+        String key = "AKIAIOSFODNN7EXAMPLE";
+
+        Curl r = curl(
+                "-x",
+                proxy(),
+                "-H",
+                "X-Note: " + key,
+                "-d",
+                "log line with " + key + " in it",
+                "http://api.test:" + originPort + "/paste");
+
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(originSaw.getFirst())
+                .contains("body=log line with [redacted: an AWS access key id] in it")
+                .doesNotContain(key);
+        AuditEvent allow = audit.events().getLast();
+        assertThat(allow.action()).isEqualTo("egress.allow");
+        assertThat(allow.reason()).contains("the data-loss guard redacted an AWS access key id (dlp.requests: redact)");
+
+        // A credential in the URL cannot be redacted into a working request: refused either way.
+        Curl inUrl = curl("-x", proxy(), "http://api.test:" + originPort + "/q?aws=" + key);
+        assertThat(inUrl.status()).isEqualTo(403);
+        assertThat(inUrl.body()).contains("\"rule\":\"dlp\"");
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControlEvent.Reset.class, name = "reset"),
     @JsonSubTypes.Type(value = ControlEvent.Reply.class, name = "reply"),
     @JsonSubTypes.Type(value = ControlEvent.Failure.class, name = "failure"),
+    @JsonSubTypes.Type(value = ControlEvent.Notice.class, name = "notice"),
     @JsonSubTypes.Type(value = ControlEvent.ApprovalListing.class, name = "approval_listing"),
     @JsonSubTypes.Type(value = ControlEvent.ApprovalCard.class, name = "approval_card"),
     @JsonSubTypes.Type(value = ControlEvent.ApprovalRequested.class, name = "approval_requested"),
@@ -90,6 +91,12 @@ public sealed interface ControlEvent {
 
     /** A request failed; {@code message} says what and what to do. */
     record Failure(String message) implements ControlEvent {}
+
+    /**
+     * Something the owner of {@code agent} should know that is not a reply (a budget warning, an
+     * exhausted budget), pushed to the terminals attached to that agent.
+     */
+    record Notice(String agent, String message) implements ControlEvent {}
 
     /** The approvals asked for, oldest first. */
     record ApprovalListing(List<ApprovalView> approvals) implements ControlEvent {
