@@ -18,6 +18,7 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = RunnerMessage.StreamReset.class, name = "stream_reset"),
     @JsonSubTypes.Type(value = RunnerMessage.TranscriptAppend.class, name = "transcript_append"),
     @JsonSubTypes.Type(value = RunnerMessage.TurnEnded.class, name = "turn_ended"),
+    @JsonSubTypes.Type(value = RunnerMessage.Heartbeat.class, name = "heartbeat"),
     @JsonSubTypes.Type(value = RunnerMessage.ApprovalRequest.class, name = "approval_request"),
     @JsonSubTypes.Type(value = RunnerMessage.EgressOpen.class, name = "egress_open"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamData.class, name = "stream_data"),
@@ -63,6 +64,17 @@ public sealed interface RunnerMessage {
      * on failure {@code error} says what went wrong in words fit for the user.
      */
     record TurnEnded(String turnId, String reply, String error, Usage usage) implements RunnerMessage {}
+
+    /**
+     * The runner is alive: sent every {@link #HEARTBEAT_SECONDS} seconds while a turn runs, from a
+     * thread of its own, whatever the turn is doing (a long tool call, a model call waiting out a
+     * rate limit). A runner the host stops hearing from is hung and is killed. Not activity: it does
+     * not hold off the host's tool deadline.
+     */
+    record Heartbeat(String turnId) implements RunnerMessage {}
+
+    /** How often a runner sends {@link Heartbeat} during a turn. */
+    int HEARTBEAT_SECONDS = 2;
 
     /**
      * The runner needs a person's consent before it goes on (a tool call that the agent's policy

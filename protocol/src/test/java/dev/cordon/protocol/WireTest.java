@@ -166,6 +166,7 @@ class WireTest {
                         new RunnerMessage.TranscriptAppend("turn-1", TOOL_RESULTS),
                         RunnerMessage.class,
                         "transcript_append"),
+                Arguments.of(new RunnerMessage.Heartbeat("turn-1"), RunnerMessage.class, "heartbeat"),
                 Arguments.of(
                         new RunnerMessage.TurnEnded("turn-1", "Done.", null, new Usage(1, 2, 3, 4)),
                         RunnerMessage.class,

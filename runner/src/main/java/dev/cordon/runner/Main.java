@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent runner: started by the host inside a sandbox, it connects to the host over the one
@@ -38,6 +41,13 @@ public final class Main {
         System.exit(0);
     }
 
+    /**
+     * Sends heartbeats during turns: one platform thread, never busy, started before the first turn
+     * (a turn that fills the sandbox's process table could not start it later).
+     */
+    private static final ScheduledThreadPoolExecutor HEARTBEAT = new ScheduledThreadPoolExecutor(
+            1, Thread.ofPlatform().daemon().name("heartbeat").factory());
+
     /** Runs turns from {@code host} until it closes or says Shutdown. Blocks. */
     static void serve(HostConnection host, Path workspace) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
@@ -53,6 +63,7 @@ public final class Main {
                 approvals,
                 workspace);
         EgressRelay egress = egressRelay(host);
+        HEARTBEAT.prestartCoreThread();
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("turn").factory());
@@ -80,10 +91,25 @@ public final class Main {
                 }
                 case HostMessage.StartTurn turn ->
                     turns.submit(() -> {
+                        // From a thread of its own, so a long tool call or a model call waiting out a
+                        // rate limit still says the runner is alive; only a hung runner goes quiet.
+                        ScheduledFuture<?> beat = HEARTBEAT.scheduleAtFixedRate(
+                                () -> {
+                                    try {
+                                        host.send(new RunnerMessage.Heartbeat(turn.turnId()));
+                                    } catch (RuntimeException e) {
+                                        // the host is gone: the reader sees the same and ends the runner
+                                    }
+                                },
+                                RunnerMessage.HEARTBEAT_SECONDS,
+                                RunnerMessage.HEARTBEAT_SECONDS,
+                                TimeUnit.SECONDS);
                         try {
                             loop.run(turn);
                         } catch (HostConnection.HostGoneException e) {
                             // the reader sees the same and ends the runner
+                        } finally {
+                            beat.cancel(false);
                         }
                     });
                 case HostMessage.ModelResponseHead m -> transport.dispatch(m);

@@ -164,6 +164,9 @@ final class Training {
                 case RunnerMessage.TextDelta d -> {
                     // shown live in a real session; nothing to check here
                 }
+                case RunnerMessage.Heartbeat h -> {
+                    // a slow training turn is alive; nothing to check
+                }
                 case RunnerMessage.StreamReset r -> throw new IllegalStateException("stream reset: " + r.reason());
                 case RunnerMessage.ApprovalRequest a -> throw new IllegalStateException("training asks nothing: " + a);
                 case RunnerMessage.EgressOpen o -> throw new IllegalStateException("training opens no connection");

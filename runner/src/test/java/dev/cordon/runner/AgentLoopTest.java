@@ -290,6 +290,7 @@ class AgentLoopTest {
             case RunnerMessage.ModelRequest m -> "not a turn message";
             case RunnerMessage.ModelCancel m -> "not a turn message";
             case RunnerMessage.ApprovalRequest m -> m.turnId();
+            case RunnerMessage.Heartbeat m -> m.turnId();
             case RunnerMessage.EgressOpen m -> "not a turn message";
             case RunnerMessage.StreamData m -> "not a turn message";
             case RunnerMessage.StreamEnd m -> "not a turn message";

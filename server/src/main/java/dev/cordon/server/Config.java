@@ -4,6 +4,7 @@ import dev.cordon.core.budget.Price;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.core.session.SessionManager;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
@@ -42,6 +43,7 @@ record Config(
         Duration idleTimeout,
         Duration toolTimeout,
         int runnerHeapMb,
+        Duration heartbeatTimeout,
         Limits limits,
         Set<Limit> unenforcedLimits,
         DiskQuota diskQuota,
@@ -100,7 +102,7 @@ record Config(
                         "disk_mb",
                         "unenforced_limits",
                         "mount_allowlist"));
-        r.onlyKeys("runner", Set.of("heap_mb"));
+        r.onlyKeys("runner", Set.of("heap_mb", "heartbeat_timeout_seconds"));
         r.onlyKeys("approvals", Set.of("timeout_seconds"));
         r.onlyKeys("audit", Set.of("message_bodies"));
 
@@ -151,6 +153,12 @@ record Config(
         Duration toolTimeout = Duration.ofSeconds(
                 r.integer("sandbox.tool_timeout_seconds", (int) DEFAULT_TOOL_TIMEOUT.toSeconds(), 1, 86_400));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
+        // A runner sends a heartbeat every 2 s during a turn; this much silence means it is hung.
+        Duration heartbeat = Duration.ofSeconds(r.integer(
+                "runner.heartbeat_timeout_seconds",
+                (int) SessionManager.DEFAULT_HEARTBEAT_TIMEOUT.toSeconds(),
+                5,
+                3_600));
         // How long a question waits for a person before it is denied: up to a week.
         Duration approvalTimeout = Duration.ofSeconds(
                 r.integer("approvals.timeout_seconds", (int) DEFAULT_APPROVAL_TIMEOUT.toSeconds(), 1, 86_400 * 7));
@@ -172,6 +180,7 @@ record Config(
                 idle,
                 toolTimeout,
                 heap,
+                heartbeat,
                 limits,
                 unenforced,
                 diskQuota,
@@ -212,6 +221,7 @@ record Config(
                 idle,
                 toolTimeout,
                 heap,
+                heartbeat,
                 limits,
                 unenforced,
                 diskQuota,

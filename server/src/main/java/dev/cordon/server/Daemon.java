@@ -241,6 +241,7 @@ public final class Daemon implements AutoCloseable {
                 delivery,
                 timer,
                 config.idleTimeout(),
+                config.heartbeatTimeout(),
                 audit,
                 approvals,
                 new Budgets(

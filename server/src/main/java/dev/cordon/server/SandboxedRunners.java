@@ -679,6 +679,12 @@ final class SandboxedRunners implements RunnerLauncher {
         }
 
         @Override
+        public boolean stoppedByALimit() {
+            return sandbox.oomKilled()
+                    || sandbox.usage().map(ResourceUsage::pidsLimitHits).orElse(0L) > 0;
+        }
+
+        @Override
         public String sandboxId() {
             return id;
         }

@@ -102,6 +102,7 @@ class ApprovalTurnTest {
                 new Delivery(store, List.of(), audit, Clock.systemUTC(), timer),
                 timer,
                 Duration.ofMinutes(10),
+                SessionManager.DEFAULT_HEARTBEAT_TIMEOUT,
                 audit,
                 approvals,
                 new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),

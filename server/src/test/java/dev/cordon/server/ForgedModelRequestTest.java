@@ -117,6 +117,7 @@ class ForgedModelRequestTest {
                 delivery,
                 timer,
                 Duration.ofMinutes(10),
+                SessionManager.DEFAULT_HEARTBEAT_TIMEOUT,
                 audit,
                 ApprovalService.create(
                         store,

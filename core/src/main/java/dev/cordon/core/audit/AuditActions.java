@@ -41,6 +41,8 @@ public final class AuditActions {
     public static final String DAEMON_STOP = "daemon.stop";
     /** A turn ended: its token usage (the runner's count), whether it failed. */
     public static final String TURN_END = "turn.end";
+    /** A turn's sandbox died or hung under it: the turn starts over in a fresh one (details: attempt). */
+    public static final String TURN_RETRY = "turn.retry";
     /** A resource limit stopped something inside a sandbox (details: which limit, how often). */
     public static final String LIMIT_HIT = "limit.hit";
 

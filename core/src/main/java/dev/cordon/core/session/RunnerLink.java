@@ -17,6 +17,14 @@ public interface RunnerLink extends AutoCloseable {
     /** Words for the user when the runner is gone: exit status, or why it was killed. */
     String describeExit();
 
+    /**
+     * Whether the sandbox was stopped by one of the agent's own limits (out of memory, the process
+     * limit): the same turn would run into it again. Meaningful once the runner is gone.
+     */
+    default boolean stoppedByALimit() {
+        return false;
+    }
+
     /** The sandbox's id, for status and logs. */
     String sandboxId();
 

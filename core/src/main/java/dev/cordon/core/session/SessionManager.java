@@ -43,6 +43,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -58,6 +59,21 @@ import org.slf4j.LoggerFactory;
 public final class SessionManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionManager.class);
     private static final int MAX_BATCH = 50;
+    /** Tries of one turn when its sandbox dies or hangs under it: the first and two more. */
+    static final int MAX_TURN_ATTEMPTS = 3;
+
+    /** The wait before the first retry of a turn; doubled for each later one. */
+    static final Duration RETRY_BACKOFF = Duration.ofSeconds(1);
+
+    /** How long a runner may be silent during a turn by default: many missed heartbeats. */
+    public static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The rule a hung runner is killed by (not a limit of the agent's: its turn is retried). */
+    static final String HUNG = "runner.heartbeat";
+
+    /** A runner silent this long during a turn (no heartbeat, nothing) is hung and is killed. */
+    private final Duration heartbeatTimeout;
+
     /** A runner that asks more than this in one turn is flooding the approver. */
     static final int MAX_APPROVALS_PER_TURN = 32;
 
@@ -91,10 +107,12 @@ public final class SessionManager implements AutoCloseable {
             Delivery delivery,
             ScheduledExecutorService timer,
             Duration idleTimeout,
+            Duration heartbeatTimeout,
             AuditLog audit,
             ApprovalService approvals,
             Budgets budgets,
             Clock clock) {
+        this.heartbeatTimeout = heartbeatTimeout;
         this.audit = audit;
         this.budgets = budgets;
         this.approvals = approvals;
@@ -197,30 +215,67 @@ public final class SessionManager implements AutoCloseable {
                 finish(chat, handled, last, turnId, added, setup.problem(), true);
                 return;
             }
+            List<ChatMessage> asked = List.copyOf(added);
             RunnerLink runner;
-            try {
-                runner = ensureRunner(agent, session);
-            } catch (SandboxException e) {
-                LOG.error("session {}: sandbox did not start", id, e);
-                record(AuditActions.SANDBOX_START, Decision.DENY, null, e.getMessage(), Map.of());
-                finish(
-                        chat,
-                        handled,
-                        last,
-                        turnId,
-                        added,
-                        "Could not start the agent's sandbox: " + e.getMessage(),
-                        true);
-                return;
-            }
-            List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
-            transcript.addAll(added);
-            long refusedBefore = refusedForks(runner);
-            TurnResult result = converse(runner, agent, setup, chat, turnId, transcript, added);
-            if (closed) {
-                // The daemon is stopping and killed the runner: leave the messages claimed so the
-                // next start redoes this turn whole, instead of recording a failure it did not have.
-                return;
+            TurnResult result;
+            long refusedBefore;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    runner = ensureRunner(agent, session);
+                } catch (SandboxException e) {
+                    LOG.error("session {}: sandbox did not start", id, e);
+                    record(AuditActions.SANDBOX_START, Decision.DENY, null, e.getMessage(), Map.of());
+                    finish(
+                            chat,
+                            handled,
+                            last,
+                            turnId,
+                            added,
+                            "Could not start the agent's sandbox: " + e.getMessage(),
+                            true);
+                    return;
+                }
+                List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
+                transcript.addAll(added);
+                refusedBefore = refusedForks(runner);
+                result = converse(runner, agent, setup, chat, turnId, transcript, added);
+                if (closed) {
+                    // The daemon is stopping and killed the runner: leave the messages claimed so the
+                    // next start redoes this turn whole, instead of recording a failure it did not have.
+                    return;
+                }
+                if (result.retryWhy() == null) {
+                    break;
+                }
+                if (attempt == MAX_TURN_ATTEMPTS) {
+                    result = new TurnResult(
+                            "The agent's sandbox stopped during the turn " + attempt + " times (last: "
+                                    + result.retryWhy() + "). Send the message again to retry.",
+                            true);
+                    break;
+                }
+                // Start the turn over in a fresh sandbox: what the broken attempt said is dropped (its
+                // tools' effects on the workspace stay), and the chat is told to discard what it showed.
+                Duration wait = RETRY_BACKOFF.multipliedBy(1L << (attempt - 1));
+                LOG.warn("session {}: {}; retrying turn {} in {}", id, result.retryWhy(), turnId, wait);
+                record(
+                        AuditActions.TURN_RETRY,
+                        Decision.INFO,
+                        null,
+                        result.retryWhy(),
+                        Map.of("turn", turnId, "attempt", attempt + 1));
+                delivery.live(chat, new LiveEvent.Reset("the agent's sandbox stopped; starting the turn over"));
+                added.clear();
+                added.addAll(asked);
+                try {
+                    Thread.sleep(wait);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (closed) {
+                    return;
+                }
             }
             long refused = link == runner ? refusedForks(runner) - refusedBefore : 0;
             if (refused > 0) {
@@ -276,29 +331,30 @@ public final class SessionManager implements AutoCloseable {
             Map<String, ChannelSink> calls = new ConcurrentHashMap<>();
             AtomicBoolean turnOver = new AtomicBoolean();
             AtomicInteger asked = new AtomicInteger();
-            ToolWatchdog watchdog = new ToolWatchdog(
-                    id,
-                    runner,
-                    setup.toolTimeout(),
-                    calls,
-                    (rule, why) -> record(
-                            AuditActions.SANDBOX_KILL,
-                            Decision.DENY,
-                            rule,
-                            why,
-                            Map.of("sandbox", runner.sandboxId())));
+            AtomicReference<String> killedBy = new AtomicReference<>();
+            ToolWatchdog watchdog = new ToolWatchdog(id, runner, setup.toolTimeout(), calls, (rule, why) -> {
+                killedBy.set(rule);
+                record(AuditActions.SANDBOX_KILL, Decision.DENY, rule, why, Map.of("sandbox", runner.sandboxId()));
+            });
             StreamMux streams = new StreamMux(new EgressStreams.Wire(runner), MAX_EGRESS_STREAMS);
             try {
                 delivery.liveEnded(chat); // whatever an earlier, broken-off turn streamed
                 runner.send(new HostMessage.StartTurn(
                         turnId, setup.systemPrompt(), setup.model(), transcript, setup.toolRules()));
+                boolean activity = true;
                 while (true) {
-                    watchdog.rearm();
+                    if (activity) {
+                        watchdog.rearm();
+                    }
                     RunnerMessage message = runner.receive();
                     if (message == null) {
-                        return gone(runner);
+                        return gone(runner, killedBy.get());
                     }
+                    watchdog.heard();
+                    // A heartbeat says the runner is alive, not that its tools are making progress.
+                    activity = !(message instanceof RunnerMessage.Heartbeat);
                     switch (message) {
+                        case RunnerMessage.Heartbeat h -> {}
                         case RunnerMessage.TextDelta d -> delivery.live(chat, new LiveEvent.Text(d.text()));
                         case RunnerMessage.StreamReset r -> delivery.live(chat, new LiveEvent.Reset(r.reason()));
                         case RunnerMessage.TranscriptAppend a -> added.add(a.message());
@@ -343,7 +399,7 @@ public final class SessionManager implements AutoCloseable {
                 }
             } catch (IOException | ProtocolException e) {
                 LOG.warn("session {}: runner channel failed", id, e);
-                return gone(runner);
+                return gone(runner, killedBy.get());
             } finally {
                 turnOver.set(true);
                 watchdog.stop();
@@ -525,12 +581,19 @@ public final class SessionManager implements AutoCloseable {
             return sink;
         }
 
-        TurnResult gone(RunnerLink runner) {
+        /**
+         * The runner went away mid-turn. A crash or a hang is worth another try in a fresh sandbox; a
+         * stop by the agent's own limits (tool deadline, memory, process limit) is not: the same
+         * turn would hit it again.
+         */
+        TurnResult gone(RunnerLink runner, String killedBy) {
             String why = runner.describeExit();
+            boolean byPolicy = killedBy != null && !killedBy.equals(HUNG) || runner.stoppedByALimit();
             hibernate(why);
             return new TurnResult(
                     "The agent's sandbox stopped during the turn (" + why + "). Send the message again to retry.",
-                    true);
+                    true,
+                    byPolicy ? null : why);
         }
 
         void finish(
@@ -617,7 +680,12 @@ public final class SessionManager implements AutoCloseable {
         }
     }
 
-    private record TurnResult(String text, boolean failed) {}
+    /** @param retryWhy why the turn may be tried again in a fresh sandbox, or null if it may not */
+    private record TurnResult(String text, boolean failed, String retryWhy) {
+        TurnResult(String text, boolean failed) {
+            this(text, failed, null);
+        }
+    }
 
     /**
      * The host's deadline for a round of tool calls. While no model call is in flight the runner is
@@ -647,6 +715,7 @@ public final class SessionManager implements AutoCloseable {
 
         private int checks;
         private int strikes;
+        private volatile long lastHeard = System.nanoTime();
         private final RunnerLink runner;
         private final Duration timeout;
         private final Map<String, ChannelSink> calls;
@@ -667,7 +736,30 @@ public final class SessionManager implements AutoCloseable {
             this.timeout = timeout;
             this.calls = calls;
             this.forkWatch = timer.scheduleWithFixedDelay(
-                    this::checkForks, FORK_CHECK.toMillis(), FORK_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+                    this::check, FORK_CHECK.toMillis(), FORK_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** The runner said something (a heartbeat counts): it is not hung. */
+        void heard() {
+            lastHeard = System.nanoTime();
+        }
+
+        private void check() {
+            if (System.nanoTime() - lastHeard > heartbeatTimeout.toNanos()) {
+                synchronized (this) {
+                    if (stopped) {
+                        return;
+                    }
+                    stopped = true;
+                }
+                String why = "the runner sent nothing, not even a heartbeat, for " + human(heartbeatTimeout)
+                        + ": it is hung";
+                LOG.warn("session {}: {}; killing its sandbox", id, why);
+                killed.accept(HUNG, why);
+                Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
+                return;
+            }
+            checkForks();
         }
 
         /**
