@@ -7,14 +7,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One request of {@code users}, {@code chats}, {@code senders} or {@code pair} and its one answer.
+ * One request of {@code users}, {@code chats}, {@code senders}, {@code pair} or {@code sessions} and
+ * its one answer.
  * A refusal (not an admin, no such user, agent or chat) ends the command with {@link
  * Exit#UNREACHABLE} and the daemon's reason on stderr.
  */
 final class AccessClient {
     private AccessClient() {}
 
-    static <T extends ControlEvent> T ask(CordonCommand root, ControlRequest.AccessRequest request, Class<T> answer) {
+    static <T extends ControlEvent> T ask(CordonCommand root, ControlRequest request, Class<T> answer) {
         Daemon daemon = root.daemon();
         daemon.ensureRunning();
         try (ControlConnection connection = daemon.connect()) {
@@ -24,7 +25,7 @@ final class AccessClient {
     }
 
     /** Asks for a change and prints what the daemon did. */
-    static int change(CordonCommand root, ControlRequest.AccessRequest request) {
+    static int change(CordonCommand root, ControlRequest request) {
         root.context().out().println(ask(root, request, ControlEvent.Done.class).message());
         return Exit.OK;
     }

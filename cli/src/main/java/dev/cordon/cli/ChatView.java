@@ -187,6 +187,7 @@ final class ChatView {
                 }
             }
             case StatusReport ignored -> {}
+            case ControlEvent.SessionListing ignored -> {}
             case Stopping ignored -> {}
             case Attached ignored -> {}
             case ControlEvent.AccessAnswer ignored -> {}

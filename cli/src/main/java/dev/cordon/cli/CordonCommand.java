@@ -30,7 +30,8 @@ import picocli.CommandLine.ScopeType;
             ChatsCommand.class,
             SendersCommand.class,
             PairCommand.class,
-            ApprovalsCommand.class
+            ApprovalsCommand.class,
+            SessionsCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"

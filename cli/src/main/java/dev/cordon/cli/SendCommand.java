@@ -230,6 +230,7 @@ final class SendCommand implements Callable<Integer> {
                     }
                 }
                 case ControlEvent.StatusReport ignored -> {}
+                case ControlEvent.SessionListing ignored -> {}
                 case ControlEvent.Stopping ignored -> {}
                 case Attached ignored -> {}
                 case ControlEvent.AccessAnswer ignored -> {}

@@ -351,6 +351,50 @@ class CordonCommandTest {
         assertThat(run("", "frobnicate").exit()).isEqualTo(64);
     }
 
+    // ---- sessions
+
+    @Test
+    void sessionsListShowsTheSlotsAndOneRowPerSessionAndKillSaysWhatHappened() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSessions = request -> switch (request) {
+            case ControlRequest.SessionsList l ->
+                new ControlEvent.SessionListing(
+                        List.of(
+                                new ControlEvent.SessionRow(
+                                        1, "main", "terminal:main", "busy", "sb-1", 210L << 20, 12, 3_400),
+                                new ControlEvent.SessionRow(2, "sales", "slack:C1", "queued", null, -1, -1, -1),
+                                new ControlEvent.SessionRow(3, "main", "slack:C2", "hibernated", null, -1, -1, -1)),
+                        1,
+                        2,
+                        1L << 30,
+                        4L << 30);
+            case ControlRequest.SessionsKill k ->
+                k.session() == 1
+                        ? new ControlEvent.Done("Stopped the sandbox of session 1")
+                        : new Failure("session 9 has no live sandbox");
+            default -> new Failure("unexpected " + request);
+        };
+
+        Result list = run("", "sessions", "list", "--hibernated", "5");
+        Result killed = run("", "sessions", "kill", "1");
+        Result none = run("", "sessions", "kill", "9");
+
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).isEqualTo("""
+                1 of 2 sandbox slots in use, 1024 MiB of 4096 MiB memory committed
+
+                SESSION  AGENT  CHAT           STATE       SANDBOX  MEMORY   PROCS  CPU
+                1        main   terminal:main  busy        sb-1     210 MiB  12     3.4 s
+                2        sales  slack:C1       queued      -        -        -      -
+                3        main   slack:C2       hibernated  -        -        -      -
+                """);
+        assertThat(daemon.received(ControlRequest.SessionsList.class))
+                .containsExactly(new ControlRequest.SessionsList(5));
+        assertThat(killed.out()).isEqualTo("Stopped the sandbox of session 1\n");
+        assertThat(none.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(none.err()).contains("session 9 has no live sandbox");
+    }
+
     // ---- users, chats, senders, pair
 
     @Test

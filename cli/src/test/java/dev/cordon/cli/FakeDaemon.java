@@ -53,6 +53,9 @@ final class FakeDaemon implements AutoCloseable {
     /** The answer to users, chats, senders and pair requests. */
     volatile java.util.function.Function<ControlRequest.AccessRequest, ControlEvent> onAccess =
             request -> new ControlEvent.Failure("not scripted: " + request);
+    /** The answer to sessions list and kill. */
+    volatile java.util.function.Function<ControlRequest, ControlEvent> onSessions =
+            r -> new ControlEvent.Failure("this fake has no sessions");
     /** The answer to each approval request. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onApproval =
             r -> new ControlEvent.Failure("this fake has no approvals");
@@ -145,6 +148,8 @@ final class FakeDaemon implements AutoCloseable {
                     case ControlRequest.ApprovalShow s -> peer.send(onApproval.apply(s));
                     case ControlRequest.ApprovalApprove a -> peer.send(onApproval.apply(a));
                     case ControlRequest.ApprovalDeny d -> peer.send(onApproval.apply(d));
+                    case ControlRequest.SessionsList l -> peer.send(onSessions.apply(l));
+                    case ControlRequest.SessionsKill k -> peer.send(onSessions.apply(k));
                 }
             }
         } catch (IOException e) {

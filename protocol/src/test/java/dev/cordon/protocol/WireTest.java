@@ -186,6 +186,8 @@ class WireTest {
                         "approval_request"),
                 // cordon command → daemon
                 Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
+                Arguments.of(new ControlRequest.SessionsList(20), ControlRequest.class, "sessions_list"),
+                Arguments.of(new ControlRequest.SessionsKill(7), ControlRequest.class, "sessions_kill"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
                 Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
                 Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
@@ -248,6 +250,19 @@ class WireTest {
                 Arguments.of(new ControlEvent.Reply(9, "main", 7, "Hi!", false), ControlEvent.class, "reply"),
                 Arguments.of(new ControlEvent.Reply(10, "main", 0, "It failed", true), ControlEvent.class, "reply"),
                 Arguments.of(new ControlEvent.Failure("no such agent"), ControlEvent.class, "failure"),
+                Arguments.of(
+                        new ControlEvent.SessionListing(
+                                List.of(
+                                        new ControlEvent.SessionRow(
+                                                3, "main", "terminal:main", "busy", "sb-3", 1 << 20, 4, 120),
+                                        new ControlEvent.SessionRow(
+                                                4, "sales", "slack:C1", "hibernated", null, -1, -1, -1)),
+                                1,
+                                64,
+                                1L << 30,
+                                8L << 30),
+                        ControlEvent.class,
+                        "session_listing"),
                 Arguments.of(
                         new ControlEvent.Notice("main", "agent main has used $4.00 of its $5.00 daily_usd budget"),
                         ControlEvent.class,

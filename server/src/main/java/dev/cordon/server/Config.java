@@ -44,6 +44,8 @@ record Config(
         Duration toolTimeout,
         int runnerHeapMb,
         Duration heartbeatTimeout,
+        int maxLive,
+        long maxMemoryBytes,
         Limits limits,
         Set<Limit> unenforcedLimits,
         DiskQuota diskQuota,
@@ -65,6 +67,16 @@ record Config(
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     static final int DEFAULT_DISK_MB = 10_240;
+    static final int DEFAULT_MAX_LIVE = 64;
+
+    /** Without {@code sandbox.max_memory_mb}: 80 % of this host's memory. */
+    static long defaultMaxMemory() {
+        long total = ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        return Math.max(1L << 30, total / 10 * 8);
+    }
+
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
     private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals", "audit", "prices");
 
@@ -95,6 +107,8 @@ record Config(
                 Set.of(
                         "uid_base",
                         "idle_timeout_seconds",
+                        "max_live",
+                        "max_memory_mb",
                         "tool_timeout_seconds",
                         "memory_mb",
                         "pids",
@@ -153,6 +167,10 @@ record Config(
         Duration toolTimeout = Duration.ofSeconds(
                 r.integer("sandbox.tool_timeout_seconds", (int) DEFAULT_TOOL_TIMEOUT.toSeconds(), 1, 86_400));
         int heap = r.integer("runner.heap_mb", 256, 32, 65_536);
+        // Admission control (docs/sessions.md): live sandboxes and the memory limits committed to them.
+        int maxLive = r.integer("sandbox.max_live", DEFAULT_MAX_LIVE, 1, 100_000);
+        int maxMemoryMb = r.integer("sandbox.max_memory_mb", 0, 0, 1 << 30);
+        long maxMemory = maxMemoryMb == 0 ? defaultMaxMemory() : (long) maxMemoryMb << 20;
         // A runner sends a heartbeat every 2 s during a turn; this much silence means it is hung.
         Duration heartbeat = Duration.ofSeconds(r.integer(
                 "runner.heartbeat_timeout_seconds",
@@ -181,6 +199,8 @@ record Config(
                 toolTimeout,
                 heap,
                 heartbeat,
+                maxLive,
+                maxMemory,
                 limits,
                 unenforced,
                 diskQuota,
@@ -222,6 +242,8 @@ record Config(
                 toolTimeout,
                 heap,
                 heartbeat,
+                maxLive,
+                maxMemory,
                 limits,
                 unenforced,
                 diskQuota,

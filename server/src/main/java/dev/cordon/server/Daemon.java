@@ -5,6 +5,7 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
@@ -28,6 +29,7 @@ import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.EgressGateway;
 import dev.cordon.core.session.ModelGateway;
@@ -53,6 +55,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -252,6 +255,7 @@ public final class Daemon implements AutoCloseable {
                         (agent, message) -> terminal.broadcast(
                                 agent.name().value(),
                                 new ControlEvent.Notice(agent.name().value(), message))),
+                new Admission(config.maxLive(), config.maxMemoryBytes()),
                 Clock.systemUTC());
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
@@ -514,7 +518,8 @@ public final class Daemon implements AutoCloseable {
                 policy.sandbox().toolTimeout(),
                 policy.tools(),
                 models,
-                policy.budget());
+                policy.budget(),
+                policy.sandbox().limits().memoryBytes());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {
@@ -538,6 +543,14 @@ public final class Daemon implements AutoCloseable {
         public void handle(ControlConnection connection, ControlRequest request) {
             switch (request) {
                 case ControlRequest.Status s -> connection.send(status());
+                case ControlRequest.SessionsList l -> connection.send(sessionList(l.hibernated()));
+                case ControlRequest.SessionsKill k ->
+                    connection.send(
+                            sessions.kill(new SessionId(k.session()), "terminal:owner")
+                                    ? new ControlEvent.Done("Stopped the sandbox of session " + k.session()
+                                            + "; a turn in progress fails, and its next message starts a fresh one.")
+                                    : new ControlEvent.Failure("session " + k.session()
+                                            + " has no live sandbox (./cordon sessions list shows them)"));
                 case ControlRequest.Stop s -> {
                     connection.send(new ControlEvent.Stopping());
                     Thread.ofVirtual().start(Daemon.this::close);
@@ -597,6 +610,51 @@ public final class Daemon implements AutoCloseable {
                     store.sessionsWithPending().size(),
                     store.undelivered().size(),
                     sessions.live().stream().map(this::describe).toList());
+        }
+
+        /** Live and queued sessions first (by id), then the most recent hibernated ones. */
+        private ControlEvent.SessionListing sessionList(int hibernated) {
+            Map<SessionId, SessionManager.LiveSession> live = new java.util.LinkedHashMap<>();
+            sessions.live().forEach(l -> live.put(l.session(), l));
+            Admission.Snapshot admission = sessions.admission();
+            List<ControlEvent.SessionRow> rows = new ArrayList<>();
+            List<ControlEvent.SessionRow> asleep = new ArrayList<>();
+            List<Session> all = new ArrayList<>(store.sessions());
+            all.sort(java.util.Comparator.comparingLong((Session s) -> s.id().value())
+                    .reversed());
+            for (Session s : all) {
+                String agent =
+                        store.agent(s.agentId()).map(a -> a.name().value()).orElse("?");
+                String chat = store.chat(s.chatId())
+                        .map(c -> c.channel() + ":" + c.platformChatId())
+                        .orElse("?");
+                SessionManager.LiveSession l = live.get(s.id());
+                if (l != null) {
+                    ResourceUsage u = l.usage().orElse(new ResourceUsage(-1, -1, -1, -1, -1));
+                    rows.add(new ControlEvent.SessionRow(
+                            s.id().value(),
+                            agent,
+                            chat,
+                            sessions.busy(s.id()) ? "busy" : "idle",
+                            l.sandboxId(),
+                            u.memoryBytes(),
+                            u.pids(),
+                            u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000));
+                } else if (admission.queued().contains(s.id())) {
+                    rows.add(new ControlEvent.SessionRow(s.id().value(), agent, chat, "queued", null, -1, -1, -1));
+                } else if (asleep.size() < hibernated) {
+                    asleep.add(
+                            new ControlEvent.SessionRow(s.id().value(), agent, chat, "hibernated", null, -1, -1, -1));
+                }
+            }
+            rows.sort(java.util.Comparator.comparingLong(ControlEvent.SessionRow::session));
+            rows.addAll(asleep);
+            return new ControlEvent.SessionListing(
+                    rows,
+                    admission.live(),
+                    admission.maxLive(),
+                    admission.committedBytes(),
+                    admission.maxMemoryBytes());
         }
 
         private ControlEvent.LiveSandbox describe(SessionManager.LiveSession live) {

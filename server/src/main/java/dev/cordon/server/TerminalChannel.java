@@ -127,6 +127,7 @@ final class TerminalChannel implements ChannelAdapter {
         ControlEvent out = switch (event) {
             case LiveEvent.Text t -> new ControlEvent.Delta(platformChatId, t.text());
             case LiveEvent.Reset r -> new ControlEvent.Reset(platformChatId, r.reason());
+            case LiveEvent.Notice n -> new ControlEvent.Notice(platformChatId, n.text());
         };
         attached.getOrDefault(platformChatId, Set.of()).forEach(c -> c.send(out));
     }

@@ -22,6 +22,7 @@ import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.sandbox.ResourceUsage;
+import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.RunnerLink;
 import dev.cordon.core.session.SessionManager;
@@ -106,6 +107,7 @@ class ApprovalTurnTest {
                 audit,
                 approvals,
                 new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
+                new Admission(8, 1L << 40),
                 Clock.systemUTC());
         Agent ada = store.ensureAgent(new AgentName("ada"));
         chat = store.ensureChat("test", "c1");

@@ -20,6 +20,7 @@ import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.sandbox.ResourceUsage;
+import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.RunnerLink;
 import dev.cordon.core.session.SessionManager;
@@ -112,7 +113,8 @@ class ForgedModelRequestTest {
                             Duration.ofMinutes(5),
                             policy.tools(),
                             Daemon.allowedModels(config.model(), policy, agent.name()),
-                            policy.budget());
+                            policy.budget(),
+                            0);
                 },
                 delivery,
                 timer,
@@ -128,6 +130,7 @@ class ForgedModelRequestTest {
                         Duration.ofMinutes(10),
                         new ApprovalService.Listener() {}),
                 new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
+                new Admission(8, 1L << 40),
                 Clock.systemUTC());
         Agent agent = store.ensureAgent(name);
         Chat chat = store.ensureChat("terminal", "main");

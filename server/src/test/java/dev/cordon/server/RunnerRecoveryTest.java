@@ -120,4 +120,45 @@ class RunnerRecoveryTest {
         assertThat(audited("sandbox.kill")).isEmpty();
         assertThat(audited("turn.retry")).isEmpty();
     }
+
+    @Test
+    void aSessionTheOwnerKillsFailsItsTurnWithoutARetryAndTheNextMessageStartsAFreshSandbox() throws Exception {
+        model.enqueue(Scripted.toolCall("bash", "{\"command\":\"sleep 60\"}"), Scripted.text("Fresh start."));
+        java.util.concurrent.CompletableFuture<ControlEvent.Reply> reply =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                reply.complete(ask("sleep a minute"));
+            } catch (Exception | AssertionError e) {
+                reply.completeExceptionally(e);
+            }
+        });
+        ControlEvent.SessionListing busy = null;
+        for (int i = 0; i < 300; i++) {
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.send(new dev.cordon.protocol.control.ControlRequest.SessionsList(5));
+                busy = client.await(ControlEvent.SessionListing.class);
+            }
+            if (busy.sessions().stream().anyMatch(r -> r.state().equals("busy"))
+                    && model.requests().size() == 1) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        long session = busy.sessions().getFirst().session();
+
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new dev.cordon.protocol.control.ControlRequest.SessionsKill(session));
+            assertThat(client.await(ControlEvent.AccessAnswer.class)).isInstanceOf(ControlEvent.Done.class);
+        }
+
+        ControlEvent.Reply killed = reply.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(killed.failed()).isTrue();
+        assertThat(killed.text()).contains("stopped by terminal:owner");
+        assertThat(audited("turn.retry")).isEmpty();
+        assertThat(audited("sandbox.kill"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.rule()).isEqualTo("operator"));
+        assertThat(ask("hello again").text()).isEqualTo("Fresh start.");
+    }
 }

@@ -125,6 +125,7 @@ public final class Delivery {
                 streams.remove(chat.id());
                 adapter.live(chat.platformChatId(), r);
             }
+            case LiveEvent.Notice n -> adapter.live(chat.platformChatId(), n);
         }
     }
 

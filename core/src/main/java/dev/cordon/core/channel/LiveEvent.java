@@ -6,4 +6,7 @@ public sealed interface LiveEvent {
 
     /** Text shown since the last reply or reset is void (the model stream restarted). */
     record Reset(String reason) implements LiveEvent {}
+
+    /** Word from the host about the conversation, not from the agent ("queued: ..."). */
+    record Notice(String text) implements LiveEvent {}
 }

@@ -20,6 +20,8 @@ import java.util.Set;
  * @param allowedModels what the model gateway lets this turn's calls use; null means exactly
  *     {@code model}
  * @param budget the agent's spending limits (null: none)
+ * @param memoryBytes the memory limit of the agent's sandbox (0: none), what admission control
+ *     counts it as
  */
 public record AgentSetup(
         String systemPrompt,
@@ -28,7 +30,8 @@ public record AgentSetup(
         Duration toolTimeout,
         ToolRules toolRules,
         ModelGateway.Allowed allowedModels,
-        Budget budget) {
+        Budget budget,
+        long memoryBytes) {
     public AgentSetup {
         budget = budget == null ? Budget.NONE : budget;
         if (toolTimeout == null || toolTimeout.isNegative() || toolTimeout.isZero()) {
@@ -43,6 +46,6 @@ public record AgentSetup(
 
     /** A setup without tool rules whose calls may use only {@code model}. */
     public AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
-        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE);
+        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE, 0);
     }
 }

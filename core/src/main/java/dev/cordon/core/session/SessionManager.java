@@ -94,6 +94,7 @@ public final class SessionManager implements AutoCloseable {
     private final AuditLog audit;
     private final ApprovalService approvals;
     private final Budgets budgets;
+    private final Admission admission;
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -111,8 +112,11 @@ public final class SessionManager implements AutoCloseable {
             AuditLog audit,
             ApprovalService approvals,
             Budgets budgets,
+            Admission admission,
             Clock clock) {
         this.heartbeatTimeout = heartbeatTimeout;
+        this.admission = admission;
+        admission.evictWith(this::evictIdle);
         this.audit = audit;
         this.budgets = budgets;
         this.approvals = approvals;
@@ -161,6 +165,61 @@ public final class SessionManager implements AutoCloseable {
         return live;
     }
 
+    /**
+     * Hibernates the live sandbox that has been idle longest (between turns), other than {@code
+     * forWhom}'s, to make room for a session that is waiting for one.
+     *
+     * @return whether one was hibernated
+     */
+    boolean evictIdle(SessionId forWhom) {
+        List<Actor> idle = actors.values().stream()
+                .filter(a -> !a.id.equals(forWhom) && a.link != null && !a.busy)
+                .sorted(java.util.Comparator.comparingLong(a -> a.lastUsed))
+                .toList();
+        for (Actor a : idle) {
+            if (a.hibernateIfIdle("hibernated early to make room for a waiting session (sandbox.max_live,"
+                    + " sandbox.max_memory_mb)")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Stops the session's sandbox now, as its owner asked: a turn in progress fails (it is not
+     * retried) and the session's next message starts a fresh sandbox.
+     *
+     * @return false if the session has no live sandbox
+     */
+    public boolean kill(SessionId session, String by) {
+        Actor a = actors.get(session);
+        RunnerLink current = a == null ? null : a.link;
+        if (current == null) {
+            return false;
+        }
+        a.stopRequested = "stopped by " + by;
+        a.record(
+                AuditActions.SANDBOX_KILL,
+                Decision.DENY,
+                "operator",
+                "stopped by " + by,
+                Map.of("sandbox", current.sandboxId()));
+        current.kill("stopped by " + by);
+        a.hibernateIfIdle("stopped by " + by);
+        return true;
+    }
+
+    /** The sessions waiting for a sandbox slot, and the caps. */
+    public Admission.Snapshot admission() {
+        return admission.snapshot();
+    }
+
+    /** Whether the session is in a turn now. */
+    public boolean busy(SessionId session) {
+        Actor a = actors.get(session);
+        return a != null && a.busy;
+    }
+
     /** Stops every runner. Turns in progress fail; their messages stay claimed and are redone at next start. */
     @Override
     public void close() {
@@ -174,6 +233,13 @@ public final class SessionManager implements AutoCloseable {
         volatile RunnerLink link;
         volatile AgentName agentName;
         volatile boolean idleDue;
+        /** In a turn: its sandbox is not to be taken away for another session. Changed under this actor's lock. */
+        volatile boolean busy;
+        /** When the last turn ended ({@link System#nanoTime}): the idle sandbox hibernated first is the oldest. */
+        volatile long lastUsed = System.nanoTime();
+        /** Why an operator stopped the sandbox, if one did: the turn it breaks is not retried. */
+        volatile String stopRequested;
+
         ScheduledFuture<?> idle;
 
         Actor(SessionId id) {
@@ -189,15 +255,41 @@ public final class SessionManager implements AutoCloseable {
                 }
                 cancelIdle();
                 idleDue = false;
-                runTurn(batch);
+                setBusy(true);
+                try {
+                    runTurn(batch);
+                } finally {
+                    setBusy(false);
+                }
             }
             if (idleDue) {
                 idleDue = false;
                 LOG.info("session {} idle for {}: hibernating", id, idleTimeout);
                 hibernate("idle for " + human(idleTimeout) + " (sandbox.idle_timeout_seconds)");
+            } else if (link != null && admission.anyoneWaiting()) {
+                hibernate("gave its sandbox up to a waiting session (sandbox.max_live, sandbox.max_memory_mb)");
             } else {
                 scheduleIdle();
             }
+        }
+
+        synchronized void setBusy(boolean busy) {
+            this.busy = busy;
+            if (!busy) {
+                lastUsed = System.nanoTime();
+            }
+        }
+
+        /** Hibernates the sandbox unless a turn is using it. */
+        boolean hibernateIfIdle(String why) {
+            synchronized (this) {
+                if (busy || link == null) {
+                    return false;
+                }
+            }
+            cancelIdle();
+            hibernate(why);
+            return true;
         }
 
         void runTurn(List<Inbound> batch) {
@@ -221,7 +313,7 @@ public final class SessionManager implements AutoCloseable {
             long refusedBefore;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    runner = ensureRunner(agent, session);
+                    runner = ensureRunner(agent, session, chat, setup);
                 } catch (SandboxException e) {
                     LOG.error("session {}: sandbox did not start", id, e);
                     record(AuditActions.SANDBOX_START, Decision.DENY, null, e.getMessage(), Map.of());
@@ -588,7 +680,8 @@ public final class SessionManager implements AutoCloseable {
          */
         TurnResult gone(RunnerLink runner, String killedBy) {
             String why = runner.describeExit();
-            boolean byPolicy = killedBy != null && !killedBy.equals(HUNG) || runner.stoppedByALimit();
+            boolean byPolicy =
+                    killedBy != null && !killedBy.equals(HUNG) || runner.stoppedByALimit() || stopRequested != null;
             hibernate(why);
             return new TurnResult(
                     "The agent's sandbox stopped during the turn (" + why + "). Send the message again to retry.",
@@ -611,11 +704,29 @@ public final class SessionManager implements AutoCloseable {
             delivery.wake(chat.id());
         }
 
-        RunnerLink ensureRunner(Agent agent, Session session) {
+        RunnerLink ensureRunner(Agent agent, Session session, Chat chat, AgentSetup setup) {
             RunnerLink current = link;
             if (current == null) {
-                current = launcher.launch(agent, session);
+                try {
+                    admission.acquire(agent.id(), id, setup.memoryBytes(), place -> {
+                        LOG.info("session {}: waiting for a sandbox slot ({} in line)", id, place);
+                        delivery.live(
+                                chat,
+                                new LiveEvent.Notice("queued: every sandbox slot of this host is in use;"
+                                        + " this conversation starts when one frees (" + place + " in line)"));
+                    });
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SandboxException("the daemon stopped while this session waited for a sandbox slot", e);
+                }
+                try {
+                    current = launcher.launch(agent, session);
+                } catch (RuntimeException e) {
+                    admission.release(id);
+                    throw e;
+                }
                 link = current;
+                stopRequested = null;
                 record(AuditActions.SANDBOX_START, Decision.ALLOW, null, null, Map.of("sandbox", current.sandboxId()));
             }
             return current;
@@ -641,11 +752,15 @@ public final class SessionManager implements AutoCloseable {
         }
 
         void hibernate(String why) {
-            RunnerLink current = link;
-            link = null;
+            RunnerLink current;
+            synchronized (this) {
+                current = link;
+                link = null;
+            }
             if (current != null) {
                 current.close();
                 record(AuditActions.SANDBOX_STOP, Decision.INFO, null, why, Map.of("sandbox", current.sandboxId()));
+                admission.release(id);
             }
         }
 

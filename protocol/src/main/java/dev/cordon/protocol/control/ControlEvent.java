@@ -8,6 +8,7 @@ import java.util.List;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
     @JsonSubTypes.Type(value = ControlEvent.StatusReport.class, name = "status_report"),
+    @JsonSubTypes.Type(value = ControlEvent.SessionListing.class, name = "session_listing"),
     @JsonSubTypes.Type(value = ControlEvent.Stopping.class, name = "stopping"),
     @JsonSubTypes.Type(value = ControlEvent.Attached.class, name = "attached"),
     @JsonSubTypes.Type(value = ControlEvent.Accepted.class, name = "accepted"),
@@ -68,6 +69,34 @@ public sealed interface ControlEvent {
             long pids,
             long cpuMillis,
             long pidsLimitHits) {}
+
+    /**
+     * The sessions, for {@code cordon sessions list}, and admission control's state.
+     *
+     * @param committedBytes memory limits of the live sandboxes, summed as admission counts them
+     */
+    record SessionListing(List<SessionRow> sessions, int live, int maxLive, long committedBytes, long maxMemoryBytes)
+            implements ControlEvent {
+        public SessionListing {
+            sessions = List.copyOf(sessions);
+        }
+    }
+
+    /**
+     * One session. Usage figures are -1 when not live or unknown.
+     *
+     * @param state {@code busy} (live, in a turn), {@code idle} (live, between turns), {@code
+     *     queued} (waiting for a sandbox slot) or {@code hibernated}
+     */
+    record SessionRow(
+            long session,
+            String agent,
+            String chat,
+            String state,
+            String sandboxId,
+            long memoryBytes,
+            long pids,
+            long cpuMillis) {}
 
     record Stopping() implements ControlEvent {}
 

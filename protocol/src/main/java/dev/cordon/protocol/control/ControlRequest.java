@@ -27,12 +27,23 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.SendersList.class, name = "senders_list"),
     @JsonSubTypes.Type(value = ControlRequest.SendersAdmit.class, name = "senders_admit"),
     @JsonSubTypes.Type(value = ControlRequest.SendersRefuse.class, name = "senders_refuse"),
-    @JsonSubTypes.Type(value = ControlRequest.Pair.class, name = "pair")
+    @JsonSubTypes.Type(value = ControlRequest.Pair.class, name = "pair"),
+    @JsonSubTypes.Type(value = ControlRequest.SessionsList.class, name = "sessions_list"),
+    @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill")
 })
 public sealed interface ControlRequest {
 
     /** Answered with {@link ControlEvent.StatusReport}. */
     record Status() implements ControlRequest {}
+
+    /**
+     * Answered with {@link ControlEvent.SessionListing}: live and queued sessions, and the {@code
+     * hibernated} most recent hibernated ones.
+     */
+    record SessionsList(int hibernated) implements ControlRequest {}
+
+    /** Stops a session's sandbox now; answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}. */
+    record SessionsKill(long session) implements ControlRequest {}
 
     /** Answered with {@link ControlEvent.Stopping}; the daemon then drains and exits. */
     record Stop() implements ControlRequest {}

@@ -1,0 +1,196 @@
+package dev.cordon.core.session;
+
+import dev.cordon.core.Ids.AgentId;
+import dev.cordon.core.Ids.SessionId;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.IntConsumer;
+
+/**
+ * Admission control for sandboxes (docs/sessions.md): at most {@code maxLive} live at once and at
+ * most {@code maxMemory} bytes of memory limits committed to them. A session that does not fit
+ * waits in its agent's queue; the queues are served round robin, so one busy agent cannot starve
+ * the others, and within an agent oldest first. Before anyone waits, an idle live sandbox is
+ * hibernated to make room ({@link Evictor}). Thread-safe.
+ */
+public final class Admission {
+    /** Hibernates one live sandbox that is between turns, if there is one. */
+    @FunctionalInterface
+    public interface Evictor {
+        /** @return whether a sandbox was hibernated (its slot is then released) */
+        boolean evictIdle(SessionId forWhom);
+    }
+
+    /** What {@link #snapshot} reports. */
+    public record Snapshot(int live, long committedBytes, int maxLive, long maxMemoryBytes, List<SessionId> queued) {
+        public Snapshot {
+            queued = List.copyOf(queued);
+        }
+    }
+
+    /** Counts a sandbox whose policy sets no memory limit as this much. */
+    public static final long UNLIMITED_COUNTS_AS = 1L << 30;
+
+    private final int maxLive;
+    private final long maxMemory;
+    private final Map<SessionId, Long> live = new HashMap<>();
+    /** Waiting sessions per agent, the agent served longest ago first. */
+    private final LinkedHashMap<AgentId, ArrayDeque<Waiter>> queues = new LinkedHashMap<>();
+
+    private long committed;
+    private volatile Evictor evictor = forWhom -> false;
+
+    private record Waiter(AgentId agent, SessionId session, long memory, CompletableFuture<Void> granted) {}
+
+    public Admission(int maxLive, long maxMemoryBytes) {
+        if (maxLive < 1 || maxMemoryBytes < 1) {
+            throw new IllegalArgumentException("caps must be positive: " + maxLive + ", " + maxMemoryBytes);
+        }
+        this.maxLive = maxLive;
+        this.maxMemory = maxMemoryBytes;
+    }
+
+    /** Who hibernates idle sandboxes to make room: the session manager, once it exists. */
+    public void evictWith(Evictor evictor) {
+        this.evictor = Objects.requireNonNull(evictor);
+    }
+
+    /**
+     * Blocks until {@code session} may start a sandbox whose memory limit is {@code memoryBytes} (0:
+     * none). Returns at once if it fits, or if the session already holds a slot. If it must wait,
+     * {@code queued} hears its place in line (1 = next) once.
+     *
+     * @throws InterruptedException if interrupted while waiting; the session then holds nothing
+     */
+    public void acquire(AgentId agent, SessionId session, long memoryBytes, IntConsumer queued)
+            throws InterruptedException {
+        long memory = memoryBytes == 0 ? UNLIMITED_COUNTS_AS : memoryBytes;
+        Waiter waiter;
+        synchronized (this) {
+            if (live.containsKey(session)) {
+                return;
+            }
+            if (queues.isEmpty() && fits(memory)) {
+                grant(session, memory);
+                return;
+            }
+            waiter = new Waiter(agent, session, memory, new CompletableFuture<>());
+            queues.computeIfAbsent(agent, a -> new ArrayDeque<>()).add(waiter);
+        }
+        // Make room by hibernating sandboxes that sit idle between turns (outside the lock: it takes time).
+        while (!waiter.granted().isDone() && evictor.evictIdle(session)) {
+            // each eviction released a slot and served the queue
+        }
+        if (!waiter.granted().isDone()) {
+            queued.accept(place(waiter));
+        }
+        try {
+            waiter.granted().get();
+        } catch (InterruptedException e) {
+            synchronized (this) {
+                ArrayDeque<Waiter> q = queues.get(agent);
+                if (q != null && q.remove(waiter) && q.isEmpty()) {
+                    queues.remove(agent);
+                }
+            }
+            if (waiter.granted().isDone()) {
+                release(session);
+            }
+            throw e;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The session's sandbox is gone: its slot goes to the next in line. Idempotent. */
+    public void release(SessionId session) {
+        synchronized (this) {
+            Long memory = live.remove(session);
+            if (memory == null) {
+                return;
+            }
+            committed -= memory;
+            serve();
+        }
+    }
+
+    /** Whether someone is waiting for a slot (then a sandbox whose turn ended should give its slot up). */
+    public synchronized boolean anyoneWaiting() {
+        return !queues.isEmpty();
+    }
+
+    public synchronized Snapshot snapshot() {
+        List<SessionId> waiting = new ArrayList<>();
+        queues.values().forEach(q -> q.forEach(w -> waiting.add(w.session())));
+        return new Snapshot(live.size(), committed, maxLive, maxMemory, waiting);
+    }
+
+    /** Whether {@code session} holds a slot. */
+    public synchronized boolean holds(SessionId session) {
+        return live.containsKey(session);
+    }
+
+    private boolean fits(long memory) {
+        // A sandbox bigger than the whole memory cap still runs, alone.
+        return live.size() < maxLive && (committed + memory <= maxMemory || live.isEmpty());
+    }
+
+    private void grant(SessionId session, long memory) {
+        live.put(session, memory);
+        committed += memory;
+    }
+
+    /** Grants waiting sessions while they fit: the agent served longest ago first. Holds the lock. */
+    private void serve() {
+        boolean served = true;
+        while (served && !queues.isEmpty()) {
+            served = false;
+            for (Iterator<Map.Entry<AgentId, ArrayDeque<Waiter>>> it =
+                            queues.entrySet().iterator();
+                    it.hasNext(); ) {
+                Map.Entry<AgentId, ArrayDeque<Waiter>> entry = it.next();
+                Waiter head = entry.getValue().peek();
+                if (!fits(head.memory())) {
+                    continue;
+                }
+                entry.getValue().poll();
+                it.remove();
+                if (!entry.getValue().isEmpty()) {
+                    queues.put(entry.getKey(), entry.getValue()); // to the back of the line
+                }
+                grant(head.session(), head.memory());
+                head.granted().complete(null);
+                served = true;
+                break;
+            }
+        }
+    }
+
+    /** The waiter's place in line if the queues are served round robin from now: 1 = next. */
+    private synchronized int place(Waiter waiter) {
+        List<ArrayDeque<Waiter>> lines = new ArrayList<>();
+        queues.values().forEach(q -> lines.add(new ArrayDeque<>(q)));
+        int place = 0;
+        while (!lines.isEmpty()) {
+            for (Iterator<ArrayDeque<Waiter>> it = lines.iterator(); it.hasNext(); ) {
+                ArrayDeque<Waiter> line = it.next();
+                place++;
+                if (line.poll() == waiter) {
+                    return place;
+                }
+                if (line.isEmpty()) {
+                    it.remove();
+                }
+            }
+        }
+        return place;
+    }
+}
