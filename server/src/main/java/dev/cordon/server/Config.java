@@ -46,6 +46,7 @@ record Config(
         Duration heartbeatTimeout,
         int maxLive,
         long maxMemoryBytes,
+        Duration stopGrace,
         Limits limits,
         Set<Limit> unenforcedLimits,
         DiskQuota diskQuota,
@@ -109,6 +110,7 @@ record Config(
                         "idle_timeout_seconds",
                         "max_live",
                         "max_memory_mb",
+                        "stop_grace_seconds",
                         "tool_timeout_seconds",
                         "memory_mb",
                         "pids",
@@ -171,6 +173,8 @@ record Config(
         int maxLive = r.integer("sandbox.max_live", DEFAULT_MAX_LIVE, 1, 100_000);
         int maxMemoryMb = r.integer("sandbox.max_memory_mb", 0, 0, 1 << 30);
         long maxMemory = maxMemoryMb == 0 ? defaultMaxMemory() : (long) maxMemoryMb << 20;
+        // cordon stop waits 30 s for the daemon to be gone: the default grace leaves it time to stop.
+        Duration stopGrace = Duration.ofSeconds(r.integer("sandbox.stop_grace_seconds", 20, 0, 600));
         // A runner sends a heartbeat every 2 s during a turn; this much silence means it is hung.
         Duration heartbeat = Duration.ofSeconds(r.integer(
                 "runner.heartbeat_timeout_seconds",
@@ -201,6 +205,7 @@ record Config(
                 heartbeat,
                 maxLive,
                 maxMemory,
+                stopGrace,
                 limits,
                 unenforced,
                 diskQuota,
@@ -244,6 +249,7 @@ record Config(
                 heartbeat,
                 maxLive,
                 maxMemory,
+                stopGrace,
                 limits,
                 unenforced,
                 diskQuota,

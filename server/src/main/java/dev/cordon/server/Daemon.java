@@ -391,6 +391,34 @@ public final class Daemon implements AutoCloseable {
         stopped.await();
     }
 
+    /**
+     * Stops gracefully (what {@code cordon stop} and SIGTERM do): no new messages or turns, the turns
+     * in progress get up to {@code sandbox.stop_grace_seconds} to finish and store their replies,
+     * then everything stops as in {@link #close}. Whatever was not finished is redone at the next
+     * start.
+     */
+    public void stop() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        LOG.info(
+                "stopping: turns in progress get up to {} s to finish",
+                config.stopGrace().toSeconds());
+        control.close();
+        try {
+            int unfinished = sessions.drain(config.stopGrace());
+            if (unfinished > 0) {
+                LOG.warn(
+                        "{} turn(s) still running after the grace period: they are redone at the next start",
+                        unfinished);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    /** Stops now: turns in progress are cut short and redone at the next start. */
     @Override
     public synchronized void close() {
         if (stopped.getCount() == 0) {
@@ -553,7 +581,7 @@ public final class Daemon implements AutoCloseable {
                                             + " has no live sandbox (./cordon sessions list shows them)"));
                 case ControlRequest.Stop s -> {
                     connection.send(new ControlEvent.Stopping());
-                    Thread.ofVirtual().start(Daemon.this::close);
+                    Thread.ofVirtual().start(Daemon.this::stop);
                 }
                 case ControlRequest.Attach a -> attach(connection, a);
                 case ControlRequest.Say s -> connection.send(terminal.say(connection, s));

@@ -93,7 +93,7 @@ public final class Main {
                 System.err.println("cordon: " + e.getMessage());
                 return 2;
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "shutdown"));
             daemon.awaitStop();
             return 0;
         }

@@ -161,4 +161,32 @@ class RunnerRecoveryTest {
                 .satisfies(e -> assertThat(e.rule()).isEqualTo("operator"));
         assertThat(ask("hello again").text()).isEqualTo("Fresh start.");
     }
+
+    @Test
+    void aGracefulStopLetsTheTurnInProgressFinishAndDeliverItsReply() throws Exception {
+        model.enqueue(Scripted.text("Finished during the stop.").stallBefore(java.time.Duration.ofSeconds(3)));
+        java.util.concurrent.CompletableFuture<ControlEvent.Reply> reply =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                reply.complete(ask("take your time"));
+            } catch (Exception | AssertionError e) {
+                reply.completeExceptionally(e);
+            }
+        });
+        for (int i = 0; i < 600 && model.requests().isEmpty(); i++) {
+            Thread.sleep(20);
+        }
+
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new dev.cordon.protocol.control.ControlRequest.Stop());
+            client.await(ControlEvent.Stopping.class);
+        }
+
+        ControlEvent.Reply finished = reply.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(finished.failed()).as(finished.text()).isFalse();
+        assertThat(finished.text()).isEqualTo("Finished during the stop.");
+        daemon.awaitStop();
+        assertThat(model.requests()).hasSize(1);
+    }
 }

@@ -98,6 +98,8 @@ public final class SessionManager implements AutoCloseable {
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Stopping: turns in progress may finish, no new one starts. */
+    private volatile boolean draining;
 
     public SessionManager(
             Store store,
@@ -220,6 +222,25 @@ public final class SessionManager implements AutoCloseable {
         return a != null && a.busy;
     }
 
+    /**
+     * Stops starting turns and waits, up to {@code grace}, for the turns in progress to finish (their
+     * replies stored). Messages not yet taken stay pending for the next start. Call {@link #close}
+     * afterwards.
+     *
+     * @return how many turns were still running when the grace ran out
+     */
+    public int drain(Duration grace) throws InterruptedException {
+        draining = true;
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (true) {
+            int busy = (int) actors.values().stream().filter(a -> a.busy).count();
+            if (busy == 0 || System.nanoTime() > deadline) {
+                return busy;
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** Stops every runner. Turns in progress fail; their messages stay claimed and are redone at next start. */
     @Override
     public void close() {
@@ -248,7 +269,7 @@ public final class SessionManager implements AutoCloseable {
         }
 
         void drain() {
-            while (!closed) {
+            while (!closed && !draining) {
                 List<Inbound> batch = store.claimPending(id, MAX_BATCH);
                 if (batch.isEmpty()) {
                     break;
