@@ -70,8 +70,9 @@ final class EgressRelay implements AutoCloseable {
     }
 
     /**
-     * Opens each connection's stream from this thread, so the host starts its side while the relay's
-     * threads are still starting: one thread hand-off fewer before the request can leave.
+     * Opens each connection's stream and starts both of its copying threads from this thread, so the
+     * host starts its side while they are still starting: each hand-off on the way from accepting a
+     * connection to its request leaving cost about 1 ms on a loaded machine.
      */
     private void accept() {
         while (!server.isClosed()) {
@@ -99,14 +100,8 @@ final class EgressRelay implements AutoCloseable {
                 closeQuietly(client);
                 return;
             }
-            Thread.ofVirtual().name("egress-conn-" + id).start(() -> relay(client, channel));
-        }
-    }
-
-    private void relay(Socket client, StreamMux.Channel channel) {
-        try (client;
-                channel) {
-            Thread up = Thread.ofVirtual().name("egress-up-" + channel.id()).start(() -> {
+            // The request's way out starts first: it is what the host waits for.
+            Thread up = Thread.ofVirtual().name("egress-up-" + id).start(() -> {
                 try {
                     StreamMux.copy(client.getInputStream(), channel.out());
                     channel.shutdownOutput();
@@ -114,6 +109,14 @@ final class EgressRelay implements AutoCloseable {
                     channel.close();
                 }
             });
+            Thread.ofVirtual().name("egress-down-" + id).start(() -> relayDown(client, channel, up));
+        }
+    }
+
+    /** Copies the host's answer to the client, then closes the connection once {@code up} is done too. */
+    private static void relayDown(Socket client, StreamMux.Channel channel, Thread up) {
+        try (client;
+                channel) {
             try {
                 StreamMux.copy(channel.in(), client.getOutputStream());
                 client.shutdownOutput();
