@@ -11,10 +11,18 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One side of a framed, typed connection: sends {@code O}, receives {@code I}.
  *
+ * <p>Stream data ({@link RunnerMessage.StreamData}, {@link HostMessage.StreamData}) travels as a
+ * binary frame ({@link Frames}), everything else as JSON; {@link #receive} turns either back into
+ * the message. A binary frame on a channel whose messages have no stream data (the control
+ * socket) is a {@link ProtocolException}.
+ *
  * <p>{@link #send} is thread-safe (writes are serialized); {@link #receive} must be called from one
  * reader thread. Closing closes both streams.
  */
 public final class FrameChannel<I, O> implements Closeable {
+    /** Room for a whole stream-data frame (header, tag, id and a full chunk): one write per frame. */
+    private static final int OUT_BUFFER = StreamMux.CHUNK + 64;
+
     private final InputStream in;
     private final OutputStream out;
     private final Class<I> inType;
@@ -23,17 +31,32 @@ public final class FrameChannel<I, O> implements Closeable {
 
     public FrameChannel(InputStream in, OutputStream out, Class<I> inType, Closeable resource) {
         this.in = new BufferedInputStream(in, 64 * 1024);
-        this.out = new BufferedOutputStream(out, 64 * 1024);
+        this.out = new BufferedOutputStream(out, OUT_BUFFER);
         this.inType = inType;
         this.resource = resource;
     }
 
     /** Sends one message; blocks while the peer's buffer is full. */
     public void send(O message) throws IOException {
-        byte[] payload = Wire.encode(message);
+        switch (message) {
+            case RunnerMessage.StreamData d -> sendData(d.streamId(), d.data());
+            case HostMessage.StreamData d -> sendData(d.streamId(), d.data());
+            default -> {
+                byte[] payload = Wire.encode(message);
+                writeLock.lock();
+                try {
+                    Frames.write(out, payload);
+                } finally {
+                    writeLock.unlock();
+                }
+            }
+        }
+    }
+
+    private void sendData(String streamId, byte[] bytes) throws IOException {
         writeLock.lock();
         try {
-            Frames.write(out, payload);
+            Frames.writeStreamData(out, streamId, bytes);
         } finally {
             writeLock.unlock();
         }
@@ -46,8 +69,23 @@ public final class FrameChannel<I, O> implements Closeable {
      * @throws ProtocolException on a malformed frame; the channel should then be closed
      */
     public I receive() throws IOException {
-        byte[] payload = Frames.read(in);
-        return payload == null ? null : Wire.decode(payload, inType);
+        return switch (Frames.readFrame(in)) {
+            case null -> null;
+            case Frames.Frame.Json j -> Wire.decode(j.payload(), inType);
+            case Frames.Frame.StreamData d -> streamData(d);
+        };
+    }
+
+    private I streamData(Frames.Frame.StreamData d) {
+        Object message;
+        if (inType == RunnerMessage.class) {
+            message = new RunnerMessage.StreamData(d.streamId(), d.bytes());
+        } else if (inType == HostMessage.class) {
+            message = new HostMessage.StreamData(d.streamId(), d.bytes());
+        } else {
+            throw new ProtocolException("stream data frame on a " + inType.getSimpleName() + " channel");
+        }
+        return inType.cast(message);
     }
 
     @Override

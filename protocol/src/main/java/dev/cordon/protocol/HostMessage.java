@@ -85,7 +85,10 @@ public sealed interface HostMessage {
         }
     }
 
-    /** Bytes of stream {@code streamId} (see {@link RunnerMessage.EgressOpen}), at most {@link StreamMux#CHUNK}. */
+    /**
+     * Bytes of stream {@code streamId} (see {@link RunnerMessage.EgressOpen}), at most {@link
+     * StreamMux#CHUNK}. {@link FrameChannel} sends it as a binary frame ({@link Frames}), not as JSON.
+     */
     record StreamData(String streamId, byte[] data) implements HostMessage {
         public StreamData {
             Objects.requireNonNull(streamId, "streamId");

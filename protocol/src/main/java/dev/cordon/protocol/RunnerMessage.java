@@ -105,7 +105,10 @@ public sealed interface RunnerMessage {
         }
     }
 
-    /** Bytes of stream {@code streamId}, at most {@link StreamMux#CHUNK}. */
+    /**
+     * Bytes of stream {@code streamId}, at most {@link StreamMux#CHUNK}. {@link FrameChannel}
+     * sends it as a binary frame ({@link Frames}), not as JSON.
+     */
     record StreamData(String streamId, byte[] data) implements RunnerMessage {
         public StreamData {
             Objects.requireNonNull(streamId, "streamId");

@@ -38,8 +38,13 @@ public final class StreamMux {
      */
     static final int ACK_BATCH = WINDOW / 4;
 
-    /** The largest data frame a sender writes. */
-    public static final int CHUNK = 64 * 1024;
+    /**
+     * The largest data frame a sender writes. 256 KiB rather than 64 KiB: a download through the
+     * relay costs per frame (a wake-up of the reading thread, system calls, an allocation), and in the
+     * benchmark it went about 10-50 % faster with a quarter of the frames. A frame holds the channel
+     * for about 0.1 ms, so other streams' frames wait at most that long behind it.
+     */
+    public static final int CHUNK = 256 * 1024;
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,32}");
 
@@ -107,8 +112,8 @@ public final class StreamMux {
 
     /**
      * Copies {@code in} to {@code out} until end of stream, in pieces of up to {@link #CHUNK} bytes:
-     * {@code InputStream.transferTo}'s 16 KiB pieces would make four times the frames, each with its
-     * own encoding and system calls. Flushes after each piece. Returns the bytes copied.
+     * {@code InputStream.transferTo}'s 16 KiB pieces would make up to sixteen times the frames, each
+     * with its own system calls and wake-ups. Flushes after each piece. Returns the bytes copied.
      */
     public static long copy(InputStream in, OutputStream out) throws IOException {
         byte[] buffer = new byte[CHUNK];

@@ -3,6 +3,10 @@ package dev.cordon.protocol;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
@@ -14,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +40,7 @@ class FrameChannelTest {
     @TempDir
     Path dir;
 
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
     private SocketChannel runnerEnd;
     private SocketChannel hostEnd;
     private FrameChannel<HostMessage, RunnerMessage> runner;
@@ -97,6 +104,163 @@ class FrameChannelTest {
         assertThatThrownBy(host::receive)
                 .isExactlyInstanceOf(ProtocolException.class)
                 .hasMessage("stream ended inside a frame of 100 bytes");
+    }
+
+    @Test
+    void streamDataCrossesAsBinaryFramesBothWaysBetweenJsonMessages() throws IOException {
+        // Smaller than the socket's buffer: this thread reads only after it has sent everything.
+        byte[] chunk = new byte[100_000];
+        new Random(3).nextBytes(chunk);
+
+        runner.send(new RunnerMessage.EgressOpen("e1"));
+        runner.send(new RunnerMessage.StreamData("e1", chunk));
+        runner.send(new RunnerMessage.StreamAck("e1", 5));
+        host.send(new HostMessage.StreamData("e1", new byte[] {1, 2, 3}));
+        host.send(new HostMessage.StreamEnd("e1", null));
+
+        assertThat(host.receive()).isEqualTo(new RunnerMessage.EgressOpen("e1"));
+        assertThat(host.receive()).usingRecursiveComparison().isEqualTo(new RunnerMessage.StreamData("e1", chunk));
+        assertThat(host.receive()).isEqualTo(new RunnerMessage.StreamAck("e1", 5));
+        assertThat(runner.receive())
+                .usingRecursiveComparison()
+                .isEqualTo(new HostMessage.StreamData("e1", new byte[] {1, 2, 3}));
+        assertThat(runner.receive()).isEqualTo(new HostMessage.StreamEnd("e1", null));
+    }
+
+    @Test
+    void streamDataIsNotBase64InsideJsonOnTheWire() throws IOException {
+        FrameChannel<HostMessage, RunnerMessage> spy =
+                new FrameChannel<>(new ByteArrayInputStream(new byte[0]), captured, HostMessage.class, () -> {});
+
+        spy.send(new RunnerMessage.StreamData("e9", "GET / HTTP/1.1".getBytes(StandardCharsets.US_ASCII)));
+
+        byte[] wire = captured.toByteArray();
+        assertThat(wire).hasSize(4 + 2 + 2 + 14);
+        assertThat(wire[0] & 0x80).as("the binary bit").isEqualTo(0x80);
+        assertThat(new String(wire, 8, 14, StandardCharsets.US_ASCII)).isEqualTo("GET / HTTP/1.1");
+    }
+
+    @Test
+    void aBinaryFrameOnAChannelWithoutStreamsIsAProtocolException() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Frames.writeStreamData(bytes, "e1", new byte[] {1});
+        FrameChannel<ControlRequest, ControlEvent> control = new FrameChannel<>(
+                new ByteArrayInputStream(bytes.toByteArray()),
+                OutputStream.nullOutputStream(),
+                ControlRequest.class,
+                () -> {});
+
+        assertThatThrownBy(control::receive)
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessage("stream data frame on a ControlRequest channel");
+    }
+
+    @Test
+    void anUnknownBinaryTagFromThePeerIsAProtocolException() throws IOException {
+        OutputStream raw = Channels.newOutputStream(runnerEnd);
+        raw.write(new byte[] {(byte) 0x80, 0, 0, 3, 0x42, 1, 'x'});
+
+        assertThatThrownBy(host::receive)
+                .isExactlyInstanceOf(ProtocolException.class)
+                .hasMessage("unknown binary frame tag 0x42 (only 0x01, stream data)");
+    }
+
+    /**
+     * The muxes of both sides over a real channel, as the runner's relay and the host's session
+     * run them: a download larger than the window arrives intact while JSON messages keep flowing
+     * on the same channel.
+     */
+    @Test
+    void muxedStreamsOverTheChannelCarryALargeTransferIntact() throws Exception {
+        StreamMux[] hostMux = new StreamMux[1];
+        StreamMux runnerMux = new StreamMux(
+                new StreamMux.Wire() {
+                    @Override
+                    public void data(String id, byte[] bytes) throws IOException {
+                        runner.send(new RunnerMessage.StreamData(id, bytes));
+                    }
+
+                    @Override
+                    public void end(String id, String error) throws IOException {
+                        runner.send(new RunnerMessage.StreamEnd(id, error));
+                    }
+
+                    @Override
+                    public void ack(String id, int bytes) throws IOException {
+                        runner.send(new RunnerMessage.StreamAck(id, bytes));
+                    }
+                },
+                4);
+        hostMux[0] = new StreamMux(
+                new StreamMux.Wire() {
+                    @Override
+                    public void data(String id, byte[] bytes) throws IOException {
+                        host.send(new HostMessage.StreamData(id, bytes));
+                    }
+
+                    @Override
+                    public void end(String id, String error) throws IOException {
+                        host.send(new HostMessage.StreamEnd(id, error));
+                    }
+
+                    @Override
+                    public void ack(String id, int bytes) throws IOException {
+                        host.send(new HostMessage.StreamAck(id, bytes));
+                    }
+                },
+                4);
+        List<RunnerMessage> otherToHost = new CopyOnWriteArrayList<>();
+        Thread hostReader = Thread.ofVirtual().start(() -> {
+            try {
+                RunnerMessage m;
+                while ((m = host.receive()) != null) {
+                    switch (m) {
+                        case RunnerMessage.StreamData d -> hostMux[0].data(d.streamId(), d.data());
+                        case RunnerMessage.StreamEnd e -> hostMux[0].end(e.streamId(), e.error());
+                        case RunnerMessage.StreamAck a -> hostMux[0].ack(a.streamId(), a.bytes());
+                        default -> otherToHost.add(m);
+                    }
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        });
+        Thread runnerReader = Thread.ofVirtual().start(() -> {
+            try {
+                HostMessage m;
+                while ((m = runner.receive()) != null) {
+                    switch (m) {
+                        case HostMessage.StreamData d -> runnerMux.data(d.streamId(), d.data());
+                        case HostMessage.StreamEnd e -> runnerMux.end(e.streamId(), e.error());
+                        case HostMessage.StreamAck a -> runnerMux.ack(a.streamId(), a.bytes());
+                        default -> {}
+                    }
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        });
+        byte[] download = new byte[3 * StreamMux.WINDOW + 12_345];
+        new Random(11).nextBytes(download);
+        StreamMux.Channel hostSide = hostMux[0].open("e1");
+        StreamMux.Channel runnerSide = runnerMux.open("e1");
+
+        Future<?> sending = Executors.newVirtualThreadPerTaskExecutor().submit(() -> {
+            hostSide.out().write(download);
+            hostSide.shutdownOutput();
+            return null;
+        });
+        for (int i = 0; i < 100; i++) {
+            runner.send(new RunnerMessage.TextDelta("turn-1", "tick " + i));
+        }
+        byte[] got = runnerSide.in().readAllBytes();
+        sending.get(30, TimeUnit.SECONDS);
+
+        assertThat(got).isEqualTo(download);
+        runner.close();
+        hostReader.join();
+        runnerReader.join();
+        assertThat(otherToHost).hasSize(100).allMatch(m -> m instanceof RunnerMessage.TextDelta);
     }
 
     /**

@@ -69,6 +69,11 @@ final class EgressRelay implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens each connection's stream and starts both of its copying threads from this thread, so the
+     * host starts its side while they are still starting: each hand-off on the way from accepting a
+     * connection to its request leaving cost about 1 ms on a loaded machine.
+     */
     private void accept() {
         while (!server.isClosed()) {
             Socket client;
@@ -77,22 +82,25 @@ final class EgressRelay implements AutoCloseable {
             } catch (IOException e) {
                 return;
             }
-            Thread.ofVirtual().name("egress-conn").start(() -> relay(client));
-        }
-    }
-
-    private void relay(Socket client) {
-        String id = "e" + ids.incrementAndGet();
-        StreamMux.Channel channel;
-        try {
-            channel = mux.open(id);
-        } catch (ProtocolException e) {
-            closeQuietly(client);
-            return;
-        }
-        try (client;
-                channel) {
-            host.send(new RunnerMessage.EgressOpen(id));
+            String id = "e" + ids.incrementAndGet();
+            StreamMux.Channel channel;
+            try {
+                // A relay passes bytes on as they come: Nagle would hold back the second of two small
+                // writes (an answer's head, then its body) for the first one's ack.
+                client.setTcpNoDelay(true);
+                channel = mux.open(id);
+            } catch (ProtocolException | IOException e) {
+                closeQuietly(client);
+                continue;
+            }
+            try {
+                host.send(new RunnerMessage.EgressOpen(id));
+            } catch (HostConnection.HostGoneException e) {
+                channel.close();
+                closeQuietly(client);
+                return;
+            }
+            // The request's way out starts first: it is what the host waits for.
             Thread up = Thread.ofVirtual().name("egress-up-" + id).start(() -> {
                 try {
                     StreamMux.copy(client.getInputStream(), channel.out());
@@ -101,6 +109,14 @@ final class EgressRelay implements AutoCloseable {
                     channel.close();
                 }
             });
+            Thread.ofVirtual().name("egress-down-" + id).start(() -> relayDown(client, channel, up));
+        }
+    }
+
+    /** Copies the host's answer to the client, then closes the connection once {@code up} is done too. */
+    private static void relayDown(Socket client, StreamMux.Channel channel, Thread up) {
+        try (client;
+                channel) {
             try {
                 StreamMux.copy(channel.in(), client.getOutputStream());
                 client.shutdownOutput();

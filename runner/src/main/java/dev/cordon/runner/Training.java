@@ -10,7 +10,11 @@ import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.protocol.Usage;
 import dev.cordon.protocol.Wire;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -388,7 +392,7 @@ final class Training {
     }
 
     /** Encodes and decodes every wire message type, including those the turns above do not send. */
-    private static void roundTripEveryMessageType() {
+    private static void roundTripEveryMessageType() throws IOException {
         ChatMessage mixed = new ChatMessage(
                 Role.ASSISTANT,
                 List.of(
@@ -428,6 +432,31 @@ final class Training {
         for (RunnerMessage m : runner) {
             check(m, Wire.decode(Wire.encode(m), RunnerMessage.class));
         }
+        // Stream data skips Wire: FrameChannel writes it as a binary frame, both ways.
+        ByteArrayOutputStream up = new ByteArrayOutputStream();
+        ByteArrayOutputStream down = new ByteArrayOutputStream();
+        RunnerMessage.StreamData data = new RunnerMessage.StreamData("e1", new byte[] {1, 2, 3});
+        HostMessage.StreamData answer = new HostMessage.StreamData("e1", new byte[] {4, 5});
+        new FrameChannel<HostMessage, RunnerMessage>(InputStream.nullInputStream(), up, HostMessage.class, () -> {})
+                .send(data);
+        new FrameChannel<RunnerMessage, HostMessage>(InputStream.nullInputStream(), down, RunnerMessage.class, () -> {})
+                .send(answer);
+        check(
+                data,
+                new FrameChannel<RunnerMessage, HostMessage>(
+                                new ByteArrayInputStream(up.toByteArray()),
+                                OutputStream.nullOutputStream(),
+                                RunnerMessage.class,
+                                () -> {})
+                        .receive());
+        check(
+                answer,
+                new FrameChannel<HostMessage, RunnerMessage>(
+                                new ByteArrayInputStream(down.toByteArray()),
+                                OutputStream.nullOutputStream(),
+                                HostMessage.class,
+                                () -> {})
+                        .receive());
     }
 
     private static void check(Object sent, Object received) {

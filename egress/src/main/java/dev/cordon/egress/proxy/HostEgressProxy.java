@@ -201,6 +201,8 @@ final class HostEgressProxy implements EgressProxy {
         try (plain) {
             Socket upstream;
             try {
+                // Bytes are passed on as they come from the client: no Nagle delay on top of its own.
+                plain.setTcpNoDelay(true);
                 plain.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MILLIS);
                 upstream = secrets.isEmpty() ? plain : tls(plain, target.host(), port);
             } catch (IOException e) {
