@@ -406,7 +406,7 @@ public final class Daemon implements AutoCloseable {
                 config.stopGrace().toSeconds());
         control.close();
         try {
-            int unfinished = sessions.drain(config.stopGrace());
+            int unfinished = sessions.finishTurns(config.stopGrace());
             if (unfinished > 0) {
                 LOG.warn(
                         "{} turn(s) still running after the grace period: they are redone at the next start",

@@ -25,6 +25,8 @@ final class ControlClient implements AutoCloseable {
     private final FrameChannel<ControlEvent, ControlRequest> channel;
     private final BlockingQueue<ControlEvent> events = new LinkedBlockingQueue<>();
     final List<ControlEvent> seen = new ArrayList<>();
+    /** The daemon closed the connection (or it broke): nothing more will come. */
+    private volatile boolean ended;
 
     ControlClient(Path socket) throws IOException {
         SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -39,6 +41,7 @@ final class ControlClient implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 // connection closed
             }
+            ended = true;
         });
     }
 
@@ -52,9 +55,16 @@ final class ControlClient implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
-            ControlEvent e = events.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
-            if (e == null) {
+            boolean wasEnded = ended;
+            ControlEvent e = events.poll(Math.max(0, Math.min(left, 50_000_000L)), TimeUnit.NANOSECONDS);
+            if (e == null && wasEnded) {
+                throw new AssertionError("the connection ended before a " + type.getSimpleName() + "; saw " + seen);
+            }
+            if (e == null && System.nanoTime() >= deadline) {
                 throw new AssertionError("no " + type.getSimpleName() + " within " + timeout + "; saw " + seen);
+            }
+            if (e == null) {
+                continue;
             }
             seen.add(e);
             if (type.isInstance(e) && match.test((T) e)) {

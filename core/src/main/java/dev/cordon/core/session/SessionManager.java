@@ -229,7 +229,7 @@ public final class SessionManager implements AutoCloseable {
      *
      * @return how many turns were still running when the grace ran out
      */
-    public int drain(Duration grace) throws InterruptedException {
+    public int finishTurns(Duration grace) throws InterruptedException {
         draining = true;
         long deadline = System.nanoTime() + grace.toNanos();
         while (true) {
@@ -270,14 +270,15 @@ public final class SessionManager implements AutoCloseable {
 
         void drain() {
             while (!closed && !draining) {
-                List<Inbound> batch = store.claimPending(id, MAX_BATCH);
-                if (batch.isEmpty()) {
-                    break;
-                }
-                cancelIdle();
-                idleDue = false;
+                // Busy before the claim: from here on no other session may take this sandbox.
                 setBusy(true);
                 try {
+                    List<Inbound> batch = store.claimPending(id, MAX_BATCH);
+                    if (batch.isEmpty()) {
+                        break;
+                    }
+                    cancelIdle();
+                    idleDue = false;
                     runTurn(batch);
                 } finally {
                     setBusy(false);

@@ -1,0 +1,250 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.core.audit.AuditKeys;
+import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.audit.AuditVerification;
+import dev.cordon.core.store.Store;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.store.Stores;
+import dev.cordon.testkit.FakeModelServer;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DESIGN.md invariant 6 under SIGKILL: a daemon in its own process, real sandboxes, the fake model
+ * echoing, and chats that each send their messages one after another over the control socket (the
+ * terminal channel), resending after a disconnect and recording every reply they are handed. The
+ * daemon is killed with SIGKILL at random moments and restarted. In the end every message has
+ * exactly one reply (a reply handed over twice carries the same outbound id: the platform's
+ * idempotency key), in order per chat, and the audit chain verifies as one chain.
+ *
+ * <p>Sizes: {@code -Dcordon.crash.chats=20 -Dcordon.crash.messages=50 -Dcordon.crash.kills=20} (the
+ * defaults: 1,000 messages); the seed is printed and can be fixed with {@code -Dcordon.crash.seed}.
+ */
+class CrashSafetyTest {
+    static final int CHATS = Integer.getInteger("cordon.crash.chats", 20);
+    static final int MESSAGES = Integer.getInteger("cordon.crash.messages", 50);
+    static final int KILLS = Integer.getInteger("cordon.crash.kills", 20);
+
+    @TempDir
+    Path home;
+
+    FakeModelServer model;
+    Process daemon;
+
+    /** Replies the chats were handed: outbound id → [chat, inbound id it answers, text]. */
+    final Map<Long, Object[]> replies = new ConcurrentHashMap<>();
+    /** Inbound id of each sent message, by chat and index, as the daemon acknowledged it. */
+    final Map<String, Map<Integer, Long>> accepted = new ConcurrentHashMap<>();
+
+    final AtomicInteger handedTwice = new AtomicInteger();
+    final AtomicInteger reconnects = new AtomicInteger();
+    volatile boolean done;
+
+    @AfterEach
+    void stop() {
+        done = true;
+        if (daemon != null) {
+            daemon.destroyForcibly();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    Process startDaemon() throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.cordon.server.Main",
+                "daemon",
+                "--home",
+                home.toString());
+        pb.environment().put("ANTHROPIC_API_KEY", "sk-ant-test");
+        pb.environment().put("ANTHROPIC_BASE_URL", model.baseUrl().toString());
+        pb.environment().put("CORDON_RUNNER_LIB", EndToEndTest.RUNNER_LIB.toString());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(home.toFile(), "daemon.log")));
+        return pb.start();
+    }
+
+    boolean up() {
+        try (ControlClient client = new ControlClient(home.resolve("run/control.sock"))) {
+            client.send(new ControlRequest.Status());
+            client.await(ControlEvent.StatusReport.class, e -> true, Duration.ofSeconds(5));
+            return true;
+        } catch (Exception | AssertionError e) {
+            return false;
+        }
+    }
+
+    @Test
+    void killedAtRandomMomentsTheDaemonLosesNoMessageAndRepliesToEachExactlyOnceInOrder() throws Exception {
+        long seed = Long.getLong("cordon.crash.seed", System.nanoTime());
+        System.out.println("CrashSafetyTest seed " + seed + " (rerun with -Dcordon.crash.seed=" + seed + ")");
+        log("CrashSafetyTest seed " + seed + ": " + CHATS + " chats x " + MESSAGES + " messages, " + KILLS + " kills");
+        Random random = new Random(seed);
+        model = FakeModelServer.start();
+        // No workspace quota: a killed daemon cannot unmount, and the test's home must be deletable.
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  disk_mb: 0\n");
+        for (int c = 0; c < CHATS; c++) {
+            Files.createDirectories(home.resolve("agents/chat" + c));
+        }
+        daemon = startDaemon();
+        awaitUp();
+
+        List<Thread> chats = new ArrayList<>();
+        for (int c = 0; c < CHATS; c++) {
+            String agent = "chat" + c;
+            chats.add(Thread.ofVirtual().name(agent).start(() -> converse(agent)));
+        }
+        int total = CHATS * MESSAGES;
+        for (int k = 0; k < KILLS; k++) {
+            // Spread the kills over the run: each after a random share of the replies still due, then
+            // a random moment (mid-turn, mid-delivery, between turns).
+            int due = total - replies.size();
+            int target = replies.size() + 1 + random.nextInt(Math.max(1, 2 * due / (KILLS - k + 1)));
+            for (int i = 0; i < 1_200 && replies.size() < Math.min(target, total); i++) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(random.nextInt(300));
+            daemon.destroyForcibly(); // SIGKILL
+            assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            log("kill " + (k + 1) + " after " + replies.size() + " of " + total + " replies");
+            daemon = startDaemon();
+            awaitUp();
+        }
+        for (Thread chat : chats) {
+            chat.join(Duration.ofMinutes(10));
+        }
+        done = true;
+        daemon.destroy();
+        daemon.waitFor(60, TimeUnit.SECONDS);
+
+        // Every message: exactly one reply, saying what it answers, in order per chat.
+        for (int c = 0; c < CHATS; c++) {
+            String agent = "chat" + c;
+            Map<Integer, Long> sent = accepted.get(agent);
+            assertThat(sent).as(agent + ": every message was accepted").hasSize(MESSAGES);
+            TreeMap<Long, Object[]> mine = new TreeMap<>();
+            replies.forEach((outbound, r) -> {
+                if (r[0].equals(agent)) {
+                    mine.put(outbound, r);
+                }
+            });
+            assertThat(mine.values().stream().map(r -> (Long) r[1]).toList())
+                    .as(agent + ": one reply per message, in the order sent")
+                    .containsExactlyElementsOf(sent.values().stream().sorted().toList());
+            for (Map.Entry<Integer, Long> m : sent.entrySet()) {
+                Object[] reply = mine.values().stream()
+                        .filter(r -> r[1].equals(m.getValue()))
+                        .findFirst()
+                        .orElseThrow();
+                assertThat((String) reply[2]).isEqualTo("You said: " + agent + " message " + m.getKey());
+            }
+        }
+        System.out.println("replies handed over again after a crash (same outbound id): " + handedTwice.get());
+        Home h = new Home(home);
+        try (Store store = Stores.sqlite(h.database())) {
+            AuditVerification verified =
+                    AuditLogs.verify(store.audit(), AuditKeys.readPublicKey(AuditKeys.publicKeyFile(h.auditKey())));
+            assertThat(verified.ok()).as(verified.toString()).isTrue();
+        }
+    }
+
+    void awaitUp() throws InterruptedException {
+        for (int i = 0; i < 600; i++) {
+            if (up()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the daemon did not come up in 30 s; see " + home.resolve("daemon.log"));
+    }
+
+    /** Sends this chat's messages one after another, each after the reply to the one before. */
+    void converse(String agent) {
+        Map<Integer, Long> mine = accepted.computeIfAbsent(agent, a -> new ConcurrentHashMap<>());
+        int next = 0;
+        while (next < MESSAGES && !done) {
+            try (ControlClient client = new ControlClient(home.resolve("run/control.sock"))) {
+                client.send(new ControlRequest.Attach(agent, true));
+                client.await(ControlEvent.Attached.class, e -> true, Duration.ofSeconds(30));
+                while (next < MESSAGES) {
+                    int index = next;
+                    String id = agent + "-" + index;
+                    client.send(new ControlRequest.Say(agent, id, agent + " message " + index));
+                    ControlEvent.Accepted ok = client.await(
+                            ControlEvent.Accepted.class,
+                            a -> a.clientMessageId().equals(id),
+                            Duration.ofSeconds(60));
+                    mine.put(index, ok.inboundId());
+                    // Replies to earlier messages may come first (replayed after a restart): record them all.
+                    client.await(
+                            ControlEvent.Reply.class,
+                            r -> {
+                                record(client, agent, r);
+                                return r.inReplyTo() == ok.inboundId();
+                            },
+                            Duration.ofSeconds(120));
+                    next++;
+                }
+            } catch (Exception | AssertionError e) {
+                // The daemon went away: reconnect, resend the message not yet answered (stored once).
+                if (!done && reconnects.incrementAndGet() % 50 == 1) {
+                    log(agent + " reconnects after: " + e);
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** To {@code home/test.log} (surefire shows a test's stdout only at its end). */
+    void log(String line) {
+        try {
+            Files.writeString(
+                    home.resolve("test.log"),
+                    java.time.Instant.now() + " " + line + "\n",
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // a log line is not worth failing the test
+        }
+    }
+
+    void record(ControlClient client, String agent, ControlEvent.Reply reply) {
+        Object[] previous =
+                replies.putIfAbsent(reply.outboundId(), new Object[] {agent, reply.inReplyTo(), reply.text()});
+        if (previous != null) {
+            handedTwice.incrementAndGet();
+        }
+        try {
+            client.send(new ControlRequest.ReplyAck(reply.outboundId()));
+        } catch (IOException e) {
+            // unacknowledged: handed over again after the restart, and recorded once
+        }
+    }
+}
