@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -43,14 +42,7 @@ class AdmissionEndToEndTest {
         for (int i = 0; i < AGENTS; i++) {
             Files.createDirectories(home.resolve("agents/agent" + i)); // an agent is a folder of the home
         }
-        daemon = Daemon.start(
-                home,
-                Map.of(
-                        "ANTHROPIC_API_KEY",
-                        "sk-ant-test",
-                        "ANTHROPIC_BASE_URL",
-                        model.baseUrl().toString()),
-                EndToEndTest.RUNNER_LIB);
+        daemon = EndToEndTest.startOn(home, model);
     }
 
     @AfterEach

@@ -54,14 +54,7 @@ class EgressTest {
     }
 
     void startDaemon() throws IOException {
-        daemon = Daemon.start(
-                home,
-                Map.of(
-                        "ANTHROPIC_API_KEY",
-                        "sk-ant-test",
-                        "ANTHROPIC_BASE_URL",
-                        model.baseUrl().toString()),
-                EndToEndTest.RUNNER_LIB);
+        daemon = EndToEndTest.startOn(home, model);
     }
 
     String runBash(String command) throws Exception {

@@ -38,6 +38,18 @@ class EndToEndTest {
     static final Path RUNNER_LIB =
             Path.of("../runner/target/lib").toAbsolutePath().normalize();
 
+    /** A daemon on {@code home} whose model is the fake {@code model} (Anthropic API, its default model). */
+    static Daemon startOn(Path home, FakeModelServer model) throws IOException {
+        return Daemon.start(
+                home,
+                Map.of(
+                        "ANTHROPIC_API_KEY",
+                        "sk-ant-test",
+                        "ANTHROPIC_BASE_URL",
+                        model.baseUrl().toString()),
+                RUNNER_LIB);
+    }
+
     @TempDir
     Path home;
 

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -54,14 +53,7 @@ class ResourceAbuseTest {
 
     void startDaemon(String mainPolicy) throws IOException {
         Files.writeString(home.resolve("agents/main/policy.yaml"), mainPolicy);
-        daemon = Daemon.start(
-                home,
-                Map.of(
-                        "ANTHROPIC_API_KEY",
-                        "sk-ant-test",
-                        "ANTHROPIC_BASE_URL",
-                        model.baseUrl().toString()),
-                EndToEndTest.RUNNER_LIB);
+        daemon = EndToEndTest.startOn(home, model);
     }
 
     /** Sends to {@code agent} and returns the reply once it comes, without blocking the caller. */

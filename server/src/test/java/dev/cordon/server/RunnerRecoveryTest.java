@@ -10,7 +10,6 @@ import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,14 +33,7 @@ class RunnerRecoveryTest {
         model = FakeModelServer.start();
         // Hangs are found after 5 s of silence here (30 s by default).
         Files.writeString(home.resolve("cordon.yaml"), "runner:\n  heartbeat_timeout_seconds: 5\n");
-        daemon = Daemon.start(
-                home,
-                Map.of(
-                        "ANTHROPIC_API_KEY",
-                        "sk-ant-test",
-                        "ANTHROPIC_BASE_URL",
-                        model.baseUrl().toString()),
-                EndToEndTest.RUNNER_LIB);
+        daemon = EndToEndTest.startOn(home, model);
     }
 
     @AfterEach
