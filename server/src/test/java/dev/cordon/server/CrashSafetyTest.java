@@ -205,7 +205,7 @@ class CrashSafetyTest {
                                 record(client, agent, r);
                                 return r.inReplyTo() == ok.inboundId();
                             },
-                            Duration.ofSeconds(120));
+                            Duration.ofMinutes(2));
                     next++;
                 }
             } catch (Exception | AssertionError e) {

@@ -12,6 +12,7 @@ import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.channel.OutgoingMessage;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
@@ -64,12 +65,20 @@ class DeliveryTest {
     }
 
     DlpAction replies = DlpAction.REDACT;
+    final List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Delivery delivery() {
         ChannelAdapter adapter = new ChannelAdapter() {
             @Override
             public String name() {
                 return "fake";
+            }
+
+            @Override
+            public void live(String platformChatId, LiveEvent event) {
+                if (event instanceof LiveEvent.Text t) {
+                    streamed.add(t.text());
+                }
             }
 
             @Override
@@ -137,6 +146,22 @@ class DeliveryTest {
                     assertThat(e.event().reason()).contains("withheld the reply");
                     assertThat(e.event().toString()).doesNotContain(VAULT_VALUE);
                 });
+    }
+
+    @Test
+    void aSecretSplitAcrossStreamedPiecesNeverShowsInTheLiveStream() {
+        Delivery delivery = delivery();
+        Chat fake = new Chat(chat.id(), "fake", chat.platformChatId());
+        String text = "the password is " + VAULT_VALUE + " and the key AKIAIOSFODNN7EXAMPLE, nothing else.";
+        for (int i = 0; i < text.length(); i += 3) {
+            delivery.live(fake, new LiveEvent.Text(text.substring(i, Math.min(text.length(), i + 3))));
+        }
+
+        String shown = String.join("", streamed);
+        // Only the last word waits: it arrives with the reply.
+        assertThat(shown)
+                .isEqualTo("the password is [redacted: the vault secret DB_PASSWORD] and the key"
+                        + " [redacted: an AWS access key id], nothing ");
     }
 
     void reply(String text) {

@@ -141,6 +141,7 @@ public final class Delivery {
     private static final class LiveText {
         private final SecretScanner scanner;
         private final StringBuilder text = new StringBuilder();
+        /** How much of {@code text} has been passed on (redacted): no finding reaches back before it. */
         private int released;
 
         LiveText(SecretScanner scanner) {
@@ -154,12 +155,13 @@ public final class Delivery {
             }
             text.append(more);
             String all = text.toString();
-            String ready = scanner.redact(all.substring(0, all.length() - scanner.holdBack(all)));
-            if (ready.length() <= released) {
+            int upTo = all.length() - scanner.holdBack(all);
+            if (upTo <= released) {
                 return "";
             }
-            String out = ready.substring(released);
-            released = ready.length();
+            // Only the new stretch is scanned: the text before it ended where no secret could go on.
+            String out = scanner.redact(all.substring(released, upTo));
+            released = upTo;
             return out;
         }
     }

@@ -37,4 +37,18 @@ class SecretScannerTest {
         assertThat(scanner.redact("use correct-horse-battery or ghp_" + "a".repeat(36) + "!"))
                 .isEqualTo("use [redacted: the vault secret DB_PASSWORD] or [redacted: a GitHub token]!");
     }
+
+    @Test
+    void aStreamHoldsBackWhatCouldStillBecomeASecret() {
+        // The word being written: a credential format has no spaces.
+        assertThat(scanner.holdBack("the key is AKIAIOSFOD")).isEqualTo("AKIAIOSFOD".length());
+        assertThat(scanner.holdBack("done. ")).isZero();
+        // The start of a vault value, even across a word boundary the value itself contains.
+        assertThat(scanner.holdBack("pw correct-")).isEqualTo("correct-".length());
+        assertThat(scanner.holdBack("pw correct horse")).isEqualTo("horse".length());
+        // An unfinished private-key header, which has spaces in it.
+        assertThat(scanner.holdBack("here: -----BEGIN RSA PRIVATE ")).isEqualTo("-----BEGIN RSA PRIVATE ".length());
+        // A vault value shorter than the minimum is not looked for, so nothing waits for it.
+        assertThat(scanner.holdBack("my pin 12 ")).isZero();
+    }
 }
