@@ -98,7 +98,20 @@ final class HostModelGateway implements ModelGateway {
             object.putObject("stream_options").put("include_usage", true);
             body = Wire.encode(object);
         }
-        ModelGateway.Refusal over = meter.reserve(model, body.length / 3 + 1, maxTokens(root));
+        ModelGateway.Refusal over;
+        try {
+            over = meter.reserve(model, body.length / 3 + 1, maxTokens(root));
+        } catch (RuntimeException e) {
+            // Fail closed: a call whose cost cannot be counted is not made (the store may be back soon).
+            refuse(
+                    sink,
+                    null,
+                    request.api(),
+                    503,
+                    "api_error",
+                    "the model gateway could not check agent " + agent.name() + "'s budget: " + e.getMessage());
+            return;
+        }
         if (over != null) {
             refuse(
                     sink,

@@ -406,6 +406,28 @@ class HostModelGatewayTest {
     }
 
     @Test
+    void aCallWhoseBudgetCannotBeCheckedIsNotMadeAndMayBeRetried() {
+        ModelGateway.Meter broken = new ModelGateway.Meter() {
+            @Override
+            public ModelGateway.Refusal reserve(String model, long maxInputTokens, long maxOutputTokens) {
+                throw new IllegalStateException("the store is closed");
+            }
+
+            @Override
+            public void settle(Usage reported) {
+                throw new AssertionError("nothing was reserved");
+            }
+        };
+
+        RecordingSink sink = call(ModelApi.ANTHROPIC, body(MODEL), broken);
+
+        assertThat(sink.status()).isEqualTo(503);
+        assertThat(sink.headers().get("x-should-retry")).containsExactly("true");
+        assertThat(sink.errorMessage()).contains("could not check agent alice's budget: the store is closed");
+        assertThat(anthropic.requests()).isEmpty();
+    }
+
+    @Test
     void aCallWithoutMaxTokensIsReservedAtTheDefaultCeiling() {
         RecordingMeter meter = new RecordingMeter();
 

@@ -336,6 +336,11 @@ public final class SessionManager implements AutoCloseable {
             for (int attempt = 1; ; attempt++) {
                 try {
                     runner = ensureRunner(agent, session, chat, setup);
+                    if (runner == null) {
+                        // Stopping while this session waited for a slot: its messages stay claimed,
+                        // and the next start redoes the turn.
+                        return;
+                    }
                 } catch (SandboxException e) {
                     LOG.error("session {}: sandbox did not start", id, e);
                     record(AuditActions.SANDBOX_START, Decision.DENY, null, e.getMessage(), Map.of());
@@ -726,6 +731,7 @@ public final class SessionManager implements AutoCloseable {
             delivery.wake(chat.id());
         }
 
+        /** The session's runner, started if need be; null if the daemon began stopping meanwhile. */
         RunnerLink ensureRunner(Agent agent, Session session, Chat chat, AgentSetup setup) {
             RunnerLink current = link;
             if (current == null) {
@@ -739,7 +745,11 @@ public final class SessionManager implements AutoCloseable {
                     });
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new SandboxException("the daemon stopped while this session waited for a sandbox slot", e);
+                    return null;
+                }
+                if (closed || draining) {
+                    admission.release(id); // the daemon is stopping: this turn is for the next start
+                    return null;
                 }
                 try {
                     current = launcher.launch(agent, session);
