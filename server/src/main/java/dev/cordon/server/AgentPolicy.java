@@ -5,6 +5,7 @@ import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.core.session.Batching;
 import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.vault.Vault;
@@ -55,6 +56,9 @@ import tools.jackson.databind.JsonNode;
  *   chat_daily_usd: 1    # any one chat, per day
  *   daily_tokens: 2000000
  *   warn_percent: 80     # the owner is told when a limit is this full
+ * turns:                 # how queued messages become turns (oldest first)
+ *   max_batch: 50        # the most queued messages one turn takes; 1 = a turn per message
+ *   gather_ms: 0         # an idle session waits this long after a message before its turn starts
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
  *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
@@ -70,7 +74,9 @@ import tools.jackson.databind.JsonNode;
 final class AgentPolicy {
     private AgentPolicy() {}
 
-    static final Set<String> SECTIONS = Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp");
+    static final Set<String> SECTIONS =
+            Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns");
+    static final Set<String> TURNS_FIELDS = Set.of("max_batch", "gather_ms");
     static final Set<String> DLP_FIELDS = Set.of("requests", "replies");
     static final Set<String> BUDGET_FIELDS =
             Set.of("daily_usd", "monthly_usd", "chat_daily_usd", "daily_tokens", "warn_percent");
@@ -95,6 +101,7 @@ final class AgentPolicy {
             Capabilities capabilities,
             Egress egress,
             Dlp dlp,
+            Batching turns,
             Sources sources) {
         Policy {
             models = List.copyOf(models);
@@ -165,6 +172,7 @@ final class AgentPolicy {
                 Capabilities.NONE,
                 Egress.NONE,
                 Dlp.DEFAULTS,
+                Batching.DEFAULT,
                 Sources.NONE);
     }
 
@@ -210,6 +218,7 @@ final class AgentPolicy {
                 p.capabilities(field(root, "capabilities")),
                 p.egress(field(root, "egress")),
                 p.dlp(field(root, "dlp")),
+                p.turns(field(root, "turns")),
                 new Sources(lines));
     }
 
@@ -383,6 +392,23 @@ final class AgentPolicy {
                     bool(caps, "capabilities", "schedule_tasks"),
                     bool(caps, "capabilities", "create_agents"),
                     bool(caps, "capabilities", "install_mcp"));
+        }
+
+        Batching turns(JsonNode turns) {
+            if (turns == null) {
+                return Batching.DEFAULT;
+            }
+            only("turns", turns, TURNS_FIELDS);
+            long max = field(turns, "max_batch") == null
+                    ? Batching.DEFAULT.maxMessages()
+                    : wholeNumber(turns, "turns", "max_batch", Batching.MAX_MESSAGES);
+            if (max < 1) {
+                throw yaml.error("turns.max_batch", "must be from 1 to " + Batching.MAX_MESSAGES + ", got 0");
+            }
+            long gather = field(turns, "gather_ms") == null
+                    ? Batching.DEFAULT.gather().toMillis()
+                    : wholeNumber(turns, "turns", "gather_ms", Batching.MAX_GATHER.toMillis());
+            return new Batching((int) max, Duration.ofMillis(gather));
         }
 
         Dlp dlp(JsonNode dlp) {

@@ -547,7 +547,8 @@ public final class Daemon implements AutoCloseable {
                 policy.tools(),
                 models,
                 policy.budget(),
-                policy.sandbox().limits().memoryBytes());
+                policy.sandbox().limits().memoryBytes(),
+                policy.turns());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {

@@ -301,6 +301,15 @@ final class PolicyCommand {
                     false);
             row("budget.warn_percent", b.warnPercent() + "%", false);
             out.println();
+            out.println("turns (queued messages are handed over oldest first)");
+            row("turns.max_batch", Integer.toString(p.turns().maxMessages()), false);
+            row(
+                    "turns.gather_ms",
+                    p.turns().gather().isZero()
+                            ? "0 (a turn starts at once)"
+                            : p.turns().gather().toMillis() + " ms",
+                    false);
+            out.println();
             out.println("capabilities (all denied unless granted; no host RPC checks them yet)");
             AgentPolicy.Capabilities c = p.capabilities();
             row("capabilities.send_to", c.sendTo().isEmpty() ? "none" : String.join(", ", c.sendTo()), false);

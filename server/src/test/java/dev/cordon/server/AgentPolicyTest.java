@@ -7,6 +7,7 @@ import dev.cordon.core.budget.Budget;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.session.Batching;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.protocol.ToolRules.Action;
 import java.time.Duration;
@@ -44,6 +45,9 @@ class AgentPolicyTest {
               warn_percent: 90
             dlp:
               replies: block
+            turns:
+              max_batch: 1
+              gather_ms: 250
             """;
 
     @Test
@@ -60,6 +64,7 @@ class AgentPolicyTest {
         assertThat(p.capabilities()).isEqualTo(new AgentPolicy.Capabilities(List.of("ops"), true, false, false));
         assertThat(p.budget()).isEqualTo(new Budget(2_500_000, 40_000_000, 1, 1_000_000, 90));
         assertThat(p.dlp()).isEqualTo(new AgentPolicy.Dlp(DlpAction.BLOCK, DlpAction.BLOCK));
+        assertThat(p.turns()).isEqualTo(new Batching(1, Duration.ofMillis(250)));
         assertThat(p.sources().lines())
                 .containsEntry("sandbox.memory_mb", 2)
                 .containsEntry("tools.bash.deny[1]", 10)
@@ -90,11 +95,13 @@ class AgentPolicyTest {
             models: [a, b, a]\\n                                       | p.yaml:1:16: models[2]: 'a' is listed twice
             capabilities:\\n  create_agents: maybe\\n               | p.yaml:2:3: capabilities.create_agents: must be true or false, got 'maybe'
             sandbox:\\n  pids: 1\\n  pids: 2\\n                         | p.yaml:3:3: sandbox.pids: duplicate key (first at line 2)
-            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, dlp, egress, models, sandbox, tools)
+            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, dlp, egress, models, sandbox, tools, turns)
             budget:\\n  daily_usd: five\\n                          | p.yaml:2:3: budget.daily_usd: must be an amount of US dollars from 0 (no limit) to 1000000, got 'five'
             budget:\\n  daily_tokens: 2.5\\n                        | p.yaml:2:3: budget.daily_tokens: must be a whole number from 0 to 1125899906842624, got 2.5
             budget:\\n  warn_percent: 0\\n                          | p.yaml:2:3: budget.warn_percent: must be from 1 to 100, got 0
             dlp:\\n  requests: allow\\n                             | p.yaml:2:3: dlp.requests: must be block or redact, got 'allow'
+            turns:\\n  max_batch: 0\\n                          | p.yaml:2:3: turns.max_batch: must be from 1 to 500, got 0
+            turns:\\n  gather_ms: 90000\\n                      | p.yaml:2:3: turns.gather_ms: must be a whole number from 0 to 60000, got 90000
             budget:\\n  weekly_usd: 1\\n                            | p.yaml:2:3: budget.weekly_usd: unknown field (known here: chat_daily_usd, daily_tokens, daily_usd, monthly_usd, warn_percent)
             egress:\\n  allow:\\n    - {host: 'exa mple.com'}\\n     | p.yaml:3:8: egress.allow[0].host: 'exa mple.com' is not a host name, '*.' followed by a domain, an IP address or a CIDR range
             egress:\\n  deny:\\n    - {host: a.com, port: 0}\\n      | p.yaml:3:21: egress.deny[0].port: must be a port from 1 to 65535 or '*', got 0

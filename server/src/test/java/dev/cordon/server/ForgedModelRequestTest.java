@@ -114,7 +114,8 @@ class ForgedModelRequestTest {
                             policy.tools(),
                             Daemon.allowedModels(config.model(), policy, agent.name()),
                             policy.budget(),
-                            0);
+                            0,
+                            policy.turns());
                 },
                 delivery,
                 timer,

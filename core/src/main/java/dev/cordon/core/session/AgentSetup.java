@@ -22,6 +22,7 @@ import java.util.Set;
  * @param budget the agent's spending limits (null: none)
  * @param memoryBytes the memory limit of the agent's sandbox (0: none), what admission control
  *     counts it as
+ * @param batching how queued messages become turns (null: {@link Batching#DEFAULT})
  */
 public record AgentSetup(
         String systemPrompt,
@@ -31,8 +32,10 @@ public record AgentSetup(
         ToolRules toolRules,
         ModelGateway.Allowed allowedModels,
         Budget budget,
-        long memoryBytes) {
+        long memoryBytes,
+        Batching batching) {
     public AgentSetup {
+        batching = batching == null ? Batching.DEFAULT : batching;
         budget = budget == null ? Budget.NONE : budget;
         if (toolTimeout == null || toolTimeout.isNegative() || toolTimeout.isZero()) {
             throw new IllegalArgumentException("toolTimeout must be positive: " + toolTimeout);
@@ -46,6 +49,6 @@ public record AgentSetup(
 
     /** A setup without tool rules whose calls may use only {@code model}. */
     public AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
-        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE, 0);
+        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE, 0, Batching.DEFAULT);
     }
 }

@@ -58,7 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionManager.class);
-    private static final int MAX_BATCH = 50;
     /** Tries of one turn when its sandbox dies or hangs under it: the first and two more. */
     static final int MAX_TURN_ATTEMPTS = 3;
 
@@ -269,17 +268,29 @@ public final class SessionManager implements AutoCloseable {
         }
 
         void drain() {
+            boolean wokenIdle = true;
             while (!closed && !draining) {
+                Session session = store.session(id).orElseThrow();
+                Agent agent = store.agent(session.agentId()).orElseThrow();
+                AgentSetup setup = setups.apply(agent);
+                if (wokenIdle && !setup.batching().gather().isZero()) {
+                    // Let a thought sent as several short messages arrive whole (policy turns.gather_ms).
+                    if (!pause(setup.batching().gather())) {
+                        return;
+                    }
+                }
+                wokenIdle = false;
                 // Busy before the claim: from here on no other session may take this sandbox.
                 setBusy(true);
                 try {
-                    List<Inbound> batch = store.claimPending(id, MAX_BATCH);
+                    List<Inbound> batch =
+                            store.claimPending(id, setup.batching().maxMessages());
                     if (batch.isEmpty()) {
                         break;
                     }
                     cancelIdle();
                     idleDue = false;
-                    runTurn(batch);
+                    runTurn(session, agent, setup, batch);
                 } finally {
                     setBusy(false);
                 }
@@ -293,6 +304,17 @@ public final class SessionManager implements AutoCloseable {
             } else {
                 scheduleIdle();
             }
+        }
+
+        /** Waits; false if the daemon closed (or the thread was interrupted) meanwhile. */
+        boolean pause(Duration wait) {
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            return !closed;
         }
 
         synchronized void setBusy(boolean busy) {
@@ -314,9 +336,7 @@ public final class SessionManager implements AutoCloseable {
             return true;
         }
 
-        void runTurn(List<Inbound> batch) {
-            Session session = store.session(id).orElseThrow();
-            Agent agent = store.agent(session.agentId()).orElseThrow();
+        void runTurn(Session session, Agent agent, AgentSetup setup, List<Inbound> batch) {
             Chat chat = store.chat(session.chatId()).orElseThrow();
             List<InboundId> handled = batch.stream().map(Inbound::id).toList();
             InboundId last = handled.getLast();
@@ -324,7 +344,6 @@ public final class SessionManager implements AutoCloseable {
             List<ChatMessage> added = new ArrayList<>();
             batch.forEach(m -> added.add(ChatMessage.user(m.text())));
 
-            AgentSetup setup = setups.apply(agent);
             if (setup.problem() != null) {
                 finish(chat, handled, last, turnId, added, setup.problem(), true);
                 return;
@@ -386,13 +405,7 @@ public final class SessionManager implements AutoCloseable {
                 delivery.live(chat, new LiveEvent.Reset("the agent's sandbox stopped; starting the turn over"));
                 added.clear();
                 added.addAll(asked);
-                try {
-                    Thread.sleep(wait);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                if (closed) {
+                if (!pause(wait)) {
                     return;
                 }
             }
