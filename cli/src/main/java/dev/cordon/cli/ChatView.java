@@ -188,6 +188,7 @@ final class ChatView {
             }
             case StatusReport ignored -> {}
             case ControlEvent.SessionListing ignored -> {}
+            case ControlEvent.AgentListing ignored -> {}
             case Stopping ignored -> {}
             case Attached ignored -> {}
             case ControlEvent.AccessAnswer ignored -> {}

@@ -31,7 +31,8 @@ import picocli.CommandLine.ScopeType;
             SendersCommand.class,
             PairCommand.class,
             ApprovalsCommand.class,
-            SessionsCommand.class
+            SessionsCommand.class,
+            AgentsCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"

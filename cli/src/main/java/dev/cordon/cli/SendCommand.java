@@ -231,6 +231,7 @@ final class SendCommand implements Callable<Integer> {
                 }
                 case ControlEvent.StatusReport ignored -> {}
                 case ControlEvent.SessionListing ignored -> {}
+                case ControlEvent.AgentListing ignored -> {}
                 case ControlEvent.Stopping ignored -> {}
                 case Attached ignored -> {}
                 case ControlEvent.AccessAnswer ignored -> {}

@@ -395,6 +395,65 @@ class CordonCommandTest {
         assertThat(none.err()).contains("session 9 has no live sandbox");
     }
 
+    // ---- agents
+
+    @Test
+    void agentsListCreateShowAndEdit() throws Exception {
+        FakeDaemon daemon = daemon();
+        Path folder = Files.createDirectories(home.resolve("agents/sales/workspace"));
+        Files.writeString(folder.getParent().resolve("AGENTS.md"), "You sell \u001b[31mthings\u001b[0m.\n");
+        Files.writeString(folder.resolve("MEMORY.md"), "- the best customer is ACME\n");
+        daemon.onAgents = request -> switch (request) {
+            case ControlRequest.AgentsList l ->
+                new ControlEvent.AgentListing(List.of(
+                        new ControlEvent.AgentRow(
+                                "main", home.resolve("agents/main").toString(), 0, 2, "defaults", -1),
+                        new ControlEvent.AgentRow("sales", folder.getParent().toString(), 1, 1, "v2", 29)));
+            case ControlRequest.AgentsCreate c ->
+                c.name().equals("ops")
+                        ? new ControlEvent.Done("Created agent ops")
+                        : new Failure("agent " + c.name() + " already exists");
+            default -> new Failure("unexpected " + request);
+        };
+
+        Result list = run("", "agents", "list");
+        Result created = run("", "agents", "create", "ops", "--instructions", "You run ops.");
+        Result again = run("", "agents", "create", "sales");
+        Result shown = run("", "agents", "show", "sales");
+        env = Map.of("EDITOR", "sed -i s/sell/buy/");
+        Result edited = run("", "agents", "edit", "sales");
+        Result missing = run("", "agents", "show", "nobody");
+
+        assertThat(list.out()).isEqualTo("""
+                AGENT  SESSIONS    MEMORY  POLICY
+                main   0 live / 2  -       defaults
+                sales  1 live / 1  29 B    v2
+                """);
+        assertThat(daemon.received(ControlRequest.AgentsCreate.class))
+                .contains(new ControlRequest.AgentsCreate("ops", "You run ops."));
+        assertThat(created.out()).isEqualTo("Created agent ops\n");
+        assertThat(again.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(again.err()).contains("agent sales already exists");
+        // What the agent or anyone wrote is shown with its control characters made visible.
+        assertThat(shown.out())
+                .contains("policy    v2 (./cordon policy explain sales)")
+                .contains("You sell ⟨ESC⟩[31mthings⟨ESC⟩[0m.")
+                .contains("- the best customer is ACME");
+        assertThat(edited.exit()).as(edited.err()).isZero();
+        assertThat(Files.readString(folder.getParent().resolve("AGENTS.md"))).startsWith("You buy");
+        assertThat(missing.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(missing.err()).contains("there is no agent named 'nobody'; agents: [main, sales]");
+    }
+
+    @Test
+    void agentsShowNeverFollowsALinkedMemoryFile() throws Exception {
+        Path secret = Files.writeString(home.resolve("host-secret.txt"), "do not print\n");
+        Path folder = Files.createDirectories(home.resolve("agents/main/workspace"));
+        Files.createSymbolicLink(folder.resolve("MEMORY.md"), secret);
+
+        assertThat(AgentsCommand.head(folder.resolve("MEMORY.md"))).isEqualTo("(not a regular file; not shown)");
+    }
+
     // ---- users, chats, senders, pair
 
     @Test

@@ -56,6 +56,9 @@ final class FakeDaemon implements AutoCloseable {
     /** The answer to sessions list and kill. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onSessions =
             r -> new ControlEvent.Failure("this fake has no sessions");
+    /** The answer to agents list and create. */
+    volatile java.util.function.Function<ControlRequest, ControlEvent> onAgents =
+            request -> new ControlEvent.Failure("no agents here");
     /** The answer to each approval request. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onApproval =
             r -> new ControlEvent.Failure("this fake has no approvals");
@@ -150,6 +153,8 @@ final class FakeDaemon implements AutoCloseable {
                     case ControlRequest.ApprovalDeny d -> peer.send(onApproval.apply(d));
                     case ControlRequest.SessionsList l -> peer.send(onSessions.apply(l));
                     case ControlRequest.SessionsKill k -> peer.send(onSessions.apply(k));
+                    case ControlRequest.AgentsList l -> peer.send(onAgents.apply(l));
+                    case ControlRequest.AgentsCreate c -> peer.send(onAgents.apply(c));
                 }
             }
         } catch (IOException e) {

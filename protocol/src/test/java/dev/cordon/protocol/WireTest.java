@@ -188,6 +188,10 @@ class WireTest {
                 Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
                 Arguments.of(new ControlRequest.SessionsList(20), ControlRequest.class, "sessions_list"),
                 Arguments.of(new ControlRequest.SessionsKill(7), ControlRequest.class, "sessions_kill"),
+                Arguments.of(new ControlRequest.AgentsList(), ControlRequest.class, "agents_list"),
+                Arguments.of(
+                        new ControlRequest.AgentsCreate("sales", "You sell."), ControlRequest.class, "agents_create"),
+                Arguments.of(new ControlRequest.AgentsCreate("ops", null), ControlRequest.class, "agents_create"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
                 Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
                 Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
@@ -263,6 +267,12 @@ class WireTest {
                                 8L << 30),
                         ControlEvent.class,
                         "session_listing"),
+                Arguments.of(
+                        new ControlEvent.AgentListing(List.of(
+                                new ControlEvent.AgentRow("main", "/h/agents/main", 1, 3, "valid", 120),
+                                new ControlEvent.AgentRow("sales", "/h/agents/sales", 0, 0, "defaults", -1))),
+                        ControlEvent.class,
+                        "agent_listing"),
                 Arguments.of(
                         new ControlEvent.Notice("main", "agent main has used $4.00 of its $5.00 daily_usd budget"),
                         ControlEvent.class,

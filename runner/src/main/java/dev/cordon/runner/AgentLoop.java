@@ -15,6 +15,7 @@ import dev.cordon.runner.model.ModelException;
 import dev.cordon.runner.model.ModelReply;
 import dev.cordon.runner.model.StreamListener;
 import dev.cordon.runner.model.ToolSpec;
+import dev.cordon.runner.tools.Memory;
 import dev.cordon.runner.tools.Tool;
 import dev.cordon.runner.tools.ToolOutput;
 import dev.cordon.runner.tools.Tools;
@@ -61,6 +62,7 @@ final class AgentLoop {
     private final Consumer<RunnerMessage> host;
     private final Approver approver;
     private final String workspace;
+    private final Memory memory;
 
     /**
      * @param workspace where the agent's workspace is in this process's view; paths under it are
@@ -78,6 +80,7 @@ final class AgentLoop {
         this.host = host;
         this.approver = approver;
         this.workspace = workspace.toAbsolutePath().normalize().toString();
+        this.memory = new Memory(workspace);
     }
 
     void run(StartTurn turn) {
@@ -86,6 +89,9 @@ final class AgentLoop {
         ModelClient client = clients.get(turn.model().api());
         List<ChatMessage> messages = new ArrayList<>(turn.transcript());
         ToolRules.Evaluator rules = turn.toolRules().evaluator();
+        // The host's prompt, then the agent's own memory: read once a turn, so every call of the
+        // turn sends the same bytes (the provider's prompt cache keys on them).
+        String system = turn.systemPrompt() + memory.section();
         StreamListener listener = new StreamListener() {
             @Override
             public void onText(String delta) {
@@ -102,7 +108,7 @@ final class AgentLoop {
                 ModelReply reply = client.complete(
                         new ModelCall(
                                 turn.model().model(),
-                                turn.systemPrompt(),
+                                system,
                                 messages,
                                 specs,
                                 turn.model().maxTokens()),

@@ -209,7 +209,8 @@ final class Training {
                 anthropic(
                         "I will write two notes.",
                         tool("toolu_w1", "write", "{\"path\":\"notes/a.txt\",\"content\":\"alpha\\nbeta\\n\"}"),
-                        tool("toolu_w2", "write", "{\"path\":\"notes/b.md\",\"content\":\"# gamma\\n\"}")),
+                        tool("toolu_w2", "write", "{\"path\":\"notes/b.md\",\"content\":\"# gamma\\n\"}"),
+                        tool("toolu_m1", "remember", "{\"fact\":\"The notes are in notes/.\"}")),
                 anthropic(
                         "",
                         tool(

@@ -49,6 +49,7 @@ import tools.jackson.databind.JsonNode;
  *   "*": {default: allow}
  *   bash: {default: ask, allow: ["git status*", "ls*"], deny: ["*rm -rf*"]}
  *   write: {deny: ["/etc/**", ".git/**"]}
+ *   remember: allow       # the agent's memory file; only a default
  * models: [claude-sonnet-4-5]      # the model names this agent may use; absent = cordon.yaml's model
  * budget:                # model spending limits, UTC days and months; absent or 0 = no limit
  *   daily_usd: 5
@@ -88,7 +89,11 @@ final class AgentPolicy {
     static final int MAX_EGRESS_RULES = 1000;
     static final Set<String> SANDBOX_FIELDS =
             Set.of("memory_mb", "pids", "cpu_millicores", "disk_mb", "tool_timeout_seconds", "mounts", "write_mounts");
-    static final Set<String> TOOL_NAMES = Set.of("bash", "read", "write", "edit", "glob", "grep", ToolRules.ANY);
+    static final Set<String> TOOL_NAMES =
+            Set.of("bash", "read", "write", "edit", "glob", "grep", "remember", ToolRules.ANY);
+    /** Tools whose calls have no subject to match patterns against: they take only a default. */
+    static final Set<String> DEFAULT_ONLY_TOOLS = Set.of("remember", ToolRules.ANY);
+
     static final Set<String> CAPABILITY_FIELDS = Set.of("send_to", "schedule_tasks", "create_agents", "install_mcp");
     static final int MAX_PATTERNS = 1000;
 
@@ -311,7 +316,7 @@ final class AgentPolicy {
                     rules.put(name, new ToolRules.Tool(action(tool, where), List.of(), List.of(), List.of()));
                     continue;
                 }
-                boolean any = name.equals(ToolRules.ANY);
+                boolean any = DEFAULT_ONLY_TOOLS.contains(name);
                 if (!tool.isObject()) {
                     throw yaml.error(
                             where,
@@ -319,7 +324,8 @@ final class AgentPolicy {
                                     ? "must be allow, ask or deny, or a mapping with default"
                                     : "must be allow, ask or deny, or a mapping of default, allow, ask and deny");
                 }
-                // "*" has no patterns: a command pattern and a path glob mean different things.
+                // "*" has no patterns (a command pattern and a path glob mean different things), nor
+                // has remember (its calls touch one fixed file).
                 only(where, tool, any ? Set.of("default") : Set.of("default", "allow", "ask", "deny"));
                 JsonNode fallback = field(tool, "default");
                 rules.put(

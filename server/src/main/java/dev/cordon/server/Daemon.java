@@ -79,6 +79,7 @@ public final class Daemon implements AutoCloseable {
     private final Home home;
     private final Config config;
     private final Store store;
+    private final AgentControl agents;
     private final AuditLog audit;
     private final Policies policies;
     private final SandboxBackend backend;
@@ -104,12 +105,13 @@ public final class Daemon implements AutoCloseable {
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
-        ensureAgent(DEFAULT_AGENT);
+        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC());
+        agents.ensure(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
             for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
                 try {
-                    ensureAgent(new AgentName(dir.getFileName().toString()));
+                    agents.ensure(new AgentName(dir.getFileName().toString()));
                 } catch (IllegalArgumentException e) {
                     LOG.warn("ignoring {}: {}", dir, e.getMessage());
                 }
@@ -449,21 +451,6 @@ public final class Daemon implements AutoCloseable {
         stopped.countDown();
     }
 
-    private Agent ensureAgent(AgentName name) throws IOException {
-        Agent agent = store.ensureAgent(name);
-        Path dir = home.agent(name);
-        Files.createDirectories(home.workspace(name));
-        Path instructions = dir.resolve("AGENTS.md");
-        if (!Files.exists(instructions)) {
-            Files.writeString(
-                    instructions,
-                    "# " + name + "\n\nYou are " + name
-                            + ", the owner's general-purpose assistant. Be concise.\n\n"
-                            + "(Edit this file to change the agent's instructions; it is read at every turn.)\n");
-        }
-        return agent;
-    }
-
     private AgentPolicy.Sandbox policy(Agent agent) {
         return policies.current(agent).sandbox();
     }
@@ -518,29 +505,8 @@ public final class Daemon implements AutoCloseable {
                             + ", or configure one of those models.",
                     config.toolTimeout());
         }
-        StringBuilder prompt = new StringBuilder()
-                .append("You are ")
-                .append(agent.name())
-                .append(", an AI agent running inside a Cordon sandbox.\n")
-                .append("Your workspace is /workspace: files you write there persist between conversations. ")
-                .append("/tmp is private and temporary.\n")
-                .append("Network access goes only through the HTTP proxy already set in HTTP_PROXY/HTTPS_PROXY,")
-                .append(" and only to hosts your policy allows; a refused request gets a 403 whose JSON body says")
-                .append(" which rule refused it. Secrets appear as cordon-secret-NAME placeholders: send them")
-                .append(" as they are, over http:// to the host they are bound to, and the proxy fills them in.\n")
-                .append("Act with the tools you are given; answer the user concisely.\n");
-        for (Path file : List.of(
-                home.root().resolve("AGENTS.md"), home.agent(agent.name()).resolve("AGENTS.md"))) {
-            try {
-                if (Files.isRegularFile(file)) {
-                    prompt.append('\n').append(Files.readString(file).strip()).append('\n');
-                }
-            } catch (IOException e) {
-                LOG.warn("could not read {}", file, e);
-            }
-        }
         return new AgentSetup(
-                prompt.toString(),
+                AgentPrompt.compose(home, agent.name()),
                 config.model(),
                 null,
                 policy.sandbox().toolTimeout(),
@@ -573,6 +539,11 @@ public final class Daemon implements AutoCloseable {
             switch (request) {
                 case ControlRequest.Status s -> connection.send(status());
                 case ControlRequest.SessionsList l -> connection.send(sessionList(l.hibernated()));
+                case ControlRequest.AgentsList l ->
+                    connection.send(agents.list(sessions.live().stream()
+                            .map(SessionManager.LiveSession::session)
+                            .toList()));
+                case ControlRequest.AgentsCreate c -> connection.send(agents.create(c, "terminal:owner"));
                 case ControlRequest.SessionsKill k ->
                     connection.send(
                             sessions.kill(new SessionId(k.session()), "terminal:owner")

@@ -9,6 +9,7 @@ import java.util.List;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = ControlEvent.StatusReport.class, name = "status_report"),
     @JsonSubTypes.Type(value = ControlEvent.SessionListing.class, name = "session_listing"),
+    @JsonSubTypes.Type(value = ControlEvent.AgentListing.class, name = "agent_listing"),
     @JsonSubTypes.Type(value = ControlEvent.Stopping.class, name = "stopping"),
     @JsonSubTypes.Type(value = ControlEvent.Attached.class, name = "attached"),
     @JsonSubTypes.Type(value = ControlEvent.Accepted.class, name = "accepted"),
@@ -81,6 +82,22 @@ public sealed interface ControlEvent {
             sessions = List.copyOf(sessions);
         }
     }
+
+    /** Every agent, by name. */
+    record AgentListing(List<AgentRow> agents) implements ControlEvent {
+        public AgentListing {
+            agents = List.copyOf(agents);
+        }
+    }
+
+    /**
+     * One agent.
+     *
+     * @param folder its folder on the host ({@code AGENTS.md}, {@code policy.yaml}, {@code workspace/})
+     * @param policy "defaults" without a policy file, "valid", or why the file is invalid
+     * @param memoryBytes the size of its {@code workspace/MEMORY.md}, -1 without one
+     */
+    record AgentRow(String name, String folder, int liveSessions, int sessions, String policy, long memoryBytes) {}
 
     /**
      * One session. Usage figures are -1 when not live or unknown.

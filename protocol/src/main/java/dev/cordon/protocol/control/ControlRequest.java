@@ -29,7 +29,9 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.SendersRefuse.class, name = "senders_refuse"),
     @JsonSubTypes.Type(value = ControlRequest.Pair.class, name = "pair"),
     @JsonSubTypes.Type(value = ControlRequest.SessionsList.class, name = "sessions_list"),
-    @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill")
+    @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill"),
+    @JsonSubTypes.Type(value = ControlRequest.AgentsList.class, name = "agents_list"),
+    @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create")
 })
 public sealed interface ControlRequest {
 
@@ -44,6 +46,15 @@ public sealed interface ControlRequest {
 
     /** Stops a session's sandbox now; answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}. */
     record SessionsKill(long session) implements ControlRequest {}
+
+    /** Answered with {@link ControlEvent.AgentListing}: every agent with its folder and sessions. */
+    record AgentsList() implements ControlRequest {}
+
+    /**
+     * Creates an agent: its folder, workspace and {@code AGENTS.md} ({@code instructions}, or a
+     * starting text when null). Answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}.
+     */
+    record AgentsCreate(String name, String instructions) implements ControlRequest {}
 
     /** Answered with {@link ControlEvent.Stopping}; the daemon then drains and exits. */
     record Stop() implements ControlRequest {}

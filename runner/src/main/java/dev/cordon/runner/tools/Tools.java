@@ -7,8 +7,8 @@ public final class Tools {
     private Tools() {}
 
     /**
-     * Creates {@code bash}, {@code read}, {@code write}, {@code edit}, {@code glob} and {@code grep}
-     * over one workspace. The tools hold no per-call state; {@code write} and {@code edit} share a
+     * Creates {@code bash}, {@code read}, {@code write}, {@code edit}, {@code glob}, {@code grep} and
+     * {@code remember} over one workspace. The tools hold no per-call state; {@code write} and {@code edit} share a
      * lock per file so that parallel edits of one file do not lose each other's changes.
      */
     public static List<Tool> builtins(ToolConfig config) {
@@ -21,7 +21,8 @@ public final class Tools {
                 new WriteTool(workspace, locks),
                 new EditTool(workspace, locks),
                 new GlobTool(workspace, limit),
-                new GrepTool(workspace, limit));
+                new GrepTool(workspace, limit),
+                new RememberTool(new Memory(config.workspace(), locks)));
     }
 
     /**

@@ -18,7 +18,7 @@ class ToolsTest {
     void builtinsAreTheSixToolsInOrder() {
         assertThat(Tools.builtins(ToolConfig.defaults(dir)))
                 .extracting(t -> t.spec().name())
-                .containsExactly("bash", "read", "write", "edit", "glob", "grep");
+                .containsExactly("bash", "read", "write", "edit", "glob", "grep", "remember");
     }
 
     @Test

@@ -1,0 +1,117 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.Scripted;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cordon agents create|list} against the real daemon: folders, store rows, audit, and a first turn. */
+class AgentControlTest {
+    @TempDir
+    Path home;
+
+    FakeModelServer model;
+    Daemon daemon;
+
+    @BeforeEach
+    void start() throws Exception {
+        model = FakeModelServer.start();
+        daemon = EndToEndTest.startOn(home, model);
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+        model.close();
+    }
+
+    private ControlEvent request(ControlRequest request) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(request);
+            return client.await(ControlEvent.class);
+        }
+    }
+
+    @Test
+    void aCreatedAgentHasItsFolderIsListedAuditedAndAnswersWithItsInstructions() throws Exception {
+        ControlEvent created = request(new ControlRequest.AgentsCreate("sales", "You are the sales agent. Be brief."));
+
+        assertThat(created)
+                .isInstanceOfSatisfying(
+                        ControlEvent.Done.class,
+                        d -> assertThat(d.message())
+                                .startsWith("Created agent sales in " + home.resolve("agents/sales")));
+        assertThat(Files.readString(home.resolve("agents/sales/AGENTS.md")))
+                .isEqualTo("You are the sales agent. Be brief.\n");
+        assertThat(home.resolve("agents/sales/workspace")).isDirectory();
+        assertThat(daemon.audit().read(0, 1000).stream().map(AuditEntry::event))
+                .filteredOn(e -> e.action().equals("agent.create"))
+                .singleElement()
+                .satisfies(e -> {
+                    assertThat(e.agent().value()).isEqualTo("sales");
+                    assertThat(e.actor()).isEqualTo(AuditEvent.Actor.user("terminal:owner"));
+                });
+
+        model.enqueue(Scripted.text("Buy now."));
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            assertThat(client.ask("sales", "hello").text()).isEqualTo("Buy now.");
+        }
+        assertThat(model.requests()
+                        .getLast()
+                        .body()
+                        .path("system")
+                        .get(0)
+                        .path("text")
+                        .asString())
+                .contains("You are the sales agent. Be brief.");
+
+        ControlEvent.AgentListing listing = (ControlEvent.AgentListing) request(new ControlRequest.AgentsList());
+        assertThat(listing.agents()).extracting(ControlEvent.AgentRow::name).containsExactly("main", "sales");
+        assertThat(listing.agents().get(1)).satisfies(row -> {
+            assertThat(row.sessions()).isEqualTo(1);
+            assertThat(row.liveSessions()).isEqualTo(1);
+            assertThat(row.policy()).isEqualTo("defaults");
+            assertThat(row.memoryBytes()).isEqualTo(-1);
+        });
+    }
+
+    @Test
+    void aDuplicateOrBadNameIsRefusedAndChangesNothing() throws Exception {
+        Files.writeString(home.resolve("agents/main/AGENTS.md"), "Mine.\n");
+
+        assertThat(request(new ControlRequest.AgentsCreate("main", "Overwrite?")))
+                .isInstanceOfSatisfying(
+                        ControlEvent.Failure.class,
+                        f -> assertThat(f.message())
+                                .isEqualTo("agent main already exists (" + home.resolve("agents/main") + ")"));
+        assertThat(request(new ControlRequest.AgentsCreate("../etc", null)))
+                .isInstanceOfSatisfying(
+                        ControlEvent.Failure.class, f -> assertThat(f.message()).contains("../etc"));
+        assertThat(Files.readString(home.resolve("agents/main/AGENTS.md"))).isEqualTo("Mine.\n");
+        assertThat(home.resolve("etc")).doesNotExist();
+        assertThat(((ControlEvent.AgentListing) request(new ControlRequest.AgentsList())).agents())
+                .extracting(ControlEvent.AgentRow::name)
+                .containsExactly("main");
+    }
+
+    @Test
+    void anInvalidPolicyIsShownInTheListing() throws Exception {
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "sandbox:\n  pids: lots\n");
+
+        ControlEvent.AgentRow main = ((ControlEvent.AgentListing) request(new ControlRequest.AgentsList()))
+                .agents()
+                .getFirst();
+
+        assertThat(main.policy()).startsWith("invalid, the agent cannot run: ").contains("sandbox.pids");
+    }
+}

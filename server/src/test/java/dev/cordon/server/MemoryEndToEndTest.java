@@ -1,0 +1,124 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.RecordedRequest;
+import dev.cordon.testkit.Scripted;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The system prompt an agent's turns send: the host's part (Cordon's words, the shared and the
+ * agent's AGENTS.md) and the agent's own memory, which the runner reads inside the sandbox. Real
+ * daemon, real sandbox, fake model.
+ */
+class MemoryEndToEndTest {
+    @TempDir
+    Path home;
+
+    FakeModelServer model;
+    Daemon daemon;
+
+    @BeforeEach
+    void start() throws Exception {
+        Files.createDirectories(home.resolve("agents/main"));
+        Files.writeString(home.resolve("AGENTS.md"), "Shared rule: be kind.\n");
+        Files.writeString(home.resolve("agents/main/AGENTS.md"), "You are main, the owner's helper.\n");
+        model = FakeModelServer.start();
+        daemon = EndToEndTest.startOn(home, model);
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+        model.close();
+    }
+
+    ControlEvent.Reply ask(String text) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            ControlEvent.Reply reply = client.ask("main", text);
+            assertThat(reply.failed()).as(reply.text()).isFalse();
+            return reply;
+        }
+    }
+
+    static String system(RecordedRequest request) {
+        return request.body().path("system").get(0).path("text").asString();
+    }
+
+    @Test
+    void whatTheAgentRemembersIsInItsPromptAfterADaemonRestartAndTheSharedAndOwnInstructionsToo() throws Exception {
+        model.enqueue(
+                Scripted.toolCall("remember", "{\"fact\":\"The owner's cat is called Miso.\"}"),
+                Scripted.text("Noted."));
+        ask("my cat is called Miso");
+        assertThat(Files.readString(home.resolve("agents/main/workspace/MEMORY.md")))
+                .isEqualTo("- The owner's cat is called Miso.\n");
+
+        daemon.close();
+        daemon = EndToEndTest.startOn(home, model);
+        model.enqueue(Scripted.text("Miso."));
+        assertThat(ask("what is my cat called?").text()).isEqualTo("Miso.");
+
+        String system = system(model.requests().getLast());
+        assertThat(system)
+                .contains("Shared rule: be kind.")
+                .contains("You are main, the owner's helper.")
+                .endsWith("## Your memory (/workspace/MEMORY.md, kept by you across conversations)\n"
+                        + "- The owner's cat is called Miso.\n");
+        assertThat(system.indexOf("Shared rule")).isLessThan(system.indexOf("You are main, the owner's"));
+    }
+
+    @Test
+    void theSystemPromptIsTheSameBytesFromTurnToTurnUntilTheMemoryChanges() throws Exception {
+        model.enqueue(
+                Scripted.text("One."),
+                Scripted.text("Two."),
+                Scripted.toolCall("remember", "{\"fact\":\"Three matters.\"}"),
+                Scripted.text("Three."),
+                Scripted.text("Four."));
+        ask("one");
+        ask("two");
+        ask("three");
+        ask("four");
+
+        var requests = model.requests();
+        assertThat(system(requests.get(1))).isEqualTo(system(requests.get(0)));
+        // Within the turn that remembered, both calls send the prompt read at the turn's start.
+        assertThat(system(requests.get(3))).isEqualTo(system(requests.get(2))).isEqualTo(system(requests.get(0)));
+        assertThat(system(requests.get(4)))
+                .isNotEqualTo(system(requests.get(0)))
+                .endsWith("- Three matters.\n");
+        assertThat(requests.get(0)
+                        .body()
+                        .path("system")
+                        .get(0)
+                        .path("cache_control")
+                        .path("type")
+                        .asString())
+                .isEqualTo("ephemeral");
+    }
+
+    @Test
+    void aMemoryFileLinkedToAHostFileOutsideTheWorkspaceShowsNothingOfIt() throws Exception {
+        // policy.yaml sits next to the workspace on the host; inside the sandbox ../policy.yaml is not it.
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "# marker-7f3a: host only\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"ln -s ../policy.yaml /workspace/MEMORY.md && echo linked\"}"),
+                Scripted.text("Linked."),
+                Scripted.text("Next."));
+        ask("link it");
+        ask("next");
+
+        assertThat(Files.isSymbolicLink(home.resolve("agents/main/workspace/MEMORY.md")))
+                .isTrue();
+        assertThat(model.requests())
+                .allSatisfy(r -> assertThat(r.body().toString()).doesNotContain("marker-7f3a"));
+    }
+}
