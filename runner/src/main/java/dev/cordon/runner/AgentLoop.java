@@ -16,6 +16,7 @@ import dev.cordon.runner.model.ModelReply;
 import dev.cordon.runner.model.StreamListener;
 import dev.cordon.runner.model.ToolSpec;
 import dev.cordon.runner.tools.Memory;
+import dev.cordon.runner.tools.Skills;
 import dev.cordon.runner.tools.Tool;
 import dev.cordon.runner.tools.ToolOutput;
 import dev.cordon.runner.tools.Tools;
@@ -63,6 +64,7 @@ final class AgentLoop {
     private final Approver approver;
     private final String workspace;
     private final Memory memory;
+    private final String skills;
 
     /**
      * @param workspace where the agent's workspace is in this process's view; paths under it are
@@ -73,7 +75,8 @@ final class AgentLoop {
             List<Tool> tools,
             Consumer<RunnerMessage> host,
             Approver approver,
-            Path workspace) {
+            Path workspace,
+            Skills skills) {
         this.clients = Map.copyOf(clients);
         tools.forEach(t -> this.tools.put(t.spec().name(), t));
         this.specs = tools.stream().map(Tool::spec).toList();
@@ -81,6 +84,7 @@ final class AgentLoop {
         this.approver = approver;
         this.workspace = workspace.toAbsolutePath().normalize().toString();
         this.memory = new Memory(workspace);
+        this.skills = skills.section();
     }
 
     void run(StartTurn turn) {
@@ -89,9 +93,9 @@ final class AgentLoop {
         ModelClient client = clients.get(turn.model().api());
         List<ChatMessage> messages = new ArrayList<>(turn.transcript());
         ToolRules.Evaluator rules = turn.toolRules().evaluator();
-        // The host's prompt, then the agent's own memory: read once a turn, so every call of the
-        // turn sends the same bytes (the provider's prompt cache keys on them).
-        String system = turn.systemPrompt() + memory.section();
+        // The host's prompt, the skills, then the agent's own memory: read once a turn, so every
+        // call of the turn sends the same bytes (the provider's prompt cache keys on them).
+        String system = turn.systemPrompt() + skills + memory.section();
         StreamListener listener = new StreamListener() {
             @Override
             public void onText(String delta) {

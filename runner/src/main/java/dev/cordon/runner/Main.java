@@ -5,10 +5,14 @@ import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.runner.model.ModelClients;
 import dev.cordon.runner.model.RetryPolicy;
+import dev.cordon.runner.tools.Skills;
+import dev.cordon.runner.tools.Tool;
 import dev.cordon.runner.tools.ToolConfig;
 import dev.cordon.runner.tools.Tools;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,7 +39,7 @@ public final class Main {
         Path socket = Path.of(System.getenv().getOrDefault("CORDON_SOCKET", "/run/cordon/host.sock"));
         Path workspace = Path.of(System.getenv().getOrDefault("CORDON_WORKSPACE", System.getProperty("user.dir")));
         try (HostConnection host = HostConnection.open(socket)) {
-            serve(host, workspace);
+            serve(host, workspace, Skills.SANDBOX_ROOTS);
         }
         // Turns still running (a tool stuck in a syscall) must not keep the runner alive.
         System.exit(0);
@@ -49,19 +53,24 @@ public final class Main {
             1, Thread.ofPlatform().daemon().name("heartbeat").factory());
 
     /** Runs turns from {@code host} until it closes or says Shutdown. Blocks. */
-    static void serve(HostConnection host, Path workspace) throws IOException {
+    static void serve(HostConnection host, Path workspace, List<Path> skillRoots) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
         Approvals approvals = new Approvals(host::send);
+        Skills skills = Skills.scan(skillRoots);
+        skills.problems().forEach(p -> System.err.println("skill left out: " + p));
+        List<Tool> tools = new ArrayList<>(Tools.builtins(ToolConfig.defaults(workspace)));
+        tools.addAll(Tools.forSkills(skills));
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,
                                 ModelClients.anthropic(transport.forApi(ModelApi.ANTHROPIC), RetryPolicy.defaults()),
                         ModelApi.OPENAI,
                                 ModelClients.openai(transport.forApi(ModelApi.OPENAI), RetryPolicy.defaults())),
-                Tools.builtins(ToolConfig.defaults(workspace)),
+                tools,
                 host::send,
                 approvals,
-                workspace);
+                workspace,
+                skills);
         EgressRelay egress = egressRelay(host);
         HEARTBEAT.prestartCoreThread();
         host.send(new RunnerMessage.Ready(VERSION));

@@ -74,6 +74,10 @@ final class Training {
         roundTripEveryMessageType();
         Path dir = Files.createTempDirectory(scratchParent(), "cordon-aot-train");
         Path workspace = Files.createDirectories(dir.resolve("workspace"));
+        Path skill = Files.createDirectories(dir.resolve("skills/notes"));
+        Files.writeString(
+                skill.resolve("SKILL.md"),
+                "---\nname: notes\ndescription: How to keep notes.\n---\nKeep notes in notes/.\n");
         Path socket = dir.resolve("host.sock");
         try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             listener.bind(UnixDomainSocketAddress.of(socket));
@@ -91,7 +95,7 @@ final class Training {
                 }
             });
             try (HostConnection connection = HostConnection.open(socket)) {
-                Main.serve(connection, workspace);
+                Main.serve(connection, workspace, List.of(dir.resolve("skills")));
             }
             host.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -210,7 +214,8 @@ final class Training {
                         "I will write two notes.",
                         tool("toolu_w1", "write", "{\"path\":\"notes/a.txt\",\"content\":\"alpha\\nbeta\\n\"}"),
                         tool("toolu_w2", "write", "{\"path\":\"notes/b.md\",\"content\":\"# gamma\\n\"}"),
-                        tool("toolu_m1", "remember", "{\"fact\":\"The notes are in notes/.\"}")),
+                        tool("toolu_m1", "remember", "{\"fact\":\"The notes are in notes/.\"}"),
+                        tool("toolu_s1", "skill", "{\"name\":\"notes\"}")),
                 anthropic(
                         "",
                         tool(

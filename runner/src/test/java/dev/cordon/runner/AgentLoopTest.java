@@ -16,6 +16,7 @@ import dev.cordon.runner.SentResults.SentResult;
 import dev.cordon.runner.model.HttpTransports;
 import dev.cordon.runner.model.ModelClients;
 import dev.cordon.runner.model.RetryPolicy;
+import dev.cordon.runner.tools.Skills;
 import dev.cordon.runner.tools.ToolConfig;
 import dev.cordon.runner.tools.Tools;
 import dev.cordon.testkit.FakeModelServer;
@@ -65,7 +66,8 @@ class AgentLoopTest {
                 request -> {
                     throw new AssertionError("no approval expected: " + request);
                 },
-                workspace);
+                workspace,
+                Skills.none());
     }
 
     @AfterEach

@@ -57,7 +57,7 @@ class MainServeTest {
         served = new CompletableFuture<>();
         Thread.ofVirtual().name("runner-serve").start(() -> {
             try {
-                Main.serve(connection, workspace);
+                Main.serve(connection, workspace, List.of());
                 served.complete(null);
             } catch (Throwable e) {
                 served.completeExceptionally(e);

@@ -55,7 +55,7 @@ class ToolRulesTurnTest {
         connection = HostConnection.over(host.runnerEnd());
         Thread.ofVirtual().name("runner-serve").start(() -> {
             try {
-                Main.serve(connection, workspace);
+                Main.serve(connection, workspace, List.of());
             } catch (IOException e) {
                 // the test closed the connection
             }

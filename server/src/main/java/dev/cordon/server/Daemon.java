@@ -143,14 +143,18 @@ public final class Daemon implements AutoCloseable {
             @Override
             public List<SandboxSpec.Mount> extraMounts(Agent agent, List<SandboxSpec.Mount> systemMounts) {
                 AgentPolicy.Sandbox policy = policy(agent);
+                List<SandboxSpec.Mount> extra = new ArrayList<>(skillMounts(agent.name()));
                 if (policy.mounts().isEmpty()) {
-                    return List.of();
+                    return extra;
                 }
+                List<SandboxSpec.Mount> taken = new ArrayList<>(systemMounts);
+                taken.addAll(extra);
                 try {
-                    return mountAllowlist.checkAll(policy.mounts(), policy.writeMounts(), systemMounts);
+                    extra.addAll(mountAllowlist.checkAll(policy.mounts(), policy.writeMounts(), taken));
                 } catch (MountException e) {
                     throw new SandboxException(e.getMessage(), e);
                 }
+                return extra;
             }
 
             @Override
@@ -449,6 +453,23 @@ public final class Daemon implements AutoCloseable {
             LOG.warn("could not remove {}", home.pidFile(), e);
         }
         stopped.countDown();
+    }
+
+    /**
+     * The skills an agent's runner finds (docs/agents.md): its own {@code agents/<name>/skills} and
+     * the shared {@code skills}, each mounted read-only where the runner looks, when it exists.
+     */
+    private List<SandboxSpec.Mount> skillMounts(AgentName name) {
+        List<SandboxSpec.Mount> mounts = new ArrayList<>();
+        Path own = home.agent(name).resolve("skills");
+        Path shared = home.root().resolve("skills");
+        if (Files.isDirectory(own)) {
+            mounts.add(new SandboxSpec.Mount(own, "/skills/agent", SandboxSpec.Mode.READ_ONLY));
+        }
+        if (Files.isDirectory(shared)) {
+            mounts.add(new SandboxSpec.Mount(shared, "/skills/shared", SandboxSpec.Mode.READ_ONLY));
+        }
+        return mounts;
     }
 
     private AgentPolicy.Sandbox policy(Agent agent) {

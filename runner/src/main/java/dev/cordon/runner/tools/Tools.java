@@ -25,6 +25,11 @@ public final class Tools {
                 new RememberTool(new Memory(config.workspace(), locks)));
     }
 
+    /** The {@code skill} tool when there are skills, else nothing. */
+    public static List<Tool> forSkills(Skills skills) {
+        return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));
+    }
+
     /**
      * Where {@code glob} starts searching for {@code pattern}, relative to its {@code path}: the
      * pattern's leading segments without glob syntax ({@code /etc/*} gives {@code /etc}, {@code

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The system prompt an agent's turns send: the host's part (Cordon's words, the shared and the
- * agent's AGENTS.md) and the agent's own memory, which the runner reads inside the sandbox. Real
- * daemon, real sandbox, fake model.
+ * agent's AGENTS.md), the skills and the agent's own memory, which the runner reads inside the
+ * sandbox. Real daemon, real sandbox, fake model.
  */
-class MemoryEndToEndTest {
+class AgentPromptEndToEndTest {
     @TempDir
     Path home;
 
@@ -30,6 +30,9 @@ class MemoryEndToEndTest {
         Files.createDirectories(home.resolve("agents/main"));
         Files.writeString(home.resolve("AGENTS.md"), "Shared rule: be kind.\n");
         Files.writeString(home.resolve("agents/main/AGENTS.md"), "You are main, the owner's helper.\n");
+        skill(home.resolve("skills"), "pdf", "Read PDF files.", "PDF-BODY-MARKER: use pdftotext.");
+        skill(home.resolve("agents/main/skills"), "greet", "Greet people.", "GREET-BODY-MARKER: say good day.");
+        Files.writeString(home.resolve("agents/main/skills/greet/phrases.txt"), "good day\n");
         model = FakeModelServer.start();
         daemon = EndToEndTest.startOn(home, model);
     }
@@ -46,6 +49,52 @@ class MemoryEndToEndTest {
             assertThat(reply.failed()).as(reply.text()).isFalse();
             return reply;
         }
+    }
+
+    static void skill(Path root, String name, String description, String body) throws Exception {
+        Files.createDirectories(root.resolve(name));
+        Files.writeString(
+                root.resolve(name).resolve("SKILL.md"),
+                "---\nname: " + name + "\ndescription: " + description + "\n---\n" + body + "\n");
+    }
+
+    @Test
+    void skillsAreListedByNameAndDescriptionAndOnlyTheOneAskedForIsLoaded() throws Exception {
+        model.enqueue(
+                Scripted.toolCall("skill", "{\"name\":\"greet\"}"),
+                Scripted.toolCall("read", "{\"path\":\"/skills/agent/greet/phrases.txt\"}"),
+                Scripted.text("Good day!"));
+
+        assertThat(ask("greet me").text()).isEqualTo("Good day!");
+
+        var requests = model.requests();
+        assertThat(system(requests.getFirst())).contains("- greet: Greet people.\n- pdf: Read PDF files.\n");
+        assertThat(requests.getFirst().body().toString())
+                .doesNotContain("GREET-BODY-MARKER")
+                .doesNotContain("PDF-BODY-MARKER");
+        assertThat(requests.get(1).body().toString())
+                .contains("GREET-BODY-MARKER: say good day.")
+                .contains("Files in /skills/agent/greet: phrases.txt")
+                .doesNotContain("PDF-BODY-MARKER");
+        assertThat(requests.get(2).body().toString()).contains("good day\\n");
+    }
+
+    @Test
+    void anAgentCannotChangeASkillNotEvenItsOwn() throws Exception {
+        model.enqueue(
+                Scripted.toolCall(
+                        "bash",
+                        "{\"command\":\"echo evil > /skills/shared/pdf/SKILL.md; echo evil > /skills/agent/greet/new.md;"
+                                + " rm -f /skills/agent/greet/phrases.txt; echo done\"}"),
+                Scripted.text("Tried."));
+
+        ask("rewrite the skills");
+
+        String result = model.requests().get(1).body().toString();
+        assertThat(result).contains("Read-only file system");
+        assertThat(Files.readString(home.resolve("skills/pdf/SKILL.md"))).contains("PDF-BODY-MARKER");
+        assertThat(home.resolve("agents/main/skills/greet/new.md")).doesNotExist();
+        assertThat(home.resolve("agents/main/skills/greet/phrases.txt")).exists();
     }
 
     static String system(RecordedRequest request) {
