@@ -59,6 +59,11 @@ final class EgressRelay implements AutoCloseable {
         return relay;
     }
 
+    /** The loopback port tools reach the proxy on. */
+    int port() {
+        return server.getLocalPort();
+    }
+
     /** Routes the host's half of a stream; called by the runner's single reader thread, never blocks. */
     void dispatch(HostMessage message) {
         switch (message) {

@@ -58,8 +58,13 @@ public final class Main {
         Approvals approvals = new Approvals(host::send);
         Skills skills = Skills.scan(skillRoots);
         skills.problems().forEach(p -> System.err.println("skill left out: " + p));
-        List<Tool> tools = new ArrayList<>(Tools.builtins(ToolConfig.defaults(workspace)));
+        ToolConfig config = ToolConfig.defaults(workspace);
+        List<Tool> tools = new ArrayList<>(Tools.builtins(config));
         tools.addAll(Tools.forSkills(skills));
+        EgressRelay egress = egressRelay(host);
+        if (egress != null) {
+            tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));
+        }
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,
@@ -71,7 +76,6 @@ public final class Main {
                 approvals,
                 workspace,
                 skills);
-        EgressRelay egress = egressRelay(host);
         HEARTBEAT.prestartCoreThread();
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(

@@ -90,9 +90,9 @@ final class AgentPolicy {
     static final Set<String> SANDBOX_FIELDS =
             Set.of("memory_mb", "pids", "cpu_millicores", "disk_mb", "tool_timeout_seconds", "mounts", "write_mounts");
     static final Set<String> TOOL_NAMES =
-            Set.of("bash", "read", "write", "edit", "glob", "grep", "remember", ToolRules.ANY);
+            Set.of("bash", "read", "write", "edit", "glob", "grep", "remember", "skill", "web_fetch", ToolRules.ANY);
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
-    static final Set<String> DEFAULT_ONLY_TOOLS = Set.of("remember", ToolRules.ANY);
+    static final Set<String> DEFAULT_ONLY_TOOLS = Set.of("remember", "skill", "web_fetch", ToolRules.ANY);
 
     static final Set<String> CAPABILITY_FIELDS = Set.of("send_to", "schedule_tasks", "create_agents", "install_mcp");
     static final int MAX_PATTERNS = 1000;
@@ -325,7 +325,7 @@ final class AgentPolicy {
                                     : "must be allow, ask or deny, or a mapping of default, allow, ask and deny");
                 }
                 // "*" has no patterns (a command pattern and a path glob mean different things), nor
-                // has remember (its calls touch one fixed file).
+                // have remember, skill and web_fetch (no command or path to match).
                 only(where, tool, any ? Set.of("default") : Set.of("default", "allow", "ask", "deny"));
                 JsonNode fallback = field(tool, "default");
                 rules.put(

@@ -208,6 +208,45 @@ class EgressTest {
                 .hasSize(8);
     }
 
+    @Test
+    void webFetchReadsAnAllowedPageAsTextAndAnotherHostGetsTheProxysRefusal() throws Exception {
+        HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        origin.createContext("/notes", exchange -> {
+            byte[] page =
+                    "<html><head><title>Notes</title><script>x()</script></head><body><h2>Today</h2><p>Ship it.</p></body></html>"
+                            .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/html");
+            exchange.sendResponseHeaders(200, page.length);
+            exchange.getResponseBody().write(page);
+            exchange.close();
+        });
+        origin.start();
+        try {
+            int port = origin.getAddress().getPort();
+            Files.writeString(
+                    home.resolve("agents/main/policy.yaml"),
+                    "egress:\n  allow:\n    - {host: 127.0.0.1, port: " + port + "}\n");
+            startDaemon();
+            model.enqueue(
+                    Scripted.toolCall("web_fetch", "{\"url\":\"http://127.0.0.1:" + port + "/notes\"}"),
+                    Scripted.toolCall("web_fetch", "{\"url\":\"http://example.com/\"}"),
+                    Scripted.text("Read."));
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                assertThat(client.ask("main", "read the notes").text()).isEqualTo("Read.");
+            }
+
+            List<RecordedRequest> requests = model.requests();
+            assertThat(EndToEndTest.toolResults(requests.get(1)).getLast())
+                    .isEqualTo("GET http://127.0.0.1:" + port + "/notes → 200 (text/html)\n\n"
+                            + "Title: Notes\n\n## Today\n\nShip it.");
+            assertThat(EndToEndTest.toolResults(requests.get(2)).getLast())
+                    .startsWith("The egress proxy answered for http://example.com/ → 403")
+                    .contains("\"error\":\"egress_denied\"", "no egress.allow rule matches GET example.com:80/");
+        } finally {
+            origin.stop(0);
+        }
+    }
+
     static HttpServer origin(List<String> seen) throws IOException {
         HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         origin.createContext("/", exchange -> {

@@ -25,6 +25,17 @@ public final class Tools {
                 new RememberTool(new Memory(config.workspace(), locks)));
     }
 
+    /**
+     * {@code web_fetch} through the sandbox's egress proxy on this loopback {@code port}; its text
+     * is cut at {@code limit} characters unless the model asks for less.
+     */
+    public static Tool webFetch(int port, int limit) {
+        return new WebFetchTool(
+                java.net.ProxySelector.of(
+                        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port)),
+                limit);
+    }
+
     /** The {@code skill} tool when there are skills, else nothing. */
     public static List<Tool> forSkills(Skills skills) {
         return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));
