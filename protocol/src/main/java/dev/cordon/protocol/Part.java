@@ -10,7 +10,8 @@ import tools.jackson.databind.JsonNode;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = Part.Text.class, name = "text"),
     @JsonSubTypes.Type(value = Part.ToolUse.class, name = "tool_use"),
-    @JsonSubTypes.Type(value = Part.ToolResult.class, name = "tool_result")
+    @JsonSubTypes.Type(value = Part.ToolResult.class, name = "tool_result"),
+    @JsonSubTypes.Type(value = Part.Summary.class, name = "summary")
 })
 public sealed interface Part {
     record Text(String text) implements Part {
@@ -25,6 +26,23 @@ public sealed interface Part {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(input, "input");
+        }
+    }
+
+    /**
+     * What the host stores in place of a conversation's older turns when it grew long: the model's
+     * own summary of them (docs/sessions.md, compaction). Only the host writes one; a model sees it
+     * as the text {@link #asText()}.
+     */
+    record Summary(String text) implements Part {
+        public Summary {
+            Objects.requireNonNull(text, "text");
+        }
+
+        /** The summary as the model reads it at the start of the conversation. */
+        public String asText() {
+            return "[Summary of the earlier conversation, written by you when it grew long; the full"
+                    + " transcript is archived on the host]\n" + text;
         }
     }
 

@@ -95,7 +95,11 @@ class WireTest {
                                 "turn-1",
                                 "Be brief.",
                                 new ModelSettings(ModelApi.ANTHROPIC, "claude-test", 1024),
-                                List.of(ChatMessage.user("hi"), TOOL_TURN, TOOL_RESULTS)),
+                                List.of(
+                                        new ChatMessage(Role.USER, List.of(new Part.Summary("They asked about X."))),
+                                        ChatMessage.user("hi"),
+                                        TOOL_TURN,
+                                        TOOL_RESULTS)),
                         HostMessage.class,
                         "start_turn"),
                 Arguments.of(

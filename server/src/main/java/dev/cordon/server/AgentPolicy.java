@@ -5,6 +5,7 @@ import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
+import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.Batching;
 import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.egress.proxy.EgressRules;
@@ -60,6 +61,7 @@ import tools.jackson.databind.JsonNode;
  * turns:                 # how queued messages become turns (oldest first)
  *   max_batch: 50        # the most queued messages one turn takes; 1 = a turn per message
  *   gather_ms: 0         # an idle session waits this long after a message before its turn starts
+ *   compact_at_tokens: 100000   # older turns are summarized when a turn would send more; 0 = never
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
  *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
@@ -77,7 +79,10 @@ final class AgentPolicy {
 
     static final Set<String> SECTIONS =
             Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns");
-    static final Set<String> TURNS_FIELDS = Set.of("max_batch", "gather_ms");
+    static final Set<String> TURNS_FIELDS = Set.of("max_batch", "gather_ms", "compact_at_tokens");
+    /** The least a compaction threshold may be: below it a summary would hardly be shorter. */
+    static final long MIN_COMPACT_AT_TOKENS = 1_000;
+
     static final Set<String> DLP_FIELDS = Set.of("requests", "replies");
     static final Set<String> BUDGET_FIELDS =
             Set.of("daily_usd", "monthly_usd", "chat_daily_usd", "daily_tokens", "warn_percent");
@@ -106,11 +111,20 @@ final class AgentPolicy {
             Capabilities capabilities,
             Egress egress,
             Dlp dlp,
-            Batching turns,
+            Turns turns,
             Sources sources) {
         Policy {
             models = List.copyOf(models);
         }
+    }
+
+    /**
+     * How queued messages become turns, and when a long conversation is compacted.
+     *
+     * @param compactAtTokens 0: never
+     */
+    record Turns(Batching batching, long compactAtTokens) {
+        static final Turns DEFAULTS = new Turns(Batching.DEFAULT, AgentSetup.DEFAULT_COMPACT_AT_TOKENS);
     }
 
     /** What the data-loss guard does with an outbound request and with a chat reply that carry a secret. */
@@ -177,7 +191,7 @@ final class AgentPolicy {
                 Capabilities.NONE,
                 Egress.NONE,
                 Dlp.DEFAULTS,
-                Batching.DEFAULT,
+                Turns.DEFAULTS,
                 Sources.NONE);
     }
 
@@ -400,9 +414,9 @@ final class AgentPolicy {
                     bool(caps, "capabilities", "install_mcp"));
         }
 
-        Batching turns(JsonNode turns) {
+        Turns turns(JsonNode turns) {
             if (turns == null) {
-                return Batching.DEFAULT;
+                return Turns.DEFAULTS;
             }
             only("turns", turns, TURNS_FIELDS);
             long max = field(turns, "max_batch") == null
@@ -414,7 +428,15 @@ final class AgentPolicy {
             long gather = field(turns, "gather_ms") == null
                     ? Batching.DEFAULT.gather().toMillis()
                     : wholeNumber(turns, "turns", "gather_ms", Batching.MAX_GATHER.toMillis());
-            return new Batching((int) max, Duration.ofMillis(gather));
+            long compact = field(turns, "compact_at_tokens") == null
+                    ? AgentSetup.DEFAULT_COMPACT_AT_TOKENS
+                    : wholeNumber(turns, "turns", "compact_at_tokens", 100_000_000);
+            if (compact != 0 && compact < MIN_COMPACT_AT_TOKENS) {
+                throw yaml.error(
+                        "turns.compact_at_tokens",
+                        "must be 0 (never) or at least " + MIN_COMPACT_AT_TOKENS + ", got " + compact);
+            }
+            return new Turns(new Batching((int) max, Duration.ofMillis(gather)), compact);
         }
 
         Dlp dlp(JsonNode dlp) {

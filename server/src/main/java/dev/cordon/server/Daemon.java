@@ -535,7 +535,8 @@ public final class Daemon implements AutoCloseable {
                 models,
                 policy.budget(),
                 policy.sandbox().limits().memoryBytes(),
-                policy.turns());
+                policy.turns().batching(),
+                policy.turns().compactAtTokens());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {

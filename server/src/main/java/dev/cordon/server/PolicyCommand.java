@@ -301,13 +301,22 @@ final class PolicyCommand {
                     false);
             row("budget.warn_percent", b.warnPercent() + "%", false);
             out.println();
-            out.println("turns (queued messages are handed over oldest first)");
-            row("turns.max_batch", Integer.toString(p.turns().maxMessages()), false);
+            out.println("turns (queued messages are handed over oldest first; long conversations are compacted)");
+            row("turns.max_batch", Integer.toString(p.turns().batching().maxMessages()), false);
             row(
                     "turns.gather_ms",
-                    p.turns().gather().isZero()
+                    p.turns().batching().gather().isZero()
                             ? "0 (a turn starts at once)"
-                            : p.turns().gather().toMillis() + " ms",
+                            : p.turns().batching().gather().toMillis() + " ms",
+                    false);
+            row(
+                    "turns.compact_at_tokens",
+                    p.turns().compactAtTokens() == 0
+                            ? "0 (never compacted)"
+                            : String.format(
+                                    java.util.Locale.ROOT,
+                                    "%,d (estimated)",
+                                    p.turns().compactAtTokens()),
                     false);
             out.println();
             out.println("capabilities (all denied unless granted; no host RPC checks them yet)");

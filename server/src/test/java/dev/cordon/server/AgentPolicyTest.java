@@ -48,6 +48,7 @@ class AgentPolicyTest {
             turns:
               max_batch: 1
               gather_ms: 250
+              compact_at_tokens: 50000
             """;
 
     @Test
@@ -64,7 +65,7 @@ class AgentPolicyTest {
         assertThat(p.capabilities()).isEqualTo(new AgentPolicy.Capabilities(List.of("ops"), true, false, false));
         assertThat(p.budget()).isEqualTo(new Budget(2_500_000, 40_000_000, 1, 1_000_000, 90));
         assertThat(p.dlp()).isEqualTo(new AgentPolicy.Dlp(DlpAction.BLOCK, DlpAction.BLOCK));
-        assertThat(p.turns()).isEqualTo(new Batching(1, Duration.ofMillis(250)));
+        assertThat(p.turns()).isEqualTo(new AgentPolicy.Turns(new Batching(1, Duration.ofMillis(250)), 50_000));
         assertThat(p.sources().lines())
                 .containsEntry("sandbox.memory_mb", 2)
                 .containsEntry("tools.bash.deny[1]", 10)
@@ -103,6 +104,7 @@ class AgentPolicyTest {
             dlp:\\n  requests: allow\\n                             | p.yaml:2:3: dlp.requests: must be block or redact, got 'allow'
             turns:\\n  max_batch: 0\\n                          | p.yaml:2:3: turns.max_batch: must be from 1 to 500, got 0
             turns:\\n  gather_ms: 90000\\n                      | p.yaml:2:3: turns.gather_ms: must be a whole number from 0 to 60000, got 90000
+            turns:\\n  compact_at_tokens: 10\\n                 | p.yaml:2:3: turns.compact_at_tokens: must be 0 (never) or at least 1000, got 10
             budget:\\n  weekly_usd: 1\\n                            | p.yaml:2:3: budget.weekly_usd: unknown field (known here: chat_daily_usd, daily_tokens, daily_usd, monthly_usd, warn_percent)
             egress:\\n  allow:\\n    - {host: 'exa mple.com'}\\n     | p.yaml:3:8: egress.allow[0].host: 'exa mple.com' is not a host name, '*.' followed by a domain, an IP address or a CIDR range
             egress:\\n  deny:\\n    - {host: a.com, port: 0}\\n      | p.yaml:3:21: egress.deny[0].port: must be a port from 1 to 65535 or '*', got 0

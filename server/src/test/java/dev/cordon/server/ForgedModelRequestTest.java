@@ -115,7 +115,8 @@ class ForgedModelRequestTest {
                             Daemon.allowedModels(config.model(), policy, agent.name()),
                             policy.budget(),
                             0,
-                            policy.turns());
+                            policy.turns().batching(),
+                            policy.turns().compactAtTokens());
                 },
                 delivery,
                 timer,

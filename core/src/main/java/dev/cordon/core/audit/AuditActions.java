@@ -64,6 +64,8 @@ public final class AuditActions {
     public static final String PAIRING_CREATE = "pairing.create";
     /** A pairing code was used: its chat is wired to the code's agent. */
     public static final String PAIRING_CLAIM = "pairing.claim";
+    /** A session's older turns were summarized (details: turn, messages_summarized, tokens_before/after). */
+    public static final String SESSION_COMPACT = "session.compact";
     /** The owner created an agent (details: folder). */
     public static final String AGENT_CREATE = "agent.create";
 

@@ -23,6 +23,8 @@ import java.util.Set;
  * @param memoryBytes the memory limit of the agent's sandbox (0: none), what admission control
  *     counts it as
  * @param batching how queued messages become turns (null: {@link Batching#DEFAULT})
+ * @param compactAtTokens when the conversation a turn would send is estimated above this many
+ *     tokens, its older turns are first summarized by the model (0: never; docs/sessions.md)
  */
 public record AgentSetup(
         String systemPrompt,
@@ -33,9 +35,19 @@ public record AgentSetup(
         ModelGateway.Allowed allowedModels,
         Budget budget,
         long memoryBytes,
-        Batching batching) {
+        Batching batching,
+        long compactAtTokens) {
+    /** Compaction's threshold unless the policy says otherwise: well inside a 128k-token window. */
+    public static final long DEFAULT_COMPACT_AT_TOKENS = 100_000;
+
+    private static final ToolRules NO_TOOLS =
+            new ToolRules(java.util.Map.of(ToolRules.ANY, new ToolRules.Tool(ToolRules.Action.DENY, null, null, null)));
+
     public AgentSetup {
         batching = batching == null ? Batching.DEFAULT : batching;
+        if (compactAtTokens < 0) {
+            throw new IllegalArgumentException("compactAtTokens must not be negative: " + compactAtTokens);
+        }
         budget = budget == null ? Budget.NONE : budget;
         if (toolTimeout == null || toolTimeout.isNegative() || toolTimeout.isZero()) {
             throw new IllegalArgumentException("toolTimeout must be positive: " + toolTimeout);
@@ -49,6 +61,31 @@ public record AgentSetup(
 
     /** A setup without tool rules whose calls may use only {@code model}. */
     public AgentSetup(String systemPrompt, ModelSettings model, String problem, Duration toolTimeout) {
-        this(systemPrompt, model, problem, toolTimeout, ToolRules.NONE, null, Budget.NONE, 0, Batching.DEFAULT);
+        this(
+                systemPrompt,
+                model,
+                problem,
+                toolTimeout,
+                ToolRules.NONE,
+                null,
+                Budget.NONE,
+                0,
+                Batching.DEFAULT,
+                DEFAULT_COMPACT_AT_TOKENS);
+    }
+
+    /** The same agent asked only to write a summary: {@code systemPrompt}, and every tool denied. */
+    AgentSetup forCompaction(String systemPrompt) {
+        return new AgentSetup(
+                systemPrompt,
+                model,
+                problem,
+                toolTimeout,
+                NO_TOOLS,
+                allowedModels,
+                budget,
+                memoryBytes,
+                batching,
+                compactAtTokens);
     }
 }

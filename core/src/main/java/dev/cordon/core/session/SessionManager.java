@@ -352,6 +352,7 @@ public final class SessionManager implements AutoCloseable {
             RunnerLink runner;
             TurnResult result;
             long refusedBefore;
+            boolean compactionTried = false;
             for (int attempt = 1; ; attempt++) {
                 try {
                     runner = ensureRunner(agent, session, chat, setup);
@@ -373,10 +374,18 @@ public final class SessionManager implements AutoCloseable {
                             true);
                     return;
                 }
-                List<ChatMessage> transcript = new ArrayList<>(store.transcript(id));
+                List<ChatMessage> history = Transcripts.live(store.transcript(id));
+                if (!compactionTried
+                        && setup.compactAtTokens() > 0
+                        && Transcripts.estimateTokens(history) + Transcripts.estimateTokens(added)
+                                > setup.compactAtTokens()) {
+                    compactionTried = true;
+                    history = compact(runner, agent, setup, chat, turnId, history);
+                }
+                List<ChatMessage> transcript = new ArrayList<>(history);
                 transcript.addAll(added);
                 refusedBefore = refusedForks(runner);
-                result = converse(runner, agent, setup, chat, turnId, transcript, added);
+                result = converse(runner, agent, setup, chat, turnId, transcript, added, false);
                 if (closed) {
                     // The daemon is stopping and killed the runner: leave the messages claimed so the
                     // next start redoes this turn whole, instead of recording a failure it did not have.
@@ -449,6 +458,59 @@ public final class SessionManager implements AutoCloseable {
                     .orElse(0L);
         }
 
+        /**
+         * Summarizes the older turns of {@code history} with the model, in this runner, and stores
+         * the summary followed by the turns kept as they are (the stored transcript only grows: what
+         * came before stays archived). Returns what the turn sends from now on; on any failure, the
+         * history as it was (the turn goes on, and the provider may refuse a context too long).
+         */
+        List<ChatMessage> compact(
+                RunnerLink runner, Agent agent, AgentSetup setup, Chat chat, String turnId, List<ChatMessage> history) {
+            int keep = Transcripts.keepFrom(history, setup.compactAtTokens() / 4);
+            if (keep == 0) {
+                return history;
+            }
+            List<ChatMessage> older = new ArrayList<>(history.subList(0, keep));
+            older.add(ChatMessage.user(COMPACT_REQUEST));
+            TurnResult summary = converse(
+                    runner,
+                    agent,
+                    setup.forCompaction(COMPACT_SYSTEM),
+                    chat,
+                    turnId + "-compact",
+                    older,
+                    new ArrayList<>(),
+                    true);
+            long before = Transcripts.estimateTokens(history);
+            if (summary.failed() || summary.text() == null || summary.text().isBlank()) {
+                String why =
+                        summary.text() == null || summary.text().isBlank() ? "the summary was empty" : summary.text();
+                LOG.warn("session {}: compaction failed: {}", id, why);
+                record(AuditActions.SESSION_COMPACT, Decision.DENY, null, why, Map.of("turn", turnId));
+                return history;
+            }
+            List<ChatMessage> stored = new ArrayList<>();
+            stored.add(new ChatMessage(
+                    Role.USER, List.of(new Part.Summary(summary.text().strip()))));
+            stored.addAll(history.subList(keep, history.size()));
+            store.appendTranscript(id, stored);
+            List<ChatMessage> live = Transcripts.live(stored);
+            record(
+                    AuditActions.SESSION_COMPACT,
+                    Decision.INFO,
+                    null,
+                    null,
+                    Map.of(
+                            "turn", turnId,
+                            "messages_summarized", keep,
+                            "tokens_before", before,
+                            "tokens_after", Transcripts.estimateTokens(live)));
+            return live;
+        }
+
+        /**
+         * Runs one turn in {@code runner}. A {@code quiet} one (compaction) streams nothing to the chat.
+         */
         TurnResult converse(
                 RunnerLink runner,
                 Agent agent,
@@ -456,7 +518,8 @@ public final class SessionManager implements AutoCloseable {
                 Chat chat,
                 String turnId,
                 List<ChatMessage> transcript,
-                List<ChatMessage> added) {
+                List<ChatMessage> added,
+                boolean quiet) {
             // Calls are cancelled by flag, never by interrupting their threads: an interrupt that
             // lands while a thread writes to the runner's socket closes the whole channel (NIO
             // channels are interruptible), killing the next turn.
@@ -487,8 +550,16 @@ public final class SessionManager implements AutoCloseable {
                     activity = !(message instanceof RunnerMessage.Heartbeat);
                     switch (message) {
                         case RunnerMessage.Heartbeat h -> {}
-                        case RunnerMessage.TextDelta d -> delivery.live(chat, new LiveEvent.Text(d.text()));
-                        case RunnerMessage.StreamReset r -> delivery.live(chat, new LiveEvent.Reset(r.reason()));
+                        case RunnerMessage.TextDelta d -> {
+                            if (!quiet) {
+                                delivery.live(chat, new LiveEvent.Text(d.text()));
+                            }
+                        }
+                        case RunnerMessage.StreamReset r -> {
+                            if (!quiet) {
+                                delivery.live(chat, new LiveEvent.Reset(r.reason()));
+                            }
+                        }
                         case RunnerMessage.TranscriptAppend a -> added.add(a.message());
                         case RunnerMessage.ModelRequest request ->
                             calls.put(request.callId(), forward(runner, agent, chat, setup, request, calls, watchdog));
@@ -841,6 +912,16 @@ public final class SessionManager implements AutoCloseable {
     }
 
     /** @param retryWhy why the turn may be tried again in a fresh sandbox, or null if it may not */
+    /** What compaction tells the model to do (docs/sessions.md). */
+    static final String COMPACT_SYSTEM = "You write the summary that replaces the older part of a conversation between"
+            + " a user and you, an AI agent, so that the conversation can go on with less context. Keep what the"
+            + " rest of the conversation needs: the user's goals and requests, decisions made, facts learned (names,"
+            + " numbers, paths, addresses), work done and its results (files changed, commands run, what failed),"
+            + " and what is still open. Be concise and concrete. Do not call tools; answer with the summary only.";
+
+    static final String COMPACT_REQUEST =
+            "The conversation above has grown long. Write its summary now, as your instructions say.";
+
     private record TurnResult(String text, boolean failed, String retryWhy) {
         TurnResult(String text, boolean failed) {
             this(text, failed, null);

@@ -6,9 +6,84 @@ import dev.cordon.protocol.Role;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Keeps stored transcripts valid for the model APIs. */
+/**
+ * Keeps stored transcripts valid for the model APIs, and reads them the way a turn sends them:
+ * from the newest {@link Part.Summary} on (compaction, docs/sessions.md). A session's stored
+ * transcript is append-only, so everything before a summary stays archived.
+ */
 final class Transcripts {
     private Transcripts() {}
+
+    /** The messages a turn sends: from the newest summary on, with the summary as plain text. */
+    static List<ChatMessage> live(List<ChatMessage> stored) {
+        int start = 0;
+        for (int i = stored.size() - 1; i >= 0; i--) {
+            if (isSummary(stored.get(i))) {
+                start = i;
+                break;
+            }
+        }
+        List<ChatMessage> live = new ArrayList<>(stored.size() - start);
+        for (ChatMessage message : stored.subList(start, stored.size())) {
+            live.add(isSummary(message) ? asText(message) : message);
+        }
+        return live;
+    }
+
+    static boolean isSummary(ChatMessage message) {
+        return message.parts().stream().anyMatch(p -> p instanceof Part.Summary);
+    }
+
+    private static ChatMessage asText(ChatMessage message) {
+        List<Part> parts = new ArrayList<>();
+        for (Part part : message.parts()) {
+            parts.add(part instanceof Part.Summary summary ? new Part.Text(summary.asText()) : part);
+        }
+        return new ChatMessage(message.role(), parts);
+    }
+
+    /**
+     * A rough token count: characters / 3, on the safe side for prose and code (about 4 per token)
+     * and close for JSON. The provider's own count is known only after a call.
+     */
+    static long estimateTokens(List<ChatMessage> messages) {
+        long chars = 0;
+        for (ChatMessage message : messages) {
+            for (Part part : message.parts()) {
+                chars += switch (part) {
+                    case Part.Text t -> t.text().length();
+                    case Part.Summary t -> t.text().length();
+                    case Part.ToolUse u ->
+                        u.name().length() + u.input().toString().length();
+                    case Part.ToolResult r -> r.content().length();
+                };
+            }
+        }
+        return chars / 3;
+    }
+
+    /**
+     * Where compaction cuts {@code messages}: the index of the first message kept as it is. Cuts
+     * only where a turn starts (a user's own message, never between a tool call and its result),
+     * keeping the newest turns that fit in {@code keepTokens} and at least the last one. 0 means
+     * there is nothing older to summarize.
+     */
+    static int keepFrom(List<ChatMessage> messages, long keepTokens) {
+        int keep = 0;
+        for (int i = messages.size() - 1; i > 0; i--) {
+            ChatMessage m = messages.get(i);
+            boolean turnStart =
+                    m.role() == Role.USER && m.parts().stream().noneMatch(p -> p instanceof Part.ToolResult);
+            if (!turnStart) {
+                continue;
+            }
+            if (keep != 0 && estimateTokens(messages.subList(i, messages.size())) > keepTokens) {
+                break;
+            }
+            keep = i;
+        }
+        return keep;
+    }
 
     /**
      * If the last message asks for tools that were never answered (the turn died between the

@@ -45,4 +45,62 @@ class TranscriptsTest {
         assertThat(Transcripts.closeOpenToolCalls(answered, "x")).isSameAs(answered);
         assertThat(Transcripts.closeOpenToolCalls(List.of(), "x")).isEmpty();
     }
+
+    static ChatMessage assistant(String text) {
+        return new ChatMessage(Role.ASSISTANT, List.of(new Part.Text(text)));
+    }
+
+    static final ChatMessage RESULTS = new ChatMessage(
+            Role.USER, List.of(new Part.ToolResult("t1", "ok", false), new Part.ToolResult("t2", "ok", false)));
+
+    @Test
+    void aTurnSendsTheNewestSummaryAsTextAndWhatCameAfterIt() {
+        List<ChatMessage> stored = List.of(
+                ChatMessage.user("old one"),
+                assistant("old answer"),
+                new ChatMessage(Role.USER, List.of(new Part.Summary("first summary"))),
+                ChatMessage.user("middle"),
+                new ChatMessage(Role.USER, List.of(new Part.Summary("second summary"))),
+                ChatMessage.user("recent"),
+                assistant("recent answer"));
+
+        List<ChatMessage> live = Transcripts.live(stored);
+
+        assertThat(live).hasSize(3);
+        assertThat(live.getFirst().text())
+                .startsWith("[Summary of the earlier conversation")
+                .endsWith("]\nsecond summary");
+        assertThat(live.subList(1, 3)).isEqualTo(stored.subList(5, 7));
+        assertThat(Transcripts.live(stored.subList(0, 2))).isEqualTo(stored.subList(0, 2));
+    }
+
+    @Test
+    void compactionCutsOnlyWhereATurnStartsAndKeepsAtLeastTheLastTurn() {
+        List<ChatMessage> messages = List.of(
+                ChatMessage.user("a".repeat(300)), // turn 1: 100 tokens
+                assistant("b".repeat(300)),
+                ChatMessage.user("c".repeat(300)), // turn 2
+                ASKS_FOR_TWO_TOOLS,
+                RESULTS, // a tool result is never a cut point
+                assistant("d".repeat(300)),
+                ChatMessage.user("e".repeat(30)), // turn 3: small
+                assistant("f".repeat(30)));
+
+        assertThat(Transcripts.keepFrom(messages, 25))
+                .as("the last turn even if it alone is too big")
+                .isEqualTo(6);
+        assertThat(Transcripts.keepFrom(messages, 300)).as("turns 2 and 3 fit").isEqualTo(2);
+        assertThat(Transcripts.keepFrom(messages, 1_000_000))
+                .as("everything fits but turn 1 goes")
+                .isEqualTo(2);
+        assertThat(Transcripts.keepFrom(messages.subList(0, 2), 10))
+                .as("one turn: nothing to summarize")
+                .isZero();
+    }
+
+    @Test
+    void tokensAreEstimatedAtThreeCharactersEach() {
+        assertThat(Transcripts.estimateTokens(List.of(ChatMessage.user("x".repeat(300)), assistant("y".repeat(3)))))
+                .isEqualTo(101);
+    }
 }

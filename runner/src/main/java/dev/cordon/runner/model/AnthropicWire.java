@@ -77,6 +77,9 @@ final class AnthropicWire implements WireFormat {
                         block.put("name", use.name());
                         block.set("input", use.input());
                     }
+                    // The host sends a summary as text; this keeps the runner whole if one arrives.
+                    case Part.Summary summary ->
+                        content.addObject().put("type", "text").put("text", summary.asText());
                     case Part.ToolResult result -> {
                         ObjectNode block = content.addObject();
                         block.put("type", "tool_result");
