@@ -27,9 +27,15 @@ public sealed interface HostMessage {
      *
      * @param toolRules the agent's tool rules in force for this turn, which the runner applies before
      *     each tool call; null (as sent by an older host) means {@link ToolRules#NONE}, everything allowed
+     * @param mcpServers the MCP servers the agent's policy gives it; null means none
      */
     record StartTurn(
-            String turnId, String systemPrompt, ModelSettings model, List<ChatMessage> transcript, ToolRules toolRules)
+            String turnId,
+            String systemPrompt,
+            ModelSettings model,
+            List<ChatMessage> transcript,
+            ToolRules toolRules,
+            List<McpServer> mcpServers)
             implements HostMessage {
         public StartTurn {
             Objects.requireNonNull(turnId, "turnId");
@@ -37,6 +43,17 @@ public sealed interface HostMessage {
             Objects.requireNonNull(model, "model");
             transcript = List.copyOf(transcript);
             toolRules = toolRules == null ? ToolRules.NONE : toolRules;
+            mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
+        }
+
+        /** A turn without MCP servers. */
+        public StartTurn(
+                String turnId,
+                String systemPrompt,
+                ModelSettings model,
+                List<ChatMessage> transcript,
+                ToolRules toolRules) {
+            this(turnId, systemPrompt, model, transcript, toolRules, List.of());
         }
 
         /** A turn without tool rules: every tool call is allowed. */

@@ -9,6 +9,7 @@ import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.protocol.Usage;
+import dev.cordon.runner.mcp.McpHub;
 import dev.cordon.runner.model.ModelCall;
 import dev.cordon.runner.model.ModelClient;
 import dev.cordon.runner.model.ModelException;
@@ -58,8 +59,8 @@ final class AgentLoop {
     }
 
     private final Map<ModelApi, ModelClient> clients;
-    private final Map<String, Tool> tools = new LinkedHashMap<>();
-    private final List<ToolSpec> specs;
+    private final List<Tool> builtins;
+    private final McpHub mcp;
     private final Consumer<RunnerMessage> host;
     private final Approver approver;
     private final String workspace;
@@ -76,10 +77,11 @@ final class AgentLoop {
             Consumer<RunnerMessage> host,
             Approver approver,
             Path workspace,
-            Skills skills) {
+            Skills skills,
+            McpHub mcp) {
         this.clients = Map.copyOf(clients);
-        tools.forEach(t -> this.tools.put(t.spec().name(), t));
-        this.specs = tools.stream().map(Tool::spec).toList();
+        this.builtins = List.copyOf(tools);
+        this.mcp = mcp;
         this.host = host;
         this.approver = approver;
         this.workspace = workspace.toAbsolutePath().normalize().toString();
@@ -95,7 +97,12 @@ final class AgentLoop {
         ToolRules.Evaluator rules = turn.toolRules().evaluator();
         // The host's prompt, the skills, then the agent's own memory: read once a turn, so every
         // call of the turn sends the same bytes (the provider's prompt cache keys on them).
-        String system = turn.systemPrompt() + skills + memory.section();
+        McpHub.Turn servers = mcp.tools(turn.mcpServers());
+        Map<String, Tool> tools = new LinkedHashMap<>();
+        builtins.forEach(t -> tools.put(t.spec().name(), t));
+        servers.tools().forEach(t -> tools.putIfAbsent(t.spec().name(), t));
+        List<ToolSpec> specs = tools.values().stream().map(Tool::spec).toList();
+        String system = turn.systemPrompt() + skills + servers.note() + memory.section();
         StreamListener listener = new StreamListener() {
             @Override
             public void onText(String delta) {
@@ -126,7 +133,7 @@ final class AgentLoop {
                             new RunnerMessage.TurnEnded(turnId, reply.message().text(), null, usage));
                     return;
                 }
-                ChatMessage results = new ChatMessage(Role.USER, runTools(turnId, rules, uses));
+                ChatMessage results = new ChatMessage(Role.USER, runTools(turnId, tools, rules, uses));
                 messages.add(results);
                 host.accept(new RunnerMessage.TranscriptAppend(turnId, results));
             }
@@ -137,13 +144,14 @@ final class AgentLoop {
         }
     }
 
-    private List<Part> runTools(String turnId, ToolRules.Evaluator rules, List<Part.ToolUse> uses) {
+    private List<Part> runTools(
+            String turnId, Map<String, Tool> tools, ToolRules.Evaluator rules, List<Part.ToolUse> uses) {
         if (uses.size() == 1) {
-            return List.of(runTool(turnId, rules, uses.getFirst()));
+            return List.of(runTool(turnId, tools, rules, uses.getFirst()));
         }
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Part.ToolResult>> futures = uses.stream()
-                    .map(use -> pool.submit(() -> runTool(turnId, rules, use)))
+                    .map(use -> pool.submit(() -> runTool(turnId, tools, rules, use)))
                     .toList();
             List<Part> results = new ArrayList<>();
             for (int i = 0; i < futures.size(); i++) {
@@ -160,7 +168,8 @@ final class AgentLoop {
         }
     }
 
-    private Part.ToolResult runTool(String turnId, ToolRules.Evaluator rules, Part.ToolUse use) {
+    private Part.ToolResult runTool(
+            String turnId, Map<String, Tool> tools, ToolRules.Evaluator rules, Part.ToolUse use) {
         Tool tool = tools.get(use.name());
         if (tool == null) {
             return new Part.ToolResult(

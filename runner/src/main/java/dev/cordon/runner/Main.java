@@ -3,6 +3,7 @@ package dev.cordon.runner;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.runner.mcp.McpHub;
 import dev.cordon.runner.model.ModelClients;
 import dev.cordon.runner.model.RetryPolicy;
 import dev.cordon.runner.tools.Skills;
@@ -56,6 +57,7 @@ public final class Main {
     static void serve(HostConnection host, Path workspace, List<Path> skillRoots) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
         Approvals approvals = new Approvals(host::send);
+        McpHub mcp = new McpHub();
         Skills skills = Skills.scan(skillRoots);
         skills.problems().forEach(p -> System.err.println("skill left out: " + p));
         ToolConfig config = ToolConfig.defaults(workspace);
@@ -75,7 +77,8 @@ public final class Main {
                 host::send,
                 approvals,
                 workspace,
-                skills);
+                skills,
+                mcp);
         HEARTBEAT.prestartCoreThread();
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
@@ -93,6 +96,7 @@ public final class Main {
                     closeQuietly(egress);
                     approvals.failAll();
                     turns.shutdownNow();
+                    mcp.close();
                     return;
                 }
                 case HostMessage.Shutdown s -> {
@@ -100,6 +104,7 @@ public final class Main {
                     closeQuietly(egress);
                     approvals.failAll();
                     turns.shutdownNow();
+                    mcp.close();
                     return;
                 }
                 case HostMessage.StartTurn turn ->

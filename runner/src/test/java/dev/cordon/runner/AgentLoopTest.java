@@ -13,6 +13,7 @@ import dev.cordon.protocol.RunnerMessage.TextDelta;
 import dev.cordon.protocol.RunnerMessage.TranscriptAppend;
 import dev.cordon.protocol.RunnerMessage.TurnEnded;
 import dev.cordon.runner.SentResults.SentResult;
+import dev.cordon.runner.mcp.McpHub;
 import dev.cordon.runner.model.HttpTransports;
 import dev.cordon.runner.model.ModelClients;
 import dev.cordon.runner.model.RetryPolicy;
@@ -67,7 +68,8 @@ class AgentLoopTest {
                     throw new AssertionError("no approval expected: " + request);
                 },
                 workspace,
-                Skills.none());
+                Skills.none(),
+                new McpHub());
     }
 
     @AfterEach

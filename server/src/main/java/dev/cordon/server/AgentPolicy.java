@@ -10,6 +10,7 @@ import dev.cordon.core.session.Batching;
 import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.McpServer;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountRequest;
@@ -62,6 +63,8 @@ import tools.jackson.databind.JsonNode;
  *   max_batch: 50        # the most queued messages one turn takes; 1 = a turn per message
  *   gather_ms: 0         # an idle session waits this long after a message before its turn starts
  *   compact_at_tokens: 100000   # older turns are summarized when a turn would send more; 0 = never
+ * mcp:                   # stdio MCP servers started inside the sandbox; their tools are mcp__NAME__TOOL
+ *   everything: {command: [mcp-server-everything, stdio], env: {LOG_LEVEL: warn}}
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
  *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
@@ -78,7 +81,15 @@ final class AgentPolicy {
     private AgentPolicy() {}
 
     static final Set<String> SECTIONS =
-            Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns");
+            Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns", "mcp");
+    static final Set<String> MCP_FIELDS = Set.of("command", "env");
+    static final int MAX_MCP_SERVERS = 16;
+    static final java.util.regex.Pattern MCP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    /** A tool rule's key for one MCP tool: {@code mcp__<server>__<tool>}. */
+    static final java.util.regex.Pattern MCP_TOOL =
+            java.util.regex.Pattern.compile("mcp__[a-z0-9][a-z0-9-]{0,31}__[A-Za-z0-9_-]+");
+
+    static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
     static final Set<String> TURNS_FIELDS = Set.of("max_batch", "gather_ms", "compact_at_tokens");
     /** The least a compaction threshold may be: below it a summary would hardly be shorter. */
     static final long MIN_COMPACT_AT_TOKENS = 1_000;
@@ -112,9 +123,11 @@ final class AgentPolicy {
             Egress egress,
             Dlp dlp,
             Turns turns,
+            List<McpServer> mcp,
             Sources sources) {
         Policy {
             models = List.copyOf(models);
+            mcp = List.copyOf(mcp);
         }
     }
 
@@ -192,6 +205,7 @@ final class AgentPolicy {
                 Egress.NONE,
                 Dlp.DEFAULTS,
                 Turns.DEFAULTS,
+                List.of(),
                 Sources.NONE);
     }
 
@@ -238,6 +252,7 @@ final class AgentPolicy {
                 p.egress(field(root, "egress")),
                 p.dlp(field(root, "dlp")),
                 p.turns(field(root, "turns")),
+                p.mcp(field(root, "mcp")),
                 new Sources(lines));
     }
 
@@ -316,7 +331,13 @@ final class AgentPolicy {
             if (tools == null) {
                 return ToolRules.NONE;
             }
-            only("tools", tools, TOOL_NAMES);
+            Set<String> known = new java.util.HashSet<>(TOOL_NAMES);
+            tools.propertyNames().forEach(n -> {
+                if (MCP_TOOL.matcher(n).matches()) {
+                    known.add(n);
+                }
+            });
+            only("tools", tools, known);
             Map<String, ToolRules.Tool> rules = new LinkedHashMap<>();
             for (Iterator<String> it = tools.propertyNames().iterator(); it.hasNext(); ) {
                 String name = it.next();
@@ -330,7 +351,8 @@ final class AgentPolicy {
                     rules.put(name, new ToolRules.Tool(action(tool, where), List.of(), List.of(), List.of()));
                     continue;
                 }
-                boolean any = DEFAULT_ONLY_TOOLS.contains(name);
+                boolean any = DEFAULT_ONLY_TOOLS.contains(name)
+                        || MCP_TOOL.matcher(name).matches();
                 if (!tool.isObject()) {
                     throw yaml.error(
                             where,
@@ -437,6 +459,68 @@ final class AgentPolicy {
                         "must be 0 (never) or at least " + MIN_COMPACT_AT_TOKENS + ", got " + compact);
             }
             return new Turns(new Batching((int) max, Duration.ofMillis(gather)), compact);
+        }
+
+        List<McpServer> mcp(JsonNode mcp) {
+            if (mcp == null) {
+                return List.of();
+            }
+            if (!mcp.isObject()) {
+                throw yaml.error("mcp", "must be a mapping of server names to {command, env}, got " + describe(mcp));
+            }
+            List<McpServer> servers = new ArrayList<>();
+            for (String name : mcp.propertyNames()) {
+                String where = PolicyYaml.key("mcp", name);
+                if (!MCP_NAME.matcher(name).matches()) {
+                    throw yaml.error(
+                            where,
+                            "'" + name + "' is not a server name (lower case letters, digits and dashes, at most 32)");
+                }
+                if (servers.size() == MAX_MCP_SERVERS) {
+                    throw yaml.error(where, "more than " + MAX_MCP_SERVERS + " MCP servers");
+                }
+                JsonNode server = mcp.get(name);
+                only(where, server, MCP_FIELDS);
+                JsonNode command = field(server, "command");
+                if (command == null) {
+                    throw yaml.error(where, "needs a command (a list: the program, then its arguments)");
+                }
+                if (!command.isArray() || command.isEmpty() || command.size() > 64) {
+                    throw yaml.error(where + ".command", "must be a list of 1 to 64 strings, got " + describe(command));
+                }
+                List<String> words = new ArrayList<>();
+                for (int i = 0; i < command.size(); i++) {
+                    JsonNode word = command.get(i);
+                    if (!word.isString() || word.asString().isEmpty()) {
+                        throw yaml.error(
+                                where + ".command[" + i + "]", "must be a non-empty string, got " + describe(word));
+                    }
+                    words.add(word.asString());
+                }
+                Map<String, String> env = new TreeMap<>();
+                JsonNode vars = field(server, "env");
+                if (vars != null) {
+                    if (!vars.isObject()) {
+                        throw yaml.error(
+                                where + ".env",
+                                "must be a mapping of variable names to strings, got " + describe(vars));
+                    }
+                    for (String var : vars.propertyNames()) {
+                        JsonNode value = vars.get(var);
+                        if (!ENV_NAME.matcher(var).matches()) {
+                            throw yaml.error(
+                                    PolicyYaml.key(where + ".env", var), "is not an environment variable name");
+                        }
+                        if (!value.isString()) {
+                            throw yaml.error(
+                                    PolicyYaml.key(where + ".env", var), "must be a string, got " + describe(value));
+                        }
+                        env.put(var, value.asString());
+                    }
+                }
+                servers.add(new McpServer(name, words, env));
+            }
+            return servers;
         }
 
         Dlp dlp(JsonNode dlp) {

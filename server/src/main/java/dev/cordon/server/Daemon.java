@@ -536,7 +536,8 @@ public final class Daemon implements AutoCloseable {
                 policy.budget(),
                 policy.sandbox().limits().memoryBytes(),
                 policy.turns().batching(),
-                policy.turns().compactAtTokens());
+                policy.turns().compactAtTokens(),
+                policy.mcp());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {

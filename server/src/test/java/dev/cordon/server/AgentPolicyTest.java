@@ -97,7 +97,7 @@ class AgentPolicyTest {
             models: [a, b, a]\\n                                       | p.yaml:1:16: models[2]: 'a' is listed twice
             capabilities:\\n  create_agents: maybe\\n               | p.yaml:2:3: capabilities.create_agents: must be true or false, got 'maybe'
             sandbox:\\n  pids: 1\\n  pids: 2\\n                         | p.yaml:3:3: sandbox.pids: duplicate key (first at line 2)
-            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, dlp, egress, models, sandbox, tools, turns)
+            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, dlp, egress, mcp, models, sandbox, tools, turns)
             budget:\\n  daily_usd: five\\n                          | p.yaml:2:3: budget.daily_usd: must be an amount of US dollars from 0 (no limit) to 1000000, got 'five'
             budget:\\n  daily_tokens: 2.5\\n                        | p.yaml:2:3: budget.daily_tokens: must be a whole number from 0 to 1125899906842624, got 2.5
             budget:\\n  warn_percent: 0\\n                          | p.yaml:2:3: budget.warn_percent: must be from 1 to 100, got 0
@@ -105,6 +105,10 @@ class AgentPolicyTest {
             turns:\\n  max_batch: 0\\n                          | p.yaml:2:3: turns.max_batch: must be from 1 to 500, got 0
             turns:\\n  gather_ms: 90000\\n                      | p.yaml:2:3: turns.gather_ms: must be a whole number from 0 to 60000, got 90000
             turns:\\n  compact_at_tokens: 10\\n                 | p.yaml:2:3: turns.compact_at_tokens: must be 0 (never) or at least 1000, got 10
+            mcp:\\n  Files: {command: [x]}\\n                       | p.yaml:2:3: mcp.Files: 'Files' is not a server name (lower case letters, digits and dashes, at most 32)
+            mcp:\\n  files: {env: {A: b}}\\n                       | p.yaml:2:3: mcp.files: needs a command (a list: the program, then its arguments)
+            mcp:\\n  files: {command: [x, '']}\\n                  | p.yaml:2:24: mcp.files.command[1]: must be a non-empty string, got ''
+            mcp:\\n  files: {command: [x], env: {A: 1}}\\n          | p.yaml:2:31: mcp.files.env.A: must be a string, got 1
             budget:\\n  weekly_usd: 1\\n                            | p.yaml:2:3: budget.weekly_usd: unknown field (known here: chat_daily_usd, daily_tokens, daily_usd, monthly_usd, warn_percent)
             egress:\\n  allow:\\n    - {host: 'exa mple.com'}\\n     | p.yaml:3:8: egress.allow[0].host: 'exa mple.com' is not a host name, '*.' followed by a domain, an IP address or a CIDR range
             egress:\\n  deny:\\n    - {host: a.com, port: 0}\\n      | p.yaml:3:21: egress.deny[0].port: must be a port from 1 to 65535 or '*', got 0

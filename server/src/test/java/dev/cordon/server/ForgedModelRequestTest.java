@@ -116,7 +116,8 @@ class ForgedModelRequestTest {
                             policy.budget(),
                             0,
                             policy.turns().batching(),
-                            policy.turns().compactAtTokens());
+                            policy.turns().compactAtTokens(),
+                            policy.mcp());
                 },
                 delivery,
                 timer,

@@ -1,9 +1,11 @@
 package dev.cordon.core.session;
 
 import dev.cordon.core.budget.Budget;
+import dev.cordon.protocol.McpServer;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -25,6 +27,7 @@ import java.util.Set;
  * @param batching how queued messages become turns (null: {@link Batching#DEFAULT})
  * @param compactAtTokens when the conversation a turn would send is estimated above this many
  *     tokens, its older turns are first summarized by the model (0: never; docs/sessions.md)
+ * @param mcpServers the MCP servers its runner starts inside the sandbox (null: none)
  */
 public record AgentSetup(
         String systemPrompt,
@@ -36,7 +39,8 @@ public record AgentSetup(
         Budget budget,
         long memoryBytes,
         Batching batching,
-        long compactAtTokens) {
+        long compactAtTokens,
+        List<McpServer> mcpServers) {
     /** Compaction's threshold unless the policy says otherwise: well inside a 128k-token window. */
     public static final long DEFAULT_COMPACT_AT_TOKENS = 100_000;
 
@@ -45,6 +49,7 @@ public record AgentSetup(
 
     public AgentSetup {
         batching = batching == null ? Batching.DEFAULT : batching;
+        mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
         if (compactAtTokens < 0) {
             throw new IllegalArgumentException("compactAtTokens must not be negative: " + compactAtTokens);
         }
@@ -71,10 +76,14 @@ public record AgentSetup(
                 Budget.NONE,
                 0,
                 Batching.DEFAULT,
-                DEFAULT_COMPACT_AT_TOKENS);
+                DEFAULT_COMPACT_AT_TOKENS,
+                List.of());
     }
 
-    /** The same agent asked only to write a summary: {@code systemPrompt}, and every tool denied. */
+    /**
+     * The same agent asked only to write a summary: {@code systemPrompt}, every tool denied, and no
+     * MCP server started for it.
+     */
     AgentSetup forCompaction(String systemPrompt) {
         return new AgentSetup(
                 systemPrompt,
@@ -86,6 +95,7 @@ public record AgentSetup(
                 budget,
                 memoryBytes,
                 batching,
-                compactAtTokens);
+                compactAtTokens,
+                List.of());
     }
 }

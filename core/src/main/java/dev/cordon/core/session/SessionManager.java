@@ -535,7 +535,12 @@ public final class SessionManager implements AutoCloseable {
             try {
                 delivery.liveEnded(chat); // whatever an earlier, broken-off turn streamed
                 runner.send(new HostMessage.StartTurn(
-                        turnId, setup.systemPrompt(), setup.model(), transcript, setup.toolRules()));
+                        turnId,
+                        setup.systemPrompt(),
+                        setup.model(),
+                        transcript,
+                        setup.toolRules(),
+                        setup.mcpServers()));
                 boolean activity = true;
                 while (true) {
                     if (activity) {
