@@ -51,6 +51,31 @@ public final class IrcUser implements AutoCloseable {
         awaitNumeric("366", Duration.ofSeconds(20));
     }
 
+    /** Waits until {@code nick} is in {@code channel}, asking the server (NAMES) every 200 ms. */
+    public void awaitMember(String channel, String nick, Duration timeout) throws IOException, InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            boolean there = raw.stream().anyMatch(l -> {
+                String[] w = l.split(" ", 6);
+                if (w.length >= 3 && w[1].equals("JOIN") && w[0].startsWith(":" + nick + "!")) {
+                    return true;
+                }
+                return w.length == 6
+                        && w[1].equals("353")
+                        && w[4].equalsIgnoreCase(channel)
+                        && java.util.Arrays.stream(w[5].replaceFirst("^:", "").split(" "))
+                                .map(n -> n.replaceFirst("^[@+%~&]", ""))
+                                .anyMatch(nick::equalsIgnoreCase);
+            });
+            if (there) {
+                return;
+            }
+            send("NAMES " + channel);
+            Thread.sleep(200);
+        }
+        throw new AssertionError(nick + " did not join " + channel + " within " + timeout + "; raw lines: " + raw);
+    }
+
     public void say(String target, String text) throws IOException {
         send("PRIVMSG " + target + " :" + text);
     }

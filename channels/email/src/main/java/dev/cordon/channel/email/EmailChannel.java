@@ -77,6 +77,17 @@ final class EmailChannel implements ChannelService {
         }
     });
 
+    /**
+     * Messages the host answered itself (a pairing code): the answer's text → whom to send it to. The
+     * host's answer to such a message names no message it answers, as the code was never stored.
+     */
+    private final Map<String, Correspondence> answered = java.util.Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Correspondence> eldest) {
+            return size() > 100;
+        }
+    });
+
     private volatile InboundSink sink;
     private volatile IMAPFolder folder;
     private volatile Store store;
@@ -273,6 +284,8 @@ final class EmailChannel implements ChannelService {
                     inReplyTo.isEmpty() ? null : inReplyTo.getFirst()));
             if (result instanceof InboundSink.InboundResult.Dropped d) {
                 LOG.info("email {} from {} dropped: {}", id, from, d.reason());
+            } else if (result instanceof InboundSink.InboundResult.Answered a) {
+                answered.put(a.reply(), recent.get(id));
             }
             return true;
         } catch (RuntimeException e) {
@@ -318,13 +331,17 @@ final class EmailChannel implements ChannelService {
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
         String answering = message.replyToPlatformMessageId();
-        if (answering == null) {
+        Correspondence hostAnswer = answering == null ? answered.get(message.text()) : null;
+        if (answering == null && hostAnswer == null) {
             return new DeliveryResult.Failed("an email from the agent must answer a message: there is no address to"
                     + " send one that answers nothing to");
         }
+        if (hostAnswer != null) {
+            answering = hostAnswer.references().getLast();
+        }
         Correspondence to;
         try {
-            to = correspondence(answering);
+            to = hostAnswer != null ? hostAnswer : correspondence(answering);
         } catch (MessagingException e) {
             return new DeliveryResult.RetryLater(RETRY, "cannot look up " + answering + " in the mailbox: " + e);
         }
@@ -346,6 +363,9 @@ final class EmailChannel implements ChannelService {
             mail.setHeader("Auto-Submitted", "auto-replied");
             mail.setText(message.text(), "UTF-8");
             Transport.send(mail, settings.username(), settings.password());
+            if (hostAnswer != null) {
+                answered.remove(message.text());
+            }
             return new DeliveryResult.Delivered(id);
         } catch (MessagingException e) {
             return SmtpFailure.classify(e, RETRY);
