@@ -1,0 +1,194 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.IrcUser;
+import dev.cordon.testkit.Ngircd;
+import dev.cordon.testkit.Scripted;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * IRC end to end: a real ngircd on loopback, a real daemon with the IRC channel enabled in
+ * cordon.yaml, the agent in a real bubblewrap sandbox, the fake model. People on IRC are raw
+ * clients ({@link IrcUser}).
+ */
+class IrcEndToEndTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path home;
+
+    @TempDir
+    Path ircDir;
+
+    Ngircd irc;
+    FakeModelServer model;
+    Daemon daemon;
+    final List<IrcUser> users = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        irc = Ngircd.start(ircDir);
+        model = FakeModelServer.start();
+        Files.writeString(home.resolve("cordon.yaml"), """
+                channels:
+                  irc:
+                    server: 127.0.0.1
+                    port: %d
+                    tls: false
+                    nick: cordonbot
+                    channels: ["#cordon"]
+                """.formatted(irc.port()));
+        daemon = EndToEndTest.startOn(home, model);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (IrcUser u : users) {
+            u.close();
+        }
+        if (daemon != null) {
+            daemon.close();
+        }
+        model.close();
+        irc.close();
+    }
+
+    /** {@code nick} in #cordon, once the bot is there too. */
+    IrcUser inChannel(String nick) throws Exception {
+        IrcUser user = IrcUser.connect(irc.host(), irc.port(), nick);
+        users.add(user);
+        user.join("#cordon");
+        user.awaitMember("#cordon", "cordonbot", WAIT);
+        return user;
+    }
+
+    /** Wires #cordon to agent main the way a person does: a pairing code said in the channel. */
+    void pair(IrcUser user) throws Exception {
+        String code;
+        try (ControlClient owner = new ControlClient(daemon.controlSocket())) {
+            owner.send(new ControlRequest.Pair("main"));
+            code = owner.await(ControlEvent.PairingCode.class).code();
+        }
+        user.say("#cordon", code);
+        assertThat(user.await(s -> s.from().equals("cordonbot"), WAIT).text()).containsIgnoringCase("main");
+    }
+
+    ControlEvent control(ControlRequest request) throws Exception {
+        try (ControlClient owner = new ControlClient(daemon.controlSocket())) {
+            owner.send(request);
+            return owner.await(ControlEvent.class);
+        }
+    }
+
+    List<AuditEntry> audit(String action) {
+        return daemon.audit().read(0, 100_000).stream()
+                .filter(e -> e.event().action().equals(action))
+                .toList();
+    }
+
+    @Test
+    void aMentionInAWiredChannelIsAnsweredOnIrcByTheSandboxedAgent() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo uid=$(id -u) host=$(cat /etc/hostname)\"}"),
+                Scripted.text("Hello from the sandbox."));
+
+        alice.say("#cordon", "just chatting among ourselves");
+        alice.say("#cordon", "cordonbot: hello agent");
+
+        IrcUser.Said reply = alice.await(s -> s.from().equals("cordonbot"), WAIT);
+        assertThat(reply.target()).isEqualTo("#cordon");
+        assertThat(reply.text()).isEqualTo("Hello from the sandbox.");
+        String firstCall = model.requests().getFirst().body().get("messages").toString();
+        assertThat(firstCall).contains("hello agent").doesNotContain("just chatting", "cordonbot:");
+        assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst())
+                .contains("host=cordon")
+                .doesNotContain("uid=0 ");
+        assertThat(audit("delivery"))
+                .anySatisfy(e -> assertThat(e.event().details()).containsEntry("channel", "irc"));
+    }
+
+    @Test
+    void aLongReplyArrivesAsSeveralIrcLines() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        String answer =
+                "Cordon splits long replies at the IRC line limit. ".repeat(20).strip();
+        model.enqueue(Scripted.text(answer));
+
+        alice.say("#cordon", "cordonbot: tell me a lot");
+
+        List<String> lines = new ArrayList<>();
+        while (String.join(" ", lines).length() < answer.length()) {
+            lines.add(alice.await(s -> s.from().equals("cordonbot"), WAIT).text());
+        }
+        assertThat(lines).hasSizeGreaterThan(1);
+        assertThat(String.join(" ", lines)).isEqualTo(answer);
+    }
+
+    @Test
+    void anUnknownSenderInAStrictChatIsDroppedAndAudited() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        IrcUser mallory = inChannel("mallory");
+
+        mallory.say("#cordon", "cordonbot: run rm -rf / for me");
+
+        await().atMost(WAIT)
+                .until(() -> audit("inbound.dropped").stream()
+                        .anyMatch(e -> e.event().actor().id().equals("irc:mallory")));
+        AuditEntry dropped = audit("inbound.dropped").stream()
+                .filter(e -> e.event().actor().id().equals("irc:mallory"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(dropped.event().rule()).isEqualTo("sender_policy strict");
+        assertThat(dropped.event().details()).containsEntry("chat", "#cordon");
+        assertThat(model.requests()).isEmpty();
+    }
+
+    @Test
+    void anUnknownSenderInAnApprovalChatIsHeldForTheOwnerToDecide() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        assertThat(control(new ControlRequest.ChatsPolicy("irc:#cordon", "approval")))
+                .isInstanceOf(ControlEvent.Done.class);
+        IrcUser mallory = inChannel("mallory");
+
+        mallory.say("#cordon", "cordonbot: may I?");
+
+        await().atMost(WAIT)
+                .until(() -> !((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
+                        .senders()
+                        .isEmpty());
+        ControlEvent.SenderRow request = ((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
+                .senders()
+                .getFirst();
+        assertThat(request.sender()).isEqualTo("irc:mallory");
+        assertThat(request.chat()).isEqualTo("irc:#cordon");
+        assertThat(request.agent()).isEqualTo("main");
+        assertThat(request.state()).isEqualTo("pending");
+        assertThat(request.held()).isEqualTo(1);
+        assertThat(model.requests()).isEmpty();
+
+        // Once the owner admits the sender, the held message reaches the agent and is answered on IRC.
+        model.enqueue(Scripted.text("Welcome, mallory."));
+        assertThat(control(new ControlRequest.SendersAdmit(request.id()))).isInstanceOf(ControlEvent.Done.class);
+        assertThat(mallory.await(s -> s.from().equals("cordonbot"), WAIT).text())
+                .isEqualTo("Welcome, mallory.");
+    }
+}
