@@ -88,6 +88,9 @@ final class EmailChannel implements ChannelService {
         }
     });
 
+    /** Held while the sink decides on a message, so the host's own answer to it is mapped before it is sent. */
+    private final Object offering = new Object();
+
     private volatile InboundSink sink;
     private volatile IMAPFolder folder;
     private volatile Store store;
@@ -273,19 +276,23 @@ final class EmailChannel implements ChannelService {
                 !references.isEmpty() ? references.getFirst() : !inReplyTo.isEmpty() ? inReplyTo.getFirst() : id;
         remember(id, message, from, references);
         try {
-            InboundSink.InboundResult result = sink.accept(new NewInbound(
-                    Email.NAME,
-                    settings.address(),
-                    id,
-                    from,
-                    text,
-                    true,
-                    thread,
-                    inReplyTo.isEmpty() ? null : inReplyTo.getFirst()));
+            InboundSink.InboundResult result;
+            synchronized (offering) {
+                result = sink.accept(new NewInbound(
+                        Email.NAME,
+                        settings.address(),
+                        id,
+                        from,
+                        text,
+                        true,
+                        thread,
+                        inReplyTo.isEmpty() ? null : inReplyTo.getFirst()));
+                if (result instanceof InboundSink.InboundResult.Answered a) {
+                    answered.put(a.reply(), recent.get(id));
+                }
+            }
             if (result instanceof InboundSink.InboundResult.Dropped d) {
                 LOG.info("email {} from {} dropped: {}", id, from, d.reason());
-            } else if (result instanceof InboundSink.InboundResult.Answered a) {
-                answered.put(a.reply(), recent.get(id));
             }
             return true;
         } catch (RuntimeException e) {
@@ -331,7 +338,13 @@ final class EmailChannel implements ChannelService {
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
         String answering = message.replyToPlatformMessageId();
-        Correspondence hostAnswer = answering == null ? answered.get(message.text()) : null;
+        Correspondence hostAnswer = null;
+        if (answering == null) {
+            // The host may be storing its answer right now, before the adapter has mapped it.
+            synchronized (offering) {
+                hostAnswer = answered.get(message.text());
+            }
+        }
         if (answering == null && hostAnswer == null) {
             return new DeliveryResult.Failed("an email from the agent must answer a message: there is no address to"
                     + " send one that answers nothing to");
