@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
@@ -190,5 +191,51 @@ class IrcEndToEndTest {
         assertThat(control(new ControlRequest.SendersAdmit(request.id()))).isInstanceOf(ControlEvent.Done.class);
         assertThat(mallory.await(s -> s.from().equals("cordonbot"), WAIT).text())
                 .isEqualTo("Welcome, mallory.");
+    }
+
+    @Test
+    void whenTheServerDropsTheBotMidTurnTheReplyArrivesOnceAfterItReconnects() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        model.enqueue(Scripted.text("Still here after the drop.").stallBefore(Duration.ofSeconds(3)));
+
+        alice.say("#cordon", "cordonbot: are you still there?");
+        await().atMost(WAIT).until(() -> !model.requests().isEmpty());
+        // An IRC operator cuts the bot's connection while its turn is running.
+        alice.send("OPER " + Ngircd.OPERATOR + " " + Ngircd.OPERATOR_PASSWORD);
+        alice.send("KILL cordonbot :testing a dropped connection");
+
+        IrcUser.Said reply = alice.await(s -> s.from().startsWith("cordonbot"), WAIT);
+        assertThat(reply.text()).isEqualTo("Still here after the drop.");
+        assertThat(alice.raw()).anyMatch(l -> l.startsWith(":cordonbot!") && l.contains(" QUIT "));
+        assertThat(alice.drain(Duration.ofSeconds(2))).isEmpty();
+        assertThat(audit("delivery"))
+                .filteredOn(e -> e.event().decision() == AuditEvent.Decision.ALLOW)
+                .filteredOn(e -> "irc".equals(e.event().details().get("channel")))
+                .hasSize(2); // the pairing confirmation and this reply, each once
+    }
+
+    @Test
+    void aReplyToSomeoneWhoLeftIsReportedAsFailedAndNotMarkedDelivered() throws Exception {
+        IrcUser bob = IrcUser.connect(irc.host(), irc.port(), "bob");
+        String code = ((ControlEvent.PairingCode) control(new ControlRequest.Pair("main"))).code();
+        bob.say("cordonbot", code);
+        bob.await(s -> s.from().equals("cordonbot"), WAIT);
+        model.enqueue(Scripted.text("You will never read this.").stallBefore(Duration.ofSeconds(2)));
+
+        bob.say("cordonbot", "answer me later");
+        await().atMost(WAIT).until(() -> !model.requests().isEmpty());
+        bob.close();
+
+        await().atMost(WAIT)
+                .until(() ->
+                        audit("delivery").stream().anyMatch(e -> e.event().decision() == AuditEvent.Decision.DENY));
+        AuditEntry failed = audit("delivery").stream()
+                .filter(e -> e.event().decision() == AuditEvent.Decision.DENY)
+                .findFirst()
+                .orElseThrow();
+        assertThat(failed.event().reason()).contains("401").contains("bob");
+        assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
+                .isEqualTo(1);
     }
 }

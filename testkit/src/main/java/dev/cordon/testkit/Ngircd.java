@@ -15,9 +15,13 @@ import java.time.Instant;
  * in the foreground on a free loopback port with its own configuration in a temporary folder.
  * Started as root, ngircd drops to {@code nobody} by itself. {@link #close} stops it; {@link
  * #restart} stops it and starts it again on the same port (a server outage as a client sees it).
+ * A client that sends {@code OPER} {@link #OPERATOR} {@link #OPERATOR_PASSWORD} may {@code KILL}
+ * another client's connection (a dropped connection for that client alone).
  */
 public final class Ngircd implements AutoCloseable {
     public static final Path BINARY = Path.of("/usr/sbin/ngircd");
+    public static final String OPERATOR = "tester";
+    public static final String OPERATOR_PASSWORD = "test-operator-password";
     private final Path config;
     private final Path log;
     private final int port;
@@ -47,7 +51,10 @@ public final class Ngircd implements AutoCloseable {
                 \tIdent = no
                 \tPAM = no
                 \tRequireAuthPing = no
-                """.formatted(port));
+                [Operator]
+                \tName = %s
+                \tPassword = %s
+                """.formatted(port, OPERATOR, OPERATOR_PASSWORD));
     }
 
     /** Starts ngircd on a free loopback port, configured in {@code dir}; returns once it accepts connections. */
