@@ -115,10 +115,7 @@ class EmailEndToEndTest {
     }
 
     ControlEvent control(ControlRequest request) throws Exception {
-        try (ControlClient owner = new ControlClient(daemon.controlSocket())) {
-            owner.send(request);
-            return owner.await(ControlEvent.class);
-        }
+        return ChannelTests.control(daemon, request);
     }
 
     /** Wires the mailbox to agent main: alice mails a pairing code and gets the confirmation. */
@@ -131,9 +128,7 @@ class EmailEndToEndTest {
     }
 
     List<AuditEntry> audit(String action) {
-        return daemon.audit().read(0, 100_000).stream()
-                .filter(e -> e.event().action().equals(action))
-                .toList();
+        return ChannelTests.audit(daemon, action);
     }
 
     @Test
@@ -209,13 +204,7 @@ class EmailEndToEndTest {
 
         send("bob@example.net", "<bob2@example.net>", "hello", "May I talk to the agent?");
 
-        await().atMost(WAIT)
-                .until(() -> !((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
-                        .senders()
-                        .isEmpty());
-        ControlEvent.SenderRow request = ((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
-                .senders()
-                .getFirst();
+        ControlEvent.SenderRow request = ChannelTests.firstSenderRequest(daemon, WAIT);
         assertThat(request.sender()).isEqualTo("email:bob@example.net");
         assertThat(request.chat()).isEqualTo("email:" + AGENT);
         assertThat(request.state()).isEqualTo("pending");

@@ -89,16 +89,11 @@ class IrcEndToEndTest {
     }
 
     ControlEvent control(ControlRequest request) throws Exception {
-        try (ControlClient owner = new ControlClient(daemon.controlSocket())) {
-            owner.send(request);
-            return owner.await(ControlEvent.class);
-        }
+        return ChannelTests.control(daemon, request);
     }
 
     List<AuditEntry> audit(String action) {
-        return daemon.audit().read(0, 100_000).stream()
-                .filter(e -> e.event().action().equals(action))
-                .toList();
+        return ChannelTests.audit(daemon, action);
     }
 
     @Test
@@ -172,13 +167,7 @@ class IrcEndToEndTest {
 
         mallory.say("#cordon", "cordonbot: may I?");
 
-        await().atMost(WAIT)
-                .until(() -> !((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
-                        .senders()
-                        .isEmpty());
-        ControlEvent.SenderRow request = ((ControlEvent.SenderList) control(new ControlRequest.SendersList()))
-                .senders()
-                .getFirst();
+        ControlEvent.SenderRow request = ChannelTests.firstSenderRequest(daemon, WAIT);
         assertThat(request.sender()).isEqualTo("irc:mallory");
         assertThat(request.chat()).isEqualTo("irc:#cordon");
         assertThat(request.agent()).isEqualTo("main");
