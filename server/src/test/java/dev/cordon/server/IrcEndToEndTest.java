@@ -5,12 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.IrcUser;
 import dev.cordon.testkit.Ngircd;
 import dev.cordon.testkit.Scripted;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class IrcEndToEndTest {
     static final Duration WAIT = Duration.ofSeconds(60);
+    static final String SERVER_PASSWORD = "irc-server-password";
 
     @TempDir
     Path home;
@@ -42,7 +45,11 @@ class IrcEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        irc = Ngircd.start(ircDir);
+        // The server wants a password: the daemon takes it from the vault, named in cordon.yaml.
+        irc = Ngircd.start(ircDir, SERVER_PASSWORD);
+        Home h = new Home(home);
+        Vault.open(h.vault(), h.vaultKey())
+                .put("IRC_PASSWORD", SERVER_PASSWORD.getBytes(StandardCharsets.UTF_8), List.of());
         model = FakeModelServer.start();
         Files.writeString(home.resolve("cordon.yaml"), """
                 channels:
@@ -52,6 +59,7 @@ class IrcEndToEndTest {
                     tls: false
                     nick: cordonbot
                     channels: ["#cordon"]
+                    password_secret: IRC_PASSWORD
                 """.formatted(irc.port()));
         daemon = EndToEndTest.startOn(home, model);
     }
@@ -70,7 +78,7 @@ class IrcEndToEndTest {
 
     /** {@code nick} in #cordon, once the bot is there too. */
     IrcUser inChannel(String nick) throws Exception {
-        IrcUser user = IrcUser.connect(irc.host(), irc.port(), nick);
+        IrcUser user = IrcUser.connect(irc.host(), irc.port(), nick, SERVER_PASSWORD);
         users.add(user);
         user.join("#cordon");
         user.awaitMember("#cordon", "cordonbot", WAIT);
@@ -206,7 +214,7 @@ class IrcEndToEndTest {
 
     @Test
     void aReplyToSomeoneWhoLeftIsReportedAsFailedAndNotMarkedDelivered() throws Exception {
-        IrcUser bob = IrcUser.connect(irc.host(), irc.port(), "bob");
+        IrcUser bob = IrcUser.connect(irc.host(), irc.port(), "bob", SERVER_PASSWORD);
         String code = ((ControlEvent.PairingCode) control(new ControlRequest.Pair("main"))).code();
         bob.say("cordonbot", code);
         bob.await(s -> s.from().equals("cordonbot"), WAIT);

@@ -37,8 +37,17 @@ public final class IrcUser implements AutoCloseable {
 
     /** Connects as {@code nick}; returns once the server welcomed it. */
     public static IrcUser connect(String host, int port, String nick) throws IOException, InterruptedException {
+        return connect(host, port, nick, null);
+    }
+
+    /** As {@link #connect(String, int, String)}, sending the server's {@code password} first. */
+    public static IrcUser connect(String host, int port, String nick, String password)
+            throws IOException, InterruptedException {
         IrcUser user = new IrcUser(new Socket(host, port), nick);
         Thread.ofVirtual().name("irc-user-" + nick).start(user::read);
+        if (password != null) {
+            user.send("PASS " + password);
+        }
         user.send("NICK " + nick);
         user.send("USER " + nick + " 0 * :" + nick);
         user.awaitNumeric("001", Duration.ofSeconds(20));

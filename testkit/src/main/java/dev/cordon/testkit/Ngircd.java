@@ -27,7 +27,7 @@ public final class Ngircd implements AutoCloseable {
     private final int port;
     private Process process;
 
-    private Ngircd(Path dir, int port) throws IOException {
+    private Ngircd(Path dir, int port, String password) throws IOException {
         this.port = port;
         this.config = dir.resolve("ngircd.conf");
         this.log = dir.resolve("ngircd.log");
@@ -41,6 +41,7 @@ public final class Ngircd implements AutoCloseable {
                 \tListen = 127.0.0.1
                 \tPorts = %d
                 \tMotdPhrase = "Cordon test server"
+                \tPassword = %s
                 [Limits]
                 \tMaxConnectionsIP = 0
                 \tMaxNickLength = 30
@@ -54,11 +55,19 @@ public final class Ngircd implements AutoCloseable {
                 [Operator]
                 \tName = %s
                 \tPassword = %s
-                """.formatted(port, OPERATOR, OPERATOR_PASSWORD));
+                """.formatted(port, password, OPERATOR, OPERATOR_PASSWORD));
     }
 
     /** Starts ngircd on a free loopback port, configured in {@code dir}; returns once it accepts connections. */
     public static Ngircd start(Path dir) throws IOException {
+        return start(dir, "");
+    }
+
+    /**
+     * As {@link #start(Path)}, for a server that admits only clients that send {@code PASS
+     * password} first (empty: no password).
+     */
+    public static Ngircd start(Path dir, String password) throws IOException {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(BINARY + " is missing: apt-get install ngircd (.ci/run installs it)");
         }
@@ -66,7 +75,7 @@ public final class Ngircd implements AutoCloseable {
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        Ngircd server = new Ngircd(dir, port);
+        Ngircd server = new Ngircd(dir, port, password);
         server.launch();
         return server;
     }
