@@ -73,6 +73,13 @@ public record EmailSettings(
         }
     }
 
+    /** Without the password: settings end up in logs and messages. */
+    @Override
+    public String toString() {
+        return "EmailSettings[" + address + " as " + username + ", imap " + imap + ", smtp " + smtp + ", " + folder
+                + (password == null ? "" : ", password set") + "]";
+    }
+
     /** The domain of {@link #address}: where the adapter's Message-IDs live. */
     String domain() {
         return address.substring(address.indexOf('@') + 1);

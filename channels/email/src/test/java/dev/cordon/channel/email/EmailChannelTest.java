@@ -230,6 +230,13 @@ class EmailChannelTest {
     }
 
     @Test
+    void settingsNeverShowThePassword() {
+        assertThat(server.settings(true, Duration.ofMinutes(1)).toString())
+                .doesNotContain(MailServer.PASSWORD)
+                .contains("password set", MailServer.AGENT);
+    }
+
+    @Test
     void htmlOnlyMailIsReadAsTextAndAnEmptyBodyFallsBackToTheSubject() throws Exception {
         assertThat(MailText.ids("<a@x> junk <b@y>")).isEqualTo(List.of("<a@x>", "<b@y>"));
         assertThat(MailText.replySubject("RE: hi")).isEqualTo("RE: hi");

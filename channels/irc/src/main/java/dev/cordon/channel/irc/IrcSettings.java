@@ -35,6 +35,13 @@ public record IrcSettings(String host, int port, boolean tls, String nick, List<
         }
     }
 
+    /** Without the password: settings end up in logs and messages. */
+    @Override
+    public String toString() {
+        return "IrcSettings[" + address() + (tls ? " tls" : "") + " as " + nick + " in " + channels
+                + (password == null ? "" : ", password set") + "]";
+    }
+
     /** {@code host:port}, for messages. */
     String address() {
         return host + ":" + port;

@@ -63,6 +63,16 @@ class IrcTextTest {
     }
 
     @Test
+    void settingsNeverShowThePasswordAndNameTheFieldThatIsWrong() {
+        IrcSettings s = new IrcSettings("irc.example.org", 6697, true, "bot", List.of("#A"), "hunter2");
+
+        assertThat(s.toString()).doesNotContain("hunter2").contains("password set", "#a");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> new IrcSettings("irc.example.org", 6697, true, "bot", List.of("ops"), null))
+                .hasMessageContaining("channels: 'ops' is not an IRC channel name");
+    }
+
+    @Test
     void thePacerLetsABurstThroughThenOneLinePerInterval() {
         AtomicLong now = new AtomicLong();
         Pacer pacer = new Pacer(3, Duration.ofSeconds(1), now::get);
