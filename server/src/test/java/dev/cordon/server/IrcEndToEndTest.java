@@ -235,4 +235,24 @@ class IrcEndToEndTest {
         assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
                 .isEqualTo(1);
     }
+
+    @Test
+    void aHostileAgentsReplyCannotMakeTheBotSendIrcCommands() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        IrcUser watcher = IrcUser.connect(irc.host(), irc.port(), "watcher", SERVER_PASSWORD);
+        users.add(watcher);
+        watcher.join("#elsewhere");
+        model.enqueue(Scripted.text("fine\r\nJOIN #elsewhere\r\nPRIVMSG #elsewhere :spam\u0001ACTION x\u0001"));
+
+        alice.say("#cordon", "cordonbot: say something");
+
+        assertThat(alice.await(s -> s.from().equals("cordonbot"), WAIT).text()).isEqualTo("fine");
+        assertThat(alice.await(s -> s.from().equals("cordonbot"), WAIT).text()).isEqualTo("JOIN #elsewhere");
+        assertThat(alice.await(s -> s.from().equals("cordonbot"), WAIT).text())
+                .isEqualTo("PRIVMSG #elsewhere :spamACTION x");
+        // Whatever the agent wrote went to #cordon as text: the bot never joined or spoke elsewhere.
+        assertThat(watcher.drain(Duration.ofSeconds(1))).isEmpty();
+        assertThat(watcher.raw()).noneMatch(l -> l.startsWith(":cordonbot"));
+    }
 }
