@@ -23,15 +23,36 @@ public final class Domain {
     /** One conversation of an agent; {@code threadKey} is empty for a chat-wide session. */
     public record Session(SessionId id, AgentId agentId, ChatId chatId, String threadKey, Instant createdAt) {}
 
-    /** An inbound message as a channel reported it, before it is stored. */
+    /**
+     * An inbound message as a channel reported it, before it is stored.
+     *
+     * @param mentioned the message is addressed to the bot: a direct message, or a group message
+     *     that mentions it (the adapter strips the mention from {@code text}). A chat that engages on
+     *     mention only passes the agent nothing else.
+     * @param threadId the platform's id of the thread the message belongs to, or null
+     * @param replyToPlatformMessageId the platform's id of the message this one answers, or null
+     */
     public record NewInbound(
-            String channel, String platformChatId, String platformMessageId, String senderId, String text) {
+            String channel,
+            String platformChatId,
+            String platformMessageId,
+            String senderId,
+            String text,
+            boolean mentioned,
+            String threadId,
+            String replyToPlatformMessageId) {
         public NewInbound {
             Objects.requireNonNull(channel, "channel");
             Objects.requireNonNull(platformChatId, "platformChatId");
             Objects.requireNonNull(platformMessageId, "platformMessageId");
             Objects.requireNonNull(senderId, "senderId");
             Objects.requireNonNull(text, "text");
+        }
+
+        /** A direct message (addressed to the bot), outside any thread. */
+        public NewInbound(
+                String channel, String platformChatId, String platformMessageId, String senderId, String text) {
+            this(channel, platformChatId, platformMessageId, senderId, text, true, null, null);
         }
     }
 

@@ -79,9 +79,13 @@ record Config(
     }
 
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
-    private static final Set<String> TOP_LEVEL = Set.of("model", "sandbox", "runner", "approvals", "audit", "prices");
+    private static final Set<String> TOP_LEVEL =
+            Set.of("model", "sandbox", "runner", "approvals", "audit", "prices", "channels");
 
-    /** Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. */
+    /**
+     * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}
+     * block is {@link ChannelSettings}'s to read.
+     */
     static Config load(Path home, Map<String, String> env) {
         Path file = home.resolve("cordon.yaml");
         JsonNode root = null;

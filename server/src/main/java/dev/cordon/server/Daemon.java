@@ -88,6 +88,8 @@ public final class Daemon implements AutoCloseable {
     private final Access access;
     private final ScheduledExecutorService timer;
     private final TerminalChannel terminal;
+    private final Channels channels;
+    private final Router router;
     private final Delivery delivery;
     private final ApprovalControl approvalControl;
     private final ApprovalService approvals;
@@ -205,9 +207,11 @@ public final class Daemon implements AutoCloseable {
                 Thread.ofPlatform().daemon().name("timer").factory());
         terminal = new TerminalChannel();
         Vault vault = Vault.open(home.vault(), home.vaultKey());
+        // The chat platforms of cordon.yaml's channels: block (docs/channels/), started last.
+        channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault);
         delivery = new Delivery(
                 store,
-                List.of(terminal),
+                channels.adapters(terminal),
                 audit,
                 Clock.systemUTC(),
                 timer,
@@ -266,8 +270,15 @@ public final class Daemon implements AutoCloseable {
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
-        terminal.connect(
-                new Router(store, audit, Clock.systemUTC(), sessions::wake, access, config.auditMessageBodies()));
+        router = new Router(
+                store,
+                audit,
+                Clock.systemUTC(),
+                sessions::wake,
+                access,
+                config.auditMessageBodies(),
+                channels::mentionOnly);
+        terminal.connect(router);
         control = new ControlServer(home.controlSocket(), new ControlHandler());
     }
 
@@ -372,6 +383,7 @@ public final class Daemon implements AutoCloseable {
                         "model", daemon.config.describeModel())));
         daemon.recordConfig();
         daemon.control.start();
+        daemon.channels.start(daemon.router);
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info(
@@ -432,6 +444,7 @@ public final class Daemon implements AutoCloseable {
         }
         LOG.info("stopping");
         control.close();
+        channels.close();
         // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.

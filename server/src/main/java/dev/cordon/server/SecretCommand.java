@@ -19,12 +19,13 @@ import java.util.List;
  */
 final class SecretCommand {
     static final String USAGE = """
-            usage: cordon secret set NAME --bind HOST[/PATH]:header=NAME|query=NAME [--bind ...]   (value on stdin)
+            usage: cordon secret set NAME [--bind HOST[/PATH]:header=NAME|query=NAME ...]   (value on stdin)
                    cordon secret list
                    cordon secret rm NAME
               An agent uses a secret by sending its placeholder, cordon-secret-NAME, in the bound header or
               query parameter of a plain http:// request through the proxy; the proxy puts the value in and
-              sends the request on over HTTPS. The agent's policy must list the secret (egress.secrets).""";
+              sends the request on over HTTPS. The agent's policy must list the secret (egress.secrets).
+              Without --bind the secret is the host's own (a channel's password, e.g. IRC_PASSWORD).""";
 
     private SecretCommand() {}
 
@@ -78,9 +79,13 @@ final class SecretCommand {
         } finally {
             Arrays.fill(value, (byte) 0);
         }
-        out.println("stored " + name + " ("
-                + bindings.stream().map(Vault.Binding::describe).toList() + "); agents send it as "
-                + Vault.placeholder(name));
+        out.println(
+                bindings.isEmpty()
+                        ? "stored " + name + " for the host only (a channel's password, named in cordon.yaml);"
+                                + " no agent can send it anywhere"
+                        : "stored " + name + " ("
+                                + bindings.stream().map(Vault.Binding::describe).toList()
+                                + "); agents send it as " + Vault.placeholder(name));
         return 0;
     }
 

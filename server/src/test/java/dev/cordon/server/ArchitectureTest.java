@@ -1,10 +1,16 @@
 package dev.cordon.server;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.cordon.core.Domain;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -72,5 +78,46 @@ class ArchitectureTest {
                         "dev.cordon.runner..",
                         "dev.cordon.server..")
                 .check(classes);
+    }
+
+    @Test
+    void channelModulesSeeOnlyCoresChannelSpiAndNoOtherCordonModule() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.cordon.channel..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.cordon.store..",
+                        "dev.cordon.sandbox..",
+                        "dev.cordon.egress..",
+                        "dev.cordon.runner..",
+                        "dev.cordon.server..",
+                        "dev.cordon.cli..",
+                        "dev.cordon.protocol..")
+                .check(classes);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.cordon.channel..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.cordon.core..")
+                        .and(not(resideInAPackage("dev.cordon.core.channel..")))
+                        .and(not(belongToAnyOf(Domain.class))))
+                .because("an adapter knows platform ids only, never the host's agents or sessions (DESIGN.md)")
+                .check(classes);
+    }
+
+    @Test
+    void channelModulesDoNotDependOnEachOther() {
+        slices().matching("dev.cordon.channel.(*)..")
+                .should()
+                .notDependOnEachOther()
+                .check(classes);
+    }
+
+    @Test
+    void theChannelRulesSeeTheChannelModules() {
+        assertThat(classes.stream().map(c -> c.getPackageName()))
+                .contains("dev.cordon.channel.irc", "dev.cordon.channel.email");
     }
 }

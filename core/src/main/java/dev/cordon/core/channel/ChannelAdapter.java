@@ -3,7 +3,7 @@ package dev.cordon.core.channel;
 /**
  * One chat platform. An adapter knows platform ids only (chat, thread, sender, message) — never
  * the host's agents or sessions (DESIGN.md routing). It reports inbound messages to an {@link
- * InboundSink} and delivers what the host hands it.
+ * InboundSink} and delivers what the host hands it, already fitted to its {@link #capabilities}.
  */
 public interface ChannelAdapter {
     /** The channel's name as stored with its chats, e.g. {@code terminal}. */
@@ -14,6 +14,11 @@ public interface ChannelAdapter {
      * marked delivered only after the platform confirms). Called for one chat at a time, in order.
      */
     DeliveryResult deliver(OutgoingMessage message);
+
+    /** What the platform can show; the host degrades the rest (long text split, options numbered). */
+    default Capabilities capabilities() {
+        return Capabilities.TEXT;
+    }
 
     /** Best-effort live view of a turn in progress (streamed text). Never blocks for long. */
     default void live(String platformChatId, LiveEvent event) {}

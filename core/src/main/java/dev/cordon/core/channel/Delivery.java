@@ -44,6 +44,7 @@ public final class Delivery {
     private final Function<Outbound, DlpAction> action;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
     private final Map<ChatId, LiveText> streams = new ConcurrentHashMap<>();
+    private final Fitting fitting = new Fitting();
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -206,7 +207,8 @@ public final class Delivery {
                     text,
                     o.failed(),
                     o.idempotencyKey());
-            DeliveryResult result = adapter.deliver(message);
+            // Long text split, options numbered where the channel cannot show more (Fitting).
+            DeliveryResult result = fitting.deliver(adapter, message);
             switch (result) {
                 case DeliveryResult.Delivered d -> {
                     Map<String, Object> extra = new HashMap<>();

@@ -1,5 +1,7 @@
 package dev.cordon.core.channel;
 
+import java.util.List;
+
 /**
  * A message for a channel to deliver.
  *
@@ -9,6 +11,8 @@ package dev.cordon.core.channel;
  * @param idempotencyKey stable across redeliveries: platforms that support it must not show the
  *     message twice
  * @param failed the text reports a failed turn
+ * @param options choices the reader picks one of: buttons where the platform has them; the host
+ *     turns them into numbered text for a channel without buttons ({@link Capabilities#buttons})
  */
 public record OutgoingMessage(
         long deliveryId,
@@ -17,4 +21,26 @@ public record OutgoingMessage(
         String replyToPlatformMessageId,
         String text,
         boolean failed,
-        String idempotencyKey) {}
+        String idempotencyKey,
+        List<String> options) {
+    public OutgoingMessage {
+        options = List.copyOf(options);
+    }
+
+    /** A message without options. */
+    public OutgoingMessage(
+            long deliveryId,
+            String platformChatId,
+            long inReplyTo,
+            String replyToPlatformMessageId,
+            String text,
+            boolean failed,
+            String idempotencyKey) {
+        this(deliveryId, platformChatId, inReplyTo, replyToPlatformMessageId, text, failed, idempotencyKey, List.of());
+    }
+
+    OutgoingMessage withText(String newText, String newKey, List<String> newOptions) {
+        return new OutgoingMessage(
+                deliveryId, platformChatId, inReplyTo, replyToPlatformMessageId, newText, failed, newKey, newOptions);
+    }
+}

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Maps a channel's message to its agent's session, stores it, and wakes the session: chat →
@@ -35,6 +36,7 @@ public final class Router implements InboundSink {
     private final Consumer<SessionId> wake;
     private final Access access;
     private final boolean bodies;
+    private final Predicate<Chat> mentionOnly;
 
     /** Every accepted, held or dropped message is audited before the channel hears the outcome. */
     public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access) {
@@ -46,6 +48,23 @@ public final class Router implements InboundSink {
      *     characters); off by default: the log records decisions, not conversations
      */
     public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access, boolean bodies) {
+        this(store, audit, clock, wake, access, bodies, chat -> false);
+    }
+
+    /**
+     * @param mentionOnly the chats that engage on mention: their messages that are not addressed to
+     *     the bot ({@link NewInbound#mentioned}) are ignored, unstored and unaudited, as the talk of a
+     *     group around the bot is none of the agent's business (nor the audit log's)
+     */
+    public Router(
+            Store store,
+            AuditLog audit,
+            Clock clock,
+            Consumer<SessionId> wake,
+            Access access,
+            boolean bodies,
+            Predicate<Chat> mentionOnly) {
+        this.mentionOnly = mentionOnly;
         this.store = store;
         this.audit = audit;
         this.clock = clock;
@@ -65,6 +84,10 @@ public final class Router implements InboundSink {
                 "platform_message", message.platformMessageId());
         if (wiring.isEmpty()) {
             return unwired(chat, message, sender, where);
+        }
+        if (!message.mentioned() && mentionOnly.test(chat)) {
+            return new InboundResult.Dropped("not addressed to the agent: chat " + message.channel() + ":"
+                    + message.platformChatId() + " engages on mention");
         }
         Agent agent = store.agent(wiring.get().agentId()).orElseThrow();
         Access.Screening screening = access.screen(chat, agent, message);

@@ -71,9 +71,11 @@ public interface Vault {
     }
 
     /**
-     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one.
+     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one. A secret
+     * without bindings is for the host alone (a channel adapter's password): the proxy sends it
+     * nowhere.
      *
-     * @throws IllegalArgumentException for a bad name, an empty value or no binding
+     * @throws IllegalArgumentException for a bad name or an empty value
      * @throws VaultException if the vault or its key cannot be read or written
      */
     void put(String name, byte[] value, List<Binding> bindings);

@@ -1,0 +1,226 @@
+package dev.cordon.server;
+
+import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.egress.vault.Vault;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The {@code channels:} block of {@code cordon.yaml}: which chat platforms the daemon connects to
+ * (docs/configuration.md, docs/channels/). Passwords are not in the file: it names a vault secret
+ * ({@code password_secret}), set with {@code cordon secret set NAME}. Errors name the file, the
+ * line and column, the field and what is wrong.
+ *
+ * @param irc the IRC block, or null if IRC is not enabled
+ * @param email the email block, or null if email is not enabled
+ */
+record ChannelSettings(Irc irc, Email email) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null);
+
+    /** IRC as configured; the password is filled in from the vault when the daemon starts. */
+    record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
+
+    /** Email as configured; the password is filled in from the vault when the daemon starts. */
+    record Email(EmailSettings settings, String passwordSecret) {}
+
+    private static final Set<String> IRC_KEYS =
+            Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
+    private static final Set<String> EMAIL_KEYS = Set.of(
+            "address",
+            "username",
+            "password_secret",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "folder",
+            "idle",
+            "poll_seconds");
+
+    /** Reads the block from {@code file} ({@code cordon.yaml}); {@link #NONE} if the file or the block is missing. */
+    static ChannelSettings load(Path file) {
+        if (!Files.exists(file)) {
+            return NONE;
+        }
+        try {
+            return parse(file.toString(), Files.readString(file));
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    /** @throws ConfigException naming {@code file:line:column}, the field and the reason */
+    static ChannelSettings parse(String file, String text) {
+        try {
+            PolicyYaml yaml = PolicyYaml.parse(file, text);
+            JsonNode channels = yaml.root() == null ? null : yaml.root().get("channels");
+            if (channels == null || channels.isNull()) {
+                return NONE;
+            }
+            Fields f = new Fields(yaml);
+            f.onlyKeys("channels", channels, Set.of("irc", "email"));
+            return new ChannelSettings(
+                    channels.has("irc") ? irc(f, channels.get("irc")) : null,
+                    channels.has("email") ? email(f, channels.get("email")) : null);
+        } catch (SandboxException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    private static Irc irc(Fields f, JsonNode n) {
+        String at = "channels.irc";
+        f.onlyKeys(at, n, IRC_KEYS);
+        boolean tls = f.bool(at + ".tls", n.get("tls"), true);
+        String engage = f.text(at + ".engage", n.get("engage"), false, "mention");
+        if (!engage.equals("mention") && !engage.equals("always")) {
+            throw f.yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
+        }
+        try {
+            IrcSettings settings = new IrcSettings(
+                    f.text(at + ".server", n.get("server"), true, null),
+                    f.integer(at + ".port", n.get("port"), tls ? 6697 : 6667, 1, 65_535),
+                    tls,
+                    f.text(at + ".nick", n.get("nick"), true, null),
+                    f.strings(at + ".channels", n.get("channels")),
+                    null);
+            return new Irc(
+                    settings, f.secret(at + ".password_secret", n.get("password_secret")), engage.equals("mention"));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Email email(Fields f, JsonNode n) {
+        String at = "channels.email";
+        f.onlyKeys(at, n, EMAIL_KEYS);
+        try {
+            EmailSettings.Security imapSecurity = security(f, at + ".imap_security", n.get("imap_security"), "tls");
+            EmailSettings.Security smtpSecurity =
+                    security(f, at + ".smtp_security", n.get("smtp_security"), "starttls");
+            EmailSettings settings = new EmailSettings(
+                    new EmailSettings.Server(
+                            f.text(at + ".imap_host", n.get("imap_host"), true, null),
+                            f.integer(
+                                    at + ".imap_port",
+                                    n.get("imap_port"),
+                                    imapSecurity == EmailSettings.Security.TLS ? 993 : 143,
+                                    1,
+                                    65_535),
+                            imapSecurity),
+                    new EmailSettings.Server(
+                            f.text(at + ".smtp_host", n.get("smtp_host"), true, null),
+                            f.integer(
+                                    at + ".smtp_port",
+                                    n.get("smtp_port"),
+                                    smtpSecurity == EmailSettings.Security.TLS ? 465 : 587,
+                                    1,
+                                    65_535),
+                            smtpSecurity),
+                    f.text(at + ".address", n.get("address"), true, null),
+                    f.text(at + ".username", n.get("username"), false, null),
+                    null,
+                    f.text(at + ".folder", n.get("folder"), false, "INBOX"),
+                    f.bool(at + ".idle", n.get("idle"), true),
+                    Duration.ofSeconds(f.integer(at + ".poll_seconds", n.get("poll_seconds"), 60, 1, 86_400)));
+            return new Email(settings, f.secret(at + ".password_secret", n.get("password_secret")));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static EmailSettings.Security security(Fields f, String path, JsonNode n, String fallback) {
+        try {
+            return EmailSettings.Security.of(f.text(path, n, false, fallback));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(path, e.getMessage());
+        }
+    }
+
+    /** Typed reads of one field each; errors carry its position. */
+    private record Fields(PolicyYaml yaml) {
+        void onlyKeys(String path, JsonNode n, Set<String> allowed) {
+            if (!n.isObject()) {
+                throw yaml.error(path, "must be a mapping");
+            }
+            for (Iterator<String> it = n.propertyNames().iterator(); it.hasNext(); ) {
+                String key = it.next();
+                if (!allowed.contains(key)) {
+                    throw yaml.error(
+                            path + "." + key,
+                            "unknown field (known: " + String.join(", ", new TreeSet<>(allowed)) + ")");
+                }
+            }
+        }
+
+        String text(String path, JsonNode n, boolean required, String fallback) {
+            if (n == null || n.isNull()) {
+                if (required) {
+                    throw yaml.error(path, "is required");
+                }
+                return fallback;
+            }
+            if (!n.isString() || n.asString().isBlank()) {
+                throw yaml.error(path, "must be a non-empty string");
+            }
+            return n.asString().strip();
+        }
+
+        int integer(String path, JsonNode n, int fallback, int min, int max) {
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+                throw yaml.error(path, "must be a whole number from " + min + " to " + max + ", got '" + n + "'");
+            }
+            return n.asInt();
+        }
+
+        boolean bool(String path, JsonNode n, boolean fallback) {
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw yaml.error(path, "must be true or false, got '" + n + "'");
+            }
+            return n.asBoolean();
+        }
+
+        List<String> strings(String path, JsonNode n) {
+            if (n == null || n.isNull()) {
+                return List.of();
+            }
+            if (!n.isArray()) {
+                throw yaml.error(path, "must be a list, e.g. [\"#cordon\"]");
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                out.add(text(path + "[" + i + "]", n.get(i), true, null));
+            }
+            return out;
+        }
+
+        /** A vault secret's name, or null. */
+        String secret(String path, JsonNode n) {
+            String name = text(path, n, false, null);
+            if (name != null && !Vault.NAME.matcher(name).matches()) {
+                throw yaml.error(
+                        path,
+                        "'" + name + "' is not a secret name (upper case, digits and _, as set with"
+                                + " cordon secret set NAME)");
+            }
+            return name;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.cordon.server;
+
+import dev.cordon.channel.email.Email;
+import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.channel.irc.Irc;
+import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.channel.ChannelAdapter;
+import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.InboundSink;
+import dev.cordon.egress.vault.Vault;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chat platforms the daemon connects to, built from {@code cordon.yaml}'s {@code channels:}
+ * block with their passwords from the vault. The daemon hands {@link #adapters} to delivery, starts
+ * them with the router once everything else is up, and closes them first on the way down.
+ */
+final class Channels implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Channels.class);
+    private final List<ChannelService> services;
+    private final boolean ircMentionOnly;
+
+    private Channels(List<ChannelService> services, boolean ircMentionOnly) {
+        this.services = services;
+        this.ircMentionOnly = ircMentionOnly;
+    }
+
+    /**
+     * The adapters {@code settings} enables, not yet started.
+     *
+     * @throws ConfigException if a named secret is not in the vault
+     */
+    static Channels of(ChannelSettings settings, Vault vault) {
+        List<ChannelService> services = new ArrayList<>();
+        ChannelSettings.Irc irc = settings.irc();
+        if (irc != null) {
+            IrcSettings s = irc.settings();
+            services.add(Irc.channel(new IrcSettings(
+                    s.host(),
+                    s.port(),
+                    s.tls(),
+                    s.nick(),
+                    s.channels(),
+                    password(vault, "channels.irc.password_secret", irc.passwordSecret()))));
+        }
+        ChannelSettings.Email email = settings.email();
+        if (email != null) {
+            EmailSettings s = email.settings();
+            services.add(Email.channel(new EmailSettings(
+                    s.imap(),
+                    s.smtp(),
+                    s.address(),
+                    s.username(),
+                    password(vault, "channels.email.password_secret", email.passwordSecret()),
+                    s.folder(),
+                    s.idle(),
+                    s.poll())));
+        }
+        return new Channels(List.copyOf(services), irc != null && irc.mentionOnly());
+    }
+
+    private static String password(Vault vault, String field, String name) {
+        if (name == null) {
+            return null;
+        }
+        byte[] value = vault.reveal(name)
+                .orElseThrow(() -> new ConfigException("cordon.yaml: " + field + " names secret " + name
+                        + ", which is not in the vault; store it with: cordon secret set " + name));
+        return new String(value, StandardCharsets.UTF_8);
+    }
+
+    /** {@code first} (the terminal) and every configured adapter, for delivery. */
+    List<ChannelAdapter> adapters(ChannelAdapter first) {
+        List<ChannelAdapter> all = new ArrayList<>();
+        all.add(first);
+        all.addAll(services);
+        return all;
+    }
+
+    /**
+     * Whether the chat engages on mention only: IRC channels with {@code engage: mention} (the
+     * default). Private messages are always addressed to the bot, so the rule never drops them.
+     */
+    boolean mentionOnly(Chat chat) {
+        return ircMentionOnly && chat.channel().equals(Irc.NAME);
+    }
+
+    /** Connects every adapter; each reconnects on its own from then on. */
+    void start(InboundSink sink) {
+        for (ChannelService s : services) {
+            LOG.info("starting channel {}", s.name());
+            s.start(sink);
+        }
+    }
+
+    @Override
+    public void close() {
+        services.forEach(ChannelService::close);
+    }
+}

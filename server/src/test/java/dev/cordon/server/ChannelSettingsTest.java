@@ -1,0 +1,119 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.egress.vault.Vault;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChannelSettingsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFileWithoutAChannelsBlockEnablesNoChannel() {
+        assertThat(ChannelSettings.parse("cordon.yaml", "model:\n  api: anthropic\n"))
+                .isEqualTo(ChannelSettings.NONE);
+        assertThat(ChannelSettings.load(dir.resolve("cordon.yaml"))).isEqualTo(ChannelSettings.NONE);
+    }
+
+    @Test
+    void ircAndEmailBlocksAreReadWithTheirDefaults() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  irc:
+                    server: irc.example.org
+                    nick: cordonbot
+                    channels: ["#Ops", "#dev"]
+                    password_secret: IRC_PASSWORD
+                  email:
+                    address: Agent@Example.org
+                    imap_host: imap.example.org
+                    smtp_host: smtp.example.org
+                    password_secret: EMAIL_PASSWORD
+                """);
+
+        assertThat(s.irc().settings().port()).isEqualTo(6697);
+        assertThat(s.irc().settings().tls()).isTrue();
+        assertThat(s.irc().settings().channels()).containsExactly("#ops", "#dev");
+        assertThat(s.irc().passwordSecret()).isEqualTo("IRC_PASSWORD");
+        assertThat(s.irc().mentionOnly()).isTrue();
+        EmailSettings email = s.email().settings();
+        assertThat(email.address()).isEqualTo("agent@example.org");
+        assertThat(email.username()).isEqualTo("agent@example.org");
+        assertThat(email.imap())
+                .isEqualTo(new EmailSettings.Server("imap.example.org", 993, EmailSettings.Security.TLS));
+        assertThat(email.smtp())
+                .isEqualTo(new EmailSettings.Server("smtp.example.org", 587, EmailSettings.Security.STARTTLS));
+        assertThat(email.idle()).isTrue();
+        assertThat(email.poll()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(email.folder()).isEqualTo("INBOX");
+    }
+
+    @Test
+    void mistakesAreReportedWithLineColumnFieldAndReason() {
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          irc:
+                            server: irc.example.org
+                            nick: cordonbot
+                            prot: 6667
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cordon.yaml:5:5: channels.irc.prot: unknown field (known: channels, engage,");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          irc:
+                            server: irc.example.org
+                            nick: 1bot
+                        """))
+                .hasMessageContaining("cordon.yaml:2:3: channels.irc: nick: '1bot' is not an IRC nick");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          email:
+                            address: agent@example.org
+                            imap_host: imap.example.org
+                            smtp_host: smtp.example.org
+                            smtp_security: ssl
+                        """))
+                .hasMessageContaining(
+                        "cordon.yaml:6:5: channels.email.smtp_security: 'ssl' is not tls, starttls or none");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          irc:
+                            server: irc.example.org
+                            nick: bot
+                            password_secret: hunter2
+                        """))
+                .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  slack: {}\n"))
+                .hasMessageContaining("channels.slack: unknown field (known: email, irc)");
+    }
+
+    @Test
+    void aPasswordSecretMissingFromTheVaultStopsTheStartAndSaysHowToSetIt() {
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        ChannelSettings s = ChannelSettings.parse(
+                "cordon.yaml",
+                "channels:\n  irc:\n    server: irc.example.org\n    nick: bot\n    password_secret: IRC_PASSWORD\n");
+
+        assertThatThrownBy(() -> Channels.of(s, vault))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(
+                        "channels.irc.password_secret names secret IRC_PASSWORD, which is not in the vault")
+                .hasMessageContaining("cordon secret set IRC_PASSWORD");
+
+        vault.put("IRC_PASSWORD", "pw".getBytes(StandardCharsets.UTF_8), List.of());
+        try (Channels channels = Channels.of(s, vault)) {
+            assertThat(channels.adapters(new TerminalChannel()))
+                    .extracting(a -> a.name())
+                    .containsExactly("terminal", "irc");
+        }
+    }
+}
