@@ -20,6 +20,9 @@ import dev.cordon.core.store.Store;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,6 +74,9 @@ abstract class AuditContract {
      * open; tests close the log first when they want no further checkpoint.
      */
     protected abstract void tamper(String sql, Object... parameters);
+
+    /** A plain connection to the store's database, as any client of it would open one. */
+    protected abstract Connection connect() throws SQLException;
 
     @BeforeEach
     void openLog() {
@@ -221,6 +227,56 @@ abstract class AuditContract {
         AuditVerification result = verifyClosed();
         assertThat(result.ok()).as(result.summary()).isTrue();
         assertThat(result.entries()).isEqualTo(threads * each);
+    }
+
+    @Test
+    void twoStoresAppendingToOneDatabaseStillFormOneChain() throws Exception {
+        // Two stores stand for two processes: their writers share no Java state, so only the
+        // store's compare-and-append keeps their chains from forking.
+        int threadsEach = 4;
+        int appendsEach = 50;
+        try (Store second = open(dir, clock);
+                AuditLog other = AuditLogs.open(second.audit(), keys, EVERY_10, clock);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (AuditLog target : List.of(log, other)) {
+                for (int t = 0; t < threadsEach; t++) {
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < appendsEach; i++) {
+                            target.append(event(i));
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+
+        AuditVerification result = verifyClosed();
+        assertThat(result.ok()).as(result.summary()).isTrue();
+        assertThat(result.entries()).isEqualTo(2L * threadsEach * appendsEach);
+        List<AuditEntry> all = store.audit().read(0, 1_000);
+        assertThat(all).extracting(AuditEntry::seq).doesNotHaveDuplicates().hasSize(2 * threadsEach * appendsEach);
+    }
+
+    @Test
+    void theAuditTablesRefuseUpdatesAndDeletesWhileTheirTriggersStand() throws SQLException {
+        appendEach(1, 3);
+        log.close();
+
+        for (String sql : List.of(
+                "UPDATE audit SET reason = 'x' WHERE seq = 2",
+                "DELETE FROM audit WHERE seq = 2",
+                "UPDATE audit_checkpoint SET created_at = 0",
+                "DELETE FROM audit_checkpoint")) {
+            try (Connection c = connect();
+                    Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql).hasMessageContaining("the audit log is append-only");
+            }
+        }
+        assertThat(log.verify().ok()).isTrue();
     }
 
     // ---- restarts and checkpoints
