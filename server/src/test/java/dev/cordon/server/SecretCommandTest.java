@@ -59,6 +59,19 @@ class SecretCommandTest {
     }
 
     @Test
+    void aHostOnlySecretIsStoredWithoutBindingsOnlyWhenAskedFor() throws Exception {
+        assertThat(run("db-pass-123\n", "set", "PG_PASSWORD", "--host-only"))
+                .as(err.toString())
+                .isZero();
+
+        assertThat(out.toString()).contains("stored PG_PASSWORD for the host only");
+        Vault vault = Vault.open(new Home(root).vault(), new Home(root).vaultKey());
+        assertThat(vault.entry("PG_PASSWORD").orElseThrow().bindings()).isEmpty();
+        assertThat(run("", "list")).isZero();
+        assertThat(out.toString()).contains("PG_PASSWORD  host only").doesNotContain("db-pass-123");
+    }
+
+    @Test
     void badArgumentsSayWhatIsWrongAndStoreNothing() {
         assertThat(run("v", "set", "GITHUB_TOKEN", "--bind", "api.github.com")).isEqualTo(1);
         assertThat(err.toString()).contains("expected HOST[/PATH]:header=NAME");

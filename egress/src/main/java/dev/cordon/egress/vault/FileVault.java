@@ -55,10 +55,6 @@ final class FileVault implements Vault {
         if (value.length > MAX_VALUE) {
             throw new IllegalArgumentException("the value of " + name + " is larger than " + MAX_VALUE / 1024 + " KiB");
         }
-        if (bindings.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "secret " + name + " needs at least one binding: a secret that may go nowhere is useless");
-        }
         byte[] key = key(true);
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);

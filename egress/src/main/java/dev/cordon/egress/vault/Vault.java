@@ -71,9 +71,11 @@ public interface Vault {
     }
 
     /**
-     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one.
+     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one. No
+     * bindings make a host-only secret: the daemon itself reads it (a PostgreSQL store's password,
+     * docs/store.md), the egress proxy sends it nowhere, and the data-loss guard still looks for it.
      *
-     * @throws IllegalArgumentException for a bad name, an empty value or no binding
+     * @throws IllegalArgumentException for a bad name or an empty value
      * @throws VaultException if the vault or its key cannot be read or written
      */
     void put(String name, byte[] value, List<Binding> bindings);

@@ -77,12 +77,21 @@ class VaultTest {
         Vault v = vault();
         assertThatThrownBy(() -> v.put("github-token", new byte[] {1}, GITHUB)).hasMessageContaining("upper case");
         assertThatThrownBy(() -> v.put("T", new byte[0], GITHUB)).hasMessageContaining("empty");
-        assertThatThrownBy(() -> v.put("T", new byte[] {1}, List.of())).hasMessageContaining("at least one binding");
         assertThatThrownBy(() -> new Vault.Binding("*.github.com", null, "Authorization", null))
                 .hasMessageContaining("one exact host name");
         assertThatThrownBy(() -> new Vault.Binding("api.github.com", null, "Authorization", "key"))
                 .hasMessageContaining("exactly one header or one query parameter");
         assertThat(Files.exists(dir.resolve("secrets/vault.json"))).isFalse();
+    }
+
+    @Test
+    void aSecretWithoutBindingsIsKeptForTheHostOnly() {
+        Vault v = vault();
+        v.put("PG_PASSWORD", "db-pass-123".getBytes(StandardCharsets.UTF_8), List.of());
+
+        assertThat(v.entry("PG_PASSWORD").orElseThrow().bindings()).isEmpty();
+        assertThat(new String(v.reveal("PG_PASSWORD").orElseThrow(), StandardCharsets.UTF_8))
+                .isEqualTo("db-pass-123");
     }
 
     @Test
