@@ -4,7 +4,6 @@ import dev.cordon.core.store.Store;
 import dev.cordon.testkit.PostgresServer;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -26,26 +25,23 @@ class PostgresAuditTest extends AuditContract {
         db.close();
     }
 
-    /** What the database's owner could do: switch the append-only triggers off, then change rows. */
+    /** What the database's owner could do: switch the append-only triggers off. */
     @Override
-    protected void tamper(String sql, Object... parameters) {
-        try (Connection c = connect();
-                Statement s = c.createStatement()) {
-            s.execute("ALTER TABLE audit DISABLE TRIGGER USER");
-            s.execute("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER");
-            try (PreparedStatement p = c.prepareStatement(sql)) {
-                for (int i = 0; i < parameters.length; i++) {
-                    p.setObject(i + 1, parameters[i]);
-                }
-                p.executeUpdate();
-            }
-        } catch (SQLException e) {
-            throw new AssertionError("tampering failed: " + sql, e);
-        }
+    protected void disableAppendOnly(Statement s) throws SQLException {
+        s.execute("ALTER TABLE audit DISABLE TRIGGER USER");
+        s.execute("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER");
     }
 
     @Override
     protected Connection connect() throws SQLException {
         return db.connect();
+    }
+
+    @Override
+    protected void failInsertsOf(Statement s, String action, String message) throws SQLException {
+        s.execute("CREATE FUNCTION fail_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.action = '" + action + "' THEN RAISE EXCEPTION '" + message + "'; END IF;"
+                + " RETURN NEW; END $$");
+        s.execute("CREATE TRIGGER fail_one BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION fail_one()");
     }
 }
