@@ -436,8 +436,10 @@ final class JdbcStore implements Store {
     /**
      * {@inheritDoc}
      *
-     * <p>Concurrent callers, even for the same session, never receive the same message: the select
-     * and the update are one statement inside one serialized write transaction.
+     * <p>Concurrent callers, even for the same session and in other processes, never receive the
+     * same message: the select and the update are one statement inside one serialized write
+     * transaction, and on PostgreSQL the select locks the rows it picks and skips rows another
+     * claimer holds ({@code FOR UPDATE SKIP LOCKED}).
      *
      * @throws IllegalArgumentException if {@code max} is negative
      */
@@ -1317,8 +1319,8 @@ final class JdbcStore implements Store {
         requireNonNull(subject, "subject");
         requireNonNull(now, "now");
         return db.withWriteTransaction("useGrant", h -> {
-            // Select and count in one serialized transaction: two requests can never both take the
-            // last use of a grant.
+            // Select and count in one serialized transaction (SQLite's one writer; PostgreSQL's
+            // SERIALIZABLE, whose loser runs again): two requests never both take a grant's last use.
             Optional<Long> grant = h.createQuery(usableGrant)
                     .bind("agent", agent.value())
                     .bind("kind", kind)
