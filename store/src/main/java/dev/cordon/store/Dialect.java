@@ -52,6 +52,18 @@ enum Dialect {
     }
 
     /**
+     * Any other text as the store keeps it. PostgreSQL's text cannot hold U+0000, and a chat
+     * message may carry one: failing would make the channel redeliver that message forever, so
+     * there U+0000 becomes U+FFFD, the replacement character. SQLite keeps any text.
+     */
+    String toText(String text) {
+        if (this == SQLITE || text == null || text.indexOf('\u0000') < 0) {
+            return text;
+        }
+        return text.replace('\u0000', '\uFFFD');
+    }
+
+    /**
      * A free text as the audit log stores it. PostgreSQL's text cannot hold U+0000, and the log must
      * keep whatever it was given (a reason may quote hostile input; the hash covers it): there
      * U+0000 becomes U+0001 '0' and U+0001 becomes U+0001 '1'. Text without either (all real text)

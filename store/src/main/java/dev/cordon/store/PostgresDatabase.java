@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
 import dev.cordon.core.store.StoreException;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
@@ -12,6 +13,9 @@ import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.argument.AbstractArgumentFactory;
+import org.jdbi.v3.core.argument.Argument;
+import org.jdbi.v3.core.config.ConfigRegistry;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import tools.jackson.core.JacksonException;
 
@@ -45,6 +49,24 @@ final class PostgresDatabase implements Database {
         this.url = url;
         this.pool = pool;
         this.jdbi = Jdbi.create(pool);
+        jdbi.registerArgument(new TextWithoutNul());
+    }
+
+    /**
+     * Every text the store binds through Jdbi goes through {@link Dialect#toText} (U+0000, which
+     * PostgreSQL cannot hold, becomes U+FFFD). The audit log binds with plain JDBC and keeps U+0000
+     * exactly ({@link Dialect#toAuditText}).
+     */
+    private static final class TextWithoutNul extends AbstractArgumentFactory<String> {
+        TextWithoutNul() {
+            super(Types.VARCHAR);
+        }
+
+        @Override
+        protected Argument build(String value, ConfigRegistry config) {
+            String text = Dialect.POSTGRESQL.toText(value);
+            return (position, statement, context) -> statement.setString(position, text);
+        }
     }
 
     /**

@@ -142,8 +142,11 @@ final class StoreCopy {
                 while (rs.next()) {
                     for (int i = 1; i <= columns; i++) {
                         Object value = rs.getObject(i);
-                        // The audit log's own encoding of text the target cannot hold (Dialect).
-                        write.setObject(i, audit && value instanceof String text ? dialect.toAuditText(text) : value);
+                        // Text as the target store would have kept it (U+0000: Dialect).
+                        if (value instanceof String text) {
+                            value = audit ? dialect.toAuditText(text) : dialect.toText(text);
+                        }
+                        write.setObject(i, value);
                     }
                     write.addBatch();
                     if (++rows % BATCH == 0) {

@@ -3,6 +3,8 @@ package dev.cordon.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.store.StoreException;
 import dev.cordon.testkit.PostgresServer;
@@ -143,6 +145,22 @@ class PostgresStoreTest extends StoreContract {
                 .hasMessageContaining("password")
                 .hasMessageNotContaining("not-the-password")
                 .hasMessageNotContaining("connectTimeout");
+    }
+
+    @Test
+    void aMessageCarryingANulCharacterIsStoredWithAReplacementCharacterInsteadOfFailing() {
+        // PostgreSQL's text cannot hold U+0000; failing would make the channel redeliver it forever.
+        Fixture f = fixture("C1");
+        NewInbound hostile = new NewInbound("test", "C1", "m-nul", "u\u0000x", "before\u0000after");
+
+        InboundId id =
+                store.storeInbound(f.session().id(), f.chat().id(), hostile).id();
+
+        assertThat(store.inbound(id).orElseThrow().text()).isEqualTo("before\uFFFDafter");
+        assertThat(store.inbound(id).orElseThrow().senderId()).isEqualTo("u\uFFFDx");
+        assertThat(store.storeInbound(f.session().id(), f.chat().id(), hostile).duplicate())
+                .as("a redelivery is still recognised")
+                .isTrue();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.InboundId;
@@ -193,16 +194,16 @@ class StoreCopyTest {
 
     @Test
     void aRowTheTargetRefusesFailsTheWholeCopyWhichCanRunAgainOnceFixed() throws SQLException {
-        // PostgreSQL's text cannot hold U+0000; SQLite's can. The copy fails at the inbox, after
-        // agents, chats and sessions were already written: none of them may stay.
-        try (Store s = Stores.sqlite(file, clock)) {
-            Session session = s.sessions().getFirst();
-            s.storeInbound(session.id(), session.chatId(), message("m-nul", "a NUL \u0000 here"));
+        // SQLite's integers are 64-bit, PostgreSQL's INTEGER 32: a use count edited past 2^31 fails
+        // the copy at the approvals, after agents, chats, the inbox and the audit log were written.
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement st = c.createStatement()) {
+            st.execute("UPDATE approvals SET uses = 3000000000");
         }
 
         assertThatThrownBy(() -> Stores.copySqliteToPostgres(file, url, PG.user(), PG.password()))
                 .isInstanceOf(StoreException.class)
-                .hasMessageContaining("cannot copy table inbound");
+                .hasMessageContaining("cannot copy table approvals");
         try (Connection c = target.connect();
                 Statement st = c.createStatement()) {
             for (String table : StoreCopy.TABLES) {
@@ -214,15 +215,34 @@ class StoreCopyTest {
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
                 Statement st = c.createStatement()) {
-            try (var rs = st.executeQuery("SELECT count(*) FROM inbound")) {
+            try (var rs = st.executeQuery("SELECT uses FROM approvals")) {
                 rs.next();
-                assertThat(rs.getLong(1)).as("the source is untouched").isEqualTo(3);
+                assertThat(rs.getLong(1)).as("the source is untouched").isEqualTo(3_000_000_000L);
             }
-            st.execute("UPDATE inbound SET text = 'a NUL was here' WHERE platform_message_id = 'm-nul'");
+            st.execute("UPDATE approvals SET uses = 1");
         }
 
         Map<String, Long> copied = Stores.copySqliteToPostgres(file, url, PG.user(), PG.password());
 
-        assertThat(copied).containsEntry("inbound", 3L);
+        assertThat(copied).containsEntry("approvals", 1L).containsEntry("audit", 25L);
+    }
+
+    @Test
+    void aNulCharacterInAMessageArrivesAsAReplacementCharacterAndExactlyInTheAuditLog() {
+        try (Store s = Stores.sqlite(file, clock)) {
+            Session session = s.sessions().getFirst();
+            s.storeInbound(session.id(), session.chatId(), message("m-nul", "a NUL \u0000 here"));
+        }
+
+        Stores.copySqliteToPostgres(file, url, PG.user(), PG.password());
+
+        try (Store after = target.open(clock)) {
+            Session session = after.sessions().getFirst();
+            assertThat(after.claimPending(session.id(), 10))
+                    .extracting(Inbound::text)
+                    .contains("a NUL \uFFFD here");
+            assertThat(after.audit().read(7, 1).getFirst().event().reason())
+                    .isEqualTo("a reason with a NUL \u0000 and \u0001 in it");
+        }
     }
 }
