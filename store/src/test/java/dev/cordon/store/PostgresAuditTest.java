@@ -1,7 +1,6 @@
 package dev.cordon.store;
 
 import dev.cordon.core.store.Store;
-import dev.cordon.testkit.PostgresServer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,8 +10,6 @@ import org.junit.jupiter.api.AfterEach;
 
 /** {@link AuditContract} on a real PostgreSQL (one server per JVM, a fresh database per test). */
 class PostgresAuditTest extends AuditContract {
-    static final PostgresServer PG = PostgresTestDatabase.PG;
-
     final PostgresTestDatabase db = new PostgresTestDatabase();
 
     @Override
