@@ -8,7 +8,6 @@ import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.audit.AuditVerification;
 import dev.cordon.core.store.Store;
-import dev.cordon.store.Stores;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,9 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * {@code cordon audit verify|tail|export}: reads the audit log straight from the home's database,
- * whether or not a daemon is running (SQLite lets readers in beside the daemon's writer). Never
+ * {@code cordon audit verify|tail|export}: reads the audit log straight from the home's store
+ * (cordon.yaml {@code store:}), whether or not a daemon is running (SQLite lets readers in beside
+ * the daemon's writer; PostgreSQL any number of clients). Never
  * appends: verifying does not sign anything.
  */
 final class AuditCommand {
@@ -40,12 +40,11 @@ final class AuditCommand {
             err.println(USAGE);
             return 2;
         }
-        if (!Files.exists(home.database())) {
-            err.println(
-                    "cordon: no Cordon database at " + home.database() + " (has the daemon ever run with this home?)");
+        Store opened = StoreChoice.openExisting(home, err);
+        if (opened == null) {
             return 2;
         }
-        try (Store store = Stores.sqlite(home.database())) {
+        try (Store store = opened) {
             AuditStorage log = store.audit();
             return switch (args.getFirst()) {
                 case "verify" -> verify(log, keyFile(home, args), out, err);

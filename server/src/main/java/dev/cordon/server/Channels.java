@@ -70,7 +70,7 @@ final class Channels implements AutoCloseable {
         }
         byte[] value = vault.reveal(name)
                 .orElseThrow(() -> new ConfigException("cordon.yaml: " + field + " names secret " + name
-                        + ", which is not in the vault; store it with: cordon secret set " + name));
+                        + ", which is not in the vault; store it with: cordon secret set " + name + " --host-only"));
         return new String(value, StandardCharsets.UTF_8);
     }
 

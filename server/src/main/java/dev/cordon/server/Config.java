@@ -33,6 +33,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * @param model the configured model, or null (then {@code modelProblem} says what to set)
  * @param apiKey the provider key; stays in the daemon, never enters a sandbox
  * @param prices the operator's model prices ({@code prices:}), on top of the built-in list
+ * @param store which store to open ({@code store:}, docs/store.md)
  */
 record Config(
         ModelSettings model,
@@ -53,7 +54,8 @@ record Config(
         List<AllowedRoot> mountAllowlist,
         Duration approvalTimeout,
         boolean auditMessageBodies,
-        Map<String, Price> prices) {
+        Map<String, Price> prices,
+        StoreChoice store) {
 
     /**
      * The default workspace quota and the operator's opt-out for hosts that cannot enforce one.
@@ -80,7 +82,7 @@ record Config(
 
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
     private static final Set<String> TOP_LEVEL =
-            Set.of("model", "sandbox", "runner", "approvals", "audit", "prices", "channels");
+            Set.of("model", "sandbox", "runner", "approvals", "audit", "prices", "channels", "store");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}
@@ -125,6 +127,9 @@ record Config(
         r.onlyKeys("runner", Set.of("heap_mb", "heartbeat_timeout_seconds"));
         r.onlyKeys("approvals", Set.of("timeout_seconds"));
         r.onlyKeys("audit", Set.of("message_bodies"));
+        r.onlyKeys("store", Set.of("kind", "url", "user", "password_secret"));
+        StoreChoice store = StoreChoice.of(
+                file, r.text("store.kind"), r.text("store.url"), r.text("store.user"), r.text("store.password_secret"));
 
         String apiName = r.text("model.api");
         ModelApi api;
@@ -216,7 +221,8 @@ record Config(
                 allowlist,
                 approvalTimeout,
                 bodies,
-                prices);
+                prices,
+                store);
         if (api == null) {
             return none;
         }
@@ -260,7 +266,8 @@ record Config(
                 allowlist,
                 approvalTimeout,
                 bodies,
-                prices);
+                prices,
+                store);
     }
 
     /** One line for status: api, model and endpoint — never the key. */

@@ -48,7 +48,6 @@ import dev.cordon.sandbox.bwrap.Bubblewrap;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountAllowlist;
 import dev.cordon.sandbox.mounts.MountException;
-import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,7 +102,7 @@ public final class Daemon implements AutoCloseable {
         home = new Home(homeDir);
         home.create();
         config = Config.load(home.root(), env);
-        store = Stores.sqlite(home.database());
+        store = StoreChoice.open(home, config.store(), Clock.systemUTC());
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());

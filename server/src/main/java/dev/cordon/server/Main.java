@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * The daemon's entry point: {@code daemon --home DIR} serves until stopped; {@code doctor} prints
  * what this host supports; {@code audit verify|tail|export} reads the audit log; {@code policy
- * check|schema|explain} validates and explains agents' policies; {@code usage} shows model spending.
+ * check|schema|explain} validates and explains agents' policies; {@code usage} shows model spending;
+ * {@code migrate --from sqlite --to postgres} moves the store (docs/store.md).
  */
 public final class Main {
     private Main() {}
@@ -38,13 +39,15 @@ public final class Main {
                         java.time.Clock.systemUTC(),
                         System.out,
                         System.err));
+            case "migrate" ->
+                System.exit(MigrateCommand.run(home(rest), words.subList(1, words.size()), System.out, System.err));
             case "secret" ->
                 System.exit(SecretCommand.run(
                         new Home(home(rest)), words.subList(1, words.size()), System.in, System.out, System.err));
             case "demo" -> System.exit(EscapeDemo.command(words.subList(1, words.size()), System.out, runnerLib()));
             default -> {
                 System.err.println(
-                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE|schema|explain AGENT | secret ... | usage [--days N] [--by agent|chat|model]");
+                        "usage: dev.cordon.server.Main daemon [--home DIR] | doctor | demo escape | audit ... | policy check FILE|schema|explain AGENT | secret ... | usage [--days N] [--by agent|chat|model] | migrate --from sqlite --to postgres");
                 System.exit(2);
             }
         }

@@ -10,7 +10,6 @@ import dev.cordon.egress.proxy.EgressRule;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.ToolRules;
 import dev.cordon.sandbox.mounts.MountRequest;
-import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -166,19 +165,26 @@ final class PolicyCommand {
      * rule for one host and port, so explain lists it with the policy's own rules.
      */
     private static void approvedEgress(Home home, AgentName agent, PrintStream out) {
-        if (!Files.exists(home.database())) {
-            return;
-        }
         Instant now = Instant.now();
         List<Approval> grants;
-        try (Store store = Stores.sqlite(home.database())) {
+        StoreChoice choice;
+        try {
+            choice = StoreChoice.of(home);
+        } catch (ConfigException e) {
+            out.println("  (approved egress not shown: " + e.getMessage() + ")");
+            return;
+        }
+        if (choice instanceof StoreChoice.Sqlite && !Files.exists(home.database())) {
+            return;
+        }
+        try (Store store = StoreChoice.open(home, choice, java.time.Clock.systemUTC())) {
             grants = store.recentApprovals(10_000).stream()
                     .filter(a -> a.agentName().equals(agent)
                             && a.kind().equals("egress.connect")
                             && a.scope() == Approval.Scope.ALWAYS
                             && a.usable(now))
                     .toList();
-        } catch (StoreException e) {
+        } catch (StoreException | ConfigException e) {
             out.println("  (approved egress not shown: " + e.getMessage() + ")");
             return;
         }

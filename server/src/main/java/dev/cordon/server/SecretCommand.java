@@ -19,13 +19,13 @@ import java.util.List;
  */
 final class SecretCommand {
     static final String USAGE = """
-            usage: cordon secret set NAME [--bind HOST[/PATH]:header=NAME|query=NAME ...]   (value on stdin)
+            usage: cordon secret set NAME --bind HOST[/PATH]:header=NAME|query=NAME [--bind ...]   (value on stdin)
+                   cordon secret set NAME --host-only   (for the daemon itself, e.g. store.password_secret)
                    cordon secret list
                    cordon secret rm NAME
               An agent uses a secret by sending its placeholder, cordon-secret-NAME, in the bound header or
               query parameter of a plain http:// request through the proxy; the proxy puts the value in and
-              sends the request on over HTTPS. The agent's policy must list the secret (egress.secrets).
-              Without --bind the secret is the host's own (a channel's password, e.g. IRC_PASSWORD).""";
+              sends the request on over HTTPS. The agent's policy must list the secret (egress.secrets).""";
 
     private SecretCommand() {}
 
@@ -66,6 +66,13 @@ final class SecretCommand {
         }
         String name = args.getFirst();
         List<Vault.Binding> bindings = new ArrayList<>();
+        if (args.size() == 2 && args.get(1).equals("--host-only")) {
+            return store(vault, name, bindings, stdin, out);
+        }
+        if (args.size() == 1) {
+            throw new IllegalArgumentException("secret " + name + " needs at least one binding (--bind), or"
+                    + " --host-only for a secret only the daemon uses (a store password)");
+        }
         for (int i = 1; i < args.size(); i++) {
             if (!args.get(i).equals("--bind") || i + 1 == args.size()) {
                 err.println("cordon secret set: unexpected '" + args.get(i) + "'\n" + USAGE);
@@ -73,6 +80,11 @@ final class SecretCommand {
             }
             bindings.add(binding(args.get(++i)));
         }
+        return store(vault, name, bindings, stdin, out);
+    }
+
+    private static int store(
+            Vault vault, String name, List<Vault.Binding> bindings, InputStream stdin, PrintStream out) {
         byte[] value = readValue(name, stdin);
         try {
             vault.put(name, value, bindings);
@@ -81,8 +93,7 @@ final class SecretCommand {
         }
         out.println(
                 bindings.isEmpty()
-                        ? "stored " + name + " for the host only (a channel's password, named in cordon.yaml);"
-                                + " no agent can send it anywhere"
+                        ? "stored " + name + " for the host only: no agent can send it anywhere"
                         : "stored " + name + " ("
                                 + bindings.stream().map(Vault.Binding::describe).toList()
                                 + "); agents send it as " + Vault.placeholder(name));
@@ -142,7 +153,13 @@ final class SecretCommand {
         }
         for (Vault.Entry e : entries) {
             out.println(e.name() + "  "
-                    + e.bindings().stream().map(Vault.Binding::describe).toList() + "  updated " + e.updated());
+                    + (e.bindings().isEmpty()
+                            ? "host only"
+                            : e.bindings().stream()
+                                    .map(Vault.Binding::describe)
+                                    .toList()
+                                    .toString())
+                    + "  updated " + e.updated());
         }
         return 0;
     }

@@ -5,9 +5,7 @@ import dev.cordon.core.budget.Budget;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
-import dev.cordon.store.Stores;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.LocalDate;
@@ -61,13 +59,12 @@ final class UsageCommand {
             }
         }
         Home home = new Home(homeDir);
-        if (!Files.exists(home.database())) {
-            err.println(
-                    "cordon: no Cordon database at " + home.database() + " (has the daemon ever run with this home?)");
+        Store opened = StoreChoice.openExisting(home, err);
+        if (opened == null) {
             return 2;
         }
         LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-        try (Store store = Stores.sqlite(home.database())) {
+        try (Store store = opened) {
             List<Ledger.Total> totals = store.ledger().totals(today.minusDays(days - 1L), by);
             out.printf(
                     "Model calls in the last %d day%s (UTC), by %s:%n%n",

@@ -143,6 +143,47 @@ class ConfigTest {
     }
 
     @Test
+    void theStoreIsSqliteUnlessTheFileNamesAPostgresDatabaseAndItsPasswordSecret() throws IOException {
+        assertThat(Config.load(home, Map.of()).store()).isEqualTo(new StoreChoice.Sqlite());
+
+        write("""
+                store:
+                  kind: postgres
+                  url: jdbc:postgresql://db.internal:5432/cordon
+                  user: cordon
+                  password_secret: PG_PASSWORD
+                """);
+
+        assertThat(Config.load(home, Map.of()).store())
+                .isEqualTo(
+                        new StoreChoice.Postgres("jdbc:postgresql://db.internal:5432/cordon", "cordon", "PG_PASSWORD"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "store:\n  kind: mysql|store.kind: expected 'sqlite' or 'postgres', got 'mysql'",
+                "store:\n  kind: postgres\n  user: u\n  password_secret: P|store.url must be jdbc:postgresql://",
+                "store:\n  kind: postgres\n  url: jdbc:postgresql://h/db?password=hunter2\n  user: u\n"
+                        + "  password_secret: P|store.url must not carry a password",
+                "store:\n  kind: postgres\n  url: jdbc:postgresql://h/db\n  password_secret: P|store.user is required",
+                "store:\n  kind: postgres\n  url: jdbc:postgresql://h/db\n  user: u\n  password_secret: pw"
+                        + "|store.password_secret must name a vault secret",
+                "store:\n  kind: postgres\n  url: jdbc:postgresql://h/db\n  user: u\n  password: x"
+                        + "|unknown field 'store.password' (known: kind, password_secret, url, user)",
+                "store:\n  url: jdbc:postgresql://h/db|store.url is only for kind: postgres",
+            })
+    void aBadStoreBlockIsRejectedWithTheFieldAndTheRule(String caseText) throws IOException {
+        String[] yamlAndMessage = caseText.split("\\|");
+        write(yamlAndMessage[0] + "\n");
+
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": " + yamlAndMessage[1])
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void pricesFromTheFileAreInUsdPerMillionTokensAndModelNamesMayHaveDots() throws IOException {
         assertThat(Config.load(home, Map.of()).prices()).isEmpty();
 

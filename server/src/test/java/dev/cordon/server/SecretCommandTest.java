@@ -59,15 +59,16 @@ class SecretCommandTest {
     }
 
     @Test
-    void aSecretWithoutBindingsIsStoredForTheHostAlone() throws Exception {
-        int rc = run("irc-pass\n", "set", "IRC_PASSWORD");
+    void aHostOnlySecretIsStoredWithoutBindingsOnlyWhenAskedFor() throws Exception {
+        assertThat(run("db-pass-123\n", "set", "PG_PASSWORD", "--host-only"))
+                .as(err.toString())
+                .isZero();
 
-        assertThat(rc).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("stored IRC_PASSWORD for the host only");
+        assertThat(out.toString()).contains("stored PG_PASSWORD for the host only");
         Vault vault = Vault.open(new Home(root).vault(), new Home(root).vaultKey());
-        assertThat(vault.entry("IRC_PASSWORD").orElseThrow().bindings()).isEmpty();
-        assertThat(new String(vault.reveal("IRC_PASSWORD").orElseThrow(), StandardCharsets.UTF_8))
-                .isEqualTo("irc-pass");
+        assertThat(vault.entry("PG_PASSWORD").orElseThrow().bindings()).isEmpty();
+        assertThat(run("", "list")).isZero();
+        assertThat(out.toString()).contains("PG_PASSWORD  host only").doesNotContain("db-pass-123");
     }
 
     @Test
@@ -79,6 +80,8 @@ class SecretCommandTest {
         assertThat(err.toString()).contains("header=NAME or query=NAME");
         assertThat(run("v", "set", "lower", "--bind", "a.com:header=X")).isEqualTo(1);
         assertThat(err.toString()).contains("upper case");
+        assertThat(run("v", "set", "GITHUB_TOKEN")).isEqualTo(1);
+        assertThat(err.toString()).contains("at least one binding");
         assertThat(run("", "frobnicate")).isEqualTo(2);
         assertThat(Files.exists(new Home(root).vault())).isFalse();
     }

@@ -2,7 +2,7 @@ package dev.cordon.store;
 
 import dev.cordon.core.audit.AuditStorage.Visitor;
 import dev.cordon.core.store.StoreException;
-import dev.cordon.store.SqliteAuditStorage.Row;
+import dev.cordon.store.JdbcAuditStorage.Row;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -10,7 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A two-stage pipeline for {@link SqliteAuditStorage#scan}: the caller's thread reads rows from
+ * A two-stage pipeline for {@link JdbcAuditStorage#scan}: the caller's thread reads rows from
  * SQLite (about half the work of a verify, most of it in sqlite-jdbc's per-column calls) while one
  * worker thread turns them into entries and hands them to the visitor (the other half: checking,
  * parsing, hashing). On two free cores a million-entry verify takes about 40% less time. At most

@@ -31,7 +31,7 @@ import tools.jackson.core.JacksonException;
  *
  * <p>Thread-safe. Every method blocks until its transaction has committed or rolled back.
  */
-final class SqliteDatabase implements AutoCloseable {
+final class SqliteDatabase implements Database {
     /** Reads are short and the host has few cores; more readers would only queue in native code. */
     private static final int READERS = 4;
 
@@ -92,20 +92,27 @@ final class SqliteDatabase implements AutoCloseable {
         return config;
     }
 
-    Path file() {
-        return file;
+    @Override
+    public Dialect dialect() {
+        return Dialect.SQLITE;
     }
 
-    /** Connections configured like the store's own, for Flyway. */
-    DataSource dataSource() {
+    @Override
+    public String describe() {
+        return "store " + file;
+    }
+
+    @Override
+    public DataSource dataSource() {
         return dataSource;
     }
 
     /**
      * Runs {@code work} in one write transaction and commits it (durably) before returning. Callers
-     * queue behind each other; a failure rolls everything back.
+     * queue behind each other, so {@code work} runs exactly once; a failure rolls everything back.
      */
-    <T> T withWriteTransaction(String operation, Function<Handle, T> work) {
+    @Override
+    public <T> T withWriteTransaction(String operation, Function<Handle, T> work) {
         writeLock.lock();
         try {
             ensureOpen();
@@ -121,8 +128,8 @@ final class SqliteDatabase implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} in one read-only transaction: a consistent snapshot of the last commit. */
-    <T> T withReadTransaction(String operation, Function<Handle, T> work) {
+    @Override
+    public <T> T withReadTransaction(String operation, Function<Handle, T> work) {
         readPermits.acquireUninterruptibly();
         try {
             ensureOpen();
@@ -195,17 +202,6 @@ final class SqliteDatabase implements AutoCloseable {
         }
         String detail = sqlite != null ? sqlite.getMessage() : e.getMessage();
         return new StoreException("store " + file + ": " + operation + " failed: " + detail, e);
-    }
-
-    /**
-     * A JDBC failure inside a transaction, from code that uses the connection directly instead of
-     * Jdbi (the audit log's bulk insert and scan, where Jdbi's per-row binding would cost more than
-     * SQLite itself). Translated like a Jdbi failure.
-     */
-    static final class RawSqlException extends RuntimeException {
-        RawSqlException(SQLException cause) {
-            super(cause.getMessage(), cause);
-        }
     }
 
     private Handle connect(boolean readOnly) {

@@ -10,6 +10,7 @@ import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Actor;
 import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditException;
 import dev.cordon.core.audit.AuditKeys;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
@@ -20,6 +21,10 @@ import dev.cordon.core.store.Store;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,11 +71,36 @@ abstract class AuditContract {
     protected abstract Store open(Path dir, Clock clock);
 
     /**
+     * What someone with write access to the database does first: switches the append-only
+     * protection off, over {@code s}.
+     */
+    protected abstract void disableAppendOnly(Statement s) throws SQLException;
+
+    /** Makes the database refuse to insert an audit row with {@code action}, failing with {@code message}. */
+    protected abstract void failInsertsOf(Statement s, String action, String message) throws SQLException;
+
+    /**
      * Runs {@code sql} (with {@code ?} parameters) on the store's database the way someone with
      * write access to it could, past the store's append-only protection. The store and its log stay
      * open; tests close the log first when they want no further checkpoint.
      */
-    protected abstract void tamper(String sql, Object... parameters);
+    void tamper(String sql, Object... parameters) {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
+            disableAppendOnly(s);
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    p.setObject(i + 1, parameters[i]);
+                }
+                p.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("tampering failed: " + sql, e);
+        }
+    }
+
+    /** A plain connection to the store's database, as any client of it would open one. */
+    protected abstract Connection connect() throws SQLException;
 
     @BeforeEach
     void openLog() {
@@ -221,6 +251,77 @@ abstract class AuditContract {
         AuditVerification result = verifyClosed();
         assertThat(result.ok()).as(result.summary()).isTrue();
         assertThat(result.entries()).isEqualTo(threads * each);
+    }
+
+    @Test
+    void twoStoresAppendingToOneDatabaseStillFormOneChain() throws Exception {
+        // Two stores stand for two processes: their writers share no Java state, so only the
+        // store's compare-and-append keeps their chains from forking.
+        int threadsEach = 4;
+        int appendsEach = 50;
+        try (Store second = open(dir, clock);
+                AuditLog other = AuditLogs.open(second.audit(), keys, EVERY_10, clock);
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (AuditLog target : List.of(log, other)) {
+                for (int t = 0; t < threadsEach; t++) {
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < appendsEach; i++) {
+                            target.append(event(i));
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+
+        AuditVerification result = verifyClosed();
+        assertThat(result.ok()).as(result.summary()).isTrue();
+        assertThat(result.entries()).isEqualTo(2L * threadsEach * appendsEach);
+        List<AuditEntry> all = store.audit().read(0, 1_000);
+        assertThat(all).extracting(AuditEntry::seq).doesNotHaveDuplicates().hasSize(2 * threadsEach * appendsEach);
+    }
+
+    @Test
+    void aFailedWriteFailsItsAppendsAndTheChainGoesOnIntact() throws SQLException {
+        appendEach(1, 3);
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
+            failInsertsOf(s, "test.fail", "disk on fire");
+        }
+
+        assertThatThrownBy(() -> log.append(AuditEvent.of(START, Actor.system("test"), "test.fail", Decision.INFO)))
+                .isInstanceOf(AuditException.class)
+                .hasMessageContaining("audit entry not written")
+                .hasMessageContaining("disk on fire");
+        AuditEntry next = log.append(event(4));
+
+        assertThat(next.seq()).isEqualTo(4);
+        assertThat(next.prevHash()).isEqualTo(entry(3).hash());
+        AuditVerification result = verifyClosed();
+        assertThat(result.ok()).as(result.summary()).isTrue();
+        assertThat(result.entries()).isEqualTo(4);
+    }
+
+    @Test
+    void theAuditTablesRefuseUpdatesAndDeletesWhileTheirTriggersStand() throws SQLException {
+        appendEach(1, 3);
+        log.close();
+
+        for (String sql : List.of(
+                "UPDATE audit SET reason = 'x' WHERE seq = 2",
+                "DELETE FROM audit WHERE seq = 2",
+                "UPDATE audit_checkpoint SET created_at = 0",
+                "DELETE FROM audit_checkpoint")) {
+            try (Connection c = connect();
+                    Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql).hasMessageContaining("the audit log is append-only");
+            }
+        }
+        assertThat(log.verify().ok()).isTrue();
     }
 
     // ---- restarts and checkpoints

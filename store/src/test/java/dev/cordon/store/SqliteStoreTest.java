@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cordon.core.AgentName;
-import dev.cordon.core.Domain.Inbound;
-import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.store.StoreException;
 import java.nio.charset.StandardCharsets;
@@ -18,12 +16,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -44,37 +38,6 @@ class SqliteStoreTest extends StoreContract {
         }
 
         assertThat(file).isRegularFile();
-    }
-
-    @Test
-    void twoStoresOnOneFileClaimEachMessageExactlyOnce() throws Exception {
-        // Two stores stand for two processes: their writers do not share a Java lock, so only SQLite's
-        // locking (BEGIN IMMEDIATE plus busy_timeout) keeps them apart.
-        Fixture f = fixture("C1");
-        List<InboundId> stored = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            stored.add(receive(f, "m-" + i));
-        }
-        List<InboundId> claimed = Collections.synchronizedList(new ArrayList<>());
-        try (Store second = open(dir, clock);
-                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> claimers = new ArrayList<>();
-            for (Store s : List.of(store, second, store, second)) {
-                claimers.add(threads.submit(() -> {
-                    List<Inbound> got = s.claimPending(f.session().id(), 3);
-                    while (!got.isEmpty()) {
-                        got.forEach(m -> claimed.add(m.id()));
-                        got = s.claimPending(f.session().id(), 3);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> claimer : claimers) {
-                claimer.get();
-            }
-        }
-
-        assertThat(claimed).hasSize(200).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(stored);
     }
 
     @Test
@@ -121,18 +84,19 @@ class SqliteStoreTest extends StoreContract {
 
     @Test
     void theHotQueriesReadOnlyTheirSmallPartialIndexes() {
-        assertThat(plan(SqliteStore.CLAIM_PENDING, Map.of("now", 1, "session", 1, "max", 5)))
+        assertThat(plan(JdbcStore.claimPending(Dialect.SQLITE), Map.of("now", 1, "session", 1, "max", 5)))
                 .contains("USING COVERING INDEX inbound_pending");
-        assertThat(plan(SqliteStore.SESSIONS_WITH_PENDING, Map.of())).contains("USING COVERING INDEX inbound_pending");
-        assertThat(plan(SqliteStore.RELEASE_CLAIMS, Map.of())).contains("USING INDEX inbound_claimed");
-        assertThat(plan(SqliteStore.UNDELIVERED, Map.of())).contains("USING INDEX outbound_undelivered");
-        assertThat(plan(SqliteStore.UNDELIVERED_BY_CHAT, Map.of("chat", 1)))
+        assertThat(plan(JdbcStore.SESSIONS_WITH_PENDING, Map.of())).contains("USING COVERING INDEX inbound_pending");
+        assertThat(plan(JdbcStore.RELEASE_CLAIMS, Map.of())).contains("USING INDEX inbound_claimed");
+        assertThat(plan(JdbcStore.undelivered(Dialect.SQLITE), Map.of())).contains("USING INDEX outbound_undelivered");
+        assertThat(plan(JdbcStore.undeliveredByChat(Dialect.SQLITE), Map.of("chat", 1)))
                 .contains("USING INDEX outbound_undelivered (chat_id=?)");
-        assertThat(plan(SqliteStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
+        assertThat(plan(JdbcStore.IS_PAIRING_MESSAGE, Map.of("chat", 1, "message", "m")))
                 .contains("pairing_codes_used");
-        assertThat(plan(SqliteStore.PENDING_APPROVALS, Map.of())).contains("USING INDEX approvals_pending");
+        assertThat(plan(JdbcStore.pendingApprovals(Dialect.SQLITE), Map.of()))
+                .contains("USING INDEX approvals_pending");
         assertThat(plan(
-                        SqliteLedger.SPEND,
+                        JdbcLedger.SPEND,
                         Map.of(
                                 "agent",
                                 1,
@@ -146,7 +110,7 @@ class SqliteStoreTest extends StoreContract {
                                 "2030-01-31")))
                 .contains("USING INDEX model_usage_agent_day (agent_id=? AND day>? AND day<?)");
         assertThat(plan(
-                        SqliteStore.USABLE_GRANT,
+                        JdbcStore.usableGrant(Dialect.SQLITE),
                         Map.of("agent", 1, "kind", "tool.bash", "subject", "{}", "session", 1, "now", 0)))
                 .contains("USING INDEX approvals_granted (agent_id=? AND kind=? AND subject=?)");
     }

@@ -864,6 +864,38 @@ abstract class StoreContract {
     }
 
     @Test
+    void twoStoresOnOneDatabaseClaimEachMessageExactlyOnce() throws Exception {
+        // Two stores stand for two processes: they share no Java lock, only the database, so only
+        // its locking (SQLite: BEGIN IMMEDIATE and busy_timeout; PostgreSQL: FOR UPDATE SKIP LOCKED
+        // and serializable transactions) keeps their claims apart.
+        Fixture f = fixture("C1");
+        List<InboundId> stored = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            stored.add(receive(f, "m-" + i));
+        }
+        List<InboundId> claimed = Collections.synchronizedList(new ArrayList<>());
+        try (Store second = open(dir, clock);
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> claimers = new ArrayList<>();
+            for (Store s : List.of(store, second, store, second)) {
+                claimers.add(threads.submit(() -> {
+                    List<Inbound> got = s.claimPending(f.session().id(), 3);
+                    while (!got.isEmpty()) {
+                        got.forEach(m -> claimed.add(m.id()));
+                        got = s.claimPending(f.session().id(), 3);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> claimer : claimers) {
+                claimer.get();
+            }
+        }
+
+        assertThat(claimed).hasSize(200).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(stored);
+    }
+
+    @Test
     void concurrentRedeliveriesOfTheSameMessagesStoreEachOnce() throws Exception {
         Fixture f = fixture("C1");
         int messages = 200;

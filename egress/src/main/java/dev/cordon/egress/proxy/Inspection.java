@@ -172,6 +172,9 @@ final class Inspection {
                     .anyMatch(b -> b.host().equals(target.host())
                             && target.path().startsWith(b.pathPrefix())
                             && place.test(b));
+            if (entry.get().bindings().isEmpty()) {
+                return refused("secret " + name + " is for the host only (no --bind): it is never sent anywhere");
+            }
             if (!bound) {
                 return refused("secret " + name + " may only be sent in "
                         + entry.get().bindings().stream()

@@ -71,9 +71,10 @@ public interface Vault {
     }
 
     /**
-     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one. A secret
-     * without bindings is for the host alone (a channel adapter's password): the proxy sends it
-     * nowhere.
+     * Stores {@code value} under {@code name} with its bindings, replacing any earlier one. No
+     * bindings make a host-only secret: the daemon itself reads it (a channel's password, a
+     * PostgreSQL store's password), the egress proxy sends it nowhere, and the data-loss guard still
+     * looks for it.
      *
      * @throws IllegalArgumentException for a bad name or an empty value
      * @throws VaultException if the vault or its key cannot be read or written

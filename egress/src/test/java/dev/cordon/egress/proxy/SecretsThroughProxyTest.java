@@ -120,6 +120,19 @@ class SecretsThroughProxyTest {
     }
 
     @Test
+    void aHostOnlySecretIsSentNowhereEvenWhenThePolicyListsIt() throws Exception {
+        vault.put("PG_PASSWORD", "db-pass-123".getBytes(StandardCharsets.UTF_8), List.of());
+        secrets = Set.of("GITHUB_TOKEN", "MAPS_KEY", "PG_PASSWORD");
+
+        EgressProxyTest.Curl r = curl(
+                "-H", "Authorization: Bearer " + Vault.placeholder("PG_PASSWORD"), "http://api.test:" + port + "/user");
+
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.body()).contains("is for the host only");
+        assertThat(originSaw).isEmpty();
+    }
+
+    @Test
     void aQueryParameterSecretIsEncodedForTheUrl() throws Exception {
         EgressProxyTest.Curl r = curl("http://api.test:" + port + "/geo?q=x&key=" + Vault.placeholder("MAPS_KEY"));
 

@@ -85,6 +85,16 @@ class VaultTest {
     }
 
     @Test
+    void aSecretWithoutBindingsIsKeptForTheHostOnly() {
+        Vault v = vault();
+        v.put("PG_PASSWORD", "db-pass-123".getBytes(StandardCharsets.UTF_8), List.of());
+
+        assertThat(v.entry("PG_PASSWORD").orElseThrow().bindings()).isEmpty();
+        assertThat(new String(v.reveal("PG_PASSWORD").orElseThrow(), StandardCharsets.UTF_8))
+                .isEqualTo("db-pass-123");
+    }
+
+    @Test
     void aMissingKeyForAVaultWithSecretsSaysWhatToDo() throws Exception {
         vault().put("GITHUB_TOKEN", "s3cret-value-123".getBytes(StandardCharsets.UTF_8), GITHUB);
         Files.delete(dir.resolve("keys/vault.key"));

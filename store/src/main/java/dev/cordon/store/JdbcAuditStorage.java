@@ -10,7 +10,7 @@ import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditJson;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.store.StoreException;
-import dev.cordon.store.SqliteDatabase.RawSqlException;
+import dev.cordon.store.Database.RawSqlException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,37 +30,43 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
- * {@link AuditStorage} in the store's SQLite file: tables {@code audit} and {@code audit_checkpoint}
- * (migration V2). Appends go through the store's one writer connection, so they queue with the
- * store's other writes instead of meeting them as SQLITE_BUSY; one append is one {@code BEGIN
- * IMMEDIATE} transaction, fsynced at commit ({@code synchronous = FULL}).
+ * {@link AuditStorage} in the store's database: tables {@code audit} and {@code audit_checkpoint}
+ * (migration V2). One append is one write transaction of the store's {@link Database}, so it
+ * queues with the store's other writes (SQLite: the one writer connection, {@code BEGIN
+ * IMMEDIATE}; PostgreSQL: a serializable transaction, retried when it loses a race), and the
+ * compare-and-append below keeps two appenders from forking the chain.
  *
  * <p>Uses JDBC directly rather than Jdbi: a group commit inserts thousands of rows and verify reads
- * millions, and Jdbi's per-value binding and mapping would cost more than SQLite does. Thread-safe.
+ * millions, and Jdbi's per-value binding and mapping would cost more than the database does.
+ * Thread-safe.
  */
-final class SqliteAuditStorage implements AuditStorage {
+final class JdbcAuditStorage implements AuditStorage {
     private static final String COLUMNS = "seq, time, actor_kind, actor_id, agent, session_id, action, decision,"
             + " rule, reason, details, prev_hash, hash";
 
     /**
-     * What reads select: the numbers and hashes as columns, the eight text columns packed by SQLite
-     * into one JSON array. Why: sqlite-jdbc makes several JNI calls per column, and on a million-row
-     * verify the thread reading rows spent about half its CPU on them; one string per row instead
-     * of eight halved it (3.9 s instead of 5.3-8.1 s of CPU for 1M rows). {@code json_array} keeps
-     * NULL apart from '' and escapes every character, so the values arrive unchanged; the JSON text
-     * of {@code details} arrives as a string, like the rest.
+     * What reads select: the numbers and hashes as columns, the eight text columns packed by the
+     * database into one JSON array. Why: sqlite-jdbc makes several JNI calls per column, and on a
+     * million-row verify the thread reading rows spent about half its CPU on them; one string per
+     * row instead of eight halved it (3.9 s instead of 5.3-8.1 s of CPU for 1M rows). The JSON array
+     * keeps NULL apart from '' and escapes every character, so the values arrive unchanged; the JSON
+     * text of {@code details} arrives as a string, like the rest.
      */
-    private static final String READ_COLUMNS = "seq, time, session_id, prev_hash, hash,"
-            + " json_array(actor_kind, actor_id, agent, action, decision, rule, reason, details)";
+    private static String readColumns(Dialect d) {
+        return "seq, time, session_id, prev_hash, hash,"
+                + d.jsonArray("actor_kind, actor_id, agent, action, decision, rule, reason, details");
+    }
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final String CHECKPOINT_COLUMNS = "seq, hash, created_at, previous_seq, public_key, signature";
     private static final HexFormat HEX = HexFormat.of();
 
-    private final SqliteDatabase db;
+    private final Database db;
+    private final String readColumns;
 
-    SqliteAuditStorage(SqliteDatabase db) {
+    JdbcAuditStorage(Database db) {
         this.db = db;
+        this.readColumns = readColumns(db.dialect());
     }
 
     @Override
@@ -105,7 +111,7 @@ final class SqliteAuditStorage implements AuditStorage {
                         return false;
                     }
                     if (!entries.isEmpty()) {
-                        insert(c, entries, details);
+                        insert(c, db.dialect(), entries, details);
                     }
                     if (checkpoint != null) {
                         insert(c, checkpoint);
@@ -121,11 +127,11 @@ final class SqliteAuditStorage implements AuditStorage {
                 h -> jdbc(() -> {
                     try (PreparedStatement s = h.getConnection()
                             .prepareStatement(
-                                    "SELECT " + READ_COLUMNS + " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                                    "SELECT " + readColumns + " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?")) {
                         s.setLong(1, afterSeq);
                         s.setInt(2, limit);
                         List<AuditEntry> entries = new ArrayList<>();
-                        RowReader reader = new RowReader();
+                        RowReader reader = new RowReader(db.dialect());
                         try (ResultSet rs = s.executeQuery()) {
                             while (rs.next()) {
                                 long seq = rs.getLong(1);
@@ -133,7 +139,7 @@ final class SqliteAuditStorage implements AuditStorage {
                                     entries.add(reader.entry(Row.read(rs)));
                                 } catch (IllegalArgumentException e) {
                                     throw new StoreException(
-                                            "audit entry " + seq + " in store " + db.file() + " cannot be read ("
+                                            "audit entry " + seq + " in " + db.describe() + " cannot be read ("
                                                     + e.getMessage()
                                                     + "); it was changed outside Cordon: run 'cordon audit verify'",
                                             e);
@@ -148,7 +154,7 @@ final class SqliteAuditStorage implements AuditStorage {
     @Override
     public void scan(Visitor visitor) {
         // One read transaction: the checkpoints and the entries come from the same snapshot, however
-        // many appends commit meanwhile (WAL: the writer is not blocked by this reader).
+        // many appends commit meanwhile (SQLite's WAL and PostgreSQL's MVCC: the writer is not blocked by this reader).
         db.withReadTransaction(
                 "audit scan",
                 h -> jdbc(() -> {
@@ -158,9 +164,9 @@ final class SqliteAuditStorage implements AuditStorage {
                         return null;
                     }
                     try (PreparedStatement s =
-                                    c.prepareStatement("SELECT " + READ_COLUMNS + " FROM audit ORDER BY seq");
+                                    c.prepareStatement("SELECT " + readColumns + " FROM audit ORDER BY seq");
                             ResultSet rs = s.executeQuery();
-                            AuditScan scan = AuditScan.start(visitor, new RowReader()::visit)) {
+                            AuditScan scan = AuditScan.start(visitor, new RowReader(db.dialect())::visit)) {
                         while (!scan.stopped() && rs.next()) {
                             scan.add(Row.read(rs));
                         }
@@ -170,7 +176,8 @@ final class SqliteAuditStorage implements AuditStorage {
                 }));
     }
 
-    private static void insert(Connection c, List<AuditEntry> entries, List<String> details) throws SQLException {
+    private static void insert(Connection c, Dialect d, List<AuditEntry> entries, List<String> details)
+            throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
                 "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (int i = 0; i < entries.size(); i++) {
@@ -179,18 +186,19 @@ final class SqliteAuditStorage implements AuditStorage {
                 s.setLong(1, entry.seq());
                 s.setLong(2, e.time().toEpochMilli());
                 s.setString(3, e.actor().kind().label());
-                s.setString(4, e.actor().id());
-                s.setString(5, e.agent() == null ? null : e.agent().value());
+                s.setString(4, d.toAuditText(e.actor().id()));
+                s.setString(
+                        5, e.agent() == null ? null : d.toAuditText(e.agent().value()));
                 if (e.session() == null) {
                     s.setNull(6, Types.INTEGER);
                 } else {
                     s.setLong(6, e.session().value());
                 }
-                s.setString(7, e.action());
+                s.setString(7, d.toAuditText(e.action()));
                 s.setString(8, e.decision().label());
-                s.setString(9, e.rule());
-                s.setString(10, e.reason());
-                s.setString(11, details.get(i));
+                s.setString(9, d.toAuditText(e.rule()));
+                s.setString(10, d.toAuditText(e.reason()));
+                s.setString(11, d.toAuditText(details.get(i)));
                 s.setBytes(12, HEX.parseHex(entry.prevHash()));
                 s.setBytes(13, HEX.parseHex(entry.hash()));
                 s.addBatch();
@@ -212,7 +220,7 @@ final class SqliteAuditStorage implements AuditStorage {
         }
     }
 
-    /** One {@code audit} row as read ({@link #READ_COLUMNS}), before any checking. */
+    /** One {@code audit} row as read ({@link #readColumns}), before any checking. */
     static final class Row {
         final long seq;
         final long time;
@@ -245,6 +253,11 @@ final class SqliteAuditStorage implements AuditStorage {
      */
     private static final class RowReader {
         private final Map<String, AgentName> agents = new HashMap<>();
+        private final Dialect dialect;
+
+        RowReader(Dialect dialect) {
+            this.dialect = dialect;
+        }
 
         AuditEntry entry(Row row) {
             String[] t = texts(row.texts);
@@ -262,7 +275,7 @@ final class SqliteAuditStorage implements AuditStorage {
         }
 
         /** The eight strings (or nulls) of {@link Row#texts}. */
-        private static String[] texts(String json) {
+        private String[] texts(String json) {
             String[] texts = new String[8];
             try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
                 if (p.nextToken() != JsonToken.START_ARRAY) {
@@ -271,7 +284,7 @@ final class SqliteAuditStorage implements AuditStorage {
                 for (int i = 0; i < texts.length; i++) {
                     JsonToken token = p.nextToken();
                     if (token == JsonToken.VALUE_STRING) {
-                        texts[i] = p.getString();
+                        texts[i] = dialect.fromAuditText(p.getString());
                     } else if (token != JsonToken.VALUE_NULL) {
                         throw new IllegalArgumentException("text column " + i + " holds " + token);
                     }

@@ -9,23 +9,20 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
 
-/** Brings a SQLite store's schema to the newest version this code knows, with Flyway. */
-final class SqliteMigrations {
-    /** One folder per database vendor: their SQL differs, so their migrations do too. */
-    static final String LOCATION = "classpath:db/migration/sqlite";
-
-    private SqliteMigrations() {}
+/** Brings a store's schema to the newest version this code knows, with Flyway. */
+final class Migrations {
+    private Migrations() {}
 
     /**
-     * Applies every migration the file lacks, each in its own transaction. Blocks until done.
+     * Applies every migration the database lacks, each in its own transaction. Blocks until done.
      *
-     * @throws StoreException if the file's schema is newer than this code, if an applied migration
+     * @throws StoreException if the database's schema is newer than this code, if an applied migration
      *     was edited since, or if a migration fails (that migration is rolled back)
      */
-    static void migrate(SqliteDatabase database) {
-        Flyway flyway = Flyway.configure(SqliteMigrations.class.getClassLoader())
+    static void migrate(Database database) {
+        Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
                 .dataSource(database.dataSource())
-                .locations(LOCATION)
+                .locations(database.dialect().migrations)
                 .failOnMissingLocations(true)
                 .validateMigrationNaming(true)
                 .cleanDisabled(true)
@@ -46,15 +43,15 @@ final class SqliteMigrations {
                 e.addSuppressed(infoFailure);
             }
             throw new StoreException(
-                    "cannot bring store " + database.file() + " to the current schema: " + e.getMessage()
-                            + " If the file is not a Cordon store, point Cordon at another file;"
+                    "cannot bring " + database.describe() + " to the current schema: " + e.getMessage()
+                            + " If it is not a Cordon store, point Cordon at another one;"
                             + " if it is, restore it from a backup.",
                     e);
         }
     }
 
     /** Explains a failure caused by a schema newer than this code, which Flyway words poorly. */
-    private static void refuseNewerSchema(SqliteDatabase database, MigrationInfoService info, FlywayException cause) {
+    private static void refuseNewerSchema(Database database, MigrationInfoService info, FlywayException cause) {
         MigrationInfo[] all = info.all();
         MigrationInfo newest = Arrays.stream(all)
                 .filter(m ->
@@ -71,7 +68,7 @@ final class SqliteMigrations {
                 .map(Object::toString)
                 .orElse("none");
         throw new StoreException(
-                "store " + database.file() + " has schema version " + newest.getVersion()
+                database.describe() + " has schema version " + newest.getVersion()
                         + ", newer than this Cordon knows (" + known + "): a newer Cordon has used it."
                         + " Run that newer Cordon, or restore a backup taken before the upgrade.",
                 cause);

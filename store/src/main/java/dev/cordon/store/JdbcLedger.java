@@ -10,11 +10,11 @@ import java.time.LocalDate;
 import java.util.List;
 
 /**
- * {@link Ledger} in the store's SQLite file: table {@code model_usage} (migration V5), append-only.
+ * {@link Ledger} in the store's database: table {@code model_usage} (migration V5), append-only.
  * A write is one durable transaction on the store's writer; the sums a budget check needs are one
  * indexed read. Thread-safe.
  */
-final class SqliteLedger implements Ledger {
+final class JdbcLedger implements Ledger {
     /** Before every model call: an agent's day and month, a chat's day, in one read of the agent's month. */
     static final String SPEND = """
             SELECT
@@ -26,9 +26,9 @@ final class SqliteLedger implements Ledger {
             FROM model_usage
             WHERE agent_id = :agent AND day >= :first AND day <= :last""";
 
-    private final SqliteDatabase db;
+    private final Database db;
 
-    SqliteLedger(SqliteDatabase db) {
+    JdbcLedger(Database db) {
         this.db = db;
     }
 

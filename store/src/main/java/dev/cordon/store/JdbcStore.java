@@ -46,14 +46,15 @@ import org.jdbi.v3.core.statement.PreparedBatch;
 import tools.jackson.core.type.TypeReference;
 
 /**
- * {@link Store} on SQLite. Each method is one transaction of {@link SqliteDatabase}: writes are
- * serialized and durable on return, reads see the last commit.
+ * {@link Store} over SQL that SQLite and PostgreSQL share; where they differ, {@link Dialect} says
+ * how. Each method is one transaction of a {@link Database}: writes behave as if serialized and are
+ * durable on return, reads see the last commit.
  *
  * <p>Beyond the port's contract: a call that names a row that does not exist (an unknown agent,
  * chat, session, inbound or outbound id) throws {@link IllegalArgumentException} and changes
  * nothing; calls after {@link #close()} throw {@link IllegalStateException}.
  */
-final class SqliteStore implements Store {
+final class JdbcStore implements Store {
     private static final String AGENT_COLUMNS = "id, name, created_at";
     private static final String CHAT_COLUMNS = "id, channel, platform_chat_id";
     private static final String SESSION_COLUMNS = "id, agent_id, chat_id, thread_key, created_at";
@@ -95,16 +96,15 @@ final class SqliteStore implements Store {
 
     // The hot queries, named so a test can check their plans. The partial indexes they rely on are
     // used only when the query repeats the index's WHERE literally ('PENDING', not a parameter).
-    // INDEXED BY: without statistics SQLite cannot tell that the partial index of undelivered
-    // messages is far smaller than outbound_by_chat, and picks the latter or a table scan; naming the
-    // index also makes the query fail loudly if a migration ever drops it.
 
-    static final String CLAIM_PENDING = """
-            UPDATE inbound SET state = 'CLAIMED', claimed_at = :now
-            WHERE id IN (SELECT id FROM inbound
-                         WHERE session_id = :session AND state = 'PENDING'
-                         ORDER BY id LIMIT :max)
-            RETURNING\s""" + INBOUND_COLUMNS;
+    static String claimPending(Dialect d) {
+        return """
+                UPDATE inbound SET state = 'CLAIMED', claimed_at = :now
+                WHERE id IN (SELECT id FROM inbound
+                             WHERE session_id = :session AND state = 'PENDING'
+                             ORDER BY id LIMIT :max%s)
+                RETURNING\s""".formatted(d.skipLocked()) + INBOUND_COLUMNS;
+    }
 
     static final String SESSIONS_WITH_PENDING =
             "SELECT DISTINCT session_id FROM inbound WHERE state = 'PENDING' ORDER BY session_id";
@@ -112,24 +112,30 @@ final class SqliteStore implements Store {
     static final String RELEASE_CLAIMS =
             "UPDATE inbound SET state = 'PENDING', claimed_at = NULL WHERE state = 'CLAIMED'";
 
-    static final String UNDELIVERED = "SELECT " + OUTBOUND_COLUMNS
-            + " FROM outbound INDEXED BY outbound_undelivered WHERE delivered_at IS NULL ORDER BY id";
+    static String undelivered(Dialect d) {
+        return "SELECT " + OUTBOUND_COLUMNS + " FROM " + d.from("outbound", "outbound_undelivered")
+                + " WHERE delivered_at IS NULL ORDER BY id";
+    }
 
-    static final String UNDELIVERED_BY_CHAT = "SELECT " + OUTBOUND_COLUMNS
-            + " FROM outbound INDEXED BY outbound_undelivered"
-            + " WHERE chat_id = :chat AND delivered_at IS NULL ORDER BY id";
+    static String undeliveredByChat(Dialect d) {
+        return "SELECT " + OUTBOUND_COLUMNS + " FROM " + d.from("outbound", "outbound_undelivered")
+                + " WHERE chat_id = :chat AND delivered_at IS NULL ORDER BY id";
+    }
 
-    static final String PENDING_APPROVALS = "SELECT " + APPROVAL_COLUMNS
-            + " FROM approvals a INDEXED BY approvals_pending JOIN agents g ON g.id = a.agent_id"
-            + " WHERE a.status = 'pending' ORDER BY a.id";
+    static String pendingApprovals(Dialect d) {
+        return "SELECT " + APPROVAL_COLUMNS + " FROM " + d.from("approvals a", "approvals_pending")
+                + " JOIN agents g ON g.id = a.agent_id WHERE a.status = 'pending' ORDER BY a.id";
+    }
 
-    static final String USABLE_GRANT = """
-            SELECT id FROM approvals INDEXED BY approvals_granted
-            WHERE status = 'granted' AND agent_id = :agent AND kind = :kind AND subject = :subject
-              AND (scope = 'always' OR session_id = :session)
-              AND (max_uses IS NULL OR uses < max_uses)
-              AND (grant_expires_at IS NULL OR grant_expires_at > :now)
-            ORDER BY id LIMIT 1""";
+    static String usableGrant(Dialect d) {
+        return """
+                SELECT id FROM %s
+                WHERE status = 'granted' AND agent_id = :agent AND kind = :kind AND subject = :subject
+                  AND (scope = 'always' OR session_id = :session)
+                  AND (max_uses IS NULL OR uses < max_uses)
+                  AND (grant_expires_at IS NULL OR grant_expires_at > :now)
+                ORDER BY id LIMIT 1""".formatted(d.from("approvals", "approvals_granted"));
+    }
 
     private static final RowMapper<Agent> AGENT = (rs, ctx) ->
             new Agent(new AgentId(rs.getLong("id")), new AgentName(rs.getString("name")), instant(rs, "created_at"));
@@ -170,16 +176,32 @@ final class SqliteStore implements Store {
                 rs.getString("platform_message_id"));
     };
 
-    private final SqliteDatabase db;
+    private final Database db;
     private final Clock clock;
-    private final SqliteAuditStorage audit;
-    private final SqliteLedger ledger;
+    private final String claimPending;
+    private final String undelivered;
+    private final String undeliveredByChat;
+    private final String pendingApprovals;
+    private final String usableGrant;
+    private final JdbcAuditStorage audit;
+    private final JdbcLedger ledger;
 
-    SqliteStore(SqliteDatabase db, Clock clock) {
+    JdbcStore(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
-        this.audit = new SqliteAuditStorage(db);
-        this.ledger = new SqliteLedger(db);
+        Dialect d = db.dialect();
+        this.claimPending = claimPending(d);
+        this.undelivered = undelivered(d);
+        this.undeliveredByChat = undeliveredByChat(d);
+        this.pendingApprovals = pendingApprovals(d);
+        this.usableGrant = usableGrant(d);
+        this.audit = new JdbcAuditStorage(db);
+        this.ledger = new JdbcLedger(db);
+    }
+
+    /** For {@link StoreCopy}. */
+    Database database() {
+        return db;
     }
 
     @Override
@@ -414,8 +436,10 @@ final class SqliteStore implements Store {
     /**
      * {@inheritDoc}
      *
-     * <p>Concurrent callers, even for the same session, never receive the same message: the select
-     * and the update are one statement inside one serialized write transaction.
+     * <p>Concurrent callers, even for the same session and in other processes, never receive the
+     * same message: the select and the update are one statement inside one serialized write
+     * transaction, and on PostgreSQL the select locks the rows it picks and skips rows another
+     * claimer holds ({@code FOR UPDATE SKIP LOCKED}).
      *
      * @throws IllegalArgumentException if {@code max} is negative
      */
@@ -430,7 +454,7 @@ final class SqliteStore implements Store {
         }
         List<Inbound> claimed = db.withWriteTransaction(
                 "claimPending",
-                h -> h.createQuery(CLAIM_PENDING)
+                h -> h.createQuery(claimPending)
                         .bind("now", now())
                         .bind("session", session.value())
                         .bind("max", max)
@@ -585,7 +609,7 @@ final class SqliteStore implements Store {
     @Override
     public List<Outbound> undelivered() {
         return db.withReadTransaction(
-                "undelivered", h -> h.createQuery(UNDELIVERED).map(OUTBOUND).list());
+                "undelivered", h -> h.createQuery(undelivered).map(OUTBOUND).list());
     }
 
     @Override
@@ -593,7 +617,7 @@ final class SqliteStore implements Store {
         requireNonNull(chat, "chat");
         return db.withReadTransaction(
                 "undelivered",
-                h -> h.createQuery(UNDELIVERED_BY_CHAT)
+                h -> h.createQuery(undeliveredByChat)
                         .bind("chat", chat.value())
                         .map(OUTBOUND)
                         .list());
@@ -649,9 +673,10 @@ final class SqliteStore implements Store {
         }
         return db.withReadTransaction(
                 "recentOutbound",
-                h -> h.createQuery("SELECT * FROM (SELECT "
-                                + OUTBOUND_COLUMNS
-                                + " FROM outbound WHERE chat_id = :chat ORDER BY id DESC LIMIT :max) ORDER BY id")
+                h -> h.createQuery(
+                                "SELECT * FROM (SELECT "
+                                        + OUTBOUND_COLUMNS
+                                        + " FROM outbound WHERE chat_id = :chat ORDER BY id DESC LIMIT :max) recent ORDER BY id")
                         .bind("chat", chat.value())
                         .bind("max", max)
                         .map(OUTBOUND)
@@ -1199,7 +1224,7 @@ final class SqliteStore implements Store {
     public List<Approval> pendingApprovals() {
         return db.withReadTransaction(
                 "pendingApprovals",
-                h -> h.createQuery(PENDING_APPROVALS).map(APPROVAL).list());
+                h -> h.createQuery(pendingApprovals).map(APPROVAL).list());
     }
 
     /** @throws IllegalArgumentException if {@code max} is negative */
@@ -1211,7 +1236,7 @@ final class SqliteStore implements Store {
         return db.withReadTransaction(
                 "recentApprovals",
                 h -> h.createQuery("SELECT * FROM (SELECT " + APPROVAL_COLUMNS + APPROVALS_FROM
-                                + " ORDER BY a.id DESC LIMIT :max) ORDER BY id")
+                                + " ORDER BY a.id DESC LIMIT :max) recent ORDER BY id")
                         .bind("max", max)
                         .map(APPROVAL)
                         .list());
@@ -1225,7 +1250,8 @@ final class SqliteStore implements Store {
         return db.withReadTransaction(
                 "pendingApproval",
                 h -> h.createQuery("SELECT " + APPROVAL_COLUMNS
-                                + " FROM approvals a INDEXED BY approvals_pending JOIN agents g ON g.id = a.agent_id"
+                                + " FROM " + db.dialect().from("approvals a", "approvals_pending")
+                                + " JOIN agents g ON g.id = a.agent_id"
                                 + " WHERE a.status = 'pending' AND a.session_id = :session AND a.kind = :kind"
                                 + " AND a.subject = :subject ORDER BY a.id LIMIT 1")
                         .bind("session", session.value())
@@ -1293,9 +1319,9 @@ final class SqliteStore implements Store {
         requireNonNull(subject, "subject");
         requireNonNull(now, "now");
         return db.withWriteTransaction("useGrant", h -> {
-            // Select and count in one serialized transaction: two requests can never both take the
-            // last use of a grant.
-            Optional<Long> grant = h.createQuery(USABLE_GRANT)
+            // Select and count in one serialized transaction (SQLite's one writer; PostgreSQL's
+            // SERIALIZABLE, whose loser runs again): two requests never both take a grant's last use.
+            Optional<Long> grant = h.createQuery(usableGrant)
                     .bind("agent", agent.value())
                     .bind("kind", kind)
                     .bind("subject", subject)

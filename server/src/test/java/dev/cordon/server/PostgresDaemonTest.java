@@ -1,0 +1,108 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.PostgresServer;
+import dev.cordon.testkit.Scripted;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole daemon on a real PostgreSQL chosen in cordon.yaml, with the password from the vault: a
+ * turn in a real sandbox, a restart that keeps the transcript, and the audit chain verified there.
+ */
+class PostgresDaemonTest {
+    static final PostgresServer PG = PostgresServer.shared();
+
+    @TempDir
+    Path home;
+
+    String url;
+    FakeModelServer model;
+    Daemon daemon;
+
+    @BeforeEach
+    void choosePostgres() throws Exception {
+        url = PG.createDatabase();
+        Files.writeString(
+                home.resolve("cordon.yaml"),
+                "store:\n  kind: postgres\n  url: " + url + "\n  user: " + PG.user()
+                        + "\n  password_secret: PG_PASSWORD\n");
+        Home h = new Home(home);
+        Vault.open(h.vault(), h.vaultKey())
+                .put("PG_PASSWORD", PG.password().getBytes(StandardCharsets.UTF_8), List.of());
+        model = FakeModelServer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+        model.close();
+        PG.dropDatabase(url);
+    }
+
+    ControlEvent.Reply ask(String text) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            return client.ask("main", text);
+        }
+    }
+
+    @Test
+    void aTurnsMessagesTranscriptAndAuditLiveInPostgresAndSurviveARestart() throws Exception {
+        model.enqueue(Scripted.text("Noted: the answer is 42."), Scripted.text("You told me 42."));
+        daemon = EndToEndTest.startOn(home, model);
+
+        assertThat(ask("remember: the answer is 42").text()).isEqualTo("Noted: the answer is 42.");
+        daemon.close();
+        daemon = EndToEndTest.startOn(home, model);
+        assertThat(ask("what is the answer?").text()).isEqualTo("You told me 42.");
+        daemon.close();
+        daemon = null;
+
+        assertThat(model.requests().get(1).body().get("messages").toString())
+                .contains("remember: the answer is 42", "Noted: the answer is 42.");
+        assertThat(new Home(home).database()).as("nothing went to SQLite").doesNotExist();
+        try (Connection c = DriverManager.getConnection(url, PG.user(), PG.password());
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM inbound WHERE state = 'DONE'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(2);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int verified = AuditCommand.run(
+                home,
+                List.of("verify"),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(verified).as(out.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: ");
+    }
+
+    @Test
+    void aPasswordSecretMissingFromTheVaultStopsTheStartWithWhatToRun() throws Exception {
+        Vault.open(new Home(home).vault(), new Home(home).vaultKey()).remove("PG_PASSWORD");
+
+        assertThatThrownBy(() -> daemon = EndToEndTest.startOn(home, model))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("store.password_secret")
+                .hasMessageContaining("cordon secret set PG_PASSWORD --host-only");
+    }
+}
