@@ -79,11 +79,13 @@ class RuntimeChecksTest {
                 "--platform=ptrace",
                 new CommandResult(true, 1, "", "/usr/bin/stat: cannot statx '/': Invalid argument\n"));
 
-        Check runsc = checks(true, true).runsc();
+        List<Check> all = checks(true, true).all();
+        Check runsc = check(all, "runsc");
 
         assertThat(runsc.status()).isEqualTo(Status.WARN);
         assertThat(runsc.detail()).contains("ptrace works").contains("ls and stat fail with EINVAL inside");
         assertThat(runsc.fix()).contains("2023 or later");
+        assertThat(check(all, "backends").detail()).contains("runsc (gvisor)");
     }
 
     @Test
