@@ -61,18 +61,29 @@ final class RuntimeChecks {
 
     Check runc() {
         CommandResult version = probes.commands().run(List.of("runc", "--version"));
+        Check unusable = unusable("runc", version, "optional backend");
+        return unusable != null
+                ? unusable
+                : new Check("runc", Status.OK, "runc " + version(version.stdout()) + ": backend runc usable", "");
+    }
+
+    /**
+     * The check of an OCI runtime that is not installed (OK: it is optional) or that this non-root
+     * daemon cannot use (a warning); null when it is installed and the daemon is root.
+     */
+    private Check unusable(String program, CommandResult version, String what) {
         if (!version.succeeded()) {
-            return new Check("runc", Status.OK, "not installed (optional backend: apt-get install runc)", "");
+            return new Check(program, Status.OK, "not installed (" + what + ": apt-get install " + program + ")", "");
         }
-        String detail = "runc " + version(version.stdout());
         if (!root) {
             return new Check(
-                    "runc",
+                    program,
                     Status.WARN,
-                    detail + ", but the runc backend needs cordon to run as root",
-                    "run cordon as root to use sandbox.backend: runc");
+                    program + " " + version(version.stdout()) + ", but the " + program
+                            + " backend needs cordon to run as root",
+                    "run cordon as root to use sandbox.backend: " + program);
         }
-        return new Check("runc", Status.OK, detail + ": backend runc usable", "");
+        return null;
     }
 
     /**
@@ -83,17 +94,11 @@ final class RuntimeChecks {
      */
     Check runsc() {
         CommandResult version = probes.commands().run(List.of("runsc", "--version"));
-        if (!version.succeeded()) {
-            return new Check("runsc", Status.OK, "not installed (optional gVisor backend: apt-get install runsc)", "");
+        Check unusable = unusable("runsc", version, "optional gVisor backend");
+        if (unusable != null) {
+            return unusable;
         }
         String detail = "runsc " + version(version.stdout());
-        if (!root) {
-            return new Check(
-                    "runsc",
-                    Status.WARN,
-                    detail + ", but the runsc backend needs cordon to run as root",
-                    "run cordon as root to use sandbox.backend: runsc");
-        }
         CommandResult help = probes.commands().run(List.of("runsc", "flags"));
         String flags = help.stdout() + help.stderr();
         List<String> works = new ArrayList<>();
