@@ -9,6 +9,7 @@ import dev.cordon.core.sandbox.SandboxSpec.Mount;
 import dev.cordon.protocol.Wire;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.sandbox.oci.Oci;
 import dev.cordon.server.Runners;
 import java.io.File;
 import java.io.IOException;
@@ -31,11 +32,15 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Cold start of a runner in a fresh bubblewrap sandbox (launch until the runner's Ready arrives),
  * with and without the AOT cache, interleaved with the baselines: bubblewrap running {@code
- * /usr/bin/true}, {@code runc run} of {@code /bin/true}, and {@code podman run --runtime runc}.
+ * /usr/bin/true}, {@code runc run} of {@code /bin/true}, and {@code podman run --runtime runc}. The
+ * other backends side by side: Cordon's runc and gVisor (runsc) backends running {@code
+ * /usr/bin/true} and the runner, with the memory of each runner's sandbox when it was Ready
+ * (docs/benchmarks.md §7).
  *
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.ColdStart [--runs 50] [--warmup 2] [--flags]
- *      [--variants bwrap,bwrap-unlimited,runc,podman,podman-nonet,runner,runner-aot,runner-aot-unlimited]
+ *      [--variants bwrap,bwrap-unlimited,runc,podman,podman-nonet,runner,runner-aot,runner-aot-unlimited,
+ *                  runc-cordon,runsc,runner-runc,runner-runsc]
  *      [--runner-lib DIR] [--keep]
  * </pre>
  *
@@ -61,6 +66,11 @@ public final class ColdStart {
          * not measured. Less sensitive to other load on the machine than wall time.
          */
         default long lastCpuNanos() {
+            return -1;
+        }
+
+        /** Memory charged to the sandbox when the last {@link #once} was ready, or -1 if not measured. */
+        default long lastMemoryBytes() {
             return -1;
         }
 
@@ -120,6 +130,8 @@ public final class ColdStart {
             }
             Map<Variant, Stats> stats = new LinkedHashMap<>();
             Map<Variant, Stats> cpu = new LinkedHashMap<>();
+            Map<Variant, List<Long>> memory = new LinkedHashMap<>();
+            variants.forEach(v -> memory.put(v, new ArrayList<>()));
             variants.forEach(v -> stats.put(v, new Stats(v.name())));
             variants.forEach(v -> cpu.put(v, new Stats("CPU time of " + v.name())));
             Random random = new Random(42);
@@ -134,6 +146,9 @@ public final class ColdStart {
                         if (v.lastCpuNanos() >= 0) {
                             cpu.get(v).add(v.lastCpuNanos());
                         }
+                        if (v.lastMemoryBytes() >= 0) {
+                            memory.get(v).add(v.lastMemoryBytes());
+                        }
                     }
                 }
             }
@@ -145,6 +160,22 @@ public final class ColdStart {
             System.out.println(Stats.header("runner CPU time until Ready (ms)"));
             cpu.values().stream().filter(c -> c.count() > 0).forEach(c -> System.out.println(c.row()));
             System.out.println("(user+system time of the sandbox's processes, JIT threads included; 10 ms ticks)");
+            System.out.println();
+            System.out.println("memory of the sandbox's cgroup when the runner said Ready (MiB): median, min, max");
+            memory.forEach((v, m) -> {
+                if (!m.isEmpty()) {
+                    List<Long> sorted = m.stream().sorted().toList();
+                    System.out.printf(
+                            Locale.ROOT,
+                            "  %-60s %7.1f %7.1f %7.1f%n",
+                            v.name(),
+                            sorted.get(sorted.size() / 2) / 1048576.0,
+                            sorted.getFirst() / 1048576.0,
+                            sorted.getLast() / 1048576.0);
+                }
+            });
+            System.out.println("(charged to the group: the runner's heap and code, page cache of what it read,"
+                    + " and under gVisor its kernel)");
         } finally {
             variants.forEach(Variant::close);
             if (!options.containsKey("--keep")) {
@@ -186,6 +217,36 @@ public final class ColdStart {
         List<String> base = Runners.defaultJvmFlags(Runners.DEFAULT_HEAP_MB);
         return switch (name) {
             case "bwrap" -> new BwrapTrue(root, runnerLib, Limits.DEFAULTS);
+            case "runc-cordon" ->
+                Oci.usable("runc")
+                        ? new BwrapTrue(root, runnerLib, Limits.DEFAULTS, Oci.runc())
+                        : skip(name, "runc is not installed or this is not root");
+            case "runsc" ->
+                Oci.usable("runsc")
+                        ? new BwrapTrue(root, runnerLib, Limits.DEFAULTS, Oci.runsc(Oci.DEFAULT_PLATFORM))
+                        : skip(name, "runsc is not installed or this is not root");
+            case "runner-runc" ->
+                Oci.usable("runc")
+                        ? runner(
+                                root,
+                                runnerLib,
+                                "runner in runc (no AOT cache)",
+                                base,
+                                false,
+                                Limits.DEFAULTS,
+                                Oci.runc())
+                        : skip(name, "runc is not installed or this is not root");
+            case "runner-runsc" ->
+                Oci.usable("runsc")
+                        ? runner(
+                                root,
+                                runnerLib,
+                                "runner in runsc (no AOT cache)",
+                                base,
+                                false,
+                                Limits.DEFAULTS,
+                                Oci.runsc(Oci.DEFAULT_PLATFORM))
+                        : skip(name, "runsc is not installed or this is not root");
             case "runc" -> Processes.available("runc") ? Runc.create(root) : skip("runc", "runc is not installed");
             case "podman" -> Podman.create(root, false);
             case "podman-nonet" -> Podman.create(root, true);
@@ -220,8 +281,20 @@ public final class ColdStart {
 
     private static Variant runner(
             Path root, Path runnerLib, String name, List<String> flags, boolean aot, Limits limits) throws Exception {
+        return runner(root, runnerLib, name, flags, aot, limits, Sandboxes.bubblewrap());
+    }
+
+    private static Variant runner(
+            Path root,
+            Path runnerLib,
+            String name,
+            List<String> flags,
+            boolean aot,
+            Limits limits,
+            SandboxBackend backend)
+            throws Exception {
         Path home = root.resolve("h" + Integer.toHexString(name.hashCode()));
-        Runners runners = Runners.bubblewrap(home, runnerLib, flags, aot, limits);
+        Runners runners = Runners.on(backend, home, runnerLib, flags, aot, limits);
         if (aot) {
             long t0 = System.nanoTime();
             if (!runners.awaitAotCache(TRAIN_TIMEOUT)) {
@@ -234,6 +307,7 @@ public final class ColdStart {
         }
         return new Variant() {
             private long cpu = -1;
+            private long memory = -1;
 
             @Override
             public String name() {
@@ -246,6 +320,7 @@ public final class ColdStart {
                 Runners.Runner runner = runners.launch();
                 long nanos = System.nanoTime() - t0;
                 cpu = sandboxCpuNanos();
+                memory = runner.memoryBytes();
                 runner.close();
                 return nanos;
             }
@@ -253,6 +328,11 @@ public final class ColdStart {
             @Override
             public long lastCpuNanos() {
                 return cpu;
+            }
+
+            @Override
+            public long lastMemoryBytes() {
+                return memory;
             }
         };
     }
@@ -315,7 +395,7 @@ public final class ColdStart {
 
     /** bubblewrap running /usr/bin/true in the same kind of sandbox as a runner (backend, mounts, uid). */
     static final class BwrapTrue implements Variant {
-        private final SandboxBackend backend = Sandboxes.bubblewrap();
+        private final SandboxBackend backend;
         private final Limits limits;
         private final Path root;
         private final Path runnerLib;
@@ -324,6 +404,12 @@ public final class ColdStart {
         private int counter;
 
         BwrapTrue(Path root, Path runnerLib, Limits limits) throws IOException {
+            this(root, runnerLib, limits, Sandboxes.bubblewrap());
+        }
+
+        /** /usr/bin/true in a sandbox of {@code backend} (Cordon's own bundle for runc and runsc). */
+        BwrapTrue(Path root, Path runnerLib, Limits limits, SandboxBackend backend) throws IOException {
+            this.backend = backend;
             this.limits = limits;
             this.root = root;
             this.runnerLib = runnerLib;
@@ -332,14 +418,15 @@ public final class ColdStart {
 
         @Override
         public String name() {
-            return "bwrap /usr/bin/true" + (limits.equals(Limits.UNLIMITED) ? ", no limits" : "");
+            String who = backend.name().equals("bubblewrap") ? "bwrap" : "cordon " + backend.name();
+            return who + " /usr/bin/true" + (limits.equals(Limits.UNLIMITED) ? ", no limits" : "");
         }
 
         @Override
         public long once() throws Exception {
             Path javaHome = Path.of(System.getProperty("java.home"));
             SandboxSpec spec = new SandboxSpec(
-                    "true-" + counter++,
+                    "true-" + backend.name() + "-" + ProcessHandle.current().pid() + "-" + counter++,
                     List.of(
                             new Mount(javaHome, javaHome.toString(), Mode.READ_ONLY),
                             new Mount(runnerLib, "/opt/cordon/lib", Mode.READ_ONLY),
@@ -350,14 +437,14 @@ public final class ColdStart {
                     uid,
                     "cordon",
                     "/workspace",
-                    root.resolve("bwrap.log"),
+                    root.resolve(backend.name() + ".log"),
                     limits);
             long t0 = System.nanoTime();
             try (Sandbox sandbox = backend.start(spec)) {
                 int status = sandbox.exit().get(30, TimeUnit.SECONDS);
                 long nanos = System.nanoTime() - t0;
                 if (status != 0) {
-                    throw new IllegalStateException("bwrap true exited with " + status);
+                    throw new IllegalStateException(name() + " exited with " + status);
                 }
                 return nanos;
             }

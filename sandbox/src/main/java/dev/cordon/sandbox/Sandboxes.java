@@ -1,14 +1,57 @@
 package dev.cordon.sandbox;
 
+import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.sandbox.oci.Oci;
+import java.util.List;
 
 /** Factories for the sandbox backends this host can run. */
 public final class Sandboxes {
+    /** Every backend Cordon has, weakest wall first; the first is the default. */
+    public static final List<String> NAMES = List.of("bubblewrap", "runc", "runsc");
+
     private Sandboxes() {}
 
     /** The bubblewrap backend, found on the PATH. */
     public static SandboxBackend bubblewrap() {
         return Bubblewrap.backend();
+    }
+
+    /**
+     * The backend called {@code name} (one of {@link #NAMES}); gVisor on its default platform.
+     *
+     * @throws SandboxException if there is no such backend or it cannot run on this host; the
+     *     message says why and what to do
+     */
+    public static SandboxBackend named(String name) {
+        return switch (name) {
+            case "bubblewrap" -> Bubblewrap.backend();
+            case "runc" -> Oci.runc();
+            case "runsc" -> Oci.runsc(Oci.DEFAULT_PLATFORM);
+            default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
+        };
+    }
+
+    /** The wall of backend {@code name}, known without building it. */
+    public static Isolation isolation(String name) {
+        return switch (name) {
+            case "bubblewrap", "runc" -> Isolation.CONTAINER;
+            case "runsc" -> Isolation.GVISOR;
+            default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
+        };
+    }
+
+    /**
+     * Whether backend {@code name} can be built here: its program is installed (and, for the OCI
+     * runtimes, the daemon is root). Cheap: looks at files only; {@code ./cordon doctor} runs each.
+     */
+    public static boolean usable(String name) {
+        return switch (name) {
+            case "bubblewrap" -> Bubblewrap.find("bwrap").isPresent();
+            case "runc", "runsc" -> Oci.usable(name);
+            default -> false;
+        };
     }
 }

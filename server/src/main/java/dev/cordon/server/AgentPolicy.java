@@ -2,6 +2,7 @@ package dev.cordon.server;
 
 import dev.cordon.core.budget.Budget;
 import dev.cordon.core.dlp.DlpAction;
+import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
@@ -12,6 +13,7 @@ import dev.cordon.egress.proxy.EgressRules;
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.McpServer;
 import dev.cordon.protocol.ToolRules;
+import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.mounts.MountRequest;
 import java.io.IOException;
@@ -44,6 +46,8 @@ import tools.jackson.databind.JsonNode;
  *   cpu_millicores: 500   # 1000 = one core
  *   disk_mb: 2048         # workspace quota (a loop-mounted ext4 image); 0 = none
  *   tool_timeout_seconds: 900   # the host kills the sandbox when one round of tool calls runs longer
+ *   backend: runsc        # bubblewrap (the default), runc or runsc (gVisor); docs/isolation.md
+ *   isolation: gvisor     # the weakest wall allowed: container, gvisor or vm
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist
  *     - {host: /srv/data/reports, target: /mnt/reports, mode: ro}
@@ -103,8 +107,16 @@ final class AgentPolicy {
     static final Set<String> EGRESS_FIELDS = Set.of("allow", "deny", "secrets");
     static final Set<String> EGRESS_RULE_FIELDS = Set.of("host", "port", "methods", "paths");
     static final int MAX_EGRESS_RULES = 1000;
-    static final Set<String> SANDBOX_FIELDS =
-            Set.of("memory_mb", "pids", "cpu_millicores", "disk_mb", "tool_timeout_seconds", "mounts", "write_mounts");
+    static final Set<String> SANDBOX_FIELDS = Set.of(
+            "memory_mb",
+            "pids",
+            "cpu_millicores",
+            "disk_mb",
+            "tool_timeout_seconds",
+            "mounts",
+            "write_mounts",
+            "backend",
+            "isolation");
     static final Set<String> TOOL_NAMES =
             Set.of("bash", "read", "write", "edit", "glob", "grep", "remember", "skill", "web_fetch", ToolRules.ANY);
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
@@ -145,9 +157,25 @@ final class AgentPolicy {
         static final Dlp DEFAULTS = new Dlp(DlpAction.REQUESTS_DEFAULT, DlpAction.REPLIES_DEFAULT);
     }
 
-    /** What an agent's policy asks of its sandbox. */
+    /**
+     * What an agent's policy asks of its sandbox.
+     *
+     * @param backend the sandbox backend the agent must run in (one of {@code Sandboxes.NAMES}), or
+     *     null for the daemon's default
+     * @param isolation the weakest wall the agent may run behind, or null for any
+     */
     record Sandbox(
-            Limits limits, long diskBytes, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {}
+            Limits limits,
+            long diskBytes,
+            Duration toolTimeout,
+            List<MountRequest> mounts,
+            boolean writeMounts,
+            String backend,
+            Isolation isolation) {
+        Sandbox(Limits limits, long diskBytes, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {
+            this(limits, diskBytes, toolTimeout, mounts, writeMounts, null, null);
+        }
+    }
 
     /**
      * Host capabilities the policy grants: the host RPCs that later issues add check these; today
@@ -324,7 +352,30 @@ final class AgentPolicy {
                             "rw".equals(mode) ? SandboxSpec.Mode.READ_WRITE : SandboxSpec.Mode.READ_ONLY));
                 }
             }
-            return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write);
+            String backend = text(sandbox, "sandbox", "backend");
+            if (backend != null && !Sandboxes.NAMES.contains(backend)) {
+                throw yaml.error(
+                        "sandbox.backend",
+                        "must be one of " + String.join(", ", Sandboxes.NAMES) + ", got '" + backend + "'");
+            }
+            String wall = text(sandbox, "sandbox", "isolation");
+            Isolation isolation = null;
+            if (wall != null) {
+                try {
+                    isolation = Isolation.valueOf(wall.toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw yaml.error("sandbox.isolation", "must be one of container, gvisor, vm, got '" + wall + "'");
+                }
+            }
+            if (backend != null
+                    && isolation != null
+                    && !Sandboxes.isolation(backend).satisfies(isolation)) {
+                throw yaml.error(
+                        "sandbox.backend",
+                        backend + " gives " + lower(Sandboxes.isolation(backend)) + " isolation, weaker than"
+                                + " sandbox.isolation: " + lower(isolation));
+            }
+            return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write, backend, isolation);
         }
 
         ToolRules tools(JsonNode tools) {
@@ -708,6 +759,10 @@ final class AgentPolicy {
                 throw yaml.error(where + "." + field, "must be true or false, got " + describe(n));
             }
             return n.asBoolean();
+        }
+
+        private static String lower(Isolation isolation) {
+            return isolation.name().toLowerCase(java.util.Locale.ROOT);
         }
 
         private String text(JsonNode section, String where, String field) {

@@ -119,6 +119,7 @@ public final class Daemon implements AutoCloseable {
             }
         }
         backend = Sandboxes.bubblewrap();
+        SandboxBackends backends = new SandboxBackends(backend);
         try {
             mountAllowlist = MountAllowlist.of(config.mountAllowlist(), home.root());
         } catch (MountException e) {
@@ -171,11 +172,17 @@ public final class Daemon implements AutoCloseable {
             }
 
             @Override
+            public SandboxBackend backend(Agent agent, SandboxBackend fallback) {
+                return backends.forPolicy(agent.name(), policy(agent));
+            }
+
+            @Override
             public Limits limits(Agent agent) {
                 Limits wanted = policy(agent).limits();
                 Set<Limit> missing = EnumSet.noneOf(Limit.class);
                 missing.addAll(wanted.required());
-                missing.removeAll(backend.enforceableLimits());
+                missing.removeAll(
+                        backends.forPolicy(agent.name(), policy(agent)).enforceableLimits());
                 if (missing.isEmpty()) {
                     return wanted;
                 }

@@ -258,6 +258,13 @@ final class PolicyCommand {
             row("sandbox.disk_mb", mb(s.diskBytes(), "no quota"), true);
             row("sandbox.tool_timeout_seconds", Long.toString(s.toolTimeout().toSeconds()), true);
             row("sandbox.write_mounts", Boolean.toString(s.writeMounts()), false);
+            row("sandbox.backend", s.backend() == null ? "the daemon's default" : s.backend(), false);
+            row(
+                    "sandbox.isolation",
+                    s.isolation() == null
+                            ? "any"
+                            : s.isolation().name().toLowerCase(java.util.Locale.ROOT) + " or stronger",
+                    false);
             if (s.mounts().isEmpty()) {
                 row("sandbox.mounts", "none", false);
             }

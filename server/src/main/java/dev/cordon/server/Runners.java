@@ -7,6 +7,8 @@ import dev.cordon.core.Ids.AgentId;
 import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
+import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.session.RunnerLink;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
@@ -67,6 +69,13 @@ public final class Runners {
      */
     public static Runners bubblewrap(Path homeDir, Path runnerLib, List<String> jvmFlags, boolean aot, Limits limits)
             throws IOException {
+        return on(Sandboxes.bubblewrap(), homeDir, runnerLib, jvmFlags, aot, limits);
+    }
+
+    /** As {@link #bubblewrap(Path, Path, List, boolean, Limits)}, in sandboxes of {@code backend}. */
+    public static Runners on(
+            SandboxBackend backend, Path homeDir, Path runnerLib, List<String> jvmFlags, boolean aot, Limits limits)
+            throws IOException {
         Home home = new Home(homeDir);
         home.create();
         Files.createDirectories(home.workspace(AGENT));
@@ -91,13 +100,7 @@ public final class Runners {
             }
         };
         SandboxedRunners launcher = new SandboxedRunners(
-                home,
-                Sandboxes.bubblewrap(),
-                runnerLib,
-                Path.of(System.getProperty("java.home")),
-                identity,
-                jvmFlags,
-                aot);
+                home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, jvmFlags, aot);
         return new Runners(launcher, agent, uid);
     }
 
@@ -131,6 +134,11 @@ public final class Runners {
 
         private Runner(RunnerLink link) {
             this.link = link;
+        }
+
+        /** Memory charged to the runner's sandbox now (its cgroup), or -1 where the backend cannot tell. */
+        public long memoryBytes() {
+            return link.usage().map(ResourceUsage::memoryBytes).orElse(-1L);
         }
 
         /** Asks the runner to shut down and stops its sandbox. Idempotent. */

@@ -183,6 +183,16 @@ final class SandboxedRunners implements RunnerLauncher {
         default Map<String, String> environment(Agent agent) {
             return Map.of();
         }
+
+        /**
+         * The backend the agent's sandbox runs in; {@code fallback} (the launcher's own) unless its
+         * policy asks for another.
+         *
+         * @throws SandboxException if the policy requires a backend or wall this host lacks
+         */
+        default SandboxBackend backend(Agent agent, SandboxBackend fallback) {
+            return fallback;
+        }
     }
 
     @Override
@@ -215,7 +225,8 @@ final class SandboxedRunners implements RunnerLauncher {
                 mounts.add(new Mount(cache, AOT_CACHE, Mode.READ_ONLY));
                 extraFlags = List.of("-XX:AOTCache=" + AOT_CACHE);
             }
-            sandbox = backend.start(new SandboxSpec(
+            SandboxBackend chosen = identity.backend(agent, backend);
+            sandbox = chosen.start(new SandboxSpec(
                     id,
                     mounts,
                     command(classPath, extraFlags),

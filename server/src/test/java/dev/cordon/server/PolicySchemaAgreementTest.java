@@ -54,6 +54,11 @@ class PolicySchemaAgreementTest {
                 "sandbox: {memory_mb: 4, cpu_millicores: 10, disk_mb: 16, tool_timeout_seconds: 1}\n",
                 "sandbox: {memory_mb: 1048576, pids: 4194304, disk_mb: 16777216, tool_timeout_seconds: 86400}\n",
                 "sandbox: {memory_mb: null, mounts: null, write_mounts: null}\n",
+                "sandbox: {backend: runsc}\n",
+                "sandbox: {backend: runc, isolation: container}\n",
+                "sandbox: {backend: runsc, isolation: gvisor}\n",
+                "sandbox: {isolation: vm}\n",
+                "sandbox: {backend: null, isolation: null}\n",
                 "sandbox:\n  mounts:\n    - {host: /a, target: /b, mode: null}\n",
                 "tools:\n  \"*\": {default: deny}\n  bash: {default: ask, allow: [\"git *\", \"ls*\"], ask: [], deny: [\"*rm -rf*\"]}\n"
                         + "  read: allow\n  write: {deny: [\"/etc/**\", \".git/**\"]}\n  edit: ~\n"
@@ -118,6 +123,11 @@ class PolicySchemaAgreementTest {
                 "sandbox: {tool_timeout_seconds: 0}\n",
                 "sandbox: {tool_timeout_seconds: 86401}\n",
                 "sandbox: {write_mounts: yes}\n",
+                "sandbox: {backend: docker}\n",
+                "sandbox: {backend: \"\"}\n",
+                "sandbox: {isolation: strong}\n",
+                "sandbox: {backend: runc, isolation: gvisor}\n",
+                "sandbox: {backend: runsc, isolation: vm}\n",
                 "sandbox: {write_mounts: 1}\n",
                 "sandbox: {mounts: {host: /a, target: /b}}\n",
                 "sandbox: {mounts: [{host: /a}]}\n",

@@ -13,6 +13,11 @@ public interface SandboxBackend {
      */
     Set<Limit> enforceableLimits();
 
+    /** The wall this backend puts between a sandbox and the host kernel. */
+    default Isolation isolation() {
+        return Isolation.CONTAINER;
+    }
+
     /**
      * Starts {@code spec.command()} in a new sandbox and returns once the process is spawned (not
      * when it is ready: readiness is the runner's Ready message). Blocks briefly.

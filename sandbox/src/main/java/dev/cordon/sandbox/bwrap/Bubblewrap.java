@@ -85,7 +85,8 @@ public final class Bubblewrap {
         }
     }
 
-    static java.util.Optional<Path> find(String program) {
+    /** {@code program} on the PATH (or in /usr/bin, /usr/sbin, /bin, /sbin), if it is there and executable. */
+    public static java.util.Optional<Path> find(String program) {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
         for (String dir : (path + ":/usr/bin:/usr/sbin:/bin:/sbin").split(":")) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);

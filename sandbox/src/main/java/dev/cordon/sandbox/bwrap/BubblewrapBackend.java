@@ -9,12 +9,10 @@ import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.cgroup.CgroupHost;
+import dev.cordon.sandbox.process.HostProcesses;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,8 +21,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -94,27 +90,9 @@ final class BubblewrapBackend implements SandboxBackend {
         this.seccompFilter = seccompFilter;
     }
 
-    /**
-     * The thread every bwrap is forked from. bwrap's {@code --die-with-parent} is the kernel's
-     * parent-death signal, which fires when the parent <em>thread</em> exits, not the process: a
-     * sandbox forked from a virtual thread died (status 137) when its carrier thread retired after
-     * 30 s idle. This platform thread lives as long as the JVM, the lifetime the flag should bind to.
-     */
-    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(
-            Thread.ofPlatform().daemon().name("bwrap-spawner").factory());
-
     private static Process spawn(ProcessBuilder builder) throws IOException {
-        try {
-            return SPAWNER.submit(builder::start).get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new SandboxException("could not start bwrap: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while starting a sandbox", e);
-        }
+        // One long-lived platform thread forks every bwrap: --die-with-parent binds to the thread.
+        return HostProcesses.spawn(builder);
     }
 
     @Override
@@ -124,14 +102,7 @@ final class BubblewrapBackend implements SandboxBackend {
 
     @Override
     public Set<Limit> enforceableLimits() {
-        Set<Limit> enforceable = EnumSet.noneOf(Limit.class);
-        if (cgroups == null) {
-            return enforceable;
-        }
-        cgroups.support().values().stream()
-                .filter(CgroupHost.Support::enforceable)
-                .forEach(s -> enforceable.add(s.limit()));
-        return enforceable;
+        return cgroups == null ? EnumSet.noneOf(Limit.class) : cgroups.enforceable();
     }
 
     /**
@@ -330,40 +301,10 @@ final class BubblewrapBackend implements SandboxBackend {
     }
 
     /** Most a sandbox may write to its log; beyond it output is read and dropped (no disk fill). */
-    static final long LOG_LIMIT_BYTES = 8L * 1024 * 1024;
+    static final long LOG_LIMIT_BYTES = HostProcesses.LOG_LIMIT_BYTES;
 
-    /** Copies the sandbox's output into its log; completes when the output ends. */
     private static CompletableFuture<Void> copyToLog(Process process, Path log, String id) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        Thread.ofVirtual().name("log-" + id).start(() -> {
-            try (InputStream in = process.getInputStream();
-                    OutputStream out = Files.newOutputStream(
-                            log, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
-                byte[] buffer = new byte[8192];
-                long written = 0;
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    if (written < LOG_LIMIT_BYTES) {
-                        int keep = (int) Math.min(n, LOG_LIMIT_BYTES - written);
-                        out.write(buffer, 0, keep);
-                        out.flush();
-                        written += keep;
-                        if (written >= LOG_LIMIT_BYTES) {
-                            out.write(("\n[cordon: log limit of " + LOG_LIMIT_BYTES
-                                            + " bytes reached; the rest is dropped]\n")
-                                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                            out.flush();
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                LoggerFactory.getLogger(BubblewrapBackend.class)
-                        .warn("log copy of sandbox {} stopped: {}", id, e.toString());
-            } finally {
-                done.complete(null);
-            }
-        });
-        return done;
+        return HostProcesses.copyToLog(process, log, id);
     }
 
     List<String> arguments(SandboxSpec spec) {
@@ -480,20 +421,7 @@ final class BubblewrapBackend implements SandboxBackend {
         }
 
         private static int awaitExit(Process process) {
-            boolean interrupted = false;
-            try {
-                while (true) {
-                    try {
-                        return process.waitFor();
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            return HostProcesses.awaitExit(process);
         }
 
         @Override

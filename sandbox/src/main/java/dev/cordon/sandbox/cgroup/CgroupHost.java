@@ -54,6 +54,13 @@ public interface CgroupHost {
     /** Every {@link Limit}, in declaration order, with whether it is enforceable here. */
     Map<Limit, Support> support();
 
+    /** The limits that can be enforced here. */
+    default java.util.Set<Limit> enforceable() {
+        java.util.Set<Limit> enforceable = java.util.EnumSet.noneOf(Limit.class);
+        support().values().stream().filter(Support::enforceable).forEach(s -> enforceable.add(s.limit()));
+        return enforceable;
+    }
+
     /** The limits {@code limits} requires that this host cannot enforce; empty when it can start. */
     default List<Support> unenforceable(Limits limits) {
         List<Support> missing = new ArrayList<>();

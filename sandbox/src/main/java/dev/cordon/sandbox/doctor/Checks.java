@@ -88,6 +88,9 @@ final class Checks {
         checks.addAll(diskQuota());
         checks.add(seccomp());
         checks.add(kvm());
+        Layout layout = Cgroups.layout(
+                read("proc/mounts").orElse(""), read("proc/self/cgroup").orElse(""));
+        checks.addAll(new RuntimeChecks(probes, root, !layout.v1().isEmpty()).all());
         return checks;
     }
 

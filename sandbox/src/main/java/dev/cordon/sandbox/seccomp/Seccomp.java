@@ -32,6 +32,17 @@ public final class Seccomp {
     }
 
     /**
+     * The same policy as the {@code linux.seccomp} object of an OCI {@code config.json}, as plain maps
+     * and lists ready for a JSON writer: for runc's libseccomp, and for gVisor, which applies it inside
+     * its own kernel when run with {@code --oci-seccomp}. The caller owns the returned tree.
+     *
+     * @throws SandboxException if this is neither x86_64 nor aarch64
+     */
+    public static java.util.Map<String, Object> ociProfile() {
+        return OciProfile.of(Architecture.current());
+    }
+
+    /**
      * What the filter denies, with the errno the caller gets and why, in the policy's order. The same
      * on every architecture, except that calls an architecture lacks (iopl on aarch64) are simply
      * absent from its program.

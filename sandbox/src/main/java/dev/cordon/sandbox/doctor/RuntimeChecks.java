@@ -1,0 +1,190 @@
+package dev.cordon.sandbox.doctor;
+
+import dev.cordon.sandbox.doctor.HostDoctor.Check;
+import dev.cordon.sandbox.doctor.HostDoctor.CommandResult;
+import dev.cordon.sandbox.doctor.HostDoctor.Probes;
+import dev.cordon.sandbox.doctor.HostDoctor.Status;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The optional OCI backends: runc and gVisor (with which of its platforms start a sandbox here),
+ * and crun and podman, which Cordon does not run sandboxes with but reports. A missing optional
+ * runtime is not a warning: bubblewrap is the default and needs none of them.
+ */
+final class RuntimeChecks {
+    /** gVisor's platforms, cheapest first to probe; {@code kvm} only where {@code /dev/kvm} exists. */
+    static final List<String> PLATFORMS = List.of("ptrace", "systrap", "kvm");
+
+    /** Most a platform probe may take: the KVM platform hangs, spinning, on a host whose KVM cannot run it. */
+    static final String PROBE_SECONDS = "5";
+
+    private static final Pattern VERSION = Pattern.compile("version (\\S+)");
+
+    private final Probes probes;
+    private final boolean root;
+    /** Whether controllers are on cgroup v1 (a v1 or hybrid layout), which crun refuses. */
+    private final boolean cgroupV1;
+
+    RuntimeChecks(Probes probes, boolean root, boolean cgroupV1) {
+        this.probes = probes;
+        this.root = root;
+        this.cgroupV1 = cgroupV1;
+    }
+
+    List<Check> all() {
+        List<Check> checks = new ArrayList<>();
+        Check runc = runc();
+        Check runsc = runsc();
+        checks.add(runc);
+        checks.add(runsc);
+        checks.add(crun());
+        checks.add(podman());
+        List<String> usable = new ArrayList<>(List.of("bubblewrap (container)"));
+        if (runc.detail().startsWith("runc ") && root) {
+            usable.add("runc (container)");
+        }
+        // Usable with the statx warning too: the backend runs, some tools inside do not.
+        if (root && runsc.detail().contains(" works") && !runsc.detail().contains("none works")) {
+            usable.add("runsc (gvisor)");
+        }
+        checks.add(new Check(
+                "backends",
+                Status.OK,
+                "usable here: " + String.join(", ", usable) + "; microVM: not built yet (docs/isolation.md)",
+                ""));
+        return checks;
+    }
+
+    Check runc() {
+        CommandResult version = probes.commands().run(List.of("runc", "--version"));
+        Check unusable = unusable("runc", version, "optional backend");
+        return unusable != null
+                ? unusable
+                : new Check("runc", Status.OK, "runc " + version(version.stdout()) + ": backend runc usable", "");
+    }
+
+    /**
+     * The check of an OCI runtime that is not installed (OK: it is optional) or that this non-root
+     * daemon cannot use (a warning); null when it is installed and the daemon is root.
+     */
+    private Check unusable(String program, CommandResult version, String what) {
+        if (!version.succeeded()) {
+            return new Check(program, Status.OK, "not installed (" + what + ": apt-get install " + program + ")", "");
+        }
+        if (!root) {
+            return new Check(
+                    program,
+                    Status.WARN,
+                    program + " " + version(version.stdout()) + ", but the " + program
+                            + " backend needs cordon to run as root",
+                    "run cordon as root to use sandbox.backend: " + program);
+        }
+        return null;
+    }
+
+    /**
+     * Which gVisor platforms start a sandbox: each is tried with {@code runsc do}, bounded by {@link
+     * #PROBE_SECONDS}. A platform whose sandbox starts but whose {@code stat} fails with EINVAL is the
+     * old gVisor of Debian 12, which rejects the statx flags coreutils passes; it still works, and the
+     * report says what breaks.
+     */
+    Check runsc() {
+        CommandResult version = probes.commands().run(List.of("runsc", "--version"));
+        Check unusable = unusable("runsc", version, "optional gVisor backend");
+        if (unusable != null) {
+            return unusable;
+        }
+        String detail = "runsc " + version(version.stdout());
+        CommandResult help = probes.commands().run(List.of("runsc", "flags"));
+        String flags = help.stdout() + help.stderr();
+        List<String> works = new ArrayList<>();
+        List<String> fails = new ArrayList<>();
+        boolean statxQuirk = false;
+        for (String platform : PLATFORMS) {
+            if (!flags.contains(platform)) {
+                fails.add(platform + " (not in this runsc)");
+                continue;
+            }
+            if (platform.equals("kvm") && !Files.exists(probes.root().resolve("dev/kvm"))) {
+                fails.add("kvm (no /dev/kvm)");
+                continue;
+            }
+            CommandResult probe = probes.commands()
+                    .run(List.of(
+                            "timeout",
+                            "--kill-after=2",
+                            PROBE_SECONDS,
+                            "runsc",
+                            "--root",
+                            System.getProperty("java.io.tmpdir") + "/cordon-doctor-runsc",
+                            "--network=none",
+                            "--platform=" + platform,
+                            "do",
+                            "/usr/bin/stat",
+                            "-c",
+                            "%U",
+                            "/"));
+            if (probe.succeeded()) {
+                works.add(platform);
+            } else if (probe.exitCode() == 1 && (probe.stdout() + probe.stderr()).contains("Invalid argument")) {
+                works.add(platform);
+                statxQuirk = true;
+            } else {
+                fails.add(platform + (probe.exitCode() == 124 || probe.exitCode() == 137 ? " (hangs)" : " (fails)"));
+            }
+        }
+        String platforms = "platforms: " + (works.isEmpty() ? "none works" : String.join(", ", works) + " works")
+                + (fails.isEmpty() ? "" : "; " + String.join(", ", fails));
+        if (works.isEmpty()) {
+            return new Check(
+                    "runsc",
+                    Status.WARN,
+                    detail + ", " + platforms,
+                    "see the gVisor platform guide; ptrace needs only ptrace(2) to be allowed for root");
+        }
+        if (statxQuirk) {
+            return new Check(
+                    "runsc",
+                    Status.WARN,
+                    detail + " " + platforms + "; this gVisor rejects statx(AT_NO_AUTOMOUNT), so ls and stat fail"
+                            + " with EINVAL inside",
+                    "a gVisor release from 2023 or later fixes it (Debian 12 ships 2022-12-19)");
+        }
+        return new Check("runsc", Status.OK, detail + " " + platforms + ": backend runsc usable", "");
+    }
+
+    Check crun() {
+        CommandResult version = probes.commands().run(List.of("crun", "--version"));
+        if (!version.succeeded()) {
+            return new Check("crun", Status.OK, "not installed (Cordon runs OCI bundles with runc)", "");
+        }
+        String detail = "crun " + version(version.stdout());
+        if (cgroupV1) {
+            return new Check(
+                    "crun", Status.OK, detail + ": not used; it refuses this host's cgroup v1 (hybrid) layout", "");
+        }
+        return new Check("crun", Status.OK, detail + ": not used (Cordon runs OCI bundles with runc)", "");
+    }
+
+    Check podman() {
+        CommandResult version = probes.commands().run(List.of("podman", "--version"));
+        if (!version.succeeded()) {
+            return new Check("podman", Status.OK, "not installed (not used by Cordon)", "");
+        }
+        return new Check(
+                "podman",
+                Status.OK,
+                version.stdout().strip() + ": not a backend (it needs an image; Cordon builds bundles itself);"
+                        + " the benchmark compares it",
+                "");
+    }
+
+    private static String version(String output) {
+        Matcher m = VERSION.matcher(output);
+        return m.find() ? m.group(1) : output.strip().lines().findFirst().orElse("?");
+    }
+}

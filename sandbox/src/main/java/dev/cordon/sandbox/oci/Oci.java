@@ -1,0 +1,83 @@
+package dev.cordon.sandbox.oci;
+
+import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.sandbox.bwrap.Bubblewrap;
+import dev.cordon.sandbox.cgroup.CgroupHost;
+import dev.cordon.sandbox.seccomp.Seccomp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds the OCI backends: {@code runc} (namespaces, the same wall as bubblewrap, through the
+ * standard runtime) and {@code runsc} (gVisor: a user-space kernel as a second wall). Both need
+ * the daemon to run as root: a rootless runtime would need a user namespace per sandbox and
+ * delegated cgroups, which this backend does not set up (docs/isolation.md).
+ */
+public final class Oci {
+    /** gVisor's platform when none is configured: the one that works on every host (no KVM needed). */
+    public static final String DEFAULT_PLATFORM = "ptrace";
+
+    private Oci() {}
+
+    /**
+     * The runc backend.
+     *
+     * @throws SandboxException if runc is not installed or the daemon is not root; the message says what to do
+     */
+    public static SandboxBackend runc() {
+        Path program = require("runc", "apt-get install runc");
+        return backend(OciRuntime.runc(program, base("runc").resolve("state")));
+    }
+
+    /**
+     * The gVisor backend on {@code platform} ({@code ptrace}, {@code systrap} where the installed
+     * runsc has it, {@code kvm} where {@code /dev/kvm} is real). {@code ./cordon doctor} says which
+     * work here.
+     *
+     * @throws SandboxException if runsc is not installed or the daemon is not root
+     */
+    public static SandboxBackend runsc(String platform) {
+        if (!platform.matches("[a-z0-9]+")) {
+            throw new SandboxException("not a gVisor platform name: '" + platform + "'");
+        }
+        Path program = require("runsc", "apt-get install runsc");
+        return backend(OciRuntime.runsc(program, base("runsc").resolve("state"), platform));
+    }
+
+    /** Whether {@code program} is installed and the daemon is root: what {@link #runc} and {@link #runsc} need. */
+    public static boolean usable(String program) {
+        return find(program).isPresent() && Bubblewrap.isRoot();
+    }
+
+    private static SandboxBackend backend(OciRuntime runtime) {
+        Map<String, Object> seccomp = Seccomp.ociProfile();
+        Path base = runtime.state().getParent();
+        return new OciBackend(runtime, CgroupHost.detect(), seccomp, base.resolve("bundles"), OciBackend.selfOwner());
+    }
+
+    private static Path require(String program, String install) {
+        Path path = find(program)
+                .orElseThrow(() ->
+                        new SandboxException(program + " is not installed: " + install + " (see ./cordon doctor)"));
+        if (!Bubblewrap.isRoot()) {
+            throw new SandboxException("the " + program + " backend needs the daemon to run as root (rootless OCI"
+                    + " runtimes are not supported yet); use the bubblewrap backend, or run cordon as root");
+        }
+        return path;
+    }
+
+    /** Where a runtime's state and bundles live: under /run (gone at reboot, like the containers). */
+    static Path base(String runtime) {
+        Path run = Path.of("/run");
+        return (Files.isDirectory(run) && Files.isWritable(run) ? run : Path.of(System.getProperty("java.io.tmpdir")))
+                .resolve("cordon-oci")
+                .resolve(runtime);
+    }
+
+    private static Optional<Path> find(String program) {
+        return Bubblewrap.find(program);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.cordon.server;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.sandbox.Isolation;
+import dev.cordon.core.sandbox.SandboxBackend;
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.sandbox.Sandboxes;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Picks each agent's sandbox backend from its policy ({@code sandbox.backend}, {@code
+ * sandbox.isolation}) among those this host can run, and refuses, naming the rule and what to do,
+ * when none fits. Backends are built on first use and kept for the daemon's life.
+ *
+ * <p>Thread-safe.
+ */
+final class SandboxBackends {
+    private final SandboxBackend fallback;
+    private final Predicate<String> usable;
+    private final Function<String, SandboxBackend> build;
+    private final Map<String, SandboxBackend> built = new ConcurrentHashMap<>();
+
+    /** The host's backends: {@code fallback} (the default) plus whatever {@link Sandboxes} can build here. */
+    SandboxBackends(SandboxBackend fallback) {
+        this(fallback, Sandboxes::usable, Sandboxes::named);
+    }
+
+    SandboxBackends(SandboxBackend fallback, Predicate<String> usable, Function<String, SandboxBackend> build) {
+        this.fallback = fallback;
+        this.usable = usable;
+        this.build = build;
+        built.put(fallback.name(), fallback);
+    }
+
+    /**
+     * The backend for {@code agent}'s {@code policy}: the named one, else the daemon's default if
+     * its wall is strong enough, else the weakest usable wall that is.
+     *
+     * @throws SandboxException if the named backend cannot run here or no usable backend has the wall
+     *     the policy requires; the message names the agent, the policy field and the fix
+     */
+    SandboxBackend forPolicy(AgentName agent, AgentPolicy.Sandbox policy) {
+        if (policy.backend() != null) {
+            String name = policy.backend();
+            if (!built.containsKey(name) && !usable.test(name)) {
+                throw new SandboxException("agent " + agent.value() + " must run in sandbox backend " + name
+                        + " (sandbox.backend in its policy.yaml), which cannot run on this host: "
+                        + why(name) + ". Run ./cordon doctor, or change the policy (docs/isolation.md)");
+            }
+            return built.computeIfAbsent(name, build);
+        }
+        Isolation required = policy.isolation();
+        if (required == null || fallback.isolation().satisfies(required)) {
+            return fallback;
+        }
+        for (String name : Sandboxes.NAMES) {
+            if (Sandboxes.isolation(name).satisfies(required) && (built.containsKey(name) || usable.test(name))) {
+                return built.computeIfAbsent(name, build);
+            }
+        }
+        List<String> here = Sandboxes.NAMES.stream()
+                .filter(n -> built.containsKey(n) || usable.test(n))
+                .map(n -> n + " (" + lower(Sandboxes.isolation(n)) + ")")
+                .toList();
+        throw new SandboxException("agent " + agent.value() + " requires isolation " + lower(required)
+                + " (sandbox.isolation in its policy.yaml), and no sandbox backend on this host gives it; usable here: "
+                + String.join(", ", here)
+                + (required == Isolation.VM
+                        ? ". Cordon has no microVM backend yet (docs/isolation.md)"
+                        : ". Install runsc (apt-get install runsc) and run cordon as root; ./cordon doctor says more"));
+    }
+
+    private static String why(String name) {
+        return switch (name) {
+            case "bubblewrap" -> "bwrap is not installed (apt-get install bubblewrap)";
+            default -> name + " is not installed (apt-get install " + name + ") or the daemon does not run as root";
+        };
+    }
+
+    private static String lower(Isolation isolation) {
+        return isolation.name().toLowerCase(Locale.ROOT);
+    }
+}
