@@ -2,37 +2,19 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code cordon agents create|list} against the real daemon: folders, store rows, audit, and a first turn. */
-class AgentControlTest {
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
-
+class AgentControlTest extends DaemonTestBase {
     @BeforeEach
     void start() throws Exception {
-        model = FakeModelServer.start();
-        daemon = EndToEndTest.startOn(home, model);
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
-        model.close();
+        startDaemon();
     }
 
     private ControlEvent request(ControlRequest request) throws Exception {
@@ -54,18 +36,13 @@ class AgentControlTest {
         assertThat(Files.readString(home.resolve("agents/sales/AGENTS.md")))
                 .isEqualTo("You are the sales agent. Be brief.\n");
         assertThat(home.resolve("agents/sales/workspace")).isDirectory();
-        assertThat(daemon.audit().read(0, 1000).stream().map(AuditEntry::event))
-                .filteredOn(e -> e.action().equals("agent.create"))
-                .singleElement()
-                .satisfies(e -> {
-                    assertThat(e.agent().value()).isEqualTo("sales");
-                    assertThat(e.actor()).isEqualTo(AuditEvent.Actor.user("terminal:owner"));
-                });
+        assertThat(audited("agent.create")).singleElement().satisfies(e -> {
+            assertThat(e.agent().value()).isEqualTo("sales");
+            assertThat(e.actor()).isEqualTo(AuditEvent.Actor.user("terminal:owner"));
+        });
 
         model.enqueue(Scripted.text("Buy now."));
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            assertThat(client.ask("sales", "hello").text()).isEqualTo("Buy now.");
-        }
+        assertThat(ask("sales", "hello")).isEqualTo("Buy now.");
         assertThat(model.requests()
                         .getLast()
                         .body()

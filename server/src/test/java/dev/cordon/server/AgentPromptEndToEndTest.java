@@ -2,53 +2,27 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cordon.protocol.control.ControlEvent;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The system prompt an agent's turns send: the host's part (Cordon's words, the shared and the
  * agent's AGENTS.md), the skills and the agent's own memory, which the runner reads inside the
  * sandbox. Real daemon, real sandbox, fake model.
  */
-class AgentPromptEndToEndTest {
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
-
+class AgentPromptEndToEndTest extends DaemonTestBase {
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(home.resolve("agents/main"));
         Files.writeString(home.resolve("AGENTS.md"), "Shared rule: be kind.\n");
         Files.writeString(home.resolve("agents/main/AGENTS.md"), "You are main, the owner's helper.\n");
         skill(home.resolve("skills"), "pdf", "Read PDF files.", "PDF-BODY-MARKER: use pdftotext.");
         skill(home.resolve("agents/main/skills"), "greet", "Greet people.", "GREET-BODY-MARKER: say good day.");
         Files.writeString(home.resolve("agents/main/skills/greet/phrases.txt"), "good day\n");
-        model = FakeModelServer.start();
-        daemon = EndToEndTest.startOn(home, model);
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
-        model.close();
-    }
-
-    ControlEvent.Reply ask(String text) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            ControlEvent.Reply reply = client.ask("main", text);
-            assertThat(reply.failed()).as(reply.text()).isFalse();
-            return reply;
-        }
+        startDaemon();
     }
 
     static void skill(Path root, String name, String description, String body) throws Exception {
@@ -65,7 +39,7 @@ class AgentPromptEndToEndTest {
                 Scripted.toolCall("read", "{\"path\":\"/skills/agent/greet/phrases.txt\"}"),
                 Scripted.text("Good day!"));
 
-        assertThat(ask("greet me").text()).isEqualTo("Good day!");
+        assertThat(ask("greet me")).isEqualTo("Good day!");
 
         var requests = model.requests();
         assertThat(system(requests.getFirst())).contains("- greet: Greet people.\n- pdf: Read PDF files.\n");
@@ -111,9 +85,9 @@ class AgentPromptEndToEndTest {
                 .isEqualTo("- The owner's cat is called Miso.\n");
 
         daemon.close();
-        daemon = EndToEndTest.startOn(home, model);
+        startDaemon();
         model.enqueue(Scripted.text("Miso."));
-        assertThat(ask("what is my cat called?").text()).isEqualTo("Miso.");
+        assertThat(ask("what is my cat called?")).isEqualTo("Miso.");
 
         String system = system(model.requests().getLast());
         assertThat(system)

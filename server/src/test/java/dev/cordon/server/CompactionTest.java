@@ -2,49 +2,28 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
 import dev.cordon.store.Stores;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A conversation that outgrows {@code turns.compact_at_tokens}: the model summarizes its older turns
  * (quietly: the chat sees none of it), later turns send the summary instead of them, and the stored
  * transcript keeps everything. Real daemon, real sandbox, fake model.
  */
-class CompactionTest {
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
-
+class CompactionTest extends DaemonTestBase {
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(home.resolve("agents/main"));
         Files.writeString(home.resolve("agents/main/policy.yaml"), "turns:\n  compact_at_tokens: 1000\n");
-        model = FakeModelServer.start();
-        daemon = EndToEndTest.startOn(home, model);
-    }
-
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        model.close();
+        startDaemon();
     }
 
     static String body(RecordedRequest request) {
@@ -85,13 +64,10 @@ class CompactionTest {
         assertThat(body(requests.get(3))).doesNotContain("first-marker");
         assertThat(body(requests.get(4))).contains("SUMMARY-7").doesNotContain("first-marker");
 
-        assertThat(daemon.audit().read(0, 10_000).stream().map(AuditEntry::event))
-                .filteredOn(e -> e.action().equals("session.compact"))
-                .singleElement()
-                .satisfies(e -> {
-                    assertThat(e.decision()).isEqualTo(AuditEvent.Decision.INFO);
-                    assertThat(e.details()).containsEntry("messages_summarized", 2L);
-                });
+        assertThat(audited("session.compact")).singleElement().satisfies(e -> {
+            assertThat(e.decision()).isEqualTo(AuditEvent.Decision.INFO);
+            assertThat(e.details()).containsEntry("messages_summarized", 2L);
+        });
 
         daemon.close();
         daemon = null;

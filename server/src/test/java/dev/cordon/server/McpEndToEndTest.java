@@ -2,53 +2,19 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cordon.protocol.control.ControlEvent;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real MCP reference server ({@code @modelcontextprotocol/server-everything}, installed from npm
  * by .ci/run) started by the runner inside a real sandbox from the agent's policy, its tools called
  * by the (fake) model, and refused when the policy's tool rules deny them.
  */
-class McpEndToEndTest {
+class McpEndToEndTest extends DaemonTestBase {
     static final String SERVER = "mcp:\n  everything: {command: [mcp-server-everything, stdio]}\n";
-
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
-
-    @BeforeEach
-    void start() throws Exception {
-        Files.createDirectories(home.resolve("agents/main"));
-        model = FakeModelServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        model.close();
-    }
-
-    private String ask(String text) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            ControlEvent.Reply reply = client.ask("main", text);
-            assertThat(reply.failed()).as(reply.text()).isFalse();
-            return reply.text();
-        }
-    }
 
     private static List<String> toolNames(RecordedRequest request) {
         return request.body()
@@ -61,7 +27,7 @@ class McpEndToEndTest {
     @Test
     void theAgentCallsAnMcpServersToolsInsideItsSandbox() throws Exception {
         Files.writeString(home.resolve("agents/main/policy.yaml"), SERVER);
-        daemon = EndToEndTest.startOn(home, model);
+        startDaemon();
         model.enqueue(
                 Scripted.toolCall("mcp__everything__echo", "{\"message\":\"through MCP\"}"),
                 Scripted.toolCall("mcp__everything__get-sum", "{\"a\":19,\"b\":23}"),
@@ -80,16 +46,14 @@ class McpEndToEndTest {
     void aToolTheAgentsPolicyDeniesDoesNotRunAndAnAgentWithoutTheServerHasNoneOfItsTools() throws Exception {
         Files.writeString(home.resolve("agents/main/policy.yaml"), SERVER + "tools:\n  mcp__everything__echo: deny\n");
         Files.createDirectories(home.resolve("agents/other"));
-        daemon = EndToEndTest.startOn(home, model);
+        startDaemon();
         model.enqueue(
                 Scripted.toolCall("mcp__everything__echo", "{\"message\":\"should not run\"}"),
                 Scripted.text("Refused."),
                 Scripted.text("No MCP here."));
 
         assertThat(ask("echo something")).isEqualTo("Refused.");
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            assertThat(client.ask("other", "and you?").text()).isEqualTo("No MCP here.");
-        }
+        assertThat(ask("other", "and you?")).isEqualTo("No MCP here.");
 
         List<RecordedRequest> requests = model.requests();
         assertThat(EndToEndTest.toolResults(requests.get(1)).getLast())
