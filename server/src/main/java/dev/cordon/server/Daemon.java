@@ -40,6 +40,7 @@ import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
 import dev.cordon.egress.proxy.Resolver;
 import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
@@ -224,6 +225,7 @@ public final class Daemon implements AutoCloseable {
                 config.auditMessageBodies(),
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
+        delivery.onUndeliverable(this::undeliverable);
         SandboxedRunners runners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
@@ -514,6 +516,28 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** What the data-loss guard does with a reply that carries a secret: its agent's policy says. */
+    /**
+     * A reply the platform refused for good: the owner's terminals are told, and so is the agent,
+     * whose next turn finds a note at the end of its conversation.
+     */
+    private void undeliverable(Outbound reply, String why) {
+        store.session(reply.sessionId()).flatMap(s -> store.agent(s.agentId())).ifPresent(agent -> {
+            String chat = store.chat(reply.chatId())
+                    .map(c -> c.channel() + ":" + c.platformChatId())
+                    .orElse("?");
+            terminal.broadcast(
+                    agent.name().value(),
+                    new ControlEvent.Notice(
+                            agent.name().value(),
+                            "A reply of agent " + agent.name() + " to " + chat + " could not be delivered and was"
+                                    + " given up: " + why));
+            store.appendTranscript(
+                    reply.sessionId(),
+                    List.of(ChatMessage.user("[Cordon: your reply of " + reply.createdAt() + " could not be"
+                            + " delivered to the chat and was given up: " + why + "]")));
+        });
+    }
+
     private DlpAction replyGuard(Outbound reply) {
         return store.session(reply.sessionId())
                 .flatMap(s -> store.agent(s.agentId()))

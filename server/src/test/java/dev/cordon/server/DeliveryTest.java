@@ -231,26 +231,35 @@ class DeliveryTest {
     }
 
     @Test
-    void aPermanentFailureIsNeverMarkedDelivered() throws Exception {
-        behaviour = m -> new DeliveryResult.Failed("chat was deleted");
+    void aPermanentFailureIsNeverMarkedDeliveredIsReportedAndDoesNotHoldUpTheNextReply() throws Exception {
+        behaviour = m -> m.text().equals("lost")
+                ? new DeliveryResult.Failed("chat was deleted")
+                : new DeliveryResult.Delivered("p-" + m.deliveryId());
+        List<String> told = new CopyOnWriteArrayList<>();
         reply("lost");
+        reply("next");
+        Delivery delivery = delivery();
+        delivery.onUndeliverable((o, why) -> told.add(o.text() + ": " + why));
 
-        delivery().wake(chat.id());
-        for (int i = 0; i < 500 && attempts.isEmpty(); i++) {
-            Thread.sleep(10);
-        }
+        delivery.wake(chat.id());
+        awaitUndelivered(0);
+        delivery.wake(chat.id());
+        delivery.wakeAll();
+        Thread.sleep(100);
 
-        // The failure is audited right after the adapter's answer: wait for that, not just the attempt.
-        for (int i = 0; i < 500 && audit.read(0, 100).isEmpty(); i++) {
-            Thread.sleep(10);
-        }
-        assertThat(store.undelivered(chat.id())).extracting(o -> o.text()).containsExactly("lost");
+        assertThat(attempts).as("given up on, it is not tried again").containsExactly("lost", "next");
+        assertThat(told).containsExactly("lost: chat was deleted");
+        assertThat(store.recentOutbound(chat.id(), 10))
+                .filteredOn(o -> o.text().equals("lost"))
+                .singleElement()
+                .satisfies(o -> assertThat(o.deliveredAt()).isNull());
         assertThat(audit.read(0, 100))
-                .filteredOn(e -> e.event().action().equals("delivery"))
+                .filteredOn(
+                        e -> e.event().action().equals("delivery") && e.event().decision() == AuditEvent.Decision.DENY)
                 .singleElement()
                 .satisfies(e -> {
-                    assertThat(e.event().decision()).isEqualTo(AuditEvent.Decision.DENY);
                     assertThat(e.event().reason()).isEqualTo("chat was deleted");
+                    assertThat(e.event().details()).containsEntry("given_up", true);
                 });
     }
 }

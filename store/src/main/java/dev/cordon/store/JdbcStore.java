@@ -114,12 +114,12 @@ final class JdbcStore implements Store {
 
     static String undelivered(Dialect d) {
         return "SELECT " + OUTBOUND_COLUMNS + " FROM " + d.from("outbound", "outbound_undelivered")
-                + " WHERE delivered_at IS NULL ORDER BY id";
+                + " WHERE delivered_at IS NULL AND given_up_at IS NULL ORDER BY id";
     }
 
     static String undeliveredByChat(Dialect d) {
         return "SELECT " + OUTBOUND_COLUMNS + " FROM " + d.from("outbound", "outbound_undelivered")
-                + " WHERE chat_id = :chat AND delivered_at IS NULL ORDER BY id";
+                + " WHERE chat_id = :chat AND delivered_at IS NULL AND given_up_at IS NULL ORDER BY id";
     }
 
     static String pendingApprovals(Dialect d) {
@@ -662,6 +662,21 @@ final class JdbcStore implements Store {
             }
             return updated;
         });
+    }
+
+    @Override
+    public boolean giveUp(OutboundId id, String reason) {
+        requireNonNull(id, "id");
+        requireNonNull(reason, "reason");
+        int updated = db.withWriteTransaction(
+                "giveUp",
+                h -> h.createUpdate("UPDATE outbound SET given_up_at = :now, given_up_reason = :reason"
+                                + " WHERE id = :id AND delivered_at IS NULL AND given_up_at IS NULL")
+                        .bind("now", now())
+                        .bind("reason", reason)
+                        .bind("id", id.value())
+                        .execute());
+        return updated == 1;
     }
 
     /** @throws IllegalArgumentException if {@code max} is negative */

@@ -738,6 +738,27 @@ abstract class StoreContract {
     }
 
     @Test
+    void aReplyGivenUpOnLeavesTheUndeliveredListButIsNeverMarkedDelivered() {
+        Fixture f = fixture("C1");
+        OutboundId lost = store.completeTurn(f.session().id(), List.of(), List.of(), reply(f.chat(), null, "a", "k-a"))
+                .orElseThrow();
+        OutboundId next = store.completeTurn(f.session().id(), List.of(), List.of(), reply(f.chat(), null, "b", "k-b"))
+                .orElseThrow();
+
+        assertThat(store.giveUp(lost, "chat was deleted")).isTrue();
+        assertThat(store.giveUp(lost, "again")).as("once").isFalse();
+        store.markDelivered(next, "p-b");
+        assertThat(store.giveUp(next, "too late"))
+                .as("a delivered reply stays delivered")
+                .isFalse();
+
+        assertThat(store.undelivered()).isEmpty();
+        assertThat(store.undelivered(f.chat().id())).isEmpty();
+        assertThat(store.outbound(lost).orElseThrow().deliveredAt()).isNull();
+        assertThat(store.outbound(next).orElseThrow().platformMessageId()).isEqualTo("p-b");
+    }
+
+    @Test
     void markDeliveredOfAnUnknownOutboundIsRejected() {
         assertThatThrownBy(() -> store.markDelivered(new OutboundId(404), "p-1"))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ public final class Delivery {
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
     private final Map<ChatId, LiveText> streams = new ConcurrentHashMap<>();
     private final Fitting fitting = new Fitting();
+    private volatile BiConsumer<Outbound, String> undeliverable = (o, why) -> {};
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -88,6 +90,14 @@ public final class Delivery {
         this.store = store;
         this.adapters = adapters.stream().collect(Collectors.toMap(ChannelAdapter::name, Function.identity()));
         this.timer = timer;
+    }
+
+    /**
+     * Who is told of a reply given up on (the platform refused it for good), with the reason: the
+     * daemon tells the owner's terminals. Set once, before the first delivery.
+     */
+    public void onUndeliverable(BiConsumer<Outbound, String> listener) {
+        this.undeliverable = listener;
     }
 
     /** Delivers the chat's undelivered replies soon. Never blocks. */
@@ -238,10 +248,13 @@ public final class Delivery {
                     return;
                 }
                 case DeliveryResult.Failed f -> {
-                    // Never marked delivered; it stays in the outbox, visible in status, for a human to see.
-                    LOG.error("delivery of {} to chat {} failed: {}", o.id(), chatId, f.reason());
-                    audited(o, text, adapter, Decision.DENY, f.reason(), Map.of());
-                    return;
+                    // Never marked delivered: it stays in the outbox with why, and the owner is told.
+                    // Given up on, it no longer holds up the chat's later replies.
+                    LOG.error("delivery of {} to chat {} failed for good: {}", o.id(), chatId, f.reason());
+                    audited(o, text, adapter, Decision.DENY, f.reason(), Map.of("given_up", true));
+                    if (store.giveUp(o.id(), f.reason())) {
+                        undeliverable.accept(o, f.reason());
+                    }
                 }
             }
         }

@@ -113,6 +113,13 @@ public interface Store extends AutoCloseable {
     /** Marks delivered with the platform's message id; a second call for the same id changes nothing. */
     void markDelivered(OutboundId id, String platformMessageId);
 
+    /**
+     * Gives up on a reply the platform refused for good: it is never marked delivered and stays in the
+     * outbox with {@code reason}, but {@link #undelivered} no longer returns it, so the chat's later
+     * replies go on. Returns false if it was already delivered or given up.
+     */
+    boolean giveUp(OutboundId id, String reason);
+
     /** Recent outbound messages of a chat, delivered or not, oldest first. */
     List<Outbound> recentOutbound(ChatId chat, int max);
 
