@@ -101,7 +101,7 @@ public final class SessionDensity {
                         charges.add(row.memoryBytes() >> 10);
                     }
                 }
-                baseline = idleJvm(root);
+                baseline = idleJvm();
             }
         } finally {
             if (options.containsKey("--keep")) {
@@ -275,19 +275,24 @@ public final class SessionDensity {
                 ProcStats.pssByMapping(jvm));
     }
 
-    /** RSS and PSS (kB) of an idle JVM with the runner's flags, outside any sandbox, after 3 s. */
-    private static long[] idleJvm(Path dir) throws IOException, InterruptedException {
+    /**
+     * RSS and PSS (kB) of an idle JVM with the runner's flags, outside any sandbox, after 3 s. It
+     * runs in the bench's working directory: the class path may be relative.
+     */
+    private static long[] idleJvm() throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Runners.defaultJvmFlags(Runners.DEFAULT_HEAP_MB));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Idle.class.getName()));
         Process p = new ProcessBuilder(command)
-                .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
         try {
             TimeUnit.SECONDS.sleep(3);
+            if (!p.isAlive()) {
+                throw new IllegalStateException("the idle JVM exited with " + p.exitValue() + ": " + command);
+            }
             return new long[] {ProcStats.rollupKb(p.pid(), "Rss"), ProcStats.rollupKb(p.pid(), "Pss")};
         } finally {
             p.destroy();
