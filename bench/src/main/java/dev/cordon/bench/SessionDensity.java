@@ -178,12 +178,12 @@ public final class SessionDensity {
     /** Runner JVM flag variants to compare, each added to the daemon's defaults. */
     private static final List<List<String>> VARIANTS = List.of(
             List.of(),
-            List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"),
+            // The earlier default: the AOT cache relocated to a random address.
+            List.of("-XX:ArchiveRelocationMode=1"),
             List.of("-Xms8m"),
             List.of("-Xss256k"),
             List.of("-XX:ReservedCodeCacheSize=16m"),
-            List.of("-XX:MaxMetaspaceSize=64m"),
-            List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0", "-Xms8m", "-Xss256k"));
+            List.of("-XX:MaxMetaspaceSize=64m"));
 
     /**
      * Runners started the daemon's way ({@link Runners}: same sandbox, limits and AOT cache
