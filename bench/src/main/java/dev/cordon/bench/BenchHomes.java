@@ -14,6 +14,15 @@ import java.util.stream.Stream;
 final class BenchHomes {
     private BenchHomes() {}
 
+    /** Deletes a bench's temporary {@code root}, unless {@code --keep} was given: then says where it is. */
+    static void cleanUp(Path root, Map<String, String> options) {
+        if (options.containsKey("--keep")) {
+            System.out.println("kept " + root);
+        } else {
+            ColdStart.deleteTree(root);
+        }
+    }
+
     /** The daemon's environment: the fake model server as its Anthropic endpoint. */
     static Map<String, String> env(FakeModelServer model) {
         return Map.of(

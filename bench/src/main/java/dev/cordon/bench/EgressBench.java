@@ -105,11 +105,7 @@ public final class EgressBench {
             } finally {
                 daemon.close();
                 origin.stop(0);
-                if (options.containsKey("--keep")) {
-                    System.out.println("kept " + root);
-                } else {
-                    ColdStart.deleteTree(root);
-                }
+                BenchHomes.cleanUp(root, options);
             }
         }
         System.out.printf(

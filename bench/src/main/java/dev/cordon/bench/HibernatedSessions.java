@@ -142,11 +142,7 @@ public final class HibernatedSessions {
                 dFull.close();
             }
         } finally {
-            if (options.containsKey("--keep")) {
-                System.out.println("kept " + root);
-            } else {
-                ColdStart.deleteTree(root);
-            }
+            BenchHomes.cleanUp(root, options);
         }
         System.out.printf("load at end %s; failed turns: %d%n%n", Stats.load(), failures);
         System.out.println(Stats.header("interval (ms)", 48));

@@ -104,11 +104,7 @@ public final class SessionDensity {
                 baseline = idleJvm();
             }
         } finally {
-            if (options.containsKey("--keep")) {
-                System.out.println("kept " + root);
-            } else {
-                ColdStart.deleteTree(root);
-            }
+            BenchHomes.cleanUp(root, options);
         }
         System.out.printf("load at end %s; %d sandboxes found%n%n", Stats.load(), sandboxes.size());
         System.out.printf("%-44s %8s %8s %8s %8s%n", "per live idle session (MB)", "median", "min", "max", "sum");

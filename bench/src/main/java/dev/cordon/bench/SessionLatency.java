@@ -120,11 +120,7 @@ public final class SessionLatency {
                 daemon.close();
             }
         } finally {
-            if (options.containsKey("--keep")) {
-                System.out.println("kept " + root);
-            } else {
-                ColdStart.deleteTree(root);
-            }
+            BenchHomes.cleanUp(root, options);
         }
         System.out.printf("load at end %s; failed turns (not measured, redone): %d%n%n", Stats.load(), failures);
         System.out.println(Stats.header("interval (ms)", 42));

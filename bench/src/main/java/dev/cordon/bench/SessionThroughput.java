@@ -107,11 +107,7 @@ public final class SessionThroughput {
                 }
             }
         } finally {
-            if (options.containsKey("--keep")) {
-                System.out.println("kept " + root);
-            } else {
-                ColdStart.deleteTree(root);
-            }
+            BenchHomes.cleanUp(root, options);
         }
         System.out.printf("load at end %s%n%n", Stats.load());
         System.out.printf(
