@@ -12,6 +12,9 @@ import java.util.stream.Stream;
 
 /** Daemon homes for the end-to-end benches: agents, {@code cordon.yaml}, the runner's AOT cache. */
 final class BenchHomes {
+    /** A {@code cordon.yaml} without the workspace quota (see {@link #roomFor}). */
+    static final String NO_QUOTA = "sandbox:\n  disk_mb: 0\n";
+
     private BenchHomes() {}
 
     /** Deletes a bench's temporary {@code root}, unless {@code --keep} was given: then says where it is. */

@@ -48,21 +48,20 @@ public final class HibernatedSessions {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, List.of("--keep"));
-        int sessions = Integer.parseInt(options.getOrDefault("--sessions", "100000"));
-        int runs = Integer.parseInt(options.getOrDefault("--runs", "200"));
-        int starts = Integer.parseInt(options.getOrDefault("--starts", "3"));
-        int lists = Integer.parseInt(options.getOrDefault("--lists", "3"));
+        int sessions = Options.integer(options, "--sessions", 100000);
+        int runs = Options.integer(options, "--runs", 200);
+        int starts = Options.integer(options, "--starts", 3);
+        int lists = Options.integer(options, "--lists", 3);
         Path runnerLib = Options.runnerLib(options);
         Path root = Files.createTempDirectory(Path.of("/tmp"), "ch");
         System.setProperty("cordon.logdir", root.resolve("logs").toString());
         System.out.printf(
-                "HibernatedSessions: %,d hibernated sessions vs an empty store, %d messages each; %s, %d CPUs; load %s%n",
-                sessions, runs, Runtime.version(), Runtime.getRuntime().availableProcessors(), Stats.load());
-        String yaml = "sandbox:\n  disk_mb: 0\n";
+                "HibernatedSessions: %,d hibernated sessions vs an empty store, %d messages each; %s%n",
+                sessions, runs, Stats.machine());
         Path empty = root.resolve("empty");
         Path full = root.resolve("full");
-        BenchHomes.create(empty, yaml, "unused", 0);
-        BenchHomes.create(full, yaml, "unused", 0);
+        BenchHomes.create(empty, BenchHomes.NO_QUOTA, "unused", 0);
+        BenchHomes.create(full, BenchHomes.NO_QUOTA, "unused", 0);
         long fillStart = System.nanoTime();
         fill(full.resolve("data/cordon.db"), sessions);
         System.out.printf(

@@ -44,19 +44,14 @@ public final class SessionDensity {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, List.of("--keep", "--flags"));
-        int sessions = Integer.parseInt(options.getOrDefault("--sessions", "25"));
-        int settle = Integer.parseInt(options.getOrDefault("--settle", "15"));
+        int sessions = Options.integer(options, "--sessions", 25);
+        int settle = Options.integer(options, "--settle", 15);
         Path runnerLib = Options.runnerLib(options);
         Path root = Files.createTempDirectory(Path.of("/tmp"), "cd");
         long availableAtStart = ProcStats.meminfoKb("MemAvailable");
         System.out.printf(
-                "SessionDensity: %d live idle sessions; MemTotal %,d MB, MemAvailable %,d MB; %s, %d CPUs; load %s%n",
-                sessions,
-                ProcStats.meminfoKb("MemTotal") >> 10,
-                availableAtStart >> 10,
-                Runtime.version(),
-                Runtime.getRuntime().availableProcessors(),
-                Stats.load());
+                "SessionDensity: %d live idle sessions; MemTotal %,d MB, MemAvailable %,d MB; %s%n",
+                sessions, ProcStats.meminfoKb("MemTotal") >> 10, availableAtStart >> 10, Stats.machine());
         List<Sandbox> sandboxes = new ArrayList<>();
         List<Long> charges = new ArrayList<>();
         long daemonIdle;
@@ -164,7 +159,7 @@ public final class SessionDensity {
         if (options.containsKey("--flags")) {
             Path scratch = Files.createTempDirectory(Path.of("/tmp"), "cf");
             try {
-                flagVariants(scratch, runnerLib, Integer.parseInt(options.getOrDefault("--per-variant", "4")));
+                flagVariants(scratch, runnerLib, Options.integer(options, "--per-variant", 4));
             } finally {
                 ColdStart.deleteTree(scratch);
             }

@@ -61,23 +61,23 @@ public final class SessionLatency {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, List.of("--keep"));
-        int runs = Integer.parseInt(options.getOrDefault("--runs", "300"));
-        int warmup = Integer.parseInt(options.getOrDefault("--warmup", "30"));
-        int sessions = Integer.parseInt(options.getOrDefault("--sessions", "4"));
-        int pings = Integer.parseInt(options.getOrDefault("--pings", "10"));
+        int runs = Options.integer(options, "--runs", 300);
+        int warmup = Options.integer(options, "--warmup", 30);
+        int sessions = Options.integer(options, "--sessions", 4);
+        int pings = Options.integer(options, "--pings", 10);
         Path runnerLib = Options.runnerLib(options);
         Path root = Files.createTempDirectory(Path.of("/tmp"), "cl");
         System.setProperty("cordon.logdir", root.resolve("logs").toString());
         System.out.printf(
-                "SessionLatency: %d warm messages (+%d warm-up) round robin over %d sessions; %s, %d CPUs; load %s%n",
-                runs, warmup, sessions, Runtime.version(), Runtime.getRuntime().availableProcessors(), Stats.load());
+                "SessionLatency: %d warm messages (+%d warm-up) round robin over %d sessions; %s%n",
+                runs, warmup, sessions, Stats.machine());
         Rows rows = new Rows();
         Stats rtt = new Stats("baseline: Unix socket round trip, 2 JVMs");
         Stats fsync = new Stats("baseline: fsync of a 4 KiB append");
         int failures = 0;
         try (FakeModelServer model = FakeModelServer.start()) {
             Path home = root.resolve("home");
-            List<String> agents = BenchHomes.create(home, "sandbox:\n  disk_mb: 0\n", "s", sessions);
+            List<String> agents = BenchHomes.create(home, BenchHomes.NO_QUOTA, "s", sessions);
             Probe probe = new Probe();
             Daemon daemon = Daemon.start(home, BenchHomes.env(model), runnerLib, probe.probes());
             List<ControlClient> clients = new ArrayList<>();

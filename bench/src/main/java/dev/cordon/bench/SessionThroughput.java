@@ -49,20 +49,14 @@ public final class SessionThroughput {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = Options.parse(args, List.of("--keep"));
-        int sessions = Integer.parseInt(options.getOrDefault("--sessions", "50"));
-        int seconds = Integer.parseInt(options.getOrDefault("--seconds", "60"));
-        int singleSeconds = Integer.parseInt(options.getOrDefault("--single-seconds", "15"));
+        int sessions = Options.integer(options, "--sessions", 50);
+        int seconds = Options.integer(options, "--seconds", 60);
+        int singleSeconds = Options.integer(options, "--single-seconds", 15);
         Path runnerLib = Options.runnerLib(options);
         Path root = Files.createTempDirectory(Path.of("/tmp"), "ct");
         System.out.printf(
-                "SessionThroughput: %d warm sessions for %d s, one session for %d s before and after; %s, %d CPUs;"
-                        + " load %s%n",
-                sessions,
-                seconds,
-                singleSeconds,
-                Runtime.version(),
-                Runtime.getRuntime().availableProcessors(),
-                Stats.load());
+                "SessionThroughput: %d warm sessions for %d s, one session for %d s before and after; %s%n",
+                sessions, seconds, singleSeconds, Stats.machine());
         List<Phase> phases = new ArrayList<>();
         List<ControlClient> clients = new ArrayList<>();
         Stats fsyncBefore;
