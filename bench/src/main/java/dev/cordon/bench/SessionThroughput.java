@@ -1,5 +1,6 @@
 package dev.cordon.bench;
 
+import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.testkit.FakeModelServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.SessionThroughput [--sessions 50] [--seconds 60]
- *      [--single-seconds 15] [--runner-lib DIR] [--keep]
+ *      [--single-seconds 15] [--tmpfs] [--runner-lib DIR] [--keep]
  * </pre>
  */
 public final class SessionThroughput {
@@ -48,15 +49,17 @@ public final class SessionThroughput {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = Options.parse(args, List.of("--keep"));
+        Map<String, String> options = Options.parse(args, List.of("--keep", "--tmpfs"));
         int sessions = Options.integer(options, "--sessions", 50);
         int seconds = Options.integer(options, "--seconds", 60);
         int singleSeconds = Options.integer(options, "--single-seconds", 15);
         Path runnerLib = Options.runnerLib(options);
-        Path root = Files.createTempDirectory(Path.of("/tmp"), "ct");
+        // --tmpfs: the daemon's home (its SQLite file) in memory, where an fsync costs nothing: a
+        // diagnosis of how much the disk limits the rate, not a configuration to run.
+        Path root = Files.createTempDirectory(Path.of(options.containsKey("--tmpfs") ? "/dev/shm" : "/tmp"), "ct");
         System.out.printf(
-                "SessionThroughput: %d warm sessions for %d s, one session for %d s before and after; %s%n",
-                sessions, seconds, singleSeconds, Stats.machine());
+                "SessionThroughput: %d warm sessions for %d s, one session for %d s before and after; home in %s; %s%n",
+                sessions, seconds, singleSeconds, root.getParent(), Stats.machine());
         List<Phase> phases = new ArrayList<>();
         List<ControlClient> clients = new ArrayList<>();
         Stats fsyncBefore;
@@ -65,36 +68,51 @@ public final class SessionThroughput {
             Path home = root.resolve("home");
             List<String> agents = BenchHomes.create(home, BenchHomes.roomFor(sessions), "t", sessions);
             try (DaemonProcess daemon = DaemonProcess.start(home, model, runnerLib)) {
-                for (String agent : agents) {
-                    ControlClient client = new ControlClient(daemon.controlSocket());
-                    client.attach(agent);
-                    clients.add(client);
-                }
-                long warmStart = System.nanoTime();
-                exchange(clients.getFirst(), agents.getFirst());
-                BenchHomes.awaitCache(home);
-                // A few sandboxes at a time: fifty JVMs starting at once on two CPUs take minutes.
-                for (int from = 1; from < sessions; from += STARTING) {
-                    int to = Math.min(sessions, from + STARTING);
-                    run(clients.subList(from, to), agents.subList(from, to), 1, Duration.ZERO);
-                }
-                clients.getFirst().awaitLive(sessions, Duration.ofSeconds(60));
-                System.out.printf(
-                        Locale.ROOT,
-                        "%d sandboxes started in %.1f s (AOT training included)%n",
-                        sessions,
-                        (System.nanoTime() - warmStart) / 1e9);
-                // Warm the daemon's JIT on the whole load first; not reported.
-                measure("warm-up", daemon, clients, agents, WARM_UP_SECONDS);
-                fsyncBefore = DiskProbe.fsyncs(home, 100, "fsync 4 KiB, before");
-                phases.add(measure(
-                        "1 session, before", daemon, clients.subList(0, 1), agents.subList(0, 1), singleSeconds));
-                phases.add(measure(sessions + " sessions", daemon, clients, agents, seconds));
-                phases.add(measure(
-                        "1 session, after", daemon, clients.subList(0, 1), agents.subList(0, 1), singleSeconds));
-                fsyncAfter = DiskProbe.fsyncs(home, 100, "fsync 4 KiB, after");
-                if (clients.getFirst().status().liveSandboxes() != sessions) {
-                    System.out.println("warning: not every sandbox stayed live");
+                try {
+                    for (String agent : agents) {
+                        ControlClient client = new ControlClient(daemon.controlSocket());
+                        client.attach(agent);
+                        clients.add(client);
+                    }
+                    long warmStart = System.nanoTime();
+                    exchange(clients.getFirst(), agents.getFirst());
+                    BenchHomes.awaitCache(home);
+                    // A few sandboxes at a time: fifty JVMs starting at once on two CPUs take minutes.
+                    for (int from = 1; from < sessions; from += STARTING) {
+                        int to = Math.min(sessions, from + STARTING);
+                        run(clients.subList(from, to), agents.subList(from, to), 1, Duration.ZERO);
+                    }
+                    clients.getFirst().awaitLive(sessions, Duration.ofSeconds(60));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%d sandboxes started in %.1f s (AOT training included)%n",
+                            sessions,
+                            (System.nanoTime() - warmStart) / 1e9);
+                    // Warm the daemon's JIT on the whole load first; not reported.
+                    measure("warm-up", daemon, clients, agents, WARM_UP_SECONDS);
+                    fsyncBefore = DiskProbe.fsyncs(home, 100, "fsync 4 KiB, before");
+                    phases.add(measure(
+                            "1 session, before", daemon, clients.subList(0, 1), agents.subList(0, 1), singleSeconds));
+                    phases.add(measure(sessions + " sessions", daemon, clients, agents, seconds));
+                    phases.add(measure(
+                            "1 session, after", daemon, clients.subList(0, 1), agents.subList(0, 1), singleSeconds));
+                    fsyncAfter = DiskProbe.fsyncs(home, 100, "fsync 4 KiB, after");
+                    if (clients.getFirst().status().liveSandboxes() != sessions) {
+                        System.out.println("warning: not every sandbox stayed live");
+                    }
+                } catch (IllegalStateException e) {
+                    // A client waited in vain: say what the daemon holds, and keep its home and logs.
+                    try (ControlClient c = new ControlClient(daemon.controlSocket())) {
+                        ControlEvent.StatusReport status = c.status();
+                        System.out.printf(
+                                "%s; the daemon has %d live sandboxes, %d pending messages, %d undelivered replies%n",
+                                e.getMessage(),
+                                status.liveSandboxes(),
+                                status.pendingMessages(),
+                                status.undeliveredReplies());
+                    }
+                    options.put("--keep", "true");
+                    throw e;
                 }
                 for (ControlClient c : clients) {
                     c.close();
