@@ -117,9 +117,13 @@ public final class ColdStart {
                         "runner-aot +UsePerfData",
                         replace(base, "-XX:-UsePerfData", "-XX:+UsePerfData"),
                         true);
-                List<String> relocation = new ArrayList<>(base);
-                relocation.addAll(List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"));
-                addRunner(variants, root, runnerLib, "runner-aot ArchiveRelocationMode=0", relocation, true);
+                addRunner(
+                        variants,
+                        root,
+                        runnerLib,
+                        "runner-aot ArchiveRelocationMode=1 (relocated)",
+                        replace(base, "-XX:ArchiveRelocationMode=0", "-XX:ArchiveRelocationMode=1"),
+                        true);
                 addRunner(
                         variants,
                         root,

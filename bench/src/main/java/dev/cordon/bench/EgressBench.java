@@ -81,8 +81,8 @@ public final class EgressBench {
                             "ANTHROPIC_BASE_URL",
                             model.baseUrl().toString()),
                     runnerLib);
-            try (WarmTurn.Client client = new WarmTurn.Client(daemon.controlSocket())) {
-                client.attach();
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.attach(AGENT);
                 // Warm-up: the first turn starts the sandbox; both paths fetch once.
                 inSandbox(client, model, loop(small, 3));
                 onHost(loop(small, 3));
@@ -105,11 +105,7 @@ public final class EgressBench {
             } finally {
                 daemon.close();
                 origin.stop(0);
-                if (options.containsKey("--keep")) {
-                    System.out.println("kept " + root);
-                } else {
-                    ColdStart.deleteTree(root);
-                }
+                BenchHomes.cleanUp(root, options);
             }
         }
         System.out.printf(
@@ -162,8 +158,7 @@ public final class EgressBench {
      * Runs {@code script} as one bash tool call in the agent's sandbox. curl there goes through
      * the proxy explicitly: the sandbox's NO_PROXY lists 127.0.0.1, which here means the host's.
      */
-    private static List<Double> inSandbox(WarmTurn.Client client, FakeModelServer model, String script)
-            throws Exception {
+    private static List<Double> inSandbox(ControlClient client, FakeModelServer model, String script) throws Exception {
         String viaProxy = script.replace("curl -s", "curl -s --noproxy '' -x http://127.0.0.1:3128");
         model.enqueue(Scripted.toolCall(
                 "bash", "{\"command\":" + Wire.mapper().writeValueAsString(viaProxy) + ",\"timeout_ms\":600000}"));

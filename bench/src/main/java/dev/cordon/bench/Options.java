@@ -25,6 +25,19 @@ final class Options {
         return options;
     }
 
+    /** The value of option {@code name} as a number, or {@code otherwise} when it was not given. */
+    static int integer(Map<String, String> options, String name, int otherwise) {
+        String value = options.get(name);
+        if (value == null) {
+            return otherwise;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a whole number, not '" + value + "'", e);
+        }
+    }
+
     /**
      * The runner's jars: {@code --runner-lib}, {@code CORDON_RUNNER_LIB}, or {@code runner/target/lib}
      * of the source tree holding the working directory or this bench's jar.

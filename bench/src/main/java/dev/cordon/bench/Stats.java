@@ -85,6 +85,16 @@ final class Stats {
                 maxMillis());
     }
 
+    /** The JDK, the CPUs and the load, for the first line of a run. */
+    static String machine() {
+        return String.format(
+                Locale.ROOT,
+                "%s, %d CPUs; load %s",
+                Runtime.version(),
+                Runtime.getRuntime().availableProcessors(),
+                load());
+    }
+
     /** The machine's load when a run started or ended, for the record. */
     static String load() {
         try {

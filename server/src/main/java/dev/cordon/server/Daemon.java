@@ -33,6 +33,7 @@ import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.EgressGateway;
 import dev.cordon.core.session.ModelGateway;
+import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.egress.ModelGateways;
@@ -64,6 +65,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,11 +101,11 @@ public final class Daemon implements AutoCloseable {
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Daemon(Path homeDir, Map<String, String> env, Path runnerLib) throws IOException {
+    private Daemon(Path homeDir, Map<String, String> env, Path runnerLib, Probes probes) throws IOException {
         home = new Home(homeDir);
         home.create();
         config = Config.load(home.root(), env);
-        store = StoreChoice.open(home, config.store(), Clock.systemUTC());
+        store = probes.store().apply(StoreChoice.open(home, config.store(), Clock.systemUTC()));
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
@@ -226,8 +228,14 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
-        SandboxedRunners runners = new SandboxedRunners(
-                home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        RunnerLauncher runners = probes.launcher()
+                .apply(new SandboxedRunners(
+                        home,
+                        backend,
+                        runnerLib,
+                        Path.of(System.getProperty("java.home")),
+                        identity,
+                        config.runnerHeapMb()));
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
         // The rules in force now: a policy edit applies to the next connection.
         EgressGateway egress = (agent, session, connection) -> {
@@ -375,7 +383,22 @@ public final class Daemon implements AutoCloseable {
 
     /** Starts a daemon on {@code homeDir}; returns once the control socket accepts connections. */
     public static Daemon start(Path homeDir, Map<String, String> env, Path runnerLib) throws IOException {
-        Daemon daemon = new Daemon(homeDir, env, runnerLib);
+        return start(homeDir, env, runnerLib, Probes.NONE);
+    }
+
+    /**
+     * Wrappers around the daemon's store and runner launcher, for benchmarks that timestamp a
+     * message's way (bench/SessionLatency): stored, claimed, sent to the runner, the runner's answer.
+     * A wrapper must delegate every call unchanged. The daemon itself never wraps anything.
+     */
+    public record Probes(UnaryOperator<Store> store, UnaryOperator<RunnerLauncher> launcher) {
+        public static final Probes NONE = new Probes(UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /** As {@link #start(Path, Map, Path)}, with {@code probes} around the store and the runner launcher. */
+    public static Daemon start(Path homeDir, Map<String, String> env, Path runnerLib, Probes probes)
+            throws IOException {
+        Daemon daemon = new Daemon(homeDir, env, runnerLib, probes);
         int released = daemon.store.releaseClaims();
         if (released > 0) {
             LOG.info("re-running {} message(s) whose turn was cut short by the last stop", released);

@@ -134,10 +134,21 @@ final class SandboxedRunners implements RunnerLauncher {
      * ({@code TieredStopAtLevel=1}) because a turn is short and I/O bound; no {@code -Xshare}
      * option, because any {@code -Xshare} together with {@code -XX:AOTCache} stops the JVM at start.
      * {@code -XX:-UsePerfData} skips the hsperfdata file nobody can read in a sandbox (no measurable
-     * effect on start). docs/benchmarks.md compares the alternatives.
+     * effect on start). {@code ArchiveRelocationMode=0} maps the AOT cache at its own address instead
+     * of relocating it to a random one: relocating rewrites its pointers and so turns most of its
+     * pages into private copies, about 20 MB per runner; unrelocated, about half stays clean and is
+     * shared by every runner (docs/benchmarks.md §7.3). The randomization it gives up would only
+     * guard the runner's JVM against code that already runs in the same sandbox. docs/benchmarks.md
+     * compares the alternatives.
      */
     static List<String> defaultJvmFlags(int heapMb) {
-        return List.of("-XX:+UseSerialGC", "-Xmx" + heapMb + "m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData");
+        return List.of(
+                "-XX:+UseSerialGC",
+                "-Xmx" + heapMb + "m",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:-UsePerfData",
+                "-XX:+UnlockDiagnosticVMOptions",
+                "-XX:ArchiveRelocationMode=0");
     }
 
     /** Who an agent's sandbox runs as, and under which limits. */
