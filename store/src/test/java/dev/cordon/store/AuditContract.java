@@ -194,6 +194,18 @@ abstract class AuditContract {
     }
 
     @Test
+    void anEntryAppendedLaterKeepsItsPlaceAheadOfWhatIsAppendedAfterIt() {
+        AuditLog.Pending first = log.appendLater(event(1));
+        AuditEntry second = log.append(event(2));
+
+        AuditEntry written = first.await();
+        assertThat(written.seq()).isEqualTo(1L);
+        assertThat(second.prevHash()).isEqualTo(written.hash());
+        assertThat(log.read(0, 10)).containsExactly(written, second);
+        assertThat(first.await()).as("await again").isEqualTo(written);
+    }
+
+    @Test
     void tailWaitsForTheNextAppendAndReturnsIt() throws Exception {
         log.append(event(1));
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {

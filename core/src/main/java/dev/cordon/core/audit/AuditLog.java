@@ -36,6 +36,30 @@ public interface AuditLog extends AutoCloseable {
      */
     List<AuditEntry> appendAll(List<AuditEvent> events);
 
+    /**
+     * Queues {@code event} behind everything appended before it (its place in the chain is fixed
+     * now) and returns at once; {@link Pending#await()} blocks until it is durable, like {@link
+     * #append}. It lets a caller overlap its own work with the write, for example wake a session while
+     * the entry is synced; the caller still reports its action done only after {@code await}.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    default Pending appendLater(AuditEvent event) {
+        AuditEntry entry = append(event);
+        return () -> entry;
+    }
+
+    /** An entry on its way to the log. */
+    @FunctionalInterface
+    interface Pending {
+        /**
+         * Blocks until the entry is durable and returns it; not interruptible.
+         *
+         * @throws AuditException if the write failed, as {@link #append} does
+         */
+        AuditEntry await();
+    }
+
     /** Up to {@code limit} entries after seq {@code afterSeq} (0 for the start), oldest first. */
     List<AuditEntry> read(long afterSeq, int limit);
 

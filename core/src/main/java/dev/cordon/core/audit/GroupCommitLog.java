@@ -156,7 +156,18 @@ final class GroupCommitLog implements AuditLog {
         return copy.isEmpty() ? List.of() : submit(copy);
     }
 
+    @Override
+    public Pending appendLater(AuditEvent event) {
+        Objects.requireNonNull(event, "event");
+        CompletableFuture<List<AuditEntry>> done = enqueue(List.of(event));
+        return () -> await(done).getFirst();
+    }
+
     private List<AuditEntry> submit(List<AuditEvent> events) {
+        return await(enqueue(events));
+    }
+
+    private CompletableFuture<List<AuditEntry>> enqueue(List<AuditEvent> events) {
         Request request = new Request(events, new CompletableFuture<>());
         lock.lock();
         try {
@@ -168,9 +179,13 @@ final class GroupCommitLog implements AuditLog {
         } finally {
             lock.unlock();
         }
+        return request.done();
+    }
+
+    private static List<AuditEntry> await(CompletableFuture<List<AuditEntry>> done) {
         try {
             // join() does not return early on interrupt: the caller learns the real outcome.
-            return request.done().join();
+            return done.join();
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             throw new AuditException("audit entry not written: " + cause.getMessage(), cause);

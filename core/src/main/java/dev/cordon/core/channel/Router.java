@@ -118,7 +118,9 @@ public final class Router implements InboundSink {
         if (bodies) {
             details.put("body", AuditEvent.clip(message.text()));
         }
-        audit.append(AuditEvent.of(
+        // Its place in the chain is fixed before the session can act; the session starts while the
+        // entry is synced, and the channel hears Accepted only once it is durable (invariant 6).
+        AuditLog.Pending written = audit.appendLater(AuditEvent.of(
                         clock.instant(),
                         sender,
                         stored.duplicate() ? AuditActions.INBOUND_DROPPED : AuditActions.INBOUND_ACCEPTED,
@@ -131,6 +133,7 @@ public final class Router implements InboundSink {
         if (!stored.duplicate()) {
             wake.accept(session.id());
         }
+        written.await();
         return new InboundResult.Accepted(stored.id().value(), stored.duplicate());
     }
 

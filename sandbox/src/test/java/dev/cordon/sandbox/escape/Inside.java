@@ -203,6 +203,13 @@ final class Inside {
             }
         }
 
+        /** The CPU time the sandbox's cgroup has used, as the host sees it; fails if the backend cannot tell. */
+        long cpuNanos() {
+            return sandbox.usage()
+                    .orElseThrow(() -> new AssertionError("the backend reports no resource usage"))
+                    .cpuNanos();
+        }
+
         /** Waits until the script has printed {@code marker}; fails the test if it never does. */
         void awaitOutput(String marker) throws InterruptedException {
             long deadline = System.nanoTime() + PATIENCE.toNanos();
