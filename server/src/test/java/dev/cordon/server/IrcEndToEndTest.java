@@ -232,8 +232,16 @@ class IrcEndToEndTest {
                 .findFirst()
                 .orElseThrow();
         assertThat(failed.event().reason()).contains("401").contains("bob");
+        assertThat(failed.event().details()).containsEntry("given_up", true);
+        // Never marked delivered, and given up on: it does not hold up the chat's later replies.
+        assertThat(audit("delivery"))
+                .filteredOn(e -> e.event().decision() == AuditEvent.Decision.ALLOW)
+                .noneMatch(e -> e.event()
+                        .details()
+                        .get("outbound")
+                        .equals(failed.event().details().get("outbound")));
         assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
-                .isEqualTo(1);
+                .isZero();
     }
 
     @Test
