@@ -42,16 +42,32 @@ final class WebFetchTool implements Tool {
                     + " downloads or other methods use bash with curl.",
             SCHEMA.json());
 
-    private final HttpClient client;
+    private final ProxySelector proxy;
     private final int limit;
+    /** Built at the first call: most turns never fetch, and a client costs every runner start. */
+    private volatile HttpClient client;
 
     WebFetchTool(ProxySelector proxy, int limit) {
-        this.client = HttpClient.newBuilder()
-                .proxy(proxy)
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(TIMEOUT)
-                .build();
+        this.proxy = proxy;
         this.limit = limit;
+    }
+
+    private HttpClient client() {
+        HttpClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                c = client;
+                if (c == null) {
+                    c = HttpClient.newBuilder()
+                            .proxy(proxy)
+                            .followRedirects(HttpClient.Redirect.NORMAL)
+                            .connectTimeout(TIMEOUT)
+                            .build();
+                    client = c;
+                }
+            }
+        }
+        return c;
     }
 
     @Override
@@ -79,7 +95,7 @@ final class WebFetchTool implements Tool {
         HttpResponse<InputStream> response;
         byte[] body;
         try {
-            response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            response = client().send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream in = response.body()) {
                 body = in.readNBytes(MAX_BYTES + 1);
             }
