@@ -3,52 +3,26 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.protocol.control.ControlEvent;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An agent's policy picks its wall: the real runner, started by a real daemon, runs a turn with a
  * tool call inside runc and inside gVisor (runsc), talking to the host over the same one channel;
  * a wall this host lacks refuses the agent with a message that says why.
  */
-class IsolationEndToEndTest {
+class IsolationEndToEndTest extends DaemonTestBase {
     /** What the tool prints: pid 1's command (bwrap under bubblewrap, the JVM under an OCI runtime) and the kernel. */
     static final String PROBE =
             "echo \"pid1=$(tr '\\0' ' ' < /proc/1/cmdline | cut -c1-60)\"; echo \"kernel=$(uname -r)\";"
                     + " echo \"uid=$(id -u)\"; echo hello > /workspace/hello.txt && echo \"wrote=$?\"";
 
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
-
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (model != null) {
-            model.close();
-        }
-    }
-
     String turnIn(String policy) throws Exception {
-        model = FakeModelServer.start();
-        Files.createDirectories(home.resolve("agents/main"));
         Files.writeString(home.resolve("agents/main/policy.yaml"), policy);
-        daemon = EndToEndTest.startOn(home, model);
+        startDaemon();
         model.enqueue(Scripted.toolCall("bash", EndToEndTest.json(PROBE)), Scripted.text("Done."));
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            ControlEvent.Reply reply = client.ask("main", "where do you run?");
-            assertThat(reply.failed()).as(reply.text()).isFalse();
-            assertThat(reply.text()).isEqualTo("Done.");
-        }
+        assertThat(ask("where do you run?")).isEqualTo("Done.");
         return EndToEndTest.toolResults(model.requests().get(1)).getFirst();
     }
 
@@ -76,10 +50,8 @@ class IsolationEndToEndTest {
 
     @Test
     void anAgentThatRequiresAVmIsRefusedWithAClearMessage() throws Exception {
-        model = FakeModelServer.start();
-        Files.createDirectories(home.resolve("agents/main"));
         Files.writeString(home.resolve("agents/main/policy.yaml"), "sandbox: {isolation: vm}\n");
-        daemon = EndToEndTest.startOn(home, model);
+        startDaemon();
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
             ControlEvent.Reply reply = client.ask("main", "hello");
 
