@@ -15,6 +15,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -33,10 +36,14 @@ import org.slf4j.LoggerFactory;
  * policies/<name>/<version>-<sha256 prefix>.yaml} (outside every sandbox), and audited as {@code
  * policy.change}. An invalid file is audited as refused and the last valid version stays in force;
  * with no valid version ever, the agent fails closed (no turn, no sandbox) until the file is fixed.
- * A missing file means the defaults of {@code cordon.yaml}. Thread-safe.
+ * A missing file means the defaults of {@code cordon.yaml}. A file caught half-written (an editor
+ * truncates, then writes) is not taken for a version: a fresh change is read until it settles.
+ * Thread-safe.
  */
 final class Policies {
     private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
+    private static final Duration SETTLE = Duration.ofMillis(20);
+    private static final Duration SETTLE_WINDOW = Duration.ofSeconds(2);
     private static final Pattern VERSION = Pattern.compile("(\\d+)-([0-9a-f]{16})\\.yaml");
 
     private final Home home;
@@ -73,6 +80,11 @@ final class Policies {
         }
         synchronized (this) {
             known = current.get(name);
+            if (known != null && known.sha256().equals(sha)) {
+                return known.policy();
+            }
+            bytes = settled(file, bytes);
+            sha = bytes == null ? "" : sha256(bytes);
             if (known != null && known.sha256().equals(sha)) {
                 return known.policy();
             }
@@ -229,6 +241,40 @@ final class Policies {
                 .withAgent(name)
                 .withReason(AuditEvent.clip(reason))
                 .withDetails(Map.of("sha256", sha, decision == Decision.ALLOW ? "version" : "in_force", version)));
+    }
+
+    /**
+     * A file written in place is truncated, then written: a read in between sees it empty or cut
+     * short. So a file changed in the last {@link #SETTLE_WINDOW} counts only once two reads {@link
+     * #SETTLE} apart agree and it is not empty, or the window has passed (an emptied file takes
+     * effect then); an older file is read once.
+     */
+    private static byte[] settled(Path file, byte[] first) {
+        byte[] last = first;
+        for (int i = 0; i < 200 && recentlyModified(file); i++) {
+            try {
+                Thread.sleep(SETTLE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return last;
+            }
+            byte[] again = read(file);
+            if (Arrays.equals(last, again) && (again == null || again.length > 0)) {
+                return again;
+            }
+            last = again;
+        }
+        return last;
+    }
+
+    private static boolean recentlyModified(Path file) {
+        try {
+            Instant modified =
+                    Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
+            return modified.isAfter(Instant.now().minus(SETTLE_WINDOW));
+        } catch (IOException e) {
+            return false; // gone: nothing to wait for
+        }
     }
 
     private static byte[] read(Path file) {

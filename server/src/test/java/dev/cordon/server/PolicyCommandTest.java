@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link Policies} (with a real SQLite audit log), exactly as the daemon keeps them.
  */
 class PolicyCommandTest {
+    private static final String EMPTY_SHA256_PREFIX = "e3b0c44298fc1c14";
     private static final Map<String, String> NO_ENV = Map.of("CORDON_MODEL", "claude-test", "ANTHROPIC_API_KEY", "k");
 
     @TempDir
@@ -166,6 +167,32 @@ class PolicyCommandTest {
                 .map(e -> e.decision().label())
                 .toList();
         assertThat(changes).containsExactly("allow", "allow", "deny");
+    }
+
+    @Test
+    void aFileCaughtHalfWrittenIsNotTakenForAVersion() throws Exception {
+        Files.writeString(policy, "sandbox:\n  memory_mb: 512\n");
+        policies.current(main);
+        // An editor saving in place: the file is truncated, and written a moment later.
+        Files.writeString(policy, "");
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(100);
+                Files.writeString(policy, "sandbox:\n  memory_mb: 256\n");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        AgentPolicy.Policy inForce = policies.current(main);
+        writer.join();
+
+        assertThat(inForce.sandbox().limits().memoryBytes()).isEqualTo(256L << 20);
+        try (var kept = Files.list(homeDir.resolve("policies/main"))) {
+            assertThat(kept.map(p -> p.getFileName().toString()).sorted().toList())
+                    .hasSize(2)
+                    .noneMatch(name -> name.contains(EMPTY_SHA256_PREFIX));
+        }
     }
 
     @Test
