@@ -16,9 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +69,17 @@ class CrashSafetyTest {
         if (model != null) {
             model.close();
         }
+        // Keep the run's logs for whoever reads a failure (the home is deleted after the test).
+        try {
+            Path kept = Files.createDirectories(Path.of("target", "crash-safety"));
+            for (String log : List.of("daemon.log", "test.log")) {
+                if (Files.exists(home.resolve(log))) {
+                    Files.copy(home.resolve(log), kept.resolve(log), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            System.out.println("could not keep the logs: " + e);
+        }
     }
 
     Process startDaemon() throws IOException {
@@ -105,7 +118,10 @@ class CrashSafetyTest {
         Random random = new Random(seed);
         model = FakeModelServer.start();
         // No workspace quota: a killed daemon cannot unmount, and the test's home must be deletable.
-        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  disk_mb: 0\n");
+        // 256 MiB a sandbox: all the chats' sandboxes fit under the admission memory cap (80 % of a
+        // host's memory; 1 GiB each would queue chats behind each other on a 16 GiB host), so this
+        // test measures crash safety, not admission (AdmissionEndToEndTest does that).
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  disk_mb: 0\n  memory_mb: 256\n");
         for (int c = 0; c < CHATS; c++) {
             Files.createDirectories(home.resolve("agents/chat" + c));
         }
@@ -133,10 +149,19 @@ class CrashSafetyTest {
             daemon = startDaemon();
             awaitUp();
         }
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         for (Thread chat : chats) {
-            chat.join(Duration.ofMinutes(10));
+            chat.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         }
+        List<String> unfinished = chats.stream()
+                .filter(Thread::isAlive)
+                .map(t -> t.getName() + " ("
+                        + accepted.getOrDefault(t.getName(), Map.of()).size() + " of " + MESSAGES + " sent)")
+                .toList();
         done = true;
+        assertThat(unfinished)
+                .as("chats still talking 10 minutes after the last kill; see target/crash-safety/")
+                .isEmpty();
         daemon.destroy();
         daemon.waitFor(60, TimeUnit.SECONDS);
 
@@ -187,25 +212,31 @@ class CrashSafetyTest {
         int next = 0;
         while (next < MESSAGES && !done) {
             try (ControlClient client = new ControlClient(home.resolve("run/control.sock"))) {
+                // Replies to earlier messages may come at any moment (replayed after a restart, before
+                // or after Attached and Accepted): every wait records every reply it passes.
+                Set<Long> answered = new HashSet<>();
                 client.send(new ControlRequest.Attach(agent, true));
-                client.await(ControlEvent.Attached.class, e -> true, Duration.ofSeconds(30));
+                client.await(
+                        ControlEvent.class,
+                        e -> recorded(client, agent, e, answered) instanceof ControlEvent.Attached,
+                        Duration.ofSeconds(30));
                 while (next < MESSAGES) {
                     int index = next;
                     String id = agent + "-" + index;
                     client.send(new ControlRequest.Say(agent, id, agent + " message " + index));
-                    ControlEvent.Accepted ok = client.await(
-                            ControlEvent.Accepted.class,
-                            a -> a.clientMessageId().equals(id),
+                    ControlEvent.Accepted ok = (ControlEvent.Accepted) client.await(
+                            ControlEvent.class,
+                            e -> recorded(client, agent, e, answered) instanceof ControlEvent.Accepted a
+                                    && a.clientMessageId().equals(id),
                             Duration.ofSeconds(60));
                     mine.put(index, ok.inboundId());
-                    // Replies to earlier messages may come first (replayed after a restart): record them all.
-                    client.await(
-                            ControlEvent.Reply.class,
-                            r -> {
-                                record(client, agent, r);
-                                return r.inReplyTo() == ok.inboundId();
-                            },
-                            Duration.ofMinutes(2));
+                    if (!answered.contains(ok.inboundId())) {
+                        client.await(
+                                ControlEvent.class,
+                                e -> recorded(client, agent, e, answered) instanceof ControlEvent.Reply r
+                                        && r.inReplyTo() == ok.inboundId(),
+                                Duration.ofMinutes(2));
+                    }
                     next++;
                 }
             } catch (Exception | AssertionError e) {
@@ -233,6 +264,15 @@ class CrashSafetyTest {
         } catch (IOException e) {
             // a log line is not worth failing the test
         }
+    }
+
+    /** Records {@code event} if it is a reply (adding what it answers to {@code answered}); returns it. */
+    ControlEvent recorded(ControlClient client, String agent, ControlEvent event, Set<Long> answered) {
+        if (event instanceof ControlEvent.Reply reply) {
+            record(client, agent, reply);
+            answered.add(reply.inReplyTo());
+        }
+        return event;
     }
 
     void record(ControlClient client, String agent, ControlEvent.Reply reply) {
