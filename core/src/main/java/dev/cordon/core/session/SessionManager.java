@@ -135,7 +135,9 @@ public final class SessionManager implements AutoCloseable {
     /** Makes the session take its pending messages soon. Never blocks. */
     public void wake(SessionId id) {
         if (!closed) {
-            actors.computeIfAbsent(id, Actor::new).worker.wake();
+            Actor actor = actors.computeIfAbsent(id, Actor::new);
+            actor.messageWake = true;
+            actor.worker.wake();
         }
     }
 
@@ -257,6 +259,8 @@ public final class SessionManager implements AutoCloseable {
         volatile boolean busy;
         /** When the last turn ended ({@link System#nanoTime}): the idle sandbox hibernated first is the oldest. */
         volatile long lastUsed = System.nanoTime();
+        /** A message may be waiting (set by {@link #wake}, cleared at each claim); the idle timer does not set it. */
+        volatile boolean messageWake;
         /** Why an operator stopped the sandbox, if one did: the turn it breaks is not retried. */
         volatile String stopRequested;
 
@@ -268,7 +272,9 @@ public final class SessionManager implements AutoCloseable {
         }
 
         void drain() {
-            boolean wokenIdle = true;
+            // Only a message that finds the session idle waits to gather; one that came during a turn
+            // was taken by the claim after it, and the idle timer's wake brings no message.
+            boolean wokenIdle = messageWake;
             while (!closed && !draining) {
                 Session session = store.session(id).orElseThrow();
                 Agent agent = store.agent(session.agentId()).orElseThrow();
@@ -282,6 +288,7 @@ public final class SessionManager implements AutoCloseable {
                 wokenIdle = false;
                 // Busy before the claim: from here on no other session may take this sandbox.
                 setBusy(true);
+                messageWake = false;
                 try {
                     List<Inbound> batch =
                             store.claimPending(id, setup.batching().maxMessages());
