@@ -58,6 +58,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -711,29 +713,35 @@ public final class Daemon implements AutoCloseable {
             List<Session> all = new ArrayList<>(store.sessions());
             all.sort(java.util.Comparator.comparingLong((Session s) -> s.id().value())
                     .reversed());
+            // Names are looked up only for the rows listed (a host may keep 100,000 hibernated
+            // sessions), and each agent's once.
+            Map<Long, String> agents = new HashMap<>();
+            java.util.function.Function<Session, String> agentOf = s -> agents.computeIfAbsent(
+                    s.agentId().value(),
+                    id -> store.agent(s.agentId()).map(a -> a.name().value()).orElse("?"));
+            java.util.function.Function<Session, String> chatOf = s -> store.chat(s.chatId())
+                    .map(c -> c.channel() + ":" + c.platformChatId())
+                    .orElse("?");
+            Set<SessionId> queued = new HashSet<>(admission.queued());
             for (Session s : all) {
-                String agent =
-                        store.agent(s.agentId()).map(a -> a.name().value()).orElse("?");
-                String chat = store.chat(s.chatId())
-                        .map(c -> c.channel() + ":" + c.platformChatId())
-                        .orElse("?");
                 SessionManager.LiveSession l = live.get(s.id());
                 if (l != null) {
                     ResourceUsage u = l.usage().orElse(new ResourceUsage(-1, -1, -1, -1, -1));
                     rows.add(new ControlEvent.SessionRow(
                             s.id().value(),
-                            agent,
-                            chat,
+                            agentOf.apply(s),
+                            chatOf.apply(s),
                             sessions.busy(s.id()) ? "busy" : "idle",
                             l.sandboxId(),
                             u.memoryBytes(),
                             u.pids(),
                             u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000));
-                } else if (admission.queued().contains(s.id())) {
-                    rows.add(new ControlEvent.SessionRow(s.id().value(), agent, chat, "queued", null, -1, -1, -1));
+                } else if (queued.contains(s.id())) {
+                    rows.add(new ControlEvent.SessionRow(
+                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1));
                 } else if (asleep.size() < hibernated) {
-                    asleep.add(
-                            new ControlEvent.SessionRow(s.id().value(), agent, chat, "hibernated", null, -1, -1, -1));
+                    asleep.add(new ControlEvent.SessionRow(
+                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "hibernated", null, -1, -1, -1));
                 }
             }
             rows.sort(java.util.Comparator.comparingLong(ControlEvent.SessionRow::session));
