@@ -18,7 +18,9 @@ import java.util.function.IntConsumer;
  * Admission control for sandboxes (docs/sessions.md): at most {@code maxLive} live at once and at
  * most {@code maxMemory} bytes of memory limits committed to them. A session that does not fit
  * waits in its agent's queue; the queues are served round robin, so one busy agent cannot starve
- * the others, and within an agent oldest first. Before anyone waits, an idle live sandbox is
+ * the others, and within an agent oldest first. Interactive sessions (someone is waiting for the
+ * answer) come before background ones (scheduled tasks): no background session is admitted while
+ * an interactive one waits, even one that would fit. Before anyone waits, an idle live sandbox is
  * hibernated to make room ({@link Evictor}). Thread-safe.
  */
 public final class Admission {
@@ -36,14 +38,24 @@ public final class Admission {
         }
     }
 
+    /** Who a sandbox is for: interactive sessions are admitted before background ones. */
+    public enum Priority {
+        /** A chat: a person is waiting for the answer. */
+        INTERACTIVE,
+        /** A scheduled task's run: nobody is waiting on it right now. */
+        BACKGROUND
+    }
+
     /** Counts a sandbox whose policy sets no memory limit as this much. */
     public static final long UNLIMITED_COUNTS_AS = 1L << 30;
 
     private final int maxLive;
     private final long maxMemory;
     private final Map<SessionId, Long> live = new HashMap<>();
-    /** Waiting sessions per agent, the agent served longest ago first. */
-    private final LinkedHashMap<AgentId, ArrayDeque<Waiter>> queues = new LinkedHashMap<>();
+    /** Waiting interactive sessions per agent, the agent served longest ago first. */
+    private final LinkedHashMap<AgentId, ArrayDeque<Waiter>> interactive = new LinkedHashMap<>();
+    /** Waiting background sessions, likewise: served only while no interactive one waits. */
+    private final LinkedHashMap<AgentId, ArrayDeque<Waiter>> background = new LinkedHashMap<>();
 
     private long committed;
     private volatile Evictor evictor = forWhom -> false;
@@ -72,13 +84,21 @@ public final class Admission {
      */
     public void acquire(AgentId agent, SessionId session, long memoryBytes, IntConsumer queued)
             throws InterruptedException {
+        acquire(agent, session, memoryBytes, Priority.INTERACTIVE, queued);
+    }
+
+    /** {@link #acquire(AgentId, SessionId, long, IntConsumer)} for a session of the given priority. */
+    public void acquire(AgentId agent, SessionId session, long memoryBytes, Priority priority, IntConsumer queued)
+            throws InterruptedException {
         long memory = memoryBytes == 0 ? UNLIMITED_COUNTS_AS : memoryBytes;
+        LinkedHashMap<AgentId, ArrayDeque<Waiter>> queues = priority == Priority.INTERACTIVE ? interactive : background;
         Waiter waiter;
         synchronized (this) {
             if (live.containsKey(session)) {
                 return;
             }
-            if (queues.isEmpty() && fits(memory)) {
+            boolean noneAhead = interactive.isEmpty() && (priority == Priority.INTERACTIVE || background.isEmpty());
+            if (noneAhead && fits(memory)) {
                 grant(session, memory);
                 return;
             }
@@ -100,6 +120,7 @@ public final class Admission {
                 if (q != null && q.remove(waiter) && q.isEmpty()) {
                     queues.remove(agent);
                 }
+                serve(); // a background waiter may have been held back by this one
             }
             if (waiter.granted().isDone()) {
                 release(session);
@@ -124,12 +145,14 @@ public final class Admission {
 
     /** Whether someone is waiting for a slot (then a sandbox whose turn ended should give its slot up). */
     public synchronized boolean anyoneWaiting() {
-        return !queues.isEmpty();
+        return !interactive.isEmpty() || !background.isEmpty();
     }
 
+    /** The caps, what is live, and who waits: interactive sessions first, each tier agent by agent. */
     public synchronized Snapshot snapshot() {
         List<SessionId> waiting = new ArrayList<>();
-        queues.values().forEach(q -> q.forEach(w -> waiting.add(w.session())));
+        interactive.values().forEach(q -> q.forEach(w -> waiting.add(w.session())));
+        background.values().forEach(q -> q.forEach(w -> waiting.add(w.session())));
         return new Snapshot(live.size(), committed, maxLive, maxMemory, waiting);
     }
 
@@ -148,46 +171,54 @@ public final class Admission {
         committed += memory;
     }
 
-    /** Grants waiting sessions while they fit: the agent served longest ago first. Holds the lock. */
+    /**
+     * Grants waiting sessions while they fit: interactive ones first, background ones only while no
+     * interactive one waits; in each tier the agent served longest ago first. Holds the lock.
+     */
     private void serve() {
-        boolean served = true;
-        while (served && !queues.isEmpty()) {
-            served = false;
-            for (Iterator<Map.Entry<AgentId, ArrayDeque<Waiter>>> it =
-                            queues.entrySet().iterator();
-                    it.hasNext(); ) {
-                Map.Entry<AgentId, ArrayDeque<Waiter>> entry = it.next();
-                Waiter head = entry.getValue().peek();
-                if (!fits(head.memory())) {
-                    continue;
-                }
-                entry.getValue().poll();
-                it.remove();
-                if (!entry.getValue().isEmpty()) {
-                    queues.put(entry.getKey(), entry.getValue()); // to the back of the line
-                }
-                grant(head.session(), head.memory());
-                head.granted().complete(null);
-                served = true;
-                break;
-            }
+        while (serveOne(interactive) || (interactive.isEmpty() && serveOne(background))) {
+            // one more granted
         }
     }
 
-    /** The waiter's place in line if the queues are served round robin from now: 1 = next. */
+    /** Grants the first waiter of {@code queues} that fits, round robin; whether one was. */
+    private boolean serveOne(LinkedHashMap<AgentId, ArrayDeque<Waiter>> queues) {
+        for (Iterator<Map.Entry<AgentId, ArrayDeque<Waiter>>> it =
+                        queues.entrySet().iterator();
+                it.hasNext(); ) {
+            Map.Entry<AgentId, ArrayDeque<Waiter>> entry = it.next();
+            Waiter head = entry.getValue().peek();
+            if (!fits(head.memory())) {
+                continue;
+            }
+            entry.getValue().poll();
+            it.remove();
+            if (!entry.getValue().isEmpty()) {
+                queues.put(entry.getKey(), entry.getValue()); // to the back of the line
+            }
+            grant(head.session(), head.memory());
+            head.granted().complete(null);
+            return true;
+        }
+        return false;
+    }
+
+    /** The waiter's place in line if the queues are served as {@link #serve} does from now: 1 = next. */
     private synchronized int place(Waiter waiter) {
-        List<ArrayDeque<Waiter>> lines = new ArrayList<>();
-        queues.values().forEach(q -> lines.add(new ArrayDeque<>(q)));
         int place = 0;
-        while (!lines.isEmpty()) {
-            for (Iterator<ArrayDeque<Waiter>> it = lines.iterator(); it.hasNext(); ) {
-                ArrayDeque<Waiter> line = it.next();
-                place++;
-                if (line.poll() == waiter) {
-                    return place;
-                }
-                if (line.isEmpty()) {
-                    it.remove();
+        for (LinkedHashMap<AgentId, ArrayDeque<Waiter>> tier : List.of(interactive, background)) {
+            List<ArrayDeque<Waiter>> lines = new ArrayList<>();
+            tier.values().forEach(q -> lines.add(new ArrayDeque<>(q)));
+            while (!lines.isEmpty()) {
+                for (Iterator<ArrayDeque<Waiter>> it = lines.iterator(); it.hasNext(); ) {
+                    ArrayDeque<Waiter> line = it.next();
+                    place++;
+                    if (line.poll() == waiter) {
+                        return place;
+                    }
+                    if (line.isEmpty()) {
+                        it.remove();
+                    }
                 }
             }
         }

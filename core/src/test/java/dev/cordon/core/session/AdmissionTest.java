@@ -92,6 +92,90 @@ class AdmissionTest {
         assertThat(order).containsExactly(1L, 6L, 7L, 2L, 3L, 4L, 5L);
     }
 
+    /** Like {@link #acquireLater} for a session of {@code priority} needing {@code memory}. */
+    static CompletableFuture<Void> acquireLater(
+            Admission admission,
+            long agent,
+            long session,
+            long memory,
+            Admission.Priority priority,
+            List<Integer> places) {
+        CompletableFuture<Void> granted = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                admission.acquire(a(agent), s(session), memory, priority, places::add);
+                granted.complete(null);
+            } catch (InterruptedException e) {
+                granted.completeExceptionally(e);
+            }
+        });
+        return granted;
+    }
+
+    @Test
+    void interactiveSessionsAreAdmittedBeforeScheduledOnesThatAskedEarlier() throws Exception {
+        Admission admission = new Admission(1, 100 * GIB);
+        admission.acquire(a(9), s(100), GIB, p -> {});
+        List<Integer> taskPlaces = new CopyOnWriteArrayList<>();
+        List<Integer> chatPlaces = new CopyOnWriteArrayList<>();
+
+        CompletableFuture<Void> task = acquireLater(admission, 1, 1, GIB, Admission.Priority.BACKGROUND, taskPlaces);
+        awaitQueued(admission, 1);
+        CompletableFuture<Void> chat = acquireLater(admission, 2, 2, GIB, Admission.Priority.INTERACTIVE, chatPlaces);
+        awaitQueued(admission, 2);
+
+        assertThat(taskPlaces).containsExactly(1);
+        assertThat(chatPlaces).containsExactly(1); // it goes ahead of the task
+        assertThat(admission.snapshot().queued()).containsExactly(s(2), s(1));
+        admission.release(s(100));
+        chat.get(5, TimeUnit.SECONDS);
+        assertThat(task).isNotDone();
+        admission.release(s(2));
+        task.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aScheduledSessionThatWouldFitStillWaitsWhileAnInteractiveOneDoes() throws Exception {
+        Admission admission = new Admission(10, 3 * GIB);
+        admission.acquire(a(9), s(100), 2 * GIB, p -> {});
+
+        CompletableFuture<Void> chat =
+                acquireLater(admission, 1, 1, 2 * GIB, Admission.Priority.INTERACTIVE, new ArrayList<>());
+        awaitQueued(admission, 1);
+        CompletableFuture<Void> task =
+                acquireLater(admission, 2, 2, GIB, Admission.Priority.BACKGROUND, new ArrayList<>());
+        awaitQueued(admission, 2);
+
+        // 1 GiB is free, enough for the task, but the chat is first in line.
+        assertThat(task).isNotDone();
+        admission.release(s(100));
+        chat.get(5, TimeUnit.SECONDS);
+        task.get(5, TimeUnit.SECONDS); // 2 + 1 GiB fit together
+        assertThat(admission.snapshot().committedBytes()).isEqualTo(3 * GIB);
+    }
+
+    @Test
+    void whenTheInteractiveWaiterGivesUpTheScheduledOneThatFitsGoesIn() throws Exception {
+        Admission admission = new Admission(10, 3 * GIB);
+        admission.acquire(a(9), s(100), 2 * GIB, p -> {});
+        Thread chat = Thread.ofVirtual().start(() -> {
+            try {
+                admission.acquire(a(1), s(1), 2 * GIB, p -> {});
+            } catch (InterruptedException e) {
+                // gave up, as the test wants
+            }
+        });
+        awaitQueued(admission, 1);
+        CompletableFuture<Void> task =
+                acquireLater(admission, 2, 2, GIB, Admission.Priority.BACKGROUND, new ArrayList<>());
+        awaitQueued(admission, 2);
+
+        chat.interrupt();
+
+        task.get(5, TimeUnit.SECONDS);
+        assertThat(admission.holds(s(1))).isFalse();
+    }
+
     @Test
     void theMemoryCapHoldsBackASessionThatWouldPassItButLetsASmallerOneIn() throws Exception {
         Admission admission = new Admission(10, 3 * GIB);
