@@ -647,7 +647,7 @@ public final class Daemon implements AutoCloseable {
                     Thread.ofVirtual().start(Daemon.this::stop);
                 }
                 case ControlRequest.Attach a -> attach(connection, a);
-                case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
+                case ControlRequest.Say s -> terminal.say(connection, s);
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
                 case ControlRequest.AccessRequest r -> connection.send(accessControl.handle(r));
                 case ControlRequest.ApprovalList l -> connection.send(approvalControl.list(l));

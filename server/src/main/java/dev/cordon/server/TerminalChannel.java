@@ -52,8 +52,16 @@ final class TerminalChannel implements ChannelAdapter {
         senders.values().removeIf(c -> c == client);
     }
 
-    /** Stores the owner's message; only then is it acknowledged to the client (invariant 6). */
-    ControlEvent say(ControlConnection client, ControlRequest.Say say) {
+    /**
+     * Stores the owner's message; only then is it acknowledged to the client (invariant 6), and
+     * before anything else the client hears about it (its session may answer before the Accepted
+     * is out).
+     */
+    void say(ControlConnection client, ControlRequest.Say say) {
+        client.inOrder(() -> client.send(accept(client, say)));
+    }
+
+    private ControlEvent accept(ControlConnection client, ControlRequest.Say say) {
         senders.put(say.clientMessageId(), client);
         InboundSink.InboundResult result =
                 sink.accept(new NewInbound(NAME, say.agent(), say.clientMessageId(), OWNER, say.text()));
