@@ -1,0 +1,358 @@
+package dev.cordon.channel.matrix;
+
+import dev.cordon.channel.matrix.ClientApi.Reply;
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Backoff;
+import dev.cordon.core.channel.Capabilities;
+import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.channel.OutgoingMessage;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The Matrix adapter: one account on one homeserver, reading with {@code /sync} long polls and
+ * sending with {@code PUT /rooms/{roomId}/send/m.room.message/{txnId}}.
+ *
+ * <p>Durable before acknowledged (DESIGN.md invariant 6): Matrix has no acknowledgement, only the
+ * {@code since} token a client sends. The adapter saves a batch's {@code next_batch} ({@link
+ * SyncToken}) only after the host stored every event of it, and starts from the saved token after a
+ * restart: an event not yet stored comes again, one stored but not yet covered by the saved token
+ * comes again too and the host's dedup on its event id keeps it from being answered twice. On the
+ * account's very first start there is no token: that sync only sets the starting point, and what
+ * was said before it is not answered.
+ *
+ * <p>Idempotent delivery: the transaction id of a send is the reply's idempotency key, and a
+ * homeserver answers a repeated transaction id with the event it already made, so a reply whose
+ * confirmation was lost is not shown twice when it is sent again, even after a restart.
+ *
+ * <p>Thread-safe. One virtual thread syncs and reconnects with {@link Backoff}; deliveries run on
+ * the caller's thread.
+ */
+final class MatrixChannel implements ChannelService {
+    private static final Logger LOG = LoggerFactory.getLogger(MatrixChannel.class);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** Events per room per sync; a longer gap is reported, and its older messages are not answered. */
+    private static final int TIMELINE_LIMIT = 100;
+    /** Below Matrix's 65,536-byte event limit even when every character takes four bytes in UTF-8. */
+    static final int MAX_TEXT = 15_000;
+
+    private final MatrixSettings settings;
+    private final ClientApi api;
+    private final SyncToken syncToken;
+    private final Backoff syncBackoff;
+    private final Backoff sendBackoff;
+    /** Joined members per room, to tell direct rooms (two members) from groups. */
+    private final Map<String, Integer> members = new ConcurrentHashMap<>();
+    /** Thread root (or "" for none) and sender of events replied to. */
+    private final Map<String, Replied> replied = new ConcurrentHashMap<>();
+
+    private volatile InboundSink sink;
+    private volatile String me;
+    private volatile boolean closed;
+    private volatile boolean synced;
+    private volatile String trouble;
+    private Thread loop;
+
+    private record Replied(String threadRoot, String sender) {}
+
+    MatrixChannel(MatrixSettings settings, HttpClient http, Backoff syncBackoff, Backoff sendBackoff) {
+        this.settings = settings;
+        this.api = new ClientApi(settings.homeserver(), settings.token(), http);
+        this.syncToken = new SyncToken(settings.syncToken());
+        this.syncBackoff = syncBackoff;
+        this.sendBackoff = sendBackoff;
+    }
+
+    @Override
+    public String name() {
+        return Matrix.NAME;
+    }
+
+    /** Text up to {@link #MAX_TEXT} characters, in threads. */
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(true, false, false, false, false, false, MAX_TEXT);
+    }
+
+    @Override
+    public synchronized void start(InboundSink sink) {
+        if (loop != null) {
+            throw new IllegalStateException("the Matrix adapter is already started");
+        }
+        this.sink = sink;
+        loop = Thread.ofVirtual().name("matrix-sync").start(this::run);
+    }
+
+    /** Whether the last sync worked (for tests and status). */
+    boolean isSyncing() {
+        return synced && trouble == null;
+    }
+
+    /** What keeps the adapter from syncing now (a rejected token, an outage), or null. */
+    String trouble() {
+        return trouble;
+    }
+
+    private void run() {
+        while (!closed) {
+            Duration wait;
+            try {
+                wait = me == null ? identify() : sync();
+            } catch (IOException e) {
+                wait = troubled("cannot reach the homeserver " + settings.homeserver() + ": " + e, syncBackoff.next());
+            } catch (RuntimeException e) {
+                LOG.error("Matrix sync failed", e);
+                wait = troubled("a sync failed: " + e, syncBackoff.next());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (wait.isZero()) {
+                continue;
+            }
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private Duration identify() throws IOException, InterruptedException {
+        return switch (api.call("GET", "/account/whoami", null, REQUEST_TIMEOUT)) {
+            case Reply.Ok ok -> {
+                me = ok.body().path("user_id").asString();
+                LOG.info("Matrix account {} on {} is syncing", me, settings.homeserver());
+                yield Duration.ZERO;
+            }
+            case Reply.Error e -> failed(e);
+        };
+    }
+
+    private Duration sync() throws IOException, InterruptedException {
+        String since = syncToken.read();
+        String filter = "{\"room\":{\"timeline\":{\"limit\":" + TIMELINE_LIMIT + "}}}";
+        String query = "?timeout=" + settings.pollTimeout().toMillis() + "&filter=" + ClientApi.segment(filter)
+                + (since == null ? "" : "&since=" + ClientApi.segment(since));
+        Reply reply =
+                api.call("GET", "/sync" + query, null, settings.pollTimeout().plusSeconds(30));
+        if (reply instanceof Reply.Error e) {
+            return failed(e);
+        }
+        JsonNode body = ((Reply.Ok) reply).body();
+        JsonNode rooms = body.path("rooms");
+        if (settings.joinOnInvite()) {
+            for (String room : rooms.path("invite").propertyNames()) {
+                join(room);
+            }
+        }
+        for (var joined : rooms.path("join").properties()) {
+            String room = joined.getKey();
+            JsonNode count = joined.getValue().path("summary").path("m.joined_member_count");
+            if (count.isIntegralNumber()) {
+                members.put(room, count.asInt());
+            }
+            if (since != null) {
+                timeline(room, joined.getValue().path("timeline"));
+            }
+        }
+        // Only now, with every event of the batch stored, does the next sync start after it.
+        syncToken.write(body.path("next_batch").asString());
+        if (trouble != null) {
+            LOG.info("Matrix sync works again");
+        }
+        trouble = null;
+        synced = true;
+        syncBackoff.reset();
+        return Duration.ZERO;
+    }
+
+    private void timeline(String room, JsonNode timeline) throws IOException, InterruptedException {
+        if (timeline.path("limited").asBoolean(false)) {
+            LOG.warn(
+                    "more than {} events in Matrix room {} since the last sync; the older ones are not answered",
+                    TIMELINE_LIMIT,
+                    room);
+        }
+        for (JsonNode event : timeline.path("events")) {
+            if (closed) {
+                throw new InterruptedException("closing");
+            }
+            if ("m.room.encrypted".equals(event.path("type").asString())) {
+                LOG.warn("Matrix room {} is end-to-end encrypted; Cordon cannot read it", room);
+                continue;
+            }
+            Optional<NewInbound> read = MatrixEvent.read(room, event, me, isDirect(room));
+            if (read.isPresent()) {
+                NewInbound m = read.get();
+                // Throws if the host could not store it: the sync token stays, and the batch comes again.
+                if (sink.accept(m) instanceof InboundSink.InboundResult.Dropped d && m.mentioned()) {
+                    LOG.info(
+                            "Matrix event {} from {} in {} dropped: {}",
+                            m.platformMessageId(),
+                            m.senderId(),
+                            room,
+                            d.reason());
+                }
+            }
+        }
+    }
+
+    private boolean isDirect(String room) throws IOException, InterruptedException {
+        Integer count = members.get(room);
+        if (count == null) {
+            // Summaries come only when they change: after a restart ask for the room's members.
+            Reply reply =
+                    api.call("GET", "/rooms/" + ClientApi.segment(room) + "/joined_members", null, REQUEST_TIMEOUT);
+            count = reply instanceof Reply.Ok ok ? ok.body().path("joined").size() : 0;
+            members.put(room, count);
+        }
+        return count == 2;
+    }
+
+    private void join(String room) throws IOException, InterruptedException {
+        Reply reply = api.call("POST", "/join/" + ClientApi.segment(room), ClientApi.object(), REQUEST_TIMEOUT);
+        switch (reply) {
+            case Reply.Ok ok -> LOG.info("joined Matrix room {} on invitation", room);
+            case Reply.Error e -> LOG.warn("could not join Matrix room {}: {}", room, e);
+        }
+    }
+
+    private Duration failed(Reply.Error e) {
+        if (e.status() == 401) {
+            return troubled(
+                    "the homeserver rejected the access token (" + e + "): store a valid one with cordon"
+                            + " secret set NAME --host-only and restart",
+                    syncBackoff.next());
+        }
+        if (e.status() == 429) {
+            return troubled(
+                    "rate-limited by the homeserver (" + e + ")",
+                    e.retryAfter() == null ? syncBackoff.next() : e.retryAfter());
+        }
+        return troubled("the homeserver answered " + e, syncBackoff.next());
+    }
+
+    private Duration troubled(String why, Duration wait) {
+        if (!closed) {
+            if (!why.equals(trouble)) {
+                LOG.error("Matrix: {} (next attempt in {} ms)", why, wait.toMillis());
+            }
+            trouble = why;
+        }
+        return wait;
+    }
+
+    @Override
+    public DeliveryResult deliver(OutgoingMessage message) {
+        String room = message.platformChatId();
+        ObjectNode content = ClientApi.object().put("msgtype", "m.text").put("body", message.text());
+        try {
+            String replyTo = message.replyToPlatformMessageId();
+            if (replyTo != null) {
+                relate(content, room, replyTo);
+            }
+            Reply reply = api.call(
+                    "PUT",
+                    "/rooms/" + ClientApi.segment(room) + "/send/m.room.message/"
+                            + ClientApi.segment(message.idempotencyKey()),
+                    content,
+                    REQUEST_TIMEOUT);
+            return switch (reply) {
+                case Reply.Ok ok -> {
+                    resetSendBackoff();
+                    yield new DeliveryResult.Delivered(
+                            ok.body().path("event_id").asString());
+                }
+                case Reply.Error e -> sendFailed(room, e);
+            };
+        } catch (IOException e) {
+            // Sent again with the same transaction id: the homeserver will not show it twice.
+            return new DeliveryResult.RetryLater(nextSendWait(), "cannot reach the homeserver: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
+        }
+    }
+
+    /**
+     * Makes {@code content} a reply to {@code eventId}, in its thread if it is in one. The event is
+     * fetched once; if it cannot be (redacted, no access) the reply goes out without the relation.
+     */
+    private void relate(ObjectNode content, String room, String eventId) throws IOException, InterruptedException {
+        Replied r = replied.get(eventId);
+        if (r == null) {
+            Reply reply = api.call(
+                    "GET",
+                    "/rooms/" + ClientApi.segment(room) + "/event/" + ClientApi.segment(eventId),
+                    null,
+                    REQUEST_TIMEOUT);
+            if (!(reply instanceof Reply.Ok ok)) {
+                return;
+            }
+            JsonNode relates = ok.body().path("content").path("m.relates_to");
+            r = new Replied(
+                    "m.thread".equals(relates.path("rel_type").asString(""))
+                            ? relates.path("event_id").asString("")
+                            : "",
+                    ok.body().path("sender").asString(""));
+            replied.put(eventId, r);
+        }
+        ObjectNode relation = content.putObject("m.relates_to");
+        if (!r.threadRoot().isEmpty()) {
+            relation.put("rel_type", "m.thread").put("event_id", r.threadRoot()).put("is_falling_back", false);
+        }
+        relation.putObject("m.in_reply_to").put("event_id", eventId);
+        ObjectNode mentions = content.putObject("m.mentions");
+        if (!r.sender().isEmpty()) {
+            mentions.putArray("user_ids").add(r.sender());
+        }
+    }
+
+    private DeliveryResult sendFailed(String room, Reply.Error e) {
+        String said = "the homeserver answered " + e;
+        if (e.status() == 429) {
+            return new DeliveryResult.RetryLater(e.retryAfter() == null ? nextSendWait() : e.retryAfter(), said);
+        }
+        if (e.status() >= 500 || e.status() == 401) {
+            // An outage, or a token that does not work (yet): the replies wait until it is fixed.
+            return new DeliveryResult.RetryLater(nextSendWait(), said);
+        }
+        // M_FORBIDDEN (not in the room, no power to speak), M_NOT_FOUND, M_UNKNOWN: they do not heal.
+        return new DeliveryResult.Failed(said + " for room " + room);
+    }
+
+    private synchronized Duration nextSendWait() {
+        return sendBackoff.next();
+    }
+
+    private synchronized void resetSendBackoff() {
+        sendBackoff.reset();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t;
+        synchronized (this) {
+            t = loop;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
