@@ -13,8 +13,16 @@ public final class Telegram {
 
     private Telegram() {}
 
-    /** An adapter for {@code settings}; {@link ChannelService#start} starts its long poll. */
+    /**
+     * An adapter for {@code settings} (with its token filled in); {@link ChannelService#start}
+     * starts its long poll.
+     *
+     * @throws IllegalArgumentException if the token is missing
+     */
     public static ChannelService channel(TelegramSettings settings) {
+        if (settings.token() == null) {
+            throw new IllegalArgumentException("the Telegram adapter needs the bot token");
+        }
         return new TelegramChannel(
                 settings,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
