@@ -8,6 +8,7 @@ import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.PollLoop;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -35,8 +36,8 @@ import tools.jackson.databind.node.ObjectNode;
  * homeserver answers a repeated transaction id with the event it already made, so a reply whose
  * confirmation was lost is not shown twice when it is sent again, even after a restart.
  *
- * <p>Thread-safe. One virtual thread syncs and reconnects with {@link Backoff}; deliveries run on
- * the caller's thread.
+ * <p>Thread-safe. One virtual thread syncs ({@link PollLoop}, with back-off after failures);
+ * deliveries run on the caller's thread.
  */
 final class MatrixChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(MatrixChannel.class);
@@ -49,7 +50,7 @@ final class MatrixChannel implements ChannelService {
     private final MatrixSettings settings;
     private final ClientApi api;
     private final SyncToken syncToken;
-    private final Backoff syncBackoff;
+    private final PollLoop loop;
     private final Backoff sendBackoff;
     /** Joined members per room, to tell direct rooms (two members) from groups. */
     private final Map<String, Integer> members = new ConcurrentHashMap<>();
@@ -58,10 +59,7 @@ final class MatrixChannel implements ChannelService {
 
     private volatile InboundSink sink;
     private volatile String me;
-    private volatile boolean closed;
     private volatile boolean synced;
-    private volatile String trouble;
-    private Thread loop;
 
     private record Replied(String threadRoot, String sender) {}
 
@@ -69,7 +67,7 @@ final class MatrixChannel implements ChannelService {
         this.settings = settings;
         this.api = new ClientApi(settings.homeserver(), settings.token(), http);
         this.syncToken = new SyncToken(settings.syncToken());
-        this.syncBackoff = syncBackoff;
+        this.loop = new PollLoop("Matrix", syncBackoff);
         this.sendBackoff = sendBackoff;
     }
 
@@ -85,46 +83,19 @@ final class MatrixChannel implements ChannelService {
     }
 
     @Override
-    public synchronized void start(InboundSink sink) {
-        if (loop != null) {
-            throw new IllegalStateException("the Matrix adapter is already started");
-        }
+    public void start(InboundSink sink) {
         this.sink = sink;
-        loop = Thread.ofVirtual().name("matrix-sync").start(this::run);
+        loop.start("matrix-sync", () -> me == null ? identify() : sync());
     }
 
     /** Whether the last sync worked (for tests and status). */
     boolean isSyncing() {
-        return synced && trouble == null;
+        return synced && loop.trouble() == null;
     }
 
     /** What keeps the adapter from syncing now (a rejected token, an outage), or null. */
     String trouble() {
-        return trouble;
-    }
-
-    private void run() {
-        while (!closed) {
-            Duration wait;
-            try {
-                wait = me == null ? identify() : sync();
-            } catch (IOException e) {
-                wait = troubled("cannot reach the homeserver " + settings.homeserver() + ": " + e, syncBackoff.next());
-            } catch (RuntimeException e) {
-                LOG.error("Matrix sync failed", e);
-                wait = troubled("a sync failed: " + e, syncBackoff.next());
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (wait.isZero()) {
-                continue;
-            }
-            try {
-                Thread.sleep(wait);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        return loop.trouble();
     }
 
     private Duration identify() throws IOException, InterruptedException {
@@ -167,12 +138,8 @@ final class MatrixChannel implements ChannelService {
         }
         // Only now, with every event of the batch stored, does the next sync start after it.
         syncToken.write(body.path("next_batch").asString());
-        if (trouble != null) {
-            LOG.info("Matrix sync works again");
-        }
-        trouble = null;
+        loop.worked();
         synced = true;
-        syncBackoff.reset();
         return Duration.ZERO;
     }
 
@@ -184,7 +151,7 @@ final class MatrixChannel implements ChannelService {
                     room);
         }
         for (JsonNode event : timeline.path("events")) {
-            if (closed) {
+            if (loop.closed()) {
                 throw new InterruptedException("closing");
             }
             if ("m.room.encrypted".equals(event.path("type").asString())) {
@@ -229,27 +196,13 @@ final class MatrixChannel implements ChannelService {
 
     private Duration failed(Reply.Error e) {
         if (e.status() == 401) {
-            return troubled(
-                    "the homeserver rejected the access token (" + e + "): store a valid one with cordon"
-                            + " secret set NAME --host-only and restart",
-                    syncBackoff.next());
+            return loop.troubled("the homeserver rejected the access token (" + e
+                    + "): store a valid one with cordon secret set NAME --host-only and restart");
         }
-        if (e.status() == 429) {
-            return troubled(
-                    "rate-limited by the homeserver (" + e + ")",
-                    e.retryAfter() == null ? syncBackoff.next() : e.retryAfter());
+        if (e.status() == 429 && e.retryAfter() != null) {
+            return loop.troubled("rate-limited by the homeserver (" + e + ")", e.retryAfter());
         }
-        return troubled("the homeserver answered " + e, syncBackoff.next());
-    }
-
-    private Duration troubled(String why, Duration wait) {
-        if (!closed) {
-            if (!why.equals(trouble)) {
-                LOG.error("Matrix: {} (next attempt in {} ms)", why, wait.toMillis());
-            }
-            trouble = why;
-        }
-        return wait;
+        return loop.troubled("the homeserver answered " + e);
     }
 
     @Override
@@ -269,7 +222,7 @@ final class MatrixChannel implements ChannelService {
                     REQUEST_TIMEOUT);
             return switch (reply) {
                 case Reply.Ok ok -> {
-                    resetSendBackoff();
+                    sendBackoff.reset();
                     yield new DeliveryResult.Delivered(
                             ok.body().path("event_id").asString());
                 }
@@ -277,7 +230,7 @@ final class MatrixChannel implements ChannelService {
             };
         } catch (IOException e) {
             // Sent again with the same transaction id: the homeserver will not show it twice.
-            return new DeliveryResult.RetryLater(nextSendWait(), "cannot reach the homeserver: " + e);
+            return new DeliveryResult.RetryLater(sendBackoff.next(), "cannot reach the homeserver: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
@@ -321,38 +274,18 @@ final class MatrixChannel implements ChannelService {
     private DeliveryResult sendFailed(String room, Reply.Error e) {
         String said = "the homeserver answered " + e;
         if (e.status() == 429) {
-            return new DeliveryResult.RetryLater(e.retryAfter() == null ? nextSendWait() : e.retryAfter(), said);
+            return new DeliveryResult.RetryLater(e.retryAfter() == null ? sendBackoff.next() : e.retryAfter(), said);
         }
         if (e.status() >= 500 || e.status() == 401) {
             // An outage, or a token that does not work (yet): the replies wait until it is fixed.
-            return new DeliveryResult.RetryLater(nextSendWait(), said);
+            return new DeliveryResult.RetryLater(sendBackoff.next(), said);
         }
         // M_FORBIDDEN (not in the room, no power to speak), M_NOT_FOUND, M_UNKNOWN: they do not heal.
         return new DeliveryResult.Failed(said + " for room " + room);
     }
 
-    private synchronized Duration nextSendWait() {
-        return sendBackoff.next();
-    }
-
-    private synchronized void resetSendBackoff() {
-        sendBackoff.reset();
-    }
-
     @Override
     public void close() {
-        closed = true;
-        Thread t;
-        synchronized (this) {
-            t = loop;
-        }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        loop.close();
     }
 }

@@ -9,6 +9,7 @@ import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.PollLoop;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -30,8 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
  * message id). A store failure stops the batch at that update, which is fetched again after a
  * back-off.
  *
- * <p>Thread-safe. One virtual thread polls and reconnects with {@link Backoff}; deliveries run on
- * the caller's thread.
+ * <p>Thread-safe. One virtual thread polls ({@link PollLoop}, with back-off after failures);
+ * deliveries run on the caller's thread.
  */
 final class TelegramChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(TelegramChannel.class);
@@ -41,20 +42,17 @@ final class TelegramChannel implements ChannelService {
 
     private final TelegramSettings settings;
     private final BotApi api;
-    private final Backoff pollBackoff;
+    private final PollLoop loop;
     private final Backoff sendBackoff;
     private volatile InboundSink sink;
     private volatile Me me;
-    private volatile boolean closed;
-    private volatile String trouble;
-    private Thread loop;
     /** The next update wanted; 0 before the first batch (Telegram then starts at its oldest unconfirmed). */
     private long offset;
 
     TelegramChannel(TelegramSettings settings, HttpClient http, Backoff pollBackoff, Backoff sendBackoff) {
         this.settings = settings;
         this.api = new BotApi(settings.apiUrl(), settings.token(), http);
-        this.pollBackoff = pollBackoff;
+        this.loop = new PollLoop("Telegram", pollBackoff);
         this.sendBackoff = sendBackoff;
     }
 
@@ -70,43 +68,19 @@ final class TelegramChannel implements ChannelService {
     }
 
     @Override
-    public synchronized void start(InboundSink sink) {
-        if (loop != null) {
-            throw new IllegalStateException("the Telegram adapter is already started");
-        }
+    public void start(InboundSink sink) {
         this.sink = sink;
-        loop = Thread.ofVirtual().name("telegram-poll").start(this::run);
+        loop.start("telegram-poll", () -> me == null ? identify() : poll());
     }
 
     /** Whether the last poll worked: the bot is known and {@code getUpdates} answered (for tests and status). */
     boolean isPolling() {
-        return me != null && trouble == null;
+        return me != null && loop.trouble() == null;
     }
 
     /** What keeps the adapter from polling now (a conflict, a rejected token, an outage), or null. */
     String trouble() {
-        return trouble;
-    }
-
-    private void run() {
-        while (!closed) {
-            Duration wait;
-            try {
-                wait = me == null ? identify() : poll();
-            } catch (IOException | RuntimeException e) {
-                wait = troubled("cannot reach the Bot API: " + e.getMessage(), pollBackoff.next());
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (wait.isZero()) {
-                continue;
-            }
-            try {
-                Thread.sleep(wait);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+        return loop.trouble();
     }
 
     /** Learns the bot's id and username ({@code getMe}); returns how long to wait before going on. */
@@ -135,13 +109,9 @@ final class TelegramChannel implements ChannelService {
         if (reply instanceof Reply.Error e) {
             return pollFailed(e);
         }
-        if (trouble != null) {
-            LOG.info("Telegram polling works again");
-        }
-        trouble = null;
-        pollBackoff.reset();
+        loop.worked();
         for (JsonNode update : ((Reply.Ok) reply).result()) {
-            if (closed) {
+            if (loop.closed()) {
                 break;
             }
             long id = update.path("update_id").asLong();
@@ -151,7 +121,7 @@ final class TelegramChannel implements ChannelService {
                 } catch (RuntimeException e) {
                     // Not stored: the offset stays before it, so Telegram hands it out again.
                     LOG.error("could not store Telegram update {}; it is fetched again", id, e);
-                    return troubled("the host could not store update " + id + ": " + e, pollBackoff.next());
+                    return loop.troubled("the host could not store update " + id + ": " + e);
                 }
             }
             offset = id + 1;
@@ -178,32 +148,18 @@ final class TelegramChannel implements ChannelService {
     private Duration pollFailed(Reply.Error e) {
         return switch (e.code()) {
             case 409 ->
-                troubled(
-                        "Telegram refused getUpdates with 409 (" + e.description() + "): another program is reading"
-                                + " this bot's updates (a second daemon with the same token?) or a webhook is set"
-                                + " (remove it with deleteWebhook); retrying",
-                        pollBackoff.next());
+                loop.troubled("Telegram refused getUpdates with 409 (" + e.description()
+                        + "): another program is reading this bot's updates (a second daemon with the same token?) or a"
+                        + " webhook is set (remove it with deleteWebhook); retrying");
             case 401, 404 ->
-                troubled(
-                        "Telegram rejected the bot token (" + e.code() + " " + e.description() + "): store the"
-                                + " token from @BotFather with cordon secret set NAME --host-only and restart",
-                        pollBackoff.next());
+                loop.troubled("Telegram rejected the bot token (" + e.code() + " " + e.description()
+                        + "): store the token from @BotFather with cordon secret set NAME --host-only and restart");
             case 429 ->
-                troubled(
-                        "Telegram flood control: " + e.description(),
-                        e.retryAfter() == null ? pollBackoff.next() : e.retryAfter());
-            default -> troubled("Telegram answered " + e.code() + ": " + e.description(), pollBackoff.next());
+                e.retryAfter() == null
+                        ? loop.troubled("Telegram flood control: " + e.description())
+                        : loop.troubled("Telegram flood control: " + e.description(), e.retryAfter());
+            default -> loop.troubled("Telegram answered " + e.code() + ": " + e.description());
         };
-    }
-
-    private Duration troubled(String why, Duration wait) {
-        if (!closed) {
-            if (!why.equals(trouble)) {
-                LOG.error("{} (next attempt in {} ms)", why, wait.toMillis());
-            }
-            trouble = why;
-        }
-        return wait;
     }
 
     @Override
@@ -228,14 +184,14 @@ final class TelegramChannel implements ChannelService {
             reply = api.call("sendMessage", body, SEND_TIMEOUT);
         } catch (IOException e) {
             // Telegram has no idempotency key: if only its answer was lost, the retry shows the message twice.
-            return new DeliveryResult.RetryLater(nextSendWait(), e.getMessage());
+            return new DeliveryResult.RetryLater(sendBackoff.next(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
         }
         return switch (reply) {
             case Reply.Ok ok -> {
-                resetSendBackoff();
+                sendBackoff.reset();
                 yield new DeliveryResult.Delivered(
                         ok.result().path("message_id").asString());
             }
@@ -246,11 +202,11 @@ final class TelegramChannel implements ChannelService {
     private DeliveryResult sendFailed(String chat, Reply.Error e) {
         String said = "Telegram answered " + e.code() + " (" + e.description() + ")";
         if (e.code() == 429) {
-            return new DeliveryResult.RetryLater(e.retryAfter() == null ? nextSendWait() : e.retryAfter(), said);
+            return new DeliveryResult.RetryLater(e.retryAfter() == null ? sendBackoff.next() : e.retryAfter(), said);
         }
         if (e.code() >= 500 || e.code() == 401 || e.code() == 404) {
             // An outage, or a token that does not work (yet): the replies wait until it is fixed.
-            return new DeliveryResult.RetryLater(nextSendWait(), said);
+            return new DeliveryResult.RetryLater(sendBackoff.next(), said);
         }
         if (e.migrateTo() != null) {
             return new DeliveryResult.Failed(said + ": the group became supergroup " + e.migrateTo()
@@ -260,28 +216,8 @@ final class TelegramChannel implements ChannelService {
         return new DeliveryResult.Failed(said + " for chat " + chat);
     }
 
-    private synchronized Duration nextSendWait() {
-        return sendBackoff.next();
-    }
-
-    private synchronized void resetSendBackoff() {
-        sendBackoff.reset();
-    }
-
     @Override
     public void close() {
-        closed = true;
-        Thread t;
-        synchronized (this) {
-            t = loop;
-        }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        loop.close();
     }
 }
