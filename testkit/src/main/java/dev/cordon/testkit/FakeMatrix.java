@@ -1,11 +1,8 @@
 package dev.cordon.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
+import dev.cordon.testkit.JsonHttpFake.Answer;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -19,11 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -38,7 +31,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code M_LIMIT_EXCEEDED} with {@code retry_after_ms}. Thread-safe.
  */
 public final class FakeMatrix implements AutoCloseable {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = JsonHttpFake.JSON;
     private static final String PREFIX = "/_matrix/client/v3";
     public static final String SERVER = "localhost";
 
@@ -54,8 +47,7 @@ public final class FakeMatrix implements AutoCloseable {
 
     private record Failure(int status, String errcode, String error, Long retryAfterMs) {}
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final JsonHttpFake<Sent> http;
     private final String token;
     private final String bot;
     private final List<Stored> stream = new ArrayList<>();
@@ -63,21 +55,15 @@ public final class FakeMatrix implements AutoCloseable {
     private final Map<String, Set<String>> invited = new HashMap<>();
     private final Map<String, String> transactions = new HashMap<>();
     private final Map<String, Queue<Failure>> failures = new HashMap<>();
-    private final LinkedBlockingQueue<Sent> sentQueue = new LinkedBlockingQueue<>();
-    private final List<Sent> sent = new ArrayList<>();
     private final List<String> syncs = new ArrayList<>();
     private long nextRoom = 1;
     private long nextEvent = 1;
     private boolean closed;
 
-    private FakeMatrix(String token, String botLocalpart) throws IOException {
+    private FakeMatrix(String token, String botLocalpart) {
         this.token = token;
         this.bot = "@" + botLocalpart + ":" + SERVER;
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        http = new JsonHttpFake<>(this::handle);
     }
 
     /**
@@ -86,15 +72,11 @@ public final class FakeMatrix implements AutoCloseable {
      * @throws UncheckedIOException if no loopback port can be bound
      */
     public static FakeMatrix start(String token, String botLocalpart) {
-        try {
-            return new FakeMatrix(token, botLocalpart);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new FakeMatrix(token, botLocalpart);
     }
 
     public URI url() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return http.url();
     }
 
     /** The bot's user id. */
@@ -176,16 +158,12 @@ public final class FakeMatrix implements AutoCloseable {
 
     /** The next event the bot sends, waiting at most {@code wait}. */
     public Sent nextSent(Duration wait) throws InterruptedException {
-        Sent s = sentQueue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-        if (s == null) {
-            throw new AssertionError("the bot sent nothing within " + wait);
-        }
-        return s;
+        return http.nextSent(wait);
     }
 
     /** Every event the bot sent, in order (a repeated transaction is not a new event). */
-    public synchronized List<Sent> sent() {
-        return List.copyOf(sent);
+    public List<Sent> sent() {
+        return http.sent();
     }
 
     /** The {@code since} of every sync, in order ({@code -} for none). */
@@ -204,8 +182,7 @@ public final class FakeMatrix implements AutoCloseable {
             closed = true;
             notifyAll();
         }
-        server.stop(0);
-        executor.shutdownNow();
+        http.close();
     }
 
     private String newRoom(String... people) {
@@ -235,42 +212,24 @@ public final class FakeMatrix implements AutoCloseable {
         return id;
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String auth = exchange.getRequestHeaders().getFirst("Authorization");
-            String path = exchange.getRequestURI().getRawPath();
-            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-            ObjectNode body;
-            try {
-                byte[] bytes = exchange.getRequestBody().readAllBytes();
-                body = bytes.length == 0 ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(bytes);
-            } catch (JacksonException | ClassCastException e) {
-                body = null;
-            }
-            Answer answer;
-            if (auth == null) {
-                answer = error(401, "M_MISSING_TOKEN", "Missing access token", null);
-            } else if (!auth.equals("Bearer " + token)) {
-                answer = error(401, "M_UNKNOWN_TOKEN", "Unknown access token", null);
-            } else if (body == null) {
-                answer = error(400, "M_NOT_JSON", "Content not JSON.", null);
-            } else if (!path.startsWith(PREFIX + "/")) {
-                answer = error(404, "M_UNRECOGNIZED", "Unrecognized request", null);
-            } else {
-                answer = route(
-                        exchange.getRequestMethod(),
-                        path.substring(PREFIX.length() + 1).split("/"),
-                        query,
-                        body);
-            }
-            byte[] out = JSON.writeValueAsBytes(answer.body());
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(answer.status(), out.length);
-            exchange.getResponseBody().write(out);
+    private Answer handle(HttpExchange exchange, ObjectNode body) {
+        String auth = exchange.getRequestHeaders().getFirst("Authorization");
+        String path = exchange.getRequestURI().getRawPath();
+        if (auth == null) {
+            return error(401, "M_MISSING_TOKEN", "Missing access token", null);
+        } else if (!auth.equals("Bearer " + token)) {
+            return error(401, "M_UNKNOWN_TOKEN", "Unknown access token", null);
+        } else if (body == null) {
+            return error(400, "M_NOT_JSON", "Content not JSON.", null);
+        } else if (!path.startsWith(PREFIX + "/")) {
+            return error(404, "M_UNRECOGNIZED", "Unrecognized request", null);
         }
+        return route(
+                exchange.getRequestMethod(),
+                path.substring(PREFIX.length() + 1).split("/"),
+                query(exchange.getRequestURI().getRawQuery()),
+                body);
     }
-
-    private record Answer(int status, ObjectNode body) {}
 
     private synchronized Answer route(String method, String[] p, Map<String, String> query, ObjectNode body) {
         String endpoint = p[0].equals("rooms") && p.length > 2 ? p[2] : p[0];
@@ -341,8 +300,7 @@ public final class FakeMatrix implements AutoCloseable {
         String id = append(room, event);
         transactions.put(txnId, id);
         Sent s = new Sent(room, id, txnId, content);
-        sent.add(s);
-        sentQueue.add(s);
+        http.sent(s);
         return new Answer(200, JSON.createObjectNode().put("event_id", id));
     }
 

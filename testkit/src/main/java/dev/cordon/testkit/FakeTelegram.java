@@ -1,11 +1,7 @@
 package dev.cordon.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -16,13 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -48,7 +40,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Thread-safe; every method may be called from a test while the bot polls.
  */
 public final class FakeTelegram implements AutoCloseable {
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final JsonMapper JSON = JsonHttpFake.JSON;
     private static final Pattern MENTION = Pattern.compile("@[A-Za-z0-9_]{3,32}");
     private static final Pattern COMMAND = Pattern.compile("^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?");
 
@@ -64,8 +56,7 @@ public final class FakeTelegram implements AutoCloseable {
     /** An injected failure of one method call. */
     private record Failure(int code, String description, Integer retryAfter) {}
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final JsonHttpFake<Sent> http;
     private final String token;
     private final User bot;
     private final Queue<ObjectNode> updates = new ArrayDeque<>();
@@ -74,8 +65,6 @@ public final class FakeTelegram implements AutoCloseable {
     private final Map<Long, Map<Long, ObjectNode>> history = new HashMap<>();
     private final Set<Long> blockedBy = new HashSet<>();
     private final Map<String, Queue<Failure>> failures = new HashMap<>();
-    private final LinkedBlockingQueue<Sent> sent = new LinkedBlockingQueue<>();
-    private final List<Sent> allSent = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private long nextUpdateId = 700_000_001;
     private long nextUserId = 1000;
@@ -84,14 +73,10 @@ public final class FakeTelegram implements AutoCloseable {
     private boolean webhook;
     private boolean closed;
 
-    private FakeTelegram(String token, String botUsername) throws IOException {
+    private FakeTelegram(String token, String botUsername) {
         this.token = token;
         this.bot = new User(Long.parseLong(token.substring(0, token.indexOf(':'))), "Cordon", botUsername);
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        http = new JsonHttpFake<>(this::handle);
     }
 
     /**
@@ -100,16 +85,12 @@ public final class FakeTelegram implements AutoCloseable {
      * @throws UncheckedIOException if no loopback port can be bound
      */
     public static FakeTelegram start(String token, String botUsername) {
-        try {
-            return new FakeTelegram(token, botUsername);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new FakeTelegram(token, botUsername);
     }
 
     /** The base URL, in place of {@code https://api.telegram.org}. */
     public URI url() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return http.url();
     }
 
     public User bot() {
@@ -189,16 +170,12 @@ public final class FakeTelegram implements AutoCloseable {
 
     /** The next message the bot sends, waiting at most {@code wait}. */
     public Sent nextSent(Duration wait) throws InterruptedException {
-        Sent s = sent.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-        if (s == null) {
-            throw new AssertionError("the bot sent nothing within " + wait);
-        }
-        return s;
+        return http.nextSent(wait);
     }
 
     /** Every message the bot sent, in order. */
-    public synchronized List<Sent> sent() {
-        return List.copyOf(allSent);
+    public List<Sent> sent() {
+        return http.sent();
     }
 
     /** The methods called, in order (with a wrong token: {@code 401 METHOD}). */
@@ -217,8 +194,7 @@ public final class FakeTelegram implements AutoCloseable {
             closed = true;
             notifyAll();
         }
-        server.stop(0);
-        executor.shutdownNow();
+        http.close();
     }
 
     private ObjectNode message(Chat chat, User from, String text) {
@@ -244,38 +220,22 @@ public final class FakeTelegram implements AutoCloseable {
                 .put("username", u.username());
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String prefix = "/bot" + token + "/";
-            ObjectNode answer;
-            int status;
-            if (!path.startsWith(prefix)) {
-                synchronized (this) {
-                    calls.add("401 " + path.substring(path.lastIndexOf('/') + 1));
-                }
-                status = 401;
-                answer = error(401, "Unauthorized", null);
-            } else {
-                JsonNode body;
-                try {
-                    byte[] bytes = exchange.getRequestBody().readAllBytes();
-                    body = bytes.length == 0 ? JSON.createObjectNode() : JSON.readTree(bytes);
-                } catch (JacksonException e) {
-                    body = null;
-                }
-                answer = body == null || !body.isObject()
-                        ? error(400, "Bad Request: the body is not a JSON object", null)
-                        : call(path.substring(prefix.length()), body);
-                status = answer.get("ok").asBoolean()
-                        ? 200
-                        : answer.get("error_code").asInt();
+    private JsonHttpFake.Answer handle(HttpExchange exchange, ObjectNode body) {
+        String path = exchange.getRequestURI().getPath();
+        String prefix = "/bot" + token + "/";
+        ObjectNode answer;
+        if (!path.startsWith(prefix)) {
+            synchronized (this) {
+                calls.add("401 " + path.substring(path.lastIndexOf('/') + 1));
             }
-            byte[] out = JSON.writeValueAsBytes(answer);
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(status, out.length);
-            exchange.getResponseBody().write(out);
+            answer = error(401, "Unauthorized", null);
+        } else if (body == null) {
+            answer = error(400, "Bad Request: the body is not a JSON object", null);
+        } else {
+            answer = call(path.substring(prefix.length()), body);
         }
+        return new JsonHttpFake.Answer(
+                answer.get("ok").asBoolean() ? 200 : answer.get("error_code").asInt(), answer);
     }
 
     private synchronized ObjectNode call(String method, JsonNode body) {
@@ -380,8 +340,7 @@ public final class FakeTelegram implements AutoCloseable {
             message.set("reply_to_message", history.get(chat.id()).get(replyTo).deepCopy());
         }
         Sent s = new Sent(chat.id(), message.get("message_id").asLong(), text, replyTo);
-        allSent.add(s);
-        sent.add(s);
+        http.sent(s);
         return ok(message);
     }
 
