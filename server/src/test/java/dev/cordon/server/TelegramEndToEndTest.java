@@ -81,6 +81,24 @@ class TelegramEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void aLongReplyArrivesInPiecesWithinTelegramsLimitAndMarkupIsSentAsPlainText() throws Exception {
+        pair(aliceDm, alice);
+        String answer =
+                "[click here](http://evil.example) <b>now</b> ".repeat(120).strip();
+        model.enqueue(Scripted.text(answer));
+
+        telegram.say(aliceDm, alice, "tell me a lot");
+
+        FakeTelegram.Sent first = telegram.nextSent(WAIT);
+        FakeTelegram.Sent second = telegram.nextSent(WAIT);
+        assertThat(first.text().length()).isLessThanOrEqualTo(4096);
+        assertThat(first.text() + " " + second.text()).isEqualTo(answer);
+        // No parse_mode: whatever markup the agent writes is shown as the characters it wrote.
+        assertThat(List.of(first.parseMode() == null, second.parseMode() == null))
+                .containsOnly(true);
+    }
+
+    @Test
     void noMessageIsLostOrAnsweredTwiceAcrossARestart() throws Exception {
         pair(aliceDm, alice);
         telegram.say(aliceDm, alice, "first");

@@ -50,8 +50,13 @@ public final class FakeTelegram implements AutoCloseable {
     /** A chat: {@code private} (its id is the user's), {@code group} or {@code supergroup}. */
     public record Chat(long id, String type, String title) {}
 
-    /** A message the bot sent, as Telegram stored it. */
-    public record Sent(long chatId, long messageId, String text, Long replyTo) {}
+    /**
+     * A message the bot sent, as Telegram stored it.
+     *
+     * @param parseMode the {@code parse_mode} it asked for ({@code MarkdownV2}, {@code HTML}), or null
+     *     for plain text, shown exactly as written
+     */
+    public record Sent(long chatId, long messageId, String text, Long replyTo, String parseMode) {}
 
     /** An injected failure of one method call. */
     private record Failure(int code, String description, Integer retryAfter) {}
@@ -339,7 +344,12 @@ public final class FakeTelegram implements AutoCloseable {
         if (replyTo != null) {
             message.set("reply_to_message", history.get(chat.id()).get(replyTo).deepCopy());
         }
-        Sent s = new Sent(chat.id(), message.get("message_id").asLong(), text, replyTo);
+        Sent s = new Sent(
+                chat.id(),
+                message.get("message_id").asLong(),
+                text,
+                replyTo,
+                body.path("parse_mode").asString(null));
         http.sent(s);
         return ok(message);
     }

@@ -52,6 +52,13 @@ final class TelegramMessage {
                     if (part.equals(handle)) {
                         mentioned = true;
                         clean.delete(offset, offset + length);
+                        // "hey @bot what" reads "hey what", not "hey  what".
+                        if (offset > 0
+                                && offset < clean.length()
+                                && clean.charAt(offset - 1) == ' '
+                                && clean.charAt(offset) == ' ') {
+                            clean.deleteCharAt(offset);
+                        }
                     }
                 }
                 case "text_mention" -> mentioned |= e.path("user").path("id").asLong(-1) == me.id();

@@ -107,9 +107,11 @@ class TelegramChannelTest {
         telegram.say(team, alice, "just chatting about @someone_else");
         telegram.say(team, alice, "@Cordon_Bot what time is it?");
         telegram.say(team, alice, "/status@cordon_bot now");
+        telegram.say(team, alice, "tell me @cordon_bot how");
         NewInbound chatter = next();
         NewInbound question = next();
         NewInbound command = next();
+        assertThat(next().text()).isEqualTo("tell me how");
 
         assertThat(chatter.mentioned()).isFalse();
         assertThat(chatter.platformChatId()).isEqualTo(Long.toString(team.id())).startsWith("-100");
