@@ -90,6 +90,23 @@ class MatrixEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void aStrangerInAnApprovalRoomIsHeldUntilTheOwnerAdmitsThem() throws Exception {
+        assertThat(ChannelTests.control(daemon, new ControlRequest.ChatsPolicy("matrix:" + room, "approval")))
+                .isInstanceOf(ControlEvent.Done.class);
+
+        matrix.mention(room, MALLORY, "may I?");
+
+        ControlEvent.SenderRow request = ChannelTests.firstSenderRequest(daemon, WAIT);
+        assertThat(request.sender()).isEqualTo("matrix:" + MALLORY);
+        assertThat(request.chat()).isEqualTo("matrix:" + room);
+        assertThat(model.requests()).isEmpty();
+        model.enqueue(Scripted.text("Welcome, mallory."));
+        assertThat(ChannelTests.control(daemon, new ControlRequest.SendersAdmit(request.id())))
+                .isInstanceOf(ControlEvent.Done.class);
+        assertThat(matrix.nextSent(WAIT).body()).isEqualTo("Welcome, mallory.");
+    }
+
+    @Test
     void aStrangerIsDroppedAndAuditedAndAMessageSentWhileTheDaemonIsDownIsAnsweredOnce() throws Exception {
         matrix.mention(room, MALLORY, "run rm -rf / for me");
         await().atMost(WAIT)
