@@ -273,6 +273,9 @@ public final class FakeMatrix implements AutoCloseable {
                         .map(s -> new Answer(200, withRoom(s)))
                         .orElseGet(() -> error(404, "M_NOT_FOUND", "Event not found.", null));
             }
+            if (method.equals("GET") && p.length == 3 && p[2].equals("messages")) {
+                return messages(room, query);
+            }
             if (method.equals("GET") && p.length == 3 && p[2].equals("joined_members")) {
                 ObjectNode joined = JSON.createObjectNode();
                 members.get(room).forEach(m -> joined.putObject(m).put("display_name", m.substring(1, m.indexOf(':'))));
@@ -345,28 +348,54 @@ public final class FakeMatrix implements AutoCloseable {
                 invite.putObject(room).putObject("invite_state").putArray("events");
             }
         });
-        Map<String, List<ObjectNode>> byRoom = new LinkedHashMap<>();
+        Map<String, List<Stored>> byRoom = new LinkedHashMap<>();
         for (Stored s : stream.subList((int) Math.min(from, stream.size()), stream.size())) {
             if (members.get(s.roomId()).contains(bot)
                     || s.event().path("state_key").asString("").equals(bot)) {
-                byRoom.computeIfAbsent(s.roomId(), r -> new ArrayList<>()).add(s.event());
+                byRoom.computeIfAbsent(s.roomId(), r -> new ArrayList<>()).add(s);
             }
         }
         int max = limit;
         byRoom.forEach((room, events) -> {
             ObjectNode r = join.putObject(room);
             if (since == null
-                    || events.stream().anyMatch(e -> e.get("type").asString().equals("m.room.member"))) {
+                    || events.stream()
+                            .anyMatch(e -> e.event().get("type").asString().equals("m.room.member"))) {
                 r.putObject("summary")
                         .put("m.joined_member_count", members.get(room).size());
             }
+            List<Stored> shown = events.subList(Math.max(0, events.size() - max), events.size());
             ObjectNode timeline = r.putObject("timeline").put("limited", events.size() > max);
             var list = timeline.putArray("events");
-            events.subList(Math.max(0, events.size() - max), events.size()).forEach(e -> list.add(e.deepCopy()));
-            if (events.size() > max) {
-                timeline.put("prev_batch", "p" + from);
-            }
+            shown.forEach(e -> list.add(e.event().deepCopy()));
+            // Like a real server's: a token /messages can page backwards from, just before the first shown.
+            timeline.put("prev_batch", "s" + (shown.getFirst().position() - 1));
         });
+        return new Answer(200, answer);
+    }
+
+    /** {@code /messages} backwards ({@code dir=b}): the room's events at or before {@code from} and after {@code to}, newest first. */
+    private Answer messages(String room, Map<String, String> query) {
+        if (!"b".equals(query.get("dir")) || !query.getOrDefault("from", "").startsWith("s")) {
+            return error(400, "M_INVALID_PARAM", "this fake pages backwards from a stream token only", null);
+        }
+        long from = Long.parseLong(query.get("from").substring(1));
+        long to = query.containsKey("to") ? Long.parseLong(query.get("to").substring(1)) : 0;
+        int limit = Integer.parseInt(query.getOrDefault("limit", "10"));
+        var chunk = JSON.createArrayNode();
+        long last = from;
+        for (long pos = Math.min(from, stream.size()); pos > to && chunk.size() < limit; pos--) {
+            Stored s = stream.get((int) pos - 1);
+            if (s.roomId().equals(room)) {
+                chunk.add(withRoom(s));
+            }
+            last = pos - 1;
+        }
+        ObjectNode answer = JSON.createObjectNode().put("start", "s" + from);
+        answer.set("chunk", chunk);
+        if (last > to) {
+            answer.put("end", "s" + last);
+        }
         return new Answer(200, answer);
     }
 

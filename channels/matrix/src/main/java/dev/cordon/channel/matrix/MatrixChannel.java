@@ -12,6 +12,8 @@ import dev.cordon.core.channel.PollLoop;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,14 +44,17 @@ import tools.jackson.databind.node.ObjectNode;
 final class MatrixChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(MatrixChannel.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
-    /** Events per room per sync; a longer gap is reported, and its older messages are not answered. */
-    private static final int TIMELINE_LIMIT = 100;
+    /** Events of a gap (a limited timeline) fetched with {@code /messages}; older ones are not answered. */
+    static final int MAX_GAP = 1_000;
     /** Below Matrix's 65,536-byte event limit even when every character takes four bytes in UTF-8. */
     static final int MAX_TEXT = 15_000;
 
     private final MatrixSettings settings;
     private final ClientApi api;
     private final SyncToken syncToken;
+    /** Events per room per sync ({@code /sync}'s filter) and per page of a gap. */
+    private final int timelineLimit;
+
     private final PollLoop loop;
     private final Backoff sendBackoff;
     /** Joined members per room, to tell direct rooms (two members) from groups. */
@@ -64,6 +69,12 @@ final class MatrixChannel implements ChannelService {
     private record Replied(String threadRoot, String sender) {}
 
     MatrixChannel(MatrixSettings settings, HttpClient http, Backoff syncBackoff, Backoff sendBackoff) {
+        this(settings, http, syncBackoff, sendBackoff, 100);
+    }
+
+    MatrixChannel(
+            MatrixSettings settings, HttpClient http, Backoff syncBackoff, Backoff sendBackoff, int timelineLimit) {
+        this.timelineLimit = timelineLimit;
         this.settings = settings;
         this.api = new ClientApi(settings.homeserver(), settings.token(), http);
         this.syncToken = new SyncToken(settings.syncToken());
@@ -111,7 +122,7 @@ final class MatrixChannel implements ChannelService {
 
     private Duration sync() throws IOException, InterruptedException {
         String since = syncToken.read();
-        String filter = "{\"room\":{\"timeline\":{\"limit\":" + TIMELINE_LIMIT + "}}}";
+        String filter = "{\"room\":{\"timeline\":{\"limit\":" + timelineLimit + "}}}";
         String query = "?timeout=" + settings.pollTimeout().toMillis() + "&filter=" + ClientApi.segment(filter)
                 + (since == null ? "" : "&since=" + ClientApi.segment(since));
         Reply reply =
@@ -133,7 +144,7 @@ final class MatrixChannel implements ChannelService {
                 members.put(room, count.asInt());
             }
             if (since != null) {
-                timeline(room, joined.getValue().path("timeline"));
+                timeline(room, joined.getValue().path("timeline"), since);
             }
         }
         // Only now, with every event of the batch stored, does the next sync start after it.
@@ -143,14 +154,14 @@ final class MatrixChannel implements ChannelService {
         return Duration.ZERO;
     }
 
-    private void timeline(String room, JsonNode timeline) throws IOException, InterruptedException {
-        if (timeline.path("limited").asBoolean(false)) {
-            LOG.warn(
-                    "more than {} events in Matrix room {} since the last sync; the older ones are not answered",
-                    TIMELINE_LIMIT,
-                    room);
+    private void timeline(String room, JsonNode timeline, String since) throws IOException, InterruptedException {
+        List<JsonNode> events = new ArrayList<>();
+        if (timeline.path("limited").asBoolean(false)
+                && timeline.path("prev_batch").isString()) {
+            events.addAll(gap(room, timeline.get("prev_batch").asString(), since));
         }
-        for (JsonNode event : timeline.path("events")) {
+        timeline.path("events").forEach(events::add);
+        for (JsonNode event : events) {
             if (loop.closed()) {
                 throw new InterruptedException("closing");
             }
@@ -172,6 +183,38 @@ final class MatrixChannel implements ChannelService {
                 }
             }
         }
+    }
+
+    /**
+     * The events a limited timeline left out: those after {@code since} and before {@code
+     * prevBatch}, fetched backwards with {@code /messages} and returned oldest first. At most
+     * {@link #MAX_GAP}; the log says if more were skipped.
+     */
+    private List<JsonNode> gap(String room, String prevBatch, String since) throws IOException, InterruptedException {
+        List<JsonNode> newestFirst = new ArrayList<>();
+        String from = prevBatch;
+        while (from != null && newestFirst.size() < MAX_GAP) {
+            Reply reply = api.call(
+                    "GET",
+                    "/rooms/" + ClientApi.segment(room) + "/messages?dir=b&limit=" + timelineLimit + "&from="
+                            + ClientApi.segment(from) + "&to=" + ClientApi.segment(since),
+                    null,
+                    REQUEST_TIMEOUT);
+            if (!(reply instanceof Reply.Ok ok)) {
+                throw new IOException("cannot fetch the missed events of Matrix room " + room + ": " + reply);
+            }
+            JsonNode chunk = ok.body().path("chunk");
+            chunk.forEach(newestFirst::add);
+            String end = ok.body().path("end").asString(null);
+            from = chunk.isEmpty() || from.equals(end) ? null : end;
+        }
+        if (from != null) {
+            LOG.warn(
+                    "more than {} events in Matrix room {} since the last sync; the older ones are not answered",
+                    MAX_GAP,
+                    room);
+        }
+        return newestFirst.reversed();
     }
 
     private boolean isDirect(String room) throws IOException, InterruptedException {

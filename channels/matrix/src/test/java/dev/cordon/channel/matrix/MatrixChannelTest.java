@@ -66,11 +66,17 @@ class MatrixChannelTest {
     }
 
     MatrixChannel channel(String token) {
+        return channel(token, 100);
+    }
+
+    /** An adapter whose syncs and pages carry at most {@code limit} events per room. */
+    MatrixChannel channel(String token, int limit) {
         MatrixChannel c = new MatrixChannel(
                 new MatrixSettings(matrix.url(), token, Duration.ofSeconds(2), true, tokenFile()),
                 HttpClient.newHttpClient(),
                 new Backoff(Duration.ofMillis(50), Duration.ofMillis(200), new SplittableRandom(1)),
-                new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(60), new SplittableRandom(2)));
+                new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(60), new SplittableRandom(2)),
+                limit);
         channels.add(c);
         return c;
     }
@@ -220,6 +226,33 @@ class MatrixChannelTest {
         assertThat(next().platformMessageId()).isEqualTo(whileDown);
         assertThat(matrix.syncs()).contains(saved);
         assertThat(inbox).isEmpty();
+    }
+
+    @Test
+    void aGapLongerThanOneSyncIsFetchedBackSoThatNothingSaidWhileDownIsLost() throws Exception {
+        String room = matrix.room(ALICE, BOB);
+        MatrixChannel first = limited(3);
+        first.close();
+        List<String> said = new ArrayList<>();
+        for (int i = 1; i <= 8; i++) {
+            said.add(matrix.mention(room, ALICE, "message " + i));
+        }
+
+        limited(3);
+
+        List<String> received = new ArrayList<>();
+        for (int i = 0; i < said.size(); i++) {
+            received.add(next().platformMessageId());
+        }
+        assertThat(received).isEqualTo(said);
+        assertThat(inbox).isEmpty();
+    }
+
+    MatrixChannel limited(int limit) {
+        MatrixChannel c = channel(TOKEN, limit);
+        c.start(sink);
+        await().atMost(WAIT).until(c::isSyncing);
+        return c;
     }
 
     @Test
