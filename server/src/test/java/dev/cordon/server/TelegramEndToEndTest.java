@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,6 +79,24 @@ class TelegramEndToEndTest extends DaemonTestBase {
         assertThat(reply.replyTo()).isEqualTo(question);
         assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("host=cordon");
         assertThat(audited("delivery")).anySatisfy(e -> assertThat(e.details()).containsEntry("channel", "telegram"));
+    }
+
+    @Test
+    void theBotTokenIsVisibleNowhereInsideTheSandboxOfTheAgentItServes() throws Exception {
+        pair(aliceDm, alice);
+        // A canary planted in the workspace proves the scan finds what is there.
+        String canary = "canary-" + UUID.randomUUID();
+        Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json(EndToEndTest.scan(TOKEN, canary))),
+                Scripted.text("Scanned."));
+
+        telegram.say(aliceDm, alice, "scan yourself for secrets");
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Scanned.");
+        String scan = EndToEndTest.toolResults(model.requests().get(1)).getFirst();
+        assertThat(scan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        assertThat(scan.lines().filter(l -> l.startsWith("/"))).containsExactly("/workspace/canary.txt");
     }
 
     @Test
