@@ -57,8 +57,11 @@ public final class PollLoop implements AutoCloseable {
             } catch (IOException e) {
                 wait = troubled("cannot reach " + platform + ": " + e.getMessage());
             } catch (RuntimeException e) {
-                LOG.error("{}: a poll failed", platform, e);
-                wait = troubled("a poll failed: " + e);
+                String why = "a poll failed: " + e;
+                if (!why.equals(trouble)) {
+                    LOG.error("{}: a poll failed", platform, e); // the stack once, not at every retry
+                }
+                wait = troubled(why);
             } catch (InterruptedException e) {
                 return;
             }

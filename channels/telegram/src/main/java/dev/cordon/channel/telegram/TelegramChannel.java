@@ -120,8 +120,7 @@ final class TelegramChannel implements ChannelService {
                     inbound(update.get("message"));
                 } catch (RuntimeException e) {
                     // Not stored: the offset stays before it, so Telegram hands it out again.
-                    LOG.error("could not store Telegram update {}; it is fetched again", id, e);
-                    return loop.troubled("the host could not store update " + id + ": " + e);
+                    return loop.troubled("the host could not store update " + id + " (it is fetched again): " + e);
                 }
             }
             offset = id + 1;
