@@ -2,9 +2,12 @@ package dev.cordon.server;
 
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.channel.matrix.MatrixSettings;
+import dev.cordon.channel.telegram.TelegramSettings;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.egress.vault.Vault;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,15 +26,27 @@ import tools.jackson.databind.JsonNode;
  *
  * @param irc the IRC block, or null if IRC is not enabled
  * @param email the email block, or null if email is not enabled
+ * @param telegram the Telegram block, or null if Telegram is not enabled
+ * @param matrix the Matrix block, or null if Matrix is not enabled
  */
-record ChannelSettings(Irc irc, Email email) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null);
+record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null);
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
 
     /** Email as configured; the password is filled in from the vault when the daemon starts. */
     record Email(EmailSettings settings, String passwordSecret) {}
+
+    /** Telegram as configured; the bot token is filled in from the vault when the daemon starts. */
+    record Telegram(TelegramSettings settings, String tokenSecret, boolean mentionOnly) {}
+
+    /** Matrix as configured; the access token is filled in from the vault when the daemon starts. */
+    record Matrix(MatrixSettings settings, String tokenSecret, boolean mentionOnly) {}
+
+    private static final Set<String> TELEGRAM_KEYS = Set.of("token_secret", "api_url", "poll_seconds", "engage");
+    private static final Set<String> MATRIX_KEYS =
+            Set.of("homeserver", "token_secret", "poll_seconds", "engage", "join_on_invite");
 
     private static final Set<String> IRC_KEYS =
             Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
@@ -70,10 +85,12 @@ record ChannelSettings(Irc irc, Email email) {
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email"));
+            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
-                    channels.has("email") ? email(f, channels.get("email")) : null);
+                    channels.has("email") ? email(f, channels.get("email")) : null,
+                    channels.has("telegram") ? telegram(f, channels.get("telegram")) : null,
+                    channels.has("matrix") ? matrix(f, channels.get("matrix")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -83,10 +100,7 @@ record ChannelSettings(Irc irc, Email email) {
         String at = "channels.irc";
         f.onlyKeys(at, n, IRC_KEYS);
         boolean tls = f.bool(at + ".tls", n.get("tls"), true);
-        String engage = f.text(at + ".engage", n.get("engage"), false, "mention");
-        if (!engage.equals("mention") && !engage.equals("always")) {
-            throw f.yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
-        }
+        boolean mentionOnly = f.mentionOnly(at, n);
         try {
             IrcSettings settings = new IrcSettings(
                     f.text(at + ".server", n.get("server"), true, null),
@@ -95,8 +109,7 @@ record ChannelSettings(Irc irc, Email email) {
                     f.text(at + ".nick", n.get("nick"), true, null),
                     f.strings(at + ".channels", n.get("channels")),
                     null);
-            return new Irc(
-                    settings, f.secret(at + ".password_secret", n.get("password_secret")), engage.equals("mention"));
+            return new Irc(settings, f.secret(at + ".password_secret", n.get("password_secret")), mentionOnly);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
@@ -135,6 +148,40 @@ record ChannelSettings(Irc irc, Email email) {
                     f.bool(at + ".idle", n.get("idle"), true),
                     Duration.ofSeconds(f.integer(at + ".poll_seconds", n.get("poll_seconds"), 60, 1, 86_400)));
             return new Email(settings, f.secret(at + ".password_secret", n.get("password_secret")));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Telegram telegram(Fields f, JsonNode n) {
+        String at = "channels.telegram";
+        f.onlyKeys(at, n, TELEGRAM_KEYS);
+        boolean mentionOnly = f.mentionOnly(at, n);
+        String secret = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        URI api = f.url(at + ".api_url", n.get("api_url"), TelegramSettings.DEFAULT_API);
+        try {
+            TelegramSettings settings = new TelegramSettings(
+                    api, null, Duration.ofSeconds(f.integer(at + ".poll_seconds", n.get("poll_seconds"), 50, 0, 50)));
+            return new Telegram(settings, secret, mentionOnly);
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Matrix matrix(Fields f, JsonNode n) {
+        String at = "channels.matrix";
+        f.onlyKeys(at, n, MATRIX_KEYS);
+        boolean mentionOnly = f.mentionOnly(at, n);
+        String secret = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        URI homeserver = f.url(at + ".homeserver", n.get("homeserver"), null);
+        try {
+            MatrixSettings settings = new MatrixSettings(
+                    homeserver,
+                    null,
+                    Duration.ofSeconds(f.integer(at + ".poll_seconds", n.get("poll_seconds"), 30, 0, 120)),
+                    f.bool(at + ".join_on_invite", n.get("join_on_invite"), true),
+                    null);
+            return new Matrix(settings, secret, mentionOnly);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
@@ -209,6 +256,40 @@ record ChannelSettings(Irc irc, Email email) {
                 out.add(text(path + "[" + i + "]", n.get(i), true, null));
             }
             return out;
+        }
+
+        /** {@code engage:} mention (the default) or always; true for mention. */
+        boolean mentionOnly(String at, JsonNode n) {
+            String engage = text(at + ".engage", n.get("engage"), false, "mention");
+            if (!engage.equals("mention") && !engage.equals("always")) {
+                throw yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
+            }
+            return engage.equals("mention");
+        }
+
+        String required(String path, String value) {
+            if (value == null) {
+                throw yaml.error(path, "is required: the name of a vault secret (cordon secret set NAME --host-only)");
+            }
+            return value;
+        }
+
+        /** An absolute http(s) URL, or {@code fallback} if absent (null: required). */
+        URI url(String path, JsonNode n, URI fallback) {
+            String text = text(path, n, fallback == null, null);
+            if (text == null) {
+                return fallback;
+            }
+            try {
+                URI uri = new URI(text);
+                if (uri.getHost() == null
+                        || !(uri.getScheme().equals("https") || uri.getScheme().equals("http"))) {
+                    throw yaml.error(path, "must be an http(s) URL such as https://example.org, got '" + text + "'");
+                }
+                return uri;
+            } catch (java.net.URISyntaxException e) {
+                throw yaml.error(path, "is not a URL: " + e.getMessage());
+            }
         }
 
         /** A vault secret's name, or null. */

@@ -4,14 +4,21 @@ import dev.cordon.channel.email.Email;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.Irc;
 import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.channel.matrix.Matrix;
+import dev.cordon.channel.matrix.MatrixSettings;
+import dev.cordon.channel.telegram.Telegram;
+import dev.cordon.channel.telegram.TelegramSettings;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.egress.vault.Vault;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,22 +30,29 @@ import org.slf4j.LoggerFactory;
 final class Channels implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Channels.class);
     private final List<ChannelService> services;
-    private final boolean ircMentionOnly;
+    /** The channels whose group chats engage on mention ({@code engage: mention}, the default). */
+    private final Set<String> mentionOnly;
 
-    private Channels(List<ChannelService> services, boolean ircMentionOnly) {
+    private Channels(List<ChannelService> services, Set<String> mentionOnly) {
         this.services = services;
-        this.ircMentionOnly = ircMentionOnly;
+        this.mentionOnly = mentionOnly;
     }
 
     /**
      * The adapters {@code settings} enables, not yet started.
      *
+     * @param data the daemon's data directory: adapters keep their read position under {@code
+     *     channels/} there (Matrix's sync token)
      * @throws ConfigException if a named secret is not in the vault
      */
-    static Channels of(ChannelSettings settings, Vault vault) {
+    static Channels of(ChannelSettings settings, Vault vault, Path data) {
         List<ChannelService> services = new ArrayList<>();
+        Set<String> mentionOnly = new HashSet<>();
         ChannelSettings.Irc irc = settings.irc();
         if (irc != null) {
+            if (irc.mentionOnly()) {
+                mentionOnly.add(Irc.NAME);
+            }
             IrcSettings s = irc.settings();
             services.add(Irc.channel(new IrcSettings(
                     s.host(),
@@ -61,7 +75,36 @@ final class Channels implements AutoCloseable {
                     s.idle(),
                     s.poll())));
         }
-        return new Channels(List.copyOf(services), irc != null && irc.mentionOnly());
+        ChannelSettings.Telegram telegram = settings.telegram();
+        if (telegram != null) {
+            if (telegram.mentionOnly()) {
+                mentionOnly.add(Telegram.NAME);
+            }
+            TelegramSettings s = telegram.settings();
+            String field = "channels.telegram.token_secret";
+            String token = password(vault, field, telegram.tokenSecret());
+            services.add(Telegram.channel(checked(
+                    field, telegram.tokenSecret(), () -> new TelegramSettings(s.apiUrl(), token, s.pollTimeout()))));
+        }
+        ChannelSettings.Matrix matrix = settings.matrix();
+        if (matrix != null) {
+            if (matrix.mentionOnly()) {
+                mentionOnly.add(Matrix.NAME);
+            }
+            MatrixSettings s = matrix.settings();
+            String field = "channels.matrix.token_secret";
+            String token = password(vault, field, matrix.tokenSecret());
+            services.add(Matrix.channel(checked(
+                    field,
+                    matrix.tokenSecret(),
+                    () -> new MatrixSettings(
+                            s.homeserver(),
+                            token,
+                            s.pollTimeout(),
+                            s.joinOnInvite(),
+                            data.resolve("channels").resolve("matrix-sync-token")))));
+        }
+        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly));
     }
 
     private static String password(Vault vault, String field, String name) {
@@ -74,6 +117,16 @@ final class Channels implements AutoCloseable {
         return new String(value, StandardCharsets.UTF_8);
     }
 
+    /** Settings made with a secret's value; a value of the wrong shape is reported by the secret's name, never shown. */
+    private static <T> T checked(String field, String secret, java.util.function.Supplier<T> settings) {
+        try {
+            return settings.get();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("cordon.yaml: " + field + ": secret " + secret + ": " + e.getMessage()
+                    + "; store the right value with: cordon secret set " + secret + " --host-only");
+        }
+    }
+
     /** {@code first} (the terminal) and every configured adapter, for delivery. */
     List<ChannelAdapter> adapters(ChannelAdapter first) {
         List<ChannelAdapter> all = new ArrayList<>();
@@ -83,11 +136,12 @@ final class Channels implements AutoCloseable {
     }
 
     /**
-     * Whether the chat engages on mention only: IRC channels with {@code engage: mention} (the
-     * default). Private messages are always addressed to the bot, so the rule never drops them.
+     * Whether the chat engages on mention only: chats of a channel with {@code engage: mention}
+     * (the default). Private messages (IRC queries, Telegram private chats, Matrix rooms of two)
+     * are always addressed to the bot, so the rule never drops them.
      */
     boolean mentionOnly(Chat chat) {
-        return ircMentionOnly && chat.channel().equals(Irc.NAME);
+        return mentionOnly.contains(chat.channel());
     }
 
     /** Connects every adapter; each reconnects on its own from then on. */

@@ -219,7 +219,7 @@ public final class Daemon implements AutoCloseable {
         terminal = new TerminalChannel();
         Vault vault = Vault.open(home.vault(), home.vaultKey());
         // The chat platforms of cordon.yaml's channels: block (docs/channels/), started last.
-        channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault);
+        channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault, home.data());
         delivery = new Delivery(
                 store,
                 channels.adapters(terminal),

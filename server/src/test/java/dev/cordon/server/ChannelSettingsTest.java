@@ -93,7 +93,7 @@ class ChannelSettingsTest {
                         """))
                 .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  slack: {}\n"))
-                .hasMessageContaining("channels.slack: unknown field (known: email, irc)");
+                .hasMessageContaining("channels.slack: unknown field (known: email, irc, matrix, telegram)");
     }
 
     @Test
@@ -103,17 +103,76 @@ class ChannelSettingsTest {
                 "cordon.yaml",
                 "channels:\n  irc:\n    server: irc.example.org\n    nick: bot\n    password_secret: IRC_PASSWORD\n");
 
-        assertThatThrownBy(() -> Channels.of(s, vault))
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(
                         "channels.irc.password_secret names secret IRC_PASSWORD, which is not in the vault")
                 .hasMessageContaining("cordon secret set IRC_PASSWORD");
 
         vault.put("IRC_PASSWORD", "pw".getBytes(StandardCharsets.UTF_8), List.of());
-        try (Channels channels = Channels.of(s, vault)) {
+        try (Channels channels = Channels.of(s, vault, dir)) {
             assertThat(channels.adapters(new TerminalChannel()))
                     .extracting(a -> a.name())
                     .containsExactly("terminal", "irc");
         }
+    }
+
+    @Test
+    void telegramAndMatrixBlocksAreReadWithTheirDefaultsAndTheirTokensComeFromTheVault() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  telegram:
+                    token_secret: TELEGRAM_BOT_TOKEN
+                  matrix:
+                    homeserver: https://matrix.example.org/
+                    token_secret: MATRIX_TOKEN
+                    engage: always
+                """);
+
+        assertThat(s.telegram().settings().apiUrl()).hasToString("https://api.telegram.org");
+        assertThat(s.telegram().settings().pollTimeout()).isEqualTo(Duration.ofSeconds(50));
+        assertThat(s.telegram().tokenSecret()).isEqualTo("TELEGRAM_BOT_TOKEN");
+        assertThat(s.telegram().mentionOnly()).isTrue();
+        assertThat(s.matrix().settings().homeserver()).hasToString("https://matrix.example.org");
+        assertThat(s.matrix().settings().joinOnInvite()).isTrue();
+        assertThat(s.matrix().mentionOnly()).isFalse();
+
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        vault.put("TELEGRAM_BOT_TOKEN", "not a token".getBytes(StandardCharsets.UTF_8), List.of());
+        vault.put("MATRIX_TOKEN", "syt_abc".getBytes(StandardCharsets.UTF_8), List.of());
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("channels.telegram.token_secret: secret TELEGRAM_BOT_TOKEN")
+                .hasMessageContaining("not a Telegram bot token")
+                .hasMessageNotContaining("not a token");
+        vault.put(
+                "TELEGRAM_BOT_TOKEN",
+                "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".getBytes(StandardCharsets.UTF_8),
+                List.of());
+        try (Channels channels = Channels.of(s, vault, dir)) {
+            assertThat(channels.adapters(new TerminalChannel()))
+                    .extracting(a -> a.name())
+                    .containsExactly("terminal", "telegram", "matrix");
+        }
+    }
+
+    @Test
+    void telegramAndMatrixMistakesNameTheField() {
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  telegram:\n    poll_seconds: 5\n"))
+                .hasMessageContaining("channels.telegram.token_secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          matrix:
+                            homeserver: http://matrix.example.org
+                            token_secret: MATRIX_TOKEN
+                        """))
+                .hasMessageContaining("channels.matrix: homeserver: 'http://matrix.example.org' must use https");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          matrix:
+                            homeserver: matrix.example.org
+                            token_secret: MATRIX_TOKEN
+                        """))
+                .hasMessageContaining("channels.matrix.homeserver: must be an http(s) URL");
     }
 }

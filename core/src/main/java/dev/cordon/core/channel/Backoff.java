@@ -6,8 +6,8 @@ import java.util.random.RandomGenerator;
 /**
  * How long an adapter waits before its next reconnect: exponential from {@code base} up to {@code
  * max}, with jitter (a random point in the upper half of the step), so that many adapters cut off
- * by one outage do not all come back in the same second. Not thread-safe: one reconnect loop owns
- * one.
+ * by one outage do not all come back in the same second. Thread-safe (deliveries of several chats
+ * may share one).
  */
 public final class Backoff {
     private final Duration base;
@@ -29,7 +29,7 @@ public final class Backoff {
     }
 
     /** The wait after one more failure in a row. */
-    public Duration next() {
+    public synchronized Duration next() {
         long ceiling = base.toMillis() << Math.min(failures, 20);
         failures++;
         long cap = Math.min(max.toMillis(), ceiling);
@@ -38,7 +38,7 @@ public final class Backoff {
     }
 
     /** The connection works again: the next failure starts from {@code base}. */
-    public void reset() {
+    public synchronized void reset() {
         failures = 0;
     }
 }

@@ -1,0 +1,102 @@
+package dev.cordon.channel.matrix;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A thin client of the Matrix client-server API (v3): JSON over HTTP with the access token as a
+ * bearer token, and errors read from the standard body {@code {"errcode":"M_...","error":"..."}}.
+ * Thread-safe.
+ */
+final class ClientApi {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String PREFIX = "/_matrix/client/v3";
+
+    /** The homeserver's answer to one request. */
+    sealed interface Reply {
+        record Ok(JsonNode body) implements Reply {}
+
+        /** @param retryAfter {@code retry_after_ms} (or the Retry-After header) of a 429, or null */
+        record Error(int status, String errcode, String error, Duration retryAfter) implements Reply {
+            @Override
+            public String toString() {
+                return status + " " + errcode + " (" + error + ")";
+            }
+        }
+    }
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+
+    ClientApi(URI base, String token, HttpClient http) {
+        this.base = base;
+        this.token = token;
+        this.http = http;
+    }
+
+    static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    /** One path segment, percent-encoded (room ids, event ids and transaction ids carry {@code ! $ : #}). */
+    static String segment(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /**
+     * Sends {@code method} to {@code PREFIX + path} (already encoded) and blocks for the answer.
+     *
+     * @param body the JSON body, or null for none
+     * @throws IOException if the homeserver could not be reached or its answer was cut off
+     * @throws InterruptedException if the calling thread is interrupted (the adapter is closing)
+     */
+    Reply call(String method, String path, ObjectNode body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + PREFIX + path))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        JsonNode json;
+        try {
+            json = JSON.readTree(response.body());
+        } catch (JacksonException e) {
+            json = null;
+        }
+        int status = response.statusCode();
+        if (status == 200 && json != null && json.isObject()) {
+            return new Reply.Ok(json);
+        }
+        if (json == null || !json.isObject()) {
+            return new Reply.Error(status == 200 ? 502 : status, "M_UNKNOWN", "HTTP " + status + " without JSON", null);
+        }
+        Duration retry = json.has("retry_after_ms")
+                ? Duration.ofMillis(json.get("retry_after_ms").asLong())
+                : response.headers()
+                        .firstValue("Retry-After")
+                        .filter(v -> v.matches("[0-9]{1,6}"))
+                        .map(v -> Duration.ofSeconds(Long.parseLong(v)))
+                        .orElse(null);
+        return new Reply.Error(
+                status,
+                json.path("errcode").asString("M_UNKNOWN"),
+                json.path("error").asString(""),
+                retry);
+    }
+}

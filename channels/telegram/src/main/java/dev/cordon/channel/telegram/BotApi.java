@@ -1,0 +1,102 @@
+package dev.cordon.channel.telegram;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A thin Bot API client: each method is a POST of a JSON body to {@code BASE/bot<token>/METHOD},
+ * answered by the envelope {@code {"ok":true,"result":...}} or {@code
+ * {"ok":false,"error_code":N,"description":"...","parameters":{...}}}. The token is part of the
+ * URL, so no URL and no message that could carry it ever leaves this class. Thread-safe.
+ */
+final class BotApi {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** The Bot API's answer to one call. */
+    sealed interface Reply {
+        record Ok(JsonNode result) implements Reply {}
+
+        /**
+         * @param retryAfter {@code parameters.retry_after} (flood control), or null
+         * @param migrateTo {@code parameters.migrate_to_chat_id} (a group became a supergroup), or null
+         */
+        record Error(int code, String description, Duration retryAfter, String migrateTo) implements Reply {}
+    }
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+
+    BotApi(URI base, String token, HttpClient http) {
+        this.base = base;
+        this.token = token;
+        this.http = http;
+    }
+
+    static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    /**
+     * Calls {@code method} and blocks for its answer, at most {@code timeout}.
+     *
+     * @throws IOException if the API could not be reached or its answer was cut off; the message
+     *     never contains the token
+     * @throws InterruptedException if the calling thread is interrupted (the adapter is closing)
+     */
+    Reply call(String method, ObjectNode body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/bot" + token + "/" + method))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IOException("Telegram " + method + " failed: " + scrub(String.valueOf(e)));
+        }
+        return read(method, response.statusCode(), response.body());
+    }
+
+    private Reply read(String method, int status, String text) {
+        JsonNode envelope;
+        try {
+            envelope = JSON.readTree(text);
+        } catch (JacksonException e) {
+            envelope = null;
+        }
+        if (envelope == null || !envelope.isObject() || !envelope.has("ok")) {
+            return new Reply.Error(
+                    status == 200 ? 502 : status,
+                    "HTTP " + status + " without a Bot API answer to " + method,
+                    null,
+                    null);
+        }
+        if (envelope.path("ok").asBoolean(false)) {
+            return new Reply.Ok(envelope.path("result"));
+        }
+        JsonNode parameters = envelope.path("parameters");
+        return new Reply.Error(
+                envelope.path("error_code").asInt(status),
+                scrub(envelope.path("description").asString("(no description)")),
+                parameters.has("retry_after")
+                        ? Duration.ofSeconds(parameters.get("retry_after").asLong())
+                        : null,
+                parameters.has("migrate_to_chat_id")
+                        ? parameters.get("migrate_to_chat_id").asString()
+                        : null);
+    }
+
+    private String scrub(String text) {
+        return text.replace(token, "<token>");
+    }
+}

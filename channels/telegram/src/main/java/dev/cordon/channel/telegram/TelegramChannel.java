@@ -1,0 +1,222 @@
+package dev.cordon.channel.telegram;
+
+import dev.cordon.channel.telegram.BotApi.Reply;
+import dev.cordon.channel.telegram.TelegramMessage.Me;
+import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Backoff;
+import dev.cordon.core.channel.Capabilities;
+import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.PollLoop;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The Telegram adapter: a bot on the Bot API, reading by long polling ({@code getUpdates}), so no
+ * inbound server or public address is needed, and answering with {@code sendMessage}.
+ *
+ * <p>Durable before acknowledged (DESIGN.md invariant 6): Telegram forgets an update only when a
+ * {@code getUpdates} asks for an {@code offset} past it. The adapter asks for the next offset only
+ * after the host has stored (or decided on) every update of the batch, so the offset Telegram keeps
+ * is the durable one: after a crash or restart, whatever was not yet stored comes again, and what
+ * was stored but not yet confirmed comes again too and is recognised by the host's dedup on (chat,
+ * message id). A store failure stops the batch at that update, which is fetched again after a
+ * back-off.
+ *
+ * <p>Thread-safe. One virtual thread polls ({@link PollLoop}, with back-off after failures);
+ * deliveries run on the caller's thread.
+ */
+final class TelegramChannel implements ChannelService {
+    private static final Logger LOG = LoggerFactory.getLogger(TelegramChannel.class);
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    /** Telegram's limit for one message's text, in UTF-16 units. */
+    static final int MAX_TEXT = 4096;
+
+    private final TelegramSettings settings;
+    private final BotApi api;
+    private final PollLoop loop;
+    private final Backoff sendBackoff;
+    private volatile InboundSink sink;
+    private volatile Me me;
+    /** The next update wanted; 0 before the first batch (Telegram then starts at its oldest unconfirmed). */
+    private long offset;
+
+    TelegramChannel(TelegramSettings settings, HttpClient http, Backoff pollBackoff, Backoff sendBackoff) {
+        this.settings = settings;
+        this.api = new BotApi(settings.apiUrl(), settings.token(), http);
+        this.loop = new PollLoop("Telegram", pollBackoff);
+        this.sendBackoff = sendBackoff;
+    }
+
+    @Override
+    public String name() {
+        return Telegram.NAME;
+    }
+
+    /** Plain text of at most 4,096 characters a message; the host splits longer replies. */
+    @Override
+    public Capabilities capabilities() {
+        return Capabilities.text(MAX_TEXT);
+    }
+
+    @Override
+    public void start(InboundSink sink) {
+        this.sink = sink;
+        loop.start("telegram-poll", () -> me == null ? identify() : poll());
+    }
+
+    /** Whether the last poll worked: the bot is known and {@code getUpdates} answered (for tests and status). */
+    boolean isPolling() {
+        return me != null && loop.trouble() == null;
+    }
+
+    /** What keeps the adapter from polling now (a conflict, a rejected token, an outage), or null. */
+    String trouble() {
+        return loop.trouble();
+    }
+
+    /** Learns the bot's id and username ({@code getMe}); returns how long to wait before going on. */
+    private Duration identify() throws IOException, InterruptedException {
+        return switch (api.call("getMe", BotApi.object(), SEND_TIMEOUT)) {
+            case Reply.Ok ok -> {
+                me = new Me(
+                        ok.result().path("id").asLong(),
+                        ok.result().path("username").asString(""));
+                LOG.info("Telegram bot @{} (id {}) is polling for updates", me.username(), me.id());
+                yield Duration.ZERO;
+            }
+            case Reply.Error e -> pollFailed(e);
+        };
+    }
+
+    /** One long poll and the batch it brought; returns how long to wait before the next. */
+    private Duration poll() throws IOException, InterruptedException {
+        ObjectNode body = BotApi.object();
+        if (offset > 0) {
+            body.put("offset", offset);
+        }
+        body.put("timeout", settings.pollTimeout().toSeconds());
+        body.putArray("allowed_updates").add("message");
+        Reply reply = api.call("getUpdates", body, settings.pollTimeout().plusSeconds(15));
+        if (reply instanceof Reply.Error e) {
+            return pollFailed(e);
+        }
+        loop.worked();
+        for (JsonNode update : ((Reply.Ok) reply).result()) {
+            if (loop.closed()) {
+                break;
+            }
+            long id = update.path("update_id").asLong();
+            if (update.has("message")) {
+                try {
+                    inbound(update.get("message"));
+                } catch (RuntimeException e) {
+                    // Not stored: the offset stays before it, so Telegram hands it out again.
+                    return loop.troubled("the host could not store update " + id + " (it is fetched again): " + e);
+                }
+            }
+            offset = id + 1;
+        }
+        return Duration.ZERO;
+    }
+
+    private void inbound(JsonNode message) {
+        Optional<NewInbound> read = TelegramMessage.read(message, me);
+        if (read.isEmpty()) {
+            return;
+        }
+        NewInbound m = read.get();
+        if (sink.accept(m) instanceof InboundSink.InboundResult.Dropped d && m.mentioned()) {
+            LOG.info(
+                    "Telegram message {} from {} in chat {} dropped: {}",
+                    m.platformMessageId(),
+                    m.senderId(),
+                    m.platformChatId(),
+                    d.reason());
+        }
+    }
+
+    private Duration pollFailed(Reply.Error e) {
+        return switch (e.code()) {
+            case 409 ->
+                loop.troubled("Telegram refused getUpdates with 409 (" + e.description()
+                        + "): another program is reading this bot's updates (a second daemon with the same token?) or a"
+                        + " webhook is set (remove it with deleteWebhook); retrying");
+            case 401, 404 ->
+                loop.troubled("Telegram rejected the bot token (" + e.code() + " " + e.description()
+                        + "): store the token from @BotFather with cordon secret set NAME --host-only and restart");
+            case 429 ->
+                e.retryAfter() == null
+                        ? loop.troubled("Telegram flood control: " + e.description())
+                        : loop.troubled("Telegram flood control: " + e.description(), e.retryAfter());
+            default -> loop.troubled("Telegram answered " + e.code() + ": " + e.description());
+        };
+    }
+
+    @Override
+    public DeliveryResult deliver(OutgoingMessage message) {
+        ObjectNode body = BotApi.object();
+        String chat = message.platformChatId();
+        if (chat.matches("-?[0-9]{1,20}")) {
+            body.put("chat_id", Long.parseLong(chat));
+        } else {
+            body.put("chat_id", chat);
+        }
+        body.put("text", message.text());
+        String replyTo = message.replyToPlatformMessageId();
+        if (replyTo != null && replyTo.matches("[0-9]{1,18}")) {
+            // If the message was deleted meanwhile the answer still goes out, just not as a reply.
+            body.putObject("reply_parameters")
+                    .put("message_id", Long.parseLong(replyTo))
+                    .put("allow_sending_without_reply", true);
+        }
+        Reply reply;
+        try {
+            reply = api.call("sendMessage", body, SEND_TIMEOUT);
+        } catch (IOException e) {
+            // Telegram has no idempotency key: if only its answer was lost, the retry shows the message twice.
+            return new DeliveryResult.RetryLater(sendBackoff.next(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
+        }
+        return switch (reply) {
+            case Reply.Ok ok -> {
+                sendBackoff.reset();
+                yield new DeliveryResult.Delivered(
+                        ok.result().path("message_id").asString());
+            }
+            case Reply.Error e -> sendFailed(chat, e);
+        };
+    }
+
+    private DeliveryResult sendFailed(String chat, Reply.Error e) {
+        String said = "Telegram answered " + e.code() + " (" + e.description() + ")";
+        if (e.code() == 429) {
+            return new DeliveryResult.RetryLater(e.retryAfter() == null ? sendBackoff.next() : e.retryAfter(), said);
+        }
+        if (e.code() >= 500 || e.code() == 401 || e.code() == 404) {
+            // An outage, or a token that does not work (yet): the replies wait until it is fixed.
+            return new DeliveryResult.RetryLater(sendBackoff.next(), said);
+        }
+        if (e.migrateTo() != null) {
+            return new DeliveryResult.Failed(said + ": the group became supergroup " + e.migrateTo()
+                    + "; wire telegram:" + e.migrateTo() + " to the agent");
+        }
+        // 403 (blocked by the user, kicked from the group) and 400 (chat not found, ...) do not heal.
+        return new DeliveryResult.Failed(said + " for chat " + chat);
+    }
+
+    @Override
+    public void close() {
+        loop.close();
+    }
+}

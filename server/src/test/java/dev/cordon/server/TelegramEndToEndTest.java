@@ -1,0 +1,205 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.FakeTelegram;
+import dev.cordon.testkit.Scripted;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Telegram end to end: a real daemon with the Telegram channel enabled in cordon.yaml and its bot
+ * token in the vault, the agent in a real bubblewrap sandbox, the fake model, and {@link
+ * FakeTelegram} in place of the Bot API.
+ */
+class TelegramEndToEndTest extends DaemonTestBase {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final String TOKEN = "987654321:AAE2e-test-token-for-the-daemon_01234";
+
+    FakeTelegram telegram;
+    FakeTelegram.User alice;
+    FakeTelegram.Chat aliceDm;
+
+    @BeforeEach
+    void start() throws Exception {
+        telegram = FakeTelegram.start(TOKEN, "cordon_bot");
+        Home h = new Home(home);
+        Vault.open(h.vault(), h.vaultKey())
+                .put("TELEGRAM_BOT_TOKEN", TOKEN.getBytes(StandardCharsets.UTF_8), List.of());
+        Files.writeString(home.resolve("cordon.yaml"), """
+                channels:
+                  telegram:
+                    token_secret: TELEGRAM_BOT_TOKEN
+                    api_url: %s
+                    poll_seconds: 5
+                """.formatted(telegram.url()));
+        startDaemon();
+        alice = telegram.user("alice");
+        aliceDm = telegram.privateChat(alice);
+    }
+
+    @AfterEach
+    void stopTelegram() {
+        if (daemon != null) {
+            daemon.close();
+            daemon = null;
+        }
+        telegram.close();
+    }
+
+    /** Wires {@code chat} to agent main the way a person does: the pairing code said in it. */
+    void pair(FakeTelegram.Chat chat, FakeTelegram.User who) throws Exception {
+        String code = ((ControlEvent.PairingCode) ChannelTests.control(daemon, new ControlRequest.Pair("main"))).code();
+        telegram.say(chat, who, code);
+        assertThat(telegram.nextSent(WAIT).text()).containsIgnoringCase("main");
+    }
+
+    @Test
+    void aPrivateMessageIsAnsweredByTheSandboxedAgentAsATelegramReply() throws Exception {
+        pair(aliceDm, alice);
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo host=$(cat /etc/hostname)\"}"),
+                Scripted.text("Hello from the sandbox."));
+
+        long question = telegram.say(aliceDm, alice, "hello agent");
+
+        FakeTelegram.Sent reply = telegram.nextSent(WAIT);
+        assertThat(reply.text()).isEqualTo("Hello from the sandbox.");
+        assertThat(reply.replyTo()).isEqualTo(question);
+        assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("host=cordon");
+        assertThat(audited("delivery")).anySatisfy(e -> assertThat(e.details()).containsEntry("channel", "telegram"));
+    }
+
+    @Test
+    void theBotTokenIsVisibleNowhereInsideTheSandboxOfTheAgentItServes() throws Exception {
+        pair(aliceDm, alice);
+        // A canary planted in the workspace proves the scan finds what is there.
+        String canary = "canary-" + UUID.randomUUID();
+        Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json(EndToEndTest.scan(TOKEN, canary))),
+                Scripted.text("Scanned."));
+
+        telegram.say(aliceDm, alice, "scan yourself for secrets");
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Scanned.");
+        String scan = EndToEndTest.toolResults(model.requests().get(1)).getFirst();
+        assertThat(scan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        assertThat(scan.lines().filter(l -> l.startsWith("/"))).containsExactly("/workspace/canary.txt");
+    }
+
+    @Test
+    void aLongReplyArrivesInPiecesWithinTelegramsLimitAndMarkupIsSentAsPlainText() throws Exception {
+        pair(aliceDm, alice);
+        String answer =
+                "[click here](http://evil.example) <b>now</b> ".repeat(120).strip();
+        model.enqueue(Scripted.text(answer));
+
+        telegram.say(aliceDm, alice, "tell me a lot");
+
+        FakeTelegram.Sent first = telegram.nextSent(WAIT);
+        FakeTelegram.Sent second = telegram.nextSent(WAIT);
+        assertThat(first.text().length()).isLessThanOrEqualTo(4096);
+        assertThat(first.text() + " " + second.text()).isEqualTo(answer);
+        // No parse_mode: whatever markup the agent writes is shown as the characters it wrote.
+        assertThat(List.of(first.parseMode() == null, second.parseMode() == null))
+                .containsOnly(true);
+    }
+
+    @Test
+    void noMessageIsLostOrAnsweredTwiceAcrossARestart() throws Exception {
+        pair(aliceDm, alice);
+        telegram.say(aliceDm, alice, "first");
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("You said: first");
+        // The daemon stops while the agent works on the second message; the third comes while it is down.
+        model.enqueue(Scripted.text("never delivered").stallBefore(Duration.ofSeconds(30)));
+        telegram.say(aliceDm, alice, "second");
+        await().atMost(WAIT).until(() -> model.requests().size() == 2);
+        daemon.close();
+        daemon = null;
+        telegram.say(aliceDm, alice, "third");
+
+        startDaemon();
+
+        StringBuilder answered = new StringBuilder();
+        while (!(answered.toString().contains("second") && answered.toString().contains("third"))) {
+            answered.append(telegram.nextSent(WAIT).text()).append('\n');
+        }
+        await().atMost(WAIT).until(() -> telegram.unconfirmed() == 0);
+        Thread.sleep(2_000); // room for a duplicate to show, if there were one
+        List<String> texts =
+                telegram.sent().stream().map(FakeTelegram.Sent::text).toList();
+        assertThat(texts).doesNotHaveDuplicates().doesNotContain("never delivered");
+        assertThat(texts.stream().filter(t -> t.contains("first"))).hasSize(1);
+        assertThat(texts.stream().filter(t -> t.contains("second"))).hasSize(1);
+        assertThat(texts.stream().filter(t -> t.contains("third"))).hasSize(1);
+    }
+
+    @Test
+    void inAGroupOnlyMentionsReachTheAgentAndAStrangerIsDroppedThenHeldForApproval() throws Exception {
+        FakeTelegram.Chat team = telegram.group("Team");
+        pair(team, alice);
+        FakeTelegram.User mallory = telegram.user("mallory");
+        String chat = "telegram:" + team.id();
+
+        telegram.say(team, alice, "just chatting among ourselves");
+        telegram.say(team, mallory, "@cordon_bot run rm -rf / for me");
+        await().atMost(WAIT)
+                .until(() -> audited("inbound.dropped").stream()
+                        .anyMatch(e -> e.actor().id().equals("telegram:" + mallory.id())));
+        AuditEvent dropped = audited("inbound.dropped").stream()
+                .filter(e -> e.actor().id().equals("telegram:" + mallory.id()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(dropped.rule()).isEqualTo("sender_policy strict");
+        assertThat(dropped.details()).containsEntry("chat", Long.toString(team.id()));
+        assertThat(model.requests()).isEmpty();
+
+        assertThat(ChannelTests.control(daemon, new ControlRequest.ChatsPolicy(chat, "approval")))
+                .isInstanceOf(ControlEvent.Done.class);
+        telegram.say(team, mallory, "@cordon_bot may I?");
+        ControlEvent.SenderRow request = ChannelTests.firstSenderRequest(daemon, WAIT);
+        assertThat(request.sender()).isEqualTo("telegram:" + mallory.id());
+        assertThat(request.chat()).isEqualTo(chat);
+        assertThat(model.requests()).isEmpty();
+
+        model.enqueue(Scripted.text("Welcome, mallory."));
+        assertThat(ChannelTests.control(daemon, new ControlRequest.SendersAdmit(request.id())))
+                .isInstanceOf(ControlEvent.Done.class);
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Welcome, mallory.");
+        assertThat(model.requests().getFirst().body().toString()).doesNotContain("just chatting");
+    }
+
+    @Test
+    void aReplyToSomeoneWhoBlockedTheBotIsGivenUpOnAndNotMarkedDelivered() throws Exception {
+        pair(aliceDm, alice);
+        model.enqueue(Scripted.text("You will never read this.").stallBefore(Duration.ofSeconds(2)));
+
+        telegram.say(aliceDm, alice, "answer me later");
+        await().atMost(WAIT).until(() -> !model.requests().isEmpty());
+        telegram.block(alice);
+
+        await().atMost(WAIT)
+                .until(() -> audited("delivery").stream().anyMatch(e -> e.decision() == AuditEvent.Decision.DENY));
+        AuditEvent failed = audited("delivery").stream()
+                .filter(e -> e.decision() == AuditEvent.Decision.DENY)
+                .findFirst()
+                .orElseThrow();
+        assertThat(failed.reason()).contains("403", "bot was blocked by the user");
+        assertThat(failed.details()).containsEntry("given_up", true);
+        assertThat(((ControlEvent.StatusReport) ChannelTests.control(daemon, new ControlRequest.Status()))
+                        .undeliveredReplies())
+                .isZero();
+    }
+}
