@@ -45,7 +45,13 @@ final class WebMetrics implements Consumer<AuditEntry> {
         AuditEvent e = entry.event();
         String agent = e.agent() == null ? "" : e.agent().value();
         switch (e.action()) {
-            case AuditActions.SANDBOX_START -> count("cordon.sandbox.starts", "sandboxes started", agent);
+            case AuditActions.SANDBOX_START ->
+                Counter.builder("cordon.sandbox.starts")
+                        .description("sandbox starts, by outcome")
+                        .tag("agent", agent)
+                        .tag("outcome", e.decision() == AuditEvent.Decision.DENY ? "failed" : "ok")
+                        .register(registry)
+                        .increment();
             case AuditActions.TURN_END ->
                 Counter.builder("cordon.turns")
                         .description("turns ended, by outcome")

@@ -32,13 +32,16 @@ class DashboardBrowserTest extends DaemonTestBase {
             "--disable-sync",
             "--no-first-run");
 
+    static final String XSS = "<img src=x onerror=\"document.title='pwned'\">";
+
     @Test
     void anOwnerLogsInChatsApprovesTheToolCallFromTheInboxAndReadsTheAudit() throws Exception {
         Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
         Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
         model.enqueue(
                 Scripted.toolCall("bash", "{\"command\":\"echo from the browser > browser.txt\"}"),
-                Scripted.text("Done: browser.txt is written."));
+                // The agent is untrusted: its reply tries to run script in the operator's browser.
+                Scripted.text("Done: browser.txt is written. " + XSS));
         startDaemon();
         // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
         PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
@@ -80,7 +83,9 @@ class DashboardBrowserTest extends DaemonTestBase {
             assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
 
             page.navigate(link.url() + "/#/chat/main");
-            assertThat(page.locator("#chat-log")).containsText("Done: browser.txt is written.");
+            assertThat(page.locator("#chat-log")).containsText("Done: browser.txt is written. " + XSS);
+            assertThat(page).hasTitle("Cordon");
+            assertThat(page.locator("#chat-log img")).hasCount(0);
             page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("chat-reply.png")));
             org.assertj.core.api.Assertions.assertThat(home.resolve("agents/main/workspace/browser.txt"))
                     .hasContent("from the browser");

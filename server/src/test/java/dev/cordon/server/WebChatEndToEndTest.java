@@ -83,9 +83,43 @@ class WebChatEndToEndTest extends DaemonTestBase {
         assertThat(audited(AuditActions.INBOUND_ACCEPTED))
                 .anySatisfy(e -> assertThat(e.actor().id()).isEqualTo("web:alice"));
         assertThat(owner.send("GET", "/metrics", null).body())
-                .contains("cordon_sandbox_starts_total{agent=\"main\"} 1.0")
+                .contains("cordon_sandbox_starts_total{agent=\"main\",outcome=\"ok\"} 1.0")
                 .contains("cordon_turns_total{agent=\"main\",outcome=\"ok\"} 1.0")
                 .contains("cordon_model_tokens_total{agent=\"main\",kind=\"input\"}");
+    }
+
+    @Test
+    void anAgentCannotReachTheDashboardOrReadItsTokensFromInsideItsSandbox() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
+        startDaemon();
+        java.net.URI url = java.net.URI.create(daemon.webUrl());
+        String token = WebClient.link(daemon.controlSocket(), null, true).token();
+        // The sandbox has its own network namespace: its 127.0.0.1 is not the host's. The home,
+        // with the token hashes, is not mounted.
+        String command = "(exec 3<>/dev/tcp/127.0.0.1/" + url.getPort()
+                + " && printf 'GET /api/v1/me HTTP/1.0\\r\\nHost: 127.0.0.1:" + url.getPort()
+                + "\\r\\nAuthorization: Bearer " + token + "\\r\\n\\r\\n' >&3 && cat <&3) 2>&1"
+                + " || echo dashboard unreachable; cat " + home.resolve("data/web-tokens")
+                + " 2>&1 || echo tokens unreadable";
+        // The same command on the host does reach it: only the sandbox's walls stop it.
+        Process host = new ProcessBuilder("bash", "-c", command)
+                .redirectErrorStream(true)
+                .start();
+        assertThat(new String(host.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("web:owner")
+                .contains(WebAuth.sha256(token));
+        model.enqueue(Scripted.toolCall("bash", WebJson.write(Map.of("command", command))), Scripted.text("Tried."));
+
+        ask("look around");
+
+        String result = EndToEndTest.toolResults(model.requests().getLast()).getLast();
+        assertThat(result).contains("dashboard unreachable").contains("tokens unreadable");
+        assertThat(result).doesNotContain("web:owner").doesNotContain(WebAuth.sha256(token));
+        assertThat(new WebClient(daemon.webUrl())
+                        .send("GET", "/api/v1/me", null)
+                        .statusCode())
+                .as("the dashboard itself is up")
+                .isEqualTo(401);
     }
 
     /** The next event of {@code type} (containing {@code text}), waiting up to two minutes. */
