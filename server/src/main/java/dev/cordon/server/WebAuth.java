@@ -99,6 +99,7 @@ final class WebAuth {
 
     /** A one-time login code for {@code user}, valid {@link #LOGIN_CODE_LIFETIME}. */
     String newLoginCode(UserId user) {
+        sweep();
         String code = secret();
         codes.put(
                 sha256(code),
@@ -111,14 +112,12 @@ final class WebAuth {
         if (code == null) {
             return Optional.empty();
         }
-        Expiring spent = codes.remove(sha256(code));
-        if (spent == null || clock.instant().isAfter(spent.expiresAt())) {
-            return Optional.empty();
-        }
-        String sessionId = secret();
-        Caller caller = new Caller(spent.caller().user(), secret());
-        sessions.put(sha256(sessionId), new Expiring(caller, clock.instant().plus(SESSION_LIFETIME)));
-        return Optional.of(new Login(sessionId, caller));
+        return unexpired(codes.remove(sha256(code))).map(spent -> {
+            String sessionId = secret();
+            Caller caller = new Caller(spent.user(), secret());
+            sessions.put(sha256(sessionId), new Expiring(caller, clock.instant().plus(SESSION_LIFETIME)));
+            return new Login(sessionId, caller);
+        });
     }
 
     Optional<Caller> bearer(String token) {
@@ -131,11 +130,18 @@ final class WebAuth {
         if (sessionId == null) {
             return Optional.empty();
         }
-        Expiring s = sessions.get(sha256(sessionId));
-        if (s == null || clock.instant().isAfter(s.expiresAt())) {
-            return Optional.empty();
-        }
-        return Optional.of(s.caller());
+        return unexpired(sessions.get(sha256(sessionId)));
+    }
+
+    private Optional<Caller> unexpired(Expiring e) {
+        return e == null || clock.instant().isAfter(e.expiresAt()) ? Optional.empty() : Optional.of(e.caller());
+    }
+
+    /** Forgets expired codes and sessions, so unused ones do not pile up; runs at each new one. */
+    private void sweep() {
+        Instant now = clock.instant();
+        codes.values().removeIf(e -> now.isAfter(e.expiresAt()));
+        sessions.values().removeIf(e -> now.isAfter(e.expiresAt()));
     }
 
     void logout(String sessionId) {

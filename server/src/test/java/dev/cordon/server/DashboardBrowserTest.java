@@ -36,8 +36,7 @@ class DashboardBrowserTest extends DaemonTestBase {
 
     @Test
     void anOwnerLogsInChatsApprovesTheToolCallFromTheInboxAndReadsTheAudit() throws Exception {
-        Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
-        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        WebApiTest.dashboardWithAskingBash(home);
         model.enqueue(
                 Scripted.toolCall("bash", "{\"command\":\"echo from the browser > browser.txt\"}"),
                 // The agent is untrusted: its reply tries to run script in the operator's browser.

@@ -2,16 +2,9 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cordon.core.AgentName;
-import dev.cordon.core.Domain.Agent;
-import dev.cordon.core.Domain.Chat;
-import dev.cordon.core.Domain.Session;
-import dev.cordon.core.approval.Subjects;
 import dev.cordon.core.audit.AuditActions;
-import dev.cordon.core.store.Store;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
-import dev.cordon.store.Stores;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,6 +28,12 @@ import tools.jackson.databind.JsonNode;
  */
 class WebApiTest extends DaemonTestBase {
     static final String HTTP_ON = "http:\n  enabled: true\n  port: 0\n";
+
+    /** Turns the dashboard on (any free port) and makes agent main ask before each bash call. */
+    static void dashboardWithAskingBash(java.nio.file.Path home) throws IOException {
+        Files.writeString(home.resolve("cordon.yaml"), HTTP_ON);
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+    }
 
     String url;
 
@@ -186,7 +185,11 @@ class WebApiTest extends DaemonTestBase {
 
     @Test
     void membersTalkAdminsGovernTheirAgentAndOnlyOwnersAndGlobalAdminsSeeEverything() throws Exception {
-        long approval = leftPending();
+        long approval = ApprovalControlTest.leftPending(
+                home,
+                Map.of("command", "rm -rf build/"),
+                "clean the build",
+                Instant.now().plus(Duration.ofHours(1)));
         start();
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
             client.send(new ControlRequest.AgentsCreate("sales", null));
@@ -274,27 +277,5 @@ class WebApiTest extends DaemonTestBase {
 
     private static List<String> names(JsonNode agents) {
         return agents.valueStream().map(a -> a.get("name").asString()).toList();
-    }
-
-    /** A pending request of agent main, stored as a previous run left it (session 1). */
-    long leftPending() {
-        Map<String, String> payload = Map.of("command", "rm -rf build/");
-        try (Store store = Stores.sqlite(new Home(home).database())) {
-            Agent main = store.ensureAgent(new AgentName("main"));
-            Chat chat = store.ensureChat(TerminalChannel.NAME, "main");
-            Session session = store.ensureSession(main.id(), chat.id(), "");
-            return store.storeApproval(new Store.NewApproval(
-                            main.id(),
-                            session.id(),
-                            chat.id(),
-                            "tool.bash",
-                            Subjects.of(payload),
-                            "clean the build",
-                            payload,
-                            Instant.now(),
-                            Instant.now().plus(Duration.ofHours(1))))
-                    .id()
-                    .value();
-        }
     }
 }

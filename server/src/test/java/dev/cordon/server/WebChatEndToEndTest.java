@@ -22,8 +22,7 @@ class WebChatEndToEndTest extends DaemonTestBase {
 
     @Test
     void aMemberChatsTheToolCallShowsLiveAndAnAdminsApprovalLetsTheAgentContinue() throws Exception {
-        Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
-        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        WebApiTest.dashboardWithAskingBash(home);
         model.enqueue(
                 Scripted.toolCall("bash", "{\"command\":\"echo hello from the web > web.txt && echo done\"}"),
                 Scripted.text("Wrote web.txt."));
