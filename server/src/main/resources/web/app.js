@@ -85,8 +85,15 @@ async function agentPage(name) {
   show(`Agent ${name}`,
     el('p', { text: `role: ${a.role} · sessions: ${a.agent.liveSessions} live / ${a.agent.sessions} · policy: ${a.agent.policy}` }),
     el('p', {}, el('a', { href: `#/chat/${name}`, text: `Chat with ${name}` })),
+    el('h2', { text: 'Sessions' }),
+    table(['session', 'chat', 'state'], a.sessions.map((s) => [
+      el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.chat, s.state])),
+    el('h2', { text: 'Instructions (AGENTS.md)' }),
+    el('pre', { id: 'instructions', text: a.instructions ?? '(none, or shown to admins of this agent)' }),
+    el('h2', { text: 'Memory (workspace/MEMORY.md)' }),
+    el('pre', { id: 'memory', text: a.memory ?? '(none, or shown to admins of this agent)' }),
     el('h2', { text: 'Effective policy (policy explain)' }),
-    el('pre', { text: a.policyExplain ?? 'shown to admins of this agent' }));
+    el('pre', { id: 'policy', text: a.policyExplain ?? 'shown to admins of this agent' }));
 }
 
 async function sessionPage(id) {

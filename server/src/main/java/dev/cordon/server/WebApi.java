@@ -23,9 +23,12 @@ import dev.cordon.protocol.control.ControlRequest;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,6 +61,7 @@ final class WebApi {
 
     static final String PREFIX = "/api/v1";
     private static final int MAX_TEXT = 64 * 1024;
+    private static final int SHOW_BYTES = 16 * 1024;
     private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     private final Path home;
@@ -219,7 +223,7 @@ final class WebApi {
                                 .toList()));
     }
 
-    private void agentShow(Context ctx, WebAuth.Caller caller) {
+    private void agentShow(Context ctx, WebAuth.Caller caller) throws IOException {
         Agent agent = agent(ctx, caller.user());
         ControlEvent.AgentRow row =
                 agents
@@ -234,9 +238,33 @@ final class WebApi {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("agent", row);
         body.put("role", access.role(caller.user(), agent.name()).orElseThrow().label());
-        // The same text as ./cordon policy explain; admins only, as it shows the configuration.
-        body.put("policyExplain", access.mayAdminister(caller.user(), agent.name()) ? explain(agent.name()) : null);
+        // Configuration, instructions, memory and sessions are for its admins (docs/dashboard.md).
+        boolean admin = access.mayAdminister(caller.user(), agent.name());
+        Path folder = new Home(home).agent(agent.name());
+        body.put("policyExplain", admin ? explain(agent.name()) : null);
+        body.put("instructions", admin ? head(folder.resolve("AGENTS.md")) : null);
+        body.put("memory", admin ? head(folder.resolve("workspace").resolve("MEMORY.md")) : null);
+        body.put(
+                "sessions",
+                admin
+                        ? sessionListing.get().sessions().stream()
+                                .filter(r -> r.agent().equals(agent.name().value()))
+                                .toList()
+                        : List.of());
         json(ctx, 200, body);
+    }
+
+    /**
+     * The first {@link #SHOW_BYTES} of a file, or null without one: never through a symlink and only a
+     * regular file, since the memory file is the agent's own writing.
+     */
+    private static String head(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new String(in.readNBytes(SHOW_BYTES), StandardCharsets.UTF_8);
+        }
     }
 
     private String explain(AgentName name) {

@@ -97,6 +97,13 @@ class DashboardBrowserTest extends DaemonTestBase {
                     .setPath(SHOTS.resolve("audit.png"))
                     .setFullPage(true));
 
+            page.navigate(link.url() + "/#/agents/main");
+            assertThat(page.locator("#policy")).containsText("bash");
+            assertThat(page.locator("main table")).containsText("web:main/owner");
+            page.screenshot(new Page.ScreenshotOptions()
+                    .setPath(SHOTS.resolve("agent.png"))
+                    .setFullPage(true));
+
             page.navigate(link.url() + "/#/sessions/1");
             assertThat(page.locator("#transcript")).containsText("from the browser");
             page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("session.png")));

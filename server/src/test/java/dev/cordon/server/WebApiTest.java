@@ -204,10 +204,11 @@ class WebApiTest extends DaemonTestBase {
         // A member: sees and talks to its agent, nothing of its configuration, approvals or audit.
         assertThat(names(alice.json("GET", "/api/v1/agents", null).get("agents")))
                 .containsExactly("main");
-        assertThat(alice.json("GET", "/api/v1/agents/main", null)
-                        .get("policyExplain")
-                        .isNull())
-                .isTrue();
+        JsonNode asMember = alice.json("GET", "/api/v1/agents/main", null);
+        assertThat(asMember.get("policyExplain").isNull()).isTrue();
+        assertThat(asMember.get("instructions").isNull()).isTrue();
+        assertThat(asMember.get("memory").isNull()).isTrue();
+        assertThat(asMember.get("sessions")).isEmpty();
         assertThat(alice.status("GET", "/api/v1/agents/sales")).isEqualTo(403);
         assertThat(alice.json("GET", "/api/v1/approvals", null).get("approvals"))
                 .isEmpty();
@@ -227,10 +228,10 @@ class WebApiTest extends DaemonTestBase {
         assertThat(alice.status("POST", "/api/v1/agents/sales/messages")).isEqualTo(403);
 
         // An admin of main: its policy, approvals, sessions and audit entries; not sales, not the whole log.
-        assertThat(bob.json("GET", "/api/v1/agents/main", null)
-                        .get("policyExplain")
-                        .asString())
-                .contains("main");
+        JsonNode main = bob.json("GET", "/api/v1/agents/main", null);
+        assertThat(main.get("policyExplain").asString()).contains("main");
+        assertThat(main.get("instructions").asString()).isNotBlank();
+        assertThat(main.get("sessions")).hasSize(1);
         assertThat(bob.status("GET", "/api/v1/agents/sales")).isEqualTo(403);
         JsonNode pending = bob.json("GET", "/api/v1/approvals", null).get("approvals");
         assertThat(pending).hasSize(1);
