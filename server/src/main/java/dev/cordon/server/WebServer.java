@@ -67,8 +67,7 @@ final class WebServer implements AutoCloseable {
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
             config.routes.before(this::gate);
-            config.routes.exception(
-                    WebException.class, (e, ctx) -> WebApi.json(ctx, e.status(), Map.of("error", e.getMessage())));
+            config.routes.exception(WebException.class, this::refused);
             config.routes.exception(
                     IllegalArgumentException.class, (e, ctx) -> WebApi.json(ctx, 400, Map.of("error", e.getMessage())));
             for (WebApi.Route route : api.routes()) {
@@ -128,6 +127,7 @@ final class WebServer implements AutoCloseable {
                 .orElseThrow(() -> new WebException(
                         401,
                         "log in: ./cordon dashboard prints a one-time link (or send Authorization: Bearer TOKEN)"));
+        ctx.attribute("caller", caller);
         if (caller.csrf() != null
                 && !SAFE.contains(ctx.method())
                 && !WebAuth.same(caller.csrf(), ctx.header("X-CSRF-Token"))) {
@@ -138,6 +138,25 @@ final class WebServer implements AutoCloseable {
         }
         ctx.attribute("caller", caller);
         ctx.attribute("globalAdmin", api && isGlobalAdmin(caller.user()));
+    }
+
+    /**
+     * Answers a refusal; a logged-in user's refused change is audited ({@code web.denied}), so every
+     * mutating call leaves an entry, done or not. Anonymous refusals are not: they would let anyone
+     * fill the log.
+     */
+    private void refused(WebException e, Context ctx) {
+        WebAuth.Caller caller = caller(ctx);
+        if (caller != null && e.status() == 403 && !SAFE.contains(ctx.method())) {
+            audit.append(AuditEvent.of(
+                            Instant.now(),
+                            AuditEvent.Actor.user(caller.user().toString()),
+                            AuditActions.WEB_DENIED,
+                            AuditEvent.Decision.DENY)
+                    .withReason(AuditEvent.clip(e.getMessage()))
+                    .withDetails(Map.of("method", ctx.method().name(), "path", ctx.path())));
+        }
+        WebApi.json(ctx, e.status(), Map.of("error", e.getMessage()));
     }
 
     private boolean isGlobalAdmin(UserId user) {

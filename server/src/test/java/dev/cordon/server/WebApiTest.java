@@ -98,6 +98,10 @@ class WebApiTest extends DaemonTestBase {
         assertThat(browser.status("GET", "/api/v1/me")).as("logged out").isEqualTo(401);
 
         assertThat(audited(AuditActions.WEB_LOGIN)).hasSize(2);
+        assertThat(audited(AuditActions.WEB_DENIED))
+                .as("the two refused logouts")
+                .hasSize(2)
+                .allSatisfy(e -> assertThat(e.reason()).contains("X-CSRF-Token"));
         assertThat(audited(AuditActions.WEB_LOGOUT))
                 .singleElement()
                 .satisfies(e -> assertThat(e.actor().id()).isEqualTo("web:owner"));
@@ -217,6 +221,8 @@ class WebApiTest extends DaemonTestBase {
                 alice.send("POST", "/api/v1/approvals/" + approval + "/decision", Map.of("decision", "always"));
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.body()).contains("web:alice").contains("owners and admins");
+        assertThat(audited(AuditActions.WEB_DENIED))
+                .anySatisfy(e -> assertThat(e.actor().id()).isEqualTo("web:alice"));
         assertThat(alice.json("GET", "/api/v1/sessions", null).get("sessions")).isEmpty();
         assertThat(alice.status("GET", "/api/v1/sessions/1/transcript")).isEqualTo(403);
         assertThat(alice.status("POST", "/api/v1/sessions/1/stop")).isEqualTo(403);
