@@ -501,6 +501,8 @@ public final class Daemon implements AutoCloseable {
         if (released > 0) {
             LOG.info("re-running {} message(s) whose turn was cut short by the last stop", released);
         }
+        // Live events and metrics follow the log from here: they see everything this run does.
+        daemon.webEvents.start();
         daemon.sessions.wakeAll();
         daemon.delivery.wakeAll();
         daemon.audit.append(AuditEvent.of(
@@ -512,7 +514,6 @@ public final class Daemon implements AutoCloseable {
                         "model", daemon.config.describeModel())));
         daemon.recordConfig();
         daemon.control.start();
-        daemon.webEvents.start();
         if (daemon.webServer != null) {
             daemon.webServer.start();
         }

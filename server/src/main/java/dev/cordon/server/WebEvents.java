@@ -90,15 +90,25 @@ final class WebEvents implements AutoCloseable {
         follower = Thread.ofVirtual().name("web-audit-follower").start(() -> follow(head));
     }
 
+    /**
+     * The last entry's seq, in O(log n) one-entry reads: {@code read(x, 1)} is empty exactly when x
+     * is at or past the end, whatever gaps the log has.
+     */
     private long lastSeq() {
-        long after = 0;
-        while (true) {
-            List<AuditEntry> page = audit.read(after, 10_000);
-            if (page.isEmpty()) {
-                return after;
-            }
-            after = page.getLast().seq();
+        long hi = 1;
+        while (!audit.read(hi, 1).isEmpty()) {
+            hi *= 2;
         }
+        long lo = 0;
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (audit.read(mid, 1).isEmpty()) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
     }
 
     private void follow(long after) {
