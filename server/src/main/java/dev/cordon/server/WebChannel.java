@@ -71,6 +71,9 @@ final class WebChannel implements ChannelAdapter {
 
     private void publish(String platformChatId, String type, Map<String, Object> data) {
         int slash = platformChatId.indexOf('/');
+        if (slash <= 0) {
+            return; // not a chat this channel made (AGENT/USER): nobody to show it to
+        }
         AgentName agent = new AgentName(platformChatId.substring(0, slash));
         UserId user = new UserId(NAME, platformChatId.substring(slash + 1));
         Map<String, Object> withChat = new java.util.HashMap<>(data);
