@@ -75,7 +75,13 @@ final class WebMetrics implements Consumer<AuditEntry> {
                     count("cordon.delivery.failures", "replies given up as undeliverable", agent);
                 }
             }
-            case AuditActions.EGRESS_DENY -> count("cordon.egress.denied", "egress connections denied", agent);
+            case AuditActions.EGRESS_ALLOW, AuditActions.EGRESS_DENY ->
+                Counter.builder("cordon.egress.decisions")
+                        .description("egress proxy decisions, by decision")
+                        .tag("agent", agent)
+                        .tag("decision", e.decision().label())
+                        .register(registry)
+                        .increment();
             default -> {}
         }
     }
