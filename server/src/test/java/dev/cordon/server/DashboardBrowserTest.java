@@ -66,18 +66,18 @@ class DashboardBrowserTest extends DaemonTestBase {
             page.navigate(link.loginUrl());
             assertThat(page.locator("#who")).hasText("web:owner");
             assertThat(page.locator("h1")).hasText("Overview");
-            page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("overview.png")));
+            shot(page, "overview");
 
             page.navigate(link.url() + "/#/chat/main");
             page.locator("form.chat input").fill("please write browser.txt");
             page.locator("form.chat button").click();
             assertThat(page.locator(".msg.tool[data-tool=bash]")).containsText("from the browser");
             assertThat(page.locator("#pending-count")).hasText("1");
-            page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("chat-tool-call.png")));
+            shot(page, "chat-tool-call");
 
             page.locator("a[href='#/approvals']").click();
             assertThat(page.locator(".card pre")).containsText("echo from the browser > browser.txt");
-            page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("approvals.png")));
+            shot(page, "approvals");
             page.locator(".card button[data-decision=once]").click();
             assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
 
@@ -85,7 +85,7 @@ class DashboardBrowserTest extends DaemonTestBase {
             assertThat(page.locator("#chat-log")).containsText("Done: browser.txt is written. " + XSS);
             assertThat(page).hasTitle("Cordon");
             assertThat(page.locator("#chat-log img")).hasCount(0);
-            page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("chat-reply.png")));
+            shot(page, "chat-reply");
             org.assertj.core.api.Assertions.assertThat(home.resolve("agents/main/workspace/browser.txt"))
                     .hasContent("from the browser");
 
@@ -93,23 +93,26 @@ class DashboardBrowserTest extends DaemonTestBase {
             assertThat(page.locator("#chain")).hasClass("ok");
             assertThat(page.locator("table")).containsText("approval.answer");
             assertThat(page.locator("table")).containsText("web:owner");
-            page.screenshot(new Page.ScreenshotOptions()
-                    .setPath(SHOTS.resolve("audit.png"))
-                    .setFullPage(true));
+            shot(page, "audit");
 
             page.navigate(link.url() + "/#/agents/main");
             assertThat(page.locator("#policy")).containsText("bash");
             assertThat(page.locator("main table")).containsText("web:main/owner");
-            page.screenshot(new Page.ScreenshotOptions()
-                    .setPath(SHOTS.resolve("agent.png"))
-                    .setFullPage(true));
+            shot(page, "agent");
 
             page.navigate(link.url() + "/#/sessions/1");
             assertThat(page.locator("#transcript")).containsText("from the browser");
-            page.screenshot(new Page.ScreenshotOptions().setPath(SHOTS.resolve("session.png")));
+            shot(page, "session");
             org.assertj.core.api.Assertions.assertThat(consoleErrors)
                     .as("no script errors, no CSP violations")
                     .isEmpty();
         }
+    }
+
+    /** Saves the whole page as {@code target/dashboard-screenshots/NAME.png}, a test artifact. */
+    private static void shot(Page page, String name) {
+        page.screenshot(new Page.ScreenshotOptions()
+                .setPath(SHOTS.resolve(name + ".png"))
+                .setFullPage(true));
     }
 }
