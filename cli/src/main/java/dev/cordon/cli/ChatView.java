@@ -190,6 +190,7 @@ final class ChatView {
             case ControlEvent.SessionListing ignored -> {}
             case ControlEvent.AgentListing ignored -> {}
             case Stopping ignored -> {}
+            case ControlEvent.DashboardLink ignored -> {}
             case Attached ignored -> {}
             case ControlEvent.AccessAnswer ignored -> {}
             case ControlEvent.ApprovalListing ignored -> {}

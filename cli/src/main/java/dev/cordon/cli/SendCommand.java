@@ -233,6 +233,7 @@ final class SendCommand implements Callable<Integer> {
                 case ControlEvent.SessionListing ignored -> {}
                 case ControlEvent.AgentListing ignored -> {}
                 case ControlEvent.Stopping ignored -> {}
+                case ControlEvent.DashboardLink ignored -> {}
                 case Attached ignored -> {}
                 case ControlEvent.AccessAnswer ignored -> {}
                 case ControlEvent.ApprovalListing ignored -> {}

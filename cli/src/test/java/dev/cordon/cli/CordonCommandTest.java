@@ -446,6 +446,36 @@ class CordonCommandTest {
     }
 
     @Test
+    void dashboardPrintsTheLoginLinkAndATokenOnlyWhenOneWasMade() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onDashboard = request -> {
+            ControlRequest.Dashboard d = (ControlRequest.Dashboard) request;
+            String user = d.user() == null ? "web:owner" : d.user();
+            return new ControlEvent.DashboardLink(
+                    "http://127.0.0.1:7878",
+                    "http://127.0.0.1:7878/login?code=abc",
+                    user,
+                    d.newToken() ? "cordon_secret" : null);
+        };
+
+        Result owner = run("", "dashboard");
+        Result alice = run("", "dashboard", "--user", "web:alice", "--new-token");
+        daemon.onDashboard = request -> new Failure("the dashboard is off: set http: {enabled: true}");
+        Result off = run("", "dashboard");
+
+        assertThat(owner.out())
+                .contains("Dashboard: http://127.0.0.1:7878")
+                .contains("Log in as web:owner")
+                .contains("http://127.0.0.1:7878/login?code=abc")
+                .doesNotContain("API token");
+        assertThat(alice.out()).contains("API token for web:alice").contains("cordon_secret");
+        assertThat(daemon.received(ControlRequest.Dashboard.class))
+                .contains(new ControlRequest.Dashboard("web:alice", true));
+        assertThat(off.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(off.err()).contains("set http: {enabled: true}");
+    }
+
+    @Test
     void agentsShowNeverFollowsALinkedMemoryFile() throws Exception {
         Path secret = Files.writeString(home.resolve("host-secret.txt"), "do not print\n");
         Path folder = Files.createDirectories(home.resolve("agents/main/workspace"));

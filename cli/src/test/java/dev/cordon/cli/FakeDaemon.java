@@ -59,6 +59,9 @@ final class FakeDaemon implements AutoCloseable {
     /** The answer to agents list and create. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onAgents =
             request -> new ControlEvent.Failure("no agents here");
+    /** The answer to {@code cordon dashboard}. */
+    volatile java.util.function.Function<ControlRequest, ControlEvent> onDashboard =
+            r -> new ControlEvent.Failure("the dashboard is off");
     /** The answer to each approval request. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onApproval =
             r -> new ControlEvent.Failure("this fake has no approvals");
@@ -155,6 +158,7 @@ final class FakeDaemon implements AutoCloseable {
                     case ControlRequest.SessionsKill k -> peer.send(onSessions.apply(k));
                     case ControlRequest.AgentsList l -> peer.send(onAgents.apply(l));
                     case ControlRequest.AgentsCreate c -> peer.send(onAgents.apply(c));
+                    case ControlRequest.Dashboard d -> peer.send(onDashboard.apply(d));
                 }
             }
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Answer;
 import dev.cordon.core.approval.AnswerResult;
 import dev.cordon.core.approval.Approval;
@@ -17,7 +18,8 @@ import java.util.Locale;
 
 /**
  * The control socket's approval requests (list, show, approve, deny) and the cards pushed to attached
- * terminals. Whoever holds the control socket answers as {@link Approvers#OWNER}. Thread-safe.
+ * terminals. Whoever holds the control socket answers as {@link Approvers#OWNER}; the web API answers
+ * as its logged-in user. Thread-safe.
  */
 final class ApprovalControl implements ApprovalService.Listener {
     /** How much history {@code cordon approvals list --all} shows. */
@@ -62,6 +64,14 @@ final class ApprovalControl implements ApprovalService.Listener {
     }
 
     ControlEvent approve(ControlRequest.ApprovalApprove request) {
+        return approve(request, UserId.TERMINAL_OWNER);
+    }
+
+    /**
+     * Grants as {@code approver}; the service counts the answer only if they may approve for the
+     * agent (and audits an ignored one), so the web's own check is not the only one.
+     */
+    ControlEvent approve(ControlRequest.ApprovalApprove request, UserId approver) {
         Approval.Scope scope;
         try {
             scope = Approval.Scope.valueOf(request.scope().toUpperCase(Locale.ROOT));
@@ -78,15 +88,19 @@ final class ApprovalControl implements ApprovalService.Listener {
                     request.id(), "invalid", "scope once is one use; for more uses choose --scope session or always");
         }
         Duration validFor = request.validForSeconds() == 0 ? null : Duration.ofSeconds(request.validForSeconds());
-        return answer(request.id(), new Answer.Grant(scope, request.maxUses(), validFor, request.reason()));
+        return answer(request.id(), approver, new Answer.Grant(scope, request.maxUses(), validFor, request.reason()));
     }
 
     ControlEvent deny(ControlRequest.ApprovalDeny request) {
-        return answer(request.id(), new Answer.Deny(request.reason()));
+        return deny(request, UserId.TERMINAL_OWNER);
     }
 
-    private ControlEvent answer(long id, Answer answer) {
-        AnswerResult result = service.answer(new ApprovalId(id), Approvers.OWNER, answer);
+    ControlEvent deny(ControlRequest.ApprovalDeny request, UserId approver) {
+        return answer(request.id(), approver, new Answer.Deny(request.reason()));
+    }
+
+    private ControlEvent answer(long id, UserId approver, Answer answer) {
+        AnswerResult result = service.answer(new ApprovalId(id), approver.toString(), answer);
         return switch (result) {
             case AnswerResult.Decided d -> new ControlEvent.ApprovalDecided(view(d.approval()), describe(d.approval()));
             case AnswerResult.Unknown u -> unknown(id);

@@ -100,6 +100,12 @@ public final class Daemon implements AutoCloseable {
     private final SessionManager sessions;
     private final ControlServer control;
     private final AccessControl accessControl;
+    private final WebSettings webSettings;
+    private final WebEvents webEvents;
+    private final WebChannel web;
+    private final WebAuth webAuth;
+    private final WebServer webServer;
+    private final ControlHandler controlHandler = new ControlHandler();
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -220,9 +226,16 @@ public final class Daemon implements AutoCloseable {
         Vault vault = Vault.open(home.vault(), home.vaultKey());
         // The chat platforms of cordon.yaml's channels: block (docs/channels/), started last.
         channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault, home.data());
+        // The web chat and the dashboard's live events (docs/dashboard.md); served only if http: enables it.
+        webSettings = WebSettings.load(home.root().resolve("cordon.yaml"));
+        WebMetrics metrics = new WebMetrics(this::sessionCounts, this::pendingApprovals);
+        webEvents = new WebEvents(audit, this::mayWatch, List.of(metrics));
+        web = new WebChannel(webEvents);
+        List<dev.cordon.core.channel.ChannelAdapter> adapters = new ArrayList<>(channels.adapters(terminal));
+        adapters.add(web);
         delivery = new Delivery(
                 store,
-                channels.adapters(terminal),
+                adapters,
                 audit,
                 Clock.systemUTC(),
                 timer,
@@ -297,7 +310,30 @@ public final class Daemon implements AutoCloseable {
                 config.auditMessageBodies(),
                 channels::mentionOnly);
         terminal.connect(router);
-        control = new ControlServer(home.controlSocket(), new ControlHandler());
+        web.connect(router);
+        control = new ControlServer(home.controlSocket(), controlHandler);
+        webAuth = new WebAuth(home.data().resolve("web-tokens"), Clock.systemUTC(), new SecureRandom());
+        webServer = webSettings.enabled()
+                ? new WebServer(
+                        webSettings,
+                        webAuth,
+                        new WebApi(
+                                home.root(),
+                                env,
+                                store,
+                                audit,
+                                access,
+                                agents,
+                                approvalControl,
+                                approvals,
+                                sessions,
+                                () -> controlHandler.sessionList(20),
+                                web,
+                                webEvents,
+                                Clock.systemUTC()),
+                        metrics,
+                        audit)
+                : null;
     }
 
     /**
@@ -378,6 +414,68 @@ public final class Daemon implements AutoCloseable {
         return new EgressApprovals.Asked.Waiting(ticket.id().value());
     }
 
+    /** Who sees a live event of {@code agent} (null: daemon-wide) on the dashboard: its admins. */
+    private boolean mayWatch(dev.cordon.core.access.UserId user, AgentName agent) {
+        return agent == null
+                ? access.requireAdmin(user, null) instanceof Access.Permission.Allowed
+                : access.mayAdminister(user, agent);
+    }
+
+    private int pendingApprovals() {
+        return approvals.pending().size();
+    }
+
+    private WebMetrics.SessionCounts sessionCounts() {
+        int busy = 0;
+        int idle = 0;
+        for (SessionManager.LiveSession live : sessions.live()) {
+            if (sessions.busy(live.session())) {
+                busy++;
+            } else {
+                idle++;
+            }
+        }
+        return new WebMetrics.SessionCounts(
+                busy, idle, sessions.admission().queued().size());
+    }
+
+    /**
+     * {@code cordon dashboard}: a one-time login link for a web user (the owner's {@code web:owner}
+     * by default), and with {@code newToken} an API token, shown only now. The first time, the owner's
+     * web user is made an owner (audited {@code role.grant}, by {@code terminal:owner}).
+     */
+    private ControlEvent dashboard(ControlRequest.Dashboard request) {
+        if (webServer == null) {
+            return new ControlEvent.Failure("the dashboard is off: set http: {enabled: true} in "
+                    + home.root().resolve("cordon.yaml") + " and restart the daemon (docs/dashboard.md)");
+        }
+        dev.cordon.core.access.UserId user;
+        try {
+            user = dev.cordon.core.access.UserId.parse(request.user() == null ? "web:owner" : request.user());
+        } catch (IllegalArgumentException e) {
+            return new ControlEvent.Failure(e.getMessage());
+        }
+        if (!user.channel().equals(WebChannel.NAME)) {
+            return new ControlEvent.Failure("dashboard users are web:NAME, not " + user);
+        }
+        if (request.user() == null && access.role(user, DEFAULT_AGENT).isEmpty()) {
+            access.grant(dev.cordon.core.access.UserId.TERMINAL_OWNER, user, dev.cordon.core.access.Role.OWNER, null);
+        }
+        String token = request.newToken() || (request.user() == null && !webAuth.hasToken(user))
+                ? webAuth.newToken(user)
+                : null;
+        String code = webAuth.newLoginCode(user);
+        audit.append(AuditEvent.of(
+                        Instant.now(),
+                        AuditEvent.Actor.user(dev.cordon.core.access.UserId.TERMINAL_OWNER.toString()),
+                        AuditActions.WEB_CREDENTIAL,
+                        Decision.ALLOW)
+                .withReason(token == null ? "a one-time login link" : "a one-time login link and an API token")
+                .withDetails(Map.of("for", user.toString())));
+        String url = webServer.url();
+        return new ControlEvent.DashboardLink(url, url + "/login?code=" + code, user.toString(), token);
+    }
+
     /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */
     private boolean mayApprove(String approver, AgentName agent) {
         return access.mayApprove(approver, agent);
@@ -405,6 +503,8 @@ public final class Daemon implements AutoCloseable {
         if (released > 0) {
             LOG.info("re-running {} message(s) whose turn was cut short by the last stop", released);
         }
+        // Live events and metrics follow the log from here: they see everything this run does.
+        daemon.webEvents.start();
         daemon.sessions.wakeAll();
         daemon.delivery.wakeAll();
         daemon.audit.append(AuditEvent.of(
@@ -416,6 +516,9 @@ public final class Daemon implements AutoCloseable {
                         "model", daemon.config.describeModel())));
         daemon.recordConfig();
         daemon.control.start();
+        if (daemon.webServer != null) {
+            daemon.webServer.start();
+        }
         daemon.channels.start(daemon.router);
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
@@ -435,6 +538,16 @@ public final class Daemon implements AutoCloseable {
 
     public Path controlSocket() {
         return home.controlSocket();
+    }
+
+    /** The dashboard's base URL, or null when {@code http:} does not enable it. */
+    String webUrl() {
+        return webServer == null ? null : webServer.url();
+    }
+
+    /** The HTTP routes as registered ("GET /api/v1/me"), for the test that checks the OpenAPI file. */
+    List<String> webRoutes() {
+        return webServer.registered();
     }
 
     /** Blocks until the daemon has been stopped. */
@@ -477,6 +590,10 @@ public final class Daemon implements AutoCloseable {
         }
         LOG.info("stopping");
         control.close();
+        if (webServer != null) {
+            webServer.close();
+        }
+        webEvents.close();
         channels.close();
         // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
@@ -654,6 +771,7 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.ApprovalShow s -> connection.send(approvalControl.show(s));
                 case ControlRequest.ApprovalApprove a -> connection.send(approvalControl.approve(a));
                 case ControlRequest.ApprovalDeny d -> connection.send(approvalControl.deny(d));
+                case ControlRequest.Dashboard d -> connection.send(dashboard(d));
             }
         }
 

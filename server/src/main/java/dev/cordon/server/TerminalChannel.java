@@ -136,7 +136,12 @@ final class TerminalChannel implements ChannelAdapter {
             case LiveEvent.Text t -> new ControlEvent.Delta(platformChatId, t.text());
             case LiveEvent.Reset r -> new ControlEvent.Reset(platformChatId, r.reason());
             case LiveEvent.Notice n -> new ControlEvent.Notice(platformChatId, n.text());
+            // The terminal shows the reply, not the steps: its output stays what scripts expect.
+            case LiveEvent.ToolCall c -> null;
         };
+        if (out == null) {
+            return;
+        }
         attached.getOrDefault(platformChatId, Set.of()).forEach(c -> c.send(out));
     }
 }

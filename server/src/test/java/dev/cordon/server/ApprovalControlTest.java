@@ -48,6 +48,11 @@ class ApprovalControlTest {
 
     /** Stores a request of agent main in the daemon's database, as a previous run left it. */
     long leftPending(Instant expiresAt) {
+        return leftPending(home, PAYLOAD, "run an installer from the internet", expiresAt);
+    }
+
+    /** A pending {@code tool.bash} request of agent main in session 1, stored before the daemon starts. */
+    static long leftPending(Path home, Map<String, String> payload, String summary, Instant expiresAt) {
         try (Store store = Stores.sqlite(new Home(home).database())) {
             Agent main = store.ensureAgent(new AgentName("main"));
             Chat chat = store.ensureChat(TerminalChannel.NAME, "main");
@@ -57,9 +62,9 @@ class ApprovalControlTest {
                             session.id(),
                             chat.id(),
                             "tool.bash",
-                            Subjects.of(PAYLOAD),
-                            "run an installer from the internet",
-                            PAYLOAD,
+                            Subjects.of(payload),
+                            summary,
+                            payload,
                             Instant.now(),
                             expiresAt))
                     .id()

@@ -35,6 +35,14 @@ public final class AuditActions {
     public static final String POLICY_CHANGE = "policy.change";
     public static final String CONFIG_CHANGE = "config.change";
     public static final String DELIVERY = "delivery";
+    /** A browser logged in to the dashboard with a one-time link (actor: the web user). */
+    public static final String WEB_LOGIN = "web.login";
+    /** A browser session ended by its user. */
+    public static final String WEB_LOGOUT = "web.logout";
+    /** A logged-in web user's change was refused (role, CSRF): what, and why. */
+    public static final String WEB_DENIED = "web.denied";
+    /** A dashboard login link or API token was issued (actor: who asked; details: for whom, never the secret). */
+    public static final String WEB_CREDENTIAL = "web.credential";
     /** The daemon started or stopped serving (actor: system {@code daemon}). */
     public static final String DAEMON_START = "daemon.start";
 

@@ -137,6 +137,9 @@ public final class Delivery {
                 adapter.live(chat.platformChatId(), r);
             }
             case LiveEvent.Notice n -> adapter.live(chat.platformChatId(), n);
+            // Arguments the model wrote can quote a secret it saw: redacted like a reply's text.
+            case LiveEvent.ToolCall c ->
+                adapter.live(chat.platformChatId(), new LiveEvent.ToolCall(c.tool(), guard.redact(c.input())));
         }
     }
 

@@ -9,4 +9,10 @@ public sealed interface LiveEvent {
 
     /** Word from the host about the conversation, not from the agent ("queued: ..."). */
     record Notice(String text) implements LiveEvent {}
+
+    /**
+     * The agent called a tool: {@code input} is its arguments as JSON (already through the data-loss
+     * guard when a channel sees it). The call runs in the sandbox; its result is in the transcript.
+     */
+    record ToolCall(String tool, String input) implements LiveEvent {}
 }

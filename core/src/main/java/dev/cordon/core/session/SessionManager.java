@@ -572,7 +572,12 @@ public final class SessionManager implements AutoCloseable {
                                 delivery.live(chat, new LiveEvent.Reset(r.reason()));
                             }
                         }
-                        case RunnerMessage.TranscriptAppend a -> added.add(a.message());
+                        case RunnerMessage.TranscriptAppend a -> {
+                            added.add(a.message());
+                            if (!quiet) {
+                                liveToolCalls(chat, a.message());
+                            }
+                        }
                         case RunnerMessage.ModelRequest request ->
                             calls.put(request.callId(), forward(runner, agent, chat, setup, request, calls, watchdog));
                         case RunnerMessage.ModelCancel c -> {
@@ -1102,6 +1107,13 @@ public final class SessionManager implements AutoCloseable {
             killed.accept("sandbox.tool_timeout_seconds", why);
             // Off the shared timer thread: killing a sandbox may take seconds.
             Thread.ofVirtual().name("kill-" + runner.sandboxId()).start(() -> runner.kill(why));
+        }
+    }
+
+    /** Shows the chat each tool call of an assistant message as it happens, not only at the turn's end. */
+    private void liveToolCalls(Chat chat, ChatMessage message) {
+        for (Part.ToolUse use : message.toolUses()) {
+            delivery.live(chat, new LiveEvent.ToolCall(use.name(), use.input().toString()));
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControlEvent.ChatList.class, name = "chat_list"),
     @JsonSubTypes.Type(value = ControlEvent.SenderList.class, name = "sender_list"),
     @JsonSubTypes.Type(value = ControlEvent.PairingCode.class, name = "pairing_code"),
-    @JsonSubTypes.Type(value = ControlEvent.Done.class, name = "done")
+    @JsonSubTypes.Type(value = ControlEvent.Done.class, name = "done"),
+    @JsonSubTypes.Type(value = ControlEvent.DashboardLink.class, name = "dashboard_link")
 })
 public sealed interface ControlEvent {
 
@@ -116,6 +117,13 @@ public sealed interface ControlEvent {
             long cpuMillis) {}
 
     record Stopping() implements ControlEvent {}
+
+    /**
+     * The dashboard's address and a one-time login link for {@code user} (valid a few minutes).
+     * {@code token} is a new API token (sent as {@code Authorization: Bearer}), present only when one
+     * was just created: only its hash is kept, so it is shown this once.
+     */
+    record DashboardLink(String url, String loginUrl, String user, String token) implements ControlEvent {}
 
     /** The attach succeeded; {@code pendingReplies} of them follow as {@link Reply} if replay was asked. */
     record Attached(String agent, int pendingReplies) implements ControlEvent {}

@@ -31,7 +31,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.SessionsList.class, name = "sessions_list"),
     @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsList.class, name = "agents_list"),
-    @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create")
+    @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create"),
+    @JsonSubTypes.Type(value = ControlRequest.Dashboard.class, name = "dashboard")
 })
 public sealed interface ControlRequest {
 
@@ -55,6 +56,13 @@ public sealed interface ControlRequest {
      * starting text when null). Answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}.
      */
     record AgentsCreate(String name, String instructions) implements ControlRequest {}
+
+    /**
+     * A one-time login link to the dashboard for {@code user} ({@code web:NAME}; null for the owner,
+     * {@code web:owner}). With {@code newToken}, also a new API token for that user, shown once.
+     * Answered with {@link ControlEvent.DashboardLink} or {@link ControlEvent.Failure}.
+     */
+    record Dashboard(String user, boolean newToken) implements ControlRequest {}
 
     /** Answered with {@link ControlEvent.Stopping}; the daemon then drains and exits. */
     record Stop() implements ControlRequest {}

@@ -1,0 +1,546 @@
+package dev.cordon.server;
+
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.access.Access;
+import dev.cordon.core.access.UserId;
+import dev.cordon.core.approval.Approval;
+import dev.cordon.core.approval.ApprovalId;
+import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.budget.Ledger;
+import dev.cordon.core.channel.InboundSink.InboundResult;
+import dev.cordon.core.session.SessionManager;
+import dev.cordon.core.store.Store;
+import dev.cordon.protocol.ChatMessage;
+import dev.cordon.protocol.Part;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The {@code /api/v1} endpoints (docs/dashboard.md, {@code resources/web/openapi.yaml}): a thin
+ * translation of the control socket's operations ({@link AgentControl}, {@link ApprovalControl},
+ * {@link SessionManager#kill}, the session listing, the audit log, the ledger) for a web user, with
+ * the same role checks as every channel ({@link Access}: owner, admin, member; docs/access.md) and
+ * the same audit entries, written by the operations themselves. Thread-safe.
+ */
+final class WebApi {
+    /** One route: what {@link WebServer} registers and the OpenAPI test checks. */
+    record Route(String method, String path, Handler handler) {}
+
+    @FunctionalInterface
+    interface Handler {
+        void handle(Context ctx, WebAuth.Caller caller) throws Exception;
+    }
+
+    static final String PREFIX = "/api/v1";
+    private static final int MAX_TEXT = 64 * 1024;
+    private static final int SHOW_BYTES = 16 * 1024;
+    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+    private final Path home;
+    private final Map<String, String> env;
+    private final Store store;
+    private final AuditLog audit;
+    private final Access access;
+    private final AgentControl agents;
+    private final ApprovalControl approvalControl;
+    private final ApprovalService approvals;
+    private final SessionManager sessions;
+    private final Supplier<ControlEvent.SessionListing> sessionListing;
+    private final WebChannel web;
+    private final WebEvents events;
+    private final Clock clock;
+
+    WebApi(
+            Path home,
+            Map<String, String> env,
+            Store store,
+            AuditLog audit,
+            Access access,
+            AgentControl agents,
+            ApprovalControl approvalControl,
+            ApprovalService approvals,
+            SessionManager sessions,
+            Supplier<ControlEvent.SessionListing> sessionListing,
+            WebChannel web,
+            WebEvents events,
+            Clock clock) {
+        this.home = home;
+        this.env = Map.copyOf(env);
+        this.store = store;
+        this.audit = audit;
+        this.access = access;
+        this.agents = agents;
+        this.approvalControl = approvalControl;
+        this.approvals = approvals;
+        this.sessions = sessions;
+        this.sessionListing = sessionListing;
+        this.web = web;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    List<Route> routes() {
+        return List.of(
+                new Route("GET", PREFIX + "/me", this::me),
+                new Route("GET", PREFIX + "/agents", this::agentList),
+                new Route("GET", PREFIX + "/agents/{agent}", this::agentShow),
+                new Route("GET", PREFIX + "/agents/{agent}/messages", this::chatRead),
+                new Route("POST", PREFIX + "/agents/{agent}/messages", this::chatSend),
+                new Route("GET", PREFIX + "/sessions", this::sessionList),
+                new Route("GET", PREFIX + "/sessions/{session}/transcript", this::sessionTranscript),
+                new Route("POST", PREFIX + "/sessions/{session}/stop", this::sessionStop),
+                new Route("GET", PREFIX + "/approvals", this::approvalList),
+                new Route("GET", PREFIX + "/approvals/{approval}", this::approvalShow),
+                new Route("POST", PREFIX + "/approvals/{approval}/decision", this::approvalDecide),
+                new Route("GET", PREFIX + "/audit", this::auditRead),
+                new Route("GET", PREFIX + "/audit/verify", this::auditVerify),
+                new Route("GET", PREFIX + "/usage", this::usage),
+                new Route("GET", PREFIX + "/events", this::stream));
+    }
+
+    // ---- who may do what (docs/access.md); every refusal says who lacks what
+
+    private void requireMember(UserId user, AgentName agent) {
+        if (access.role(user, agent).isEmpty()) {
+            throw new WebException(
+                    403,
+                    user + " has no role for agent " + agent + "; an admin can grant one: ./cordon users grant " + user
+                            + " member --agent " + agent);
+        }
+    }
+
+    private void requireAdmin(UserId user, AgentName agent) {
+        if (access.requireAdmin(user, agent) instanceof Access.Permission.Denied denied) {
+            throw new WebException(403, denied.reason());
+        }
+    }
+
+    boolean globalAdmin(UserId user) {
+        return access.requireAdmin(user, null) instanceof Access.Permission.Allowed;
+    }
+
+    /** The agent named in the path; 404 naming the agents the caller may see if there is none. */
+    private Agent agent(Context ctx, UserId user) {
+        AgentName name;
+        try {
+            name = new AgentName(ctx.pathParam("agent"));
+        } catch (IllegalArgumentException e) {
+            throw new WebException(400, e.getMessage());
+        }
+        Agent agent = store.agentByName(name).orElse(null);
+        if (agent == null) {
+            throw new WebException(404, "there is no agent named '" + name + "'");
+        }
+        requireMember(user, name);
+        return agent;
+    }
+
+    private static long number(Context ctx, String param) {
+        String raw = ctx.pathParam(param);
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new WebException(400, param + " must be a number, not '" + raw + "'");
+        }
+    }
+
+    private static int query(Context ctx, String name, int fallback, int min, int max) {
+        String raw = ctx.queryParam(name);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(raw);
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new WebException(400, "query parameter " + name + " must be a number from " + min + " to " + max);
+    }
+
+    static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(WebJson.write(body));
+    }
+
+    // ---- handlers
+
+    private void me(Context ctx, WebAuth.Caller caller) {
+        Map<String, Object> me = new LinkedHashMap<>();
+        me.put("user", caller.user().toString());
+        me.put("globalAdmin", globalAdmin(caller.user()));
+        me.put("csrfToken", caller.csrf());
+        Map<String, String> roles = new LinkedHashMap<>();
+        for (Agent a : store.agents()) {
+            access.role(caller.user(), a.name())
+                    .ifPresent(r -> roles.put(a.name().value(), r.label()));
+        }
+        me.put("roles", roles);
+        json(ctx, 200, me);
+    }
+
+    private void agentList(Context ctx, WebAuth.Caller caller) {
+        ControlEvent.AgentListing all = agents.list(sessions.live().stream()
+                .map(SessionManager.LiveSession::session)
+                .toList());
+        json(
+                ctx,
+                200,
+                Map.of(
+                        "agents",
+                        all.agents().stream()
+                                .filter(a -> access.role(caller.user(), new AgentName(a.name()))
+                                        .isPresent())
+                                .toList()));
+    }
+
+    private void agentShow(Context ctx, WebAuth.Caller caller) throws IOException {
+        Agent agent = agent(ctx, caller.user());
+        ControlEvent.AgentRow row =
+                agents
+                        .list(sessions.live().stream()
+                                .map(SessionManager.LiveSession::session)
+                                .toList())
+                        .agents()
+                        .stream()
+                        .filter(a -> a.name().equals(agent.name().value()))
+                        .findFirst()
+                        .orElseThrow(() -> new WebException(404, "agent " + agent.name() + " has no folder"));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("agent", row);
+        body.put("role", access.role(caller.user(), agent.name()).orElseThrow().label());
+        // Configuration, instructions, memory and sessions are for its admins (docs/dashboard.md).
+        boolean admin = access.mayAdminister(caller.user(), agent.name());
+        Path folder = new Home(home).agent(agent.name());
+        body.put("policyExplain", admin ? explain(agent.name()) : null);
+        body.put("instructions", admin ? head(folder.resolve("AGENTS.md")) : null);
+        body.put("memory", admin ? head(folder.resolve("workspace").resolve("MEMORY.md")) : null);
+        body.put(
+                "sessions",
+                admin
+                        ? sessionListing.get().sessions().stream()
+                                .filter(r -> r.agent().equals(agent.name().value()))
+                                .toList()
+                        : List.of());
+        json(ctx, 200, body);
+    }
+
+    /**
+     * The first {@link #SHOW_BYTES} of a file, or null without one: never through a symlink and only a
+     * regular file, since the memory file is the agent's own writing.
+     */
+    private static String head(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new String(in.readNBytes(SHOW_BYTES), StandardCharsets.UTF_8);
+        }
+    }
+
+    private String explain(AgentName name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PolicyCommand.run(home, env, List.of("explain", name.value()), print, print);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private void chatSend(Context ctx, WebAuth.Caller caller) {
+        Agent agent = agent(ctx, caller.user());
+        JsonNode body = WebJson.object(ctx.body());
+        String text = WebJson.text(body, "text", null);
+        if (text == null || text.isBlank() || text.length() > MAX_TEXT) {
+            throw new WebException(
+                    400, "field 'text' must be a non-blank message of at most " + MAX_TEXT + " characters");
+        }
+        String clientId = WebJson.text(body, "clientMessageId", null);
+        if (clientId == null || !clientId.matches("[A-Za-z0-9_.:-]{1,128}")) {
+            throw new WebException(
+                    400,
+                    "field 'clientMessageId' must be 1-128 of A-Za-z0-9_.:- (unique per message; a retry reuses it)");
+        }
+        Chat chat = store.ensureChat(WebChannel.NAME, WebChannel.chatId(agent.name(), caller.user()));
+        store.wire(chat.id(), agent.id());
+        InboundResult result = web.say(caller.user(), agent.name(), clientId, text);
+        switch (result) {
+            case InboundResult.Accepted a ->
+                json(ctx, 202, Map.of("inboundId", a.inboundId(), "duplicate", a.duplicate()));
+            case InboundResult.Dropped d -> throw new WebException(403, "message not accepted: " + d.reason());
+            case InboundResult.Held h -> json(ctx, 202, Map.of("held", h.reason()));
+            case InboundResult.Answered a -> json(ctx, 200, Map.of("answer", a.reply()));
+        }
+    }
+
+    private void chatRead(Context ctx, WebAuth.Caller caller) {
+        Agent agent = agent(ctx, caller.user());
+        String platformChatId = WebChannel.chatId(agent.name(), caller.user());
+        // Reading must not create the chat: find it, if the user ever wrote.
+        List<Map<String, Object>> messages = new ArrayList<>();
+        for (Chat chat : store.chats()) {
+            if (chat.channel().equals(WebChannel.NAME) && chat.platformChatId().equals(platformChatId)) {
+                for (Session s : store.sessions()) {
+                    if (s.chatId().equals(chat.id())) {
+                        store.transcript(s.id()).forEach(m -> messages.add(message(m)));
+                    }
+                }
+            }
+        }
+        json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages));
+    }
+
+    /** A transcript message as the dashboard shows it: role, text, tool calls and results. */
+    static Map<String, Object> message(ChatMessage m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role().name().toLowerCase(Locale.ROOT));
+        out.put("text", m.text());
+        List<Map<String, Object>> tools = new ArrayList<>();
+        for (Part p : m.parts()) {
+            switch (p) {
+                case Part.ToolUse u ->
+                    tools.add(Map.of("tool", u.name(), "input", u.input().toString()));
+                case Part.ToolResult r -> tools.add(Map.of("result", r.content(), "isError", r.isError()));
+                case Part.Text t -> {}
+                case Part.Summary s -> {}
+            }
+        }
+        out.put("tools", tools);
+        return out;
+    }
+
+    private void sessionList(Context ctx, WebAuth.Caller caller) {
+        ControlEvent.SessionListing all = sessionListing.get();
+        json(
+                ctx,
+                200,
+                Map.of(
+                        "sessions",
+                        all.sessions().stream()
+                                .filter(r -> access.mayAdminister(caller.user(), new AgentName(r.agent())))
+                                .toList()));
+    }
+
+    private Session session(Context ctx, UserId user) {
+        long id = number(ctx, "session");
+        Session session =
+                store.session(new SessionId(id)).orElseThrow(() -> new WebException(404, "there is no session " + id));
+        AgentName agent = store.agent(session.agentId()).orElseThrow().name();
+        requireAdmin(user, agent);
+        return session;
+    }
+
+    private void sessionTranscript(Context ctx, WebAuth.Caller caller) {
+        Session session = session(ctx, caller.user());
+        json(
+                ctx,
+                200,
+                Map.of(
+                        "session",
+                        session.id().value(),
+                        "messages",
+                        store.transcript(session.id()).stream()
+                                .map(WebApi::message)
+                                .toList()));
+    }
+
+    private void sessionStop(Context ctx, WebAuth.Caller caller) {
+        Session session = session(ctx, caller.user());
+        if (sessions.kill(session.id(), caller.user().toString())) {
+            json(
+                    ctx,
+                    200,
+                    Map.of(
+                            "message",
+                            "Stopped the sandbox of session " + session.id().value()
+                                    + "; a turn in progress fails, and its next message starts a fresh one."));
+        } else {
+            throw new WebException(409, "session " + session.id().value() + " has no live sandbox");
+        }
+    }
+
+    private void approvalList(Context ctx, WebAuth.Caller caller) {
+        json(
+                ctx,
+                200,
+                Map.of(
+                        "approvals",
+                        approvals.pending().stream()
+                                .filter(a -> access.mayApprove(caller.user(), a.agentName()))
+                                .map(approvalControl::view)
+                                .toList()));
+    }
+
+    private Approval approval(Context ctx, UserId user) {
+        long id = number(ctx, "approval");
+        Approval a = approvals
+                .find(new ApprovalId(id))
+                .orElseThrow(() -> new WebException(404, "there is no approval #" + id));
+        if (!access.mayApprove(user, a.agentName())) {
+            throw new WebException(
+                    403,
+                    user + " may not see or answer approvals of agent " + a.agentName()
+                            + ": only its owners and admins may (docs/access.md)");
+        }
+        return a;
+    }
+
+    private void approvalShow(Context ctx, WebAuth.Caller caller) {
+        json(ctx, 200, approvalControl.view(approval(ctx, caller.user())));
+    }
+
+    private void approvalDecide(Context ctx, WebAuth.Caller caller) {
+        Approval a = approval(ctx, caller.user());
+        JsonNode body = WebJson.object(ctx.body());
+        String decision = WebJson.text(body, "decision", null);
+        String reason = WebJson.text(body, "reason", null);
+        ControlEvent answer;
+        if ("deny".equals(decision)) {
+            answer = approvalControl.deny(new ControlRequest.ApprovalDeny(a.id().value(), reason), caller.user());
+        } else if (decision != null && Set.of("once", "session", "always").contains(decision)) {
+            answer = approvalControl.approve(
+                    new ControlRequest.ApprovalApprove(a.id().value(), decision, 0, 0, reason), caller.user());
+        } else {
+            throw new WebException(400, "field 'decision' must be once, session, always or deny");
+        }
+        switch (answer) {
+            case ControlEvent.ApprovalDecided d -> json(ctx, 200, d);
+            case ControlEvent.ApprovalProblem p ->
+                json(ctx, p.problem().equals("not_approver") ? 403 : p.problem().equals("invalid") ? 400 : 409, p);
+            default -> throw new IllegalStateException("unexpected answer " + answer);
+        }
+    }
+
+    private void auditRead(Context ctx, WebAuth.Caller caller) {
+        long after = query(ctx, "after", 0, 0, Integer.MAX_VALUE);
+        int limit = query(ctx, "limit", 100, 1, 1_000);
+        String action = ctx.queryParam("action");
+        String agent = ctx.queryParam("agent");
+        String decision = ctx.queryParam("decision");
+        boolean all = globalAdmin(caller.user());
+        if (!all && agent == null) {
+            throw new WebException(
+                    403,
+                    caller.user() + " may read the audit entries of agents it administers only:"
+                            + " add ?agent=NAME (owners and global admins see everything)");
+        }
+        if (agent != null) {
+            requireAdmin(caller.user(), new AgentName(agent));
+        }
+        // Newest first: walk back from the end in pages until enough entries match.
+        List<Map<String, Object>> found = new ArrayList<>();
+        long cursor = after;
+        while (found.size() < limit) {
+            List<AuditEntry> page = audit.read(cursor, 1_000);
+            if (page.isEmpty()) {
+                break;
+            }
+            for (AuditEntry e : page) {
+                if ((action == null || e.event().action().startsWith(action))
+                        && (agent == null
+                                || (e.event().agent() != null
+                                        && e.event().agent().value().equals(agent)))
+                        && (decision == null || e.event().decision().label().equals(decision))) {
+                    found.add(WebJson.entry(e));
+                }
+            }
+            cursor = page.getLast().seq();
+        }
+        List<Map<String, Object>> newest =
+                found.size() > limit ? found.subList(found.size() - limit, found.size()) : found;
+        json(ctx, 200, Map.of("entries", newest.reversed(), "next", cursor));
+    }
+
+    private void auditVerify(Context ctx, WebAuth.Caller caller) {
+        if (!globalAdmin(caller.user())) {
+            throw new WebException(
+                    403, caller.user() + " may not verify the audit chain: owners and global admins may");
+        }
+        var result = audit.verify();
+        json(ctx, 200, Map.of("ok", result.ok(), "summary", result.summary()));
+    }
+
+    private void usage(Context ctx, WebAuth.Caller caller) {
+        int days = query(ctx, "days", 7, 1, 366);
+        LocalDate from = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).minusDays(days - 1L);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Ledger.Total t : store.ledger().totals(from, Ledger.Grouping.AGENT)) {
+            AgentName agent;
+            try {
+                agent = new AgentName(t.key());
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            if (access.mayAdminister(caller.user(), agent)) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("day", t.day().toString());
+                row.put("agent", t.key());
+                row.put("calls", t.calls());
+                row.put("inputTokens", t.usage().inputTokens());
+                row.put("outputTokens", t.usage().outputTokens());
+                row.put("costUsd", t.costMicros() / 1_000_000.0);
+                row.put("unpricedCalls", t.unpriced());
+                rows.add(row);
+            }
+        }
+        json(ctx, 200, Map.of("days", days, "usage", rows));
+    }
+
+    /**
+     * Server-Sent Events on the request's own virtual thread until the client goes away: the
+     * heartbeat comment is how a gone client is noticed.
+     */
+    private void stream(Context ctx, WebAuth.Caller caller) throws IOException, InterruptedException {
+        ctx.res().setStatus(200);
+        ctx.res().setContentType("text/event-stream");
+        ctx.res().setCharacterEncoding("UTF-8");
+        ctx.res().setHeader("Cache-Control", "no-store");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        OutputStream out = ctx.res().getOutputStream();
+        try (WebEvents.Subscription sub = events.subscribe(caller.user())) {
+            write(out, ": connected\n\n");
+            while (!sub.dropped()) {
+                WebEvents.Event e = sub.next(HEARTBEAT);
+                write(
+                        out,
+                        e == null
+                                ? ": keep-alive\n\n"
+                                : "event: " + e.type() + "\ndata: " + WebJson.write(e.data()) + "\n\n");
+            }
+        } catch (IOException gone) {
+            // the client closed the stream
+        }
+    }
+
+    private static void write(OutputStream out, String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+}

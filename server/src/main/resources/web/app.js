@@ -1,0 +1,265 @@
+// The Cordon dashboard: plain DOM, no framework, no build. Everything the API returns is shown with
+// textContent (never innerHTML): agents, tools and payloads are untrusted text.
+const API = '/api/v1';
+const main = document.getElementById('main');
+let me = null;
+let view = { name: null, onEvent: () => {} };
+
+async function api(path, options = {}) {
+  const headers = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.method && options.method !== 'GET' && me?.csrfToken) headers['X-CSRF-Token'] = me.csrfToken;
+  const response = await fetch(API + path, {
+    method: options.method || 'GET',
+    headers,
+    credentials: 'same-origin',
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function table(headers, rows) {
+  return el('table', {}, el('tr', {}, ...headers.map((h) => el('th', { text: h }))),
+    ...rows.map((cells) => el('tr', {}, ...cells.map((c) => (c instanceof Node ? el('td', {}, c) : el('td', { text: String(c ?? '') }))))));
+}
+
+function show(title, ...nodes) {
+  main.replaceChildren(el('h1', { text: title }), ...nodes);
+}
+
+// A page renders only if it is still the one shown: a slow answer must not replace a newer page.
+function stillShown(mine) {
+  return view === mine;
+}
+
+function failed(error) {
+  main.append(el('p', { class: 'error', text: error.message }));
+}
+
+// ---- pages
+
+async function overview() {
+  const mine = view;
+  const [agents, approvals, sessions] = await Promise.all([api('/agents'), api('/approvals'), api('/sessions')]);
+  const nodes = [
+    el('h2', { text: 'Agents' }),
+    table(['agent', 'sessions', 'policy', ''], agents.agents.map((a) => [
+      el('a', { href: `#/agents/${a.name}`, text: a.name }),
+      `${a.liveSessions} live / ${a.sessions}`, a.policy,
+      el('a', { href: `#/chat/${a.name}`, text: 'chat' })])),
+    el('p', {}, el('a', { href: '#/approvals', text: `${approvals.approvals.length} approval(s) pending` })),
+    el('h2', { text: 'Sessions' }),
+    table(['session', 'agent', 'chat', 'state'], sessions.sessions.map((s) => [
+      el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.agent, s.chat, s.state])),
+  ];
+  if (me.globalAdmin) {
+    const denials = await api('/audit?decision=deny&limit=10');
+    const usage = await api('/usage?days=1');
+    nodes.push(el('h2', { text: "Today's spend" }),
+      table(['agent', 'calls', 'tokens in/out', 'cost (USD)'], usage.usage.map((u) => [u.agent, u.calls, `${u.inputTokens}/${u.outputTokens}`, u.costUsd.toFixed(4)])),
+      el('h2', { text: 'Recent denials' }),
+      table(['time', 'action', 'agent', 'reason'], denials.entries.map((e) => [e.time, e.action, e.agent, e.reason])));
+  }
+  if (!stillShown(mine)) return;
+  show('Overview', ...nodes);
+  view.onEvent = (type) => { if (type === 'audit') schedule(overview); };
+}
+
+async function agentPage(name) {
+  const mine = view;
+  const a = await api(`/agents/${encodeURIComponent(name)}`);
+  if (!stillShown(mine)) return;
+  show(`Agent ${name}`,
+    el('p', { text: `role: ${a.role} · sessions: ${a.agent.liveSessions} live / ${a.agent.sessions} · policy: ${a.agent.policy}` }),
+    el('p', {}, el('a', { href: `#/chat/${name}`, text: `Chat with ${name}` })),
+    el('h2', { text: 'Sessions' }),
+    table(['session', 'chat', 'state'], a.sessions.map((s) => [
+      el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.chat, s.state])),
+    el('h2', { text: 'Instructions (AGENTS.md)' }),
+    el('pre', { id: 'instructions', text: a.instructions ?? '(none, or shown to admins of this agent)' }),
+    el('h2', { text: 'Memory (workspace/MEMORY.md)' }),
+    el('pre', { id: 'memory', text: a.memory ?? '(none, or shown to admins of this agent)' }),
+    el('h2', { text: 'Effective policy (policy explain)' }),
+    el('pre', { id: 'policy', text: a.policyExplain ?? 'shown to admins of this agent' }));
+}
+
+async function sessionPage(id) {
+  const mine = view;
+  const [t, sessions] = await Promise.all([api(`/sessions/${id}/transcript`), api('/sessions')]);
+  const row = sessions.sessions.find((s) => String(s.session) === String(id));
+  const stop = el('button', { type: 'button', id: 'stop-session', text: 'Stop sandbox', onclick: async () => {
+    try { await api(`/sessions/${id}/stop`, { method: 'POST', body: {} }); route(); } catch (e) { failed(e); }
+  } });
+  if (!row || (row.state !== 'busy' && row.state !== 'idle')) stop.disabled = true;
+  if (!stillShown(mine)) return;
+  show(`Session ${id}`, el('p', { text: row ? `${row.agent} · ${row.chat} · ${row.state}` : '' }), stop,
+    el('div', { id: 'transcript' }, ...t.messages.map(messageNode)));
+  view.onEvent = (type, data) => {
+    if (type === 'audit' && String(data.session) === String(id)) schedule(() => sessionPage(id));
+  };
+}
+
+function messageNode(m) {
+  const box = el('div', { class: `msg ${m.role}` }, el('strong', { text: `${m.role}: ` }), el('span', { text: m.text }));
+  for (const t of m.tools) {
+    box.append(el('div', { class: 'msg tool', text: t.tool ? `tool ${t.tool} ${t.input}` : `result${t.isError ? ' (error)' : ''}: ${t.result}` }));
+  }
+  return box;
+}
+
+async function approvalsPage() {
+  const mine = view;
+  const { approvals } = await api('/approvals');
+  if (!stillShown(mine)) return;
+  show('Approvals', approvals.length === 0 ? el('p', { text: 'Nothing is waiting for you.' }) : '',
+    ...approvals.map((a) => el('div', { class: 'card', 'data-approval': String(a.id) },
+      el('h3', { text: `#${a.id} ${a.kind} — agent ${a.agent}` }),
+      el('p', { text: a.summary }),
+      el('p', { text: `asked in ${a.chat}, session ${a.session}; expires ${new Date(a.expiresAt).toISOString()}` }),
+      el('pre', { text: JSON.stringify(a.payload, null, 2) }),
+      ...['once', 'session', 'always', 'deny'].map((decision) => el('button', {
+        type: 'button', 'data-decision': decision, text: decision === 'deny' ? 'Deny' : `Approve ${decision}`,
+        onclick: async () => {
+          try { await api(`/approvals/${a.id}/decision`, { method: 'POST', body: { decision } }); approvalsPage(); } catch (e) { failed(e); }
+        } })))));
+  view.onEvent = (type, data) => { if (type === 'audit' && data.action.startsWith('approval.')) schedule(approvalsPage); };
+}
+
+async function auditPage() {
+  const mine = view;
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const query = new URLSearchParams({ limit: '200' });
+  for (const key of ['action', 'agent', 'decision']) if (params.get(key)) query.set(key, params.get(key));
+  const [log, verify] = await Promise.all([api(`/audit?${query}`), me.globalAdmin ? api('/audit/verify') : null]);
+  const filter = el('form', { onsubmit: (e) => {
+    e.preventDefault();
+    const f = new URLSearchParams(new FormData(e.target));
+    for (const [k, v] of [...f]) if (!v) f.delete(k);
+    location.hash = `#/audit?${f}`;
+  } }, ...['action', 'agent', 'decision'].map((k) => el('input', { name: k, placeholder: k, value: params.get(k) || '' })),
+  el('button', { type: 'submit', text: 'Filter' }));
+  if (!stillShown(mine)) return;
+  show('Audit',
+    verify ? el('p', { id: 'chain', class: verify.ok ? 'ok' : 'deny', text: `Chain: ${verify.summary}` }) : '',
+    filter,
+    table(['seq', 'time', 'actor', 'action', 'decision', 'agent', 'reason'], log.entries.map((e) => [
+      e.seq, e.time, e.actor, e.action, el('span', { class: e.decision, text: e.decision }), e.agent, e.reason])));
+  view.onEvent = (type) => { if (type === 'audit') schedule(auditPage); };
+}
+
+async function chatPage(agent) {
+  const mine = view;
+  const log = el('div', { id: 'chat-log' });
+  let live = null;
+  // Listen before reading the history, so nothing falls in between; what arrives meanwhile is
+  // replayed after it, except replies: the history, read later, already holds them.
+  let early = [];
+  const handle = (type, data) => {
+    if (data.agent !== agent || data.user !== me.user) return;
+    if (early) { if (type !== 'reply') early.push([type, data]); return; }
+    if (type === 'delta') {
+      if (!live) { live = el('div', { class: 'msg assistant live' }); log.append(live); }
+      live.textContent += data.text;
+    } else if (type === 'reset' && live) {
+      live.textContent = '';
+    } else if (type === 'tool_call') {
+      log.append(el('div', { class: 'msg tool', 'data-tool': data.tool, text: `tool ${data.tool} ${data.input}` }));
+    } else if (type === 'notice') {
+      log.append(el('div', { class: 'msg', text: data.text }));
+    } else if (type === 'reply') {
+      live?.remove();
+      live = null;
+      log.append(el('div', { class: `msg assistant${data.failed ? ' deny' : ''}`, 'data-reply': String(data.outbound) },
+        el('strong', { text: 'assistant: ' }), el('span', { text: data.text })));
+    }
+  };
+  view.onEvent = handle;
+  const history = await api(`/agents/${encodeURIComponent(agent)}/messages`);
+  if (!stillShown(mine)) return;
+  log.append(...history.messages.map(messageNode));
+  const buffered = early;
+  early = null;
+  buffered.forEach(([type, data]) => handle(type, data));
+  const input = el('input', { name: 'text', autocomplete: 'off', placeholder: `Message ${agent}` });
+  const form = el('form', { class: 'chat', onsubmit: async (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    log.append(el('div', { class: 'msg user' }, el('strong', { text: 'user: ' }), el('span', { text })));
+    try {
+      await api(`/agents/${encodeURIComponent(agent)}/messages`, { method: 'POST', body: { text, clientMessageId: crypto.randomUUID() } });
+    } catch (err) { failed(err); }
+  } }, input, el('button', { type: 'submit', text: 'Send' }));
+  show(`Chat with ${agent}`, log, form);
+  input.focus();
+}
+
+// ---- routing and live events
+
+let pending = null;
+function schedule(fn) {
+  clearTimeout(pending);
+  const mine = view;
+  pending = setTimeout(() => { if (view === mine) fn().catch(failed); }, 150);
+}
+
+function route() {
+  const [path] = location.hash.slice(1).split('?');
+  const parts = path.split('/').filter(Boolean);
+  clearTimeout(pending);
+  view = { onEvent: () => {} };
+  const page = {
+    agents: () => agentPage(parts[1]),
+    sessions: () => sessionPage(parts[1]),
+    approvals: approvalsPage,
+    audit: auditPage,
+    chat: () => chatPage(parts[1]),
+  }[parts[0]] || overview;
+  page().catch(failed);
+}
+
+async function refreshPending() {
+  const { approvals } = await api('/approvals');
+  document.getElementById('pending-count').textContent = approvals.length ? String(approvals.length) : '';
+}
+
+async function start() {
+  try {
+    me = await api('/me');
+  } catch (e) {
+    show('Log in', el('p', { text: 'Run ./cordon dashboard on the host and open the one-time link it prints.' }),
+      el('p', { class: 'error', text: e.message }));
+    return;
+  }
+  document.getElementById('who').textContent = me.user;
+  const logout = document.getElementById('logout');
+  logout.hidden = false;
+  logout.addEventListener('click', async () => { await api('/logout', { method: 'POST', body: {} }); location.reload(); });
+  const events = new EventSource(`${API}/events`);
+  for (const type of ['audit', 'delta', 'reset', 'tool_call', 'notice', 'reply']) {
+    events.addEventListener(type, (e) => {
+      const data = JSON.parse(e.data);
+      if (type === 'audit' && data.action.startsWith('approval.')) refreshPending().catch(() => {});
+      view.onEvent(type, data);
+    });
+  }
+  window.addEventListener('hashchange', route);
+  refreshPending().catch(() => {});
+  route();
+}
+
+start();

@@ -1,0 +1,118 @@
+package dev.cordon.server;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserType;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.testkit.Scripted;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by Playwright) against a real daemon,
+ * a real bubblewrap sandbox and the scripted fake model: log in with the one-time link, chat, watch
+ * the tool call arrive live, approve it from the inbox, see the agent continue, read the audit page.
+ * Screenshots of each page go to {@code target/dashboard-screenshots/}.
+ */
+class DashboardBrowserTest extends DaemonTestBase {
+    static final Path SHOTS = Path.of("target/dashboard-screenshots");
+    /** FACTS.md: Debian's Chromium as root in a container. */
+    static final List<String> FLAGS = List.of(
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run");
+
+    static final String XSS = "<img src=x onerror=\"document.title='pwned'\">";
+
+    @Test
+    void anOwnerLogsInChatsApprovesTheToolCallFromTheInboxAndReadsTheAudit() throws Exception {
+        WebApiTest.dashboardWithAskingBash(home);
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo from the browser > browser.txt\"}"),
+                // The agent is untrusted: its reply tries to run script in the operator's browser.
+                Scripted.text("Done: browser.txt is written. " + XSS));
+        startDaemon();
+        // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
+        PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
+        ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
+        Files.createDirectories(SHOTS);
+
+        try (Playwright playwright = Playwright.create(
+                        new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+                Browser browser = playwright
+                        .chromium()
+                        .launch(new BrowserType.LaunchOptions()
+                                .setExecutablePath(Path.of("/usr/bin/chromium"))
+                                .setArgs(FLAGS)
+                                .setHeadless(true))) {
+            Page page = browser.newPage();
+            List<String> consoleErrors = new java.util.ArrayList<>();
+            page.onConsoleMessage(m -> {
+                if (m.type().equals("error")) {
+                    consoleErrors.add(m.text());
+                }
+            });
+
+            page.navigate(link.loginUrl());
+            assertThat(page.locator("#who")).hasText("web:owner");
+            assertThat(page.locator("h1")).hasText("Overview");
+            shot(page, "overview");
+
+            page.navigate(link.url() + "/#/chat/main");
+            page.locator("form.chat input").fill("please write browser.txt");
+            page.locator("form.chat button").click();
+            assertThat(page.locator(".msg.tool[data-tool=bash]")).containsText("from the browser");
+            assertThat(page.locator("#pending-count")).hasText("1");
+            shot(page, "chat-tool-call");
+
+            page.locator("a[href='#/approvals']").click();
+            assertThat(page.locator(".card pre")).containsText("echo from the browser > browser.txt");
+            shot(page, "approvals");
+            page.locator(".card button[data-decision=once]").click();
+            assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
+
+            page.navigate(link.url() + "/#/chat/main");
+            assertThat(page.locator("#chat-log")).containsText("Done: browser.txt is written. " + XSS);
+            assertThat(page).hasTitle("Cordon");
+            assertThat(page.locator("#chat-log img")).hasCount(0);
+            shot(page, "chat-reply");
+            org.assertj.core.api.Assertions.assertThat(home.resolve("agents/main/workspace/browser.txt"))
+                    .hasContent("from the browser");
+
+            page.locator("a[href='#/audit']").click();
+            assertThat(page.locator("#chain")).hasClass("ok");
+            assertThat(page.locator("table")).containsText("approval.answer");
+            assertThat(page.locator("table")).containsText("web:owner");
+            shot(page, "audit");
+
+            page.navigate(link.url() + "/#/agents/main");
+            assertThat(page.locator("#policy")).containsText("bash");
+            assertThat(page.locator("main table")).containsText("web:main/owner");
+            shot(page, "agent");
+
+            page.navigate(link.url() + "/#/sessions/1");
+            assertThat(page.locator("#transcript")).containsText("from the browser");
+            shot(page, "session");
+            org.assertj.core.api.Assertions.assertThat(consoleErrors)
+                    .as("no script errors, no CSP violations")
+                    .isEmpty();
+        }
+    }
+
+    /** Saves the whole page as {@code target/dashboard-screenshots/NAME.png}, a test artifact. */
+    private static void shot(Page page, String name) {
+        page.screenshot(new Page.ScreenshotOptions()
+                .setPath(SHOTS.resolve(name + ".png"))
+                .setFullPage(true));
+    }
+}
