@@ -2,9 +2,11 @@ package dev.cordon.server;
 
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.egress.vault.Vault;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,9 +25,10 @@ import tools.jackson.databind.JsonNode;
  *
  * @param irc the IRC block, or null if IRC is not enabled
  * @param email the email block, or null if email is not enabled
+ * @param slack the Slack block, or null if Slack is not enabled
  */
-record ChannelSettings(Irc irc, Email email) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null);
+record ChannelSettings(Irc irc, Email email, Slack slack) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null);
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
@@ -33,6 +36,10 @@ record ChannelSettings(Irc irc, Email email) {
     /** Email as configured; the password is filled in from the vault when the daemon starts. */
     record Email(EmailSettings settings, String passwordSecret) {}
 
+    /** Slack as configured; both tokens are filled in from the vault when the daemon starts. */
+    record Slack(SlackSettings settings, String appTokenSecret, String botTokenSecret, boolean mentionOnly) {}
+
+    private static final Set<String> SLACK_KEYS = Set.of("api_url", "app_token_secret", "bot_token_secret", "engage");
     private static final Set<String> IRC_KEYS =
             Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
     private static final Set<String> EMAIL_KEYS = Set.of(
@@ -70,23 +77,48 @@ record ChannelSettings(Irc irc, Email email) {
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email"));
+            f.onlyKeys("channels", channels, Set.of("irc", "email", "slack"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
-                    channels.has("email") ? email(f, channels.get("email")) : null);
+                    channels.has("email") ? email(f, channels.get("email")) : null,
+                    channels.has("slack") ? slack(f, channels.get("slack")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    private static Slack slack(Fields f, JsonNode n) {
+        String at = "channels.slack";
+        f.onlyKeys(at, n, SLACK_KEYS);
+        String api = f.text(at + ".api_url", n.get("api_url"), false, SlackSettings.SLACK_API.toString());
+        String appToken = f.secret(at + ".app_token_secret", n.get("app_token_secret"));
+        String botToken = f.secret(at + ".bot_token_secret", n.get("bot_token_secret"));
+        if (appToken == null || botToken == null) {
+            throw f.yaml.error(
+                    at + (appToken == null ? ".app_token_secret" : ".bot_token_secret"),
+                    "is required: the name of a vault secret (cordon secret set NAME --host-only)");
+        }
+        try {
+            return new Slack(new SlackSettings(URI.create(api), null, null), appToken, botToken, mentionOnly(f, at, n));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    /** {@code engage}: mention (the default) or always. */
+    private static boolean mentionOnly(Fields f, String at, JsonNode n) {
+        String engage = f.text(at + ".engage", n.get("engage"), false, "mention");
+        if (!engage.equals("mention") && !engage.equals("always")) {
+            throw f.yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
+        }
+        return engage.equals("mention");
     }
 
     private static Irc irc(Fields f, JsonNode n) {
         String at = "channels.irc";
         f.onlyKeys(at, n, IRC_KEYS);
         boolean tls = f.bool(at + ".tls", n.get("tls"), true);
-        String engage = f.text(at + ".engage", n.get("engage"), false, "mention");
-        if (!engage.equals("mention") && !engage.equals("always")) {
-            throw f.yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
-        }
+        boolean mentionOnly = mentionOnly(f, at, n);
         try {
             IrcSettings settings = new IrcSettings(
                     f.text(at + ".server", n.get("server"), true, null),
@@ -95,8 +127,7 @@ record ChannelSettings(Irc irc, Email email) {
                     f.text(at + ".nick", n.get("nick"), true, null),
                     f.strings(at + ".channels", n.get("channels")),
                     null);
-            return new Irc(
-                    settings, f.secret(at + ".password_secret", n.get("password_secret")), engage.equals("mention"));
+            return new Irc(settings, f.secret(at + ".password_secret", n.get("password_secret")), mentionOnly);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }

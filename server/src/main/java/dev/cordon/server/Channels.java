@@ -4,6 +4,8 @@ import dev.cordon.channel.email.Email;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.Irc;
 import dev.cordon.channel.irc.IrcSettings;
+import dev.cordon.channel.slack.Slack;
+import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.ChannelService;
@@ -11,7 +13,9 @@ import dev.cordon.core.channel.InboundSink;
 import dev.cordon.egress.vault.Vault;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +27,12 @@ import org.slf4j.LoggerFactory;
 final class Channels implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Channels.class);
     private final List<ChannelService> services;
-    private final boolean ircMentionOnly;
+    /** The channels whose chats engage on mention ({@code engage: mention}). */
+    private final Set<String> mentionOnly;
 
-    private Channels(List<ChannelService> services, boolean ircMentionOnly) {
+    private Channels(List<ChannelService> services, Set<String> mentionOnly) {
         this.services = services;
-        this.ircMentionOnly = ircMentionOnly;
+        this.mentionOnly = mentionOnly;
     }
 
     /**
@@ -61,7 +66,25 @@ final class Channels implements AutoCloseable {
                     s.idle(),
                     s.poll())));
         }
-        return new Channels(List.copyOf(services), irc != null && irc.mentionOnly());
+        ChannelSettings.Slack slack = settings.slack();
+        if (slack != null) {
+            try {
+                services.add(Slack.channel(new SlackSettings(
+                        slack.settings().api(),
+                        password(vault, "channels.slack.app_token_secret", slack.appTokenSecret()),
+                        password(vault, "channels.slack.bot_token_secret", slack.botTokenSecret()))));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
+            }
+        }
+        Set<String> mentionOnly = new HashSet<>();
+        if (irc != null && irc.mentionOnly()) {
+            mentionOnly.add(Irc.NAME);
+        }
+        if (slack != null && slack.mentionOnly()) {
+            mentionOnly.add(Slack.NAME);
+        }
+        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly));
     }
 
     private static String password(Vault vault, String field, String name) {
@@ -83,11 +106,11 @@ final class Channels implements AutoCloseable {
     }
 
     /**
-     * Whether the chat engages on mention only: IRC channels with {@code engage: mention} (the
+     * Whether the chat engages on mention only: IRC and Slack chats with {@code engage: mention} (the
      * default). Private messages are always addressed to the bot, so the rule never drops them.
      */
     boolean mentionOnly(Chat chat) {
-        return ircMentionOnly && chat.channel().equals(Irc.NAME);
+        return mentionOnly.contains(chat.channel());
     }
 
     /** Connects every adapter; each reconnects on its own from then on. */

@@ -118,6 +118,6 @@ class ArchitectureTest {
     @Test
     void theChannelRulesSeeTheChannelModules() {
         assertThat(classes.stream().map(c -> c.getPackageName()))
-                .contains("dev.cordon.channel.irc", "dev.cordon.channel.email");
+                .contains("dev.cordon.channel.irc", "dev.cordon.channel.email", "dev.cordon.channel.slack");
     }
 }
