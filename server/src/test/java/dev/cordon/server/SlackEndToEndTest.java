@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
@@ -166,6 +167,29 @@ class SlackEndToEndTest {
         assertThat(slack.acknowledged())
                 .contains(eventIdOf("first question"), eventIdOf("second question, while the socket is down"));
         assertThat(slack.posted()).filteredOn(p -> p.text().endsWith("answer.")).hasSize(2);
+    }
+
+    @Test
+    void aReplyToAChannelTheBotWasRemovedFromIsGivenUpOnAndNotMarkedDelivered() throws Exception {
+        pair("U0ALICE", "C0GENERAL", "<@U0BOT> ");
+        model.enqueue(Scripted.text("Nobody will read this.").stallBefore(Duration.ofSeconds(2)));
+
+        slack.say("U0ALICE", "C0GENERAL", "<@U0BOT> answer me later");
+        await().atMost(WAIT).until(() -> !model.requests().isEmpty());
+        slack.removeBot("C0GENERAL");
+
+        await().atMost(WAIT)
+                .until(() ->
+                        audit("delivery").stream().anyMatch(e -> e.event().decision() == AuditEvent.Decision.DENY));
+        AuditEntry failed = audit("delivery").stream()
+                .filter(e -> e.event().decision() == AuditEvent.Decision.DENY)
+                .findFirst()
+                .orElseThrow();
+        assertThat(failed.event().reason()).contains("not_in_channel").contains("/invite");
+        assertThat(failed.event().details()).containsEntry("given_up", true);
+        assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
+                .isZero();
+        assertThat(slack.posted()).noneMatch(p -> p.text().equals("Nobody will read this."));
     }
 
     @Test

@@ -121,6 +121,12 @@ public final class FakeSlack implements AutoCloseable {
                 id, new Channel(id, id.startsWith("D") ? "im" : "channel", botIsMember || id.startsWith("D"), false));
     }
 
+    /** Removes the bot from a channel (someone ran /kick): no more events from it, posts fail with {@code not_in_channel}. */
+    public synchronized void removeBot(String id) {
+        Channel c = channels.get(id);
+        channels.put(id, new Channel(id, c.type(), false, c.archived()));
+    }
+
     /** Archives a channel: posts to it fail with {@code is_archived}. */
     public synchronized void archive(String id) {
         Channel c = channels.get(id);
