@@ -186,6 +186,13 @@ public final class FakeSlack implements AutoCloseable {
         }
     }
 
+    /** Sends {@code text} over the Socket Mode connection as it is: for malformed or oversized messages. */
+    public synchronized void sendRaw(String text) {
+        if (socket != null) {
+            socket.sendText(text, org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+    }
+
     /** Sends {@code disconnect} with {@code refresh_requested}, as Slack does every few hours. */
     public synchronized void askToReconnect() {
         if (socket != null) {

@@ -160,6 +160,18 @@ class SlackChannelTest {
     }
 
     @Test
+    void garbageIsIgnoredAndAnOversizedMessageCostsTheConnectionButNothingElse() {
+        slack.sendRaw("this is not JSON");
+        slack.sendRaw("{\"type\":\"events_api\",\"envelope_id\":\"x\",\"payload\":\""
+                + "a".repeat(SocketLink.MAX_MESSAGE) + "\"}");
+
+        await().atMost(WAIT).until(() -> slack.connections() == 2 && channel.isReady());
+        slack.say("U0ALICE", "D0ALICE", "still fine");
+        await().atMost(WAIT).until(() -> stored.size() == 1);
+        assertThat(slack.connections()).isEqualTo(2);
+    }
+
+    @Test
     void theBotsOwnPostsAreAcknowledgedButNotPassedOn() {
         assertThat(channel.deliver(reply("C0GENERAL", null, "I am the bot")))
                 .isInstanceOf(DeliveryResult.Delivered.class);
