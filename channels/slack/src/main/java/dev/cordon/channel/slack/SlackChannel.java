@@ -52,7 +52,11 @@ final class SlackChannel implements ChannelService {
     private final SlackApi api;
     private final HttpClient http;
     private final Backoff backoff;
-    /** Event ids and message keys handled lately: redeliveries are acknowledged, not stored again. */
+    /**
+     * Event ids and message keys handled lately: redeliveries are acknowledged, not stored again.
+     * Touched by the loop thread only, so not synchronized. Bounded; the host's dedup on the message
+     * id covers what it has forgotten.
+     */
     private final Map<String, Boolean> handled = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
