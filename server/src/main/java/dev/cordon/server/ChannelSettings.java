@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.MatrixSettings;
+import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.TelegramSettings;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.egress.vault.Vault;
@@ -28,9 +29,10 @@ import tools.jackson.databind.JsonNode;
  * @param email the email block, or null if email is not enabled
  * @param telegram the Telegram block, or null if Telegram is not enabled
  * @param matrix the Matrix block, or null if Matrix is not enabled
+ * @param slack the Slack block, or null if Slack is not enabled
  */
-record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null);
+record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null);
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
@@ -47,6 +49,11 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix) {
     private static final Set<String> TELEGRAM_KEYS = Set.of("token_secret", "api_url", "poll_seconds", "engage");
     private static final Set<String> MATRIX_KEYS =
             Set.of("homeserver", "token_secret", "poll_seconds", "engage", "join_on_invite");
+
+    /** Slack as configured; both tokens are filled in from the vault when the daemon starts. */
+    record Slack(SlackSettings settings, String appTokenSecret, String botTokenSecret, boolean mentionOnly) {}
+
+    private static final Set<String> SLACK_KEYS = Set.of("api_url", "app_token_secret", "bot_token_secret", "engage");
 
     private static final Set<String> IRC_KEYS =
             Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
@@ -85,14 +92,33 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix) {
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix"));
+            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
                     channels.has("email") ? email(f, channels.get("email")) : null,
                     channels.has("telegram") ? telegram(f, channels.get("telegram")) : null,
-                    channels.has("matrix") ? matrix(f, channels.get("matrix")) : null);
+                    channels.has("matrix") ? matrix(f, channels.get("matrix")) : null,
+                    channels.has("slack") ? slack(f, channels.get("slack")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
+        }
+    }
+
+    private static Slack slack(Fields f, JsonNode n) {
+        String at = "channels.slack";
+        f.onlyKeys(at, n, SLACK_KEYS);
+        String api = f.text(at + ".api_url", n.get("api_url"), false, SlackSettings.SLACK_API.toString());
+        String appToken = f.secret(at + ".app_token_secret", n.get("app_token_secret"));
+        String botToken = f.secret(at + ".bot_token_secret", n.get("bot_token_secret"));
+        if (appToken == null || botToken == null) {
+            throw f.yaml.error(
+                    at + (appToken == null ? ".app_token_secret" : ".bot_token_secret"),
+                    "is required: the name of a vault secret (cordon secret set NAME --host-only)");
+        }
+        try {
+            return new Slack(new SlackSettings(URI.create(api), null, null), appToken, botToken, f.mentionOnly(at, n));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
         }
     }
 

@@ -6,6 +6,8 @@ import dev.cordon.channel.irc.Irc;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.Matrix;
 import dev.cordon.channel.matrix.MatrixSettings;
+import dev.cordon.channel.slack.Slack;
+import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.Telegram;
 import dev.cordon.channel.telegram.TelegramSettings;
 import dev.cordon.core.Domain.Chat;
@@ -104,6 +106,20 @@ final class Channels implements AutoCloseable {
                             s.joinOnInvite(),
                             data.resolve("channels").resolve("matrix-sync-token")))));
         }
+        ChannelSettings.Slack slack = settings.slack();
+        if (slack != null) {
+            if (slack.mentionOnly()) {
+                mentionOnly.add(Slack.NAME);
+            }
+            try {
+                services.add(Slack.channel(new SlackSettings(
+                        slack.settings().api(),
+                        password(vault, "channels.slack.app_token_secret", slack.appTokenSecret()),
+                        password(vault, "channels.slack.bot_token_secret", slack.botTokenSecret()))));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
+            }
+        }
         return new Channels(List.copyOf(services), Set.copyOf(mentionOnly));
     }
 
@@ -137,7 +153,8 @@ final class Channels implements AutoCloseable {
 
     /**
      * Whether the chat engages on mention only: chats of a channel with {@code engage: mention}
-     * (the default). Private messages (IRC queries, Telegram private chats, Matrix rooms of two)
+     * (the default). Private messages (IRC queries, Telegram private chats, Matrix rooms of two,
+     * Slack DMs)
      * are always addressed to the bot, so the rule never drops them.
      */
     boolean mentionOnly(Chat chat) {

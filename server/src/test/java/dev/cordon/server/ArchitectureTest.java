@@ -122,6 +122,7 @@ class ArchitectureTest {
                         "dev.cordon.channel.irc",
                         "dev.cordon.channel.email",
                         "dev.cordon.channel.telegram",
-                        "dev.cordon.channel.matrix");
+                        "dev.cordon.channel.matrix",
+                        "dev.cordon.channel.slack");
     }
 }

@@ -57,6 +57,45 @@ class ChannelSettingsTest {
     }
 
     @Test
+    void theSlackBlockNamesBothTokensAndChecksTheApiUrl() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  slack:
+                    app_token_secret: SLACK_APP_TOKEN
+                    bot_token_secret: SLACK_BOT_TOKEN
+                """);
+        assertThat(s.slack().settings().api()).hasToString("https://slack.com/api/");
+        assertThat(s.slack().appTokenSecret()).isEqualTo("SLACK_APP_TOKEN");
+        assertThat(s.slack().mentionOnly()).isTrue();
+
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  slack:\n    app_token_secret: SLACK_APP_TOKEN\n"))
+                .hasMessageContaining("channels.slack.bot_token_secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          slack:
+                            app_token_secret: A
+                            bot_token_secret: B
+                            api_url: http://slack.example.org/api/
+                        """))
+                .hasMessageContaining("channels.slack: api_url: must be https");
+    }
+
+    @Test
+    void aSlackTokenOfTheWrongKindStopsTheStartAndSaysWhereToFindTheRightOne() {
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        vault.put("SLACK_APP_TOKEN", "xoxb-swapped".getBytes(StandardCharsets.UTF_8), List.of());
+        vault.put("SLACK_BOT_TOKEN", "xoxb-1".getBytes(StandardCharsets.UTF_8), List.of());
+        ChannelSettings s = ChannelSettings.parse(
+                "cordon.yaml",
+                "channels:\n  slack:\n    app_token_secret: SLACK_APP_TOKEN\n    bot_token_secret: SLACK_BOT_TOKEN\n");
+
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("channels.slack.app_token_secret: the secret is not an app-level token");
+    }
+
+    @Test
     void mistakesAreReportedWithLineColumnFieldAndReason() {
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
                         channels:
@@ -92,8 +131,8 @@ class ChannelSettingsTest {
                             password_secret: hunter2
                         """))
                 .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
-        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  slack: {}\n"))
-                .hasMessageContaining("channels.slack: unknown field (known: email, irc, matrix, telegram)");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  myspace: {}\n"))
+                .hasMessageContaining("channels.myspace: unknown field (known: email, irc, matrix, slack, telegram)");
     }
 
     @Test

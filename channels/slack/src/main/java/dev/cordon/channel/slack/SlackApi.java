@@ -1,0 +1,140 @@
+package dev.cordon.channel.slack;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Set;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The three Web API methods the adapter calls, over {@code java.net.http}: {@code auth.test} (who
+ * the bot is), {@code apps.connections.open} (a Socket Mode URL) and {@code chat.postMessage}.
+ * Every answer is classified ({@link Answer}): Slack says {@code ok:false} with an error name in a
+ * 200 response, and rate limits with 429 and {@code Retry-After}. Thread-safe; every call blocks.
+ */
+final class SlackApi {
+    static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** When Slack gives no Retry-After. */
+    static final Duration DEFAULT_RETRY = Duration.ofSeconds(10);
+    /** Errors that mean "try again": Slack's own trouble, not the request's. */
+    private static final Set<String> TRANSIENT = Set.of(
+            "ratelimited",
+            "internal_error",
+            "fatal_error",
+            "service_unavailable",
+            "request_timeout",
+            "team_added_to_org");
+
+    /** What became of one call. */
+    sealed interface Answer {
+        /** {@code ok:true}, with the whole response. */
+        record Ok(JsonNode body) implements Answer {}
+
+        /** Transient: try again after {@code after}. */
+        record Retry(Duration after, String reason) implements Answer {}
+
+        /** Permanent: the same request would fail again ({@code channel_not_found}, {@code invalid_auth} …). */
+        record Refused(String error, String reason) implements Answer {}
+    }
+
+    private final HttpClient http;
+    private final SlackSettings settings;
+
+    SlackApi(HttpClient http, SlackSettings settings) {
+        this.http = http;
+        this.settings = settings;
+    }
+
+    /** {@code auth.test} with the bot token: its answer names the bot's user id. */
+    Answer authTest() {
+        return call("auth.test", settings.botToken(), JSON.createObjectNode());
+    }
+
+    /** {@code apps.connections.open} with the app-level token: a single-use WebSocket URL. */
+    Answer openConnection() {
+        return call("apps.connections.open", settings.appToken(), JSON.createObjectNode());
+    }
+
+    /** {@code chat.postMessage} with the bot token; {@code threadTs} null for the channel itself. */
+    Answer postMessage(String channel, String text, String threadTs) {
+        ObjectNode body = JSON.createObjectNode()
+                .put("channel", channel)
+                .put("text", text)
+                // Links are not unfurled: Slack's servers would fetch whatever URL the agent wrote.
+                .put("unfurl_links", false)
+                .put("unfurl_media", false);
+        if (threadTs != null) {
+            body.put("thread_ts", threadTs);
+        }
+        return call("chat.postMessage", settings.botToken(), body);
+    }
+
+    private Answer call(String method, String token, ObjectNode body) {
+        HttpRequest request = HttpRequest.newBuilder(settings.api().resolve(URI.create(method)))
+                .timeout(TIMEOUT)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return new Answer.Retry(DEFAULT_RETRY, method + ": cannot reach Slack: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer.Retry(DEFAULT_RETRY, method + ": interrupted");
+        }
+        Duration after = retryAfter(response);
+        if (response.statusCode() == 429) {
+            return new Answer.Retry(
+                    after, method + ": rate limited by Slack (429), retry after " + after.toSeconds() + " s");
+        }
+        if (response.statusCode() >= 500) {
+            return new Answer.Retry(after, method + ": Slack answered HTTP " + response.statusCode());
+        }
+        JsonNode json;
+        try {
+            json = JSON.readTree(response.body());
+        } catch (JacksonException e) {
+            return new Answer.Retry(after, method + ": Slack answered HTTP " + response.statusCode() + " without JSON");
+        }
+        if (json.path("ok").asBoolean(false)) {
+            return new Answer.Ok(json);
+        }
+        String error = json.path("error").asString("unknown_error");
+        if (TRANSIENT.contains(error)) {
+            return new Answer.Retry(after, method + ": Slack said " + error);
+        }
+        return new Answer.Refused(error, method + ": Slack refused it: " + error + hint(error));
+    }
+
+    private static Duration retryAfter(HttpResponse<?> response) {
+        return response.headers()
+                .firstValue("Retry-After")
+                .map(String::strip)
+                .filter(v -> v.matches("\\d{1,6}"))
+                .map(v -> Duration.ofSeconds(Math.max(1, Long.parseLong(v))))
+                .orElse(DEFAULT_RETRY);
+    }
+
+    private static String hint(String error) {
+        return switch (error) {
+            case "not_in_channel" -> " (invite the bot to the channel: /invite @your-bot)";
+            case "channel_not_found" -> " (the channel is gone, or the bot cannot see it)";
+            case "is_archived" -> " (the channel is archived)";
+            case "invalid_auth", "not_authed", "token_revoked", "account_inactive" ->
+                " (check the tokens: cordon secret set NAME --host-only, then restart)";
+            case "missing_scope" -> " (add the scope the docs list under OAuth & Permissions and reinstall the app)";
+            default -> "";
+        };
+    }
+}

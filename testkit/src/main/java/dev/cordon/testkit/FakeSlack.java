@@ -1,0 +1,473 @@
+package dev.cordon.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A Slack workspace on loopback that speaks Slack's real JSON: the Web API methods a Socket Mode
+ * bot calls ({@code auth.test}, {@code apps.connections.open}, {@code chat.postMessage}) over HTTP,
+ * and Socket Mode itself over a real WebSocket (Jetty): {@code hello}, {@code events_api} envelopes
+ * that must be acknowledged with their {@code envelope_id}, {@code disconnect}. Like Slack it
+ * checks tokens, channel membership and archiving, emits an {@code app_mention} beside the {@code
+ * message} event when the bot is mentioned in a channel, echoes the bot's own posts as events, keeps
+ * events that arrive while no socket is open, and sends unacknowledged envelopes again (with {@code
+ * retry_attempt}) on the next connection. Tests script its failures: HTTP 429 with {@code
+ * Retry-After}, 5xx, {@code ok:false} errors, dropped sockets, refresh requests, redeliveries.
+ *
+ * <p>Thread-safe. Needs {@code org.eclipse.jetty.websocket:jetty-websocket-jetty-server} on the test
+ * class path (an optional dependency of the testkit).
+ */
+public final class FakeSlack implements AutoCloseable {
+    public static final String APP_TOKEN = "xapp-1-A0FAKE-1-fakeapptoken";
+    public static final String BOT_TOKEN = "xoxb-1-fakebottoken";
+    public static final String BOT_USER = "U0BOT";
+    public static final String BOT_ID = "B0BOT";
+    public static final String TEAM = "T0FAKE";
+    /** Slack cuts messages longer than this. */
+    public static final int MAX_TEXT = 40_000;
+
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    /** A message the bot posted. */
+    public record Posted(String channel, String text, String threadTs, String ts) {}
+
+    /** A scripted answer to the next call of a method: an HTTP status, a Retry-After, an {@code ok:false} error. */
+    public record Failure(int status, String retryAfter, String error) {
+        public static Failure rateLimited(int seconds) {
+            return new Failure(429, Integer.toString(seconds), null);
+        }
+
+        public static Failure error(String error) {
+            return new Failure(200, null, error);
+        }
+
+        public static Failure status(int status) {
+            return new Failure(status, null, null);
+        }
+    }
+
+    private record Channel(String id, String type, boolean botIsMember, boolean archived) {}
+
+    private final Server server;
+    private final Map<String, Channel> channels = new HashMap<>();
+    private final Map<String, Deque<Failure>> failures = new HashMap<>();
+    private final Set<String> tickets = new HashSet<>();
+    /** Envelopes sent or waiting to be sent, not yet acknowledged: envelope id → envelope. */
+    private final Map<String, ObjectNode> unacked = new LinkedHashMap<>();
+
+    private final List<Posted> posted = new ArrayList<>();
+    private final List<String> acked = new ArrayList<>();
+    private final List<ObjectNode> sent = new ArrayList<>();
+    private final List<String> calls = new ArrayList<>();
+    private Session socket;
+    private int connections;
+    private long clock;
+
+    private FakeSlack() throws Exception {
+        server = new Server(new InetSocketAddress("127.0.0.1", 0));
+        WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(
+                server,
+                container -> container.addMapping("/link/", (request, response, callback) -> {
+                    String query = request.getHttpURI().getQuery();
+                    return new Link(query == null ? "" : query.replace("ticket=", ""));
+                }));
+        upgrade.setHandler(new Api());
+        server.setHandler(upgrade);
+        server.start();
+    }
+
+    /** A workspace with a public channel {@code C0GENERAL} the bot is in, on a free loopback port. */
+    public static FakeSlack start() throws Exception {
+        FakeSlack slack = new FakeSlack();
+        slack.channel("C0GENERAL", true);
+        return slack;
+    }
+
+    /** The Web API's base URL, as the adapter's {@code api_url}. */
+    public URI api() {
+        return URI.create("http://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/api/");
+    }
+
+    /** Adds a public channel ({@code C…}) or a direct-message channel ({@code D…}). */
+    public synchronized void channel(String id, boolean botIsMember) {
+        channels.put(
+                id, new Channel(id, id.startsWith("D") ? "im" : "channel", botIsMember || id.startsWith("D"), false));
+    }
+
+    /** Removes the bot from a channel (someone ran /kick): no more events from it, posts fail with {@code not_in_channel}. */
+    public synchronized void removeBot(String id) {
+        Channel c = channels.get(id);
+        channels.put(id, new Channel(id, c.type(), false, c.archived()));
+    }
+
+    /** Archives a channel: posts to it fail with {@code is_archived}. */
+    public synchronized void archive(String id) {
+        Channel c = channels.get(id);
+        channels.put(id, new Channel(id, c.type(), c.botIsMember(), true));
+    }
+
+    /** {@code user} writes {@code text} in {@code channel}; returns its {@code ts}. */
+    public String say(String user, String channel, String text) {
+        return sayInThread(user, channel, null, text);
+    }
+
+    /** {@code user} writes {@code text} in the thread {@code threadTs} of {@code channel} (null: not in one). */
+    public synchronized String sayInThread(String user, String channel, String threadTs, String text) {
+        Channel c = channels.get(channel);
+        if (c == null) {
+            throw new IllegalArgumentException("no channel " + channel + " in the fake workspace");
+        }
+        String ts = nextTs();
+        String escaped = text.replace("&", "&amp;")
+                .replace("<@" + BOT_USER + ">", "\u0000")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("\u0000", "<@" + BOT_USER + ">");
+        ObjectNode event = JSON.createObjectNode()
+                .put("type", "message")
+                .put("channel", channel)
+                .put("user", user)
+                .put("text", escaped)
+                .put("ts", ts)
+                .put("event_ts", ts)
+                .put("channel_type", c.type());
+        if (threadTs != null) {
+            event.put("thread_ts", threadTs);
+        }
+        if (c.botIsMember()) {
+            emit(event);
+        }
+        if (!c.type().equals("im") && escaped.contains("<@" + BOT_USER + ">")) {
+            ObjectNode mention = event.deepCopy();
+            mention.put("type", "app_mention");
+            mention.remove("channel_type");
+            emit(mention);
+        }
+        return ts;
+    }
+
+    /** The next call of {@code method} ({@code chat.postMessage} …) answers with {@code failure}. */
+    public synchronized void failNext(String method, Failure failure) {
+        failures.computeIfAbsent(method, m -> new ArrayDeque<>()).add(failure);
+    }
+
+    /** Cuts the Socket Mode connection without a closing handshake, as a network failure does. */
+    public synchronized void dropSocket() {
+        if (socket != null) {
+            socket.disconnect();
+            socket = null;
+        }
+    }
+
+    /** Sends {@code text} over the Socket Mode connection as it is: for malformed or oversized messages. */
+    public synchronized void sendRaw(String text) {
+        if (socket != null) {
+            socket.sendText(text, org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+    }
+
+    /** Sends {@code disconnect} with {@code refresh_requested}, as Slack does every few hours. */
+    public synchronized void askToReconnect() {
+        if (socket != null) {
+            socket.sendText(
+                    JSON.createObjectNode()
+                            .put("type", "disconnect")
+                            .put("reason", "refresh_requested")
+                            .set("debug_info", JSON.createObjectNode().put("host", "fake-slack"))
+                            .toString(),
+                    org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+    }
+
+    /** Sends the envelope of event {@code eventId} again, with {@code retry_attempt} one higher, acknowledged or not. */
+    public synchronized void redeliver(String eventId) {
+        ObjectNode envelope = sent.stream()
+                .filter(e -> e.path("payload").path("event_id").asString().equals(eventId))
+                .reduce((a, b) -> b)
+                .orElseThrow(() -> new IllegalArgumentException("no event " + eventId + " was sent"))
+                .deepCopy();
+        envelope.put("retry_attempt", envelope.path("retry_attempt").asInt() + 1)
+                .put("retry_reason", "timeout");
+        unacked.put(envelope.path("envelope_id").asString(), envelope);
+        send(envelope);
+    }
+
+    /** What the bot posted, in order. */
+    public synchronized List<Posted> posted() {
+        return List.copyOf(posted);
+    }
+
+    /** The event ids of the envelopes the bot acknowledged, in order, redeliveries included. */
+    public synchronized List<String> acknowledged() {
+        return List.copyOf(acked);
+    }
+
+    /** The envelopes sent over Socket Mode, in order. */
+    public synchronized List<ObjectNode> envelopes() {
+        return List.copyOf(sent);
+    }
+
+    /** The Web API methods called, in order. */
+    public synchronized List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** How many Socket Mode connections were opened so far. */
+    public synchronized int connections() {
+        return connections;
+    }
+
+    /** Whether a Socket Mode connection is open now. */
+    public synchronized boolean connected() {
+        return socket != null && socket.isOpen();
+    }
+
+    private String nextTs() {
+        clock++;
+        return String.format("%d.%06d", 1_700_000_000 + clock, clock);
+    }
+
+    private void emit(ObjectNode event) {
+        clock++;
+        ObjectNode payload = JSON.createObjectNode()
+                .put("token", "verification-token-not-used-in-socket-mode")
+                .put("team_id", TEAM)
+                .put("api_app_id", "A0FAKE")
+                .put("type", "event_callback")
+                .put("event_id", "Ev" + String.format("%08d", clock))
+                .put("event_time", 1_700_000_000 + clock);
+        payload.set("event", event);
+        ObjectNode envelope = JSON.createObjectNode()
+                .put("envelope_id", UUID.randomUUID().toString())
+                .put("type", "events_api")
+                .put("accepts_response_payload", false)
+                .put("retry_attempt", 0)
+                .put("retry_reason", "");
+        envelope.set("payload", payload);
+        unacked.put(envelope.path("envelope_id").asString(), envelope);
+        send(envelope);
+    }
+
+    private void send(ObjectNode envelope) {
+        if (socket != null && socket.isOpen()) {
+            sent.add(envelope);
+            socket.sendText(envelope.toString(), org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+    }
+
+    private synchronized void opened(Session session, String ticket) {
+        if (!tickets.remove(ticket)) {
+            session.close(4001, "invalid ticket", org.eclipse.jetty.websocket.api.Callback.NOOP);
+            return;
+        }
+        if (socket != null) {
+            socket.close(1000, "replaced", org.eclipse.jetty.websocket.api.Callback.NOOP);
+        }
+        socket = session;
+        connections++;
+        session.sendText("""
+                {"type":"hello","num_connections":1,"debug_info":{"host":"fake-slack","build_number":1,\
+                "approximate_connection_time":18060},"connection_info":{"app_id":"A0FAKE"}}""", org.eclipse.jetty.websocket.api.Callback.NOOP);
+        // What was never acknowledged, or came while no socket was open, goes out again.
+        for (ObjectNode envelope : List.copyOf(unacked.values())) {
+            if (sent.contains(envelope)) {
+                envelope = envelope.deepCopy()
+                        .put("retry_attempt", envelope.path("retry_attempt").asInt() + 1)
+                        .put("retry_reason", "timeout");
+                unacked.put(envelope.path("envelope_id").asString(), envelope);
+            }
+            send(envelope);
+        }
+    }
+
+    private synchronized void received(Session session, String text) {
+        JsonNode ack = JSON.readTree(text);
+        ObjectNode envelope = unacked.remove(ack.path("envelope_id").asString());
+        if (envelope != null) {
+            acked.add(envelope.path("payload").path("event_id").asString());
+        }
+    }
+
+    private synchronized void closed(Session session) {
+        if (socket == session) {
+            socket = null;
+        }
+    }
+
+    private synchronized Answer call(String method, String authorization, String contentType, String body) {
+        calls.add(method);
+        Deque<Failure> scripted = failures.get(method);
+        Failure failure = scripted == null ? null : scripted.poll();
+        if (failure != null) {
+            return failure.error() == null
+                    ? new Answer(failure.status(), failure.retryAfter(), "{\"ok\":false}")
+                    : new Answer(failure.status(), failure.retryAfter(), error(failure.error()));
+        }
+        String token = authorization == null ? "" : authorization.replace("Bearer ", "");
+        return switch (method) {
+            case "auth.test" ->
+                token.equals(BOT_TOKEN)
+                        ? ok(JSON.createObjectNode()
+                                .put("url", "https://fake.slack.com/")
+                                .put("team", "Fake")
+                                .put("user", "cordonbot")
+                                .put("team_id", TEAM)
+                                .put("user_id", BOT_USER)
+                                .put("bot_id", BOT_ID))
+                        : new Answer(200, null, error("invalid_auth"));
+            case "apps.connections.open" -> {
+                if (!token.equals(APP_TOKEN)) {
+                    yield new Answer(
+                            200, null, error(token.startsWith("xoxb-") ? "not_allowed_token_type" : "invalid_auth"));
+                }
+                String ticket = UUID.randomUUID().toString();
+                tickets.add(ticket);
+                URI api = api();
+                yield ok(JSON.createObjectNode()
+                        .put("url", "ws://" + api.getHost() + ":" + api.getPort() + "/link/?ticket=" + ticket));
+            }
+            case "chat.postMessage" -> post(token, contentType, body);
+            default -> new Answer(200, null, error("unknown_method"));
+        };
+    }
+
+    private Answer post(String token, String contentType, String body) {
+        if (!token.equals(BOT_TOKEN)) {
+            return new Answer(200, null, error("invalid_auth"));
+        }
+        if (contentType == null || !contentType.startsWith("application/json")) {
+            return new Answer(200, null, error("invalid_form_data"));
+        }
+        JsonNode request = JSON.readTree(body);
+        Channel c = channels.get(request.path("channel").asString(""));
+        String text = request.path("text").asString("");
+        String error = c == null
+                ? "channel_not_found"
+                : c.archived()
+                        ? "is_archived"
+                        : !c.botIsMember()
+                                ? "not_in_channel"
+                                : text.isEmpty() ? "no_text" : text.length() > MAX_TEXT ? "msg_too_long" : null;
+        if (error != null) {
+            return new Answer(200, null, error(error));
+        }
+        String ts = nextTs();
+        String thread = request.path("thread_ts").asString(null);
+        posted.add(new Posted(c.id(), text, thread, ts));
+        ObjectNode message = JSON.createObjectNode()
+                .put("type", "message")
+                .put("user", BOT_USER)
+                .put("bot_id", BOT_ID)
+                .put("app_id", "A0FAKE")
+                .put("text", text)
+                .put("ts", ts);
+        if (thread != null) {
+            message.put("thread_ts", thread);
+        }
+        // Slack echoes the bot's own message to an app subscribed to the channel's messages.
+        ObjectNode echo = message.deepCopy().put("channel", c.id()).put("channel_type", c.type());
+        emit(echo);
+        ObjectNode answer = JSON.createObjectNode().put("channel", c.id()).put("ts", ts);
+        answer.set("message", message);
+        return ok(answer);
+    }
+
+    private static Answer ok(ObjectNode body) {
+        ObjectNode all = JSON.createObjectNode().put("ok", true);
+        all.setAll(body);
+        return new Answer(200, null, all.toString());
+    }
+
+    private static String error(String error) {
+        return JSON.createObjectNode().put("ok", false).put("error", error).toString();
+    }
+
+    private record Answer(int status, String retryAfter, String body) {}
+
+    /** The Web API: POST /api/METHOD. */
+    private final class Api extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws IOException {
+            String path = Request.getPathInContext(request);
+            if (!path.startsWith("/api/") || !request.getMethod().equals("POST")) {
+                response.setStatus(404);
+                callback.succeeded();
+                return true;
+            }
+            String body = Content.Source.asString(request, StandardCharsets.UTF_8);
+            Answer answer = call(
+                    path.substring("/api/".length()),
+                    request.getHeaders().get(HttpHeader.AUTHORIZATION),
+                    request.getHeaders().get(HttpHeader.CONTENT_TYPE),
+                    body);
+            response.setStatus(answer.status());
+            if (answer.retryAfter() != null) {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, answer.retryAfter());
+            }
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+            Content.Sink.write(response, true, answer.body(), callback);
+            return true;
+        }
+    }
+
+    /** One Socket Mode connection. Public only because Jetty calls it through method handles. */
+    public final class Link extends Session.Listener.AbstractAutoDemanding {
+        private final String ticket;
+
+        Link(String ticket) {
+            this.ticket = ticket;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            super.onWebSocketOpen(session);
+            opened(session, ticket);
+        }
+
+        @Override
+        public void onWebSocketText(String text) {
+            received(getSession(), text);
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason) {
+            closed(getSession());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new UncheckedIOException(new IOException("cannot stop the fake Slack", e));
+        }
+    }
+}
