@@ -9,6 +9,7 @@ import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.protocol.ChannelToken;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EventBuilder;
@@ -24,12 +25,18 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicySpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -203,6 +210,48 @@ class KubernetesBackendTest {
         assertThat(client.secrets().inNamespace(NS).withName(name + "-token").get())
                 .isNull();
         sandbox.close(); // idempotent
+    }
+
+    @Test
+    void theHostOpensTheRunnersChannelWithThePodsTokenAndNothingElseGetsIn() throws Exception {
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Map<String, Object> block = Pods.block();
+        block.put("runner_port", listener.getLocalPort());
+        PodFleet fleet = Kubernetes.fleet(client, KubernetesSettings.parse("cordon.yaml", block), new SecureRandom());
+        try (PodSandbox sandbox =
+                Pods.startReady(client, fleet.backend(Isolation.GVISOR), Pods.spec("r-s1-1-1"), "127.0.0.1")) {
+            String token = tokenOf(sandbox);
+            // The runner's side, as the runner's Main runs it with the pod's environment.
+            List<String> refused = new CopyOnWriteArrayList<>();
+            CompletableFuture<Socket> runner = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    runner.complete(ChannelToken.acceptOne(listener, token, Duration.ofSeconds(5), refused::add));
+                } catch (IOException e) {
+                    runner.completeExceptionally(e);
+                }
+            });
+            try (Socket intruder = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+                intruder.getOutputStream().write("cordon-token guess\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(intruder.getInputStream().read()).isEqualTo(-1);
+            }
+            try (Socket host = sandbox.openChannel();
+                    Socket inside = runner.get(10, TimeUnit.SECONDS)) {
+                host.getOutputStream().write(42);
+                assertThat(inside.getInputStream().read()).isEqualTo(42);
+            }
+            assertThat(refused).hasSize(1);
+        }
+    }
+
+    private String tokenOf(PodSandbox sandbox) {
+        Secret secret = client.secrets()
+                .inNamespace(NS)
+                .withName(sandbox.podName() + "-token")
+                .get();
+        return secret.getStringData() != null && secret.getStringData().containsKey("token")
+                ? secret.getStringData().get("token")
+                : new String(Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
     }
 
     @Test
