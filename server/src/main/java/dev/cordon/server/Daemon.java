@@ -48,6 +48,9 @@ import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
+import dev.cordon.sandbox.k8s.Kubernetes;
+import dev.cordon.sandbox.k8s.KubernetesSettings;
+import dev.cordon.sandbox.k8s.PodFleet;
 import dev.cordon.sandbox.mounts.MountAllowlist;
 import dev.cordon.sandbox.mounts.MountException;
 import java.io.IOException;
@@ -87,6 +90,7 @@ public final class Daemon implements AutoCloseable {
     private final AuditLog audit;
     private final Policies policies;
     private final SandboxBackend backend;
+    private final PodFleet pods;
     private final MountAllowlist mountAllowlist;
     private final Workspaces workspaces;
     private final Access access;
@@ -124,7 +128,15 @@ public final class Daemon implements AutoCloseable {
             }
         }
         backend = Sandboxes.bubblewrap();
-        SandboxBackends backends = new SandboxBackends(backend);
+        // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
+        // predecessor's pods are deleted before the first new one starts.
+        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
+        pods = cluster == null ? null : Kubernetes.connect(cluster);
+        if (pods != null) {
+            pods.reclaimOrphans();
+        }
+        SandboxBackends backends = new SandboxBackends(
+                backend, Sandboxes::usable, Sandboxes::named, pods == null ? null : pods::backendFor);
         try {
             mountAllowlist = MountAllowlist.of(config.mountAllowlist(), home.root());
         } catch (MountException e) {
@@ -482,6 +494,9 @@ public final class Daemon implements AutoCloseable {
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
         sessions.close();
+        if (pods != null) {
+            pods.close();
+        }
         approvals.close();
         workspaces.close();
         timer.shutdownNow();

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +22,7 @@ final class Fleet implements PodFleet {
     private final KubernetesSettings settings;
     private final SecureRandom random;
     private final PodSpecs specs;
+    private final Map<Isolation, SandboxBackend> backends = new ConcurrentHashMap<>();
 
     Fleet(KubernetesClient client, KubernetesSettings settings, SecureRandom random) {
         this.client = client;
@@ -30,7 +33,19 @@ final class Fleet implements PodFleet {
 
     @Override
     public SandboxBackend backend(Isolation wall) {
-        return new KubernetesBackend(client, settings, specs, random, wall, settings.runtimeClassFor(wall));
+        Optional<String> runtimeClass = settings.runtimeClassFor(wall);
+        return backends.computeIfAbsent(
+                wall, w -> new KubernetesBackend(client, settings, specs, random, w, runtimeClass));
+    }
+
+    @Override
+    public SandboxBackend backendFor(Isolation required) {
+        for (Isolation wall : Isolation.values()) {
+            if (settings.runtimeClasses().containsKey(wall) && (required == null || wall.satisfies(required))) {
+                return backend(wall);
+            }
+        }
+        return backend(required);
     }
 
     @Override

@@ -17,6 +17,14 @@ public interface PodFleet extends AutoCloseable {
     SandboxBackend backend(Isolation wall);
 
     /**
+     * The backend for a policy that requires {@code required} (null: no requirement): the weakest
+     * configured wall that satisfies it, so a stronger runtime class is only used where asked for.
+     *
+     * @throws SandboxException if no configured wall satisfies {@code required}, naming the key to set
+     */
+    SandboxBackend backendFor(Isolation required);
+
+    /**
      * Deletes every pod, secret and network policy carrying this daemon's label: what a daemon that
      * crashed left behind. Call once at start, before the first sandbox. Blocks.
      *

@@ -368,6 +368,36 @@ class KubernetesBackendTest {
     }
 
     @Test
+    void aPolicysIsolationPicksTheWeakestConfiguredWallThatSatisfiesIt() {
+        PodFleet fleet = fleet();
+        assertThat(fleet.backendFor(null).isolation()).isEqualTo(Isolation.GVISOR);
+        assertThat(fleet.backendFor(Isolation.CONTAINER).isolation()).isEqualTo(Isolation.GVISOR);
+        assertThat(fleet.backendFor(Isolation.GVISOR).isolation()).isEqualTo(Isolation.GVISOR);
+        assertThat(fleet.backendFor(Isolation.VM).isolation()).isEqualTo(Isolation.VM);
+        Map<String, Object> block = Pods.block();
+        block.put("runtime_classes", Map.of("container", "default"));
+        PodFleet plain = Kubernetes.fleet(client, KubernetesSettings.parse("cordon.yaml", block), new SecureRandom());
+        assertThatThrownBy(() -> plain.backendFor(Isolation.GVISOR))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("kubernetes.runtime_classes.gvisor");
+    }
+
+    @Test
+    void theClusterDefaultRuntimeSetsNoRuntimeClass() {
+        Map<String, Object> block = Pods.block();
+        block.put("runtime_classes", Map.of("container", "default"));
+        KubernetesSettings settings = KubernetesSettings.parse("cordon.yaml", block);
+        assertThat(new PodSpecs(settings)
+                        .pod(
+                                "cordon-x",
+                                Pods.spec("x"),
+                                settings.runtimeClassFor(Isolation.CONTAINER).orElse(null))
+                        .getSpec()
+                        .getRuntimeClassName())
+                .isNull();
+    }
+
+    @Test
     void aWallWithNoRuntimeClassIsRefusedNamingTheKeyToSet() {
         assertThatThrownBy(() -> fleet().backend(Isolation.CONTAINER))
                 .isInstanceOf(SandboxException.class)
@@ -395,6 +425,38 @@ class KubernetesBackendTest {
                 .hasMessageContaining("cannot show host path /etc at /etc inside a pod");
         assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
         assertThat(client.secrets().inNamespace(NS).list().getItems()).isEmpty();
+    }
+
+    @Test
+    void doctorsProbeSaysWhetherTheClusterAnswersAndTheNamespaceExists() {
+        assertThatThrownBy(() -> fleet().probe())
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("has no namespace cordon-sandboxes (kubernetes.namespace)");
+        client.namespaces()
+                .resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(NS)
+                        .endMetadata()
+                        .build())
+                .create();
+        try {
+            assertThat(fleet().probe())
+                    .contains("namespace cordon-sandboxes")
+                    .contains("runtime classes gvisor=gvisor, vm=kata");
+        } finally {
+            client.namespaces().withName(NS).delete();
+        }
+        var nowhere = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder()
+                        .withMasterUrl("http://127.0.0.1:1")
+                        .withRequestRetryBackoffLimit(0)
+                        .build())
+                .build();
+        try (PodFleet unreachable = Kubernetes.fleet(nowhere, Pods.settings(), new SecureRandom())) {
+            assertThatThrownBy(unreachable::probe)
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessageContaining("cluster http://127.0.0.1:1/ is not reachable");
+        }
     }
 
     @Test
