@@ -332,7 +332,7 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
-                .hasMessageContaining("known: approvals, audit, channels, model, prices, runner, sandbox");
+                .hasMessageContaining("known: approvals, audit, channels, kubernetes, model, prices, runner, sandbox");
     }
 
     @Test

@@ -24,9 +24,10 @@ import java.util.regex.Pattern;
  * @param runnerPort the TCP port the runner listens on inside its pod for the daemon's one connection
  * @param egressProxyIp the IP address of the daemon's egress proxy: the only destination a pod may reach
  * @param egressProxyPort its port
- * @param daemonSelector labels of the daemon's own pods (same namespace); when not empty, the network
- *     policy names the daemon by these labels instead of by {@code egressProxyIp}, which is what an
- *     in-cluster daemon needs (pod IPs change when it restarts)
+ * @param daemonSelector labels of the daemon's own pods; when not empty, the network policy names the
+ *     daemon by these labels (in {@code daemonNamespace}) instead of by {@code egressProxyIp}, which
+ *     is what an in-cluster daemon needs (pod IPs change when it restarts)
+ * @param daemonNamespace the namespace of the daemon's pods, for {@code daemonSelector}
  * @param readyTimeout how long a new pod may take to become Ready (image pull included)
  */
 public record KubernetesSettings(
@@ -38,6 +39,7 @@ public record KubernetesSettings(
         String egressProxyIp,
         int egressProxyPort,
         Map<String, String> daemonSelector,
+        String daemonNamespace,
         Duration readyTimeout) {
 
     /** A {@code runtime_classes} value meaning: the cluster's default runtime, no RuntimeClass. */
@@ -51,6 +53,7 @@ public record KubernetesSettings(
             "runner_port",
             "egress_proxy",
             "daemon_selector",
+            "daemon_namespace",
             "ready_timeout_seconds");
 
     /** RFC 1123 label: namespaces, RuntimeClass names, label values we write. */
@@ -66,6 +69,7 @@ public record KubernetesSettings(
         Objects.requireNonNull(runnerImage, "runnerImage");
         Objects.requireNonNull(egressProxyIp, "egressProxyIp");
         daemonSelector = Map.copyOf(daemonSelector);
+        Objects.requireNonNull(daemonNamespace, "daemonNamespace");
         Objects.requireNonNull(readyTimeout, "readyTimeout");
     }
 
@@ -109,9 +113,19 @@ public record KubernetesSettings(
         }
         int proxyPort = f.integer("kubernetes.egress_proxy", proxy.substring(colon + 1), 0, 1, 65_535);
         Map<String, String> selector = f.labels("kubernetes.daemon_selector", block.get("daemon_selector"));
+        String daemonNamespace = f.label("kubernetes.daemon_namespace", block.get("daemon_namespace"), namespace);
         int ready = f.integer("kubernetes.ready_timeout_seconds", block.get("ready_timeout_seconds"), 120, 1, 3600);
         return new KubernetesSettings(
-                namespace, daemonId, classes, image, port, ip, proxyPort, selector, Duration.ofSeconds(ready));
+                namespace,
+                daemonId,
+                classes,
+                image,
+                port,
+                ip,
+                proxyPort,
+                selector,
+                daemonNamespace,
+                Duration.ofSeconds(ready));
     }
 
     /**

@@ -148,8 +148,10 @@ final class PodSpecs {
 
     private NetworkPolicyPeer daemonPeer() {
         if (!settings.daemonSelector().isEmpty()) {
+            // Without a namespace selector a pod selector means "in the sandboxes' namespace".
             return new NetworkPolicyPeerBuilder()
                     .withPodSelector(selector(settings.daemonSelector()))
+                    .withNamespaceSelector(selector(Map.of("kubernetes.io/metadata.name", settings.daemonNamespace())))
                     .build();
         }
         return new NetworkPolicyPeerBuilder()

@@ -134,6 +134,33 @@ class KubernetesBackendTest {
     }
 
     @Test
+    void theTokenIsNeverLoggedEvenAtDebug() {
+        ch.qos.logback.classic.Logger root =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        ch.qos.logback.classic.Level before = root.getLevel();
+        root.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        root.addAppender(seen);
+        String token;
+        try {
+            PodFleet fleet = fleet();
+            try (PodSandbox sandbox =
+                    Pods.startReady(client, fleet.backend(Isolation.GVISOR), Pods.spec("l-s1-1-1"), "10.1.2.11")) {
+                token = tokenOf(sandbox);
+            }
+            fleet.reclaimOrphans();
+        } finally {
+            root.detachAppender(seen);
+            root.setLevel(before);
+        }
+        assertThat(seen.list).isNotEmpty();
+        assertThat(seen.list)
+                .allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain(token));
+    }
+
+    @Test
     void networkPolicyAllowsInOnlyTheDaemonAndOutOnlyTheEgressProxy() {
         SandboxBackend backend = fleet().backend(Isolation.GVISOR);
         try (PodSandbox sandbox = Pods.startReady(client, backend, Pods.spec("a-s1-1-1"), "10.1.2.5")) {
