@@ -155,8 +155,14 @@ class KubernetesBackendTest {
             root.detachAppender(seen);
             root.setLevel(before);
         }
-        assertThat(seen.list).isNotEmpty();
-        assertThat(seen.list)
+        // The mock server stands in for the API server, which stores the Secret: its own logs are
+        // not the daemon's. Everything else in this JVM is the daemon's side: Cordon and fabric8's client.
+        var daemonSide = seen.list.stream()
+                .filter(e -> !e.getLoggerName().startsWith("io.fabric8.kubernetes.client.server.mock"))
+                .filter(e -> !e.getLoggerName().startsWith("io.fabric8.mockwebserver"))
+                .toList();
+        assertThat(daemonSide).isNotEmpty();
+        assertThat(daemonSide)
                 .allSatisfy(e -> assertThat(e.getFormattedMessage()).doesNotContain(token));
     }
 
