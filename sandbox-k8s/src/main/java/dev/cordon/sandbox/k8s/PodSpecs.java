@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -96,6 +98,15 @@ final class PodSpecs {
         return labels;
     }
 
+    /** Object {@code objectName} of sandbox {@code sandbox}, in the sandboxes' namespace, with its labels. */
+    private ObjectMeta metadata(String objectName, String sandbox) {
+        return new ObjectMetaBuilder()
+                .withName(objectName)
+                .withNamespace(settings.namespace())
+                .withLabels(labels(sandbox))
+                .build();
+    }
+
     /** The labels that select every object this daemon made. */
     Map<String, String> daemonLabels() {
         return Map.of(MANAGED_BY, "cordon", DAEMON, settings.daemonId());
@@ -103,11 +114,7 @@ final class PodSpecs {
 
     Secret secret(String name, String token) {
         return new SecretBuilder()
-                .withNewMetadata()
-                .withName(secretName(name))
-                .withNamespace(settings.namespace())
-                .withLabels(labels(name))
-                .endMetadata()
+                .withMetadata(metadata(secretName(name), name))
                 .withType("Opaque")
                 .withImmutable(true)
                 .withStringData(Map.of(TOKEN_KEY, token))
@@ -120,11 +127,7 @@ final class PodSpecs {
      */
     NetworkPolicy networkPolicy(String name) {
         return new NetworkPolicyBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withNamespace(settings.namespace())
-                .withLabels(labels(name))
-                .endMetadata()
+                .withMetadata(metadata(name, name))
                 .withNewSpec()
                 .withPodSelector(selector(Map.of(SANDBOX, name)))
                 .withPolicyTypes("Ingress", "Egress")
@@ -196,11 +199,7 @@ final class PodSpecs {
         long uid = spec.uid();
         long gid = spec.gid();
         return new PodBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withNamespace(settings.namespace())
-                .withLabels(labels(name))
-                .endMetadata()
+                .withMetadata(metadata(name, name))
                 .withNewSpec()
                 .withRuntimeClassName(runtimeClass)
                 .withAutomountServiceAccountToken(false)

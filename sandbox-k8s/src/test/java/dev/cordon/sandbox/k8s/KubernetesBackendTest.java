@@ -49,6 +49,10 @@ class KubernetesBackendTest {
         return Kubernetes.fleet(client, Pods.settings(), new SecureRandom());
     }
 
+    private List<NetworkPolicy> policies() {
+        return client.network().v1().networkPolicies().inNamespace(NS).list().getItems();
+    }
+
     @AfterEach
     void clean() {
         client.pods().inNamespace(NS).delete();
@@ -357,13 +361,7 @@ class KubernetesBackendTest {
                 .hasMessageContaining("FailedScheduling: 0/3 nodes are available");
         assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
         assertThat(client.secrets().inNamespace(NS).list().getItems()).isEmpty();
-        assertThat(client.network()
-                        .v1()
-                        .networkPolicies()
-                        .inNamespace(NS)
-                        .list()
-                        .getItems())
-                .isEmpty();
+        assertThat(policies()).isEmpty();
     }
 
     @Test
@@ -389,14 +387,7 @@ class KubernetesBackendTest {
         assertThat(client.secrets().inNamespace(NS).list().getItems())
                 .extracting(s -> s.getMetadata().getName())
                 .containsExactly(theirs.podName() + "-token");
-        assertThat(client.network()
-                        .v1()
-                        .networkPolicies()
-                        .inNamespace(NS)
-                        .list()
-                        .getItems())
-                .extracting(n -> n.getMetadata().getName())
-                .containsExactly(theirs.podName());
+        assertThat(policies()).extracting(n -> n.getMetadata().getName()).containsExactly(theirs.podName());
         assertThat(fleet().reclaimOrphans()).isZero();
     }
 
