@@ -131,10 +131,7 @@ public final class Daemon implements AutoCloseable {
         // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
         // predecessor's pods are deleted before the first new one starts.
         KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
-        pods = cluster == null ? null : Kubernetes.connect(cluster);
-        if (pods != null) {
-            pods.reclaimOrphans();
-        }
+        pods = cluster == null ? null : startPods(cluster);
         SandboxBackends backends = new SandboxBackends(
                 backend, Sandboxes::usable, Sandboxes::named, pods == null ? null : pods::backendFor);
         try {
@@ -514,6 +511,22 @@ public final class Daemon implements AutoCloseable {
             LOG.warn("could not remove {}", home.pidFile(), e);
         }
         stopped.countDown();
+    }
+
+    /** Connects to the cluster and deletes what a crashed predecessor left; a failure stops the start. */
+    private PodFleet startPods(KubernetesSettings cluster) {
+        PodFleet fleet = null;
+        try {
+            fleet = Kubernetes.connect(cluster);
+            fleet.reclaimOrphans();
+            return fleet;
+        } catch (SandboxException e) {
+            if (fleet != null) {
+                fleet.close();
+            }
+            throw new ConfigException(home.root().resolve("cordon.yaml") + ": sandbox.backend is kubernetes, but "
+                    + e.getMessage() + " (./cordon doctor checks the cluster)");
+        }
     }
 
     /**
