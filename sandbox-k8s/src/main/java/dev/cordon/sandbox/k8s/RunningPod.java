@@ -33,7 +33,7 @@ final class RunningPod implements PodSandbox {
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final Watch watch;
     private volatile boolean oomKilled;
-    private volatile boolean closed;
+    private boolean closed;
 
     RunningPod(KubernetesClient client, KubernetesSettings settings, String name, String token, Pod ready) {
         this.client = client;
@@ -145,7 +145,7 @@ final class RunningPod implements PodSandbox {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
