@@ -1,18 +1,22 @@
 package dev.cordon.runner;
 
+import dev.cordon.protocol.ChannelToken;
 import dev.cordon.protocol.FrameChannel;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.RunnerMessage;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The runner's one connection to the host (invariant 2): the Unix socket the host bind-mounted into
- * the sandbox. Everything with an effect outside the sandbox goes through here.
+ * the sandbox, or in a pod a TCP connection opened with the pod's token. Everything with an effect outside the sandbox goes through here.
  */
 final class HostConnection implements AutoCloseable {
     private final FrameChannel<HostMessage, RunnerMessage> channel;
@@ -26,6 +30,18 @@ final class HostConnection implements AutoCloseable {
         sc.connect(UnixDomainSocketAddress.of(socket));
         return new HostConnection(
                 new FrameChannel<>(Channels.newInputStream(sc), Channels.newOutputStream(sc), HostMessage.class, sc));
+    }
+
+    /**
+     * In a pod (docs/deploy-kubernetes.md) the host connects to the runner instead: listens on
+     * {@code port}, keeps the first connection that presents {@code token} ({@link ChannelToken}),
+     * refuses every other, then stops listening. Blocks until the host has connected.
+     */
+    static HostConnection listen(int port, String token) throws IOException {
+        Socket socket = ChannelToken.acceptOne(
+                new ServerSocket(port), token, Duration.ofSeconds(10), why -> System.err.println("runner: " + why));
+        return new HostConnection(
+                new FrameChannel<>(socket.getInputStream(), socket.getOutputStream(), HostMessage.class, socket));
     }
 
     static HostConnection over(FrameChannel<HostMessage, RunnerMessage> channel) {

@@ -1,5 +1,6 @@
 package dev.cordon.runner;
 
+import dev.cordon.protocol.ChannelToken;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage;
@@ -39,11 +40,24 @@ public final class Main {
         }
         Path socket = Path.of(System.getenv().getOrDefault("CORDON_SOCKET", "/run/cordon/host.sock"));
         Path workspace = Path.of(System.getenv().getOrDefault("CORDON_WORKSPACE", System.getProperty("user.dir")));
-        try (HostConnection host = HostConnection.open(socket)) {
+        String listen = System.getenv("CORDON_LISTEN_PORT");
+        try (HostConnection host = listen == null
+                ? HostConnection.open(socket)
+                : HostConnection.listen(Integer.parseInt(listen), token())) {
             serve(host, workspace, Skills.SANDBOX_ROOTS);
         }
         // Turns still running (a tool stuck in a syscall) must not keep the runner alive.
         System.exit(0);
+    }
+
+    /** The pod's channel token; a runner told to listen without one refuses to start. */
+    private static String token() {
+        String token = System.getenv(ChannelToken.ENV);
+        if (token == null || token.isBlank()) {
+            throw new IllegalStateException("CORDON_LISTEN_PORT is set but " + ChannelToken.ENV + " is not:"
+                    + " the runner never accepts a connection without a token");
+        }
+        return token.strip();
     }
 
     /**

@@ -81,8 +81,8 @@ record Config(
     }
 
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
-    private static final Set<String> TOP_LEVEL =
-            Set.of("model", "sandbox", "runner", "approvals", "audit", "prices", "channels", "store", "http");
+    private static final Set<String> TOP_LEVEL = Set.of(
+            "model", "sandbox", "runner", "approvals", "audit", "prices", "channels", "store", "http", "kubernetes");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}
@@ -113,6 +113,7 @@ record Config(
                 "sandbox",
                 Set.of(
                         "uid_base",
+                        "backend",
                         "idle_timeout_seconds",
                         "max_live",
                         "max_memory_mb",

@@ -48,6 +48,9 @@ import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
+import dev.cordon.sandbox.k8s.Kubernetes;
+import dev.cordon.sandbox.k8s.KubernetesSettings;
+import dev.cordon.sandbox.k8s.PodFleet;
 import dev.cordon.sandbox.mounts.MountAllowlist;
 import dev.cordon.sandbox.mounts.MountException;
 import java.io.IOException;
@@ -87,6 +90,7 @@ public final class Daemon implements AutoCloseable {
     private final AuditLog audit;
     private final Policies policies;
     private final SandboxBackend backend;
+    private final PodFleet pods;
     private final MountAllowlist mountAllowlist;
     private final Workspaces workspaces;
     private final Access access;
@@ -130,7 +134,12 @@ public final class Daemon implements AutoCloseable {
             }
         }
         backend = Sandboxes.bubblewrap();
-        SandboxBackends backends = new SandboxBackends(backend);
+        // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
+        // predecessor's pods are deleted before the first new one starts.
+        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
+        pods = cluster == null ? null : startPods(cluster);
+        SandboxBackends backends = new SandboxBackends(
+                backend, Sandboxes::usable, Sandboxes::named, pods == null ? null : pods::backendFor);
         try {
             mountAllowlist = MountAllowlist.of(config.mountAllowlist(), home.root());
         } catch (MountException e) {
@@ -599,6 +608,9 @@ public final class Daemon implements AutoCloseable {
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
         sessions.close();
+        if (pods != null) {
+            pods.close();
+        }
         approvals.close();
         workspaces.close();
         timer.shutdownNow();
@@ -616,6 +628,22 @@ public final class Daemon implements AutoCloseable {
             LOG.warn("could not remove {}", home.pidFile(), e);
         }
         stopped.countDown();
+    }
+
+    /** Connects to the cluster and deletes what a crashed predecessor left; a failure stops the start. */
+    private PodFleet startPods(KubernetesSettings cluster) {
+        PodFleet fleet = null;
+        try {
+            fleet = Kubernetes.connect(cluster);
+            fleet.reclaimOrphans();
+            return fleet;
+        } catch (SandboxException e) {
+            if (fleet != null) {
+                fleet.close();
+            }
+            throw new ConfigException(home.root().resolve("cordon.yaml") + ": sandbox.backend is kubernetes, but "
+                    + e.getMessage() + " (./cordon doctor checks the cluster)");
+        }
     }
 
     /**

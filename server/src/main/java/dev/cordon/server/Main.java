@@ -27,7 +27,7 @@ public final class Main {
         String command = words.isEmpty() ? "help" : words.getFirst();
         switch (command) {
             case "daemon" -> System.exit(daemon(home(rest)));
-            case "doctor" -> System.exit(Doctor.print(System.out));
+            case "doctor" -> System.exit(Doctor.print(System.out, home(rest)));
             case "policy" -> System.exit(policy(home(rest), words.subList(1, words.size())));
             case "audit" ->
                 System.exit(AuditCommand.run(home(rest), words.subList(1, words.size()), System.out, System.err));

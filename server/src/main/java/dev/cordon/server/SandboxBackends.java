@@ -24,16 +24,27 @@ final class SandboxBackends {
     private final Predicate<String> usable;
     private final Function<String, SandboxBackend> build;
     private final Map<String, SandboxBackend> built = new ConcurrentHashMap<>();
+    /** The cluster's backend for a required wall, when cordon.yaml says sandbox.backend: kubernetes; else null. */
+    private final Function<Isolation, SandboxBackend> pods;
 
     /** The host's backends: {@code fallback} (the default) plus whatever {@link Sandboxes} can build here. */
     SandboxBackends(SandboxBackend fallback) {
-        this(fallback, Sandboxes::usable, Sandboxes::named);
+        this(fallback, Sandboxes::usable, Sandboxes::named, null);
     }
 
-    SandboxBackends(SandboxBackend fallback, Predicate<String> usable, Function<String, SandboxBackend> build) {
+    /**
+     * @param pods when not null, every agent whose policy names no backend runs in a pod, under the
+     *     RuntimeClass this picks for its policy's {@code sandbox.isolation} (docs/deploy-kubernetes.md)
+     */
+    SandboxBackends(
+            SandboxBackend fallback,
+            Predicate<String> usable,
+            Function<String, SandboxBackend> build,
+            Function<Isolation, SandboxBackend> pods) {
         this.fallback = fallback;
         this.usable = usable;
         this.build = build;
+        this.pods = pods;
         built.put(fallback.name(), fallback);
     }
 
@@ -55,6 +66,13 @@ final class SandboxBackends {
             return built.computeIfAbsent(name, build);
         }
         Isolation required = policy.isolation();
+        if (pods != null) {
+            try {
+                return pods.apply(required);
+            } catch (SandboxException e) {
+                throw new SandboxException("agent " + agent.value() + ": " + e.getMessage(), e);
+            }
+        }
         if (required == null || fallback.isolation().satisfies(required)) {
             return fallback;
         }

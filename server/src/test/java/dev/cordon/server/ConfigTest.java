@@ -332,7 +332,8 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
-                .hasMessageContaining("known: approvals, audit, channels, http, model, prices, runner, sandbox");
+                .hasMessageContaining(
+                        "known: approvals, audit, channels, http, kubernetes, model, prices, runner, sandbox");
     }
 
     @Test

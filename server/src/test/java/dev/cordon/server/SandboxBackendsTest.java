@@ -37,10 +37,42 @@ class SandboxBackendsTest {
     final List<String> built = new ArrayList<>();
 
     SandboxBackends host(String... usable) {
-        return new SandboxBackends(new Named("bubblewrap", Isolation.CONTAINER), List.of(usable)::contains, name -> {
-            built.add(name);
-            return new Named(name, name.equals("runsc") ? Isolation.GVISOR : Isolation.CONTAINER);
-        });
+        return new SandboxBackends(
+                new Named("bubblewrap", Isolation.CONTAINER),
+                List.of(usable)::contains,
+                name -> {
+                    built.add(name);
+                    return new Named(name, name.equals("runsc") ? Isolation.GVISOR : Isolation.CONTAINER);
+                },
+                null);
+    }
+
+    @Test
+    void onAClusterEveryPolicyWithoutANamedBackendGetsAPodOfTheWallItRequires() {
+        List<Isolation> asked = new ArrayList<>();
+        SandboxBackends cluster = new SandboxBackends(
+                new Named("bubblewrap", Isolation.CONTAINER),
+                List.of("runsc")::contains,
+                name -> {
+                    built.add(name);
+                    return new Named(name, Isolation.GVISOR);
+                },
+                wall -> {
+                    asked.add(wall);
+                    if (wall == Isolation.VM) {
+                        throw new SandboxException("the kubernetes backend has no RuntimeClass for isolation vm");
+                    }
+                    return new Named("kubernetes", Isolation.GVISOR);
+                });
+
+        assertThat(cluster.forPolicy(AGENT, policy(null, null)).name()).isEqualTo("kubernetes");
+        assertThat(cluster.forPolicy(AGENT, policy(null, Isolation.GVISOR)).name())
+                .isEqualTo("kubernetes");
+        assertThat(cluster.forPolicy(AGENT, policy("runsc", null)).name()).isEqualTo("runsc");
+        assertThatThrownBy(() -> cluster.forPolicy(AGENT, policy(null, Isolation.VM)))
+                .isInstanceOf(SandboxException.class)
+                .hasMessage("agent sales: the kubernetes backend has no RuntimeClass for isolation vm");
+        assertThat(asked).containsExactly(null, Isolation.GVISOR, Isolation.VM);
     }
 
     static AgentPolicy.Sandbox policy(String backend, Isolation isolation) {

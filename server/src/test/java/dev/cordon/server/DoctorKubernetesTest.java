@@ -1,0 +1,72 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.sandbox.doctor.HostDoctor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code cordon doctor} says about the Kubernetes backend (the probe itself: KubernetesBackendTest). */
+class DoctorKubernetesTest {
+    @TempDir
+    Path home;
+
+    static final String CLUSTER = String.join(
+            "\n",
+            "sandbox:",
+            "  backend: kubernetes",
+            "  unenforced_limits: [pids]",
+            "kubernetes:",
+            "  namespace: cordon-sandboxes",
+            "  runtime_classes: {gvisor: gvisor}",
+            "  runner_image: registry.example/cordon-runner:0.1.0",
+            "  egress_proxy: 10.0.0.5:3128",
+            "");
+
+    @Test
+    void withoutAClusterDoctorSaysSandboxesRunHere() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  memory_mb: 512\n");
+        HostDoctor.Check check = Doctor.kubernetes(home.resolve("cordon.yaml"), s -> {
+            throw new AssertionError("must not connect");
+        });
+        assertThat(check.status()).isEqualTo(HostDoctor.Status.OK);
+        assertThat(check.detail()).contains("not configured");
+    }
+
+    @Test
+    void anUnreachableClusterIsMissingWithTheReason() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), CLUSTER);
+        HostDoctor.Check check = Doctor.kubernetes(home.resolve("cordon.yaml"), s -> {
+            throw new SandboxException("cluster https://10.9.9.9:6443/ is not reachable: connect timed out");
+        });
+        assertThat(check.status()).isEqualTo(HostDoctor.Status.MISSING);
+        assertThat(check.detail()).contains("not reachable");
+        assertThat(check.fix()).contains("docs/deploy-kubernetes.md");
+    }
+
+    @Test
+    void badClusterSettingsAreRefusedNamingTheFileAndKey() throws Exception {
+        Path file = home.resolve("cordon.yaml");
+        Files.writeString(file, CLUSTER.replace("10.0.0.5:3128", "proxy:3128"));
+        assertThat(Doctor.kubernetes(file, s -> null).detail())
+                .isEqualTo(file + ": kubernetes.egress_proxy must be IPv4:port (a network policy allows an address,"
+                        + " not a name), got 'proxy:3128'");
+        Files.writeString(file, "sandbox:\n  backend: nomad\n");
+        assertThat(Doctor.kubernetes(file, s -> null).detail())
+                .contains("sandbox.backend must be bubblewrap (the default) or kubernetes, got 'nomad'");
+        Files.writeString(file, "sandbox:\n  backend: kubernetes\n");
+        assertThat(Doctor.kubernetes(file, s -> null).detail())
+                .contains("sandbox.backend is kubernetes but there is no kubernetes: block");
+    }
+
+    @Test
+    void theDaemonsConfigAdmitsTheKubernetesKeys() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), CLUSTER);
+        assertThat(Config.load(home, java.util.Map.of()).unenforcedLimits()).hasSize(1);
+        assertThat(KubernetesChoice.load(home.resolve("cordon.yaml")).runnerImage())
+                .isEqualTo("registry.example/cordon-runner:0.1.0");
+    }
+}
