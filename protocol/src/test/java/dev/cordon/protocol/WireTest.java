@@ -196,6 +196,8 @@ class WireTest {
                 Arguments.of(
                         new ControlRequest.AgentsCreate("sales", "You sell."), ControlRequest.class, "agents_create"),
                 Arguments.of(new ControlRequest.AgentsCreate("ops", null), ControlRequest.class, "agents_create"),
+                Arguments.of(new ControlRequest.Dashboard(null, false), ControlRequest.class, "dashboard"),
+                Arguments.of(new ControlRequest.Dashboard("web:alice", true), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
                 Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
                 Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
@@ -271,6 +273,19 @@ class WireTest {
                                 8L << 30),
                         ControlEvent.class,
                         "session_listing"),
+                Arguments.of(
+                        new ControlEvent.DashboardLink(
+                                "http://127.0.0.1:7878/",
+                                "http://127.0.0.1:7878/login?code=c0de",
+                                "web:owner",
+                                "cdt_secret"),
+                        ControlEvent.class,
+                        "dashboard_link"),
+                Arguments.of(
+                        new ControlEvent.DashboardLink(
+                                "http://127.0.0.1:7878/", "http://127.0.0.1:7878/login?code=c0de", "web:alice", null),
+                        ControlEvent.class,
+                        "dashboard_link"),
                 Arguments.of(
                         new ControlEvent.AgentListing(List.of(
                                 new ControlEvent.AgentRow("main", "/h/agents/main", 1, 3, "valid", 120),
