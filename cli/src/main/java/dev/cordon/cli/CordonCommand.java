@@ -32,7 +32,8 @@ import picocli.CommandLine.ScopeType;
             PairCommand.class,
             ApprovalsCommand.class,
             SessionsCommand.class,
-            AgentsCommand.class
+            AgentsCommand.class,
+            TasksCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"

@@ -36,6 +36,7 @@ import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.task.TaskScheduler;
 import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
@@ -97,6 +98,8 @@ public final class Daemon implements AutoCloseable {
     private final ApprovalService approvals;
     private final SessionManager sessions;
     private final ControlServer control;
+    private final TaskScheduler tasks;
+    private final TaskControl taskControl;
     private final AccessControl accessControl;
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -283,6 +286,10 @@ public final class Daemon implements AutoCloseable {
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
                 Clock.systemUTC());
+        // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
+        tasks = new TaskScheduler(
+                store, audit, Clock.systemUTC(), Scheduler.of(timer, Clock.systemUTC()), sessions::wake);
+        taskControl = new TaskControl(store, tasks);
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -405,6 +412,8 @@ public final class Daemon implements AutoCloseable {
         }
         daemon.sessions.wakeAll();
         daemon.delivery.wakeAll();
+        // After the sweep: runs missed while the daemon was down follow each task's catch-up policy.
+        daemon.tasks.start();
         daemon.audit.append(AuditEvent.of(
                         Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.DAEMON_START, Decision.INFO)
                 .withDetails(Map.of(
@@ -476,6 +485,7 @@ public final class Daemon implements AutoCloseable {
         LOG.info("stopping");
         control.close();
         channels.close();
+        tasks.close();
         // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
@@ -648,6 +658,7 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.Say s -> connection.send(terminal.say(connection, s));
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
                 case ControlRequest.AccessRequest r -> connection.send(accessControl.handle(r));
+                case ControlRequest.TaskRequest r -> connection.send(taskControl.handle(r));
                 case ControlRequest.ApprovalList l -> connection.send(approvalControl.list(l));
                 case ControlRequest.ApprovalShow s -> connection.send(approvalControl.show(s));
                 case ControlRequest.ApprovalApprove a -> connection.send(approvalControl.approve(a));

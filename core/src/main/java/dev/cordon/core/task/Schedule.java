@@ -11,6 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.time.zone.ZoneRules;
 import java.util.List;
 import java.util.Objects;
@@ -71,10 +72,10 @@ public sealed interface Schedule {
         };
     }
 
-    /** Runs once, at {@code at}. */
+    /** Runs once, at {@code at} (to the millisecond, as the store keeps it). */
     record At(Instant at) implements Schedule {
         public At {
-            Objects.requireNonNull(at, "at");
+            at = Objects.requireNonNull(at, "at").truncatedTo(ChronoUnit.MILLIS);
         }
 
         @Override
@@ -93,11 +94,15 @@ public sealed interface Schedule {
         }
     }
 
-    /** Runs at {@code start}, then every {@code interval} of elapsed time after it. */
+    /**
+     * Runs at {@code start}, then every {@code interval} of elapsed time after it. Both are kept to
+     * the millisecond, as the store keeps the next run: a finer start would make the stored next run
+     * fall before it and count the first run twice.
+     */
     record Every(Duration interval, Instant start) implements Schedule {
         public Every {
-            Objects.requireNonNull(interval, "interval");
-            Objects.requireNonNull(start, "start");
+            interval = Objects.requireNonNull(interval, "interval").truncatedTo(ChronoUnit.MILLIS);
+            start = Objects.requireNonNull(start, "start").truncatedTo(ChronoUnit.MILLIS);
             if (interval.compareTo(MIN_INTERVAL) < 0) {
                 throw new IllegalArgumentException(
                         "schedule every: the interval " + interval + " is shorter than the minimum, 1 minute");

@@ -100,6 +100,14 @@ class ScheduleTest {
     }
 
     @Test
+    void anIntervalStartIsKeptToTheMillisecondLikeTheStoredNextRun() {
+        Instant start = Instant.parse("2030-03-10T05:00:00.123456Z");
+        Schedule every = new Schedule.Every(Duration.ofMinutes(1), start);
+        Instant stored = Instant.parse("2030-03-10T05:00:00.123Z");
+        assertThat(every.next(stored, NEW_YORK)).contains(stored.plusSeconds(60));
+    }
+
+    @Test
     void anIntervalWithoutAStartCountsFromNow() {
         assertThat(Schedule.parse("every", "30m", NEW_YORK, NOW).next(NOW, NEW_YORK))
                 .contains(NOW.plus(Duration.ofMinutes(30)));
