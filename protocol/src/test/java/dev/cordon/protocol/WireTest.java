@@ -358,6 +358,15 @@ class WireTest {
                         RunnerMessage.class,
                         "approval_request"),
                 Arguments.of(
+                        new HostMessage.HostToolResult("h1", "Scheduled task #3.", false),
+                        HostMessage.class,
+                        "host_tool_result"),
+                Arguments.of(
+                        new RunnerMessage.HostToolCall(
+                                "h1", "schedule_task", Map.of("cron", "0 9 * * *", "prompt", "hi")),
+                        RunnerMessage.class,
+                        "host_tool_call"),
+                Arguments.of(
                         new HostMessage.ApprovalDecision("r1", true, "approved by terminal:owner once"),
                         HostMessage.class,
                         "approval_decision"),

@@ -181,6 +181,7 @@ final class Training {
                 case RunnerMessage.StreamData d -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.StreamEnd e -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.StreamAck a -> throw new IllegalStateException("training opens no connection");
+                case RunnerMessage.HostToolCall c -> throw new IllegalStateException("training calls no host tool");
             }
         }
     }

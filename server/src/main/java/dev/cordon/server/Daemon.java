@@ -37,6 +37,7 @@ import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.task.TaskScheduler;
+import dev.cordon.core.task.TaskTools;
 import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
@@ -264,6 +265,11 @@ public final class Daemon implements AutoCloseable {
                 config.approvalTimeout(),
                 approvalControl);
         approvalControl.serve(approvals);
+        // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
+        // The agent's task tools run here, on the host, after its tool rules (invariant 3).
+        tasks = new TaskScheduler(
+                store, audit, Clock.systemUTC(), Scheduler.of(timer, Clock.systemUTC()), this::wakeSession);
+        taskControl = new TaskControl(store, tasks);
         sessions = new SessionManager(
                 store,
                 runners,
@@ -285,11 +291,8 @@ public final class Daemon implements AutoCloseable {
                                 agent.name().value(),
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
-                Clock.systemUTC());
-        // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
-        tasks = new TaskScheduler(
-                store, audit, Clock.systemUTC(), Scheduler.of(timer, Clock.systemUTC()), sessions::wake);
-        taskControl = new TaskControl(store, tasks);
+                Clock.systemUTC(),
+                new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks));
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -381,6 +384,20 @@ public final class Daemon implements AutoCloseable {
             return new EgressApprovals.Asked.Granted(decided.id().value(), decided.reason());
         }
         return new EgressApprovals.Asked.Waiting(ticket.id().value());
+    }
+
+    /** The policy's {@code capabilities.schedule_tasks}, in force now; an invalid policy grants nothing. */
+    private boolean mayScheduleTasks(Agent agent) {
+        try {
+            return policies.current(agent).capabilities().scheduleTasks();
+        } catch (SandboxException e) {
+            return false;
+        }
+    }
+
+    /** For the task scheduler, made before the sessions it wakes; it fires only once started. */
+    private void wakeSession(SessionId session) {
+        sessions.wake(session);
     }
 
     /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */

@@ -11,12 +11,11 @@ import dev.cordon.core.task.Task;
 import dev.cordon.core.task.TaskId;
 import dev.cordon.core.task.TaskRun;
 import dev.cordon.core.task.TaskScheduler;
+import dev.cordon.core.task.TaskTools;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
-import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -109,10 +108,11 @@ final class TaskControl {
 
     private ControlEvent create(ControlRequest.TasksCreate c) {
         Agent agent = agent(c.agent());
-        ZoneId zone = zone(c.zone());
+        ZoneId zone = TaskTools.zone(c.zone());
         Schedule schedule = Schedule.parse(c.kind(), c.schedule(), zone, Instant.now());
-        Task.SessionMode mode = choice(Task.SessionMode.class, c.sessionMode(), Task.SessionMode.ISOLATED, "session");
-        Task.CatchUp catchUp = choice(Task.CatchUp.class, c.catchUp(), Task.CatchUp.ONCE, "catch-up");
+        Task.SessionMode mode =
+                TaskTools.choice(Task.SessionMode.class, c.sessionMode(), Task.SessionMode.ISOLATED, "session");
+        Task.CatchUp catchUp = TaskTools.choice(Task.CatchUp.class, c.catchUp(), Task.CatchUp.ONCE, "catch-up");
         Chat chat = destination(agent, c.chat());
         SessionId origin = mode == Task.SessionMode.ORIGIN
                 ? store.ensureSession(agent.id(), chat.id(), "").id()
@@ -150,33 +150,6 @@ final class TaskControl {
         return store.agentByName(parsed)
                 .orElseThrow(() -> new IllegalArgumentException("there is no agent named '" + name + "'; agents: "
                         + store.agents().stream().map(a -> a.name().value()).toList()));
-    }
-
-    static ZoneId zone(String zone) {
-        if (zone == null || zone.isBlank()) {
-            return ZoneOffset.UTC;
-        }
-        try {
-            return ZoneId.of(zone.strip());
-        } catch (DateTimeException e) {
-            throw new IllegalArgumentException(
-                    "zone '" + zone + "' is not a time zone id such as Europe/Paris, America/New_York or UTC");
-        }
-    }
-
-    static <E extends Enum<E>> E choice(Class<E> type, String text, E fallback, String what) {
-        if (text == null || text.isBlank()) {
-            return fallback;
-        }
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(text.strip())) {
-                return e;
-            }
-        }
-        throw new IllegalArgumentException(what + " '" + text + "' is not one of "
-                + java.util.Arrays.stream(type.getEnumConstants())
-                        .map(e -> e.name().toLowerCase(Locale.ROOT))
-                        .toList());
     }
 
     private static ControlEvent noSuchTask(TaskId id) {

@@ -212,6 +212,7 @@ class ForgedModelRequestTest {
                     toHost.add(Optional.of(new RunnerMessage.TurnEnded(turnId, "done", null, Usage.ZERO)));
                 }
                 case HostMessage.ApprovalDecision d -> {}
+                case HostMessage.HostToolResult r -> {}
                 case HostMessage.StreamData d -> {}
                 case HostMessage.StreamEnd e -> {}
                 case HostMessage.StreamAck a -> {}

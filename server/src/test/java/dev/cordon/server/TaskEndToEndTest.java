@@ -153,6 +153,93 @@ class TaskEndToEndTest extends DaemonTestBase {
                 .allSatisfy(action -> assertThat(audited(action)).hasSize(1));
     }
 
+    @Test
+    void anAgentSchedulesListsAndCancelsOnlyItsOwnTasks() throws Exception {
+        Files.createDirectories(home.resolve("agents/other"));
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "capabilities: {schedule_tasks: true}\n");
+        startDaemon();
+        ControlEvent.TaskRow others = detail(request(new ControlRequest.TasksCreate(
+                        "other", "every", "1h", null, "Other's secret chore.", null, null, null)))
+                .task();
+        model.enqueue(
+                Scripted.toolCall(
+                        "schedule_task",
+                        "{\"prompt\":\"Water the plants.\",\"cron\":\"0 8 * * *\"," + "\"zone\":\"Europe/Paris\"}"),
+                Scripted.toolCall("list_tasks", "{}"),
+                Scripted.toolCall("cancel_task", "{\"id\":\"" + others.id() + "\"}"),
+                Scripted.toolCall("cancel_task", "{\"id\":\"" + (others.id() + 1) + "\"}"),
+                Scripted.text("Done."));
+
+        assertThat(ask("Remind me to water the plants every morning.")).isEqualTo("Done.");
+
+        List<String> results =
+                model.requests().stream().skip(1).map(r -> r.body().toString()).toList();
+        long mine = others.id() + 1;
+        assertThat(results.get(0)).contains("Scheduled task #" + mine + " (cron 0 8 * * *, Europe/Paris)");
+        assertThat(results.get(1))
+                .contains("#" + mine + " active | cron 0 8 * * * (Europe/Paris)")
+                .doesNotContain("Other's secret chore");
+        assertThat(results.get(2)).contains("you have no task #" + others.id() + " (list_tasks shows yours)");
+        assertThat(results.get(3)).contains("Cancelled task #" + mine);
+
+        assertThat(detail(request(new ControlRequest.TasksShow(others.id(), 1)))
+                        .task()
+                        .state())
+                .isEqualTo("active");
+        ControlEvent.TaskRow created =
+                detail(request(new ControlRequest.TasksShow(mine, 1))).task();
+        assertThat(created)
+                .extracting(
+                        ControlEvent.TaskRow::createdBy, ControlEvent.TaskRow::destination, ControlEvent.TaskRow::state)
+                .containsExactly("agent:main", "terminal:main", "cancelled");
+        assertThat(audited(AuditActions.TASK_DENY))
+                .singleElement()
+                .satisfies(e -> assertThat(e.rule()).isEqualTo("tasks.own"));
+        assertThat(audited(AuditActions.TASK_CREATE))
+                .extracting(e -> e.actor().id())
+                .containsExactly("terminal:owner", "main");
+    }
+
+    @Test
+    void anAgentWithoutTheCapabilityCannotScheduleATask() throws Exception {
+        startDaemon();
+        model.enqueue(
+                Scripted.toolCall("schedule_task", "{\"prompt\":\"Ping.\",\"every\":\"1m\"}"),
+                Scripted.text("Could not."));
+
+        assertThat(ask("Schedule a ping.")).isEqualTo("Could not.");
+
+        assertThat(model.requests().get(1).body().toString())
+                .contains("your policy does not grant you the capability to schedule tasks");
+        assertThat(((ControlEvent.TaskListing) request(new ControlRequest.TasksList(null))).tasks())
+                .isEmpty();
+        assertThat(audited(AuditActions.TASK_DENY))
+                .singleElement()
+                .satisfies(e -> assertThat(e.rule()).isEqualTo("capabilities.schedule_tasks"));
+    }
+
+    @Test
+    void theHostEnforcesAToolRuleThatDeniesSchedulingEvenThoughTheRunnerPassesTheCallOn() throws Exception {
+        Files.writeString(
+                home.resolve("agents/main/policy.yaml"),
+                "tools:\n  schedule_task: deny\ncapabilities: {schedule_tasks: true}\n");
+        startDaemon();
+        model.enqueue(
+                Scripted.toolCall("schedule_task", "{\"prompt\":\"Mine bitcoin.\",\"every\":\"1m\"}"),
+                Scripted.text("Could not."));
+
+        assertThat(ask("Schedule something.")).isEqualTo("Could not.");
+
+        assertThat(model.requests().get(1).body().toString())
+                .contains("Denied by the agent's policy: rule tools.schedule_task.default forbids schedule_task");
+        assertThat(((ControlEvent.TaskListing) request(new ControlRequest.TasksList(null))).tasks())
+                .isEmpty();
+        assertThat(audited(AuditActions.HOST_RPC)).anySatisfy(e -> {
+            assertThat(e.decision()).isEqualTo(AuditEvent.Decision.DENY);
+            assertThat(e.rule()).isEqualTo("tools.schedule_task.default");
+        });
+    }
+
     ControlEvent request(ControlRequest request) throws Exception {
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
             client.send(request);

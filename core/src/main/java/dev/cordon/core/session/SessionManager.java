@@ -28,6 +28,7 @@ import dev.cordon.protocol.ProtocolException;
 import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.protocol.StreamMux;
+import dev.cordon.protocol.ToolRules;
 import dev.cordon.protocol.Usage;
 import java.io.IOException;
 import java.time.Clock;
@@ -93,6 +94,7 @@ public final class SessionManager implements AutoCloseable {
     private final AuditLog audit;
     private final ApprovalService approvals;
     private final Budgets budgets;
+    private final HostTools hostTools;
     private final Admission admission;
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
@@ -100,6 +102,7 @@ public final class SessionManager implements AutoCloseable {
     /** Stopping: turns in progress may finish, no new one starts. */
     private volatile boolean draining;
 
+    /** As the full constructor, without host tools: every {@code host_tool_call} is refused. */
     public SessionManager(
             Store store,
             RunnerLauncher launcher,
@@ -115,6 +118,42 @@ public final class SessionManager implements AutoCloseable {
             Budgets budgets,
             Admission admission,
             Clock clock) {
+        this(
+                store,
+                launcher,
+                gateway,
+                egress,
+                setups,
+                delivery,
+                timer,
+                idleTimeout,
+                heartbeatTimeout,
+                audit,
+                approvals,
+                budgets,
+                admission,
+                clock,
+                HostTools.NONE);
+    }
+
+    /** @param hostTools the tools with an effect outside the sandbox (scheduled tasks), after the tool rules */
+    public SessionManager(
+            Store store,
+            RunnerLauncher launcher,
+            ModelGateway gateway,
+            EgressGateway egress,
+            Function<Agent, AgentSetup> setups,
+            Delivery delivery,
+            ScheduledExecutorService timer,
+            Duration idleTimeout,
+            Duration heartbeatTimeout,
+            AuditLog audit,
+            ApprovalService approvals,
+            Budgets budgets,
+            Admission admission,
+            Clock clock,
+            HostTools hostTools) {
+        this.hostTools = hostTools;
         this.heartbeatTimeout = heartbeatTimeout;
         this.admission = admission;
         admission.evictWith(this::evictIdle);
@@ -603,6 +642,8 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamAck a -> streams.ack(a.streamId(), a.bytes());
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
+                        case RunnerMessage.HostToolCall c ->
+                            hostTool(runner, agent, setup, chat, c, quiet, watchdog, turnOver, asked);
                     }
                 }
             } catch (IOException | ProtocolException e) {
@@ -706,6 +747,115 @@ public final class SessionManager implements AutoCloseable {
                             task -> Thread.ofVirtual()
                                     .name("approval-" + id.value())
                                     .start(task));
+        }
+
+        /**
+         * Runs a host tool for the runner, off the turn's read loop: the agent's tool rules decide
+         * here, on the host (deny refuses, ask puts the call to a person through the approval
+         * service, with the tool watchdog paused), then {@link HostTools} checks the arguments and
+         * acts. Denials are audited as {@code host.rpc}; the runner gets a result either way.
+         */
+        void hostTool(
+                RunnerLink runner,
+                Agent agent,
+                AgentSetup setup,
+                Chat chat,
+                RunnerMessage.HostToolCall call,
+                boolean quiet,
+                ToolWatchdog watchdog,
+                AtomicBoolean turnOver,
+                AtomicInteger asked) {
+            if (!VALID_REQUEST_ID.matcher(call.requestId()).matches()) {
+                throw new ProtocolException("host tool call with a malformed request id");
+            }
+            ToolRules.Decision decision = setup.toolRules().evaluator().decide(call.tool(), null);
+            String refused = null;
+            String rule = decision.rule();
+            if (quiet) {
+                refused = "no tool runs while a conversation is summarized";
+                rule = "compaction";
+            } else if (decision.action() == ToolRules.Action.DENY) {
+                refused = "Denied by the agent's policy: rule " + decision.rule() + " forbids " + call.tool()
+                        + ", so it did not run. Do not retry it in another form; if it is needed, ask the operator,"
+                        + " who can change the tools section of the agent's policy.yaml.";
+            } else if (decision.action() == ToolRules.Action.ASK && asked.incrementAndGet() > MAX_APPROVALS_PER_TURN) {
+                refused = "a turn may ask at most " + MAX_APPROVALS_PER_TURN + " approval questions";
+                rule = "approvals.request";
+            }
+            if (refused != null) {
+                record(AuditActions.HOST_RPC, Decision.DENY, rule, refused, Map.of("tool", clipped(call.tool())));
+                answer(runner, call.requestId(), new HostTools.Result(refused, true), turnOver);
+                return;
+            }
+            Session session = store.session(id).orElseThrow();
+            HostTools.Caller caller = new HostTools.Caller(agent, session, chat);
+            Runnable run = () -> {
+                HostTools.Result result;
+                try {
+                    result = hostTools.call(caller, call.tool(), call.arguments());
+                } catch (RuntimeException e) {
+                    LOG.error("session {}: host tool {} failed", id, clipped(call.tool()), e);
+                    result =
+                            new HostTools.Result("the host could not run " + call.tool() + ": " + e.getMessage(), true);
+                }
+                answer(runner, call.requestId(), result, turnOver);
+            };
+            if (decision.action() == ToolRules.Action.ALLOW) {
+                Thread.ofVirtual().name("host-tool-" + id.value()).start(run);
+                return;
+            }
+            watchdog.pause();
+            Ticket ticket;
+            try {
+                ticket = approvals.request(new ApprovalRequest(
+                        agent.id(),
+                        id,
+                        chat.id(),
+                        "tool." + call.tool(),
+                        call.tool() + " " + call.arguments() + " (rule " + decision.rule() + " asks a person first)",
+                        call.arguments(),
+                        approvals.defaultTimeout()));
+            } catch (RuntimeException e) {
+                watchdog.resume();
+                answer(
+                        runner,
+                        call.requestId(),
+                        new HostTools.Result("the host could not ask for approval: " + e.getMessage(), true),
+                        turnOver);
+                return;
+            }
+            ticket.outcome()
+                    .whenCompleteAsync(
+                            (outcome, failure) -> {
+                                watchdog.resume();
+                                if (outcome != null && outcome.granted()) {
+                                    run.run();
+                                } else {
+                                    answer(
+                                            runner,
+                                            call.requestId(),
+                                            new HostTools.Result(
+                                                    "Not approved, so " + call.tool() + " did not run (rule "
+                                                            + decision.rule() + " asks a person first): "
+                                                            + (outcome != null ? outcome.reason() : failure),
+                                                    true),
+                                            turnOver);
+                                }
+                            },
+                            task -> Thread.ofVirtual()
+                                    .name("host-tool-" + id.value())
+                                    .start(task));
+        }
+
+        void answer(RunnerLink runner, String requestId, HostTools.Result result, AtomicBoolean turnOver) {
+            if (turnOver.get()) {
+                return;
+            }
+            try {
+                runner.send(new HostMessage.HostToolResult(requestId, result.text(), result.error()));
+            } catch (IOException e) {
+                LOG.debug("session {}: runner gone before host tool call {} was answered", id, requestId);
+            }
         }
 
         /** Answers the runner unless the turn that asked is over (the runner then asks again next turn). */
