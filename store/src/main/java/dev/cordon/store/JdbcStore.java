@@ -1372,7 +1372,8 @@ final class JdbcStore implements Store {
         return clock.millis();
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    /** A nullable epoch-milliseconds column as an instant. */
+    static Instant instant(ResultSet rs, String column) throws SQLException {
         long millis = rs.getLong(column);
         return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
     }

@@ -1,5 +1,6 @@
 package dev.cordon.store;
 
+import static dev.cordon.store.JdbcStore.instant;
 import static java.util.Objects.requireNonNull;
 
 import dev.cordon.core.Ids.AgentId;
@@ -11,8 +12,6 @@ import dev.cordon.core.task.Task;
 import dev.cordon.core.task.TaskId;
 import dev.cordon.core.task.TaskRun;
 import dev.cordon.core.task.Tasks;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +34,7 @@ final class JdbcTasks implements Tasks {
 
     /** The scheduler's timer: the smallest next run of the live tasks (index tasks_due). */
     static final String EARLIEST_DUE =
-            "SELECT min(next_run_at) FROM tasks WHERE state = 'ACTIVE' AND paused = 0 AND next_run_at IS NOT NULL";
+            "SELECT min(next_run_at) AS due FROM tasks WHERE state = 'ACTIVE' AND paused = 0 AND next_run_at IS NOT NULL";
 
     /** The tasks the timer fires (index tasks_due). */
     static final String DUE = "SELECT " + COLUMNS + " FROM tasks"
@@ -178,7 +177,7 @@ final class JdbcTasks implements Tasks {
         return db.withReadTransaction(
                 "earliestDue",
                 h -> h.createQuery(EARLIEST_DUE)
-                        .map((rs, ctx) -> instant(rs, 1))
+                        .map((rs, ctx) -> instant(rs, "due"))
                         .findOne()
                         .flatMap(Optional::ofNullable));
     }
@@ -328,15 +327,5 @@ final class JdbcTasks implements Tasks {
 
     private static Long millis(Instant at) {
         return at == null ? null : at.toEpochMilli();
-    }
-
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        long millis = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
-    }
-
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
-        long millis = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
     }
 }

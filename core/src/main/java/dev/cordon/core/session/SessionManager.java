@@ -102,41 +102,10 @@ public final class SessionManager implements AutoCloseable {
     /** Stopping: turns in progress may finish, no new one starts. */
     private volatile boolean draining;
 
-    /** As the full constructor, without host tools: every {@code host_tool_call} is refused. */
-    public SessionManager(
-            Store store,
-            RunnerLauncher launcher,
-            ModelGateway gateway,
-            EgressGateway egress,
-            Function<Agent, AgentSetup> setups,
-            Delivery delivery,
-            ScheduledExecutorService timer,
-            Duration idleTimeout,
-            Duration heartbeatTimeout,
-            AuditLog audit,
-            ApprovalService approvals,
-            Budgets budgets,
-            Admission admission,
-            Clock clock) {
-        this(
-                store,
-                launcher,
-                gateway,
-                egress,
-                setups,
-                delivery,
-                timer,
-                idleTimeout,
-                heartbeatTimeout,
-                audit,
-                approvals,
-                budgets,
-                admission,
-                clock,
-                HostTools.NONE);
-    }
-
-    /** @param hostTools the tools with an effect outside the sandbox (scheduled tasks), after the tool rules */
+    /**
+     * @param hostTools the tools with an effect outside the sandbox (scheduled tasks), run after the
+     *     tool rules; {@link HostTools#NONE} refuses every call
+     */
     public SessionManager(
             Store store,
             RunnerLauncher launcher,

@@ -18,11 +18,15 @@ class DueTest {
     static final SessionId SESSION = new SessionId(7);
 
     static Task hourly(Task.CatchUp catchUp, Instant next) {
+        return task(Schedule.parse("cron", "0 * * * *", UTC, FIRST), catchUp, next);
+    }
+
+    static Task task(Schedule schedule, Task.CatchUp catchUp, Instant next) {
         return new Task(
                 new TaskId(1),
                 new AgentId(1),
                 "report",
-                Schedule.parse("cron", "0 * * * *", UTC, FIRST),
+                schedule,
                 UTC,
                 new ChatId(1),
                 Task.SessionMode.ISOLATED,
@@ -83,21 +87,7 @@ class DueTest {
 
     @Test
     void aOneOffHasNoNextRun() {
-        Task once = new Task(
-                new TaskId(2),
-                new AgentId(1),
-                "remind",
-                new Schedule.At(FIRST),
-                UTC,
-                new ChatId(1),
-                Task.SessionMode.ISOLATED,
-                null,
-                Task.CatchUp.ONCE,
-                false,
-                Task.State.ACTIVE,
-                FIRST,
-                "terminal:owner",
-                FIRST);
+        Task once = task(new Schedule.At(FIRST), Task.CatchUp.ONCE, FIRST);
         Tasks.Firing f = Due.firing(once, at("05:00:00"), SESSION);
         assertThat(f.runs()).isEqualTo(List.of(FIRST));
         assertThat(f.nextRun()).isNull();
@@ -105,21 +95,7 @@ class DueTest {
 
     @Test
     void aYearOfMissedMinutesIsCountedUpToTheCapAndTheTaskJumpsToAfterNow() {
-        Task everyMinute = new Task(
-                new TaskId(3),
-                new AgentId(1),
-                "tick",
-                new Schedule.Every(Duration.ofMinutes(1), FIRST),
-                UTC,
-                new ChatId(1),
-                Task.SessionMode.ISOLATED,
-                null,
-                Task.CatchUp.ONCE,
-                false,
-                Task.State.ACTIVE,
-                FIRST,
-                "terminal:owner",
-                FIRST);
+        Task everyMinute = task(new Schedule.Every(Duration.ofMinutes(1), FIRST), Task.CatchUp.ONCE, FIRST);
         Instant now = FIRST.plus(Duration.ofDays(365)).plusSeconds(30);
         Tasks.Firing f = Due.firing(everyMinute, now, SESSION);
         assertThat(f.skipped()).isEqualTo(Due.MAX_COUNTED - 1);
