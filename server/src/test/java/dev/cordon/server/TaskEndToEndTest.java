@@ -240,6 +240,38 @@ class TaskEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void anAskRuleOnSchedulingPutsTheCallToAPersonOnTheHostAndRunsItOnlyOnceApproved() throws Exception {
+        Files.writeString(
+                home.resolve("agents/main/policy.yaml"),
+                "tools:\n  schedule_task: ask\ncapabilities: {schedule_tasks: true}\n");
+        startDaemon();
+        model.enqueue(
+                Scripted.toolCall("schedule_task", "{\"prompt\":\"Back up the notes.\",\"every\":\"1d\"}"),
+                Scripted.text("Scheduled."));
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.Attach("main", false));
+            client.await(ControlEvent.Attached.class);
+            client.send(new ControlRequest.Say("main", "m-ask", "Back up my notes daily."));
+            ControlEvent.ApprovalRequested asked =
+                    client.await(ControlEvent.ApprovalRequested.class, a -> true, Duration.ofSeconds(120));
+            assertThat(asked.approval().kind()).isEqualTo("tool.schedule_task");
+            assertThat(((ControlEvent.TaskListing) request(new ControlRequest.TasksList(null))).tasks())
+                    .as("nothing is scheduled before the person answers")
+                    .isEmpty();
+
+            request(new ControlRequest.ApprovalApprove(asked.approval().id(), "once", 0, 0, null));
+
+            ControlEvent.Reply reply = client.await(ControlEvent.Reply.class, r -> true, Duration.ofSeconds(120));
+            assertThat(reply.text()).isEqualTo("Scheduled.");
+            client.send(new ControlRequest.ReplyAck(reply.outboundId()));
+        }
+        assertThat(((ControlEvent.TaskListing) request(new ControlRequest.TasksList("main"))).tasks())
+                .singleElement()
+                .extracting(ControlEvent.TaskRow::prompt, ControlEvent.TaskRow::createdBy)
+                .containsExactly("Back up the notes.", "agent:main");
+    }
+
+    @Test
     void theHostEnforcesAToolRuleThatDeniesSchedulingEvenThoughTheRunnerPassesTheCallOn() throws Exception {
         Files.writeString(
                 home.resolve("agents/main/policy.yaml"),

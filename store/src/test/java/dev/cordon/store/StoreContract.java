@@ -1401,35 +1401,27 @@ abstract class StoreContract {
         assertThat(store.tasks().due(next.minusMillis(1))).containsExactly(every);
     }
 
+    static Tasks.NewTask oneOff(Fixture f, Schedule at, ChatId chat, Task.SessionMode mode) {
+        return new Tasks.NewTask(
+                f.agent().id(),
+                "p",
+                at,
+                ZoneId.of("UTC"),
+                chat,
+                mode,
+                null,
+                Task.CatchUp.ONCE,
+                START,
+                "terminal:owner");
+    }
+
     @Test
     void aTaskForAChatOrSessionThatDoesNotExistIsRefused() {
         Fixture f = fixture("c1");
         Schedule at = new Schedule.At(START.plusSeconds(60));
-        assertThatThrownBy(() -> store.tasks()
-                        .create(new Tasks.NewTask(
-                                f.agent().id(),
-                                "p",
-                                at,
-                                ZoneId.of("UTC"),
-                                new ChatId(999),
-                                Task.SessionMode.ISOLATED,
-                                null,
-                                Task.CatchUp.ONCE,
-                                START,
-                                "terminal:owner")))
+        assertThatThrownBy(() -> store.tasks().create(oneOff(f, at, new ChatId(999), Task.SessionMode.ISOLATED)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> store.tasks()
-                        .create(new Tasks.NewTask(
-                                f.agent().id(),
-                                "p",
-                                at,
-                                ZoneId.of("UTC"),
-                                f.chat().id(),
-                                Task.SessionMode.ORIGIN,
-                                null,
-                                Task.CatchUp.ONCE,
-                                START,
-                                "terminal:owner")))
+        assertThatThrownBy(() -> store.tasks().create(oneOff(f, at, f.chat().id(), Task.SessionMode.ORIGIN)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ORIGIN task needs the session");
         assertThat(store.tasks().tasks()).isEmpty();

@@ -10,6 +10,7 @@ import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Outcome;
 import dev.cordon.core.approval.Ticket;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -698,24 +699,13 @@ public final class SessionManager implements AutoCloseable {
                 return;
             }
             // Async: the thread that decided must not wait on this runner's socket.
-            ticket.outcome()
-                    .whenCompleteAsync(
-                            (outcome, failure) -> {
-                                watchdog.resume();
-                                if (outcome != null) {
-                                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
-                                } else {
-                                    reply(
-                                            runner,
-                                            request.requestId(),
-                                            false,
-                                            "the host could not decide: " + failure,
-                                            turnOver);
-                                }
-                            },
-                            task -> Thread.ofVirtual()
-                                    .name("approval-" + id.value())
-                                    .start(task));
+            whenDecided(ticket, watchdog, "approval-" + id.value(), (outcome, failure) -> {
+                if (outcome != null) {
+                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
+                } else {
+                    reply(runner, request.requestId(), false, "the host could not decide: " + failure, turnOver);
+                }
+            });
         }
 
         /**
@@ -793,27 +783,39 @@ public final class SessionManager implements AutoCloseable {
                         turnOver);
                 return;
             }
+            whenDecided(ticket, watchdog, "host-tool-" + id.value(), (outcome, failure) -> {
+                if (outcome != null && outcome.granted()) {
+                    run.run();
+                } else {
+                    String why = outcome != null ? outcome.reason() : String.valueOf(failure);
+                    answer(
+                            runner,
+                            call.requestId(),
+                            new HostTools.Result(
+                                    "Not approved, so " + call.tool() + " did not run (rule " + decision.rule()
+                                            + " asks a person first): " + why,
+                                    true),
+                            turnOver);
+                }
+            });
+        }
+
+        /**
+         * Resumes the tool watchdog and runs {@code then} once {@code ticket} is decided, on a virtual
+         * thread of its own: the thread that decided must not wait on this runner's socket.
+         */
+        void whenDecided(
+                Ticket ticket,
+                ToolWatchdog watchdog,
+                String thread,
+                java.util.function.BiConsumer<Outcome, Throwable> then) {
             ticket.outcome()
                     .whenCompleteAsync(
                             (outcome, failure) -> {
                                 watchdog.resume();
-                                if (outcome != null && outcome.granted()) {
-                                    run.run();
-                                } else {
-                                    answer(
-                                            runner,
-                                            call.requestId(),
-                                            new HostTools.Result(
-                                                    "Not approved, so " + call.tool() + " did not run (rule "
-                                                            + decision.rule() + " asks a person first): "
-                                                            + (outcome != null ? outcome.reason() : failure),
-                                                    true),
-                                            turnOver);
-                                }
+                                then.accept(outcome, failure);
                             },
-                            task -> Thread.ofVirtual()
-                                    .name("host-tool-" + id.value())
-                                    .start(task));
+                            task -> Thread.ofVirtual().name(thread).start(task));
         }
 
         void answer(RunnerLink runner, String requestId, HostTools.Result result, AtomicBoolean turnOver) {
