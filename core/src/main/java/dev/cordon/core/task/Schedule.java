@@ -51,7 +51,7 @@ public sealed interface Schedule {
      * Reads a schedule as stored or typed: {@code kind} is {@code at} (an ISO instant such as {@code
      * 2030-01-02T09:00:00Z}, or a local date-time {@code 2030-01-02T09:00} read in {@code zone}),
      * {@code every} ({@code PT30M}, {@code 30m}, {@code 2h}, {@code 1d}; optionally {@code
-     * START/INTERVAL} with an ISO start, else counted from {@code now}) or {@code cron} (five
+     * START/INTERVAL} with an ISO start, else the first run is one interval after {@code now}) or {@code cron} (five
      * fields: minute hour day-of-month month day-of-week).
      *
      * @throws IllegalArgumentException naming the kind and what is wrong with the text
@@ -63,8 +63,11 @@ public sealed interface Schedule {
             case "at" -> new At(instant(t, zone, "at"));
             case "every" -> {
                 int slash = t.indexOf('/');
-                Instant start = slash < 0 ? now : instant(t.substring(0, slash), zone, "every (its start)");
-                yield new Every(duration(slash < 0 ? t : t.substring(slash + 1)), start);
+                Duration interval = duration(slash < 0 ? t : t.substring(slash + 1));
+                // Without a start, the first run is one interval from now, not at once.
+                Instant start =
+                        slash < 0 ? now.plus(interval) : instant(t.substring(0, slash), zone, "every (its start)");
+                yield new Every(interval, start);
             }
             case "cron" -> new Cron(t);
             default ->
