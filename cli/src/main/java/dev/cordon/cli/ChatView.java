@@ -196,6 +196,8 @@ final class ChatView {
             case ControlEvent.ApprovalListing ignored -> {}
             case ControlEvent.ApprovalCard ignored -> {}
             case ControlEvent.ApprovalProblem ignored -> {}
+            case ControlEvent.TaskListing ignored -> {}
+            case ControlEvent.TaskDetail ignored -> {}
         }
     }
 

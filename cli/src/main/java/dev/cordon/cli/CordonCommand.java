@@ -33,7 +33,8 @@ import picocli.CommandLine.ScopeType;
             ApprovalsCommand.class,
             SessionsCommand.class,
             AgentsCommand.class,
-            DashboardCommand.class
+            DashboardCommand.class,
+            TasksCommand.class
         },
         footerHeading = "%n",
         footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"

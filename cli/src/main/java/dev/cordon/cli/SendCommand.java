@@ -239,6 +239,8 @@ final class SendCommand implements Callable<Integer> {
                 case ControlEvent.ApprovalListing ignored -> {}
                 case ControlEvent.ApprovalCard ignored -> {}
                 case ControlEvent.ApprovalProblem ignored -> {}
+                case ControlEvent.TaskListing ignored -> {}
+                case ControlEvent.TaskDetail ignored -> {}
             }
             return null;
         }

@@ -395,6 +395,92 @@ class CordonCommandTest {
         assertThat(none.err()).contains("session 9 has no live sandbox");
     }
 
+    // ---- tasks
+
+    static final ControlEvent.TaskRow TASK = new ControlEvent.TaskRow(
+            3,
+            "main",
+            "Write the daily report.\nKeep it short.",
+            "cron 0 9 * * 1-5",
+            "Europe/Paris",
+            "terminal:main",
+            "isolated",
+            "once",
+            false,
+            "active",
+            1_900_000_800_000L, // 2030-03-17 19:00:00 +01:00
+            "user:terminal:owner",
+            1_900_000_000_000L);
+
+    @Test
+    void tasksListShowCreateAndChangeTalkToTheDaemonAndPrintItsAnswer() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onTasks = request -> switch (request) {
+            case ControlRequest.TasksList l -> new ControlEvent.TaskListing(List.of(TASK));
+            case ControlRequest.TasksShow s ->
+                new ControlEvent.TaskDetail(
+                        TASK,
+                        List.of(
+                                new ControlEvent.TaskRunRow(
+                                        7,
+                                        1_900_000_000_000L,
+                                        "failed",
+                                        1_900_000_000_000L,
+                                        1_900_000_001_000L,
+                                        2_500,
+                                        "The model is overloaded.",
+                                        0,
+                                        false),
+                                new ControlEvent.TaskRunRow(
+                                        6, 1_899_000_000_000L, "skipped", 1_900_000_000_000L, -1, -1, null, 4, false)),
+                        null);
+            case ControlRequest.TasksCreate c -> new ControlEvent.TaskDetail(TASK, List.of(), "Created task #3.");
+            case ControlRequest.TasksChange c ->
+                c.id() == 3
+                        ? new ControlEvent.TaskDetail(TASK, List.of(), "Resumed task #3.")
+                        : new Failure("there is no task #9 (./cordon tasks list shows them)");
+        };
+
+        Result list = run("", "tasks", "list", "--agent", "main");
+        Result show = run("", "tasks", "show", "3", "--runs", "5");
+        Result created = run(
+                "",
+                "tasks",
+                "create",
+                "main",
+                "Write the daily report.",
+                "--cron",
+                "0 9 * * 1-5",
+                "--zone",
+                "Europe/Paris",
+                "--catch-up",
+                "skip");
+        Result resumed = run("", "tasks", "resume", "3");
+        Result missing = run("", "tasks", "run-now", "9");
+        Result twoWhens = run("", "tasks", "create", "main", "p", "--cron", "0 9 * * *", "--every", "1h");
+
+        assertThat(list.out()).isEqualTo("""
+                        ID  AGENT  SCHEDULE          ZONE          NEXT RUN                    STATE   TO             PROMPT
+                        3   main   cron 0 9 * * 1-5  Europe/Paris  2030-03-17 19:00:00 +01:00  active  terminal:main  Write the daily report.\\nKeep it short.
+                        """);
+        assertThat(show.out())
+                .contains("task 3 of main: active")
+                .contains("  schedule   cron 0 9 * * 1-5 (Europe/Paris)")
+                .contains(
+                        "7    2030-03-17 18:46:40 +01:00  failed   2030-03-17 18:46:41 +01:00  2.5 s  The model is overloaded.")
+                .contains("4 missed run(s) skipped");
+        assertThat(daemon.received(ControlRequest.TasksShow.class)).containsExactly(new ControlRequest.TasksShow(3, 5));
+        assertThat(daemon.received(ControlRequest.TasksCreate.class))
+                .containsExactly(new ControlRequest.TasksCreate(
+                        "main", "cron", "0 9 * * 1-5", "Europe/Paris", "Write the daily report.", null, null, "skip"));
+        assertThat(created.out()).startsWith("Created task #3.\ntask 3 of main: active\n");
+        assertThat(resumed.out()).startsWith("Resumed task #3.\n");
+        assertThat(missing.exit()).isEqualTo(Exit.UNREACHABLE);
+        assertThat(missing.err()).contains("there is no task #9");
+        assertThat(twoWhens.exit()).isEqualTo(Exit.USAGE);
+        assertThat(twoWhens.err()).contains("mutually exclusive");
+    }
+
     // ---- agents
 
     @Test

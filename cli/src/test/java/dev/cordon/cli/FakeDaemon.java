@@ -56,6 +56,9 @@ final class FakeDaemon implements AutoCloseable {
     /** The answer to sessions list and kill. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onSessions =
             r -> new ControlEvent.Failure("this fake has no sessions");
+    /** The answer to tasks requests. */
+    volatile java.util.function.Function<ControlRequest.TaskRequest, ControlEvent> onTasks =
+            r -> new ControlEvent.Failure("this fake has no tasks");
     /** The answer to agents list and create. */
     volatile java.util.function.Function<ControlRequest, ControlEvent> onAgents =
             request -> new ControlEvent.Failure("no agents here");
@@ -159,6 +162,7 @@ final class FakeDaemon implements AutoCloseable {
                     case ControlRequest.AgentsList l -> peer.send(onAgents.apply(l));
                     case ControlRequest.AgentsCreate c -> peer.send(onAgents.apply(c));
                     case ControlRequest.Dashboard d -> peer.send(onDashboard.apply(d));
+                    case ControlRequest.TaskRequest t -> peer.send(onTasks.apply(t));
                 }
             }
         } catch (IOException e) {

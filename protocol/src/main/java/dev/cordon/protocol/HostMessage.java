@@ -17,7 +17,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = HostMessage.ApprovalDecision.class, name = "approval_decision"),
     @JsonSubTypes.Type(value = HostMessage.StreamData.class, name = "stream_data"),
     @JsonSubTypes.Type(value = HostMessage.StreamEnd.class, name = "stream_end"),
-    @JsonSubTypes.Type(value = HostMessage.StreamAck.class, name = "stream_ack")
+    @JsonSubTypes.Type(value = HostMessage.StreamAck.class, name = "stream_ack"),
+    @JsonSubTypes.Type(value = HostMessage.HostToolResult.class, name = "host_tool_result")
 })
 public sealed interface HostMessage {
 
@@ -124,6 +125,14 @@ public sealed interface HostMessage {
     record StreamAck(String streamId, int bytes) implements HostMessage {
         public StreamAck {
             Objects.requireNonNull(streamId, "streamId");
+        }
+    }
+
+    /** The answer to {@link RunnerMessage.HostToolCall} {@code requestId}, for the model; {@code error} if refused or failed. */
+    record HostToolResult(String requestId, String text, boolean error) implements HostMessage {
+        public HostToolResult {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(text, "text");
         }
     }
 }

@@ -23,7 +23,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = RunnerMessage.EgressOpen.class, name = "egress_open"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamData.class, name = "stream_data"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamEnd.class, name = "stream_end"),
-    @JsonSubTypes.Type(value = RunnerMessage.StreamAck.class, name = "stream_ack")
+    @JsonSubTypes.Type(value = RunnerMessage.StreamAck.class, name = "stream_ack"),
+    @JsonSubTypes.Type(value = RunnerMessage.HostToolCall.class, name = "host_tool_call")
 })
 public sealed interface RunnerMessage {
 
@@ -127,6 +128,20 @@ public sealed interface RunnerMessage {
     record StreamAck(String streamId, int bytes) implements RunnerMessage {
         public StreamAck {
             Objects.requireNonNull(streamId, "streamId");
+        }
+    }
+
+    /**
+     * A call of a tool whose effect is outside the sandbox ({@code schedule_task}, {@code list_tasks},
+     * {@code cancel_task}): the host applies the agent's tool rules (asking a person when a rule says
+     * ask), checks the arguments and what the agent may touch, does it, and answers with {@link
+     * HostMessage.HostToolResult} of the same {@code requestId}. Only during a turn.
+     */
+    record HostToolCall(String requestId, String tool, Map<String, String> arguments) implements RunnerMessage {
+        public HostToolCall {
+            Objects.requireNonNull(requestId, "requestId");
+            Objects.requireNonNull(tool, "tool");
+            arguments = arguments == null ? Map.of() : Map.copyOf(arguments);
         }
     }
 }

@@ -198,6 +198,18 @@ class WireTest {
                 Arguments.of(new ControlRequest.AgentsCreate("ops", null), ControlRequest.class, "agents_create"),
                 Arguments.of(new ControlRequest.Dashboard(null, false), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.Dashboard("web:alice", true), ControlRequest.class, "dashboard"),
+                Arguments.of(new ControlRequest.TasksList("main"), ControlRequest.class, "tasks_list"),
+                Arguments.of(new ControlRequest.TasksList(null), ControlRequest.class, "tasks_list"),
+                Arguments.of(new ControlRequest.TasksShow(3, 20), ControlRequest.class, "tasks_show"),
+                Arguments.of(
+                        new ControlRequest.TasksChange(3, ControlRequest.TaskChange.RUN_NOW),
+                        ControlRequest.class,
+                        "tasks_change"),
+                Arguments.of(
+                        new ControlRequest.TasksCreate(
+                                "main", "cron", "0 9 * * 1-5", "Europe/Paris", "report", null, "isolated", "once"),
+                        ControlRequest.class,
+                        "tasks_create"),
                 Arguments.of(new ControlRequest.Stop(), ControlRequest.class, "stop"),
                 Arguments.of(new ControlRequest.Attach("main", true), ControlRequest.class, "attach"),
                 Arguments.of(new ControlRequest.Say("main", "msg-1", "hello\nthere"), ControlRequest.class, "say"),
@@ -317,10 +329,58 @@ class WireTest {
                         "pairing_code"),
                 Arguments.of(new ControlEvent.Done("granted"), ControlEvent.class, "done"),
                 Arguments.of(
+                        new ControlEvent.TaskListing(List.of(new ControlEvent.TaskRow(
+                                1,
+                                "main",
+                                "report",
+                                "cron 0 9 * * 1-5",
+                                "Europe/Paris",
+                                "terminal:main",
+                                "isolated",
+                                "once",
+                                false,
+                                "active",
+                                1_900_000_000_000L,
+                                "user:terminal:owner",
+                                1_800_000_000_000L))),
+                        ControlEvent.class,
+                        "task_listing"),
+                Arguments.of(
+                        new ControlEvent.TaskDetail(
+                                new ControlEvent.TaskRow(
+                                        2,
+                                        "main",
+                                        "p",
+                                        "at 2030-01-01T00:00:00Z",
+                                        "UTC",
+                                        "irc:#ops",
+                                        "origin",
+                                        "skip",
+                                        true,
+                                        "done",
+                                        -1,
+                                        "agent:main",
+                                        5),
+                                List.of(
+                                        new ControlEvent.TaskRunRow(9, 10, "failed", 11, 12, 30, "boom", 0, true),
+                                        new ControlEvent.TaskRunRow(8, 1, "skipped", 11, -1, -1, null, 4, false)),
+                                "paused"),
+                        ControlEvent.class,
+                        "task_detail"),
+                Arguments.of(
                         new RunnerMessage.ApprovalRequest(
                                 "r1", "s1-m2", "tool.bash", "run a command", Map.of("command", "ls -la\n")),
                         RunnerMessage.class,
                         "approval_request"),
+                Arguments.of(
+                        new HostMessage.HostToolResult("h1", "Scheduled task #3.", false),
+                        HostMessage.class,
+                        "host_tool_result"),
+                Arguments.of(
+                        new RunnerMessage.HostToolCall(
+                                "h1", "schedule_task", Map.of("cron", "0 9 * * *", "prompt", "hi")),
+                        RunnerMessage.class,
+                        "host_tool_call"),
                 Arguments.of(
                         new HostMessage.ApprovalDecision("r1", true, "approved by terminal:owner once"),
                         HostMessage.class,

@@ -175,7 +175,11 @@ final class AgentLoop {
             return new Part.ToolResult(
                     use.id(), "unknown tool '" + use.name() + "'; available: " + tools.keySet(), true);
         }
-        ToolRules.Decision decision = rules.decide(use.name(), subject(use.name(), use.input()));
+        // A host tool's rules are applied by the host, the only place they bind: deciding here too
+        // would ask a person twice.
+        ToolRules.Decision decision = tool.rulesAppliedByHost()
+                ? new ToolRules.Decision(ToolRules.Action.ALLOW, "applied by the host")
+                : rules.decide(use.name(), subject(use.name(), use.input()));
         switch (decision.action()) {
             case ALLOW -> {}
             case DENY -> {

@@ -55,6 +55,7 @@ final class ChannelTransport {
             case HostMessage.StartTurn s -> throw new IllegalArgumentException("not a model message");
             case HostMessage.Shutdown s -> throw new IllegalArgumentException("not a model message");
             case HostMessage.ApprovalDecision d -> throw new IllegalArgumentException("not a model message");
+            case HostMessage.HostToolResult r -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamData d -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamEnd d -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamAck d -> throw new IllegalArgumentException("not a model message");

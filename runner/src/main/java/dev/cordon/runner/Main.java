@@ -71,12 +71,14 @@ public final class Main {
     static void serve(HostConnection host, Path workspace, List<Path> skillRoots) throws IOException {
         ChannelTransport transport = new ChannelTransport(host);
         Approvals approvals = new Approvals(host::send);
+        HostCalls hostCalls = new HostCalls(host::send);
         McpHub mcp = new McpHub();
         Skills skills = Skills.scan(skillRoots);
         skills.problems().forEach(p -> System.err.println("skill left out: " + p));
         ToolConfig config = ToolConfig.defaults(workspace);
         List<Tool> tools = new ArrayList<>(Tools.builtins(config));
         tools.addAll(Tools.forSkills(skills));
+        tools.addAll(Tools.tasks(hostCalls::call));
         EgressRelay egress = egressRelay(host);
         if (egress != null) {
             tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));
@@ -109,6 +111,7 @@ public final class Main {
                     transport.failAll();
                     closeQuietly(egress);
                     approvals.failAll();
+                    hostCalls.failAll();
                     turns.shutdownNow();
                     mcp.close();
                     return;
@@ -117,6 +120,7 @@ public final class Main {
                     transport.failAll();
                     closeQuietly(egress);
                     approvals.failAll();
+                    hostCalls.failAll();
                     turns.shutdownNow();
                     mcp.close();
                     return;
@@ -151,6 +155,7 @@ public final class Main {
                 case HostMessage.StreamEnd m -> dispatchStream(egress, m);
                 case HostMessage.StreamAck m -> dispatchStream(egress, m);
                 case HostMessage.ApprovalDecision d -> approvals.dispatch(d);
+                case HostMessage.HostToolResult r -> hostCalls.dispatch(r);
             }
         }
     }

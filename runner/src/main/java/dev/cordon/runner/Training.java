@@ -181,6 +181,8 @@ final class Training {
                 case RunnerMessage.StreamData d -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.StreamEnd e -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.StreamAck a -> throw new IllegalStateException("training opens no connection");
+                case RunnerMessage.HostToolCall c ->
+                    runner.send(new HostMessage.HostToolResult(c.requestId(), "You have no scheduled tasks.", false));
             }
         }
     }
@@ -215,7 +217,8 @@ final class Training {
                         tool("toolu_w1", "write", "{\"path\":\"notes/a.txt\",\"content\":\"alpha\\nbeta\\n\"}"),
                         tool("toolu_w2", "write", "{\"path\":\"notes/b.md\",\"content\":\"# gamma\\n\"}"),
                         tool("toolu_m1", "remember", "{\"fact\":\"The notes are in notes/.\"}"),
-                        tool("toolu_s1", "skill", "{\"name\":\"notes\"}")),
+                        tool("toolu_s1", "skill", "{\"name\":\"notes\"}"),
+                        tool("toolu_t1", "list_tasks", "{}")),
                 anthropic(
                         "",
                         tool(

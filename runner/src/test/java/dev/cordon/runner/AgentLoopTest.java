@@ -296,6 +296,7 @@ class AgentLoopTest {
             case RunnerMessage.ApprovalRequest m -> m.turnId();
             case RunnerMessage.Heartbeat m -> m.turnId();
             case RunnerMessage.EgressOpen m -> "not a turn message";
+            case RunnerMessage.HostToolCall m -> "not a turn message";
             case RunnerMessage.StreamData m -> "not a turn message";
             case RunnerMessage.StreamEnd m -> "not a turn message";
             case RunnerMessage.StreamAck m -> "not a turn message";

@@ -72,7 +72,7 @@ import tools.jackson.databind.JsonNode;
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
  *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
- * capabilities:           # host capabilities, all denied unless granted (no host RPC uses them yet)
+ * capabilities:           # host capabilities, all denied unless granted (schedule_tasks is checked)
  *   send_to: []
  *   schedule_tasks: false
  *   create_agents: false
@@ -117,10 +117,23 @@ final class AgentPolicy {
             "write_mounts",
             "backend",
             "isolation");
-    static final Set<String> TOOL_NAMES =
-            Set.of("bash", "read", "write", "edit", "glob", "grep", "remember", "skill", "web_fetch", ToolRules.ANY);
+    static final Set<String> TOOL_NAMES = Set.of(
+            "bash",
+            "read",
+            "write",
+            "edit",
+            "glob",
+            "grep",
+            "remember",
+            "skill",
+            "web_fetch",
+            "schedule_task",
+            "list_tasks",
+            "cancel_task",
+            ToolRules.ANY);
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
-    static final Set<String> DEFAULT_ONLY_TOOLS = Set.of("remember", "skill", "web_fetch", ToolRules.ANY);
+    static final Set<String> DEFAULT_ONLY_TOOLS =
+            Set.of("remember", "skill", "web_fetch", "schedule_task", "list_tasks", "cancel_task", ToolRules.ANY);
 
     static final Set<String> CAPABILITY_FIELDS = Set.of("send_to", "schedule_tasks", "create_agents", "install_mcp");
     static final int MAX_PATTERNS = 1000;

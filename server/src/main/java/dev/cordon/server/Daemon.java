@@ -36,6 +36,8 @@ import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.task.TaskScheduler;
+import dev.cordon.core.task.TaskTools;
 import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
@@ -103,6 +105,8 @@ public final class Daemon implements AutoCloseable {
     private final ApprovalService approvals;
     private final SessionManager sessions;
     private final ControlServer control;
+    private final TaskScheduler tasks;
+    private final TaskControl taskControl;
     private final AccessControl accessControl;
     private final WebSettings webSettings;
     private final WebEvents webEvents;
@@ -285,6 +289,11 @@ public final class Daemon implements AutoCloseable {
                 config.approvalTimeout(),
                 approvalControl);
         approvalControl.serve(approvals);
+        // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
+        // The agent's task tools run here, on the host, after its tool rules (invariant 3).
+        tasks = new TaskScheduler(
+                store, audit, Clock.systemUTC(), Scheduler.of(timer, Clock.systemUTC()), this::wakeSession);
+        taskControl = new TaskControl(store, tasks);
         sessions = new SessionManager(
                 store,
                 runners,
@@ -306,7 +315,8 @@ public final class Daemon implements AutoCloseable {
                                 agent.name().value(),
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks));
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -485,6 +495,20 @@ public final class Daemon implements AutoCloseable {
         return new ControlEvent.DashboardLink(url, url + "/login?code=" + code, user.toString(), token);
     }
 
+    /** The policy's {@code capabilities.schedule_tasks}, in force now; an invalid policy grants nothing. */
+    private boolean mayScheduleTasks(Agent agent) {
+        try {
+            return policies.current(agent).capabilities().scheduleTasks();
+        } catch (SandboxException e) {
+            return false;
+        }
+    }
+
+    /** For the task scheduler, made before the sessions it wakes; it fires only once started. */
+    private void wakeSession(SessionId session) {
+        sessions.wake(session);
+    }
+
     /** Approvers for the approval service: roles live in {@link Access}, made after the sessions it wakes. */
     private boolean mayApprove(String approver, AgentName agent) {
         return access.mayApprove(approver, agent);
@@ -516,6 +540,8 @@ public final class Daemon implements AutoCloseable {
         daemon.webEvents.start();
         daemon.sessions.wakeAll();
         daemon.delivery.wakeAll();
+        // After the sweep: runs missed while the daemon was down follow each task's catch-up policy.
+        daemon.tasks.start();
         daemon.audit.append(AuditEvent.of(
                         Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.DAEMON_START, Decision.INFO)
                 .withDetails(Map.of(
@@ -604,6 +630,7 @@ public final class Daemon implements AutoCloseable {
         }
         webEvents.close();
         channels.close();
+        tasks.close();
         // Sessions first: their runners are stopped before anyone waiting on a person hears "the host
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
@@ -795,6 +822,7 @@ public final class Daemon implements AutoCloseable {
                 case ControlRequest.Say s -> terminal.say(connection, s);
                 case ControlRequest.ReplyAck ack -> terminal.ack(ack.outboundId());
                 case ControlRequest.AccessRequest r -> connection.send(accessControl.handle(r));
+                case ControlRequest.TaskRequest r -> connection.send(taskControl.handle(r));
                 case ControlRequest.ApprovalList l -> connection.send(approvalControl.list(l));
                 case ControlRequest.ApprovalShow s -> connection.send(approvalControl.show(s));
                 case ControlRequest.ApprovalApprove a -> connection.send(approvalControl.approve(a));

@@ -108,7 +108,8 @@ class ApprovalTurnTest {
                 approvals,
                 new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
                 new Admission(8, 1L << 40),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                dev.cordon.core.session.HostTools.NONE);
         Agent ada = store.ensureAgent(new AgentName("ada"));
         chat = store.ensureChat("test", "c1");
         store.wire(chat.id(), ada.id());

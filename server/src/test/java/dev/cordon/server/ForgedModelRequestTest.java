@@ -134,7 +134,8 @@ class ForgedModelRequestTest {
                         new ApprovalService.Listener() {}),
                 new Budgets(store.ledger(), Prices.of(Map.of()), audit, Clock.systemUTC(), Budgets.Listener.NONE),
                 new Admission(8, 1L << 40),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                dev.cordon.core.session.HostTools.NONE);
         Agent agent = store.ensureAgent(name);
         Chat chat = store.ensureChat("terminal", "main");
         store.wire(chat.id(), agent.id());
@@ -212,6 +213,7 @@ class ForgedModelRequestTest {
                     toHost.add(Optional.of(new RunnerMessage.TurnEnded(turnId, "done", null, Usage.ZERO)));
                 }
                 case HostMessage.ApprovalDecision d -> {}
+                case HostMessage.HostToolResult r -> {}
                 case HostMessage.StreamData d -> {}
                 case HostMessage.StreamEnd e -> {}
                 case HostMessage.StreamAck a -> {}

@@ -27,6 +27,7 @@ import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Wire;
 import java.sql.ResultSet;
@@ -185,6 +186,7 @@ final class JdbcStore implements Store {
     private final String usableGrant;
     private final JdbcAuditStorage audit;
     private final JdbcLedger ledger;
+    private final JdbcTasks tasks;
 
     JdbcStore(Database db, Clock clock) {
         this.db = db;
@@ -197,6 +199,7 @@ final class JdbcStore implements Store {
         this.usableGrant = usableGrant(d);
         this.audit = new JdbcAuditStorage(db);
         this.ledger = new JdbcLedger(db);
+        this.tasks = new JdbcTasks(db, clock);
     }
 
     /** For {@link StoreCopy}. */
@@ -212,6 +215,11 @@ final class JdbcStore implements Store {
     @Override
     public Ledger ledger() {
         return ledger;
+    }
+
+    @Override
+    public Tasks tasks() {
+        return tasks;
     }
 
     // ---- agents, chats, wirings, sessions
@@ -1364,7 +1372,8 @@ final class JdbcStore implements Store {
         return clock.millis();
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    /** A nullable epoch-milliseconds column as an instant. */
+    static Instant instant(ResultSet rs, String column) throws SQLException {
         long millis = rs.getLong(column);
         return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
     }

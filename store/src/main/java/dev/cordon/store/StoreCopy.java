@@ -46,7 +46,9 @@ final class StoreCopy {
             "sender_requests",
             "held_inbound",
             "pairing_codes",
-            "model_usage");
+            "model_usage",
+            "tasks",
+            "task_runs");
 
     /** Tables whose ids come from an identity sequence, which must continue after the copied ids. */
     private static final Set<String> WITHOUT_ID = Set.of("wirings", "chat_policies", "audit", "audit_checkpoint");

@@ -67,6 +67,8 @@ class PostgresStoreTest extends StoreContract {
                                     "first", "'2030-01-01'",
                                     "last", "'2030-01-31'")))
                     .contains("model_usage_agent_day");
+            assertThat(plan(s, JdbcTasks.EARLIEST_DUE, Map.of())).contains("tasks_due");
+            assertThat(plan(s, JdbcTasks.DUE, Map.of("now", "1"))).contains("tasks_due");
         }
     }
 

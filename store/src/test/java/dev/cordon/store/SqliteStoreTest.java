@@ -60,7 +60,7 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "3", "4", "5", "6");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
@@ -78,6 +78,8 @@ class SqliteStoreTest extends StoreContract {
                         "role_grants",
                         "sender_requests",
                         "sessions",
+                        "task_runs",
+                        "tasks",
                         "transcript",
                         "wirings");
     }
@@ -113,6 +115,8 @@ class SqliteStoreTest extends StoreContract {
                         JdbcStore.usableGrant(Dialect.SQLITE),
                         Map.of("agent", 1, "kind", "tool.bash", "subject", "{}", "session", 1, "now", 0)))
                 .contains("USING INDEX approvals_granted (agent_id=? AND kind=? AND subject=?)");
+        assertThat(plan(JdbcTasks.EARLIEST_DUE, Map.of())).contains("tasks_due");
+        assertThat(plan(JdbcTasks.DUE, Map.of("now", 1))).contains("USING INDEX tasks_due");
     }
 
     @Test

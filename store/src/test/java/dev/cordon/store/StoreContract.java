@@ -5,6 +5,7 @@ import static dev.cordon.core.access.Role.MEMBER;
 import static dev.cordon.core.access.Role.OWNER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
@@ -34,6 +35,11 @@ import dev.cordon.core.store.Store.ApprovalDecision;
 import dev.cordon.core.store.Store.InboundStored;
 import dev.cordon.core.store.Store.NewApproval;
 import dev.cordon.core.store.Store.NewOutbound;
+import dev.cordon.core.task.Schedule;
+import dev.cordon.core.task.Task;
+import dev.cordon.core.task.TaskId;
+import dev.cordon.core.task.TaskRun;
+import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
 import dev.cordon.protocol.Role;
@@ -44,6 +50,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -1349,5 +1356,198 @@ abstract class StoreContract {
         assertThat(store.ledger().totals(day, Ledger.Grouping.CHAT))
                 .extracting(Ledger.Total::key)
                 .containsExactly("terminal:ada");
+    }
+
+    // ---- scheduled tasks
+
+    Task newTask(Fixture f, Schedule schedule, Instant next) {
+        return store.tasks()
+                .create(new Tasks.NewTask(
+                        f.agent().id(),
+                        "write the report",
+                        schedule,
+                        ZoneId.of("Europe/Paris"),
+                        f.chat().id(),
+                        Task.SessionMode.ISOLATED,
+                        null,
+                        Task.CatchUp.ONCE,
+                        next,
+                        "terminal:owner"));
+    }
+
+    Tasks.Firing firing(Task t, List<Instant> runs, int skipped, Instant next, SessionId session) {
+        return new Tasks.Firing(
+                t.id(), t.nextRun(), runs, skipped, skipped > 0 ? t.nextRun() : null, next, session, t.prompt(), false);
+    }
+
+    @Test
+    void aTaskKeepsItsScheduleZoneAndNextRunAcrossARestart() {
+        Fixture f = fixture("c1");
+        Instant next = START.plus(Duration.ofHours(1));
+        Task cron = newTask(f, Schedule.parse("cron", "30 2 * * *", ZoneId.of("Europe/Paris"), START), next);
+        Task every = newTask(f, new Schedule.Every(Duration.ofMinutes(5), START), START.plusSeconds(300));
+
+        restart();
+
+        assertThat(store.tasks().task(cron.id())).contains(cron);
+        assertThat(cron.state()).isEqualTo(Task.State.ACTIVE);
+        assertThat(cron.createdAt()).isEqualTo(START);
+        assertThat(store.tasks().tasks()).containsExactly(cron, every);
+        assertThat(store.tasks().tasks(f.agent().id())).containsExactly(cron, every);
+        assertThat(store.tasks().tasks(store.ensureAgent(new AgentName("bob")).id()))
+                .isEmpty();
+        assertThat(store.tasks().earliestDue()).contains(START.plusSeconds(300));
+        assertThat(store.tasks().due(next)).containsExactly(every, cron);
+        assertThat(store.tasks().due(next.minusMillis(1))).containsExactly(every);
+    }
+
+    static Tasks.NewTask oneOff(Fixture f, Schedule at, ChatId chat, Task.SessionMode mode) {
+        return new Tasks.NewTask(
+                f.agent().id(),
+                "p",
+                at,
+                ZoneId.of("UTC"),
+                chat,
+                mode,
+                null,
+                Task.CatchUp.ONCE,
+                START,
+                "terminal:owner");
+    }
+
+    @Test
+    void aTaskForAChatOrSessionThatDoesNotExistIsRefused() {
+        Fixture f = fixture("c1");
+        Schedule at = new Schedule.At(START.plusSeconds(60));
+        assertThatThrownBy(() -> store.tasks().create(oneOff(f, at, new ChatId(999), Task.SessionMode.ISOLATED)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.tasks().create(oneOff(f, at, f.chat().id(), Task.SessionMode.ORIGIN)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ORIGIN task needs the session");
+        assertThat(store.tasks().tasks()).isEmpty();
+    }
+
+    @Test
+    void firingStoresItsMessagesHistoryAndNextRunOnceEvenWhenTwoSchedulersRace() {
+        Fixture f = fixture("c1");
+        Instant due = START.plusSeconds(60);
+        Task t = newTask(f, new Schedule.Every(Duration.ofMinutes(1), due), due);
+        Session own = store.ensureSession(f.agent().id(), f.chat().id(), t.threadKey());
+        clock.advance(Duration.ofSeconds(61));
+
+        Tasks.Fired fired = store.tasks()
+                .fire(firing(t, List.of(due), 0, due.plusSeconds(60), own.id()))
+                .orElseThrow();
+        assertThat(store.tasks().fire(firing(t, List.of(due), 0, due.plusSeconds(60), own.id())))
+                .as("the same firing again (another replica)")
+                .isEmpty();
+
+        assertThat(fired.task().nextRun()).isEqualTo(due.plusSeconds(60));
+        assertThat(fired.task().session()).isEqualTo(own.id());
+        assertThat(fired.runs()).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(TaskRun.Status.QUEUED);
+            assertThat(r.due()).isEqualTo(due);
+            assertThat(r.firedAt()).isEqualTo(clock.instant());
+            assertThat(r.inbound()).isEqualTo(fired.messages().getFirst());
+        });
+        List<Inbound> claimed = store.claimPending(own.id(), 10);
+        assertThat(claimed).singleElement().satisfies(m -> {
+            assertThat(m.text()).isEqualTo("write the report");
+            assertThat(m.senderId()).isEqualTo("scheduler:task-" + t.id().value());
+            assertThat(m.chatId()).isEqualTo(f.chat().id());
+        });
+        assertThat(store.sessionsWithPending()).isEmpty();
+    }
+
+    @Test
+    void aRunsStatusStartAndDurationFollowItsMessageAndItsReply() {
+        Fixture f = fixture("c1");
+        Task t = newTask(f, new Schedule.Every(Duration.ofMinutes(1), START), START);
+        Session own = store.ensureSession(f.agent().id(), f.chat().id(), t.threadKey());
+        Tasks.Fired first = store.tasks()
+                .fire(firing(t, List.of(START), 0, START.plusSeconds(60), own.id()))
+                .orElseThrow();
+        clock.advance(Duration.ofSeconds(2));
+        store.claimPending(own.id(), 10);
+        assertThat(store.tasks().runs(t.id(), 10)).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(TaskRun.Status.RUNNING);
+            assertThat(r.startedAt()).isEqualTo(clock.instant());
+            assertThat(r.duration()).isNull();
+        });
+        clock.advance(Duration.ofSeconds(3));
+        store.completeTurn(
+                own.id(),
+                first.messages(),
+                List.of(),
+                new NewOutbound(f.chat().id(), first.messages().getFirst(), "the model is down", true, "turn:a"));
+
+        Task after = store.tasks().task(t.id()).orElseThrow();
+        Tasks.Fired second = store.tasks()
+                .fire(firing(after, List.of(START.plusSeconds(60)), 0, START.plusSeconds(120), own.id()))
+                .orElseThrow();
+        store.claimPending(own.id(), 10);
+        store.completeTurn(
+                own.id(),
+                second.messages(),
+                List.of(),
+                new NewOutbound(f.chat().id(), second.messages().getFirst(), "done", false, "turn:b"));
+
+        assertThat(store.tasks().runs(t.id(), 10))
+                .extracting(TaskRun::status, TaskRun::error, TaskRun::duration)
+                .containsExactly(
+                        tuple(TaskRun.Status.OK, null, Duration.ZERO),
+                        tuple(TaskRun.Status.FAILED, "the model is down", Duration.ofSeconds(3)));
+        assertThat(store.tasks().runs(t.id(), 1)).hasSize(1);
+    }
+
+    @Test
+    void catchUpRowsCountTheRunsSkippedAndALastFiringEndsTheTask() {
+        Fixture f = fixture("c1");
+        Task t = newTask(f, new Schedule.At(START), START);
+        Session own = store.ensureSession(f.agent().id(), f.chat().id(), t.threadKey());
+
+        Tasks.Fired fired =
+                store.tasks().fire(firing(t, List.of(), 4, null, own.id())).orElseThrow();
+
+        assertThat(fired.messages()).isEmpty();
+        assertThat(fired.task().state()).isEqualTo(Task.State.DONE);
+        assertThat(fired.task().nextRun()).isNull();
+        assertThat(store.tasks().runs(t.id(), 10)).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(TaskRun.Status.SKIPPED);
+            assertThat(r.skipped()).isEqualTo(4);
+            assertThat(r.inbound()).isNull();
+        });
+        assertThat(store.tasks().earliestDue()).isEmpty();
+        assertThat(store.tasks().fire(firing(fired.task(), List.of(START), 0, null, own.id())))
+                .as("a DONE task fires no more")
+                .isEmpty();
+    }
+
+    @Test
+    void aPausedTaskIsNotDueAndACancelledOneNeverRunsAgain() {
+        Fixture f = fixture("c1");
+        Task t = newTask(f, new Schedule.Every(Duration.ofMinutes(1), START), START);
+
+        Task paused = store.tasks().setPaused(t.id(), true, START).orElseThrow();
+        assertThat(paused.paused()).isTrue();
+        assertThat(store.tasks().setPaused(t.id(), true, START))
+                .as("already paused")
+                .isEmpty();
+        assertThat(store.tasks().due(START.plusSeconds(3600))).isEmpty();
+        assertThat(store.tasks().earliestDue()).isEmpty();
+
+        Task resumed =
+                store.tasks().setPaused(t.id(), false, START.plusSeconds(120)).orElseThrow();
+        assertThat(resumed.paused()).isFalse();
+        assertThat(resumed.nextRun()).isEqualTo(START.plusSeconds(120));
+        assertThat(store.tasks().earliestDue()).contains(START.plusSeconds(120));
+
+        Task cancelled = store.tasks().cancel(t.id()).orElseThrow();
+        assertThat(cancelled.state()).isEqualTo(Task.State.CANCELLED);
+        assertThat(cancelled.nextRun()).isNull();
+        assertThat(store.tasks().cancel(t.id())).isEmpty();
+        assertThat(store.tasks().cancel(new TaskId(999))).isEmpty();
+        assertThat(store.tasks().setPaused(t.id(), true, null)).isEmpty();
+        assertThat(store.tasks().earliestDue()).isEmpty();
     }
 }

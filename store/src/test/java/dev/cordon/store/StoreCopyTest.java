@@ -28,6 +28,10 @@ import dev.cordon.core.store.Store.ApprovalDecision;
 import dev.cordon.core.store.Store.NewApproval;
 import dev.cordon.core.store.Store.NewOutbound;
 import dev.cordon.core.store.StoreException;
+import dev.cordon.core.task.Schedule;
+import dev.cordon.core.task.Task;
+import dev.cordon.core.task.TaskId;
+import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Usage;
 import dev.cordon.testkit.PostgresServer;
@@ -40,6 +44,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -120,6 +125,29 @@ class StoreCopyTest {
                             1_234,
                             true,
                             true));
+            Task task = s.tasks()
+                    .create(new Tasks.NewTask(
+                            ada.id(),
+                            "report",
+                            new Schedule.Every(Duration.ofHours(1), START),
+                            ZoneId.of("Europe/Paris"),
+                            chat.id(),
+                            Task.SessionMode.ORIGIN,
+                            session.id(),
+                            Task.CatchUp.ALL,
+                            START,
+                            "terminal:owner"));
+            s.tasks()
+                    .fire(new Tasks.Firing(
+                            task.id(),
+                            START,
+                            List.of(START),
+                            0,
+                            null,
+                            START.plusSeconds(3600),
+                            session.id(),
+                            "report",
+                            false));
             for (int i = 0; i < 25; i++) {
                 log.append(AuditEvent.of(START.plusMillis(i), Actor.system("test"), "test.event", Decision.INFO)
                         .withReason(i == 7 ? "a reason with a NUL \u0000 and \u0001 in it" : "entry " + i));
@@ -148,6 +176,10 @@ class StoreCopyTest {
             assertThat(after.agents()).isEqualTo(before.agents());
             assertThat(after.chats()).isEqualTo(before.chats());
             assertThat(after.sessions()).isEqualTo(before.sessions());
+            assertThat(after.tasks().tasks()).isEqualTo(before.tasks().tasks());
+            assertThat(after.tasks().runs(new TaskId(1), 10))
+                    .isEqualTo(before.tasks().runs(new TaskId(1), 10))
+                    .hasSize(1);
             Session session = after.sessions().getFirst();
             assertThat(after.transcript(session.id())).isEqualTo(before.transcript(session.id()));
             assertThat(after.recentOutbound(after.chats().getFirst().id(), 10))

@@ -76,6 +76,20 @@ public final class AuditActions {
     public static final String SESSION_COMPACT = "session.compact";
     /** The owner created an agent (details: folder). */
     public static final String AGENT_CREATE = "agent.create";
+    /** A scheduled task was created (details: task, schedule, zone, destination, session_mode, catch_up). */
+    public static final String TASK_CREATE = "task.create";
+    /** A task's run was put in its session (details: task, run, inbound, due, late_ms, manual). */
+    public static final String TASK_RUN = "task.run";
+    /** Runs that fell due while the daemon was down were skipped by the catch-up policy (details: count). */
+    public static final String TASK_SKIP = "task.skip";
+    /** A task was paused. */
+    public static final String TASK_PAUSE = "task.pause";
+    /** A task was resumed (details: next_run). */
+    public static final String TASK_RESUME = "task.resume";
+    /** A task was cancelled. */
+    public static final String TASK_CANCEL = "task.cancel";
+    /** A request to create, list or change a task was refused (an agent's tool policy, another agent's task). */
+    public static final String TASK_DENY = "task.deny";
 
     private AuditActions() {}
 }

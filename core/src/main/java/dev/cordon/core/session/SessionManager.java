@@ -10,6 +10,7 @@ import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.SerialWorker;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.Outcome;
 import dev.cordon.core.approval.Ticket;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -28,6 +29,7 @@ import dev.cordon.protocol.ProtocolException;
 import dev.cordon.protocol.Role;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.protocol.StreamMux;
+import dev.cordon.protocol.ToolRules;
 import dev.cordon.protocol.Usage;
 import java.io.IOException;
 import java.time.Clock;
@@ -93,6 +95,7 @@ public final class SessionManager implements AutoCloseable {
     private final AuditLog audit;
     private final ApprovalService approvals;
     private final Budgets budgets;
+    private final HostTools hostTools;
     private final Admission admission;
     private final Clock clock;
     private final Map<SessionId, Actor> actors = new ConcurrentHashMap<>();
@@ -100,6 +103,10 @@ public final class SessionManager implements AutoCloseable {
     /** Stopping: turns in progress may finish, no new one starts. */
     private volatile boolean draining;
 
+    /**
+     * @param hostTools the tools with an effect outside the sandbox (scheduled tasks), run after the
+     *     tool rules; {@link HostTools#NONE} refuses every call
+     */
     public SessionManager(
             Store store,
             RunnerLauncher launcher,
@@ -114,7 +121,9 @@ public final class SessionManager implements AutoCloseable {
             ApprovalService approvals,
             Budgets budgets,
             Admission admission,
-            Clock clock) {
+            Clock clock,
+            HostTools hostTools) {
+        this.hostTools = hostTools;
         this.heartbeatTimeout = heartbeatTimeout;
         this.admission = admission;
         admission.evictWith(this::evictIdle);
@@ -615,6 +624,8 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamAck a -> streams.ack(a.streamId(), a.bytes());
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
+                        case RunnerMessage.HostToolCall c ->
+                            hostTool(runner, agent, setup, chat, c, quiet, watchdog, turnOver, asked);
                     }
                 }
             } catch (IOException | ProtocolException e) {
@@ -700,24 +711,134 @@ public final class SessionManager implements AutoCloseable {
                 return;
             }
             // Async: the thread that decided must not wait on this runner's socket.
+            whenDecided(ticket, watchdog, "approval-" + id.value(), (outcome, failure) -> {
+                if (outcome != null) {
+                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
+                } else {
+                    reply(runner, request.requestId(), false, "the host could not decide: " + failure, turnOver);
+                }
+            });
+        }
+
+        /**
+         * Runs a host tool for the runner, off the turn's read loop: the agent's tool rules decide
+         * here, on the host (deny refuses, ask puts the call to a person through the approval
+         * service, with the tool watchdog paused), then {@link HostTools} checks the arguments and
+         * acts. Denials are audited as {@code host.rpc}; the runner gets a result either way.
+         */
+        void hostTool(
+                RunnerLink runner,
+                Agent agent,
+                AgentSetup setup,
+                Chat chat,
+                RunnerMessage.HostToolCall call,
+                boolean quiet,
+                ToolWatchdog watchdog,
+                AtomicBoolean turnOver,
+                AtomicInteger asked) {
+            if (!VALID_REQUEST_ID.matcher(call.requestId()).matches()) {
+                throw new ProtocolException("host tool call with a malformed request id");
+            }
+            ToolRules.Decision decision = setup.toolRules().evaluator().decide(call.tool(), null);
+            String refused = null;
+            String rule = decision.rule();
+            if (quiet) {
+                refused = "no tool runs while a conversation is summarized";
+                rule = "compaction";
+            } else if (decision.action() == ToolRules.Action.DENY) {
+                refused = "Denied by the agent's policy: rule " + decision.rule() + " forbids " + call.tool()
+                        + ", so it did not run. Do not retry it in another form; if it is needed, ask the operator,"
+                        + " who can change the tools section of the agent's policy.yaml.";
+            } else if (decision.action() == ToolRules.Action.ASK && asked.incrementAndGet() > MAX_APPROVALS_PER_TURN) {
+                refused = "a turn may ask at most " + MAX_APPROVALS_PER_TURN + " approval questions";
+                rule = "approvals.request";
+            }
+            if (refused != null) {
+                record(AuditActions.HOST_RPC, Decision.DENY, rule, refused, Map.of("tool", clipped(call.tool())));
+                answer(runner, call.requestId(), new HostTools.Result(refused, true), turnOver);
+                return;
+            }
+            Session session = store.session(id).orElseThrow();
+            HostTools.Caller caller = new HostTools.Caller(agent, session, chat);
+            Runnable run = () -> {
+                HostTools.Result result;
+                try {
+                    result = hostTools.call(caller, call.tool(), call.arguments());
+                } catch (RuntimeException e) {
+                    LOG.error("session {}: host tool {} failed", id, clipped(call.tool()), e);
+                    result =
+                            new HostTools.Result("the host could not run " + call.tool() + ": " + e.getMessage(), true);
+                }
+                answer(runner, call.requestId(), result, turnOver);
+            };
+            if (decision.action() == ToolRules.Action.ALLOW) {
+                Thread.ofVirtual().name("host-tool-" + id.value()).start(run);
+                return;
+            }
+            watchdog.pause();
+            Ticket ticket;
+            try {
+                ticket = approvals.request(new ApprovalRequest(
+                        agent.id(),
+                        id,
+                        chat.id(),
+                        "tool." + call.tool(),
+                        call.tool() + " " + call.arguments() + " (rule " + decision.rule() + " asks a person first)",
+                        call.arguments(),
+                        approvals.defaultTimeout()));
+            } catch (RuntimeException e) {
+                watchdog.resume();
+                answer(
+                        runner,
+                        call.requestId(),
+                        new HostTools.Result("the host could not ask for approval: " + e.getMessage(), true),
+                        turnOver);
+                return;
+            }
+            whenDecided(ticket, watchdog, "host-tool-" + id.value(), (outcome, failure) -> {
+                if (outcome != null && outcome.granted()) {
+                    run.run();
+                } else {
+                    String why = outcome != null ? outcome.reason() : String.valueOf(failure);
+                    answer(
+                            runner,
+                            call.requestId(),
+                            new HostTools.Result(
+                                    "Not approved, so " + call.tool() + " did not run (rule " + decision.rule()
+                                            + " asks a person first): " + why,
+                                    true),
+                            turnOver);
+                }
+            });
+        }
+
+        /**
+         * Resumes the tool watchdog and runs {@code then} once {@code ticket} is decided, on a virtual
+         * thread of its own: the thread that decided must not wait on this runner's socket.
+         */
+        void whenDecided(
+                Ticket ticket,
+                ToolWatchdog watchdog,
+                String thread,
+                java.util.function.BiConsumer<Outcome, Throwable> then) {
             ticket.outcome()
                     .whenCompleteAsync(
                             (outcome, failure) -> {
                                 watchdog.resume();
-                                if (outcome != null) {
-                                    reply(runner, request.requestId(), outcome.granted(), outcome.reason(), turnOver);
-                                } else {
-                                    reply(
-                                            runner,
-                                            request.requestId(),
-                                            false,
-                                            "the host could not decide: " + failure,
-                                            turnOver);
-                                }
+                                then.accept(outcome, failure);
                             },
-                            task -> Thread.ofVirtual()
-                                    .name("approval-" + id.value())
-                                    .start(task));
+                            task -> Thread.ofVirtual().name(thread).start(task));
+        }
+
+        void answer(RunnerLink runner, String requestId, HostTools.Result result, AtomicBoolean turnOver) {
+            if (turnOver.get()) {
+                return;
+            }
+            try {
+                runner.send(new HostMessage.HostToolResult(requestId, result.text(), result.error()));
+            } catch (IOException e) {
+                LOG.debug("session {}: runner gone before host tool call {} was answered", id, requestId);
+            }
         }
 
         /** Answers the runner unless the turn that asked is over (the runner then asks again next turn). */

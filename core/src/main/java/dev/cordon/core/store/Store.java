@@ -23,6 +23,7 @@ import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.budget.Ledger;
+import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
 import java.time.Instant;
 import java.util.List;
@@ -302,6 +303,9 @@ public interface Store extends AutoCloseable {
 
     /** The model gateway's token and cost ledger (core/budget). Cheap; the same ledger every time. */
     Ledger ledger();
+
+    /** The scheduled tasks and their run history (core/task). Cheap; the same every time. */
+    Tasks tasks();
 
     @Override
     void close();

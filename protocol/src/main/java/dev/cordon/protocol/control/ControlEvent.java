@@ -28,7 +28,9 @@ import java.util.List;
     @JsonSubTypes.Type(value = ControlEvent.SenderList.class, name = "sender_list"),
     @JsonSubTypes.Type(value = ControlEvent.PairingCode.class, name = "pairing_code"),
     @JsonSubTypes.Type(value = ControlEvent.Done.class, name = "done"),
-    @JsonSubTypes.Type(value = ControlEvent.DashboardLink.class, name = "dashboard_link")
+    @JsonSubTypes.Type(value = ControlEvent.DashboardLink.class, name = "dashboard_link"),
+    @JsonSubTypes.Type(value = ControlEvent.TaskListing.class, name = "task_listing"),
+    @JsonSubTypes.Type(value = ControlEvent.TaskDetail.class, name = "task_detail")
 })
 public sealed interface ControlEvent {
 
@@ -229,4 +231,59 @@ public sealed interface ControlEvent {
 
     /** A change was made (and audited); {@code message} says what. */
     record Done(String message) implements AccessAnswer {}
+
+    /** Scheduled tasks, oldest first. */
+    record TaskListing(List<TaskRow> tasks) implements ControlEvent {
+        public TaskListing {
+            tasks = tasks == null ? List.of() : List.copyOf(tasks);
+        }
+    }
+
+    /**
+     * One task and its newest runs (newest first); {@code message} says what a change did, or null.
+     */
+    record TaskDetail(TaskRow task, List<TaskRunRow> runs, String message) implements ControlEvent {
+        public TaskDetail {
+            runs = runs == null ? List.of() : List.copyOf(runs);
+        }
+    }
+
+    /**
+     * @param schedule kind and text: {@code cron 0 9 * * 1-5}
+     * @param destination {@code channel:platformChatId}
+     * @param state {@code active}, {@code done} or {@code cancelled}
+     * @param nextRunMillis -1 when none
+     * @param createdBy {@code user:terminal:owner} or {@code agent:NAME}
+     */
+    record TaskRow(
+            long id,
+            String agent,
+            String prompt,
+            String schedule,
+            String zone,
+            String destination,
+            String sessionMode,
+            String catchUp,
+            boolean paused,
+            String state,
+            long nextRunMillis,
+            String createdBy,
+            long createdAtMillis) {}
+
+    /**
+     * @param status queued, running, ok, failed or skipped
+     * @param startedAtMillis -1 before its turn started; {@code durationMillis} -1 before it ended
+     * @param error the failed turn's message, or null
+     * @param skipped runs this row stands for without running them
+     */
+    record TaskRunRow(
+            long id,
+            long dueMillis,
+            String status,
+            long firedAtMillis,
+            long startedAtMillis,
+            long durationMillis,
+            String error,
+            int skipped,
+            boolean manual) {}
 }

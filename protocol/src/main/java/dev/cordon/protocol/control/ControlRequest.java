@@ -32,7 +32,11 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsList.class, name = "agents_list"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create"),
-    @JsonSubTypes.Type(value = ControlRequest.Dashboard.class, name = "dashboard")
+    @JsonSubTypes.Type(value = ControlRequest.Dashboard.class, name = "dashboard"),
+    @JsonSubTypes.Type(value = ControlRequest.TasksList.class, name = "tasks_list"),
+    @JsonSubTypes.Type(value = ControlRequest.TasksShow.class, name = "tasks_show"),
+    @JsonSubTypes.Type(value = ControlRequest.TasksChange.class, name = "tasks_change"),
+    @JsonSubTypes.Type(value = ControlRequest.TasksCreate.class, name = "tasks_create")
 })
 public sealed interface ControlRequest {
 
@@ -170,6 +174,60 @@ public sealed interface ControlRequest {
     record Pair(String agent) implements AccessRequest {
         public Pair {
             Objects.requireNonNull(agent, "agent");
+        }
+    }
+
+    /**
+     * Scheduled tasks (docs/tasks.md), as the owner ({@code terminal:owner}). Each is answered with
+     * one event: {@link ControlEvent.TaskListing}, {@link ControlEvent.TaskDetail} (the task after a
+     * change), or {@link ControlEvent.Failure} saying what is wrong.
+     */
+    sealed interface TaskRequest extends ControlRequest {}
+
+    /** Every task, or only {@code agent}'s when not null. */
+    record TasksList(String agent) implements TaskRequest {}
+
+    /** One task with its newest {@code runs} history rows. */
+    record TasksShow(long id, int runs) implements TaskRequest {}
+
+    record TasksChange(long id, TaskChange change) implements TaskRequest {
+        public TasksChange {
+            Objects.requireNonNull(change, "change");
+        }
+    }
+
+    /** What {@link TasksChange} does: {@code RUN_NOW} runs once now and changes no schedule. */
+    enum TaskChange {
+        PAUSE,
+        RESUME,
+        CANCEL,
+        RUN_NOW
+    }
+
+    /**
+     * Creates a task for {@code agent}.
+     *
+     * @param kind {@code at}, {@code every} or {@code cron}; {@code schedule} its text (docs/tasks.md)
+     * @param zone an IANA zone id; null: UTC
+     * @param chat the destination, {@code channel:platformChatId}; null: the agent's terminal chat
+     * @param sessionMode {@code isolated} or {@code origin} (the destination chat's own session); null: isolated
+     * @param catchUp {@code skip}, {@code once} or {@code all}; null: once
+     */
+    record TasksCreate(
+            String agent,
+            String kind,
+            String schedule,
+            String zone,
+            String prompt,
+            String chat,
+            String sessionMode,
+            String catchUp)
+            implements TaskRequest {
+        public TasksCreate {
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(schedule, "schedule");
+            Objects.requireNonNull(prompt, "prompt");
         }
     }
 }

@@ -26,4 +26,12 @@ public interface Tool {
      * @param input the model's arguments, normally a JSON object; anything else gives an error output
      */
     ToolOutput run(JsonNode input);
+
+    /**
+     * Whether the host applies the agent's tool rules to this tool (a tool with an effect outside the
+     * sandbox): the runner then does not ask a person itself for an {@code ask} rule, the host does.
+     */
+    default boolean rulesAppliedByHost() {
+        return false;
+    }
 }

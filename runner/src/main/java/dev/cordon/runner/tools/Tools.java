@@ -36,6 +36,15 @@ public final class Tools {
                 limit);
     }
 
+    /**
+     * {@code schedule_task}, {@code list_tasks} and {@code cancel_task}: host tools, each call asked of
+     * {@code host}, which checks and acts (docs/tasks.md).
+     */
+    public static List<Tool> tasks(
+            java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.tasks(host::apply);
+    }
+
     /** The {@code skill} tool when there are skills, else nothing. */
     public static List<Tool> forSkills(Skills skills) {
         return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));
