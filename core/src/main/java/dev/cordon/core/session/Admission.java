@@ -1,5 +1,6 @@
 package dev.cordon.core.session;
 
+import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.AgentId;
 import dev.cordon.core.Ids.SessionId;
 import java.util.ArrayDeque;
@@ -44,6 +45,14 @@ public final class Admission {
         INTERACTIVE,
         /** A scheduled task's run: nobody is waiting on it right now. */
         BACKGROUND
+    }
+
+    /** The thread key prefix of scheduled tasks' own sessions ({@code core/task/Task#threadKey}). */
+    public static final String TASK_THREAD_PREFIX = "task-";
+
+    /** A scheduled task's own session is {@link Priority#BACKGROUND}; every other session is interactive. */
+    public static Priority priorityOf(Session session) {
+        return session.threadKey().startsWith(TASK_THREAD_PREFIX) ? Priority.BACKGROUND : Priority.INTERACTIVE;
     }
 
     /** Counts a sandbox whose policy sets no memory limit as this much. */

@@ -958,7 +958,7 @@ public final class SessionManager implements AutoCloseable {
             RunnerLink current = link;
             if (current == null) {
                 try {
-                    admission.acquire(agent.id(), id, setup.memoryBytes(), place -> {
+                    admission.acquire(agent.id(), id, setup.memoryBytes(), Admission.priorityOf(session), place -> {
                         LOG.info("session {}: waiting for a sandbox slot ({} in line)", id, place);
                         delivery.live(
                                 chat,

@@ -3,6 +3,7 @@ package dev.cordon.core.task;
 import dev.cordon.core.Ids.AgentId;
 import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.session.Admission;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.Objects;
@@ -48,7 +49,7 @@ public record Task(
 
     /** The thread key of an ISOLATED task's session in its destination chat. */
     public String threadKey() {
-        return "task-" + id.value();
+        return Admission.TASK_THREAD_PREFIX + id.value();
     }
 
     /** Where a run's turn takes place. */

@@ -135,6 +135,35 @@ class AdmissionTest {
     }
 
     @Test
+    void aTasksOwnSessionIsBackgroundAndAChatsSessionInteractive() {
+        java.time.Instant now = java.time.Instant.EPOCH;
+        dev.cordon.core.Ids.ChatId chat = new dev.cordon.core.Ids.ChatId(1);
+        dev.cordon.core.task.Task task = new dev.cordon.core.task.Task(
+                new dev.cordon.core.task.TaskId(7),
+                a(1),
+                "report",
+                new dev.cordon.core.task.Schedule.At(now),
+                java.time.ZoneOffset.UTC,
+                chat,
+                dev.cordon.core.task.Task.SessionMode.ISOLATED,
+                null,
+                dev.cordon.core.task.Task.CatchUp.ONCE,
+                false,
+                dev.cordon.core.task.Task.State.ACTIVE,
+                now,
+                "terminal:owner",
+                now);
+
+        assertThat(Admission.priorityOf(new dev.cordon.core.Domain.Session(s(1), a(1), chat, task.threadKey(), now)))
+                .isEqualTo(Admission.Priority.BACKGROUND);
+        for (String thread : List.of("", "1733490000.000100", "$event:matrix.org", "<id@mail.example>")) {
+            assertThat(Admission.priorityOf(new dev.cordon.core.Domain.Session(s(2), a(1), chat, thread, now)))
+                    .as(thread)
+                    .isEqualTo(Admission.Priority.INTERACTIVE);
+        }
+    }
+
+    @Test
     void aScheduledSessionThatWouldFitStillWaitsWhileAnInteractiveOneDoes() throws Exception {
         Admission admission = new Admission(10, 3 * GIB);
         admission.acquire(a(9), s(100), 2 * GIB, p -> {});
