@@ -104,6 +104,7 @@ public final class Daemon implements AutoCloseable {
     private final ApprovalControl approvalControl;
     private final ApprovalService approvals;
     private final SessionManager sessions;
+    private final SandboxedRunners sandboxedRunners;
     private final ControlServer control;
     private final TaskScheduler tasks;
     private final TaskControl taskControl;
@@ -256,14 +257,9 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
-        RunnerLauncher runners = probes.launcher()
-                .apply(new SandboxedRunners(
-                        home,
-                        backend,
-                        runnerLib,
-                        Path.of(System.getProperty("java.home")),
-                        identity,
-                        config.runnerHeapMb()));
+        sandboxedRunners = new SandboxedRunners(
+                home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
+        RunnerLauncher runners = probes.launcher().apply(sandboxedRunners);
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
         // The rules in force now: a policy edit applies to the next connection.
         EgressGateway egress = (agent, session, connection) -> {
@@ -635,6 +631,7 @@ public final class Daemon implements AutoCloseable {
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
         sessions.close();
+        sandboxedRunners.close();
         if (pods != null) {
             pods.close();
         }

@@ -103,6 +103,10 @@ final class SandboxedRunners implements RunnerLauncher {
     private final AtomicLong counter = new AtomicLong();
     /** Cache keys trained (or being trained, or failed) by this instance: each is tried once. */
     private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
+    /** Held while a cache is installed into the home; {@link #close} takes it to stop that for good. */
+    private final Object installing = new Object();
+    /** Set under {@link #installing}; a training that sees it stops. */
+    private volatile boolean closed;
 
     SandboxedRunners(Home home, SandboxBackend backend, Path runnerLib, Path javaHome, Identity identity, int heapMb) {
         this(home, backend, runnerLib, javaHome, identity, defaultJvmFlags(heapMb), true);
@@ -315,7 +319,7 @@ final class SandboxedRunners implements RunnerLauncher {
      * path, flags, LANG) plus a writable directory for the cache. Scratch files, the training's log
      * included, live in the JVM's temp directory and the finished cache is renamed into the home in
      * one step: the home never holds half a cache, and a test's temporary home is not written to
-     * while it is being deleted. A training whose home disappears is stopped.
+     * while it is being deleted. A training whose home disappears, or whose daemon closes, is stopped.
      */
     private CompletableFuture<Boolean> train(ClassPath classPath, int uid) {
         CompletableFuture<Boolean> done = new CompletableFuture<>();
@@ -371,7 +375,7 @@ final class SandboxedRunners implements RunnerLauncher {
             Integer status = null;
             long deadline = System.nanoTime() + TRAIN_TIMEOUT.toNanos();
             while (status == null) {
-                if (!Files.isDirectory(home.root())) {
+                if (closed || !Files.isDirectory(home.root())) {
                     return false;
                 }
                 if (System.nanoTime() > deadline) {
@@ -440,16 +444,30 @@ final class SandboxedRunners implements RunnerLauncher {
      * @param staging a free path next to {@code trained}, outside the home
      * @return false, having done nothing to the home, if the home has gone meanwhile
      */
+    /**
+     * The daemon is closing: from now on no cache is installed into the home. A training still
+     * running finishes in its scratch directory and is dropped; one being installed now is waited
+     * for, so nothing writes into the home after the daemon's close (a test deletes it then).
+     */
+    void close() {
+        synchronized (installing) {
+            closed = true;
+        }
+    }
+
     private boolean install(Path trained, Path staging, String key) throws IOException {
         // A copy, not a move: the copy belongs to the daemon's user, not to the uid that trained it.
         Files.copy(trained, staging, StandardCopyOption.REPLACE_EXISTING);
         // World-readable because each agent has its own uid; nothing in it is secret (JDK and runner classes).
         Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("r--r--r--"));
+        synchronized (installing) {
+            return !closed && Files.isDirectory(home.root()) && installNow(staging, key);
+        }
+    }
+
+    private boolean installNow(Path staging, String key) throws IOException {
         Path target = cacheFile(key);
         Path dir = target.getParent();
-        if (!Files.isDirectory(home.root())) {
-            return false;
-        }
         Files.createDirectories(dir);
         try {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
