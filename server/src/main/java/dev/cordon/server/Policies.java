@@ -78,13 +78,11 @@ final class Policies {
         if (known != null && known.sha256().equals(sha)) {
             return known.policy();
         }
+        // Outside the lock: waiting for this file to settle must not hold up other agents' turns.
+        bytes = settled(file, bytes);
+        sha = bytes == null ? "" : sha256(bytes);
         synchronized (this) {
             known = current.get(name);
-            if (known != null && known.sha256().equals(sha)) {
-                return known.policy();
-            }
-            bytes = settled(file, bytes);
-            sha = bytes == null ? "" : sha256(bytes);
             if (known != null && known.sha256().equals(sha)) {
                 return known.policy();
             }
