@@ -131,6 +131,11 @@ final class TerminalChannel implements ChannelAdapter {
     }
 
     @Override
+    public boolean showsLive() {
+        return true;
+    }
+
+    @Override
     public void live(String platformChatId, LiveEvent event) {
         ControlEvent out = switch (event) {
             case LiveEvent.Text t -> new ControlEvent.Delta(platformChatId, t.text());

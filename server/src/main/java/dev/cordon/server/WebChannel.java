@@ -59,6 +59,11 @@ final class WebChannel implements ChannelAdapter {
     }
 
     @Override
+    public boolean showsLive() {
+        return true;
+    }
+
+    @Override
     public void live(String platformChatId, LiveEvent event) {
         switch (event) {
             case LiveEvent.Text t -> publish(platformChatId, "delta", Map.of("text", t.text()));

@@ -164,6 +164,42 @@ class DeliveryTest {
                         + " [redacted: an AWS access key id], nothing ");
     }
 
+    @Test
+    void aChatPlatformGetsTheQueuedNoticeAsAMessageAheadOfTheReply() throws Exception {
+        behaviour = m -> new DeliveryResult.Delivered("p-" + m.idempotencyKey());
+        Delivery delivery = delivery();
+        Chat fake = new Chat(chat.id(), "fake", chat.platformChatId());
+
+        delivery.live(fake, new LiveEvent.Notice("queued: 2 in line"));
+        for (int i = 0; i < 1_000 && attempts.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        reply("the answer");
+        delivery.wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(attempts).containsExactly("queued: 2 in line", "the answer");
+        assertThat(streamed).isEmpty(); // shown once, as a message, not through the live view
+        // Not a stored reply: nothing of it is left to deliver, and it is not in the audit log.
+        assertThat(audit.read(0, 100))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .hasSize(1);
+    }
+
+    @Test
+    void aNoticeThePlatformRefusesIsDroppedAndDoesNotHoldUpTheReply() throws Exception {
+        behaviour = m -> m.text().startsWith("queued")
+                ? new DeliveryResult.RetryLater(Duration.ofHours(1), "rate limited")
+                : new DeliveryResult.Delivered("p-" + m.deliveryId());
+        Delivery delivery = delivery();
+        delivery.live(new Chat(chat.id(), "fake", chat.platformChatId()), new LiveEvent.Notice("queued: 1 in line"));
+        reply("the answer");
+        delivery.wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(attempts).containsExactly("queued: 1 in line", "the answer");
+    }
+
     void reply(String text) {
         store.completeTurn(
                 session.id(), List.of(), List.of(), new Store.NewOutbound(chat.id(), null, text, false, "k-" + text));

@@ -3,6 +3,7 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cordon.core.AgentName;
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.egress.vault.Vault;
@@ -18,9 +19,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,15 +48,20 @@ class IrcEndToEndTest {
     Daemon daemon;
     final List<IrcUser> users = new ArrayList<>();
 
+    /** Tags a test whose host may run one sandbox at a time ({@code sandbox.max_live: 1}). */
+    static final String ONE_SANDBOX = "one-sandbox";
+
     @BeforeEach
-    void start() throws Exception {
+    void start(TestInfo test) throws Exception {
         // The server wants a password: the daemon takes it from the vault, named in cordon.yaml.
         irc = Ngircd.start(ircDir, SERVER_PASSWORD);
         Home h = new Home(home);
         Vault.open(h.vault(), h.vaultKey())
                 .put("IRC_PASSWORD", SERVER_PASSWORD.getBytes(StandardCharsets.UTF_8), List.of());
         model = FakeModelServer.start();
-        Files.writeString(home.resolve("cordon.yaml"), """
+        Files.writeString(
+                home.resolve("cordon.yaml"),
+                """
                 channels:
                   irc:
                     server: 127.0.0.1
@@ -60,7 +70,7 @@ class IrcEndToEndTest {
                     nick: cordonbot
                     channels: ["#cordon"]
                     password_secret: IRC_PASSWORD
-                """.formatted(irc.port()));
+                """.formatted(irc.port()) + (test.getTags().contains(ONE_SANDBOX) ? "sandbox:\n  max_live: 1\n" : ""));
         daemon = EndToEndTest.startOn(home, model);
     }
 
@@ -125,6 +135,44 @@ class IrcEndToEndTest {
                 .doesNotContain("uid=0 ");
         assertThat(audit("delivery"))
                 .anySatisfy(e -> assertThat(e.event().details()).containsEntry("channel", "irc"));
+    }
+
+    @Test
+    @Tag(ONE_SANDBOX)
+    void aChatWaitingForASandboxSlotIsToldOnIrcThatItIsQueued() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        // The owner's terminal chat takes the host's one slot: its turn runs a command that waits
+        // for a file the test creates once the IRC chat has been told it is queued.
+        Path gate = new Home(home).workspace(new AgentName("main")).resolve("go");
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json("while [ ! -e go ]; do sleep 0.1; done; echo released")),
+                Scripted.text("terminal answer"),
+                Scripted.text("irc answer"));
+        CompletableFuture<ControlEvent.Reply> terminal = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (ControlClient owner = new ControlClient(daemon.controlSocket())) {
+                terminal.complete(owner.ask("main", "hello"));
+            } catch (Exception | AssertionError e) {
+                terminal.completeExceptionally(e);
+            }
+        });
+        await().atMost(WAIT).until(() -> !model.requests().isEmpty());
+
+        alice.say("#cordon", "cordonbot: are you there?");
+
+        IrcUser.Said notice = alice.await(s -> s.from().equals("cordonbot"), WAIT);
+        assertThat(notice.target()).isEqualTo("#cordon");
+        assertThat(notice.text()).startsWith("queued: every sandbox slot of this host is in use");
+        ControlEvent.SessionListing listing = (ControlEvent.SessionListing) control(new ControlRequest.SessionsList(0));
+        assertThat(listing.sessions())
+                .extracting(ControlEvent.SessionRow::state)
+                .contains("busy", "queued");
+        // The terminal's turn ends; its idle sandbox makes room, and the waiting chat is answered once.
+        Files.writeString(gate, "");
+        assertThat(terminal.get(WAIT.toSeconds(), TimeUnit.SECONDS).text()).isEqualTo("terminal answer");
+        assertThat(alice.await(s -> s.from().equals("cordonbot"), WAIT).text()).isEqualTo("irc answer");
+        assertThat(alice.drain(Duration.ofSeconds(1))).isEmpty();
     }
 
     @Test

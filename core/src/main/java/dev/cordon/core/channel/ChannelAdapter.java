@@ -20,6 +20,14 @@ public interface ChannelAdapter {
         return Capabilities.TEXT;
     }
 
+    /**
+     * Whether this channel shows {@link #live} events to its user. A channel that does not (a chat
+     * platform) gets the host's notices, such as "queued", as ordinary messages instead.
+     */
+    default boolean showsLive() {
+        return false;
+    }
+
     /** Best-effort live view of a turn in progress (streamed text). Never blocks for long. */
     default void live(String platformChatId, LiveEvent event) {}
 }

@@ -19,7 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -45,6 +48,7 @@ public final class Delivery {
     private final Function<Outbound, DlpAction> action;
     private final Map<ChatId, SerialWorker> workers = new ConcurrentHashMap<>();
     private final Map<ChatId, LiveText> streams = new ConcurrentHashMap<>();
+    private final Map<ChatId, Queue<String>> notices = new ConcurrentHashMap<>();
     private final Fitting fitting = new Fitting();
     private volatile BiConsumer<Outbound, String> undeliverable = (o, why) -> {};
 
@@ -136,7 +140,15 @@ public final class Delivery {
                 streams.remove(chat.id());
                 adapter.live(chat.platformChatId(), r);
             }
-            case LiveEvent.Notice n -> adapter.live(chat.platformChatId(), n);
+            case LiveEvent.Notice n -> {
+                if (adapter.showsLive()) {
+                    adapter.live(chat.platformChatId(), n);
+                } else {
+                    notices.computeIfAbsent(chat.id(), c -> new ConcurrentLinkedQueue<>())
+                            .add(n.text());
+                    wake(chat.id());
+                }
+            }
             // Arguments the model wrote can quote a secret it saw: redacted like a reply's text.
             case LiveEvent.ToolCall c ->
                 adapter.live(chat.platformChatId(), new LiveEvent.ToolCall(c.tool(), guard.redact(c.input())));
@@ -193,6 +205,7 @@ public final class Delivery {
                     chatId);
             return;
         }
+        sendNotices(chat.get(), adapter);
         for (Outbound o : store.undelivered(chatId)) {
             SecretScanner scanner = guard.snapshot();
             List<SecretScanner.Finding> found = scanner.scan(o.text());
@@ -259,6 +272,24 @@ public final class Delivery {
                         undeliverable.accept(o, f.reason());
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Sends the chat's pending host notices as messages, ahead of its replies and in the chat's
+     * delivery order. A notice is best effort: it is not stored, and one the platform does not
+     * take now is dropped (logged), never retried and never holding up a reply.
+     */
+    private void sendNotices(Chat chat, ChannelAdapter adapter) {
+        Queue<String> pending = notices.get(chat.id());
+        String text;
+        while (pending != null && (text = pending.poll()) != null) {
+            OutgoingMessage message =
+                    new OutgoingMessage(0, chat.platformChatId(), 0, null, text, false, "notice:" + UUID.randomUUID());
+            DeliveryResult result = fitting.deliver(adapter, message);
+            if (!(result instanceof DeliveryResult.Delivered)) {
+                LOG.info("notice to chat {} not shown ({}): {}", chat.id(), result, text);
             }
         }
     }
