@@ -46,6 +46,7 @@ import tools.jackson.databind.JsonNode;
  *   cpu_millicores: 500   # 1000 = one core
  *   disk_mb: 2048         # workspace quota (a loop-mounted ext4 image); 0 = none
  *   tool_timeout_seconds: 900   # the host kills the sandbox when one round of tool calls runs longer
+ *   idle_timeout_seconds: 600   # an idle sandbox hibernates after this long (transcript and workspace kept)
  *   backend: runsc        # bubblewrap (the default), runc or runsc (gVisor); docs/isolation.md
  *   isolation: gvisor     # the weakest wall allowed: container, gvisor or vm
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
@@ -113,6 +114,7 @@ final class AgentPolicy {
             "cpu_millicores",
             "disk_mb",
             "tool_timeout_seconds",
+            "idle_timeout_seconds",
             "mounts",
             "write_mounts",
             "backend",
@@ -184,9 +186,19 @@ final class AgentPolicy {
             List<MountRequest> mounts,
             boolean writeMounts,
             String backend,
-            Isolation isolation) {
-        Sandbox(Limits limits, long diskBytes, Duration toolTimeout, List<MountRequest> mounts, boolean writeMounts) {
-            this(limits, diskBytes, toolTimeout, mounts, writeMounts, null, null);
+            Isolation isolation,
+            Duration idleTimeout) {
+        /** What {@code cordon.yaml} gives an agent whose policy says nothing of its sandbox. */
+        static Sandbox of(Defaults defaults) {
+            return new Sandbox(
+                    defaults.limits(),
+                    defaults.diskBytes(),
+                    defaults.toolTimeout(),
+                    List.of(),
+                    false,
+                    null,
+                    null,
+                    defaults.idleTimeout());
         }
     }
 
@@ -229,16 +241,22 @@ final class AgentPolicy {
     }
 
     /** The defaults an agent's policy overrides: those of {@code cordon.yaml}. */
-    record Defaults(Limits limits, long diskBytes, Duration toolTimeout) {
+    record Defaults(Limits limits, long diskBytes, Duration toolTimeout, Duration idleTimeout) {
+        /** {@code cordon.yaml}'s own defaults, with the idle timeout it has when unset. */
+        Defaults(Limits limits, long diskBytes, Duration toolTimeout) {
+            this(limits, diskBytes, toolTimeout, Config.DEFAULT_IDLE_TIMEOUT);
+        }
+
         static Defaults of(Config config) {
-            return new Defaults(config.limits(), config.diskQuota().bytes(), config.toolTimeout());
+            return new Defaults(
+                    config.limits(), config.diskQuota().bytes(), config.toolTimeout(), config.idleTimeout());
         }
     }
 
     /** What is in force without a policy file: {@code defaults}, no tool rules, no capabilities. */
     static Policy none(Defaults defaults) {
         return new Policy(
-                new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false),
+                Sandbox.of(defaults),
                 ToolRules.NONE,
                 List.of(),
                 Budget.NONE,
@@ -305,8 +323,7 @@ final class AgentPolicy {
 
     private record Parser(PolicyYaml yaml) {
         Sandbox sandbox(JsonNode sandbox, Defaults defaults) {
-            Sandbox none =
-                    new Sandbox(defaults.limits(), defaults.diskBytes(), defaults.toolTimeout(), List.of(), false);
+            Sandbox none = Sandbox.of(defaults);
             if (sandbox == null) {
                 return none;
             }
@@ -325,6 +342,11 @@ final class AgentPolicy {
                     sandbox, "tool_timeout_seconds", defaults.toolTimeout().toSeconds(), 86_400);
             if (toolSeconds == 0) {
                 throw yaml.error("sandbox.tool_timeout_seconds", "must be at least 1");
+            }
+            long idleSeconds = number(
+                    sandbox, "idle_timeout_seconds", defaults.idleTimeout().toSeconds(), Config.MAX_IDLE_SECONDS);
+            if (idleSeconds == 0) {
+                throw yaml.error("sandbox.idle_timeout_seconds", "must be at least 1");
             }
             long disk = number(sandbox, "disk_mb", defaults.diskBytes() >> 20, 1 << 24) << 20;
             if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
@@ -388,7 +410,15 @@ final class AgentPolicy {
                         backend + " gives " + lower(Sandboxes.isolation(backend)) + " isolation, weaker than"
                                 + " sandbox.isolation: " + lower(isolation));
             }
-            return new Sandbox(limits, disk, Duration.ofSeconds(toolSeconds), mounts, write, backend, isolation);
+            return new Sandbox(
+                    limits,
+                    disk,
+                    Duration.ofSeconds(toolSeconds),
+                    mounts,
+                    write,
+                    backend,
+                    isolation,
+                    Duration.ofSeconds(idleSeconds));
         }
 
         ToolRules tools(JsonNode tools) {

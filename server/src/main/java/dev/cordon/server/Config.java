@@ -66,6 +66,11 @@ record Config(
     record DiskQuota(long bytes, boolean unenforcedAllowed) {}
 
     static final Duration DEFAULT_TOOL_TIMEOUT = Duration.ofMinutes(15);
+    /** How long an idle sandbox stays up unless {@code sandbox.idle_timeout_seconds} says otherwise. */
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** The longest idle timeout, in cordon.yaml or a policy: a week. */
+    static final int MAX_IDLE_SECONDS = 86_400 * 7;
+
     static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(10);
     static final String DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5";
     static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -174,7 +179,8 @@ record Config(
         }
         DiskQuota diskQuota = new DiskQuota(disk, optOuts.contains("disk"));
         List<AllowedRoot> allowlist = r.allowedRoots("sandbox.mount_allowlist");
-        Duration idle = Duration.ofSeconds(r.integer("sandbox.idle_timeout_seconds", 600, 1, 86_400 * 7));
+        Duration idle = Duration.ofSeconds(
+                r.integer("sandbox.idle_timeout_seconds", (int) DEFAULT_IDLE_TIMEOUT.toSeconds(), 1, MAX_IDLE_SECONDS));
         // Longer than the runner's own 10-minute bash ceiling, so it only fires when that one failed.
         Duration toolTimeout = Duration.ofSeconds(
                 r.integer("sandbox.tool_timeout_seconds", (int) DEFAULT_TOOL_TIMEOUT.toSeconds(), 1, 86_400));

@@ -774,7 +774,8 @@ public final class Daemon implements AutoCloseable {
                 policy.sandbox().limits().memoryBytes(),
                 policy.turns().batching(),
                 policy.turns().compactAtTokens(),
-                policy.mcp());
+                policy.mcp(),
+                policy.sandbox().idleTimeout());
     }
 
     private ModelGateway.Allowed allowedModels(AgentPolicy.Policy policy, Agent agent) {

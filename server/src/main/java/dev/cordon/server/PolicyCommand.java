@@ -257,6 +257,7 @@ final class PolicyCommand {
             row("sandbox.cpu_millicores", zero(s.limits().cpuMillicores(), "unlimited"), true);
             row("sandbox.disk_mb", mb(s.diskBytes(), "no quota"), true);
             row("sandbox.tool_timeout_seconds", Long.toString(s.toolTimeout().toSeconds()), true);
+            row("sandbox.idle_timeout_seconds", Long.toString(s.idleTimeout().toSeconds()), true);
             row("sandbox.write_mounts", Boolean.toString(s.writeMounts()), false);
             row("sandbox.backend", s.backend() == null ? "the daemon's default" : s.backend(), false);
             row(

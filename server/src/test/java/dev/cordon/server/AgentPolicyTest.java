@@ -52,11 +52,24 @@ class AgentPolicyTest {
             """;
 
     @Test
+    void anIdleTimeoutInThePolicyOverridesTheHostsAndZeroIsRefusedWithWhere() {
+        assertThat(AgentPolicy.parse("policy.yaml", "sandbox:\n  idle_timeout_seconds: 30\n", DEFAULTS)
+                        .sandbox()
+                        .idleTimeout())
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> AgentPolicy.parse("policy.yaml", "sandbox:\n  idle_timeout_seconds: 0\n", DEFAULTS))
+                .hasMessageContaining("policy.yaml:2")
+                .hasMessageContaining("sandbox.idle_timeout_seconds")
+                .hasMessageContaining("must be at least 1");
+    }
+
+    @Test
     void aFullPolicyPutsEverySectionInForceAndDefaultsFillTheGaps() {
         AgentPolicy.Policy p = AgentPolicy.parse("policy.yaml", FULL, DEFAULTS);
 
         assertThat(p.sandbox().limits()).isEqualTo(new Limits(512L << 20, 128, 1000));
         assertThat(p.sandbox().toolTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(p.sandbox().idleTimeout()).isEqualTo(Duration.ofMinutes(10)); // cordon.yaml's
         assertThat(p.tools().tools())
                 .containsEntry(ToolRules.ANY, new ToolRules.Tool(Action.ASK, null, null, null))
                 .containsEntry("bash", new ToolRules.Tool(Action.ALLOW, null, null, List.of("rm -rf *", "*sudo*")))

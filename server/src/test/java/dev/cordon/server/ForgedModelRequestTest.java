@@ -117,7 +117,8 @@ class ForgedModelRequestTest {
                             0,
                             policy.turns().batching(),
                             policy.turns().compactAtTokens(),
-                            policy.mcp());
+                            policy.mcp(),
+                            null);
                 },
                 delivery,
                 timer,

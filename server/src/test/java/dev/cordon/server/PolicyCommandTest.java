@@ -107,6 +107,7 @@ class PolicyCommandTest {
                 .contains("No policy file")
                 .containsPattern("sandbox.pids +300 +cordon.yaml")
                 .containsPattern("sandbox.tool_timeout_seconds +900 +built-in default")
+                .containsPattern("sandbox.idle_timeout_seconds +600 +built-in default")
                 .containsPattern("tools +every tool call allowed")
                 .containsPattern("models +claude-test +cordon.yaml")
                 .containsPattern("budget.daily_usd +no limit +built-in default")

@@ -76,7 +76,15 @@ class SandboxBackendsTest {
     }
 
     static AgentPolicy.Sandbox policy(String backend, Isolation isolation) {
-        return new AgentPolicy.Sandbox(Limits.DEFAULTS, 0, Duration.ofMinutes(5), List.of(), false, backend, isolation);
+        return new AgentPolicy.Sandbox(
+                Limits.DEFAULTS,
+                0,
+                Duration.ofMinutes(5),
+                List.of(),
+                false,
+                backend,
+                isolation,
+                Duration.ofMinutes(10));
     }
 
     @Test

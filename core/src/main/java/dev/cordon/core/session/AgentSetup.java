@@ -28,6 +28,8 @@ import java.util.Set;
  * @param compactAtTokens when the conversation a turn would send is estimated above this many
  *     tokens, its older turns are first summarized by the model (0: never; docs/sessions.md)
  * @param mcpServers the MCP servers its runner starts inside the sandbox (null: none)
+ * @param idleTimeout how long the agent's sandbox may sit idle between turns before it hibernates
+ *     (null: the host's {@code sandbox.idle_timeout_seconds})
  */
 public record AgentSetup(
         String systemPrompt,
@@ -40,7 +42,8 @@ public record AgentSetup(
         long memoryBytes,
         Batching batching,
         long compactAtTokens,
-        List<McpServer> mcpServers) {
+        List<McpServer> mcpServers,
+        Duration idleTimeout) {
     /** Compaction's threshold unless the policy says otherwise: well inside a 128k-token window. */
     public static final long DEFAULT_COMPACT_AT_TOKENS = 100_000;
 
@@ -50,6 +53,9 @@ public record AgentSetup(
     public AgentSetup {
         batching = batching == null ? Batching.DEFAULT : batching;
         mcpServers = mcpServers == null ? List.of() : List.copyOf(mcpServers);
+        if (idleTimeout != null && (idleTimeout.isNegative() || idleTimeout.isZero())) {
+            throw new IllegalArgumentException("idleTimeout must be positive: " + idleTimeout);
+        }
         if (compactAtTokens < 0) {
             throw new IllegalArgumentException("compactAtTokens must not be negative: " + compactAtTokens);
         }
@@ -77,7 +83,8 @@ public record AgentSetup(
                 0,
                 Batching.DEFAULT,
                 DEFAULT_COMPACT_AT_TOKENS,
-                List.of());
+                List.of(),
+                null);
     }
 
     /**
@@ -96,6 +103,7 @@ public record AgentSetup(
                 memoryBytes,
                 batching,
                 compactAtTokens,
-                List.of());
+                List.of(),
+                idleTimeout);
     }
 }

@@ -274,6 +274,8 @@ public final class SessionManager implements AutoCloseable {
         volatile String stopRequested;
 
         ScheduledFuture<?> idle;
+        /** How long its sandbox may idle: the agent's policy as of the last turn, else the host's. */
+        volatile Duration idleAfter = idleTimeout;
 
         Actor(SessionId id) {
             this.id = id;
@@ -288,6 +290,7 @@ public final class SessionManager implements AutoCloseable {
                 Session session = store.session(id).orElseThrow();
                 Agent agent = store.agent(session.agentId()).orElseThrow();
                 AgentSetup setup = setups.apply(agent);
+                idleAfter = setup.idleTimeout() == null ? idleTimeout : setup.idleTimeout();
                 if (wokenIdle && !setup.batching().gather().isZero()) {
                     // Let a thought sent as several short messages arrive whole (policy turns.gather_ms).
                     if (!pause(setup.batching().gather())) {
@@ -313,8 +316,8 @@ public final class SessionManager implements AutoCloseable {
             }
             if (idleDue) {
                 idleDue = false;
-                LOG.info("session {} idle for {}: hibernating", id, idleTimeout);
-                hibernate("idle for " + human(idleTimeout) + " (sandbox.idle_timeout_seconds)");
+                LOG.info("session {} idle for {}: hibernating", id, idleAfter);
+                hibernate("idle for " + human(idleAfter) + " (sandbox.idle_timeout_seconds)");
             } else if (link != null && admission.anyoneWaiting()) {
                 hibernate("gave its sandbox up to a waiting session (sandbox.max_live, sandbox.max_memory_mb)");
             } else {
@@ -993,7 +996,7 @@ public final class SessionManager implements AutoCloseable {
                             idleDue = true;
                             worker.wake();
                         },
-                        idleTimeout.toMillis(),
+                        idleAfter.toMillis(),
                         TimeUnit.MILLISECONDS);
             }
         }
