@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
@@ -53,6 +54,11 @@ final class IrcChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(IrcChannel.class);
     /** Silence after which the adapter pings the server; twice that without a word means the link is dead. */
     private static final Duration IDLE = Duration.ofSeconds(90);
+    /**
+     * How often a bot that registered under a stand-in nick (its own was taken, perhaps by its ghost
+     * from before a crash) asks for its own nick back; sooner when the holder is seen leaving.
+     */
+    static final Duration RECLAIM = Duration.ofSeconds(30);
 
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration NOT_CONNECTED_RETRY = Duration.ofSeconds(5);
@@ -139,7 +145,7 @@ final class IrcChannel implements ChannelService {
             socket = new Socket();
         }
         socket.connect(address, 10_000);
-        socket.setSoTimeout((int) IDLE.toMillis());
+        socket.setSoTimeout((int) RECLAIM.toMillis());
         return socket;
     }
 
@@ -186,6 +192,8 @@ final class IrcChannel implements ChannelService {
         private volatile String refusal;
 
         private volatile String nick = settings.nick();
+        /** When a bot under a stand-in nick next asks for its own ({@link System#nanoTime}). */
+        private long nextReclaim = System.nanoTime() + RECLAIM.toNanos();
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -201,24 +209,47 @@ final class IrcChannel implements ChannelService {
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             boolean pinged = false;
+            long heard = System.nanoTime();
             while (!closed) {
                 String text;
                 try {
                     text = in.readLine();
                 } catch (SocketTimeoutException e) {
-                    if (pinged) {
+                    reclaimNick(false);
+                    long silent = System.nanoTime() - heard;
+                    if (pinged && silent >= IDLE.multipliedBy(2).toNanos()) {
                         throw new IOException("the server said nothing for "
                                 + IDLE.multipliedBy(2).toSeconds() + " s");
                     }
-                    send("PING :cordon-alive");
-                    pinged = true;
+                    if (!pinged && silent >= IDLE.toNanos()) {
+                        send("PING :cordon-alive");
+                        pinged = true;
+                    }
                     continue;
                 }
                 if (text == null) {
                     throw new IOException("the server closed the connection");
                 }
                 pinged = false;
+                heard = System.nanoTime();
                 handle(IrcLine.parse(text));
+                reclaimNick(false);
+            }
+        }
+
+        /**
+         * Asks for the configured nick again if the bot is registered under a stand-in: now if
+         * {@code now}, else when {@link #RECLAIM} has passed since the last ask. A refusal (433)
+         * after registration changes nothing; the next ask comes later.
+         */
+        private void reclaimNick(boolean now) throws IOException {
+            if (ready == null || nick.equalsIgnoreCase(settings.nick())) {
+                return;
+            }
+            long t = System.nanoTime();
+            if (now || t - nextReclaim >= 0) {
+                nextReclaim = t + RECLAIM.toNanos();
+                send("NICK " + settings.nick());
             }
         }
 
@@ -266,6 +297,16 @@ final class IrcChannel implements ChannelService {
                 case "NICK" -> {
                     if (line.nick().equalsIgnoreCase(nick)) {
                         nick = line.param(0);
+                        if (nick.equalsIgnoreCase(settings.nick())) {
+                            LOG.info("took back the nick {} on {}", nick, settings.address());
+                        }
+                    } else if (line.nick().equalsIgnoreCase(settings.nick())) {
+                        reclaimNick(true); // whoever held our nick took another
+                    }
+                }
+                case "QUIT" -> {
+                    if (line.nick().equalsIgnoreCase(settings.nick())) {
+                        reclaimNick(true); // whoever held our nick left
                     }
                 }
                 // Cannot join: banned, invite only, bad key, full, no such channel.
@@ -313,11 +354,15 @@ final class IrcChannel implements ChannelService {
             boolean direct = target.equalsIgnoreCase(nick);
             boolean mentioned = direct;
             if (!direct) {
+                // People keep addressing the configured nick while the bot is under a stand-in.
                 String lower = text.toLowerCase(Locale.ROOT);
-                String me = nick.toLowerCase(Locale.ROOT);
-                if (lower.startsWith(me + ":") || lower.startsWith(me + ",")) {
-                    mentioned = true;
-                    text = text.substring(me.length() + 1).strip();
+                for (String me :
+                        List.of(nick.toLowerCase(Locale.ROOT), settings.nick().toLowerCase(Locale.ROOT))) {
+                    if (lower.startsWith(me + ":") || lower.startsWith(me + ",")) {
+                        mentioned = true;
+                        text = text.substring(me.length() + 1).strip();
+                        break;
+                    }
                 }
             }
             String chat = direct ? sender : target.toLowerCase(Locale.ROOT);

@@ -149,6 +149,38 @@ class IrcChannelTest {
     }
 
     @Test
+    void aBotWhoseNickIsHeldByAGhostAnswersToItAndTakesItBackWhenTheGhostLeaves() throws Exception {
+        // The ghost of a crashed daemon still holds the nick when the new one connects. (#ghosts:
+        // the test's other adapter is in #cordon.)
+        IrcUser ghost = IrcUser.connect(server.host(), server.port(), "ghostbot");
+        ghost.join("#ghosts");
+        IrcChannel bot = new IrcChannel(
+                new IrcSettings(server.host(), server.port(), false, "ghostbot", List.of("#ghosts"), null),
+                new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), new SplittableRandom(5)),
+                Pacer.standard());
+        try (IrcUser alice = IrcUser.connect(server.host(), server.port(), "alice")) {
+            bot.start(sink);
+            await().atMost(WAIT).until(bot::isReady);
+            alice.join("#ghosts");
+            alice.awaitMember("#ghosts", "ghostbot_", WAIT);
+            alice.say("#ghosts", "ghostbot: are you the real one?");
+            NewInbound meanwhile = next();
+            assertThat(meanwhile.mentioned()).isTrue();
+            assertThat(meanwhile.text()).isEqualTo("are you the real one?");
+
+            ghost.close();
+
+            await().atMost(WAIT)
+                    .until(() -> alice.raw().stream()
+                            .anyMatch(l -> l.startsWith(":ghostbot_!") && l.endsWith("NICK :ghostbot")));
+            assertThat(bot.deliver(reply("#ghosts", "I am"))).isInstanceOf(DeliveryResult.Delivered.class);
+            assertThat(alice.await(s -> s.text().equals("I am"), WAIT).from()).isEqualTo("ghostbot");
+        } finally {
+            bot.close();
+        }
+    }
+
+    @Test
     void afterTheServerRestartsTheAdapterRejoinsAndNothingIsLostOrDoubled() throws Exception {
         server.stop();
         await().atMost(WAIT).until(() -> !channel.isReady());
