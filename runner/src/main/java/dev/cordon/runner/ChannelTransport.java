@@ -76,7 +76,8 @@ final class ChannelTransport {
         final BlockingQueue<HostMessage> events = new LinkedBlockingQueue<>();
         byte[] current = new byte[0];
         int position;
-        boolean ended;
+        /** No more of the call will be read: its end arrived, or it was closed (from any thread). */
+        volatile boolean ended;
 
         Call(String callId) {
             this.callId = callId;
@@ -129,11 +130,17 @@ final class ChannelTransport {
             return n;
         }
 
+        /**
+         * Cancels the call at the host if its end has not arrived, and wakes a read blocked on it:
+         * the idle guard closes a call from its own thread while the reader waits, and the host
+         * sends nothing more for a call cancelled, not even its end.
+         */
         @Override
-        public void close() {
+        public synchronized void close() {
             if (!ended) {
                 ended = true;
                 calls.remove(callId);
+                events.add(new HostMessage.ModelResponseEnd(callId, "model call " + callId + " was closed"));
                 host.send(new RunnerMessage.ModelCancel(callId));
             }
         }

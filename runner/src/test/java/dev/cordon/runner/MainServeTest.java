@@ -124,6 +124,21 @@ class MainServeTest {
     }
 
     @Test
+    void aCompleteAnswerWhoseEndFrameIsLateEndsTheTurnInsteadOfWaitingForIt() throws Exception {
+        fake.enqueue(Scripted.text("All there."));
+        host.failNextCalls(TestHost.Fault.HOLD_END);
+
+        host.send(startTurn("turn-1", ModelApi.ANTHROPIC, "hi"));
+        List<RunnerMessage> before = new ArrayList<>();
+        TurnEnded ended = host.next(TurnEnded.class, before);
+
+        assertThat(ended.error()).isNull();
+        assertThat(ended.reply()).isEqualTo("All there.");
+        // The runner gave up on the missing end frame and told the host it no longer wants the call.
+        assertThat(before).anySatisfy(m -> assertThat(m).isInstanceOf(RunnerMessage.ModelCancel.class));
+    }
+
+    @Test
     void aModelEndWithAnErrorMidStreamIsResetAndRetried() throws Exception {
         fake.enqueue(Scripted.text("This answer is cut off halfway and retried"), Scripted.text("Whole answer."));
         host.failNextCalls(TestHost.Fault.END_MID_STREAM);

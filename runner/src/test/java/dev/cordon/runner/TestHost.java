@@ -44,7 +44,12 @@ final class TestHost implements AutoCloseable {
         /** Sends the head and half the provider's body, then {@code model_end} with an error. */
         END_MID_STREAM,
         /** Never answers. */
-        SILENCE
+        SILENCE,
+        /**
+         * Sends the whole answer but holds {@code model_end} back, as a host too busy to send it
+         * in time; once the runner cancels the call, never sends it (the real gateway's way).
+         */
+        HOLD_END
     }
 
     static final String KEY = "sk-host-only-key";
@@ -206,6 +211,9 @@ final class TestHost implements AutoCloseable {
                 while ((n = body.read(buffer)) >= 0) {
                     channel.send(new HostMessage.ModelResponseChunk(request.callId(), Arrays.copyOf(buffer, n)));
                 }
+            }
+            if (fault == Fault.HOLD_END) {
+                return;
             }
             channel.send(new HostMessage.ModelResponseEnd(request.callId(), null));
         } catch (IOException e) {
