@@ -30,6 +30,9 @@ final class ControlServer implements AutoCloseable {
         void closed(ControlConnection connection);
     }
 
+    /** Connections the kernel holds for the accept loop (Linux caps it at net.core.somaxconn). */
+    static final int BACKLOG = 1024;
+
     private final Path socket;
     private final Handler handler;
     private ServerSocketChannel listener;
@@ -43,7 +46,9 @@ final class ControlServer implements AutoCloseable {
     void start() throws IOException {
         Files.deleteIfExists(socket);
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        listener.bind(UnixDomainSocketAddress.of(socket));
+        // A burst of clients (scripts, the web API's calls, many `cordon send`s at once) waits in
+        // the kernel's queue rather than failing with EAGAIN, as it would past the default 50.
+        listener.bind(UnixDomainSocketAddress.of(socket), BACKLOG);
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         Thread.ofVirtual().name("control-accept").start(this::acceptLoop);
     }

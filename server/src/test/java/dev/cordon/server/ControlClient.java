@@ -79,6 +79,11 @@ final class ControlClient implements AutoCloseable {
 
     /** Attaches to {@code agent}, sends {@code text}, and returns the acknowledged reply to it. */
     ControlEvent.Reply ask(String agent, String text) throws IOException, InterruptedException {
+        return ask(agent, text, Duration.ofSeconds(120));
+    }
+
+    /** {@link #ask(String, String)}, waiting up to {@code replyWait} for the reply. */
+    ControlEvent.Reply ask(String agent, String text, Duration replyWait) throws IOException, InterruptedException {
         send(new ControlRequest.Attach(agent, false));
         await(ControlEvent.Attached.class);
         String id = UUID.randomUUID().toString();
@@ -86,7 +91,7 @@ final class ControlClient implements AutoCloseable {
         ControlEvent.Accepted accepted =
                 await(ControlEvent.Accepted.class, a -> a.clientMessageId().equals(id), Duration.ofSeconds(30));
         ControlEvent.Reply reply =
-                await(ControlEvent.Reply.class, r -> r.inReplyTo() == accepted.inboundId(), Duration.ofSeconds(120));
+                await(ControlEvent.Reply.class, r -> r.inReplyTo() == accepted.inboundId(), replyWait);
         send(new ControlRequest.ReplyAck(reply.outboundId()));
         assertThat(reply.agent()).isEqualTo(agent);
         return reply;

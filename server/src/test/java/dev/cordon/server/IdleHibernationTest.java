@@ -3,47 +3,30 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.cordon.core.audit.AuditEntry;
+import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
-import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hibernation after an idle timeout from the agent's policy, with real sandboxes: the agent whose
  * policy says one second hibernates while the one on the host's ten minutes stays up, and its next
  * message resumes the conversation and the workspace in a new sandbox.
  */
-class IdleHibernationTest {
+class IdleHibernationTest extends DaemonTestBase {
     static final Duration WAIT = Duration.ofSeconds(60);
-
-    @TempDir
-    Path home;
-
-    FakeModelServer model;
-    Daemon daemon;
 
     @BeforeEach
     void start() throws Exception {
-        model = FakeModelServer.start();
         Files.createDirectories(home.resolve("agents/brief"));
         Files.writeString(home.resolve("agents/brief/policy.yaml"), "sandbox:\n  idle_timeout_seconds: 1\n");
         Files.createDirectories(home.resolve("agents/patient"));
-        daemon = EndToEndTest.startOn(home, model);
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
-        model.close();
+        startDaemon();
     }
 
     @Test
@@ -57,8 +40,7 @@ class IdleHibernationTest {
 
         await().atMost(WAIT).until(() -> !stops("brief").isEmpty());
 
-        AuditEntry stop = stops("brief").getFirst();
-        assertThat(stop.event().reason()).isEqualTo("idle for 1.0 s (sandbox.idle_timeout_seconds)");
+        assertThat(stops("brief").getFirst().reason()).isEqualTo("idle for 1.0 s (sandbox.idle_timeout_seconds)");
         assertThat(stops("patient")).isEmpty();
         ControlEvent.SessionListing listing = (ControlEvent.SessionListing) control(new ControlRequest.SessionsList(5));
         assertThat(listing.sessions())
@@ -79,31 +61,21 @@ class IdleHibernationTest {
         assertThat(EndToEndTest.toolResults(model.requests().getLast())).containsExactly("(no output)", "kept\n");
     }
 
-    String ask(String agent, String text) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            ControlEvent.Reply reply = client.ask(agent, text);
-            assertThat(reply.failed()).as(reply.text()).isFalse();
-            return reply.text();
-        }
-    }
-
     ControlEvent control(ControlRequest request) throws Exception {
         return ChannelTests.control(daemon, request);
     }
 
-    List<AuditEntry> stops(String agent) {
+    List<AuditEvent> stops(String agent) {
         return ofAgent("sandbox.stop", agent);
     }
 
-    List<AuditEntry> starts(String agent) {
+    List<AuditEvent> starts(String agent) {
         return ofAgent("sandbox.start", agent);
     }
 
-    private List<AuditEntry> ofAgent(String action, String agent) {
-        return daemon.audit().read(0, 10_000).stream()
-                .filter(e -> e.event().action().equals(action))
-                .filter(e ->
-                        e.event().agent() != null && e.event().agent().value().equals(agent))
+    private List<AuditEvent> ofAgent(String action, String agent) {
+        return audited(action).stream()
+                .filter(e -> e.agent() != null && e.agent().value().equals(agent))
                 .toList();
     }
 }
