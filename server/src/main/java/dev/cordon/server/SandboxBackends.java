@@ -20,6 +20,9 @@ import java.util.function.Predicate;
  * <p>Thread-safe.
  */
 final class SandboxBackends {
+    /** What the microVM backend needs from apt (docs/isolation.md). */
+    static final String VM_PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static socat";
+
     private final SandboxBackend fallback;
     private final Predicate<String> usable;
     private final Function<String, SandboxBackend> build;
@@ -89,13 +92,15 @@ final class SandboxBackends {
                 + " (sandbox.isolation in its policy.yaml), and no sandbox backend on this host gives it; usable here: "
                 + String.join(", ", here)
                 + (required == Isolation.VM
-                        ? ". Cordon has no microVM backend yet (docs/isolation.md)"
+                        ? ". Install the microVM backend's parts (apt-get install " + VM_PACKAGES
+                                + "); ./cordon doctor says what is missing (docs/isolation.md)"
                         : ". Install runsc (apt-get install runsc) and run cordon as root; ./cordon doctor says more"));
     }
 
     private static String why(String name) {
         return switch (name) {
             case "bubblewrap" -> "bwrap is not installed (apt-get install bubblewrap)";
+            case "vm" -> "QEMU, a kernel, busybox-static or socat is missing (apt-get install " + VM_PACKAGES + ")";
             default -> name + " is not installed (apt-get install " + name + ") or the daemon does not run as root";
         };
     }

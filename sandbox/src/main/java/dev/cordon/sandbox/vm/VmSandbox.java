@@ -83,16 +83,45 @@ final class VmSandbox implements Sandbox {
         return report.getOrDefault("oom_kill", 0L) > 0;
     }
 
-    /** Empty while the VM runs (the guest reports once, at the end); then what its cgroup recorded. */
+    /**
+     * While the VM runs, the host's view of it: QEMU's resident memory (guest memory the guest has
+     * touched plus QEMU's own) and CPU time, read from {@code /proc}. After the command ended, what
+     * the guest's cgroup recorded (peak memory, CPU time, refused forks).
+     */
     @Override
     public Optional<ResourceUsage> usage() {
         Map<String, Long> r = report;
         if (r.isEmpty()) {
-            return Optional.empty();
+            return process.isAlive() ? hostView(process.pid()) : Optional.empty();
         }
         long cpu = r.getOrDefault("cpu_usec", -1L);
         return Optional.of(new ResourceUsage(
                 -1, r.getOrDefault("memory_peak", -1L), -1, cpu < 0 ? -1 : cpu * 1000, r.getOrDefault("pids_max", 0L)));
+    }
+
+    private static Optional<ResourceUsage> hostView(long pid) {
+        try {
+            long rss = -1;
+            long peak = -1;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    rss = kib(line);
+                } else if (line.startsWith("VmHWM:")) {
+                    peak = kib(line);
+                }
+            }
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            return Optional.of(new ResourceUsage(rss, peak, -1, ticks * 10_000_000L, 0));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static long kib(String line) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
     }
 
     /** Kills QEMU (the whole guest with it) and removes the VM's directory. Idempotent. */
