@@ -57,7 +57,7 @@ class IsolationEndToEndTest extends DaemonTestBase {
     void anAgentThatRequiresAVmRunsItsTurnInAMicroVmUnderBubblewrap() throws Exception {
         String output = turnIn("sandbox: {isolation: vm}\n");
 
-        assertThat(output).contains("pid1=bwrap").contains("cmdline=console=ttyS0 quiet");
+        assertThat(output).contains("pid1=/usr/bin/bwrap").contains("cmdline=console=ttyS0 quiet");
         long memoryKib = Long.parseLong(output.replaceAll("(?s).*memtotal=(\\d+).*", "$1"));
         assertThat(memoryKib).isLessThan(2L << 20);
         assertThat(output).contains("wrote=0");
