@@ -28,6 +28,14 @@ enum Accelerator {
     private static final Logger LOG = LoggerFactory.getLogger(Accelerator.class);
     static final int PROBE_SECONDS = 20;
 
+    /**
+     * Every VM's: no default devices, no display, the serial console on QEMU's stdout (the log), no
+     * reboot (a guest that reboots or panics ends), and no network device at all: the guest's only
+     * ways out are the ports and shares it is given.
+     */
+    static final List<String> HEADLESS = List.of(
+            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot", "-nic", "none");
+
     private final List<String> machine;
     private final String bus;
 
@@ -67,20 +75,9 @@ enum Accelerator {
         }
         List<String> argv = new ArrayList<>(List.of(qemu.toString()));
         argv.addAll(KVM.machine());
+        argv.addAll(List.of("-m", "256", "-smp", "1"));
+        argv.addAll(HEADLESS);
         argv.addAll(List.of(
-                "-m",
-                "256",
-                "-smp",
-                "1",
-                "-nodefaults",
-                "-no-user-config",
-                "-display",
-                "none",
-                "-serial",
-                "stdio",
-                "-nic",
-                "none",
-                "-no-reboot",
                 "-kernel",
                 kernel.toString(),
                 "-initrd",

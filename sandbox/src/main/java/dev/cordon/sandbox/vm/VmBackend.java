@@ -248,21 +248,9 @@ final class VmBackend implements SandboxBackend {
         int smp = limits.cpuMillicores() == 0 ? cpus : Math.clamp((limits.cpuMillicores() + 999) / 1000, 1, cpus);
         List<String> argv = new ArrayList<>(List.of(host.qemu().toString(), "-name", "cordon-" + spec.id()));
         argv.addAll(verdict.accelerator().machine());
+        argv.addAll(List.of("-m", memoryMib + "M", "-smp", Integer.toString(smp)));
+        argv.addAll(Accelerator.HEADLESS);
         argv.addAll(List.of(
-                "-m",
-                memoryMib + "M",
-                "-smp",
-                Integer.toString(smp),
-                "-nodefaults",
-                "-no-user-config",
-                "-display",
-                "none",
-                "-serial",
-                "stdio",
-                "-no-reboot",
-                // No network device at all: the guest's only way out is its ports.
-                "-nic",
-                "none",
                 "-kernel",
                 host.kernel().toString(),
                 "-initrd",
