@@ -23,7 +23,9 @@ public final class Vm {
 
     /**
      * The microVM backend; builds the initramfs into {@code cache} on first use and probes KVM once.
-     * Blocks for those (a boot under KVM, or its failure; seconds at most).
+     * Blocks for those (a boot under KVM, or its failure; seconds at most). Each VM's files live
+     * under {@code cache/vm/run/<sandbox id>} while it runs; building a backend removes what is
+     * there, so build one per cache (one daemon per home).
      *
      * @param cache a directory of Cordon's home cache, e.g. {@code <home>/cache}
      * @throws SandboxException if QEMU, a kernel, busybox-static, socat or bubblewrap is missing;
@@ -34,13 +36,10 @@ public final class Vm {
         Path initramfs = Initramfs.ensure(host, cache.resolve("vm"));
         Accelerator.Verdict verdict = verdict(host, initramfs);
         LOG.info("microVM backend: kernel {}, {}", host.kernelVersion(), verdict.reason());
-        return new VmBackend(
-                host,
-                initramfs,
-                verdict,
-                cache.resolve("vm").resolve("run"),
-                Bubblewrap.isRoot(),
-                Seccomp.defaultFilter());
+        Path run = cache.resolve("vm").resolve("run");
+        // What a daemon that crashed left (its VMs powered off when their channels closed).
+        VmBackend.deleteTree(run);
+        return new VmBackend(host, initramfs, verdict, run, Bubblewrap.isRoot(), Seccomp.defaultFilter());
     }
 
     /** Whether {@link #backend} can be built here: every program and the kernel are installed. Cheap: files only. */
