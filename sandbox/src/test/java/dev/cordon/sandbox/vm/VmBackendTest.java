@@ -64,6 +64,7 @@ class VmBackendTest {
                 .isEqualTo(UID);
     }
 
+    /** As root (as on CI), QEMU runs as the sandbox's uid once it has opened its files. */
     @Test
     void theRunnersSocketReachesTheHostOverVirtioSerialForExactlyOneConnection() throws Exception {
         SandboxBackend backend = Vm.backend(host.resolve("cache"));
@@ -86,6 +87,11 @@ class VmBackendTest {
                     BufferedReader in = new BufferedReader(
                             new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
                     assertThat(in.readLine()).isEqualTo("hello-host");
+                    // QEMU connected before the guest started, as root; since then it runs as the
+                    // sandbox's uid under its own seccomp filter.
+                    String qemu = qemuStatus("cordon-vm-chan");
+                    assertThat(qemu).containsPattern("(?m)^Uid:\\s+" + UID + "\\s+" + UID + "\\s+" + UID);
+                    assertThat(qemu).containsPattern("(?m)^Seccomp:\\s+2$");
                     OutputStream out = Channels.newOutputStream(connection);
                     out.write("hello-guest\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
@@ -96,6 +102,16 @@ class VmBackendTest {
             }
         }
         assertThat(Files.readString(log)).contains("hello-guest", "second-refused");
+    }
+
+    /** {@code /proc/<pid>/status} of this JVM's QEMU child named {@code name}. */
+    private static String qemuStatus(String name) throws Exception {
+        ProcessHandle qemu = ProcessHandle.current()
+                .descendants()
+                .filter(p -> p.info().commandLine().orElse("").contains("-name " + name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no QEMU process named " + name));
+        return Files.readString(Path.of("/proc", Long.toString(qemu.pid()), "status"));
     }
 
     private Path workspace() throws Exception {
