@@ -5,6 +5,7 @@ import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.Sandboxes;
+import dev.cordon.sandbox.vm.Vm;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,9 +21,6 @@ import java.util.function.Predicate;
  * <p>Thread-safe.
  */
 final class SandboxBackends {
-    /** What the microVM backend needs from apt (docs/isolation.md). */
-    static final String VM_PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static socat";
-
     private final SandboxBackend fallback;
     private final Predicate<String> usable;
     private final Function<String, SandboxBackend> build;
@@ -92,7 +90,7 @@ final class SandboxBackends {
                 + " (sandbox.isolation in its policy.yaml), and no sandbox backend on this host gives it; usable here: "
                 + String.join(", ", here)
                 + (required == Isolation.VM
-                        ? ". Install the microVM backend's parts (apt-get install " + VM_PACKAGES
+                        ? ". Install the microVM backend's parts (apt-get install " + Vm.PACKAGES
                                 + "); ./cordon doctor says what is missing (docs/isolation.md)"
                         : ". Install runsc (apt-get install runsc) and run cordon as root; ./cordon doctor says more"));
     }
@@ -100,7 +98,7 @@ final class SandboxBackends {
     private static String why(String name) {
         return switch (name) {
             case "bubblewrap" -> "bwrap is not installed (apt-get install bubblewrap)";
-            case "vm" -> "QEMU, a kernel, busybox-static or socat is missing (apt-get install " + VM_PACKAGES + ")";
+            case "vm" -> "QEMU, a kernel, busybox-static or socat is missing (apt-get install " + Vm.PACKAGES + ")";
             default -> name + " is not installed (apt-get install " + name + ") or the daemon does not run as root";
         };
     }

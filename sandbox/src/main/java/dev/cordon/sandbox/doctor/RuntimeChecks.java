@@ -171,7 +171,7 @@ final class RuntimeChecks {
             return new Check(
                     "vm",
                     Status.OK,
-                    "QEMU not installed (optional microVM backend: apt-get install " + VM_PACKAGES + ")",
+                    "QEMU not installed (optional microVM backend: apt-get install " + Vm.PACKAGES + ")",
                     "");
         }
         String detail = "qemu " + version(version.stdout());
@@ -179,11 +179,9 @@ final class RuntimeChecks {
             String how = Vm.describe(Path.of(System.getProperty("java.io.tmpdir"), "cordon-cache"));
             return new Check("vm", Status.OK, detail + ": backend vm usable; " + how, "");
         } catch (SandboxException e) {
-            return new Check("vm", Status.WARN, detail + ", but " + e.getMessage(), "apt-get install " + VM_PACKAGES);
+            return new Check("vm", Status.WARN, detail + ", but " + e.getMessage(), "apt-get install " + Vm.PACKAGES);
         }
     }
-
-    static final String VM_PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static socat";
 
     Check crun() {
         CommandResult version = probes.commands().run(List.of("crun", "--version"));

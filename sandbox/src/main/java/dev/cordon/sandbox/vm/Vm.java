@@ -19,6 +19,9 @@ public final class Vm {
     private static final Logger LOG = LoggerFactory.getLogger(Vm.class);
     private static final Map<String, Accelerator.Verdict> VERDICTS = new ConcurrentHashMap<>();
 
+    /** The apt packages the backend needs beyond bubblewrap: QEMU, the guest's kernel, the initramfs's shell, the channel's bridge. */
+    public static final String PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static socat";
+
     private Vm() {}
 
     /**

@@ -31,7 +31,7 @@ record VmHost(
         Path socat) {
 
     /** The apt packages that give everything {@link #find} looks for. */
-    static final String PACKAGES = "qemu-system-x86 linux-image-amd64 busybox-static socat bubblewrap";
+    static final String PACKAGES = Vm.PACKAGES + " bubblewrap";
 
     /**
      * Finds everything on this host.
