@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * tables, virtio over MMIO) on hardware virtualisation; boots in well under a second. {@link
  * #TCG}: the {@code q35} machine under QEMU's own binary translator, for hosts whose {@code
  * /dev/kvm} is missing or cannot boot a stock kernel (a paravirtualised KVM, as in some cloud
- * VMs): the same guest, the same walls, seconds to boot.
+ * VMs): the same guest, the same walls, seconds to boot. Not microvm under TCG: it has no PIT or
+ * HPET, and without KVM's clock the guest kernel hangs calibrating its TSC (seen here).
  */
 enum Accelerator {
     KVM(List.of("-M", "microvm", "-accel", "kvm", "-cpu", "host"), "-device"),
