@@ -19,7 +19,6 @@ import dev.cordon.core.sandbox.SandboxSpec.Mode;
 import dev.cordon.sandbox.escape.Inside.Result;
 import dev.cordon.sandbox.vm.Vm;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -27,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,17 +44,18 @@ import org.junit.jupiter.api.io.TempDir;
  * of its own boot.
  */
 class VmEscapeTest {
-    private static final SandboxBackend BACKEND = build();
+    /** The VM's cache (its initramfs), removed after the class. */
+    @TempDir
+    static Path cache;
+
+    private static SandboxBackend backend;
 
     @TempDir
     Path host;
 
-    private static SandboxBackend build() {
-        try {
-            return Vm.backend(Files.createTempDirectory("cordon-vm-escape-"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    @BeforeAll
+    static void buildTheBackend() {
+        backend = Vm.backend(cache);
     }
 
     @BeforeEach
@@ -70,7 +71,7 @@ class VmEscapeTest {
         writeFile(host.resolve("elsewhere/secret.txt"), secret, "rw-------");
         try (Listener loopback = Listener.on(InetAddress.ofLiteral("127.0.0.1"))) {
             Inside inside =
-                    new Inside(BACKEND, host, UID, Limits.DEFAULTS).withProbe().mount(readOnly, "/ro", Mode.READ_ONLY);
+                    new Inside(backend, host, UID, Limits.DEFAULTS).withProbe().mount(readOnly, "/ro", Mode.READ_ONLY);
             Result r = inside.run("""
                     cat /etc/shadow >/dev/null 2>&1; echo "shadow=$?"
                     touch /usr/cordon-x 2>/dev/null; echo "usr-write=$?"
@@ -146,7 +147,7 @@ class VmEscapeTest {
      */
     @Test
     void aMemoryBombIsOomKilledAndAForkBombStopsAtThePidsLimitOfTheGuestsCgroup() throws Exception {
-        Result r = new Inside(BACKEND, host, UID, new Limits(64 * MIB, 64, 1000)).run("""
+        Result r = new Inside(backend, host, UID, new Limits(64 * MIB, 64, 1000)).run("""
                 head -c 8M /dev/zero | tail | wc -c
                 head -c 1G /dev/zero | tail | wc -c; echo "tail=${PIPESTATUS[1]}"
                 perl -e '$| = 1; for my $i (1..1000) { my $p = fork;
