@@ -10,6 +10,7 @@ import dev.cordon.protocol.Wire;
 import dev.cordon.sandbox.Sandboxes;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
 import dev.cordon.sandbox.oci.Oci;
+import dev.cordon.sandbox.vm.Vm;
 import dev.cordon.server.Runners;
 import java.io.File;
 import java.io.IOException;
@@ -35,12 +36,13 @@ import tools.jackson.databind.node.ObjectNode;
  * /usr/bin/true}, {@code runc run} of {@code /bin/true}, and {@code podman run --runtime runc}. The
  * other backends side by side: Cordon's runc and gVisor (runsc) backends running {@code
  * /usr/bin/true} and the runner, with the memory of each runner's sandbox when it was Ready
- * (docs/benchmarks.md §7).
+ * (docs/benchmarks.md §7); and the microVM (QEMU, with KVM where it boots a kernel, else emulated),
+ * whose memory is QEMU's resident set.
  *
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.ColdStart [--runs 50] [--warmup 2] [--flags]
  *      [--variants bwrap,bwrap-unlimited,runc,podman,podman-nonet,runner,runner-aot,runner-aot-unlimited,
- *                  runc-cordon,runsc,runner-runc,runner-runsc]
+ *                  runc-cordon,runsc,runner-runc,runner-runsc,vm,runner-vm]
  *      [--runner-lib DIR] [--keep]
  * </pre>
  *
@@ -251,6 +253,21 @@ public final class ColdStart {
                                 Limits.DEFAULTS,
                                 Oci.runsc(Oci.DEFAULT_PLATFORM))
                         : skip(name, "runsc is not installed or this is not root");
+            case "vm" ->
+                Vm.usable()
+                        ? new BwrapTrue(root, runnerLib, Limits.DEFAULTS, Vm.backend(root.resolve("cache")))
+                        : skip(name, "QEMU, a kernel, busybox-static or socat is missing (./cordon doctor)");
+            case "runner-vm" ->
+                Vm.usable()
+                        ? runner(
+                                root,
+                                runnerLib,
+                                "runner in a microVM (no AOT cache)",
+                                base,
+                                false,
+                                Limits.DEFAULTS,
+                                Vm.backend(root.resolve("cache")))
+                        : skip(name, "QEMU, a kernel, busybox-static or socat is missing (./cordon doctor)");
             case "runc" -> Processes.available("runc") ? Runc.create(root) : skip("runc", "runc is not installed");
             case "podman" -> Podman.create(root, false);
             case "podman-nonet" -> Podman.create(root, true);
@@ -445,7 +462,7 @@ public final class ColdStart {
                     limits);
             long t0 = System.nanoTime();
             try (Sandbox sandbox = backend.start(spec)) {
-                int status = sandbox.exit().get(30, TimeUnit.SECONDS);
+                int status = sandbox.exit().get(120, TimeUnit.SECONDS);
                 long nanos = System.nanoTime() - t0;
                 if (status != 0) {
                     throw new IllegalStateException(name() + " exited with " + status);

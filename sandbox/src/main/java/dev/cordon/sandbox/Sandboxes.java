@@ -5,12 +5,14 @@ import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.bwrap.Bubblewrap;
 import dev.cordon.sandbox.oci.Oci;
+import dev.cordon.sandbox.vm.Vm;
+import java.nio.file.Path;
 import java.util.List;
 
 /** Factories for the sandbox backends this host can run. */
 public final class Sandboxes {
     /** Every backend Cordon has, weakest wall first; the first is the default. */
-    public static final List<String> NAMES = List.of("bubblewrap", "runc", "runsc");
+    public static final List<String> NAMES = List.of("bubblewrap", "runc", "runsc", "vm");
 
     private Sandboxes() {}
 
@@ -20,16 +22,26 @@ public final class Sandboxes {
     }
 
     /**
-     * The backend called {@code name} (one of {@link #NAMES}); gVisor on its default platform.
+     * The backend called {@code name} (one of {@link #NAMES}); gVisor on its default platform; the
+     * microVM's initramfs cached in the JVM's temp directory.
      *
      * @throws SandboxException if there is no such backend or it cannot run on this host; the
      *     message says why and what to do
      */
     public static SandboxBackend named(String name) {
+        return named(name, Path.of(System.getProperty("java.io.tmpdir"), "cordon-cache"));
+    }
+
+    /**
+     * As {@link #named(String)}, with the microVM's initramfs built into {@code cache} (the Cordon
+     * home's cache directory).
+     */
+    public static SandboxBackend named(String name, Path cache) {
         return switch (name) {
             case "bubblewrap" -> Bubblewrap.backend();
             case "runc" -> Oci.runc();
             case "runsc" -> Oci.runsc(Oci.DEFAULT_PLATFORM);
+            case "vm" -> Vm.backend(cache);
             default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
         };
     }
@@ -39,6 +51,7 @@ public final class Sandboxes {
         return switch (name) {
             case "bubblewrap", "runc" -> Isolation.CONTAINER;
             case "runsc" -> Isolation.GVISOR;
+            case "vm" -> Isolation.VM;
             default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
         };
     }
@@ -51,6 +64,7 @@ public final class Sandboxes {
         return switch (name) {
             case "bubblewrap" -> Bubblewrap.find("bwrap").isPresent();
             case "runc", "runsc" -> Oci.usable(name);
+            case "vm" -> Vm.usable();
             default -> false;
         };
     }

@@ -144,7 +144,11 @@ public final class Daemon implements AutoCloseable {
         KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
         pods = cluster == null ? null : startPods(cluster);
         SandboxBackends backends = new SandboxBackends(
-                backend, Sandboxes::usable, Sandboxes::named, pods == null ? null : pods::backendFor);
+                backend,
+                Sandboxes::usable,
+                // The microVM backend builds its initramfs into the home's cache once.
+                name -> Sandboxes.named(name, home.root().resolve("cache")),
+                pods == null ? null : pods::backendFor);
         try {
             mountAllowlist = MountAllowlist.of(config.mountAllowlist(), home.root());
         } catch (MountException e) {

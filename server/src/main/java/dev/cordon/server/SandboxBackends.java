@@ -5,6 +5,7 @@ import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.Sandboxes;
+import dev.cordon.sandbox.vm.Vm;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,13 +90,15 @@ final class SandboxBackends {
                 + " (sandbox.isolation in its policy.yaml), and no sandbox backend on this host gives it; usable here: "
                 + String.join(", ", here)
                 + (required == Isolation.VM
-                        ? ". Cordon has no microVM backend yet (docs/isolation.md)"
+                        ? ". Install the microVM backend's parts (apt-get install " + Vm.PACKAGES
+                                + "); ./cordon doctor says what is missing (docs/isolation.md)"
                         : ". Install runsc (apt-get install runsc) and run cordon as root; ./cordon doctor says more"));
     }
 
     private static String why(String name) {
         return switch (name) {
             case "bubblewrap" -> "bwrap is not installed (apt-get install bubblewrap)";
+            case "vm" -> "QEMU, a kernel, busybox-static or socat is missing (apt-get install " + Vm.PACKAGES + ")";
             default -> name + " is not installed (apt-get install " + name + ") or the daemon does not run as root";
         };
     }

@@ -59,6 +59,7 @@ class PolicySchemaAgreementTest {
                 "sandbox: {backend: runsc}\n",
                 "sandbox: {backend: runc, isolation: container}\n",
                 "sandbox: {backend: runsc, isolation: gvisor}\n",
+                "sandbox: {backend: vm, isolation: vm}\n",
                 "sandbox: {isolation: vm}\n",
                 "sandbox: {backend: null, isolation: null}\n",
                 "sandbox:\n  mounts:\n    - {host: /a, target: /b, mode: null}\n",

@@ -134,6 +134,7 @@ class SandboxBackendsTest {
                 .hasMessageContaining("apt-get install runsc");
         assertThatThrownBy(() -> host("runc", "runsc").forPolicy(AGENT, policy(null, Isolation.VM)))
                 .hasMessageContaining("requires isolation vm")
-                .hasMessageContaining("no microVM backend yet");
+                .hasMessageContaining("usable here: bubblewrap (container), runc (container), runsc (gvisor)")
+                .hasMessageContaining("apt-get install qemu-system-x86 linux-image-amd64 busybox-static socat");
     }
 }

@@ -2,6 +2,7 @@ package dev.cordon.sandbox.bwrap;
 
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.CgroupHost;
 import dev.cordon.sandbox.seccomp.Seccomp;
 import java.io.IOException;
@@ -69,6 +70,23 @@ public final class Bubblewrap {
                 root,
                 options.cgroups() ? CgroupHost.detect() : null,
                 options.seccomp() ? writeFilter() : null);
+    }
+
+    /**
+     * The bwrap command line for {@code spec} as a privileged (root) bwrap runs it elsewhere, with
+     * Cordon's seccomp filter read from fd 3: what the microVM backend runs inside its guest, the
+     * second wall. Mount sources are paths of that other system and are not checked here; the
+     * host's top-level links ({@code /bin -> usr/bin}) are assumed there too.
+     *
+     * @param bwrap and {@code setpriv}: where the programs are on that system
+     */
+    public static List<String> argumentsElsewhere(SandboxSpec spec, Path bwrap, Path setpriv) {
+        BubblewrapBackend.Programs programs = new BubblewrapBackend.Programs(
+                bwrap, setpriv, Path.of("/usr/bin/setsid"), Path.of("/bin/kill"), Path.of("/bin/sh"));
+        List<String> args =
+                new java.util.ArrayList<>(new BubblewrapBackend(programs, true, null, null).arguments(spec, false));
+        args.addAll(1, List.of("--seccomp", "3"));
+        return args;
     }
 
     private static Path writeFilter() {

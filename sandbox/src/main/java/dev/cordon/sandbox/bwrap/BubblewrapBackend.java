@@ -308,6 +308,14 @@ final class BubblewrapBackend implements SandboxBackend {
     }
 
     List<String> arguments(SandboxSpec spec) {
+        return arguments(spec, true);
+    }
+
+    /**
+     * @param onThisHost whether the spec's mount sources are paths of this host, checked to exist;
+     *     false for a command line run elsewhere (inside a microVM, whose paths the guest makes)
+     */
+    List<String> arguments(SandboxSpec spec, boolean onThisHost) {
         List<String> a = new ArrayList<>();
         a.add(programs.bwrap().toString());
         if (root) {
@@ -358,7 +366,7 @@ final class BubblewrapBackend implements SandboxBackend {
             }
         }
         for (SandboxSpec.Mount m : spec.mounts()) {
-            if (!Files.exists(m.source())) {
+            if (onThisHost && !Files.exists(m.source())) {
                 throw new SandboxException("mount source " + m.source() + " for " + m.target() + " does not exist");
             }
             a.add(m.mode() == SandboxSpec.Mode.READ_ONLY ? "--ro-bind" : "--bind");

@@ -1,18 +1,21 @@
 package dev.cordon.sandbox.doctor;
 
+import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.doctor.HostDoctor.Check;
 import dev.cordon.sandbox.doctor.HostDoctor.CommandResult;
 import dev.cordon.sandbox.doctor.HostDoctor.Probes;
 import dev.cordon.sandbox.doctor.HostDoctor.Status;
+import dev.cordon.sandbox.vm.Vm;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The optional OCI backends: runc and gVisor (with which of its platforms start a sandbox here),
- * and crun and podman, which Cordon does not run sandboxes with but reports. A missing optional
+ * The optional backends: runc and gVisor (with which of its platforms start a sandbox here), the
+ * microVM (QEMU, with the accelerator it gets here), and crun and podman, which Cordon does not run sandboxes with but reports. A missing optional
  * runtime is not a warning: bubblewrap is the default and needs none of them.
  */
 final class RuntimeChecks {
@@ -41,6 +44,8 @@ final class RuntimeChecks {
         Check runsc = runsc();
         checks.add(runc);
         checks.add(runsc);
+        Check vm = vm();
+        checks.add(vm);
         checks.add(crun());
         checks.add(podman());
         List<String> usable = new ArrayList<>(List.of("bubblewrap (container)"));
@@ -51,11 +56,10 @@ final class RuntimeChecks {
         if (root && runsc.detail().contains(" works") && !runsc.detail().contains("none works")) {
             usable.add("runsc (gvisor)");
         }
-        checks.add(new Check(
-                "backends",
-                Status.OK,
-                "usable here: " + String.join(", ", usable) + "; microVM: not built yet (docs/isolation.md)",
-                ""));
+        if (vm.detail().contains("backend vm usable")) {
+            usable.add("vm (vm, " + (vm.detail().contains("microvm on KVM") ? "KVM" : "emulated") + ")");
+        }
+        checks.add(new Check("backends", Status.OK, "usable here: " + String.join(", ", usable), ""));
         return checks;
     }
 
@@ -155,6 +159,28 @@ final class RuntimeChecks {
                     "a gVisor release from 2023 or later fixes it (Debian 12 ships 2022-12-19)");
         }
         return new Check("runsc", Status.OK, detail + " " + platforms + ": backend runsc usable", "");
+    }
+
+    /**
+     * The microVM backend: QEMU installed, then everything else it needs and which accelerator it
+     * gets here, by building the initramfs and booting it under KVM once ({@link Vm#describe}).
+     */
+    Check vm() {
+        CommandResult version = probes.commands().run(List.of("qemu-system-x86_64", "--version"));
+        if (!version.succeeded()) {
+            return new Check(
+                    "vm",
+                    Status.OK,
+                    "QEMU not installed (optional microVM backend: apt-get install " + Vm.PACKAGES + ")",
+                    "");
+        }
+        String detail = "qemu " + version(version.stdout());
+        try {
+            String how = Vm.describe(Path.of(System.getProperty("java.io.tmpdir"), "cordon-cache"));
+            return new Check("vm", Status.OK, detail + ": backend vm usable; " + how, "");
+        } catch (SandboxException e) {
+            return new Check("vm", Status.WARN, detail + ", but " + e.getMessage(), "apt-get install " + Vm.PACKAGES);
+        }
     }
 
     Check crun() {

@@ -45,4 +45,18 @@ class HostDoctorOnThisMachineTest {
                                 fix -> assertThat(c.status()).isEqualTo(Status.OK),
                                 fix -> assertThat(fix).contains("sandbox.unenforced_limits")));
     }
+
+    /** CI installs QEMU and a kernel: the check boots one and says which accelerator it got. */
+    @Test
+    void theMicroVmCheckBootsAKernelAndSaysWhetherKvmOrEmulationRunsIt() {
+        Check vm = HostDoctor.run().stream()
+                .filter(c -> c.name().equals("vm"))
+                .findFirst()
+                .orElseThrow();
+
+        assertThat(vm.status()).as(vm.detail()).isEqualTo(Status.OK);
+        assertThat(vm.detail())
+                .contains("backend vm usable; kernel ")
+                .containsAnyOf("microvm on KVM", "emulated (TCG, q35)");
+    }
 }

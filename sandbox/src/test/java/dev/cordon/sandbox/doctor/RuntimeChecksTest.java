@@ -106,8 +106,10 @@ class RuntimeChecksTest {
 
         assertThat(all).allSatisfy(c -> assertThat(c.status()).isEqualTo(Status.OK));
         assertThat(check(all, "runc").detail()).contains("not installed").contains("apt-get install runc");
-        assertThat(check(all, "backends").detail())
-                .startsWith("usable here: bubblewrap (container); microVM: not built yet");
+        assertThat(check(all, "vm").detail())
+                .contains("QEMU not installed")
+                .contains("apt-get install qemu-system-x86");
+        assertThat(check(all, "backends").detail()).isEqualTo("usable here: bubblewrap (container)");
     }
 
     @Test
@@ -121,7 +123,8 @@ class RuntimeChecksTest {
         assertThat(check(asUser, "runc").status()).isEqualTo(Status.WARN);
         assertThat(check(asUser, "runc").detail()).contains("needs cordon to run as root");
         assertThat(check(asRoot, "runc").detail()).isEqualTo("runc 1.1.5+ds1: backend runc usable");
-        assertThat(check(asRoot, "backends").detail()).contains("bubblewrap (container), runc (container);");
+        assertThat(check(asRoot, "backends").detail())
+                .isEqualTo("usable here: bubblewrap (container), runc (container)");
         assertThat(check(asRoot, "crun").detail()).contains("refuses this host's cgroup v1 (hybrid) layout");
     }
 
