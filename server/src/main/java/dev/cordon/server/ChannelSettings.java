@@ -5,6 +5,7 @@ import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.MatrixSettings;
 import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.TelegramSettings;
+import dev.cordon.channel.webhook.WebhookSettings;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.egress.vault.Vault;
 import java.io.IOException;
@@ -30,9 +31,22 @@ import tools.jackson.databind.JsonNode;
  * @param telegram the Telegram block, or null if Telegram is not enabled
  * @param matrix the Matrix block, or null if Matrix is not enabled
  * @param slack the Slack block, or null if Slack is not enabled
+ * @param webhook the signed webhook endpoints, or null if there are none
  */
-record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null);
+record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack, Webhook webhook) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null, null);
+
+    /**
+     * The signed webhook endpoints as configured; each secret is filled in from the vault when the
+     * daemon starts, and each endpoint's chat ({@code webhook:NAME}) is wired to its agent.
+     */
+    record Webhook(List<WebhookEndpoint> endpoints, Duration replayWindow) {}
+
+    /** One endpoint: its agent, the name of its vault secret, and where replies go (or null). */
+    record WebhookEndpoint(String name, String agent, String secret, URI replyUrl) {}
+
+    private static final Set<String> WEBHOOK_KEYS = Set.of("endpoints", "replay_window_seconds");
+    private static final Set<String> ENDPOINT_KEYS = Set.of("agent", "secret", "reply_url");
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
@@ -92,13 +106,14 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack"));
+            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack", "webhook"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
                     channels.has("email") ? email(f, channels.get("email")) : null,
                     channels.has("telegram") ? telegram(f, channels.get("telegram")) : null,
                     channels.has("matrix") ? matrix(f, channels.get("matrix")) : null,
-                    channels.has("slack") ? slack(f, channels.get("slack")) : null);
+                    channels.has("slack") ? slack(f, channels.get("slack")) : null,
+                    channels.has("webhook") ? webhook(f, channels.get("webhook")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -120,6 +135,40 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
+    }
+
+    private static Webhook webhook(Fields f, JsonNode n) {
+        String at = "channels.webhook";
+        f.onlyKeys(at, n, WEBHOOK_KEYS);
+        JsonNode endpoints = n.get("endpoints");
+        if (endpoints == null || !endpoints.isObject() || endpoints.isEmpty()) {
+            throw f.yaml.error(
+                    at + ".endpoints",
+                    "must name at least one endpoint, e.g. ci: {agent: main, secret: CI_HOOK_SECRET}");
+        }
+        List<WebhookEndpoint> out = new ArrayList<>();
+        for (Iterator<String> it = endpoints.propertyNames().iterator(); it.hasNext(); ) {
+            String name = it.next();
+            String e = at + ".endpoints." + name;
+            JsonNode node = endpoints.get(name);
+            f.onlyKeys(e, node, ENDPOINT_KEYS);
+            if (!WebhookSettings.NAME.matcher(name).matches()) {
+                throw f.yaml.error(
+                        e, "an endpoint name must be 1-63 of a-z, 0-9, _ and -, starting with a letter or digit");
+            }
+            String agent = f.text(e + ".agent", node.get("agent"), true, null);
+            String secret = f.required(e + ".secret", f.secret(e + ".secret", node.get("secret")));
+            JsonNode reply = node.get("reply_url");
+            URI replyUrl = reply == null || reply.isNull() ? null : f.url(e + ".reply_url", reply, null);
+            try {
+                new WebhookSettings.Endpoint(name, null, replyUrl);
+            } catch (IllegalArgumentException ex) {
+                throw f.yaml.error(e, ex.getMessage());
+            }
+            out.add(new WebhookEndpoint(name, agent, secret, replyUrl));
+        }
+        int window = f.integer(at + ".replay_window_seconds", n.get("replay_window_seconds"), 300, 1, 3600);
+        return new Webhook(List.copyOf(out), Duration.ofSeconds(window));
     }
 
     private static Irc irc(Fields f, JsonNode n) {

@@ -10,10 +10,19 @@ import dev.cordon.channel.slack.Slack;
 import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.Telegram;
 import dev.cordon.channel.telegram.TelegramSettings;
+import dev.cordon.channel.webhook.Webhook;
+import dev.cordon.channel.webhook.WebhookSettings;
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.access.Access;
+import dev.cordon.core.access.Role;
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.HookChannel;
 import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.store.Store;
 import dev.cordon.egress.vault.Vault;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,10 +43,14 @@ final class Channels implements AutoCloseable {
     private final List<ChannelService> services;
     /** The channels whose group chats engage on mention ({@code engage: mention}, the default). */
     private final Set<String> mentionOnly;
+    /** The signed webhook endpoints, whose chats the daemon wires to their agents ({@link #wireEndpoints}). */
+    private final List<ChannelSettings.WebhookEndpoint> endpoints;
 
-    private Channels(List<ChannelService> services, Set<String> mentionOnly) {
+    private Channels(
+            List<ChannelService> services, Set<String> mentionOnly, List<ChannelSettings.WebhookEndpoint> endpoints) {
         this.services = services;
         this.mentionOnly = mentionOnly;
+        this.endpoints = endpoints;
     }
 
     /**
@@ -120,7 +133,57 @@ final class Channels implements AutoCloseable {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }
         }
-        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly));
+        ChannelSettings.Webhook webhook = settings.webhook();
+        List<ChannelSettings.WebhookEndpoint> endpoints = List.of();
+        if (webhook != null) {
+            endpoints = webhook.endpoints();
+            List<WebhookSettings.Endpoint> filled = new ArrayList<>();
+            for (ChannelSettings.WebhookEndpoint e : endpoints) {
+                String field = "channels.webhook.endpoints." + e.name() + ".secret";
+                byte[] secret = password(vault, field, e.secret()).getBytes(StandardCharsets.UTF_8);
+                filled.add(
+                        checked(field, e.secret(), () -> new WebhookSettings.Endpoint(e.name(), secret, e.replyUrl())));
+            }
+            services.add(Webhook.channel(new WebhookSettings(filled, webhook.replayWindow())));
+        }
+        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly), endpoints);
+    }
+
+    /**
+     * Wires each webhook endpoint's chat ({@code webhook:NAME}) to the agent cordon.yaml names, and
+     * makes the endpoint a member of that agent: whoever holds its secret speaks as {@code
+     * webhook:NAME}, and the signature is what lets them in. The grant is made (and audited, by the
+     * owner who wrote the file) once; a restart finds it.
+     *
+     * @throws ConfigException if an endpoint names an agent that does not exist
+     */
+    void wireEndpoints(Store store, Access access) {
+        for (ChannelSettings.WebhookEndpoint e : endpoints) {
+            AgentName name;
+            try {
+                name = new AgentName(e.agent());
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(
+                        "cordon.yaml: channels.webhook.endpoints." + e.name() + ".agent: " + ex.getMessage());
+            }
+            Agent agent = store.agentByName(name)
+                    .orElseThrow(() -> new ConfigException(
+                            "cordon.yaml: channels.webhook.endpoints." + e.name() + ".agent: there is no agent named '"
+                                    + e.agent() + "' (create agents/" + e.agent() + "/)"));
+            store.wire(store.ensureChat(Webhook.NAME, e.name()).id(), agent.id());
+            UserId sender = new UserId(Webhook.NAME, e.name());
+            if (access.role(sender, name).isEmpty()) {
+                access.grant(UserId.TERMINAL_OWNER, sender, Role.MEMBER, name);
+            }
+        }
+    }
+
+    /** The adapters the platforms call over HTTP, for the hook listener; empty if none is configured. */
+    List<HookChannel> hooks() {
+        return services.stream()
+                .filter(HookChannel.class::isInstance)
+                .map(HookChannel.class::cast)
+                .toList();
     }
 
     private static String password(Vault vault, String field, String name) {
