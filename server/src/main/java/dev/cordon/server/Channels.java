@@ -2,6 +2,8 @@ package dev.cordon.server;
 
 import dev.cordon.channel.email.Email;
 import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.channel.github.GitHub;
+import dev.cordon.channel.github.GitHubSettings;
 import dev.cordon.channel.irc.Irc;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.Matrix;
@@ -12,6 +14,8 @@ import dev.cordon.channel.telegram.Telegram;
 import dev.cordon.channel.telegram.TelegramSettings;
 import dev.cordon.channel.webhook.Webhook;
 import dev.cordon.channel.webhook.WebhookSettings;
+import dev.cordon.channel.whatsapp.WhatsApp;
+import dev.cordon.channel.whatsapp.WhatsAppSettings;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
@@ -132,6 +136,27 @@ final class Channels implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }
+        }
+        ChannelSettings.GitHub github = settings.github();
+        if (github != null) {
+            GitHubSettings s = github.settings();
+            String field = "channels.github.webhook_secret";
+            byte[] secret = password(vault, field, github.webhookSecret()).getBytes(StandardCharsets.UTF_8);
+            String token = password(vault, "channels.github.token_secret", github.tokenSecret());
+            services.add(GitHub.channel(checked(
+                    field, github.webhookSecret(), () -> new GitHubSettings(s.apiUrl(), s.login(), secret, token))));
+        }
+        ChannelSettings.WhatsApp whatsapp = settings.whatsapp();
+        if (whatsapp != null) {
+            WhatsAppSettings s = whatsapp.settings();
+            String token = password(vault, "channels.whatsapp.token_secret", whatsapp.tokenSecret());
+            String field = "channels.whatsapp.app_secret";
+            byte[] appSecret = password(vault, field, whatsapp.appSecret()).getBytes(StandardCharsets.UTF_8);
+            String verify = password(vault, "channels.whatsapp.verify_token_secret", whatsapp.verifyTokenSecret());
+            services.add(WhatsApp.channel(checked(
+                    field,
+                    whatsapp.appSecret(),
+                    () -> new WhatsAppSettings(s.apiUrl(), s.phoneNumberId(), token, appSecret, verify))));
         }
         ChannelSettings.Webhook webhook = settings.webhook();
         List<ChannelSettings.WebhookEndpoint> endpoints = List.of();

@@ -124,6 +124,8 @@ class ArchitectureTest {
                         "dev.cordon.channel.telegram",
                         "dev.cordon.channel.matrix",
                         "dev.cordon.channel.slack",
-                        "dev.cordon.channel.webhook");
+                        "dev.cordon.channel.webhook",
+                        "dev.cordon.channel.github",
+                        "dev.cordon.channel.whatsapp");
     }
 }

@@ -132,7 +132,8 @@ class ChannelSettingsTest {
                         """))
                 .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  myspace: {}\n"))
-                .hasMessageContaining("channels.myspace: unknown field (known: email, irc, matrix, slack, telegram, webhook)");
+                .hasMessageContaining(
+                        "channels.myspace: unknown field (known: email, github, irc, matrix, slack, telegram, webhook, whatsapp)");
     }
 
     @Test
