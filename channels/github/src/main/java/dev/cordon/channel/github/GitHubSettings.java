@@ -1,7 +1,7 @@
 package dev.cordon.channel.github;
 
+import dev.cordon.core.channel.HttpDelivery;
 import java.net.URI;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -22,16 +22,7 @@ public record GitHubSettings(URI apiUrl, String login, byte[] webhookSecret, Str
 
     /** @throws IllegalArgumentException naming the field that is wrong */
     public GitHubSettings {
-        String scheme = apiUrl.getScheme();
-        if (apiUrl.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))) {
-            throw new IllegalArgumentException("api_url: '" + apiUrl + "' is not an http(s) URL");
-        }
-        if ("http".equals(scheme)
-                && !Set.of("127.0.0.1", "localhost", "[::1]", "::1").contains(apiUrl.getHost())) {
-            throw new IllegalArgumentException(
-                    "api_url: '" + apiUrl + "' must use https (the token goes with every call); http only on loopback");
-        }
-        apiUrl = URI.create(apiUrl.toString().replaceAll("/+$", ""));
+        apiUrl = HttpDelivery.baseUrl("api_url", apiUrl);
         if (!LOGIN.matcher(login).matches()) {
             throw new IllegalArgumentException("login: '" + login + "' is not a GitHub login (letters, digits and -)");
         }

@@ -2,7 +2,7 @@ package dev.cordon.channel.github;
 
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
-import java.io.IOException;
+import dev.cordon.core.channel.HttpDelivery;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,16 +68,10 @@ final class RestApi {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("body", body))))
                 .build();
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return new DeliveryResult.RetryLater(
-                    backoff.next(), where + ": GitHub could not be reached: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
-        }
+        return HttpDelivery.send(http, request, backoff, where, response -> answer(where, response));
+    }
+
+    private DeliveryResult answer(String where, HttpResponse<String> response) {
         int status = response.statusCode();
         Optional<String> remaining = response.headers().firstValue("x-ratelimit-remaining");
         Optional<Instant> reset = response.headers()
@@ -94,10 +88,7 @@ final class RestApi {
             return new DeliveryResult.Delivered(read(response.body()).path("id").asString());
         }
         if (status == 403 || status == 429) {
-            Optional<Duration> retryAfter = response.headers()
-                    .firstValue("retry-after")
-                    .filter(v -> v.matches("[0-9]{1,6}"))
-                    .map(v -> Duration.ofSeconds(Long.parseLong(v)));
+            Optional<Duration> retryAfter = HttpDelivery.retryAfter(response);
             if (retryAfter.isPresent()) {
                 return new DeliveryResult.RetryLater(retryAfter.get(), said + ": secondary rate limit");
             }

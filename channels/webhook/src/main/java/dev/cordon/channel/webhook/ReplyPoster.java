@@ -3,11 +3,10 @@ package dev.cordon.channel.webhook;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.HookSignature;
+import dev.cordon.core.channel.HttpDelivery;
 import dev.cordon.core.channel.OutgoingMessage;
-import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,30 +57,19 @@ final class ReplyPoster {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         String where = "reply_url of webhook " + endpoint.name();
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return new DeliveryResult.RetryLater(backoff.next(), where + " could not be reached: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
-        }
-        int status = response.statusCode();
-        String said = where + " answered " + status + clip(response.body());
-        if (status / 100 == 2) {
-            backoff.reset();
-            return new DeliveryResult.Delivered(platformId(response.body(), message.idempotencyKey()));
-        }
-        if (status == 408 || status == 429 || status >= 500) {
-            Duration wait = response.headers()
-                    .firstValue("Retry-After")
-                    .filter(v -> v.matches("[0-9]{1,6}"))
-                    .map(v -> Duration.ofSeconds(Long.parseLong(v)))
-                    .orElseGet(backoff::next);
-            return new DeliveryResult.RetryLater(wait, said);
-        }
-        return new DeliveryResult.Failed(said);
+        return HttpDelivery.send(http, request, backoff, where, response -> {
+            int status = response.statusCode();
+            String said = where + " answered " + status + clip(response.body());
+            if (status / 100 == 2) {
+                backoff.reset();
+                return new DeliveryResult.Delivered(platformId(response.body(), message.idempotencyKey()));
+            }
+            if (status == 408 || status == 429 || status >= 500) {
+                return new DeliveryResult.RetryLater(
+                        HttpDelivery.retryAfter(response).orElseGet(backoff::next), said);
+            }
+            return new DeliveryResult.Failed(said);
+        });
     }
 
     /** The receiver's id for the reply ({@code {"id": ...}}), or else the idempotency key. */

@@ -1,5 +1,6 @@
 package dev.cordon.channel.webhook;
 
+import dev.cordon.core.channel.HttpDelivery;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashSet;
@@ -37,7 +38,8 @@ public record WebhookSettings(List<Endpoint> endpoints, Duration replayWindow) {
                         + " is shorter than 16 bytes: a short HMAC key can be guessed; use e.g. openssl rand -hex 32");
             }
             if (replyUrl != null) {
-                replyUrl = checkedUrl("reply_url", replyUrl);
+                // Checked only: the receiver's path stays exactly as written, trailing slash and all.
+                HttpDelivery.baseUrl("reply_url", replyUrl);
             }
         }
 
@@ -73,23 +75,5 @@ public record WebhookSettings(List<Endpoint> endpoints, Duration replayWindow) {
             throw new IllegalArgumentException(
                     "replay_window_seconds must be from 1 to 3600, got " + replayWindow.toSeconds());
         }
-    }
-
-    /**
-     * An absolute https URL, or http on loopback only: a reply is the agent's words, and its
-     * signature must not be readable on the wire by anyone who could then replay it.
-     *
-     * @throws IllegalArgumentException naming {@code field}
-     */
-    static URI checkedUrl(String field, URI url) {
-        String scheme = url.getScheme();
-        if (url.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))) {
-            throw new IllegalArgumentException(field + ": '" + url + "' is not an http(s) URL");
-        }
-        if ("http".equals(scheme)
-                && !Set.of("127.0.0.1", "localhost", "[::1]", "::1").contains(url.getHost())) {
-            throw new IllegalArgumentException(field + ": '" + url + "' must use https; http only on loopback");
-        }
-        return url;
     }
 }

@@ -2,7 +2,7 @@ package dev.cordon.channel.whatsapp;
 
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
-import java.io.IOException;
+import dev.cordon.core.channel.HttpDelivery;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,16 +58,10 @@ final class GraphApi {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(message)))
                 .build();
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return new DeliveryResult.RetryLater(
-                    backoff.next(), "the Graph API could not be reached: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new DeliveryResult.RetryLater(Duration.ofSeconds(5), "interrupted");
-        }
+        return HttpDelivery.send(http, request, backoff, "the Graph API", this::answer);
+    }
+
+    private DeliveryResult answer(HttpResponse<String> response) {
         JsonNode answer = read(response.body());
         JsonNode id = answer.path("messages").path(0).path("id");
         if (response.statusCode() / 100 == 2 && id.isString()) {

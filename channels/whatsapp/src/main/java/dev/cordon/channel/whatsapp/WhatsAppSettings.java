@@ -1,7 +1,7 @@
 package dev.cordon.channel.whatsapp;
 
+import dev.cordon.core.channel.HttpDelivery;
 import java.net.URI;
-import java.util.Set;
 
 /**
  * Which WhatsApp Business number the adapter runs as, on Meta's Cloud API.
@@ -23,16 +23,7 @@ public record WhatsAppSettings(
 
     /** @throws IllegalArgumentException naming the field that is wrong */
     public WhatsAppSettings {
-        String scheme = apiUrl.getScheme();
-        if (apiUrl.getHost() == null || !("https".equals(scheme) || "http".equals(scheme))) {
-            throw new IllegalArgumentException("api_url: '" + apiUrl + "' is not an http(s) URL");
-        }
-        if ("http".equals(scheme)
-                && !Set.of("127.0.0.1", "localhost", "[::1]", "::1").contains(apiUrl.getHost())) {
-            throw new IllegalArgumentException(
-                    "api_url: '" + apiUrl + "' must use https (the token goes with every call); http only on loopback");
-        }
-        apiUrl = URI.create(apiUrl.toString().replaceAll("/+$", ""));
+        apiUrl = HttpDelivery.baseUrl("api_url", apiUrl);
         if (!phoneNumberId.matches("[0-9]{5,20}")) {
             throw new IllegalArgumentException("phone_number_id: '" + phoneNumberId
                     + "' is not a phone number id (digits, from WhatsApp Manager > API Setup)");
