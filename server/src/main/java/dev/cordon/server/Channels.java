@@ -150,12 +150,18 @@ final class Channels implements AutoCloseable {
         if (whatsapp != null) {
             WhatsAppSettings s = whatsapp.settings();
             String token = password(vault, "channels.whatsapp.token_secret", whatsapp.tokenSecret());
-            String field = "channels.whatsapp.app_secret";
-            byte[] appSecret = password(vault, field, whatsapp.appSecret()).getBytes(StandardCharsets.UTF_8);
-            String verify = password(vault, "channels.whatsapp.verify_token_secret", whatsapp.verifyTokenSecret());
-            services.add(WhatsApp.channel(checked(
-                    field,
+            String appField = "channels.whatsapp.app_secret";
+            byte[] appSecret = password(vault, appField, whatsapp.appSecret()).getBytes(StandardCharsets.UTF_8);
+            String verifyField = "channels.whatsapp.verify_token_secret";
+            String verify = password(vault, verifyField, whatsapp.verifyTokenSecret());
+            // One secret at a time, so that a wrong value is reported by the name of the secret that holds it.
+            checked(
+                    appField,
                     whatsapp.appSecret(),
+                    () -> new WhatsAppSettings(s.apiUrl(), s.phoneNumberId(), null, appSecret, null));
+            services.add(WhatsApp.channel(checked(
+                    verifyField,
+                    whatsapp.verifyTokenSecret(),
                     () -> new WhatsAppSettings(s.apiUrl(), s.phoneNumberId(), token, appSecret, verify))));
         }
         ChannelSettings.Webhook webhook = settings.webhook();

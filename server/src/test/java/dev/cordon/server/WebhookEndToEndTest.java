@@ -136,6 +136,38 @@ class WebhookEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void anAgentCannotReachTheHookListenerNorFindTheEndpointSecretFromInsideItsSandbox() throws Exception {
+        int port = URI.create(daemon.hooksUrl()).getPort();
+        // Its own network namespace: the sandbox's 127.0.0.1 is not the host's, so an agent cannot
+        // post events to itself or to another agent's endpoint, signed or not.
+        String connect = "(exec 3<>/dev/tcp/127.0.0.1/" + port
+                + " && printf 'POST /hooks/webhook/ci HTTP/1.0\\r\\nContent-Length: 2\\r\\n\\r\\n{}' >&3 && cat <&3) 2>&1"
+                + " || echo listener unreachable";
+        Process host = new ProcessBuilder("bash", "-c", connect)
+                .redirectErrorStream(true)
+                .start();
+        assertThat(new String(host.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .as("the same command on the host reaches the listener: only the sandbox's walls stop it")
+                .contains("X-Cordon-Timestamp must be");
+        String canary = "canary-" + java.util.UUID.randomUUID();
+        Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json(connect + "; " + EndToEndTest.scan(SECRET, canary))),
+                Scripted.text("Tried."));
+
+        assertThat(post("probe-1", Instant.now().getEpochSecond(), "{\"text\":\"look around\"}")
+                        .statusCode())
+                .isEqualTo(202);
+
+        assertThat(target.nextReceived(WAIT).body().path("text").asString()).isEqualTo("Tried.");
+        String result = EndToEndTest.toolResults(model.requests().get(1)).getFirst();
+        assertThat(result).contains("listener unreachable").doesNotContain("X-Cordon-Timestamp");
+        assertThat(result).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        String found = result.substring(result.indexOf("env-and-proc-hits"));
+        assertThat(found.lines().filter(l -> l.startsWith("/"))).containsExactly("/workspace/canary.txt");
+    }
+
+    @Test
     void theListenerServesOnlyHooksAndNotTheDashboardApi() throws Exception {
         HttpResponse<String> api = http.send(
                 HttpRequest.newBuilder(URI.create(daemon.hooksUrl() + "/api/v1/agents"))
