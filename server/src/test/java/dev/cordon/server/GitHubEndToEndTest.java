@@ -107,5 +107,19 @@ class GitHubEndToEndTest extends DaemonTestBase {
         assertThat(dropped.event().rule()).isEqualTo("sender_policy strict");
         assertThat(dropped.event().details()).containsEntry("chat", "acme/rocket");
         assertThat(model.requests()).isEmpty();
+
+        // In an approval repository the stranger's comment is held for an admin, then answered once admitted.
+        assertThat(ChannelTests.control(daemon, new ControlRequest.ChatsPolicy("github:acme/rocket", "approval")))
+                .isInstanceOf(ControlEvent.Done.class);
+        assertThat(github.deliver(github.comment(REPO, 7, mallory, "@cordon-bot may I?"), hook, SECRET)
+                        .statusCode())
+                .isEqualTo(202);
+        ControlEvent.SenderRow request = ChannelTests.firstSenderRequest(daemon, WAIT);
+        assertThat(request.sender()).isEqualTo("github:" + mallory.id());
+        assertThat(model.requests()).isEmpty();
+        model.enqueue(Scripted.text("Welcome, mallory."));
+        assertThat(ChannelTests.control(daemon, new ControlRequest.SendersAdmit(request.id())))
+                .isInstanceOf(ControlEvent.Done.class);
+        assertThat(github.nextComment(WAIT).body()).isEqualTo("Welcome, mallory.");
     }
 }
