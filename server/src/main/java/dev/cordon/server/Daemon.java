@@ -116,6 +116,7 @@ public final class Daemon implements AutoCloseable {
     private final WebServer webServer;
     /** The listener for signed webhooks, or null when no webhook channel is configured. */
     private final HookServer hookServer;
+
     private final ControlHandler controlHandler = new ControlHandler();
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);

@@ -9,6 +9,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What adapters that deliver over plain HTTP share: one call whose failure to get an answer is a
@@ -16,6 +19,7 @@ import java.util.function.Function;
  * a platform's base URL.
  */
 public final class HttpDelivery {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "[::1]", "::1");
 
     private HttpDelivery() {}
@@ -49,6 +53,16 @@ public final class HttpDelivery {
                 .firstValue("Retry-After")
                 .filter(v -> v.matches("[0-9]{1,6}"))
                 .map(v -> Duration.ofSeconds(Long.parseLong(v)));
+    }
+
+    /** A platform's answer as JSON; an empty object if it is not JSON (an HTML error page, nothing). */
+    public static JsonNode json(String body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            return n == null ? JSON.createObjectNode() : n;
+        } catch (JacksonException e) {
+            return JSON.createObjectNode();
+        }
     }
 
     /**

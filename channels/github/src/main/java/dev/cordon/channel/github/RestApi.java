@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -85,7 +84,8 @@ final class RestApi {
         String said = where + ": GitHub answered " + status + " (" + message(response.body()) + ")";
         if (status == 201) {
             backoff.reset();
-            return new DeliveryResult.Delivered(read(response.body()).path("id").asString());
+            return new DeliveryResult.Delivered(
+                    HttpDelivery.json(response.body()).path("id").asString());
         }
         if (status == 403 || status == 429) {
             Optional<Duration> retryAfter = HttpDelivery.retryAfter(response);
@@ -105,18 +105,9 @@ final class RestApi {
         return new DeliveryResult.Failed(said);
     }
 
-    private static JsonNode read(String body) {
-        try {
-            JsonNode n = JSON.readTree(body);
-            return n == null ? JSON.createObjectNode() : n;
-        } catch (JacksonException e) {
-            return JSON.createObjectNode();
-        }
-    }
-
     /** GitHub's {@code message}, or the start of a body that is not its JSON. */
     private static String message(String body) {
-        JsonNode n = read(body);
+        JsonNode n = HttpDelivery.json(body);
         String m = n.path("message").asString(null);
         if (m != null) {
             return m;

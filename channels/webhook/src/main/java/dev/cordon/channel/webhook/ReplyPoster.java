@@ -12,7 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -74,15 +73,8 @@ final class ReplyPoster {
 
     /** The receiver's id for the reply ({@code {"id": ...}}), or else the idempotency key. */
     private static String platformId(String body, String key) {
-        try {
-            JsonNode answer = WebhookChannel.JSON.readTree(body);
-            if (answer != null && answer.path("id").isValueNode()) {
-                return answer.path("id").asString();
-            }
-        } catch (JacksonException e) {
-            // not JSON: the key names the reply
-        }
-        return key;
+        JsonNode id = HttpDelivery.json(body).path("id");
+        return id.isValueNode() ? id.asString() : key;
     }
 
     private static String clip(String body) {

@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -62,7 +61,7 @@ final class GraphApi {
     }
 
     private DeliveryResult answer(HttpResponse<String> response) {
-        JsonNode answer = read(response.body());
+        JsonNode answer = HttpDelivery.json(response.body());
         JsonNode id = answer.path("messages").path(0).path("id");
         if (response.statusCode() / 100 == 2 && id.isString()) {
             backoff.reset();
@@ -91,14 +90,5 @@ final class GraphApi {
     private static String detail(JsonNode error) {
         String details = error.path("error_data").path("details").asString("");
         return details.isEmpty() ? "" : ": " + details;
-    }
-
-    private static JsonNode read(String body) {
-        try {
-            JsonNode n = JSON.readTree(body);
-            return n == null ? JSON.createObjectNode() : n;
-        } catch (JacksonException e) {
-            return JSON.createObjectNode();
-        }
     }
 }
