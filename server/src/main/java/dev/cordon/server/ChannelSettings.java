@@ -1,10 +1,13 @@
 package dev.cordon.server;
 
 import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.channel.github.GitHubSettings;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.MatrixSettings;
 import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.TelegramSettings;
+import dev.cordon.channel.webhook.WebhookSettings;
+import dev.cordon.channel.whatsapp.WhatsAppSettings;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.egress.vault.Vault;
 import java.io.IOException;
@@ -30,9 +33,43 @@ import tools.jackson.databind.JsonNode;
  * @param telegram the Telegram block, or null if Telegram is not enabled
  * @param matrix the Matrix block, or null if Matrix is not enabled
  * @param slack the Slack block, or null if Slack is not enabled
+ * @param webhook the signed webhook endpoints, or null if there are none
+ * @param github the GitHub block, or null if GitHub is not enabled
+ * @param whatsapp the WhatsApp block, or null if WhatsApp is not enabled
  */
-record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null);
+record ChannelSettings(
+        Irc irc,
+        Email email,
+        Telegram telegram,
+        Matrix matrix,
+        Slack slack,
+        Webhook webhook,
+        GitHub github,
+        WhatsApp whatsapp) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null, null, null, null);
+
+    /** WhatsApp as configured; the token and both secrets are filled in from the vault when the daemon starts. */
+    record WhatsApp(WhatsAppSettings settings, String tokenSecret, String appSecret, String verifyTokenSecret) {}
+
+    private static final Set<String> WHATSAPP_KEYS =
+            Set.of("phone_number_id", "token_secret", "app_secret", "verify_token_secret", "api_url");
+
+    /** GitHub as configured; the webhook secret and the token are filled in from the vault when the daemon starts. */
+    record GitHub(GitHubSettings settings, String webhookSecret, String tokenSecret) {}
+
+    private static final Set<String> GITHUB_KEYS = Set.of("login", "webhook_secret", "token_secret", "api_url");
+
+    /**
+     * The signed webhook endpoints as configured; each secret is filled in from the vault when the
+     * daemon starts, and each endpoint's chat ({@code webhook:NAME}) is wired to its agent.
+     */
+    record Webhook(List<WebhookEndpoint> endpoints, Duration replayWindow) {}
+
+    /** One endpoint: its agent, the name of its vault secret, and where replies go (or null). */
+    record WebhookEndpoint(String name, String agent, String secret, URI replyUrl) {}
+
+    private static final Set<String> WEBHOOK_KEYS = Set.of("endpoints", "replay_window_seconds");
+    private static final Set<String> ENDPOINT_KEYS = Set.of("agent", "secret", "reply_url");
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
@@ -92,13 +129,19 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack"));
+            f.onlyKeys(
+                    "channels",
+                    channels,
+                    Set.of("irc", "email", "telegram", "matrix", "slack", "webhook", "github", "whatsapp"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
                     channels.has("email") ? email(f, channels.get("email")) : null,
                     channels.has("telegram") ? telegram(f, channels.get("telegram")) : null,
                     channels.has("matrix") ? matrix(f, channels.get("matrix")) : null,
-                    channels.has("slack") ? slack(f, channels.get("slack")) : null);
+                    channels.has("slack") ? slack(f, channels.get("slack")) : null,
+                    channels.has("webhook") ? webhook(f, channels.get("webhook")) : null,
+                    channels.has("github") ? github(f, channels.get("github")) : null,
+                    channels.has("whatsapp") ? whatsapp(f, channels.get("whatsapp")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -120,6 +163,76 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
+    }
+
+    private static WhatsApp whatsapp(Fields f, JsonNode n) {
+        String at = "channels.whatsapp";
+        f.onlyKeys(at, n, WHATSAPP_KEYS);
+        JsonNode id = n.get("phone_number_id");
+        if (id == null || !(id.isString() || id.isIntegralNumber())) {
+            throw f.yaml.error(
+                    at + ".phone_number_id", "is required: the phone number's id from WhatsApp Manager, in quotes");
+        }
+        String token = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        String appSecret = f.required(at + ".app_secret", f.secret(at + ".app_secret", n.get("app_secret")));
+        String verify = f.required(
+                at + ".verify_token_secret", f.secret(at + ".verify_token_secret", n.get("verify_token_secret")));
+        URI api = f.url(at + ".api_url", n.get("api_url"), WhatsAppSettings.DEFAULT_API);
+        try {
+            return new WhatsApp(
+                    new WhatsAppSettings(api, id.asString().strip(), null, null, null), token, appSecret, verify);
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static GitHub github(Fields f, JsonNode n) {
+        String at = "channels.github";
+        f.onlyKeys(at, n, GITHUB_KEYS);
+        String login = f.text(at + ".login", n.get("login"), true, null);
+        String webhookSecret =
+                f.required(at + ".webhook_secret", f.secret(at + ".webhook_secret", n.get("webhook_secret")));
+        String token = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        URI api = f.url(at + ".api_url", n.get("api_url"), GitHubSettings.DEFAULT_API);
+        try {
+            return new GitHub(new GitHubSettings(api, login, null, null), webhookSecret, token);
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Webhook webhook(Fields f, JsonNode n) {
+        String at = "channels.webhook";
+        f.onlyKeys(at, n, WEBHOOK_KEYS);
+        JsonNode endpoints = n.get("endpoints");
+        if (endpoints == null || !endpoints.isObject() || endpoints.isEmpty()) {
+            throw f.yaml.error(
+                    at + ".endpoints",
+                    "must name at least one endpoint, e.g. ci: {agent: main, secret: CI_HOOK_SECRET}");
+        }
+        List<WebhookEndpoint> out = new ArrayList<>();
+        for (Iterator<String> it = endpoints.propertyNames().iterator(); it.hasNext(); ) {
+            String name = it.next();
+            String e = at + ".endpoints." + name;
+            JsonNode node = endpoints.get(name);
+            f.onlyKeys(e, node, ENDPOINT_KEYS);
+            if (!WebhookSettings.NAME.matcher(name).matches()) {
+                throw f.yaml.error(
+                        e, "an endpoint name must be 1-63 of a-z, 0-9, _ and -, starting with a letter or digit");
+            }
+            String agent = f.text(e + ".agent", node.get("agent"), true, null);
+            String secret = f.required(e + ".secret", f.secret(e + ".secret", node.get("secret")));
+            JsonNode reply = node.get("reply_url");
+            URI replyUrl = reply == null || reply.isNull() ? null : f.url(e + ".reply_url", reply, null);
+            try {
+                new WebhookSettings.Endpoint(name, null, replyUrl);
+            } catch (IllegalArgumentException ex) {
+                throw f.yaml.error(e, ex.getMessage());
+            }
+            out.add(new WebhookEndpoint(name, agent, secret, replyUrl));
+        }
+        int window = f.integer(at + ".replay_window_seconds", n.get("replay_window_seconds"), 300, 1, 3600);
+        return new Webhook(List.copyOf(out), Duration.ofSeconds(window));
     }
 
     private static Irc irc(Fields f, JsonNode n) {

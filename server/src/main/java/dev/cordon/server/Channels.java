@@ -2,6 +2,8 @@ package dev.cordon.server;
 
 import dev.cordon.channel.email.Email;
 import dev.cordon.channel.email.EmailSettings;
+import dev.cordon.channel.github.GitHub;
+import dev.cordon.channel.github.GitHubSettings;
 import dev.cordon.channel.irc.Irc;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.Matrix;
@@ -10,10 +12,21 @@ import dev.cordon.channel.slack.Slack;
 import dev.cordon.channel.slack.SlackSettings;
 import dev.cordon.channel.telegram.Telegram;
 import dev.cordon.channel.telegram.TelegramSettings;
+import dev.cordon.channel.webhook.Webhook;
+import dev.cordon.channel.webhook.WebhookSettings;
+import dev.cordon.channel.whatsapp.WhatsApp;
+import dev.cordon.channel.whatsapp.WhatsAppSettings;
+import dev.cordon.core.AgentName;
+import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.access.Access;
+import dev.cordon.core.access.Role;
+import dev.cordon.core.access.UserId;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.HookChannel;
 import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.store.Store;
 import dev.cordon.egress.vault.Vault;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,10 +47,14 @@ final class Channels implements AutoCloseable {
     private final List<ChannelService> services;
     /** The channels whose group chats engage on mention ({@code engage: mention}, the default). */
     private final Set<String> mentionOnly;
+    /** The signed webhook endpoints, whose chats the daemon wires to their agents ({@link #wireEndpoints}). */
+    private final List<ChannelSettings.WebhookEndpoint> endpoints;
 
-    private Channels(List<ChannelService> services, Set<String> mentionOnly) {
+    private Channels(
+            List<ChannelService> services, Set<String> mentionOnly, List<ChannelSettings.WebhookEndpoint> endpoints) {
         this.services = services;
         this.mentionOnly = mentionOnly;
+        this.endpoints = endpoints;
     }
 
     /**
@@ -120,7 +137,84 @@ final class Channels implements AutoCloseable {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }
         }
-        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly));
+        ChannelSettings.GitHub github = settings.github();
+        if (github != null) {
+            GitHubSettings s = github.settings();
+            String field = "channels.github.webhook_secret";
+            byte[] secret = password(vault, field, github.webhookSecret()).getBytes(StandardCharsets.UTF_8);
+            String token = password(vault, "channels.github.token_secret", github.tokenSecret());
+            services.add(GitHub.channel(checked(
+                    field, github.webhookSecret(), () -> new GitHubSettings(s.apiUrl(), s.login(), secret, token))));
+        }
+        ChannelSettings.WhatsApp whatsapp = settings.whatsapp();
+        if (whatsapp != null) {
+            WhatsAppSettings s = whatsapp.settings();
+            String token = password(vault, "channels.whatsapp.token_secret", whatsapp.tokenSecret());
+            String appField = "channels.whatsapp.app_secret";
+            byte[] appSecret = password(vault, appField, whatsapp.appSecret()).getBytes(StandardCharsets.UTF_8);
+            String verifyField = "channels.whatsapp.verify_token_secret";
+            String verify = password(vault, verifyField, whatsapp.verifyTokenSecret());
+            // One secret at a time, so that a wrong value is reported by the name of the secret that holds it.
+            checked(
+                    appField,
+                    whatsapp.appSecret(),
+                    () -> new WhatsAppSettings(s.apiUrl(), s.phoneNumberId(), null, appSecret, null));
+            services.add(WhatsApp.channel(checked(
+                    verifyField,
+                    whatsapp.verifyTokenSecret(),
+                    () -> new WhatsAppSettings(s.apiUrl(), s.phoneNumberId(), token, appSecret, verify))));
+        }
+        ChannelSettings.Webhook webhook = settings.webhook();
+        List<ChannelSettings.WebhookEndpoint> endpoints = List.of();
+        if (webhook != null) {
+            endpoints = webhook.endpoints();
+            List<WebhookSettings.Endpoint> filled = new ArrayList<>();
+            for (ChannelSettings.WebhookEndpoint e : endpoints) {
+                String field = "channels.webhook.endpoints." + e.name() + ".secret";
+                byte[] secret = password(vault, field, e.secret()).getBytes(StandardCharsets.UTF_8);
+                filled.add(
+                        checked(field, e.secret(), () -> new WebhookSettings.Endpoint(e.name(), secret, e.replyUrl())));
+            }
+            services.add(Webhook.channel(new WebhookSettings(filled, webhook.replayWindow())));
+        }
+        return new Channels(List.copyOf(services), Set.copyOf(mentionOnly), endpoints);
+    }
+
+    /**
+     * Wires each webhook endpoint's chat ({@code webhook:NAME}) to the agent cordon.yaml names, and
+     * makes the endpoint a member of that agent: whoever holds its secret speaks as {@code
+     * webhook:NAME}, and the signature is what lets them in. The grant is made (and audited, by the
+     * owner who wrote the file) once; a restart finds it.
+     *
+     * @throws ConfigException if an endpoint names an agent that does not exist
+     */
+    void wireEndpoints(Store store, Access access) {
+        for (ChannelSettings.WebhookEndpoint e : endpoints) {
+            AgentName name;
+            try {
+                name = new AgentName(e.agent());
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(
+                        "cordon.yaml: channels.webhook.endpoints." + e.name() + ".agent: " + ex.getMessage());
+            }
+            Agent agent = store.agentByName(name)
+                    .orElseThrow(() -> new ConfigException(
+                            "cordon.yaml: channels.webhook.endpoints." + e.name() + ".agent: there is no agent named '"
+                                    + e.agent() + "' (create agents/" + e.agent() + "/)"));
+            store.wire(store.ensureChat(Webhook.NAME, e.name()).id(), agent.id());
+            UserId sender = new UserId(Webhook.NAME, e.name());
+            if (access.role(sender, name).isEmpty()) {
+                access.grant(UserId.TERMINAL_OWNER, sender, Role.MEMBER, name);
+            }
+        }
+    }
+
+    /** The adapters the platforms call over HTTP, for the hook listener; empty if none is configured. */
+    List<HookChannel> hooks() {
+        return services.stream()
+                .filter(HookChannel.class::isInstance)
+                .map(HookChannel.class::cast)
+                .toList();
     }
 
     private static String password(Vault vault, String field, String name) {

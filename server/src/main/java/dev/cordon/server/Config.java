@@ -87,7 +87,17 @@ record Config(
 
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
     private static final Set<String> TOP_LEVEL = Set.of(
-            "model", "sandbox", "runner", "approvals", "audit", "prices", "channels", "store", "http", "kubernetes");
+            "model",
+            "sandbox",
+            "runner",
+            "approvals",
+            "audit",
+            "prices",
+            "channels",
+            "store",
+            "http",
+            "hooks",
+            "kubernetes");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}

@@ -114,6 +114,9 @@ public final class Daemon implements AutoCloseable {
     private final WebChannel web;
     private final WebAuth webAuth;
     private final WebServer webServer;
+    /** The listener for signed webhooks, or null when no webhook channel is configured. */
+    private final HookServer hookServer;
+
     private final ControlHandler controlHandler = new ControlHandler();
     private final long startedAt = System.currentTimeMillis();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -244,6 +247,9 @@ public final class Daemon implements AutoCloseable {
         Vault vault = Vault.open(home.vault(), home.vaultKey());
         // The chat platforms of cordon.yaml's channels: block (docs/channels/), started last.
         channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault, home.data());
+        // Webhook channels (GitHub, WhatsApp, signed webhooks) are called by their platforms: their own listener.
+        HookSettings hookSettings = HookSettings.load(home.root().resolve("cordon.yaml"));
+        hookServer = channels.hooks().isEmpty() ? null : new HookServer(hookSettings, channels.hooks());
         // The web chat and the dashboard's live events (docs/dashboard.md); served only if http: enables it.
         webSettings = WebSettings.load(home.root().resolve("cordon.yaml"));
         WebMetrics metrics = new WebMetrics(this::sessionCounts, this::pendingApprovals);
@@ -320,6 +326,8 @@ public final class Daemon implements AutoCloseable {
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
+        // cordon.yaml names each signed webhook endpoint's agent: its chat is wired before any request comes.
+        channels.wireEndpoints(store, access);
         router = new Router(
                 store,
                 audit,
@@ -555,6 +563,9 @@ public final class Daemon implements AutoCloseable {
             daemon.webServer.start();
         }
         daemon.channels.start(daemon.router);
+        if (daemon.hookServer != null) {
+            daemon.hookServer.start();
+        }
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info(
@@ -578,6 +589,11 @@ public final class Daemon implements AutoCloseable {
     /** The dashboard's base URL, or null when {@code http:} does not enable it. */
     String webUrl() {
         return webServer == null ? null : webServer.url();
+    }
+
+    /** The webhook listener's base URL, or null when no webhook channel is configured. */
+    String hooksUrl() {
+        return hookServer == null ? null : hookServer.url();
     }
 
     /** The HTTP routes as registered ("GET /api/v1/me"), for the test that checks the OpenAPI file. */
@@ -629,6 +645,9 @@ public final class Daemon implements AutoCloseable {
             webServer.close();
         }
         webEvents.close();
+        if (hookServer != null) {
+            hookServer.close();
+        }
         channels.close();
         tasks.close();
         // Sessions first: their runners are stopped before anyone waiting on a person hears "the host

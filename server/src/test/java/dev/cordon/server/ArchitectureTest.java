@@ -123,6 +123,9 @@ class ArchitectureTest {
                         "dev.cordon.channel.email",
                         "dev.cordon.channel.telegram",
                         "dev.cordon.channel.matrix",
-                        "dev.cordon.channel.slack");
+                        "dev.cordon.channel.slack",
+                        "dev.cordon.channel.webhook",
+                        "dev.cordon.channel.github",
+                        "dev.cordon.channel.whatsapp");
     }
 }

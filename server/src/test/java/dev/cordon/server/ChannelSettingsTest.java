@@ -132,7 +132,8 @@ class ChannelSettingsTest {
                         """))
                 .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  myspace: {}\n"))
-                .hasMessageContaining("channels.myspace: unknown field (known: email, irc, matrix, slack, telegram)");
+                .hasMessageContaining(
+                        "channels.myspace: unknown field (known: email, github, irc, matrix, slack, telegram, webhook, whatsapp)");
     }
 
     @Test
@@ -193,6 +194,82 @@ class ChannelSettingsTest {
                     .extracting(a -> a.name())
                     .containsExactly("terminal", "telegram", "matrix");
         }
+    }
+
+    @Test
+    void webhookGitHubAndWhatsAppBlocksAreReadAndTheirSecretsComeFromTheVault() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  webhook:
+                    endpoints:
+                      ci: {agent: main, secret: CI_HOOK_SECRET, reply_url: "https://ci.example.org/replies/"}
+                      alerts: {agent: ops, secret: ALERTS_SECRET}
+                  github:
+                    login: cordon-bot
+                    webhook_secret: GH_HOOK
+                    token_secret: GH_TOKEN
+                  whatsapp:
+                    phone_number_id: "106540352242922"
+                    token_secret: WA_TOKEN
+                    app_secret: WA_APP
+                    verify_token_secret: WA_VERIFY
+                """);
+
+        assertThat(s.webhook().replayWindow()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.webhook().endpoints())
+                .containsExactly(
+                        new ChannelSettings.WebhookEndpoint(
+                                "ci", "main", "CI_HOOK_SECRET", java.net.URI.create("https://ci.example.org/replies/")),
+                        new ChannelSettings.WebhookEndpoint("alerts", "ops", "ALERTS_SECRET", null));
+        assertThat(s.github().settings().apiUrl()).hasToString("https://api.github.com");
+        assertThat(s.whatsapp().settings().apiUrl()).hasToString("https://graph.facebook.com/v21.0");
+
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        for (String name : List.of("CI_HOOK_SECRET", "ALERTS_SECRET", "GH_HOOK", "WA_APP")) {
+            vault.put(name, "0123456789abcdef0123".getBytes(StandardCharsets.UTF_8), List.of());
+        }
+        vault.put("GH_TOKEN", "ghp_x".getBytes(StandardCharsets.UTF_8), List.of());
+        vault.put("WA_TOKEN", "EAAG".getBytes(StandardCharsets.UTF_8), List.of());
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(
+                        "channels.whatsapp.verify_token_secret names secret WA_VERIFY, which is not in the vault");
+        vault.put("WA_VERIFY", "short".getBytes(StandardCharsets.UTF_8), List.of());
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
+                .hasMessageContaining("channels.whatsapp.verify_token_secret: secret WA_VERIFY")
+                .hasMessageContaining("verify token is shorter than 16 characters")
+                .hasMessageNotContaining("short\"");
+        vault.put("WA_VERIFY", "a-verify-token-of-length".getBytes(StandardCharsets.UTF_8), List.of());
+        try (Channels channels = Channels.of(s, vault, dir)) {
+            assertThat(channels.hooks()).extracting(a -> a.name()).containsExactly("github", "whatsapp", "webhook");
+        }
+    }
+
+    @Test
+    void webhookGitHubAndWhatsAppMistakesNameTheField() {
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  webhook:\n    endpoints:\n      ci: {agent: main}\n"))
+                .hasMessageContaining("channels.webhook.endpoints.ci.secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml",
+                        "channels:\n  webhook:\n    endpoints:\n      Bad/Name: {agent: main, secret: S}\n"))
+                .hasMessageContaining("channels.webhook.endpoints.Bad/Name: an endpoint name must be");
+        assertThatThrownBy(
+                        () -> ChannelSettings.parse(
+                                "cordon.yaml",
+                                "channels:\n  webhook:\n    endpoints:\n      ci: {agent: main, secret: S, reply_url: 'http://ci.example.org/'}\n"))
+                .hasMessageContaining(
+                        "channels.webhook.endpoints.ci: reply_url: 'http://ci.example.org/' must use https");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  webhook: {}\n"))
+                .hasMessageContaining("channels.webhook.endpoints: must name at least one endpoint");
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  github:\n    login: cordon-bot\n    token_secret: T\n"))
+                .hasMessageContaining("channels.github.webhook_secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml",
+                        "channels:\n  whatsapp:\n    phone_number_id: '+49 151'\n    token_secret: T\n"
+                                + "    app_secret: A\n    verify_token_secret: V\n"))
+                .hasMessageContaining("channels.whatsapp: phone_number_id: '+49 151' is not a phone number id");
     }
 
     @Test

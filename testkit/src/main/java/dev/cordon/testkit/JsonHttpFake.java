@@ -28,6 +28,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class JsonHttpFake<S> implements AutoCloseable {
     static final JsonMapper JSON = JsonMapper.builder().build();
+    /** The exchange attribute that holds the request body's bytes as received (a signature covers these). */
+    static final String RAW_BODY = "cordon.rawBody";
 
     /** A response: status and JSON body. */
     record Answer(int status, JsonNode body) {}
@@ -62,6 +64,7 @@ final class JsonHttpFake<S> implements AutoCloseable {
 
     private static ObjectNode body(HttpExchange exchange) throws IOException {
         byte[] bytes = exchange.getRequestBody().readAllBytes();
+        exchange.setAttribute(RAW_BODY, bytes);
         if (bytes.length == 0) {
             return JSON.createObjectNode();
         }

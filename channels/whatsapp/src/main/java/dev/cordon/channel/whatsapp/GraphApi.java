@@ -1,0 +1,94 @@
+package dev.cordon.channel.whatsapp;
+
+import dev.cordon.core.channel.Backoff;
+import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.HttpDelivery;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Sends messages through the Graph API ({@code POST /PHONE_NUMBER_ID/messages}) and reads its
+ * answers: {@code {"messages":[{"id":"wamid..."}]}}, or {@code {"error":{"message", "type",
+ * "code", "error_subcode", "error_data", "fbtrace_id"}}}. What an error code means for the reply:
+ *
+ * <ul>
+ *   <li>131047 (more than 24 hours since the person last wrote: only a template may be sent): failed
+ *       for good, and the reason says so;
+ *   <li>130429 (throughput), 131056 (too many to one person), 80007 and 4 (rate limits), 1, 2 and
+ *       131000 (Meta's side), HTTP 5xx and no answer: retried with back-off;
+ *   <li>190 (the access token expired or was revoked) and 10/200 (missing permission): retried, so
+ *       replies wait for a new token instead of being lost;
+ *   <li>anything else (100 invalid parameter, 131026 undeliverable, 131051 unsupported): failed.
+ * </ul>
+ *
+ * The token is sent only in the {@code Authorization} header and never appears in a message.
+ * Thread-safe.
+ */
+final class GraphApi {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Set<Integer> TRANSIENT = Set.of(1, 2, 4, 80007, 130429, 131000, 131056);
+    private static final Set<Integer> AUTH = Set.of(10, 190, 200);
+    static final int REENGAGEMENT = 131047;
+
+    private final WhatsAppSettings settings;
+    private final HttpClient http;
+    private final Backoff backoff;
+
+    GraphApi(WhatsAppSettings settings, HttpClient http, Backoff backoff) {
+        this.settings = settings;
+        this.http = http;
+        this.backoff = backoff;
+    }
+
+    /** Sends {@code message} (the body of a {@code /messages} call) and says what became of it. */
+    DeliveryResult send(ObjectNode message) {
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create(settings.apiUrl() + "/" + settings.phoneNumberId() + "/messages"))
+                .timeout(TIMEOUT)
+                .header("Authorization", "Bearer " + settings.accessToken())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(message)))
+                .build();
+        return HttpDelivery.send(http, request, backoff, "the Graph API", this::answer);
+    }
+
+    private DeliveryResult answer(HttpResponse<String> response) {
+        JsonNode answer = HttpDelivery.json(response.body());
+        JsonNode id = answer.path("messages").path(0).path("id");
+        if (response.statusCode() / 100 == 2 && id.isString()) {
+            backoff.reset();
+            return new DeliveryResult.Delivered(id.asString());
+        }
+        JsonNode error = answer.path("error");
+        int code = error.path("code").asInt(-1);
+        String said = "WhatsApp answered " + response.statusCode() + " (" + code + " "
+                + error.path("message").asString("no Graph API error") + detail(error) + ")";
+        if (code == REENGAGEMENT) {
+            return new DeliveryResult.Failed(said + ": the person last wrote more than 24 hours ago, and WhatsApp"
+                    + " lets a business answer only within 24 hours (or with an approved template)");
+        }
+        if (AUTH.contains(code)) {
+            return new DeliveryResult.RetryLater(
+                    backoff.next(),
+                    said + ": store a valid access token with cordon"
+                            + " secret set NAME --host-only and restart; replies wait until then");
+        }
+        if (TRANSIENT.contains(code) || response.statusCode() >= 500 || response.statusCode() == 429) {
+            return new DeliveryResult.RetryLater(backoff.next(), said);
+        }
+        return new DeliveryResult.Failed(said);
+    }
+
+    private static String detail(JsonNode error) {
+        String details = error.path("error_data").path("details").asString("");
+        return details.isEmpty() ? "" : ": " + details;
+    }
+}

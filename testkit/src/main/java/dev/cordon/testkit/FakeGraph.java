@@ -1,0 +1,330 @@
+package dev.cordon.testkit;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A fake of Meta's WhatsApp Cloud API on loopback, both halves:
+ *
+ * <ul>
+ *   <li>the Graph API's {@code POST /v21.0/PHONE_NUMBER_ID/messages}, answering as Meta does:
+ *       {@code {"messaging_product":"whatsapp","contacts":[...],"messages":[{"id":"wamid..."}]}}, or
+ *       {@code {"error":{"message","type","code","error_data","fbtrace_id"}}}: 190 {@code
+ *       OAuthException} for another token; 100 for an unknown phone number id or a malformed
+ *       message (text 1 to 4,096 characters; interactive: a body up to 1,024, 1 to 3 reply buttons
+ *       with titles of 1 to 20 characters and distinct ids); 131047 when the person has not written
+ *       in the last 24 hours ({@link #expireWindow}); {@link #failNext} queues others (130429, 5xx);
+ *   <li>the webhook sender: {@link #says} builds the {@code messages} payload a person's message
+ *       makes, {@link #post} POSTs it signed with {@code X-Hub-Signature-256} (HMAC-SHA256 of the
+ *       body with the app secret, computed with the JDK alone), {@link #subscribe} makes the {@code
+ *       GET} handshake.
+ * </ul>
+ *
+ * Thread-safe.
+ */
+public final class FakeGraph implements AutoCloseable {
+    /** A message the business sent, as Meta took it: {@code buttons} empty for text. */
+    public record Sent(String to, String id, String type, String text, List<String> buttons, String contextId) {}
+
+    private record Failure(int status, int code, String message) {}
+
+    private final JsonHttpFake<Sent> http;
+    private final String token;
+    private final String phoneNumberId;
+    private final Clock clock;
+    private final Map<String, Instant> lastWrote = new HashMap<>();
+    private final Set<String> expired = new HashSet<>();
+    private final Queue<Failure> failures = new ArrayDeque<>();
+    private final HttpClient client = HttpClient.newHttpClient();
+    private long next = 1;
+
+    private FakeGraph(String token, String phoneNumberId) {
+        this.token = token;
+        this.phoneNumberId = phoneNumberId;
+        this.clock = Clock.systemUTC();
+        http = new JsonHttpFake<>(this::handle);
+    }
+
+    /**
+     * Starts a Graph API that accepts {@code token} for business number {@code phoneNumberId}.
+     *
+     * @throws UncheckedIOException if no loopback port can be bound
+     */
+    public static FakeGraph start(String token, String phoneNumberId) {
+        return new FakeGraph(token, phoneNumberId);
+    }
+
+    /** The Graph API's base with its version, in place of {@code https://graph.facebook.com/v21.0}. */
+    public URI url() {
+        return http.url().resolve("/v21.0");
+    }
+
+    /** The person's 24-hour customer service window is over: sends to them fail with 131047. */
+    public synchronized void expireWindow(String waId) {
+        expired.add(waId);
+    }
+
+    /** The next {@code count} sends fail with HTTP {@code status} and Graph error {@code code}. */
+    public synchronized void failNext(int count, int status, int code, String message) {
+        for (int i = 0; i < count; i++) {
+            failures.add(new Failure(status, code, message));
+        }
+    }
+
+    private JsonHttpFake.Answer handle(HttpExchange exchange, ObjectNode body) {
+        synchronized (this) {
+            String path = exchange.getRequestURI().getPath();
+            if (!exchange.getRequestMethod().equals("POST") || !path.matches("/v21\\.0/[0-9]+/messages")) {
+                return error(400, 100, "OAuthException", "Unknown path components: " + path);
+            }
+            if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                return error(401, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token");
+            }
+            if (!path.equals("/v21.0/" + phoneNumberId + "/messages")) {
+                return error(
+                        400,
+                        100,
+                        "GraphMethodException",
+                        "Unsupported post request. Object with ID '"
+                                + path.split("/")[2] + "' does not exist, cannot be loaded due to missing permissions,"
+                                + " or does not support this operation.");
+            }
+            Failure f = failures.poll();
+            if (f != null) {
+                return error(f.status(), f.code(), "OAuthException", f.message());
+            }
+            if (body == null
+                    || !"whatsapp".equals(body.path("messaging_product").asString(""))) {
+                return error(400, 100, "OAuthException", "(#100) The parameter messaging_product is required.");
+            }
+            String to = body.path("to").asString("");
+            Instant wrote = lastWrote.get(to);
+            if (wrote == null
+                    || expired.contains(to)
+                    || wrote.isBefore(clock.instant().minus(Duration.ofHours(24)))) {
+                ObjectNode e = errorNode(
+                        131047,
+                        "OAuthException",
+                        "Re-engagement message",
+                        "Message failed to send because more than 24 hours have passed since the customer last"
+                                + " replied to this number.");
+                return new JsonHttpFake.Answer(400, e);
+            }
+            String type = body.path("type").asString("");
+            String text;
+            List<String> buttons = new ArrayList<>();
+            switch (type) {
+                case "text" -> {
+                    text = body.path("text").path("body").asString("");
+                    if (text.isEmpty() || text.length() > 4096) {
+                        return error(400, 100, "OAuthException", "(#100) Param text['body'] must be 1-4096 characters");
+                    }
+                }
+                case "interactive" -> {
+                    JsonNode i = body.path("interactive");
+                    text = i.path("body").path("text").asString("");
+                    JsonNode b = i.path("action").path("buttons");
+                    if (!"button".equals(i.path("type").asString(""))
+                            || text.isEmpty()
+                            || text.length() > 1024
+                            || !b.isArray()
+                            || b.isEmpty()
+                            || b.size() > 3) {
+                        return error(400, 100, "OAuthException", "(#100) Invalid parameter");
+                    }
+                    Set<String> ids = new HashSet<>();
+                    for (JsonNode button : b) {
+                        String title = button.path("reply").path("title").asString("");
+                        if (title.isEmpty()
+                                || title.length() > 20
+                                || !ids.add(button.path("reply").path("id").asString(""))) {
+                            return error(400, 131009, "OAuthException", "(#131009) Parameter value is not valid");
+                        }
+                        buttons.add(title);
+                    }
+                }
+                default -> {
+                    return error(400, 131051, "OAuthException", "(#131051) Message type unknown");
+                }
+            }
+            String id = "wamid.HBgM" + (next++) + "AA";
+            http.sent(new Sent(
+                    to,
+                    id,
+                    type,
+                    text,
+                    List.copyOf(buttons),
+                    body.path("context").path("message_id").asString(null)));
+            ObjectNode ok = JsonHttpFake.JSON.createObjectNode().put("messaging_product", "whatsapp");
+            ok.putArray("contacts").addObject().put("input", to).put("wa_id", to);
+            ok.putArray("messages").addObject().put("id", id);
+            return new JsonHttpFake.Answer(200, ok);
+        }
+    }
+
+    private static ObjectNode errorNode(int code, String type, String message, String details) {
+        ObjectNode e = JsonHttpFake.JSON.createObjectNode();
+        ObjectNode error = e.putObject("error")
+                .put("message", message)
+                .put("type", type)
+                .put("code", code)
+                .put("fbtrace_id", "A" + UUID.randomUUID().toString().substring(0, 20));
+        if (details != null) {
+            error.putObject("error_data").put("messaging_product", "whatsapp").put("details", details);
+        }
+        return e;
+    }
+
+    private static JsonHttpFake.Answer error(int status, int code, String type, String message) {
+        return new JsonHttpFake.Answer(status, errorNode(code, type, message, null));
+    }
+
+    /**
+     * The {@code messages} webhook payload of person {@code waId} (named {@code name}) writing
+     * {@code text} to the business number; opens their 24-hour window. Returns the JSON to {@link #post}.
+     */
+    public String says(String waId, String name, String text) {
+        return payload(
+                waId,
+                name,
+                message(waId, "text")
+                        .set("text", JsonHttpFake.JSON.createObjectNode().put("body", text)));
+    }
+
+    /** The payload of {@code waId} pressing reply button {@code title} ({@code id}) under message {@code context}. */
+    public String pressed(String waId, String name, String context, String id, String title) {
+        ObjectNode m = message(waId, "interactive");
+        m.putObject("context").put("from", phoneNumberId).put("id", context);
+        m.putObject("interactive")
+                .put("type", "button_reply")
+                .putObject("button_reply")
+                .put("id", id)
+                .put("title", title);
+        return payload(waId, name, m);
+    }
+
+    /** A status update (a sent message was delivered): no message for anyone. */
+    public String delivered(String waId, String wamid) {
+        ObjectNode value = value();
+        value.putArray("statuses")
+                .addObject()
+                .put("id", wamid)
+                .put("status", "delivered")
+                .put("timestamp", Long.toString(clock.instant().getEpochSecond()))
+                .put("recipient_id", waId);
+        return envelope(value);
+    }
+
+    private synchronized ObjectNode message(String waId, String type) {
+        lastWrote.put(waId, clock.instant());
+        expired.remove(waId);
+        return JsonHttpFake.JSON
+                .createObjectNode()
+                .put("from", waId)
+                .put("id", "wamid.HBgL" + waId + "FQIAEhgU" + (next++))
+                .put("timestamp", Long.toString(clock.instant().getEpochSecond()))
+                .put("type", type);
+    }
+
+    private ObjectNode value() {
+        ObjectNode value = JsonHttpFake.JSON.createObjectNode().put("messaging_product", "whatsapp");
+        value.putObject("metadata").put("display_phone_number", "15550001111").put("phone_number_id", phoneNumberId);
+        return value;
+    }
+
+    private String payload(String waId, String name, JsonNode message) {
+        ObjectNode value = value();
+        value.putArray("contacts")
+                .addObject()
+                .put("wa_id", waId)
+                .putObject("profile")
+                .put("name", name);
+        ArrayNode messages = value.putArray("messages");
+        messages.add(message);
+        return envelope(value);
+    }
+
+    private static String envelope(ObjectNode value) {
+        ObjectNode root = JsonHttpFake.JSON.createObjectNode().put("object", "whatsapp_business_account");
+        ObjectNode change = root.putArray("entry")
+                .addObject()
+                .put("id", "102290129340398")
+                .putArray("changes")
+                .addObject();
+        change.set("value", value);
+        change.put("field", "messages");
+        return JsonHttpFake.JSON.writeValueAsString(root);
+    }
+
+    /** POSTs {@code payload} to {@code hookUrl} signed with {@code appSecret}, as Meta does. */
+    public HttpResponse<String> post(URI hookUrl, String payload, String appSecret) {
+        return post(hookUrl, payload, "sha256=" + FakeGitHub.hmac(appSecret, payload), true);
+    }
+
+    /** POSTs {@code payload} with {@code signature} as given, or none (attacks, tests). */
+    public HttpResponse<String> post(URI hookUrl, String payload, String signature, boolean withSignature) {
+        HttpRequest.Builder r = HttpRequest.newBuilder(hookUrl)
+                .header("Content-Type", "application/json")
+                .header("User-Agent", "facebookexternalua")
+                .POST(HttpRequest.BodyPublishers.ofString(payload));
+        if (withSignature) {
+            r.header("X-Hub-Signature-256", signature);
+        }
+        return send(r.build());
+    }
+
+    /** The subscription handshake: {@code GET ?hub.mode=subscribe&hub.verify_token=...&hub.challenge=...}. */
+    public HttpResponse<String> subscribe(URI hookUrl, String verifyToken, String challenge) {
+        String query = "hub.mode=subscribe&hub.verify_token=" + URLEncoder.encode(verifyToken, StandardCharsets.UTF_8)
+                + "&hub.challenge=" + URLEncoder.encode(challenge, StandardCharsets.UTF_8);
+        return send(
+                HttpRequest.newBuilder(URI.create(hookUrl + "?" + query)).GET().build());
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The next message the business sent that no test has taken yet, waiting at most {@code wait}. */
+    public Sent nextSent(Duration wait) throws InterruptedException {
+        return http.nextSent(wait);
+    }
+
+    public List<Sent> sent() {
+        return http.sent();
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+}
