@@ -82,7 +82,17 @@ record Config(
 
     private static final Set<String> OPT_OUTS = Set.of("memory", "pids", "cpu", "disk");
     private static final Set<String> TOP_LEVEL = Set.of(
-            "model", "sandbox", "runner", "approvals", "audit", "prices", "channels", "store", "http", "kubernetes");
+            "model",
+            "sandbox",
+            "runner",
+            "approvals",
+            "audit",
+            "prices",
+            "channels",
+            "store",
+            "http",
+            "kubernetes",
+            "logging");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}
@@ -129,6 +139,7 @@ record Config(
         r.onlyKeys("approvals", Set.of("timeout_seconds"));
         r.onlyKeys("audit", Set.of("message_bodies"));
         r.onlyKeys("store", Set.of("kind", "url", "user", "password_secret"));
+        LogFormat.load(file); // logging: is applied by Main before the daemon starts; checked here too
         StoreChoice store = StoreChoice.of(
                 file, r.text("store.kind"), r.text("store.url"), r.text("store.user"), r.text("store.password_secret"));
 
