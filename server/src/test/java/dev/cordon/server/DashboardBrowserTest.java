@@ -47,21 +47,10 @@ class DashboardBrowserTest extends DaemonTestBase {
         ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
         Files.createDirectories(SHOTS);
 
-        try (Playwright playwright = Playwright.create(
-                        new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-                Browser browser = playwright
-                        .chromium()
-                        .launch(new BrowserType.LaunchOptions()
-                                .setExecutablePath(Path.of("/usr/bin/chromium"))
-                                .setArgs(FLAGS)
-                                .setHeadless(true))) {
+        try (Playwright playwright = playwright();
+                Browser browser = chromium(playwright)) {
             Page page = browser.newPage();
-            List<String> consoleErrors = new java.util.ArrayList<>();
-            page.onConsoleMessage(m -> {
-                if (m.type().equals("error")) {
-                    consoleErrors.add(m.text());
-                }
-            });
+            List<String> consoleErrors = consoleErrors(page);
 
             page.navigate(link.loginUrl());
             assertThat(page.locator("#who")).hasText("web:owner");
@@ -107,6 +96,110 @@ class DashboardBrowserTest extends DaemonTestBase {
                     .as("no script errors, no CSP violations")
                     .isEmpty();
         }
+    }
+
+    @Test
+    void anAdminProposesAnEgressRuleEditsTheInstructionsPausesATaskAndSeesTheUsageChart() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer origin = EgressTest.origin(seen);
+        try {
+            int port = origin.getAddress().getPort();
+            Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
+            model.enqueue(
+                    Scripted.toolCall(
+                            "bash",
+                            EndToEndTest.json("curl -s -m 20 --noproxy '' -x http://127.0.0.1:3128 http://127.0.0.1:"
+                                    + port + "/report")),
+                    Scripted.text("The host refused it."));
+            startDaemon();
+            ask("fetch the report");
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                // The proxy's own question about the host is turned down; the rule comes from the page.
+                client.send(new dev.cordon.protocol.control.ControlRequest.ApprovalList(false));
+                long asked = client.await(ControlEvent.ApprovalListing.class)
+                        .approvals()
+                        .getFirst()
+                        .id();
+                client.send(new dev.cordon.protocol.control.ControlRequest.ApprovalDeny(asked, "not now"));
+                client.await(ControlEvent.ApprovalDecided.class);
+                client.send(new dev.cordon.protocol.control.ControlRequest.TasksCreate(
+                        "main", "every", "1h", null, "Check the backup.", null, null, null));
+                client.await(ControlEvent.TaskDetail.class);
+            }
+            PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
+            ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
+            Files.createDirectories(SHOTS);
+
+            try (Playwright playwright = playwright();
+                    Browser browser = chromium(playwright)) {
+                Page page = browser.newPage();
+                List<String> consoleErrors = consoleErrors(page);
+                page.navigate(link.loginUrl());
+                assertThat(page.locator("#who")).hasText("web:owner");
+
+                page.locator("a[href='#/egress']").click();
+                assertThat(page.locator("section[data-agent=main]")).containsText("127.0.0.1:" + port);
+                shot(page, "egress");
+                page.locator("section[data-agent=main] button[data-propose]").click();
+                assertThat(page.locator("a.proposed")).containsText("approve it always");
+                page.locator("a.proposed").click();
+                assertThat(page.locator(".card pre")).containsText("127.0.0.1");
+                page.locator(".card button[data-decision=always]").click();
+                assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
+
+                page.navigate(link.url() + "/#/agents/main");
+                assertThat(page.locator("#policy")).containsText("127.0.0.1:" + port);
+                assertThat(page.locator("#policy")).containsText("approved always by web:owner");
+                page.locator("textarea#instructions").fill("# main\n\nAnswer in one line.\n");
+                page.locator("#save-instructions").click();
+                assertThat(page.locator("#instructions-status")).containsText("Saved AGENTS.md");
+                page.locator("button[data-action=pause]").click();
+                assertThat(page.locator("button[data-action=resume]")).isVisible();
+                assertThat(page.locator("svg#usage-tokens rect.bar")).hasCount(30);
+                assertThat(page.locator("svg#usage-cost")).isVisible();
+                shot(page, "agent-edit");
+                org.assertj.core.api.Assertions.assertThat(home.resolve("agents/main/AGENTS.md"))
+                        .hasContent("# main\n\nAnswer in one line.");
+                org.assertj.core.api.Assertions.assertThat(consoleErrors)
+                        .as("no script errors, no CSP violations")
+                        .isEmpty();
+            }
+            org.assertj.core.api.Assertions.assertThat(audited("task.pause"))
+                    .singleElement()
+                    .satisfies(e -> org.assertj.core.api.Assertions.assertThat(
+                                    e.actor().id())
+                            .isEqualTo("web:owner"));
+            org.assertj.core.api.Assertions.assertThat(audited("egress.propose"))
+                    .hasSize(1);
+            org.assertj.core.api.Assertions.assertThat(audited("agent.edit")).hasSize(1);
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    static Playwright playwright() {
+        return Playwright.create(
+                new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+    }
+
+    static Browser chromium(Playwright playwright) {
+        return playwright
+                .chromium()
+                .launch(new BrowserType.LaunchOptions()
+                        .setExecutablePath(Path.of("/usr/bin/chromium"))
+                        .setArgs(FLAGS)
+                        .setHeadless(true));
+    }
+
+    /** Console errors of {@code page}: script errors and CSP violations land here. */
+    static List<String> consoleErrors(Page page) {
+        List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) {
+                errors.add(m.text());
+            }
+        });
+        return errors;
     }
 
     /** Saves the whole page as {@code target/dashboard-screenshots/NAME.png}, a test artifact. */
