@@ -24,7 +24,10 @@ enum LogFormat {
     TEXT,
     JSON;
 
-    /** Reads {@code logging.format}; TEXT without a file or a block. Errors name the file and the field. */
+    /**
+     * Reads {@code logging.format}: TEXT without a file, a block or a format. A bad value is refused
+     * naming the file and field; unknown fields of the block are {@link Config#load}'s to refuse.
+     */
     static LogFormat load(Path file) {
         if (!Files.exists(file)) {
             return TEXT;
@@ -35,21 +38,8 @@ enum LogFormat {
         } catch (IOException | JacksonException e) {
             return TEXT; // Config.load reports an unreadable file
         }
-        JsonNode logging = root == null ? null : root.get("logging");
-        if (logging == null || logging.isNull()) {
-            return TEXT;
-        }
-        if (!logging.isObject()) {
-            throw new ConfigException(file + ": logging: must be a block such as {format: json}");
-        }
-        for (Iterator<String> names = logging.propertyNames().iterator(); names.hasNext(); ) {
-            String name = names.next();
-            if (!name.equals("format")) {
-                throw new ConfigException(file + ": logging." + name + ": unknown field; allowed: format");
-            }
-        }
-        JsonNode format = logging.get("format");
-        if (format == null || format.isNull()) {
+        JsonNode format = root == null ? null : root.path("logging").path("format");
+        if (format == null || format.isMissingNode() || format.isNull()) {
             return TEXT;
         }
         return switch (format.isString() ? format.asString() : "") {

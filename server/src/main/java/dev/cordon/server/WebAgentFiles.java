@@ -100,7 +100,7 @@ final class WebAgentFiles {
         }
     }
 
-    private void save(Context ctx, WebAuth.Caller caller, Kind kind) throws IOException {
+    private void save(Context ctx, WebAuth.Caller caller, Kind kind) {
         Agent agent = roles.administered(ctx, caller.user());
         JsonNode body = WebJson.object(ctx.body());
         String text = WebJson.text(body, "text", null);
@@ -119,8 +119,15 @@ final class WebAgentFiles {
         if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
             throw new WebException(409, "agent " + agent.name() + " has no folder " + folder + " (restart the daemon)");
         }
-        String before = sha256(file);
-        replace(folder, file, bytes);
+        String before;
+        try {
+            before = sha256(file);
+            replace(folder, file, bytes);
+        } catch (IOException e) {
+            // A full workspace (its disk quota) or a folder the agent made unwritable: nothing was replaced.
+            throw new WebException(
+                    507, "could not save " + kind.file + " of agent " + agent.name() + ": " + e.getMessage());
+        }
         audit.append(AuditEvent.of(
                         clock.instant(),
                         AuditEvent.Actor.user(caller.user().toString()),

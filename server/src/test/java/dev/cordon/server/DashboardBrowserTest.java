@@ -42,18 +42,12 @@ class DashboardBrowserTest extends DaemonTestBase {
                 // The agent is untrusted: its reply tries to run script in the operator's browser.
                 Scripted.text("Done: browser.txt is written. " + XSS));
         startDaemon();
-        // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
-        PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
-        ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
-        Files.createDirectories(SHOTS);
+        ControlEvent.DashboardLink link = ownersLink();
 
         try (Playwright playwright = playwright();
                 Browser browser = chromium(playwright)) {
-            Page page = browser.newPage();
-            List<String> consoleErrors = consoleErrors(page);
-
-            page.navigate(link.loginUrl());
-            assertThat(page.locator("#who")).hasText("web:owner");
+            List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Page page = loggedIn(browser, link, consoleErrors);
             assertThat(page.locator("h1")).hasText("Overview");
             shot(page, "overview");
 
@@ -126,16 +120,12 @@ class DashboardBrowserTest extends DaemonTestBase {
                         "main", "every", "1h", null, "Check the backup.", null, null, null));
                 client.await(ControlEvent.TaskDetail.class);
             }
-            PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
-            ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
-            Files.createDirectories(SHOTS);
+            ControlEvent.DashboardLink link = ownersLink();
 
             try (Playwright playwright = playwright();
                     Browser browser = chromium(playwright)) {
-                Page page = browser.newPage();
-                List<String> consoleErrors = consoleErrors(page);
-                page.navigate(link.loginUrl());
-                assertThat(page.locator("#who")).hasText("web:owner");
+                List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+                Page page = loggedIn(browser, link, consoleErrors);
 
                 page.locator("a[href='#/egress']").click();
                 assertThat(page.locator("section[data-agent=main]")).containsText("127.0.0.1:" + port);
@@ -191,15 +181,28 @@ class DashboardBrowserTest extends DaemonTestBase {
                         .setHeadless(true));
     }
 
-    /** Console errors of {@code page}: script errors and CSP violations land here. */
-    static List<String> consoleErrors(Page page) {
-        List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The owner's one-time login link, with the screenshot folder made. */
+    ControlEvent.DashboardLink ownersLink() throws Exception {
+        // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
+        PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
+        Files.createDirectories(SHOTS);
+        return WebClient.link(daemon.controlSocket(), null, false);
+    }
+
+    /**
+     * A new page logged in with {@code link}; its console errors (script errors and CSP violations)
+     * go to {@code consoleErrors}.
+     */
+    static Page loggedIn(Browser browser, ControlEvent.DashboardLink link, List<String> consoleErrors) {
+        Page page = browser.newPage();
         page.onConsoleMessage(m -> {
             if (m.type().equals("error")) {
-                errors.add(m.text());
+                consoleErrors.add(m.text());
             }
         });
-        return errors;
+        page.navigate(link.loginUrl());
+        assertThat(page.locator("#who")).hasText("web:owner");
+        return page;
     }
 
     /** Saves the whole page as {@code target/dashboard-screenshots/NAME.png}, a test artifact. */

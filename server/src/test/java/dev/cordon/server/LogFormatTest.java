@@ -72,7 +72,7 @@ class LogFormatTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(file + ": logging.format: must be text or json");
         Files.writeString(file, "logging:\n  level: debug\n");
-        assertThatThrownBy(() -> LogFormat.load(file))
-                .hasMessageContaining("logging.level: unknown field; allowed: format");
+        assertThatThrownBy(() -> Config.load(home, Map.of()))
+                .hasMessageContaining(file + ": unknown field 'logging.level' (known: format)");
     }
 }
