@@ -10,7 +10,6 @@ import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.approval.ApprovalService;
-import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.channel.InboundSink.InboundResult;
@@ -390,28 +389,22 @@ final class WebApi {
         if (agent != null) {
             roles.requireAdmin(caller.user(), new AgentName(agent));
         }
-        // Newest first: walk back from the end in pages until enough entries match.
-        List<Map<String, Object>> found = new ArrayList<>();
-        long cursor = after;
-        while (found.size() < limit) {
-            List<AuditEntry> page = audit.read(cursor, 1_000);
-            if (page.isEmpty()) {
-                break;
-            }
-            for (AuditEntry e : page) {
-                if ((action == null || e.event().action().startsWith(action))
-                        && (agent == null
-                                || (e.event().agent() != null
-                                        && e.event().agent().value().equals(agent)))
-                        && (decision == null || e.event().decision().label().equals(decision))) {
-                    found.add(WebJson.entry(e));
-                }
-            }
-            cursor = page.getLast().seq();
-        }
-        List<Map<String, Object>> newest =
-                found.size() > limit ? found.subList(found.size() - limit, found.size()) : found;
-        json(ctx, 200, Map.of("entries", newest.reversed(), "next", cursor));
+        long head = AuditScan.head(audit);
+        List<Map<String, Object>> newest = AuditScan.newest(
+                        audit,
+                        head,
+                        after,
+                        e -> (action == null || e.event().action().startsWith(action))
+                                && (agent == null
+                                        || (e.event().agent() != null
+                                                && e.event().agent().value().equals(agent)))
+                                && (decision == null
+                                        || e.event().decision().label().equals(decision)),
+                        limit)
+                .stream()
+                .map(WebJson::entry)
+                .toList();
+        json(ctx, 200, Map.of("entries", newest, "next", head));
     }
 
     private void auditVerify(Context ctx, WebAuth.Caller caller) {

@@ -15,17 +15,15 @@ import dev.cordon.core.store.Store;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The dashboard's egress page (docs/dashboard.md, docs/egress.md): an agent's egress decisions as
- * the proxy audited them, and "propose rule": a denied request no rule covered becomes an {@code
+ * The dashboard's egress page (docs/dashboard.md, docs/egress.md): an agent's newest egress
+ * decisions as the proxy audited them, with per-host counts over those decisions, and "propose rule": a denied request no rule covered becomes an {@code
  * egress.connect} approval for its host and port, the very question the proxy itself asks, so an
  * {@code always} answer is a grant the proxy honours and {@code policy explain} lists. For the
  * agent's admins (members 403). Thread-safe.
@@ -71,24 +69,15 @@ final class WebEgress {
     private void list(Context ctx, WebAuth.Caller caller) {
         Agent agent = roles.administered(ctx, caller.user());
         int limit = WebRoles.query(ctx, "limit", 200, 1, 1_000);
-        // The whole log is read in pages; the newest {@code limit} decisions of this agent are kept.
-        Deque<AuditEntry> newest = new ArrayDeque<>();
+        List<AuditEntry> newest = AuditScan.newest(
+                audit,
+                AuditScan.head(audit),
+                0,
+                e -> egress(e) && agent.name().equals(e.event().agent()),
+                limit);
         Map<String, Map<String, Object>> hosts = new LinkedHashMap<>();
-        long cursor = 0;
-        for (List<AuditEntry> page = audit.read(cursor, 1_000); !page.isEmpty(); page = audit.read(cursor, 1_000)) {
-            for (AuditEntry e : page) {
-                if (egress(e) && agent.name().equals(e.event().agent())) {
-                    newest.addLast(e);
-                    if (newest.size() > limit) {
-                        newest.removeFirst();
-                    }
-                    tally(hosts, e.event());
-                }
-            }
-            cursor = page.getLast().seq();
-        }
-        List<Map<String, Object>> rows = new ArrayList<>();
-        newest.descendingIterator().forEachRemaining(e -> rows.add(row(e)));
+        newest.reversed().forEach(e -> tally(hosts, e.event()));
+        List<Map<String, Object>> rows = newest.stream().map(WebEgress::row).toList();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("agent", agent.name().value());
         body.put("decisions", rows);

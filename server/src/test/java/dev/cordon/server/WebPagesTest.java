@@ -238,6 +238,38 @@ class WebPagesTest extends DaemonTestBase {
     }
 
     @Test
+    void theAuditAndEgressPagesShowTheNewestEntriesOfALongLog() throws Exception {
+        startWithUsers();
+        List<AuditEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 2_500; i++) {
+            events.add(AuditEvent.of(
+                            java.time.Instant.now(),
+                            AuditEvent.Actor.agent(new dev.cordon.core.AgentName("main")),
+                            i % 2 == 0 ? AuditActions.EGRESS_DENY : AuditActions.MODEL_CALL,
+                            i % 2 == 0 ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO)
+                    .withAgent(new dev.cordon.core.AgentName("main"))
+                    .withDetails(Map.of("host", "h" + i + ".example", "port", 443)));
+        }
+        long last = daemon.audit().appendAll(events).getLast().seq();
+
+        JsonNode log = owner.json("GET", "/api/v1/audit?limit=3", null);
+        assertThat(log.get("entries").valueStream().map(e -> e.get("seq").asLong()))
+                .containsExactly(last, last - 1, last - 2);
+        assertThat(log.get("next").asLong()).isEqualTo(last);
+        assertThat(bob.json("GET", "/api/v1/audit?agent=main&action=egress.&limit=2", null)
+                        .get("entries")
+                        .valueStream()
+                        .map(e -> e.get("seq").asLong()))
+                .containsExactly(last - 1, last - 3);
+        assertThat(owner.json("GET", "/api/v1/audit?after=" + (last - 2), null).get("entries"))
+                .hasSize(2);
+        JsonNode egress = bob.json("GET", "/api/v1/agents/main/egress?limit=2", null);
+        assertThat(egress.get("decisions").valueStream().map(d -> d.get("host").asString()))
+                .containsExactly("h2498.example", "h2496.example");
+        assertThat(egress.get("hosts")).hasSize(2);
+    }
+
+    @Test
     void adminsListPauseAndResumeTheirAgentsTasksAndEachChangeIsAudited() throws Exception {
         startWithUsers();
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
