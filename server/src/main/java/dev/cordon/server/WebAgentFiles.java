@@ -55,8 +55,8 @@ final class WebAgentFiles {
         }
     }
 
-    /** A file as shown: its text (null without a regular file) and whether it is too long to edit here. */
-    record Shown(String text, boolean tooLong) {}
+    /** A file as shown: its text (null without one) and whether the dashboard may replace it. */
+    record Shown(String text, boolean editable) {}
 
     private final Home home;
     private final WebRoles roles;
@@ -85,18 +85,29 @@ final class WebAgentFiles {
     }
 
     /**
-     * The first {@link #MAX_BYTES} of the file, never through a symlink and only a regular file; a
-     * longer file is marked too long (saving it from the dashboard would cut it).
+     * The first {@link #MAX_BYTES} of the file; a longer file is not editable here (saving it would
+     * cut it). The memory file is read only if it is a regular file, never through a symlink, and a
+     * link or other thing there may be replaced. {@code AGENTS.md} is the owner's: a symlink there
+     * is read as the agent's prompt reads it, and left alone (edited on the host).
      */
     Shown read(AgentName agent, Kind kind) throws IOException {
         Path file = path(agent, kind);
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new Shown(null, false);
+        if (kind == Kind.INSTRUCTIONS && Files.isSymbolicLink(file)) {
+            return new Shown(Files.isRegularFile(file) ? head(file, false).text() : null, false);
         }
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return new Shown(null, kind == Kind.MEMORY || !Files.exists(file, LinkOption.NOFOLLOW_LINKS));
+        }
+        return head(file, true, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private static Shown head(Path file, boolean editable, LinkOption... options) throws IOException {
+        try (InputStream in = Files.newInputStream(file, options)) {
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
             boolean tooLong = bytes.length > MAX_BYTES;
-            return new Shown(new String(bytes, 0, Math.min(bytes.length, MAX_BYTES), StandardCharsets.UTF_8), tooLong);
+            return new Shown(
+                    new String(bytes, 0, Math.min(bytes.length, MAX_BYTES), StandardCharsets.UTF_8),
+                    editable && !tooLong);
         }
     }
 
@@ -121,6 +132,12 @@ final class WebAgentFiles {
         }
         String before;
         try {
+            if (!read(agent.name(), kind).editable()) {
+                throw new WebException(
+                        409,
+                        kind.file + " of agent " + agent.name() + " is a link, not a regular file, or over " + MAX_BYTES
+                                + " bytes: edit it on the host (" + file + ")");
+            }
             before = sha256(file);
             replace(folder, file, bytes);
         } catch (IOException e) {

@@ -189,7 +189,7 @@ final class WebApi {
         for (WebAgentFiles.Kind kind : WebAgentFiles.Kind.values()) {
             WebAgentFiles.Shown shown = files.read(agent.name(), kind);
             body.put(kind.field, shown.text());
-            editable.put(kind.field, admin && !shown.tooLong());
+            editable.put(kind.field, admin && shown.editable());
         }
         body.put("editable", editable);
         body.put(

@@ -238,6 +238,26 @@ class WebPagesTest extends DaemonTestBase {
     }
 
     @Test
+    void anOwnersSymlinkedInstructionsFileIsShownAsTheAgentReadsItAndLeftAlone() throws Exception {
+        startWithUsers();
+        Path shared = home.resolve("shared-instructions.md");
+        Files.writeString(shared, "# Shared rules\n");
+        Path instructions = home.resolve("agents/sales/AGENTS.md");
+        Files.delete(instructions);
+        Files.createSymbolicLink(instructions, shared);
+
+        JsonNode sales = carol.json("GET", "/api/v1/agents/sales", null);
+        assertThat(sales.get("instructions").asString()).isEqualTo("# Shared rules\n");
+        assertThat(sales.get("editable").get("instructions").asBoolean()).isFalse();
+        HttpResponse<String> refused = carol.send("PUT", "/api/v1/agents/sales/instructions", Map.of("text", "x"));
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains("edit it on the host");
+        assertThat(Files.isSymbolicLink(instructions)).isTrue();
+        assertThat(shared).hasContent("# Shared rules");
+        assertThat(audited(AuditActions.AGENT_EDIT)).isEmpty();
+    }
+
+    @Test
     void theAuditAndEgressPagesShowTheNewestEntriesOfALongLog() throws Exception {
         startWithUsers();
         List<AuditEvent> events = new java.util.ArrayList<>();
