@@ -80,20 +80,145 @@ async function overview() {
 
 async function agentPage(name) {
   const mine = view;
-  const a = await api(`/agents/${encodeURIComponent(name)}`);
+  const path = `/agents/${encodeURIComponent(name)}`;
+  const a = await api(path);
+  const admin = a.policyExplain !== null;
+  const [tasks, usage] = admin
+    ? await Promise.all([api(`${path}/tasks`), api(`/usage?days=30&agent=${encodeURIComponent(name)}`)])
+    : [null, null];
   if (!stillShown(mine)) return;
   show(`Agent ${name}`,
     el('p', { text: `role: ${a.role} · sessions: ${a.agent.liveSessions} live / ${a.agent.sessions} · policy: ${a.agent.policy}` }),
-    el('p', {}, el('a', { href: `#/chat/${name}`, text: `Chat with ${name}` })),
+    el('p', {}, el('a', { href: `#/chat/${name}`, text: `Chat with ${name}` }), ' · ',
+      el('a', { href: `#/egress/${name}`, text: 'Egress' })),
     el('h2', { text: 'Sessions' }),
     table(['session', 'chat', 'state'], a.sessions.map((s) => [
       el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.chat, s.state])),
     el('h2', { text: 'Instructions (AGENTS.md)' }),
-    el('pre', { id: 'instructions', text: a.instructions ?? '(none, or shown to admins of this agent)' }),
+    fileEditor(name, 'instructions', a.instructions, a.editable.instructions),
     el('h2', { text: 'Memory (workspace/MEMORY.md)' }),
-    el('pre', { id: 'memory', text: a.memory ?? '(none, or shown to admins of this agent)' }),
+    fileEditor(name, 'memory', a.memory, a.editable.memory),
+    el('h2', { text: 'Scheduled tasks' }),
+    tasks ? tasksTable(tasks.tasks, () => agentPage(name)) : el('p', { text: 'shown to admins of this agent' }),
+    el('h2', { text: 'Usage, last 30 days (UTC)' }),
+    usage ? usageCharts(usage.usage, 30) : el('p', { text: 'shown to admins of this agent' }),
     el('h2', { text: 'Effective policy (policy explain)' }),
     el('pre', { id: 'policy', text: a.policyExplain ?? 'shown to admins of this agent' }));
+}
+
+// A file as text for members; a text area with a Save button for admins (the server checks again).
+function fileEditor(agent, field, text, editable) {
+  if (!editable) return el('pre', { id: field, text: text ?? '(none)' });
+  const area = el('textarea', { id: field, name: field, rows: '12' });
+  area.value = text ?? '';
+  const status = el('span', { class: 'status', id: `${field}-status` });
+  const save = el('button', { type: 'button', id: `save-${field}`, text: 'Save', onclick: async () => {
+    status.className = 'status';
+    try {
+      const r = await api(`/agents/${encodeURIComponent(agent)}/${field}`, { method: 'PUT', body: { text: area.value } });
+      status.textContent = r.message;
+      status.classList.add('ok');
+    } catch (e) {
+      status.textContent = e.message;
+      status.classList.add('deny');
+    }
+  } });
+  return el('div', { class: 'editor' }, area, el('div', {}, save, status));
+}
+
+function tasksTable(tasks, reload) {
+  if (tasks.length === 0) return el('p', { text: 'No tasks.' });
+  return table(['task', 'schedule', 'zone', 'next run', 'state', 'prompt', ''], tasks.map((t) => {
+    const state = t.state === 'active' && t.paused ? 'paused' : t.state;
+    const action = state === 'active' ? 'pause' : state === 'paused' ? 'resume' : null;
+    const button = action ? el('button', { type: 'button', 'data-task': String(t.id), 'data-action': action,
+      text: action === 'pause' ? 'Pause' : 'Resume', onclick: async () => {
+        try { await api(`/tasks/${t.id}/${action}`, { method: 'POST', body: {} }); reload().catch(failed); } catch (e) { failed(e); }
+      } }) : '';
+    return [String(t.id), t.schedule, t.zone, t.nextRunMillis < 0 ? '—' : new Date(t.nextRunMillis).toISOString(), state, t.prompt, button];
+  }));
+}
+
+// ---- the usage chart: an SVG drawn here, with no library and no inline style (CSP)
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function usageCharts(rows, days) {
+  const dates = [];
+  const today = new Date();
+  for (let i = days - 1; i >= 0; i--) {
+    dates.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i)).toISOString().slice(0, 10));
+  }
+  const byDay = Object.fromEntries(rows.map((r) => [r.day, r]));
+  const tokens = dates.map((d) => (byDay[d] ? byDay[d].inputTokens + byDay[d].outputTokens : 0));
+  const cost = dates.map((d) => (byDay[d] ? byDay[d].costUsd : 0));
+  return el('div', { class: 'charts' },
+    barChart('usage-tokens', 'tokens per day', dates, tokens, (v) => String(v)),
+    barChart('usage-cost', 'cost per day (USD)', dates, cost, (v) => v.toFixed(4)));
+}
+
+function barChart(id, title, dates, values, format) {
+  const width = 600; const height = 160; const top = 20; const bottom = 20; const left = 4;
+  const max = Math.max(...values, 0);
+  const step = (width - left) / values.length;
+  const chart = svg('svg', { id, class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
+  chart.append(svg('text', { x: left, y: 14, class: 'chart-title' }, `${title} · max ${format(max)} · total ${format(values.reduce((x, y) => x + y, 0))}`));
+  values.forEach((v, i) => {
+    const h = max > 0 ? Math.round((v / max) * (height - top - bottom)) : 0;
+    const bar = svg('rect', { x: left + i * step + 1, y: height - bottom - h, width: Math.max(step - 2, 1), height: h, class: 'bar', 'data-day': dates[i], 'data-value': v });
+    bar.append(svg('title', {}, `${dates[i]}: ${format(v)}`));
+    chart.append(bar);
+  });
+  chart.append(svg('line', { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: 'axis' }));
+  chart.append(svg('text', { x: left, y: height - 4, class: 'chart-label' }, dates[0]));
+  chart.append(svg('text', { x: width - 70, y: height - 4, class: 'chart-label' }, dates[dates.length - 1]));
+  return chart;
+}
+
+// ---- egress: what each agent's sandbox reached or was refused, and "propose rule"
+
+async function egressPage(only) {
+  const mine = view;
+  const { agents } = await api('/agents');
+  const names = agents.map((a) => a.name)
+    .filter((n) => (only ? n === only : me.globalAdmin || ['owner', 'admin'].includes(me.roles[n])));
+  const all = await Promise.all(names.map((n) => api(`/agents/${encodeURIComponent(n)}/egress?limit=100`)));
+  if (!stillShown(mine)) return;
+  const nodes = all.length === 0 ? [el('p', { text: 'You administer no agent.' })] : [];
+  for (const e of all) {
+    nodes.push(el('section', { class: 'egress', 'data-agent': e.agent },
+      el('h2', { text: `Agent ${e.agent}` }),
+      el('h3', { text: 'Hosts' }),
+      e.hosts.length === 0 ? el('p', { text: 'No egress yet.' })
+        : table(['host', 'allowed', 'denied', 'last'], e.hosts.map((h) => [`${h.host}:${h.port}`, h.allowed, h.denied, `${h.last} (${h.lastDecision})`])),
+      el('h3', { text: 'Rules approved by a person (always)' }),
+      e.grants.length === 0 ? el('p', { text: 'None.' })
+        : table(['approval', 'host', 'approved by'], e.grants.map((g) => [`#${g.approval}`, `${g.host}:${g.port}`, g.decidedBy])),
+      el('h3', { text: 'Requests, newest first' }),
+      table(['seq', 'time', 'decision', 'request', 'rule / reason', ''], e.decisions.map((d) => [
+        d.seq, d.time, el('span', { class: d.decision, text: d.decision }),
+        `${d.method} ${d.host}:${d.port}${d.path ?? ''}`, d.rule ? `${d.rule}: ${d.reason ?? ''}` : d.reason,
+        d.proposable ? proposeButton(e.agent, d) : '']))));
+  }
+  show(only ? `Egress of ${only}` : 'Egress', ...nodes);
+  view.onEvent = (type, data) => { if (type === 'audit' && data.action.startsWith('egress.')) schedule(() => egressPage(only)); };
+}
+
+function proposeButton(agent, d) {
+  const box = el('span', {});
+  box.append(el('button', { type: 'button', 'data-propose': String(d.seq), text: 'Propose rule', onclick: async () => {
+    try {
+      const r = await api(`/agents/${encodeURIComponent(agent)}/egress/proposals`, { method: 'POST', body: { seq: d.seq } });
+      box.replaceChildren(el('a', { href: '#/approvals', class: 'proposed', text: r.message }));
+    } catch (e) { box.replaceChildren(el('span', { class: 'deny', text: e.message })); }
+  } }));
+  return box;
 }
 
 async function sessionPage(id) {
@@ -228,6 +353,7 @@ function route() {
     approvals: approvalsPage,
     audit: auditPage,
     chat: () => chatPage(parts[1]),
+    egress: () => egressPage(parts[1]),
   }[parts[0]] || overview;
   page().catch(failed);
 }

@@ -97,7 +97,8 @@ record Config(
             "store",
             "http",
             "hooks",
-            "kubernetes");
+            "kubernetes",
+            "logging");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}
@@ -144,6 +145,8 @@ record Config(
         r.onlyKeys("approvals", Set.of("timeout_seconds"));
         r.onlyKeys("audit", Set.of("message_bodies"));
         r.onlyKeys("store", Set.of("kind", "url", "user", "password_secret"));
+        r.onlyKeys("logging", Set.of("format"));
+        LogFormat.load(file); // logging: is applied by Main before the daemon starts; checked here too
         StoreChoice store = StoreChoice.of(
                 file, r.text("store.kind"), r.text("store.url"), r.text("store.user"), r.text("store.password_secret"));
 

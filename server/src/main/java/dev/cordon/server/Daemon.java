@@ -340,27 +340,40 @@ public final class Daemon implements AutoCloseable {
         web.connect(router);
         control = new ControlServer(home.controlSocket(), controlHandler);
         webAuth = new WebAuth(home.data().resolve("web-tokens"), Clock.systemUTC(), new SecureRandom());
-        webServer = webSettings.enabled()
-                ? new WebServer(
-                        webSettings,
-                        webAuth,
-                        new WebApi(
-                                home.root(),
-                                env,
-                                store,
-                                audit,
-                                access,
-                                agents,
-                                approvalControl,
-                                approvals,
-                                sessions,
-                                () -> controlHandler.sessionList(20),
-                                web,
-                                webEvents,
-                                Clock.systemUTC()),
-                        metrics,
-                        audit)
-                : null;
+        webServer = webSettings.enabled() ? webServer(env, metrics) : null;
+    }
+
+    /** The HTTP API and dashboard (docs/dashboard.md): its pages' routes, all behind one gate. */
+    private WebServer webServer(Map<String, String> env, WebMetrics metrics) {
+        WebRoles roles = new WebRoles(store, access);
+        WebAgentFiles files = new WebAgentFiles(home.root(), roles, audit, Clock.systemUTC());
+        WebEgress egress = new WebEgress(roles, store, audit, approvals, Clock.systemUTC());
+        WebTasks webTasks = new WebTasks(roles, store, tasks);
+        List<WebApi.Route> more = new ArrayList<>(files.routes());
+        more.addAll(egress.routes());
+        more.addAll(webTasks.routes());
+        return new WebServer(
+                webSettings,
+                webAuth,
+                new WebApi(
+                        home.root(),
+                        env,
+                        store,
+                        audit,
+                        access,
+                        agents,
+                        approvalControl,
+                        approvals,
+                        sessions,
+                        () -> controlHandler.sessionList(20),
+                        web,
+                        webEvents,
+                        Clock.systemUTC(),
+                        roles,
+                        files),
+                more,
+                metrics,
+                audit);
     }
 
     /**

@@ -91,6 +91,8 @@ public final class Main {
             }
             Daemon daemon;
             try {
+                LogFormat.load(homeDir.resolve("cordon.yaml"))
+                        .apply((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory());
                 daemon = Daemon.start(homeDir, System.getenv(), runnerLib());
             } catch (ConfigException e) {
                 System.err.println("cordon: " + e.getMessage());

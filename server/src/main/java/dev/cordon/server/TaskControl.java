@@ -156,7 +156,7 @@ final class TaskControl {
         return new ControlEvent.Failure("there is no task " + id + " (./cordon tasks list shows them)");
     }
 
-    private static String describeState(Task t) {
+    static String describeState(Task t) {
         return t.state() == Task.State.ACTIVE && t.paused()
                 ? "paused"
                 : t.state().name().toLowerCase(Locale.ROOT);

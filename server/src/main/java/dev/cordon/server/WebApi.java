@@ -10,7 +10,6 @@ import dev.cordon.core.access.UserId;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.approval.ApprovalService;
-import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.channel.InboundSink.InboundResult;
@@ -23,12 +22,9 @@ import dev.cordon.protocol.control.ControlRequest;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,7 +57,6 @@ final class WebApi {
 
     static final String PREFIX = "/api/v1";
     private static final int MAX_TEXT = 64 * 1024;
-    private static final int SHOW_BYTES = 16 * 1024;
     private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
     private final Path home;
@@ -77,6 +72,8 @@ final class WebApi {
     private final WebChannel web;
     private final WebEvents events;
     private final Clock clock;
+    private final WebRoles roles;
+    private final WebAgentFiles files;
 
     WebApi(
             Path home,
@@ -91,7 +88,9 @@ final class WebApi {
             Supplier<ControlEvent.SessionListing> sessionListing,
             WebChannel web,
             WebEvents events,
-            Clock clock) {
+            Clock clock,
+            WebRoles roles,
+            WebAgentFiles files) {
         this.home = home;
         this.env = Map.copyOf(env);
         this.store = store;
@@ -105,6 +104,8 @@ final class WebApi {
         this.web = web;
         this.events = events;
         this.clock = clock;
+        this.roles = roles;
+        this.files = files;
     }
 
     List<Route> routes() {
@@ -126,66 +127,8 @@ final class WebApi {
                 new Route("GET", PREFIX + "/events", this::stream));
     }
 
-    // ---- who may do what (docs/access.md); every refusal says who lacks what
-
-    private void requireMember(UserId user, AgentName agent) {
-        if (access.role(user, agent).isEmpty()) {
-            throw new WebException(
-                    403,
-                    user + " has no role for agent " + agent + "; an admin can grant one: ./cordon users grant " + user
-                            + " member --agent " + agent);
-        }
-    }
-
-    private void requireAdmin(UserId user, AgentName agent) {
-        if (access.requireAdmin(user, agent) instanceof Access.Permission.Denied denied) {
-            throw new WebException(403, denied.reason());
-        }
-    }
-
     boolean globalAdmin(UserId user) {
-        return access.requireAdmin(user, null) instanceof Access.Permission.Allowed;
-    }
-
-    /** The agent named in the path; 404 naming the agents the caller may see if there is none. */
-    private Agent agent(Context ctx, UserId user) {
-        AgentName name;
-        try {
-            name = new AgentName(ctx.pathParam("agent"));
-        } catch (IllegalArgumentException e) {
-            throw new WebException(400, e.getMessage());
-        }
-        Agent agent = store.agentByName(name).orElse(null);
-        if (agent == null) {
-            throw new WebException(404, "there is no agent named '" + name + "'");
-        }
-        requireMember(user, name);
-        return agent;
-    }
-
-    private static long number(Context ctx, String param) {
-        String raw = ctx.pathParam(param);
-        try {
-            return Long.parseLong(raw);
-        } catch (NumberFormatException e) {
-            throw new WebException(400, param + " must be a number, not '" + raw + "'");
-        }
-    }
-
-    private static int query(Context ctx, String name, int fallback, int min, int max) {
-        String raw = ctx.queryParam(name);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(raw);
-            if (value >= min && value <= max) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new WebException(400, "query parameter " + name + " must be a number from " + min + " to " + max);
+        return roles.globalAdmin(user);
     }
 
     static void json(Context ctx, int status, Object body) {
@@ -199,12 +142,12 @@ final class WebApi {
         me.put("user", caller.user().toString());
         me.put("globalAdmin", globalAdmin(caller.user()));
         me.put("csrfToken", caller.csrf());
-        Map<String, String> roles = new LinkedHashMap<>();
+        Map<String, String> byAgent = new LinkedHashMap<>();
         for (Agent a : store.agents()) {
             access.role(caller.user(), a.name())
-                    .ifPresent(r -> roles.put(a.name().value(), r.label()));
+                    .ifPresent(r -> byAgent.put(a.name().value(), r.label()));
         }
-        me.put("roles", roles);
+        me.put("roles", byAgent);
         json(ctx, 200, me);
     }
 
@@ -224,7 +167,7 @@ final class WebApi {
     }
 
     private void agentShow(Context ctx, WebAuth.Caller caller) throws IOException {
-        Agent agent = agent(ctx, caller.user());
+        Agent agent = roles.agent(ctx, caller.user());
         ControlEvent.AgentRow row =
                 agents
                         .list(sessions.live().stream()
@@ -238,12 +181,17 @@ final class WebApi {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("agent", row);
         body.put("role", access.role(caller.user(), agent.name()).orElseThrow().label());
-        // Configuration, instructions, memory and sessions are for its admins (docs/dashboard.md).
+        // Members read the instructions and memory (the agent would tell them anyway); the policy and
+        // sessions are for its admins, and so is editing (docs/dashboard.md).
         boolean admin = access.mayAdminister(caller.user(), agent.name());
-        Path folder = new Home(home).agent(agent.name());
         body.put("policyExplain", admin ? explain(agent.name()) : null);
-        body.put("instructions", admin ? head(folder.resolve("AGENTS.md")) : null);
-        body.put("memory", admin ? head(folder.resolve("workspace").resolve("MEMORY.md")) : null);
+        Map<String, Boolean> editable = new LinkedHashMap<>();
+        for (WebAgentFiles.Kind kind : WebAgentFiles.Kind.values()) {
+            WebAgentFiles.Shown shown = files.read(agent.name(), kind);
+            body.put(kind.field, shown.text());
+            editable.put(kind.field, admin && shown.editable());
+        }
+        body.put("editable", editable);
         body.put(
                 "sessions",
                 admin
@@ -254,19 +202,6 @@ final class WebApi {
         json(ctx, 200, body);
     }
 
-    /**
-     * The first {@link #SHOW_BYTES} of a file, or null without one: never through a symlink and only a
-     * regular file, since the memory file is the agent's own writing.
-     */
-    private static String head(Path file) throws IOException {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return null;
-        }
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return new String(in.readNBytes(SHOW_BYTES), StandardCharsets.UTF_8);
-        }
-    }
-
     private String explain(AgentName name) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
@@ -275,7 +210,7 @@ final class WebApi {
     }
 
     private void chatSend(Context ctx, WebAuth.Caller caller) {
-        Agent agent = agent(ctx, caller.user());
+        Agent agent = roles.agent(ctx, caller.user());
         JsonNode body = WebJson.object(ctx.body());
         String text = WebJson.text(body, "text", null);
         if (text == null || text.isBlank() || text.length() > MAX_TEXT) {
@@ -301,7 +236,7 @@ final class WebApi {
     }
 
     private void chatRead(Context ctx, WebAuth.Caller caller) {
-        Agent agent = agent(ctx, caller.user());
+        Agent agent = roles.agent(ctx, caller.user());
         String platformChatId = WebChannel.chatId(agent.name(), caller.user());
         // Reading must not create the chat: find it, if the user ever wrote.
         List<Map<String, Object>> messages = new ArrayList<>();
@@ -349,11 +284,11 @@ final class WebApi {
     }
 
     private Session session(Context ctx, UserId user) {
-        long id = number(ctx, "session");
+        long id = WebRoles.number(ctx, "session");
         Session session =
                 store.session(new SessionId(id)).orElseThrow(() -> new WebException(404, "there is no session " + id));
         AgentName agent = store.agent(session.agentId()).orElseThrow().name();
-        requireAdmin(user, agent);
+        roles.requireAdmin(user, agent);
         return session;
     }
 
@@ -399,7 +334,7 @@ final class WebApi {
     }
 
     private Approval approval(Context ctx, UserId user) {
-        long id = number(ctx, "approval");
+        long id = WebRoles.number(ctx, "approval");
         Approval a = approvals
                 .find(new ApprovalId(id))
                 .orElseThrow(() -> new WebException(404, "there is no approval #" + id));
@@ -439,8 +374,8 @@ final class WebApi {
     }
 
     private void auditRead(Context ctx, WebAuth.Caller caller) {
-        long after = query(ctx, "after", 0, 0, Integer.MAX_VALUE);
-        int limit = query(ctx, "limit", 100, 1, 1_000);
+        long after = WebRoles.query(ctx, "after", 0, 0, Integer.MAX_VALUE);
+        int limit = WebRoles.query(ctx, "limit", 100, 1, 1_000);
         String action = ctx.queryParam("action");
         String agent = ctx.queryParam("agent");
         String decision = ctx.queryParam("decision");
@@ -452,30 +387,24 @@ final class WebApi {
                             + " add ?agent=NAME (owners and global admins see everything)");
         }
         if (agent != null) {
-            requireAdmin(caller.user(), new AgentName(agent));
+            roles.requireAdmin(caller.user(), new AgentName(agent));
         }
-        // Newest first: walk back from the end in pages until enough entries match.
-        List<Map<String, Object>> found = new ArrayList<>();
-        long cursor = after;
-        while (found.size() < limit) {
-            List<AuditEntry> page = audit.read(cursor, 1_000);
-            if (page.isEmpty()) {
-                break;
-            }
-            for (AuditEntry e : page) {
-                if ((action == null || e.event().action().startsWith(action))
-                        && (agent == null
-                                || (e.event().agent() != null
-                                        && e.event().agent().value().equals(agent)))
-                        && (decision == null || e.event().decision().label().equals(decision))) {
-                    found.add(WebJson.entry(e));
-                }
-            }
-            cursor = page.getLast().seq();
-        }
-        List<Map<String, Object>> newest =
-                found.size() > limit ? found.subList(found.size() - limit, found.size()) : found;
-        json(ctx, 200, Map.of("entries", newest.reversed(), "next", cursor));
+        long head = AuditScan.head(audit);
+        List<Map<String, Object>> newest = AuditScan.newest(
+                        audit,
+                        head,
+                        after,
+                        e -> (action == null || e.event().action().startsWith(action))
+                                && (agent == null
+                                        || (e.event().agent() != null
+                                                && e.event().agent().value().equals(agent)))
+                                && (decision == null
+                                        || e.event().decision().label().equals(decision)),
+                        limit)
+                .stream()
+                .map(WebJson::entry)
+                .toList();
+        json(ctx, 200, Map.of("entries", newest, "next", head));
     }
 
     private void auditVerify(Context ctx, WebAuth.Caller caller) {
@@ -488,7 +417,11 @@ final class WebApi {
     }
 
     private void usage(Context ctx, WebAuth.Caller caller) {
-        int days = query(ctx, "days", 7, 1, 366);
+        int days = WebRoles.query(ctx, "days", 7, 1, 366);
+        String only = ctx.queryParam("agent");
+        if (only != null) {
+            roles.requireAdmin(caller.user(), new AgentName(only));
+        }
         LocalDate from = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).minusDays(days - 1L);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Ledger.Total t : store.ledger().totals(from, Ledger.Grouping.AGENT)) {
@@ -498,7 +431,7 @@ final class WebApi {
             } catch (IllegalArgumentException e) {
                 continue;
             }
-            if (access.mayAdminister(caller.user(), agent)) {
+            if ((only == null || only.equals(t.key())) && access.mayAdminister(caller.user(), agent)) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("day", t.day().toString());
                 row.put("agent", t.key());

@@ -5,20 +5,30 @@ import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * {@code /metrics} in Prometheus text format. Only what the daemon knows for certain: gauges read
  * live state when scraped (sessions by state, approvals pending), and counters count audit entries
  * appended since this daemon started (sandbox starts, turns, model tokens and cost, delivery
- * failures), so a number here always has entries behind it. Thread-safe.
+ * failures, egress decisions) and histograms their durations (sandbox start and turn latency, from
+ * the {@code start_ms} and {@code duration_ms} the session manager records), so a number here always
+ * has entries behind it. Thread-safe.
  */
 final class WebMetrics implements Consumer<AuditEntry> {
     /** Sessions by state now; read at each scrape. */
     record SessionCounts(int busy, int idle, int queued) {}
+
+    private static final Duration[] BUCKETS = Stream.of(
+                    10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000)
+            .map(Duration::ofMillis)
+            .toArray(Duration[]::new);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -45,20 +55,32 @@ final class WebMetrics implements Consumer<AuditEntry> {
         AuditEvent e = entry.event();
         String agent = e.agent() == null ? "" : e.agent().value();
         switch (e.action()) {
-            case AuditActions.SANDBOX_START ->
+            case AuditActions.SANDBOX_START -> {
                 Counter.builder("cordon.sandbox.starts")
                         .description("sandbox starts, by outcome")
                         .tag("agent", agent)
                         .tag("outcome", e.decision() == AuditEvent.Decision.DENY ? "failed" : "ok")
                         .register(registry)
                         .increment();
-            case AuditActions.TURN_END ->
+                latency(
+                        "cordon.sandbox.start",
+                        "time from launch to a ready runner",
+                        agent,
+                        e.details().get("start_ms"));
+            }
+            case AuditActions.TURN_END -> {
                 Counter.builder("cordon.turns")
                         .description("turns ended, by outcome")
                         .tag("agent", agent)
                         .tag("outcome", e.decision() == AuditEvent.Decision.DENY ? "failed" : "ok")
                         .register(registry)
                         .increment();
+                latency(
+                        "cordon.turn.duration",
+                        "time a turn ran in its runner",
+                        agent,
+                        e.details().get("duration_ms"));
+            }
             case AuditActions.MODEL_CALL -> {
                 tokens(agent, "input", e.details().get("input_tokens"));
                 tokens(agent, "output", e.details().get("output_tokens"));
@@ -83,6 +105,18 @@ final class WebMetrics implements Consumer<AuditEntry> {
                         .register(registry)
                         .increment();
             default -> {}
+        }
+    }
+
+    /** A latency histogram with fixed buckets from 10 ms to 5 min (a few series per agent, not dozens). */
+    private void latency(String name, String description, String agent, Object millis) {
+        if (millis instanceof Number ms) {
+            Timer.builder(name)
+                    .description(description)
+                    .tag("agent", agent)
+                    .serviceLevelObjectives(BUCKETS)
+                    .register(registry)
+                    .record(Duration.ofMillis(ms.longValue()));
         }
     }
 

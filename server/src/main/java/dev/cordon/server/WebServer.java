@@ -40,14 +40,23 @@ final class WebServer implements AutoCloseable {
     private final WebSettings settings;
     private final WebAuth auth;
     private final WebApi api;
+    private final List<WebApi.Route> more;
     private final WebMetrics metrics;
     private final AuditLog audit;
     private Javalin app;
 
-    WebServer(WebSettings settings, WebAuth auth, WebApi api, WebMetrics metrics, AuditLog audit) {
+    /** {@code more}: the routes of the dashboard's other pages (WebAgentFiles, WebEgress, WebTasks). */
+    WebServer(
+            WebSettings settings,
+            WebAuth auth,
+            WebApi api,
+            List<WebApi.Route> more,
+            WebMetrics metrics,
+            AuditLog audit) {
         this.settings = settings;
         this.auth = auth;
         this.api = api;
+        this.more = List.copyOf(more);
         this.metrics = metrics;
         this.audit = audit;
     }
@@ -70,7 +79,9 @@ final class WebServer implements AutoCloseable {
             config.routes.exception(WebException.class, this::refused);
             config.routes.exception(
                     IllegalArgumentException.class, (e, ctx) -> WebApi.json(ctx, 400, Map.of("error", e.getMessage())));
-            for (WebApi.Route route : api.routes()) {
+            List<WebApi.Route> routes = new java.util.ArrayList<>(api.routes());
+            routes.addAll(more);
+            for (WebApi.Route route : routes) {
                 config.routes.addHttpHandler(
                         HandlerType.findOrCreate(route.method()),
                         route.path(),

@@ -42,29 +42,12 @@ class DashboardBrowserTest extends DaemonTestBase {
                 // The agent is untrusted: its reply tries to run script in the operator's browser.
                 Scripted.text("Done: browser.txt is written. " + XSS));
         startDaemon();
-        // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
-        PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
-        ControlEvent.DashboardLink link = WebClient.link(daemon.controlSocket(), null, false);
-        Files.createDirectories(SHOTS);
+        ControlEvent.DashboardLink link = ownersLink();
 
-        try (Playwright playwright = Playwright.create(
-                        new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
-                Browser browser = playwright
-                        .chromium()
-                        .launch(new BrowserType.LaunchOptions()
-                                .setExecutablePath(Path.of("/usr/bin/chromium"))
-                                .setArgs(FLAGS)
-                                .setHeadless(true))) {
-            Page page = browser.newPage();
-            List<String> consoleErrors = new java.util.ArrayList<>();
-            page.onConsoleMessage(m -> {
-                if (m.type().equals("error")) {
-                    consoleErrors.add(m.text());
-                }
-            });
-
-            page.navigate(link.loginUrl());
-            assertThat(page.locator("#who")).hasText("web:owner");
+        try (Playwright playwright = playwright();
+                Browser browser = chromium(playwright)) {
+            List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Page page = loggedIn(browser, link, consoleErrors);
             assertThat(page.locator("h1")).hasText("Overview");
             shot(page, "overview");
 
@@ -107,6 +90,119 @@ class DashboardBrowserTest extends DaemonTestBase {
                     .as("no script errors, no CSP violations")
                     .isEmpty();
         }
+    }
+
+    @Test
+    void anAdminProposesAnEgressRuleEditsTheInstructionsPausesATaskAndSeesTheUsageChart() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer origin = EgressTest.origin(seen);
+        try {
+            int port = origin.getAddress().getPort();
+            Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON);
+            model.enqueue(
+                    Scripted.toolCall(
+                            "bash",
+                            EndToEndTest.json("curl -s -m 20 --noproxy '' -x http://127.0.0.1:3128 http://127.0.0.1:"
+                                    + port + "/report")),
+                    Scripted.text("The host refused it."));
+            startDaemon();
+            ask("fetch the report");
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                // The proxy's own question about the host is turned down; the rule comes from the page.
+                client.send(new dev.cordon.protocol.control.ControlRequest.ApprovalList(false));
+                long asked = client.await(ControlEvent.ApprovalListing.class)
+                        .approvals()
+                        .getFirst()
+                        .id();
+                client.send(new dev.cordon.protocol.control.ControlRequest.ApprovalDeny(asked, "not now"));
+                client.await(ControlEvent.ApprovalDecided.class);
+                client.send(new dev.cordon.protocol.control.ControlRequest.TasksCreate(
+                        "main", "every", "1h", null, "Check the backup.", null, null, null));
+                client.await(ControlEvent.TaskDetail.class);
+            }
+            ControlEvent.DashboardLink link = ownersLink();
+
+            try (Playwright playwright = playwright();
+                    Browser browser = chromium(playwright)) {
+                List<String> consoleErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+                Page page = loggedIn(browser, link, consoleErrors);
+
+                page.locator("a[href='#/egress']").click();
+                assertThat(page.locator("section[data-agent=main]")).containsText("127.0.0.1:" + port);
+                shot(page, "egress");
+                page.locator("section[data-agent=main] button[data-propose]").click();
+                assertThat(page.locator("a.proposed")).containsText("approve it always");
+                page.locator("a.proposed").click();
+                assertThat(page.locator(".card pre")).containsText("127.0.0.1");
+                page.locator(".card button[data-decision=always]").click();
+                assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
+
+                page.navigate(link.url() + "/#/agents/main");
+                assertThat(page.locator("#policy")).containsText("127.0.0.1:" + port);
+                assertThat(page.locator("#policy")).containsText("approved always by web:owner");
+                page.locator("textarea#instructions").fill("# main\n\nAnswer in one line.\n");
+                page.locator("#save-instructions").click();
+                assertThat(page.locator("#instructions-status")).containsText("Saved AGENTS.md");
+                page.locator("button[data-action=pause]").click();
+                assertThat(page.locator("button[data-action=resume]")).isVisible();
+                assertThat(page.locator("svg#usage-tokens rect.bar")).hasCount(30);
+                assertThat(page.locator("svg#usage-cost")).isVisible();
+                shot(page, "agent-edit");
+                org.assertj.core.api.Assertions.assertThat(home.resolve("agents/main/AGENTS.md"))
+                        .hasContent("# main\n\nAnswer in one line.");
+                org.assertj.core.api.Assertions.assertThat(consoleErrors)
+                        .as("no script errors, no CSP violations")
+                        .isEmpty();
+            }
+            org.assertj.core.api.Assertions.assertThat(audited("task.pause"))
+                    .singleElement()
+                    .satisfies(e -> org.assertj.core.api.Assertions.assertThat(
+                                    e.actor().id())
+                            .isEqualTo("web:owner"));
+            org.assertj.core.api.Assertions.assertThat(audited("egress.propose"))
+                    .hasSize(1);
+            org.assertj.core.api.Assertions.assertThat(audited("agent.edit")).hasSize(1);
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    static Playwright playwright() {
+        return Playwright.create(
+                new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+    }
+
+    static Browser chromium(Playwright playwright) {
+        return playwright
+                .chromium()
+                .launch(new BrowserType.LaunchOptions()
+                        .setExecutablePath(Path.of("/usr/bin/chromium"))
+                        .setArgs(FLAGS)
+                        .setHeadless(true));
+    }
+
+    /** The owner's one-time login link, with the screenshot folder made. */
+    ControlEvent.DashboardLink ownersLink() throws Exception {
+        // The first turn starts a sandbox and the runner's JVM: slower than a click on a loaded 2-CPU box.
+        PlaywrightAssertions.setDefaultAssertionTimeout(60_000);
+        Files.createDirectories(SHOTS);
+        return WebClient.link(daemon.controlSocket(), null, false);
+    }
+
+    /**
+     * A new page logged in with {@code link}; its console errors (script errors and CSP violations)
+     * go to {@code consoleErrors}.
+     */
+    static Page loggedIn(Browser browser, ControlEvent.DashboardLink link, List<String> consoleErrors) {
+        Page page = browser.newPage();
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) {
+                consoleErrors.add(m.text());
+            }
+        });
+        page.navigate(link.loginUrl());
+        assertThat(page.locator("#who")).hasText("web:owner");
+        return page;
     }
 
     /** Saves the whole page as {@code target/dashboard-screenshots/NAME.png}, a test artifact. */

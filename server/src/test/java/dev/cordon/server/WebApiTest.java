@@ -52,15 +52,11 @@ class WebApiTest extends DaemonTestBase {
     }
 
     void grant(String user, String role, String agent) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            client.send(new ControlRequest.UsersGrant(user, role, agent));
-            client.await(ControlEvent.Done.class);
-        }
+        WebClient.grant(daemon.controlSocket(), user, role, agent);
     }
 
     WebClient tokenFor(String user) throws Exception {
-        return WebClient.bearer(
-                url, WebClient.link(daemon.controlSocket(), user, true).token());
+        return WebClient.token(url, daemon.controlSocket(), user);
     }
 
     @Test
@@ -127,7 +123,8 @@ class WebApiTest extends DaemonTestBase {
             String path = route.substring(route.indexOf(' ') + 1)
                     .replace("{agent}", "main")
                     .replace("{session}", "1")
-                    .replace("{approval}", "1");
+                    .replace("{approval}", "1")
+                    .replace("{task}", "1");
             assertThat(nobody.status(method, path))
                     .as(route + " without a credential")
                     .isEqualTo(401);
@@ -210,8 +207,10 @@ class WebApiTest extends DaemonTestBase {
                 .containsExactly("main");
         JsonNode asMember = alice.json("GET", "/api/v1/agents/main", null);
         assertThat(asMember.get("policyExplain").isNull()).isTrue();
-        assertThat(asMember.get("instructions").isNull()).isTrue();
-        assertThat(asMember.get("memory").isNull()).isTrue();
+        assertThat(asMember.get("instructions").asString())
+                .as("members read, admins edit")
+                .isNotBlank();
+        assertThat(asMember.get("editable").get("instructions").asBoolean()).isFalse();
         assertThat(asMember.get("sessions")).isEmpty();
         assertThat(alice.status("GET", "/api/v1/agents/sales")).isEqualTo(403);
         assertThat(alice.json("GET", "/api/v1/approvals", null).get("approvals"))

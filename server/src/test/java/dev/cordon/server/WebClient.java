@@ -42,6 +42,19 @@ final class WebClient {
         }
     }
 
+    /** Grants {@code user} a role for {@code agent} (null: every agent) as the owner, over the control socket. */
+    static void grant(Path controlSocket, String user, String role, String agent) throws Exception {
+        try (ControlClient client = new ControlClient(controlSocket)) {
+            client.send(new ControlRequest.UsersGrant(user, role, agent));
+            client.await(ControlEvent.Done.class);
+        }
+    }
+
+    /** A caller with a fresh API token of {@code user}. */
+    static WebClient token(String base, Path controlSocket, String user) throws Exception {
+        return bearer(base, link(controlSocket, user, true).token());
+    }
+
     static WebClient bearer(String base, String token) {
         WebClient c = new WebClient(base);
         c.headers.put("Authorization", "Bearer " + token);

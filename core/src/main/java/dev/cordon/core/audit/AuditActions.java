@@ -43,6 +43,10 @@ public final class AuditActions {
     public static final String WEB_DENIED = "web.denied";
     /** A dashboard login link or API token was issued (actor: who asked; details: for whom, never the secret). */
     public static final String WEB_CREDENTIAL = "web.credential";
+    /** A web user edited an agent's AGENTS.md or memory (details: file, bytes, sha256, previous_sha256). */
+    public static final String AGENT_EDIT = "agent.edit";
+    /** A web user proposed an egress rule from a denied request: an egress.connect approval (details: host, port, from, approval). */
+    public static final String EGRESS_PROPOSE = "egress.propose";
     /** The daemon started or stopped serving (actor: system {@code daemon}). */
     public static final String DAEMON_START = "daemon.start";
 

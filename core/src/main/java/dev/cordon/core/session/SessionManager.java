@@ -50,6 +50,7 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs sessions: one turn at a time per session, concurrency across sessions. A stored message
@@ -258,6 +259,21 @@ public final class SessionManager implements AutoCloseable {
         actors.values().forEach(a -> a.hibernate("the daemon is stopping"));
     }
 
+    /** {@code task} with the starting thread's log context (session and agent ids) in its own thread. */
+    private static Runnable logged(Runnable task) {
+        Map<String, String> context = MDC.getCopyOfContextMap();
+        return () -> {
+            if (context != null) {
+                MDC.setContextMap(context);
+            }
+            try {
+                task.run();
+            } finally {
+                MDC.clear();
+            }
+        };
+    }
+
     private final class Actor {
         final SessionId id;
         final SerialWorker worker;
@@ -282,13 +298,25 @@ public final class SessionManager implements AutoCloseable {
             this.worker = new SerialWorker("session-" + id.value(), this::drain);
         }
 
+        /** Runs the session's pending turns with its ids in the log context (docs/dashboard.md, JSON logs). */
         void drain() {
+            MDC.put("session", Long.toString(id.value()));
+            try {
+                drainTurns();
+            } finally {
+                MDC.remove("session");
+                MDC.remove("agent");
+            }
+        }
+
+        void drainTurns() {
             // Only a message that finds the session idle waits to gather; one that came during a turn
             // was taken by the claim after it, and the idle timer's wake brings no message.
             boolean wokenIdle = messageWake;
             while (!closed && !draining) {
                 Session session = store.session(id).orElseThrow();
                 Agent agent = store.agent(session.agentId()).orElseThrow();
+                MDC.put("agent", agent.name().value());
                 AgentSetup setup = setups.apply(agent);
                 idleAfter = setup.idleTimeout() == null ? idleTimeout : setup.idleTimeout();
                 if (wokenIdle && !setup.batching().gather().isZero()) {
@@ -360,6 +388,7 @@ public final class SessionManager implements AutoCloseable {
             List<InboundId> handled = batch.stream().map(Inbound::id).toList();
             InboundId last = handled.getLast();
             String turnId = "s" + id.value() + "-m" + last.value();
+            LOG.info("turn {} starts with {} message(s)", turnId, batch.size());
             List<ChatMessage> added = new ArrayList<>();
             batch.forEach(m -> added.add(ChatMessage.user(m.text())));
 
@@ -551,6 +580,7 @@ public final class SessionManager implements AutoCloseable {
                 record(AuditActions.SANDBOX_KILL, Decision.DENY, rule, why, Map.of("sandbox", runner.sandboxId()));
             });
             StreamMux streams = new StreamMux(new EgressStreams.Wire(runner), MAX_EGRESS_STREAMS);
+            long started = System.nanoTime();
             try {
                 delivery.liveEnded(chat); // whatever an earlier, broken-off turn streamed
                 runner.send(new HostMessage.StartTurn(
@@ -615,7 +645,8 @@ public final class SessionManager implements AutoCloseable {
                                             "input_tokens", usage.inputTokens(),
                                             "output_tokens", usage.outputTokens(),
                                             "cache_read_tokens", usage.cacheReadTokens(),
-                                            "cache_write_tokens", usage.cacheWriteTokens()));
+                                            "cache_write_tokens", usage.cacheWriteTokens(),
+                                            "duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
                             return ended.error() == null
                                     ? new TurnResult(ended.reply(), false)
                                     : new TurnResult(ended.error(), true);
@@ -869,13 +900,13 @@ public final class SessionManager implements AutoCloseable {
                 runner.send(new HostMessage.StreamEnd(streamId, e.getMessage()));
                 return;
             }
-            Thread.ofVirtual().name("egress-" + id.value() + "-" + streamId).start(() -> {
+            Thread.ofVirtual().name("egress-" + id.value() + "-" + streamId).start(logged(() -> {
                 try (channel) {
                     egress.serve(agent, id, new EgressStreams.Connection(channel));
                 } catch (RuntimeException e) {
                     LOG.warn("session {}: egress stream {} failed", id, streamId, e);
                 }
-            });
+            }));
         }
 
         ChannelSink forward(
@@ -888,7 +919,7 @@ public final class SessionManager implements AutoCloseable {
                 ToolWatchdog watchdog) {
             ChannelSink sink = new ChannelSink(runner, request.callId());
             Budgets.Call meter = budgets.meter(agent, chat.id(), id, request.callId(), setup.budget());
-            Thread.ofVirtual().name("model-" + request.callId()).start(() -> {
+            Thread.ofVirtual().name("model-" + request.callId()).start(logged(() -> {
                 try {
                     gateway.call(agent, setup.allowedModels(), request, meter, sink);
                 } catch (CancellationException | java.io.UncheckedIOException e) {
@@ -921,7 +952,7 @@ public final class SessionManager implements AutoCloseable {
                     calls.remove(request.callId());
                     watchdog.rearm();
                 }
-            });
+            }));
             return sink;
         }
 
@@ -976,6 +1007,7 @@ public final class SessionManager implements AutoCloseable {
                     admission.release(id); // the daemon is stopping: this turn is for the next start
                     return null;
                 }
+                long started = System.nanoTime();
                 try {
                     current = launcher.launch(agent, session);
                 } catch (RuntimeException e) {
@@ -984,7 +1016,17 @@ public final class SessionManager implements AutoCloseable {
                 }
                 link = current;
                 stopRequested = null;
-                record(AuditActions.SANDBOX_START, Decision.ALLOW, null, null, Map.of("sandbox", current.sandboxId()));
+                // How long the sandbox and runner took to be ready: the metrics' start latency.
+                record(
+                        AuditActions.SANDBOX_START,
+                        Decision.ALLOW,
+                        null,
+                        null,
+                        Map.of(
+                                "sandbox",
+                                current.sandboxId(),
+                                "start_ms",
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
             }
             return current;
         }
