@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.channel.discord.DiscordSettings;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.irc.IrcSettings;
 import dev.cordon.channel.matrix.MatrixSettings;
@@ -30,9 +31,10 @@ import tools.jackson.databind.JsonNode;
  * @param telegram the Telegram block, or null if Telegram is not enabled
  * @param matrix the Matrix block, or null if Matrix is not enabled
  * @param slack the Slack block, or null if Slack is not enabled
+ * @param discord the Discord block, or null if Discord is not enabled
  */
-record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null);
+record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, Slack slack, Discord discord) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null, null);
 
     /** IRC as configured; the password is filled in from the vault when the daemon starts. */
     record Irc(IrcSettings settings, String passwordSecret, boolean mentionOnly) {}
@@ -54,6 +56,11 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
     record Slack(SlackSettings settings, String appTokenSecret, String botTokenSecret, boolean mentionOnly) {}
 
     private static final Set<String> SLACK_KEYS = Set.of("api_url", "app_token_secret", "bot_token_secret", "engage");
+
+    /** Discord as configured; the bot token is filled in from the vault when the daemon starts. */
+    record Discord(DiscordSettings settings, String tokenSecret, boolean mentionOnly) {}
+
+    private static final Set<String> DISCORD_KEYS = Set.of("api_url", "token_secret", "engage");
 
     private static final Set<String> IRC_KEYS =
             Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
@@ -92,13 +99,14 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
                 return NONE;
             }
             Fields f = new Fields(yaml);
-            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack"));
+            f.onlyKeys("channels", channels, Set.of("irc", "email", "telegram", "matrix", "slack", "discord"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
                     channels.has("email") ? email(f, channels.get("email")) : null,
                     channels.has("telegram") ? telegram(f, channels.get("telegram")) : null,
                     channels.has("matrix") ? matrix(f, channels.get("matrix")) : null,
-                    channels.has("slack") ? slack(f, channels.get("slack")) : null);
+                    channels.has("slack") ? slack(f, channels.get("slack")) : null,
+                    channels.has("discord") ? discord(f, channels.get("discord")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -117,6 +125,19 @@ record ChannelSettings(Irc irc, Email email, Telegram telegram, Matrix matrix, S
         }
         try {
             return new Slack(new SlackSettings(URI.create(api), null, null), appToken, botToken, f.mentionOnly(at, n));
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Discord discord(Fields f, JsonNode n) {
+        String at = "channels.discord";
+        f.onlyKeys(at, n, DISCORD_KEYS);
+        boolean mentionOnly = f.mentionOnly(at, n);
+        String secret = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        String api = f.text(at + ".api_url", n.get("api_url"), false, DiscordSettings.DISCORD_API.toString());
+        try {
+            return new Discord(new DiscordSettings(URI.create(api), null, null), secret, mentionOnly);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }

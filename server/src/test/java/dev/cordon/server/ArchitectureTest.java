@@ -123,6 +123,7 @@ class ArchitectureTest {
                         "dev.cordon.channel.email",
                         "dev.cordon.channel.telegram",
                         "dev.cordon.channel.matrix",
-                        "dev.cordon.channel.slack");
+                        "dev.cordon.channel.slack",
+                        "dev.cordon.channel.discord");
     }
 }
