@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,7 +66,11 @@ class DiscordEndToEndTest extends DaemonTestBase {
     }
 
     FakeDiscord.Posted awaitPost(String text) {
-        await().atMost(WAIT)
+        return awaitPost(text, WAIT);
+    }
+
+    FakeDiscord.Posted awaitPost(String text, Duration wait) {
+        await().atMost(wait)
                 .until(() -> discord.posted().stream().anyMatch(p -> p.content().equals(text)));
         return discord.posted().stream()
                 .filter(p -> p.content().equals(text))
@@ -91,6 +96,26 @@ class DiscordEndToEndTest extends DaemonTestBase {
                 .contains("host=cordon")
                 .doesNotContain("uid=0 ");
         assertThat(audited("delivery")).anySatisfy(e -> assertThat(e.details()).containsEntry("channel", "discord"));
+    }
+
+    @Test
+    void theBotTokenIsVisibleNowhereInsideTheSandboxOfTheAgentItServes() throws Exception {
+        String dm = discord.dm(alice);
+        pair(dm, "");
+        // A canary planted in the workspace proves the scan finds what is there.
+        String canary = "canary-" + UUID.randomUUID();
+        Files.writeString(home.resolve("agents/main/workspace/canary.txt"), canary);
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json(EndToEndTest.scan(FakeDiscord.TOKEN, canary))),
+                Scripted.text("Scanned."));
+
+        discord.say(alice, dm, "scan yourself for secrets");
+
+        // The scan reads the sandbox's whole file system: on a busy machine that takes a while.
+        awaitPost("Scanned.", Duration.ofMinutes(3));
+        String scan = EndToEndTest.toolResults(model.requests().get(1)).getFirst();
+        assertThat(scan).contains("SCAN-DONE").contains("env-and-proc-hits: 0");
+        assertThat(scan.lines().filter(l -> l.startsWith("/"))).containsExactly("/workspace/canary.txt");
     }
 
     @Test
