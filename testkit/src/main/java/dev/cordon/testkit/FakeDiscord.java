@@ -1,10 +1,6 @@
 package dev.cordon.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -17,16 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -108,7 +95,7 @@ public final class FakeDiscord implements AutoCloseable {
 
     private record Failure(int status, String retryAfter) {}
 
-    private final Server server;
+    private final JettyFake jetty;
     private final Map<String, Channel> channels = new HashMap<>();
     private final Map<String, ObjectNode> messages = new HashMap<>();
     private final Map<String, String> nonces = new HashMap<>();
@@ -134,21 +121,31 @@ public final class FakeDiscord implements AutoCloseable {
     private long lastResumeSeq = -1;
 
     private FakeDiscord() throws Exception {
-        server = new Server(new InetSocketAddress("127.0.0.1", 0));
-        WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, container -> {
-            container.setMaxTextMessageSize(1024 * 1024);
-            container.addMapping(
-                    "/gateway",
-                    (request, response, callback) ->
-                            new Link(request.getHttpURI().getQuery()));
-            container.addMapping(
-                    "/resume",
-                    (request, response, callback) ->
-                            new Link(request.getHttpURI().getQuery()));
-        });
-        upgrade.setHandler(new Api());
-        server.setHandler(upgrade);
-        server.start();
+        jetty = new JettyFake(
+                "Discord",
+                "/api/v10/",
+                (method, path, authorization, contentType, body) -> {
+                    Answer a = call(method, path, authorization, body);
+                    return new JettyFake.Answer(a.status(), a.body().toString(), a.headers());
+                },
+                new JettyFake.Sockets() {
+                    @Override
+                    public void opened(Session session, String query) {
+                        FakeDiscord.this.opened(session, query);
+                    }
+
+                    @Override
+                    public void received(Session session, String text) {
+                        FakeDiscord.this.received(session, text);
+                    }
+
+                    @Override
+                    public void closed(Session session) {
+                        FakeDiscord.this.closed(session);
+                    }
+                },
+                "/gateway",
+                "/resume");
         channels.put(GENERAL, new Channel(GENERAL, 0, GUILD, null, true));
     }
 
@@ -163,7 +160,7 @@ public final class FakeDiscord implements AutoCloseable {
     }
 
     private int port() {
-        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+        return jetty.port();
     }
 
     /** The Hello's {@code heartbeat_interval} for connections opened from now on (Discord: 41,250 ms). */
@@ -691,67 +688,8 @@ public final class FakeDiscord implements AutoCloseable {
 
     private record Answer(int status, JsonNode body, Map<String, String> headers) {}
 
-    /** The REST API under /api/v10/. */
-    private final class Api extends Handler.Abstract {
-        @Override
-        public boolean handle(Request request, Response response, Callback callback) throws IOException {
-            String path = Request.getPathInContext(request);
-            if (!path.startsWith("/api/v10/")) {
-                response.setStatus(404);
-                callback.succeeded();
-                return true;
-            }
-            String body = Content.Source.asString(request, StandardCharsets.UTF_8);
-            Answer answer = call(
-                    request.getMethod(),
-                    path.substring("/api/v10/".length()),
-                    request.getHeaders().get(HttpHeader.AUTHORIZATION),
-                    body);
-            response.setStatus(answer.status());
-            answer.headers().forEach((k, v) -> response.getHeaders().put(k, v));
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-            Content.Sink.write(response, true, answer.body().toString(), callback);
-            return true;
-        }
-    }
-
-    /** One gateway connection. Public only because Jetty calls it through method handles. */
-    public final class Link extends Session.Listener.AbstractAutoDemanding {
-        private final String query;
-
-        Link(String query) {
-            this.query = query;
-        }
-
-        @Override
-        public void onWebSocketOpen(Session session) {
-            super.onWebSocketOpen(session);
-            opened(session, query);
-        }
-
-        @Override
-        public void onWebSocketText(String text) {
-            received(getSession(), text);
-        }
-
-        @Override
-        public void onWebSocketClose(int statusCode, String reason) {
-            closed(getSession());
-        }
-
-        /** A bot that cut the connection is what the tests do on purpose: nothing to report. */
-        @Override
-        public void onWebSocketError(Throwable cause) {
-            closed(getSession());
-        }
-    }
-
     @Override
     public void close() {
-        try {
-            server.stop();
-        } catch (Exception e) {
-            throw new UncheckedIOException(new IOException("cannot stop the fake Discord", e));
-        }
+        jetty.close();
     }
 }

@@ -7,6 +7,7 @@ import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.PollLoop;
 import dev.cordon.core.channel.WebSocketLink;
 import java.io.IOException;
 import java.net.URI;
@@ -42,8 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  * the connection is dropped and resumed from the event before, which Discord then sends again.
  * Redelivered messages are recognised by id (here, and by the host's dedup on the message id).
  *
- * <p>Thread-safe. One virtual thread connects, reads, beats and reconnects; deliveries run on the
- * caller's thread.
+ * <p>Thread-safe. One virtual thread ({@link PollLoop}, a step per connection) connects, reads,
+ * beats and reconnects; deliveries run on the caller's thread.
  */
 final class DiscordChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(DiscordChannel.class);
@@ -61,7 +62,7 @@ final class DiscordChannel implements ChannelService {
     private final DiscordSettings settings;
     private final DiscordRest rest;
     private final HttpClient http;
-    private final Backoff backoff;
+    private final PollLoop loop;
     private final RandomGenerator random;
     private final Duration reidentify;
     private final GatewaySession session;
@@ -82,9 +83,6 @@ final class DiscordChannel implements ChannelService {
     private volatile String botId;
     private volatile WebSocketLink link;
     private volatile boolean ready;
-    private volatile boolean closed;
-    private volatile String trouble;
-    private Thread loop;
 
     /**
      * @param random draws the heartbeat's first-beat jitter and the wait after an Invalid Session
@@ -101,7 +99,7 @@ final class DiscordChannel implements ChannelService {
         this.settings = settings;
         this.rest = rest;
         this.http = http;
-        this.backoff = backoff;
+        this.loop = new PollLoop("Discord", backoff);
         this.random = random;
         this.reidentify = reidentify;
         this.session = GatewaySession.load(settings.sessionFile());
@@ -119,12 +117,9 @@ final class DiscordChannel implements ChannelService {
     }
 
     @Override
-    public synchronized void start(InboundSink sink) {
-        if (loop != null) {
-            throw new IllegalStateException("the Discord adapter is already started");
-        }
+    public void start(InboundSink sink) {
         this.sink = sink;
-        loop = Thread.ofVirtual().name("discord-gateway").start(this::run);
+        loop.start("discord-gateway", this::connection);
     }
 
     /** Whether a gateway session is live now (READY or RESUMED on the current connection). */
@@ -137,49 +132,26 @@ final class DiscordChannel implements ChannelService {
      * Portal), or why its last connection failed; null while it works.
      */
     String trouble() {
-        return trouble;
+        return loop.trouble();
     }
 
     /** Whether the adapter gave up: only a change of configuration and a restart can help. */
     boolean stopped() {
-        return loop != null && !loop.isAlive();
+        return loop.gaveUp() && !loop.running();
     }
 
-    private void run() {
-        while (!closed) {
-            Duration wait;
-            try {
-                wait = connectAndServe();
-            } catch (IOException | RuntimeException e) {
-                if (closed) {
-                    return;
-                }
-                String why = "Discord gateway connection lost: " + e.getMessage();
-                if (!why.equals(trouble)) {
-                    LOG.warn("{}", why, e instanceof RuntimeException ? e : null);
-                }
-                trouble = why;
-                wait = backoff.next();
-            } catch (InterruptedException e) {
-                return;
-            } finally {
-                ready = false;
-                WebSocketLink l = link;
-                link = null;
-                if (l != null) {
-                    l.close();
-                }
-            }
-            if (wait == null || closed) {
-                return;
-            }
-            if (!wait.isZero()) {
-                LOG.info("reconnecting to the Discord gateway in {} ms", wait.toMillis());
-                try {
-                    Thread.sleep(wait);
-                } catch (InterruptedException e) {
-                    return;
-                }
+    /** One step of the loop: a connection, served until it ends; its link is closed whatever happens. */
+    private Duration connection() throws InterruptedException {
+        try {
+            return connectAndServe();
+        } catch (IOException e) {
+            return loop.troubled("gateway connection lost: " + e.getMessage());
+        } finally {
+            ready = false;
+            WebSocketLink l = link;
+            link = null;
+            if (l != null) {
+                l.close();
             }
         }
     }
@@ -211,10 +183,10 @@ final class DiscordChannel implements ChannelService {
             JsonNode limit = gateway.path("session_start_limit");
             if (limit.has("remaining") && limit.path("remaining").asInt() == 0) {
                 Duration wait = Duration.ofMillis(limit.path("reset_after").asLong(60_000));
-                trouble = "Discord's daily limit of new gateway sessions is spent; the next is allowed in "
-                        + wait.toSeconds() + " s";
-                LOG.error("{}", trouble);
-                return wait;
+                return loop.troubled(
+                        "Discord's daily limit of new gateway sessions is spent; the next is allowed in "
+                                + wait.toSeconds() + " s",
+                        wait);
             }
             base = URI.create(gateway.path("url").asString(""));
         }
@@ -255,7 +227,7 @@ final class DiscordChannel implements ChannelService {
         // together do not all beat together.
         long nextBeat = System.nanoTime() + (long) (interval * 1_000_000L * random.nextDouble());
         boolean acked = true;
-        while (!closed) {
+        while (!loop.closed()) {
             WebSocketLink.Frame frame = link.next(Duration.ofNanos(nextBeat - System.nanoTime()));
             if (frame == null) {
                 if (!acked) {
@@ -339,9 +311,7 @@ final class DiscordChannel implements ChannelService {
     }
 
     private Duration stop(String why) {
-        trouble = why;
-        LOG.error("Discord adapter stopped: {}", why);
-        return null;
+        return loop.gaveUp(why);
     }
 
     private void dispatch(JsonNode payload) throws IOException {
@@ -367,8 +337,7 @@ final class DiscordChannel implements ChannelService {
 
     private void connected(String what) {
         ready = true;
-        trouble = null;
-        backoff.reset();
+        loop.worked();
         LOG.info("{}", what);
     }
 
@@ -495,25 +464,10 @@ final class DiscordChannel implements ChannelService {
         };
     }
 
+    /** Stops the loop (interrupting a connection in progress, whose link is then closed) and waits up to 5 s. */
     @Override
     public void close() {
-        closed = true;
-        Thread t;
-        synchronized (this) {
-            t = loop;
-        }
-        WebSocketLink l = link;
-        if (l != null) {
-            l.close();
-        }
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        loop.close();
     }
 
     @Override
