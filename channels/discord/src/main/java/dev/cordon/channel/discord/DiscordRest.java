@@ -100,7 +100,8 @@ final class DiscordRest {
         HttpRequest.Builder request = HttpRequest.newBuilder(settings.api().resolve(URI.create(path)))
                 .timeout(TIMEOUT)
                 .header("Authorization", "Bot " + settings.token())
-                .header("User-Agent", "DiscordBot (https://github.com/cordon-dev/cordon, 0.1)");
+                // Discord asks bots for "DiscordBot ($url, $version)"; Cordon has no public URL to name yet.
+                .header("User-Agent", "DiscordBot (cordon, 0.1.0)");
         if (body != null) {
             request.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
