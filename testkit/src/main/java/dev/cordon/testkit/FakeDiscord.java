@@ -111,6 +111,8 @@ public final class FakeDiscord implements AutoCloseable {
     private long heartbeatInterval = 41_250;
     private boolean acking = true;
     private boolean contentIntent = true;
+    private int sessionStarts = 999;
+    private long sessionStartsResetAfter = 14_400_000;
     private int bucketSize = 5;
     private long bucketWindowMillis = 5_000;
     private int connections;
@@ -171,6 +173,16 @@ public final class FakeDiscord implements AutoCloseable {
     /** Whether the application may use the privileged MESSAGE_CONTENT intent (Developer Portal → Bot). */
     public synchronized void messageContentIntent(boolean enabled) {
         contentIntent = enabled;
+    }
+
+    /**
+     * What {@code GET /gateway/bot} says of the day's new sessions: {@code remaining} left, the
+     * count refilled after {@code resetAfterMillis}. Discord allows 1,000 a day; a bot that
+     * identifies with none left is locked out until the reset.
+     */
+    public synchronized void sessionStartLimit(int remaining, long resetAfterMillis) {
+        sessionStarts = remaining;
+        sessionStartsResetAfter = resetAfterMillis;
     }
 
     /** Each channel's bucket allows {@code posts} messages per {@code windowMillis}. */
@@ -553,8 +565,8 @@ public final class FakeDiscord implements AutoCloseable {
                     .put("shards", 1);
             gateway.putObject("session_start_limit")
                     .put("total", 1000)
-                    .put("remaining", 999)
-                    .put("reset_after", 14_400_000)
+                    .put("remaining", sessionStarts)
+                    .put("reset_after", sessionStartsResetAfter)
                     .put("max_concurrency", 1);
             return new Answer(200, gateway, Map.of());
         }

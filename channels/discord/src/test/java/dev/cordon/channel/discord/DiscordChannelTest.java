@@ -290,6 +290,20 @@ class DiscordChannelTest {
     }
 
     @Test
+    void withTheDaysSessionStartsSpentTheAdapterWaitsForTheResetInsteadOfIdentifying() {
+        discord.sessionStartLimit(0, 50);
+        channel = started(adapter(FakeDiscord.TOKEN, null));
+
+        await().atMost(WAIT).until(() -> discord.calls().size() >= 2);
+        assertThat(discord.connections()).isZero();
+        assertThat(channel.trouble()).contains("daily limit of new gateway sessions");
+
+        discord.sessionStartLimit(999, 14_400_000);
+        await().atMost(WAIT).until(channel::isReady);
+        assertThat(discord.identifies()).isEqualTo(1);
+    }
+
+    @Test
     void aRestartWithTheSessionFileResumesAndMissesNothingAndAnExpiredOneIdentifiesAnew() {
         Path file = dir.resolve("discord-session");
         channel = started(adapter(FakeDiscord.TOKEN, file));
