@@ -179,7 +179,26 @@ class DiscordEndToEndTest extends DaemonTestBase {
         assertThat(texts).doesNotHaveDuplicates().doesNotContain("never delivered");
         // The gateway session was resumed, not started anew: the third message came by replay.
         assertThat(discord.identifies()).isEqualTo(1);
-        assertThat(discord.resumes()).isEqualTo(1);
+        assertThat(discord.resumes()).isPositive();
+    }
+
+    @Test
+    void whatWasWrittenWhileTheDaemonWasDownLongerThanDiscordKeepsSessionsIsReadFromHistoryAndAnswered()
+            throws Exception {
+        String dm = discord.dm(alice);
+        pair(dm, "");
+        discord.say(alice, dm, "first");
+        awaitPost("You said: first");
+        daemon.close();
+        daemon = null;
+        discord.expireSessions();
+        discord.say(alice, dm, "written while the daemon was away");
+
+        startDaemon();
+
+        awaitPost("You said: written while the daemon was away");
+        assertThat(discord.identifies()).isEqualTo(2);
+        assertThat(discord.posted().stream().map(FakeDiscord.Posted::content)).doesNotHaveDuplicates();
     }
 
     @Test

@@ -23,7 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * A Discord on loopback that speaks Discord's real JSON: the gateway (v10) over a real WebSocket
  * (Jetty) and the REST calls a bot makes ({@code GET /gateway/bot}, {@code GET /channels/{id}},
- * {@code POST /channels/{id}/messages}).
+ * {@code GET} and {@code POST /channels/{id}/messages}).
  *
  * <p>The gateway says Hello, checks Identify (the token, else close 4004; the privileged
  * MESSAGE_CONTENT intent only if {@link #messageContentIntent enabled}, else 4014), sends READY
@@ -554,8 +554,17 @@ public final class FakeDiscord implements AutoCloseable {
         }
     }
 
-    private synchronized Answer call(String method, String path, String authorization, String body) {
-        calls.add(method + " " + path);
+    private synchronized Answer call(String method, String pathAndQuery, String authorization, String body) {
+        calls.add(method + " " + pathAndQuery);
+        int q = pathAndQuery.indexOf('?');
+        String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+        Map<String, String> query = new HashMap<>();
+        if (q >= 0) {
+            for (String pair : pathAndQuery.substring(q + 1).split("&")) {
+                int eq = pair.indexOf('=');
+                query.put(eq < 0 ? pair : pair.substring(0, eq), eq < 0 ? "" : pair.substring(eq + 1));
+            }
+        }
         if (!("Bot " + TOKEN).equals(authorization)) {
             return new Answer(401, error("401: Unauthorized", 0), Map.of());
         }
@@ -587,7 +596,41 @@ public final class FakeDiscord implements AutoCloseable {
         if (channel.group(2) != null && method.equals("POST")) {
             return post(c, body);
         }
+        if (channel.group(2) != null && method.equals("GET")) {
+            return history(c, query);
+        }
         return new Answer(405, error("405: Method Not Allowed", 0), Map.of());
+    }
+
+    /**
+     * {@code GET /channels/{id}/messages}: with {@code after}, the {@code limit} (1 to 100, default
+     * 50) messages right after it, newest first, as Discord lists them; without it, the latest.
+     */
+    private Answer history(Channel c, Map<String, String> query) {
+        int limit;
+        try {
+            limit = Integer.parseInt(query.getOrDefault("limit", "50"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 100) {
+            return invalidForm("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.");
+        }
+        long after = Long.parseLong(query.getOrDefault("after", "0"));
+        List<ObjectNode> page = messages.values().stream()
+                .filter(m -> m.path("channel_id").asString().equals(c.id()))
+                .filter(m -> Long.parseLong(m.path("id").asString()) > after)
+                .sorted(java.util.Comparator.comparingLong(
+                        m -> Long.parseLong(m.path("id").asString())))
+                .toList();
+        page = query.containsKey("after")
+                ? page.subList(0, Math.min(limit, page.size()))
+                : page.subList(Math.max(0, page.size() - limit), page.size());
+        ArrayNode out = JSON.createArrayNode();
+        for (int i = page.size() - 1; i >= 0; i--) {
+            out.add(page.get(i));
+        }
+        return new Answer(200, out, Map.of());
     }
 
     private Answer post(Channel c, String body) {

@@ -41,7 +41,7 @@ final class JettyFake implements AutoCloseable {
     @FunctionalInterface
     interface Api {
         /**
-         * @param path the path after the API's prefix
+         * @param path the path after the API's prefix, with {@code ?query} if there is one
          * @param authorization the {@code Authorization} header, or null
          * @param contentType the {@code Content-Type} header, or null
          */
@@ -63,6 +63,9 @@ final class JettyFake implements AutoCloseable {
         server = new Server(new InetSocketAddress("127.0.0.1", 0));
         WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, container -> {
             container.setMaxTextMessageSize(1024 * 1024);
+            // Jetty's default closes a connection silent for 30 s (1001); the platforms do not:
+            // Discord's heartbeats come every 41 s, and spotting a dead link is the client's job.
+            container.setIdleTimeout(java.time.Duration.ofMinutes(10));
             for (String path : socketPaths) {
                 container.addMapping(
                         path,
@@ -79,9 +82,10 @@ final class JettyFake implements AutoCloseable {
                     callback.succeeded();
                     return true;
                 }
+                String query = request.getHttpURI().getQuery();
                 Answer answer = api.handle(
                         request.getMethod(),
-                        path.substring(apiPrefix.length()),
+                        path.substring(apiPrefix.length()) + (query == null ? "" : "?" + query),
                         request.getHeaders().get(HttpHeader.AUTHORIZATION),
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE),
                         Content.Source.asString(request, StandardCharsets.UTF_8));

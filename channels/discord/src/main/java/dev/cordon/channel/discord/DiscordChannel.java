@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
@@ -42,6 +44,8 @@ import tools.jackson.databind.node.ObjectNode;
  * GatewaySession}) past an event only once the host has decided on its message. If the host fails,
  * the connection is dropped and resumed from the event before, which Discord then sends again.
  * Redelivered messages are recognised by id (here, and by the host's dedup on the message id).
+ * When Discord will not resume a session, the new one first reads each known channel's history
+ * after the last message the host decided on ({@link #catchUp}).
  *
  * <p>Thread-safe. One virtual thread ({@link PollLoop}, a step per connection) connects, reads,
  * beats and reconnects; deliveries run on the caller's thread.
@@ -58,6 +62,8 @@ final class DiscordChannel implements ChannelService {
     private static final int SUPPRESS_EMBEDS = 1 << 2;
 
     private static final Duration HELLO_WAIT = Duration.ofSeconds(20);
+    /** Catching up reads at most this many pages of 100 messages per channel. */
+    static final int MAX_CATCH_UP_PAGES = 20;
 
     private final DiscordSettings settings;
     private final DiscordRest rest;
@@ -321,6 +327,8 @@ final class DiscordChannel implements ChannelService {
         switch (type) {
             case "READY" -> {
                 botId = d.path("user").path("id").asString();
+                // Before the session counts as started: if catching up fails, the next one catches up again.
+                catchUp();
                 session.ready(
                         d.path("session_id").asString(),
                         URI.create(d.path("resume_gateway_url").asString()),
@@ -329,10 +337,81 @@ final class DiscordChannel implements ChannelService {
                 connected("connected to the Discord gateway as bot user " + botId);
             }
             case "RESUMED" -> connected("resumed the Discord gateway session");
-            case "MESSAGE_CREATE" -> message(d, seq);
+            case "MESSAGE_CREATE" -> {
+                message(d, seq);
+                if (d.hasNonNull("channel_id") && d.hasNonNull("id")) {
+                    session.decided(
+                            d.path("channel_id").asString(), d.path("id").asString());
+                }
+            }
             default -> {}
         }
         session.advance(seq);
+    }
+
+    /**
+     * A new session brings only what is written from now on: what was written while none was live
+     * (Discord forgot the old one) is read from the history of each channel messages came from,
+     * after the last one the host decided on, oldest first, and handled like a MESSAGE_CREATE.
+     */
+    private void catchUp() throws IOException {
+        int caught = 0;
+        for (Map.Entry<String, String> mark : session.marks().entrySet()) {
+            String channel = mark.getKey();
+            JsonNode info = readable(channel, rest.channel(channel));
+            if (info == null) {
+                continue;
+            }
+            places.putIfAbsent(
+                    channel,
+                    DiscordMessages.place(
+                            channel,
+                            info.path("type").asInt(0),
+                            info.path("parent_id").asString(null)));
+            String guild = info.path("guild_id").asString(null);
+            String after = mark.getValue();
+            for (int page = 0; page < MAX_CATCH_UP_PAGES; page++) {
+                JsonNode batch = readable(channel, rest.messagesAfter(channel, after));
+                if (batch == null || batch.isEmpty()) {
+                    break;
+                }
+                List<JsonNode> oldestFirst = new ArrayList<>();
+                batch.forEach(oldestFirst::add);
+                oldestFirst.sort((a, b) -> DiscordMessages.newer(
+                                a.path("id").asString(), b.path("id").asString())
+                        ? 1
+                        : -1);
+                for (JsonNode m : oldestFirst) {
+                    ObjectNode event = (ObjectNode) m.deepCopy();
+                    if (guild != null) {
+                        event.put("guild_id", guild);
+                    }
+                    message(event, 0);
+                    after = m.path("id").asString();
+                    session.decided(channel, after);
+                    caught++;
+                }
+                if (batch.size() < 100) {
+                    break;
+                }
+            }
+        }
+        if (caught > 0) {
+            LOG.info("caught up on {} Discord messages written while no gateway session was live", caught);
+        }
+    }
+
+    /** The answer's body, or null (the channel is forgotten) if Discord refuses: it is gone or hidden. */
+    private JsonNode readable(String channel, DiscordRest.Answer answer) throws IOException {
+        return switch (answer) {
+            case DiscordRest.Answer.Ok ok -> ok.body();
+            case DiscordRest.Answer.Retry r -> throw new IOException(r.reason());
+            case DiscordRest.Answer.Refused r -> {
+                LOG.info("not catching up on Discord channel {} any more: {}", channel, r.reason());
+                session.drop(channel);
+                yield null;
+            }
+        };
     }
 
     private void connected(String what) {

@@ -107,6 +107,11 @@ final class DiscordMessages {
         return false;
     }
 
+    /** Whether snowflake {@code a} is later than {@code b} (ids grow with time). */
+    static boolean newer(String a, String b) {
+        return a.length() != b.length() ? a.length() > b.length() : a.compareTo(b) > 0;
+    }
+
     /** The message id in a platform message id ({@code ID} or {@code ID@THREAD}). */
     static String messageOf(String platformMessageId) {
         int at = platformMessageId.indexOf('@');

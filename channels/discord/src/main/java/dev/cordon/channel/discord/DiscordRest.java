@@ -18,8 +18,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The REST calls the adapter makes, over {@code java.net.http}: {@code GET /gateway/bot} (where to
- * connect), {@code GET /channels/{id}} (a channel's type and parent, to spot threads) and {@code
- * POST /channels/{id}/messages}. Every answer is classified ({@link Answer}).
+ * connect), {@code GET /channels/{id}} (a channel's type and parent, to spot threads), {@code GET
+ * /channels/{id}/messages} (history, to catch up) and {@code POST /channels/{id}/messages}. Every answer is classified ({@link Answer}).
  *
  * <p>Rate limits: Discord says in {@code X-RateLimit-Remaining} and {@code X-RateLimit-Reset-After}
  * how much of a route's bucket is left. A call to a route whose bucket is spent waits until it
@@ -86,18 +86,29 @@ final class DiscordRest {
 
     /** {@code POST /channels/{id}/messages} with {@code body}; the answer is the message Discord stored. */
     Answer createMessage(String channelId, ObjectNode body) {
-        return call("POST", "channels/" + channelId + "/messages", "POST channels/" + channelId + "/messages", body);
+        String path = "channels/" + channelId + "/messages";
+        return call("POST", path, "", "POST " + path, body);
+    }
+
+    /** {@code GET /channels/{id}/messages?after=ID&limit=100}: up to 100 messages after {@code after}. */
+    Answer messagesAfter(String channelId, String after) {
+        String path = "channels/" + channelId + "/messages";
+        return call("GET", path, "?after=" + after + "&limit=100", path, null);
     }
 
     private Answer call(String method, String path, String route, ObjectNode body) {
-        if (!path.matches("[A-Za-z0-9/_-]+")) {
-            return new Answer.Refused(400, 0, "not a Discord id: " + path);
+        return call(method, path, "", route, body);
+    }
+
+    private Answer call(String method, String path, String query, String route, ObjectNode body) {
+        if (!path.matches("[A-Za-z0-9/_-]+") || !query.matches("(\\?[a-z_]+=[0-9]+(&[a-z_]+=[0-9]+)*)?")) {
+            return new Answer.Refused(400, 0, "not a Discord id: " + path + query);
         }
         Answer waited = waitForRoom(route);
         if (waited != null) {
             return waited;
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(settings.api().resolve(URI.create(path)))
+        HttpRequest.Builder request = HttpRequest.newBuilder(settings.api().resolve(URI.create(path + query)))
                 .timeout(TIMEOUT)
                 .header("Authorization", "Bot " + settings.token())
                 // Discord asks bots for "DiscordBot ($url, $version)"; Cordon has no public URL to name yet.

@@ -304,7 +304,7 @@ class DiscordChannelTest {
     }
 
     @Test
-    void aRestartWithTheSessionFileResumesAndMissesNothingAndAnExpiredOneIdentifiesAnew() {
+    void aRestartWithTheSessionFileResumesAndMissesNothing() {
         Path file = dir.resolve("discord-session");
         channel = started(adapter(FakeDiscord.TOKEN, file));
         await().atMost(WAIT).until(channel::isReady);
@@ -322,12 +322,52 @@ class DiscordChannelTest {
                 .containsExactly("before the restart", "while the daemon was down");
         assertThat(discord.resumes()).isEqualTo(1);
         assertThat(discord.identifies()).isEqualTo(1);
+    }
 
+    @Test
+    void whenDiscordForgotTheSessionANewOneCatchesUpFromEachChannelsHistoryOldestFirst() {
+        Path file = dir.resolve("discord-session");
+        channel = started(adapter(FakeDiscord.TOKEN, file));
+        await().atMost(WAIT).until(channel::isReady);
+        String dm = discord.dm(alice);
+        String thread = discord.thread(FakeDiscord.GENERAL);
+        discord.say(alice, dm, "before the restart");
+        discord.say(alice, thread, "<@" + FakeDiscord.BOT_ID + "> in a thread, before");
+        await().atMost(WAIT).until(() -> stored.size() == 2);
+        channel.close();
+        discord.expireSessions();
+
+        discord.say(alice, dm, "while down, one");
+        discord.say(alice, thread, "<@" + FakeDiscord.BOT_ID + "> while down, in the thread");
+        discord.say(alice, dm, "while down, two");
+        channel = started(adapter(FakeDiscord.TOKEN, file));
+
+        await().atMost(WAIT).until(() -> stored.size() == 5);
+        assertThat(discord.identifies()).isEqualTo(2);
+        assertThat(stored.subList(2, 5))
+                .extracting(NewInbound::text)
+                .containsExactlyInAnyOrder("while down, one", "while down, two", "while down, in the thread");
+        assertThat(stored.stream().map(NewInbound::text).filter(t -> t.startsWith("while down, ")))
+                .containsSubsequence("while down, one", "while down, two");
+        NewInbound inThread = stored.stream()
+                .filter(m -> m.text().equals("while down, in the thread"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(inThread.platformChatId()).isEqualTo(FakeDiscord.GENERAL);
+        assertThat(inThread.threadId()).isEqualTo(thread);
+        assertThat(inThread.mentioned()).isTrue();
+        assertThat(stored.stream().filter(m -> m.text().equals("while down, two")))
+                .singleElement()
+                .satisfies(m -> assertThat(m.mentioned()).as("a direct message").isTrue());
+
+        // Caught up, and remembered: the next new session reads nothing twice.
         channel.close();
         discord.expireSessions();
         channel = started(adapter(FakeDiscord.TOKEN, file));
-        await().atMost(WAIT).until(() -> discord.identifies() == 2 && channel.isReady());
-        assertThat(stored).hasSize(2);
+        await().atMost(WAIT).until(() -> discord.identifies() == 3 && channel.isReady());
+        discord.say(alice, dm, "after");
+        await().atMost(WAIT).until(() -> stored.size() == 6);
+        assertThat(stored).extracting(NewInbound::text).doesNotHaveDuplicates();
     }
 
     @Test
