@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.channel.discord.DiscordSettings;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.github.GitHubSettings;
 import dev.cordon.channel.irc.IrcSettings;
@@ -36,6 +37,7 @@ import tools.jackson.databind.JsonNode;
  * @param webhook the signed webhook endpoints, or null if there are none
  * @param github the GitHub block, or null if GitHub is not enabled
  * @param whatsapp the WhatsApp block, or null if WhatsApp is not enabled
+ * @param discord the Discord block, or null if Discord is not enabled
  */
 record ChannelSettings(
         Irc irc,
@@ -45,8 +47,9 @@ record ChannelSettings(
         Slack slack,
         Webhook webhook,
         GitHub github,
-        WhatsApp whatsapp) {
-    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null, null, null, null);
+        WhatsApp whatsapp,
+        Discord discord) {
+    static final ChannelSettings NONE = new ChannelSettings(null, null, null, null, null, null, null, null, null);
 
     /** WhatsApp as configured; the token and both secrets are filled in from the vault when the daemon starts. */
     record WhatsApp(WhatsAppSettings settings, String tokenSecret, String appSecret, String verifyTokenSecret) {}
@@ -92,6 +95,11 @@ record ChannelSettings(
 
     private static final Set<String> SLACK_KEYS = Set.of("api_url", "app_token_secret", "bot_token_secret", "engage");
 
+    /** Discord as configured; the bot token is filled in from the vault when the daemon starts. */
+    record Discord(DiscordSettings settings, String tokenSecret, boolean mentionOnly) {}
+
+    private static final Set<String> DISCORD_KEYS = Set.of("api_url", "token_secret", "engage");
+
     private static final Set<String> IRC_KEYS =
             Set.of("server", "port", "tls", "nick", "channels", "password_secret", "engage");
     private static final Set<String> EMAIL_KEYS = Set.of(
@@ -132,7 +140,7 @@ record ChannelSettings(
             f.onlyKeys(
                     "channels",
                     channels,
-                    Set.of("irc", "email", "telegram", "matrix", "slack", "webhook", "github", "whatsapp"));
+                    Set.of("irc", "email", "telegram", "matrix", "slack", "webhook", "github", "whatsapp", "discord"));
             return new ChannelSettings(
                     channels.has("irc") ? irc(f, channels.get("irc")) : null,
                     channels.has("email") ? email(f, channels.get("email")) : null,
@@ -141,7 +149,8 @@ record ChannelSettings(
                     channels.has("slack") ? slack(f, channels.get("slack")) : null,
                     channels.has("webhook") ? webhook(f, channels.get("webhook")) : null,
                     channels.has("github") ? github(f, channels.get("github")) : null,
-                    channels.has("whatsapp") ? whatsapp(f, channels.get("whatsapp")) : null);
+                    channels.has("whatsapp") ? whatsapp(f, channels.get("whatsapp")) : null,
+                    channels.has("discord") ? discord(f, channels.get("discord")) : null);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -181,6 +190,19 @@ record ChannelSettings(
         try {
             return new WhatsApp(
                     new WhatsAppSettings(api, id.asString().strip(), null, null, null), token, appSecret, verify);
+        } catch (IllegalArgumentException e) {
+            throw f.yaml.error(at, e.getMessage());
+        }
+    }
+
+    private static Discord discord(Fields f, JsonNode n) {
+        String at = "channels.discord";
+        f.onlyKeys(at, n, DISCORD_KEYS);
+        boolean mentionOnly = f.mentionOnly(at, n);
+        String secret = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
+        String api = f.text(at + ".api_url", n.get("api_url"), false, DiscordSettings.DISCORD_API.toString());
+        try {
+            return new Discord(new DiscordSettings(URI.create(api), null, null), secret, mentionOnly);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }

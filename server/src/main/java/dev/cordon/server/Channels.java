@@ -1,5 +1,7 @@
 package dev.cordon.server;
 
+import dev.cordon.channel.discord.Discord;
+import dev.cordon.channel.discord.DiscordSettings;
 import dev.cordon.channel.email.Email;
 import dev.cordon.channel.email.EmailSettings;
 import dev.cordon.channel.github.GitHub;
@@ -61,7 +63,7 @@ final class Channels implements AutoCloseable {
      * The adapters {@code settings} enables, not yet started.
      *
      * @param data the daemon's data directory: adapters keep their read position under {@code
-     *     channels/} there (Matrix's sync token)
+     *     channels/} there (Matrix's sync token, Discord's gateway session)
      * @throws ConfigException if a named secret is not in the vault
      */
     static Channels of(ChannelSettings settings, Vault vault, Path data) {
@@ -136,6 +138,21 @@ final class Channels implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }
+        }
+        ChannelSettings.Discord discord = settings.discord();
+        if (discord != null) {
+            if (discord.mentionOnly()) {
+                mentionOnly.add(Discord.NAME);
+            }
+            String field = "channels.discord.token_secret";
+            String token = password(vault, field, discord.tokenSecret());
+            services.add(Discord.channel(checked(
+                    field,
+                    discord.tokenSecret(),
+                    () -> new DiscordSettings(
+                            discord.settings().api(),
+                            token,
+                            data.resolve("channels").resolve("discord-session")))));
         }
         ChannelSettings.GitHub github = settings.github();
         if (github != null) {
@@ -248,8 +265,7 @@ final class Channels implements AutoCloseable {
     /**
      * Whether the chat engages on mention only: chats of a channel with {@code engage: mention}
      * (the default). Private messages (IRC queries, Telegram private chats, Matrix rooms of two,
-     * Slack DMs)
-     * are always addressed to the bot, so the rule never drops them.
+     * Slack and Discord DMs) are always addressed to the bot, so the rule never drops them.
      */
     boolean mentionOnly(Chat chat) {
         return mentionOnly.contains(chat.channel());

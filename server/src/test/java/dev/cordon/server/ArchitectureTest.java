@@ -126,6 +126,7 @@ class ArchitectureTest {
                         "dev.cordon.channel.slack",
                         "dev.cordon.channel.webhook",
                         "dev.cordon.channel.github",
-                        "dev.cordon.channel.whatsapp");
+                        "dev.cordon.channel.whatsapp",
+                        "dev.cordon.channel.discord");
     }
 }

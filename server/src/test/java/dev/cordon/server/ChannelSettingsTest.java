@@ -96,6 +96,43 @@ class ChannelSettingsTest {
     }
 
     @Test
+    void theDiscordBlockNamesTheTokenAndChecksTheApiUrl() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  discord:
+                    token_secret: DISCORD_BOT_TOKEN
+                    engage: always
+                """);
+        assertThat(s.discord().settings().api()).hasToString("https://discord.com/api/v10/");
+        assertThat(s.discord().tokenSecret()).isEqualTo("DISCORD_BOT_TOKEN");
+        assertThat(s.discord().mentionOnly()).isFalse();
+
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  discord:\n    engage: mention\n"))
+                .hasMessageContaining("channels.discord.token_secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          discord:
+                            token_secret: DISCORD_BOT_TOKEN
+                            api_url: http://discord.example.org/api/v10/
+                        """))
+                .hasMessageContaining("channels.discord: api_url: must be https");
+    }
+
+    @Test
+    void aDiscordSecretThatIsNotABotTokenStopsTheStartWithoutShowingIt() {
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        vault.put("DISCORD_BOT_TOKEN", "client-secret-pasted-by-mistake".getBytes(StandardCharsets.UTF_8), List.of());
+        ChannelSettings s =
+                ChannelSettings.parse("cordon.yaml", "channels:\n  discord:\n    token_secret: DISCORD_BOT_TOKEN\n");
+
+        assertThatThrownBy(() -> Channels.of(s, vault, dir))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("channels.discord.token_secret: secret DISCORD_BOT_TOKEN")
+                .hasMessageContaining("not a Discord bot token")
+                .hasMessageNotContaining("client-secret-pasted-by-mistake");
+    }
+
+    @Test
     void mistakesAreReportedWithLineColumnFieldAndReason() {
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
                         channels:
@@ -133,7 +170,7 @@ class ChannelSettingsTest {
                 .hasMessageContaining("cordon.yaml:5:5: channels.irc.password_secret: 'hunter2' is not a secret name");
         assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", "channels:\n  myspace: {}\n"))
                 .hasMessageContaining(
-                        "channels.myspace: unknown field (known: email, github, irc, matrix, slack, telegram, webhook, whatsapp)");
+                        "channels.myspace: unknown field (known: discord, email, github, irc, matrix, slack, telegram, webhook, whatsapp)");
     }
 
     @Test

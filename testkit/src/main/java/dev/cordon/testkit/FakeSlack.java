@@ -1,10 +1,6 @@
 package dev.cordon.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -15,16 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -75,7 +62,7 @@ public final class FakeSlack implements AutoCloseable {
 
     private record Channel(String id, String type, boolean botIsMember, boolean archived) {}
 
-    private final Server server;
+    private final JettyFake jetty;
     private final Map<String, Channel> channels = new HashMap<>();
     private final Map<String, Deque<Failure>> failures = new HashMap<>();
     private final Set<String> tickets = new HashSet<>();
@@ -91,16 +78,27 @@ public final class FakeSlack implements AutoCloseable {
     private long clock;
 
     private FakeSlack() throws Exception {
-        server = new Server(new InetSocketAddress("127.0.0.1", 0));
-        WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(
-                server,
-                container -> container.addMapping("/link/", (request, response, callback) -> {
-                    String query = request.getHttpURI().getQuery();
-                    return new Link(query == null ? "" : query.replace("ticket=", ""));
-                }));
-        upgrade.setHandler(new Api());
-        server.setHandler(upgrade);
-        server.start();
+        jetty = new JettyFake(
+                "Slack",
+                "/api/",
+                this::http,
+                new JettyFake.Sockets() {
+                    @Override
+                    public void opened(Session session, String query) {
+                        FakeSlack.this.opened(session, query == null ? "" : query.replace("ticket=", ""));
+                    }
+
+                    @Override
+                    public void received(Session session, String text) {
+                        FakeSlack.this.received(session, text);
+                    }
+
+                    @Override
+                    public void closed(Session session) {
+                        FakeSlack.this.closed(session);
+                    }
+                },
+                "/link/");
     }
 
     /** A workspace with a public channel {@code C0GENERAL} the bot is in, on a free loopback port. */
@@ -112,7 +110,7 @@ public final class FakeSlack implements AutoCloseable {
 
     /** The Web API's base URL, as the adapter's {@code api_url}. */
     public URI api() {
-        return URI.create("http://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/api/");
+        return URI.create("http://127.0.0.1:" + jetty.port() + "/api/");
     }
 
     /** Adds a public channel ({@code C…}) or a direct-message channel ({@code D…}). */
@@ -412,62 +410,21 @@ public final class FakeSlack implements AutoCloseable {
     private record Answer(int status, String retryAfter, String body) {}
 
     /** The Web API: POST /api/METHOD. */
-    private final class Api extends Handler.Abstract {
-        @Override
-        public boolean handle(Request request, Response response, Callback callback) throws IOException {
-            String path = Request.getPathInContext(request);
-            if (!path.startsWith("/api/") || !request.getMethod().equals("POST")) {
-                response.setStatus(404);
-                callback.succeeded();
-                return true;
-            }
-            String body = Content.Source.asString(request, StandardCharsets.UTF_8);
-            Answer answer = call(
-                    path.substring("/api/".length()),
-                    request.getHeaders().get(HttpHeader.AUTHORIZATION),
-                    request.getHeaders().get(HttpHeader.CONTENT_TYPE),
-                    body);
-            response.setStatus(answer.status());
-            if (answer.retryAfter() != null) {
-                response.getHeaders().put(HttpHeader.RETRY_AFTER, answer.retryAfter());
-            }
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
-            Content.Sink.write(response, true, answer.body(), callback);
-            return true;
+    private JettyFake.Answer http(String method, String path, String authorization, String contentType, String body) {
+        if (!method.equals("POST")) {
+            return new JettyFake.Answer(404, "{}", java.util.Map.of());
         }
-    }
-
-    /** One Socket Mode connection. Public only because Jetty calls it through method handles. */
-    public final class Link extends Session.Listener.AbstractAutoDemanding {
-        private final String ticket;
-
-        Link(String ticket) {
-            this.ticket = ticket;
-        }
-
-        @Override
-        public void onWebSocketOpen(Session session) {
-            super.onWebSocketOpen(session);
-            opened(session, ticket);
-        }
-
-        @Override
-        public void onWebSocketText(String text) {
-            received(getSession(), text);
-        }
-
-        @Override
-        public void onWebSocketClose(int statusCode, String reason) {
-            closed(getSession());
-        }
+        Answer answer = call(path, authorization, contentType, body);
+        return new JettyFake.Answer(
+                answer.status(),
+                answer.body(),
+                answer.retryAfter() == null
+                        ? java.util.Map.of()
+                        : java.util.Map.of("Retry-After", answer.retryAfter()));
     }
 
     @Override
     public void close() {
-        try {
-            server.stop();
-        } catch (Exception e) {
-            throw new UncheckedIOException(new IOException("cannot stop the fake Slack", e));
-        }
+        jetty.close();
     }
 }

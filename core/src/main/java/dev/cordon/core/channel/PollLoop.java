@@ -6,10 +6,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The background loop of an adapter that reads its platform by polling (long polls, syncs): one
- * virtual thread runs the adapter's {@link Step} again and again. A step says how long to wait
- * before the next; a failure waits the {@link Backoff}'s next step, is logged once (not once per
- * attempt) and is kept as {@link #trouble()} until a step {@link #worked() works} again.
+ * The background loop of an adapter that reads its platform by polling (long polls, syncs) or over
+ * a connection it holds (a gateway, one step per connection): one virtual thread runs the
+ * adapter's {@link Step} again and again. A step says how long to wait before the next; a failure
+ * waits the {@link Backoff}'s next step, is logged once (not once per attempt) and is kept as
+ * {@link #trouble()} until a step {@link #worked() works} again. A step that {@link #gaveUp gives
+ * up} (a rejected token) ends the loop for good.
  *
  * <p>Thread-safe. {@link #start} once; {@link #close} interrupts the step in progress (the JDK's
  * HTTP client gives up a request on interrupt) and waits up to 5 s for the thread to end.
@@ -22,7 +24,8 @@ public final class PollLoop implements AutoCloseable {
     public interface Step {
         /**
          * @return how long to wait before the next step: zero after a success, or {@link
-         *     #troubled}'s answer after a failure the step recognised
+         *     #troubled}'s answer after a failure the step recognised; {@link #gaveUp}'s null to
+         *     end the loop
          * @throws IOException if the platform could not be reached: logged, retried after a back-off
          * @throws InterruptedException if the loop is closing
          */
@@ -33,6 +36,7 @@ public final class PollLoop implements AutoCloseable {
     private final Backoff backoff;
     private volatile String trouble;
     private volatile boolean closed;
+    private volatile boolean gaveUp;
     private Thread thread;
 
     /** @param platform names the platform in log lines and troubles, e.g. {@code Telegram} */
@@ -63,6 +67,9 @@ public final class PollLoop implements AutoCloseable {
                 }
                 wait = troubled(why);
             } catch (InterruptedException e) {
+                return;
+            }
+            if (wait == null) {
                 return;
             }
             if (wait.isZero()) {
@@ -99,6 +106,27 @@ public final class PollLoop implements AutoCloseable {
             trouble = why;
         }
         return wait;
+    }
+
+    /**
+     * Records {@code why} as the trouble for good (logged): retrying cannot help, only a change of
+     * configuration and a restart. Returns null, which a step returns to end the loop.
+     */
+    public Duration gaveUp(String why) {
+        trouble = why;
+        gaveUp = true;
+        LOG.error("{}: stopped: {}", platform, why);
+        return null;
+    }
+
+    /** Whether a step {@link #gaveUp gave up}: the loop ends and {@link #trouble()} says why. */
+    public boolean gaveUp() {
+        return gaveUp;
+    }
+
+    /** Whether the loop's thread is alive: started, and neither closed nor given up. */
+    public synchronized boolean running() {
+        return thread != null && thread.isAlive();
     }
 
     /** What kept the last step from working, or null if it worked. */

@@ -48,6 +48,24 @@ class PollLoopTest {
     }
 
     @Test
+    void aStepThatGivesUpEndsTheLoopWithItsReason() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        loop.start("example-poll", () -> {
+            calls.incrementAndGet();
+            return loop.gaveUp("the token was rejected");
+        });
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (loop.running() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(loop.running()).isFalse();
+        assertThat(loop.gaveUp()).isTrue();
+        assertThat(calls).hasValue(1);
+        assertThat(loop.trouble()).isEqualTo("the token was rejected");
+    }
+
+    @Test
     void closeEndsAStepThatBlocksAndTheLoopStartsOnlyOnce() {
         CountDownLatch blocked = new CountDownLatch(1);
         loop.start("example-poll", () -> {

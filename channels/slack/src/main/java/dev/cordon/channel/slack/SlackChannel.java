@@ -7,6 +7,7 @@ import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.WebSocketLink;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,6 +48,8 @@ final class SlackChannel implements ChannelService {
     static final Duration IDLE = Duration.ofSeconds(30);
     /** Slack's advice is at most 4,000 characters per message; it cuts at 40,000. */
     static final int MAX_TEXT = 4_000;
+    /** Larger Socket Mode messages are refused: Slack's events are far smaller. */
+    static final int MAX_MESSAGE = 1024 * 1024;
 
     private final SlackSettings settings;
     private final SlackApi api;
@@ -66,7 +69,7 @@ final class SlackChannel implements ChannelService {
 
     private volatile InboundSink sink;
     private volatile String botUserId;
-    private volatile SocketLink link;
+    private volatile WebSocketLink link;
     private volatile boolean ready;
     private volatile boolean closed;
     private Thread loop;
@@ -116,7 +119,7 @@ final class SlackChannel implements ChannelService {
                 return;
             } finally {
                 ready = false;
-                SocketLink l = link;
+                WebSocketLink l = link;
                 link = null;
                 if (l != null) {
                     l.close();
@@ -144,10 +147,10 @@ final class SlackChannel implements ChannelService {
             botUserId = expectOk(api.authTest()).path("user_id").asString();
         }
         URI url = URI.create(expectOk(api.openConnection()).path("url").asString());
-        link = SocketLink.open(http, url);
+        link = WebSocketLink.open(http, url, "Socket Mode", MAX_MESSAGE);
         boolean pinged = false;
         while (!closed) {
-            SocketLink.Frame frame = link.next(IDLE);
+            WebSocketLink.Frame frame = link.next(IDLE);
             if (frame == null) {
                 if (pinged) {
                     throw new IOException(
@@ -159,9 +162,9 @@ final class SlackChannel implements ChannelService {
             }
             pinged = false;
             switch (frame) {
-                case SocketLink.Frame.Pong p -> {}
-                case SocketLink.Frame.Closed c -> throw new IOException(c.why());
-                case SocketLink.Frame.Text t -> {
+                case WebSocketLink.Frame.Pong p -> {}
+                case WebSocketLink.Frame.Closed c -> throw new IOException(c.why());
+                case WebSocketLink.Frame.Text t -> {
                     if (handle(t.text())) {
                         return true;
                     }
@@ -240,7 +243,7 @@ final class SlackChannel implements ChannelService {
     }
 
     private void ack(JsonNode envelope) throws IOException {
-        SocketLink l = link;
+        WebSocketLink l = link;
         if (l != null) {
             l.send(SlackApi.JSON
                     .createObjectNode()
@@ -269,7 +272,7 @@ final class SlackChannel implements ChannelService {
         synchronized (this) {
             t = loop;
         }
-        SocketLink l = link;
+        WebSocketLink l = link;
         if (l != null) {
             l.close();
         }

@@ -163,7 +163,7 @@ class SlackChannelTest {
     void garbageIsIgnoredAndAnOversizedMessageCostsTheConnectionButNothingElse() {
         slack.sendRaw("this is not JSON");
         slack.sendRaw("{\"type\":\"events_api\",\"envelope_id\":\"x\",\"payload\":\""
-                + "a".repeat(SocketLink.MAX_MESSAGE) + "\"}");
+                + "a".repeat(SlackChannel.MAX_MESSAGE) + "\"}");
 
         await().atMost(WAIT).until(() -> slack.connections() == 2 && channel.isReady());
         slack.say("U0ALICE", "D0ALICE", "still fine");
