@@ -65,6 +65,7 @@ class DeliveryTest {
     }
 
     DlpAction replies = DlpAction.REDACT;
+    boolean takesNotices = true;
     final List<String> streamed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Delivery delivery() {
@@ -72,6 +73,11 @@ class DeliveryTest {
             @Override
             public String name() {
                 return "fake";
+            }
+
+            @Override
+            public boolean takesNotices() {
+                return takesNotices;
             }
 
             @Override
@@ -184,6 +190,19 @@ class DeliveryTest {
         assertThat(audit.read(0, 100))
                 .filteredOn(e -> e.event().action().equals("delivery"))
                 .hasSize(1);
+    }
+
+    @Test
+    void aChannelThatTakesNoNoticesGetsOnlyTheReply() throws Exception {
+        behaviour = m -> new DeliveryResult.Delivered("p-" + m.deliveryId());
+        takesNotices = false;
+        Delivery delivery = delivery();
+        delivery.live(new Chat(chat.id(), "fake", chat.platformChatId()), new LiveEvent.Notice("queued: 1 in line"));
+        reply("the answer");
+        delivery.wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(attempts).containsExactly("the answer");
     }
 
     @Test

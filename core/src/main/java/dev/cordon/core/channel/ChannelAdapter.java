@@ -28,6 +28,15 @@ public interface ChannelAdapter {
         return false;
     }
 
+    /**
+     * Whether the host's notices ("queued") may be sent as messages when the channel does not show
+     * live events. False for a channel whose every message is read as an answer (a webhook's reply
+     * endpoint, an issue comment): there a status note would be noise, or taken for the reply.
+     */
+    default boolean takesNotices() {
+        return true;
+    }
+
     /** Best-effort live view of a turn in progress (streamed text). Never blocks for long. */
     default void live(String platformChatId, LiveEvent event) {}
 }

@@ -143,7 +143,7 @@ public final class Delivery {
             case LiveEvent.Notice n -> {
                 if (adapter.showsLive()) {
                     adapter.live(chat.platformChatId(), n);
-                } else {
+                } else if (adapter.takesNotices()) {
                     notices.computeIfAbsent(chat.id(), c -> new ConcurrentLinkedQueue<>())
                             .add(n.text());
                     wake(chat.id());

@@ -67,6 +67,12 @@ final class GitHubChannel implements HookChannel {
     }
 
     /** Plain text (GitHub renders it as Markdown) of at most 65,536 characters a comment. */
+    /** No "queued" notices: a "queued" issue comment would stay on the issue for good. */
+    @Override
+    public boolean takesNotices() {
+        return false;
+    }
+
     @Override
     public Capabilities capabilities() {
         return Capabilities.text(MAX_COMMENT);

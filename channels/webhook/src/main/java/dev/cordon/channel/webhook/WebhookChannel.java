@@ -67,6 +67,12 @@ final class WebhookChannel implements HookChannel {
     }
 
     /** Text of any length; options go to the reply target as a list for it to show as it likes. */
+    /** No "queued" notices: a reply endpoint takes every POST for an answer. */
+    @Override
+    public boolean takesNotices() {
+        return false;
+    }
+
     @Override
     public Capabilities capabilities() {
         return new Capabilities(false, false, false, false, true, false, 0);
