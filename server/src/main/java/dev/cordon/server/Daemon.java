@@ -23,6 +23,9 @@ import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
+import dev.cordon.core.message.AgentChannel;
+import dev.cordon.core.message.Destination;
+import dev.cordon.core.message.Messaging;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -32,6 +35,7 @@ import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.EgressGateway;
+import dev.cordon.core.session.HostTools;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
@@ -247,6 +251,8 @@ public final class Daemon implements AutoCloseable {
         web = new WebChannel(webEvents);
         List<dev.cordon.core.channel.ChannelAdapter> adapters = new ArrayList<>(channels.adapters(terminal));
         adapters.add(web);
+        // Messages between agents: a host-internal channel, no platform (docs/agents.md#messages).
+        adapters.add(new AgentChannel(store, audit, Clock.systemUTC(), this::wakeSession));
         delivery = new Delivery(
                 store,
                 adapters,
@@ -312,7 +318,7 @@ public final class Daemon implements AutoCloseable {
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
                 Clock.systemUTC(),
-                new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks));
+                HostTools.of(hostTools()));
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -492,6 +498,27 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The policy's {@code capabilities.schedule_tasks}, in force now; an invalid policy grants nothing. */
+    /** The tools the host runs for agents, by name, after their tool rules (invariant 3). */
+    private Map<String, HostTools> hostTools() {
+        TaskTools taskTools = new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks);
+        Messaging messaging =
+                new Messaging(store, audit, Clock.systemUTC(), this::destinations, delivery::serves, delivery::wake);
+        return Map.of(
+                TaskTools.SCHEDULE, taskTools,
+                TaskTools.LIST, taskTools,
+                TaskTools.CANCEL, taskTools,
+                Messaging.SEND, messaging);
+    }
+
+    /** Where the agent's policy lets it send; none while its policy fails closed. */
+    private Map<String, Destination> destinations(Agent agent) {
+        try {
+            return policies.current(agent).destinations();
+        } catch (SandboxException e) {
+            return Map.of();
+        }
+    }
+
     private boolean mayScheduleTasks(Agent agent) {
         try {
             return policies.current(agent).capabilities().scheduleTasks();

@@ -272,6 +272,8 @@ public final class SessionManager implements AutoCloseable {
         volatile boolean messageWake;
         /** Why an operator stopped the sandbox, if one did: the turn it breaks is not retried. */
         volatile String stopRequested;
+        /** The messages the turn in progress answers, for host tools (who asked, how far a message travelled). */
+        volatile List<Inbound> batch = List.of();
 
         ScheduledFuture<?> idle;
 
@@ -306,6 +308,7 @@ public final class SessionManager implements AutoCloseable {
                     }
                     cancelIdle();
                     idleDue = false;
+                    this.batch = batch;
                     runTurn(session, agent, setup, batch);
                 } finally {
                     setBusy(false);
@@ -625,7 +628,7 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
                         case RunnerMessage.HostToolCall c ->
-                            hostTool(runner, agent, setup, chat, c, quiet, watchdog, turnOver, asked);
+                            hostTool(runner, agent, setup, chat, turnId, c, quiet, watchdog, turnOver, asked);
                     }
                 }
             } catch (IOException | ProtocolException e) {
@@ -731,6 +734,7 @@ public final class SessionManager implements AutoCloseable {
                 Agent agent,
                 AgentSetup setup,
                 Chat chat,
+                String turnId,
                 RunnerMessage.HostToolCall call,
                 boolean quiet,
                 ToolWatchdog watchdog,
@@ -759,7 +763,7 @@ public final class SessionManager implements AutoCloseable {
                 return;
             }
             Session session = store.session(id).orElseThrow();
-            HostTools.Caller caller = new HostTools.Caller(agent, session, chat);
+            HostTools.Caller caller = new HostTools.Caller(agent, session, chat, turnId, batch);
             Runnable run = () -> {
                 HostTools.Result result;
                 try {

@@ -58,6 +58,24 @@ final class HostTool implements Tool {
         return host.call(spec.name(), arguments);
     }
 
+    static Tool sendMessage(Host host) {
+        InputSchema send = InputSchema.builder("send_message")
+                .requiredText("text", "The message, as its reader will see it.")
+                .optionalText(
+                        "to",
+                        "A destination your policy names (your instructions or the owner tell you which); leave"
+                                + " out for this chat.")
+                .build();
+        return new HostTool(
+                "send_message",
+                "Sends a message now, before your reply: to this chat, or to a destination your policy names"
+                        + " (a chat, or another agent, whose reply then comes to you here as a message). Nowhere"
+                        + " else.",
+                send,
+                List.of("text", "to"),
+                host);
+    }
+
     static List<Tool> tasks(Host host) {
         InputSchema schedule = InputSchema.builder("schedule_task")
                 .requiredText("prompt", "What you will be told at each run, as if a person wrote it to you.")
