@@ -93,6 +93,9 @@ public final class Daemon implements AutoCloseable {
     private final Config config;
     private final Store store;
     private final AgentControl agents;
+    /** Folders of one agent's workspace lent read-only to another (cordon agents share). */
+    private final Shares shares;
+
     private final AuditLog audit;
     private final Policies policies;
     private final SandboxBackend backend;
@@ -130,7 +133,8 @@ public final class Daemon implements AutoCloseable {
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
-        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC());
+        shares = new Shares(home);
+        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares);
         agents.ensure(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -175,6 +179,8 @@ public final class Daemon implements AutoCloseable {
             public List<SandboxSpec.Mount> extraMounts(Agent agent, List<SandboxSpec.Mount> systemMounts) {
                 AgentPolicy.Sandbox policy = policy(agent);
                 List<SandboxSpec.Mount> extra = new ArrayList<>(skillMounts(agent.name()));
+                // Before the policy's own mounts, so that those cannot cover a shared folder.
+                extra.addAll(shares.mounts(agent.name()));
                 if (policy.mounts().isEmpty()) {
                     return extra;
                 }
@@ -831,6 +837,7 @@ public final class Daemon implements AutoCloseable {
                             .map(SessionManager.LiveSession::session)
                             .toList()));
                 case ControlRequest.AgentsCreate c -> connection.send(agents.create(c, "terminal:owner"));
+                case ControlRequest.AgentsShare c -> connection.send(agents.share(c, "terminal:owner"));
                 case ControlRequest.SessionsKill k ->
                     connection.send(
                             sessions.kill(new SessionId(k.session()), "terminal:owner")
