@@ -144,6 +144,7 @@ final class AgentPolicy {
             "list_tasks",
             "cancel_task",
             "send_message",
+            "ask_user",
             ToolRules.ANY);
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
     static final Set<String> DEFAULT_ONLY_TOOLS = Set.of(
@@ -154,6 +155,7 @@ final class AgentPolicy {
             "list_tasks",
             "cancel_task",
             "send_message",
+            "ask_user",
             ToolRules.ANY);
 
     static final Set<String> CAPABILITY_FIELDS = Set.of("schedule_tasks", "create_agents", "install_mcp");

@@ -5,6 +5,7 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.approval.ApprovalRequest;
@@ -20,12 +21,14 @@ import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.message.AgentChannel;
 import dev.cordon.core.message.Destination;
 import dev.cordon.core.message.Messaging;
+import dev.cordon.core.message.Questions;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -107,6 +110,11 @@ public final class Daemon implements AutoCloseable {
     private final TerminalChannel terminal;
     private final Channels channels;
     private final Router router;
+    /** The router, then ask_user: a person's new message may be the answer a turn waits for. */
+    private final InboundSink inbound;
+    /** The agents' ask_user questions that wait for a person's answer. */
+    private final Questions questions;
+
     private final Delivery delivery;
     private final ApprovalControl approvalControl;
     private final ApprovalService approvals;
@@ -269,6 +277,7 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
+        questions = new Questions(store, audit, Clock.systemUTC(), delivery::wake);
         sandboxedRunners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         RunnerLauncher runners = probes.launcher().apply(sandboxedRunners);
@@ -336,8 +345,15 @@ public final class Daemon implements AutoCloseable {
                 access,
                 config.auditMessageBodies(),
                 channels::mentionOnly);
-        terminal.connect(router);
-        web.connect(router);
+        inbound = message -> {
+            InboundSink.InboundResult result = router.accept(message);
+            if (result instanceof InboundSink.InboundResult.Accepted a && !a.duplicate()) {
+                questions.arrived(new InboundId(a.inboundId()));
+            }
+            return result;
+        };
+        terminal.connect(inbound);
+        web.connect(inbound);
         control = new ControlServer(home.controlSocket(), controlHandler);
         webAuth = new WebAuth(home.data().resolve("web-tokens"), Clock.systemUTC(), new SecureRandom());
         webServer = webSettings.enabled()
@@ -513,7 +529,8 @@ public final class Daemon implements AutoCloseable {
                 TaskTools.SCHEDULE, taskTools,
                 TaskTools.LIST, taskTools,
                 TaskTools.CANCEL, taskTools,
-                Messaging.SEND, messaging);
+                Messaging.SEND, messaging,
+                Questions.ASK, questions);
     }
 
     /** Where the agent's policy lets it send; none while its policy fails closed. */
@@ -583,7 +600,7 @@ public final class Daemon implements AutoCloseable {
         if (daemon.webServer != null) {
             daemon.webServer.start();
         }
-        daemon.channels.start(daemon.router);
+        daemon.channels.start(daemon.inbound);
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info(

@@ -88,7 +88,7 @@ class PolicySchemaAgreementTest {
                         + " chat: main, agent: ~}\n",
                 "destinations: {}\n",
                 "destinations: ~\n",
-                "tools: {send_message: ask}\n",
+                "tools: {send_message: ask, ask_user: deny}\n",
                 "capabilities: {}\n",
                 "egress: ~\n",
                 "egress:\n  allow:\n    - {host: api.github.com}\n    - {host: \"*.pypi.org\", port: 443}\n"

@@ -97,6 +97,10 @@ public final class AuditActions {
     public static final String MESSAGE_DENY = "message.deny";
     /** The host handed one agent's message (or reply) to another agent's session (details: from, to, hops). */
     public static final String AGENT_MESSAGE = "agent.message";
+    /** An agent's ask_user question was put in the outbox (details: options). */
+    public static final String USER_QUESTION = "user.question";
+    /** A person answered an ask_user question (details: inbound, option), or nobody did in time (deny). */
+    public static final String USER_ANSWER = "user.answer";
     /** An admin let one agent read another's workspace folder (details: owner, folder, reader). */
     public static final String SHARE_GRANT = "share.grant";
     /** An admin took a shared folder back; it is gone from the reader's next sandbox. */

@@ -766,12 +766,16 @@ public final class SessionManager implements AutoCloseable {
             HostTools.Caller caller = new HostTools.Caller(agent, session, chat, turnId, batch);
             Runnable run = () -> {
                 HostTools.Result result;
+                // The host works, or waits on a person (ask_user): no stuck tool in the sandbox.
+                watchdog.pause();
                 try {
                     result = hostTools.call(caller, call.tool(), call.arguments());
                 } catch (RuntimeException e) {
                     LOG.error("session {}: host tool {} failed", id, clipped(call.tool()), e);
                     result =
                             new HostTools.Result("the host could not run " + call.tool() + ": " + e.getMessage(), true);
+                } finally {
+                    watchdog.resume();
                 }
                 answer(runner, call.requestId(), result, turnOver);
             };

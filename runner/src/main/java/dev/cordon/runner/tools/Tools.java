@@ -54,6 +54,11 @@ public final class Tools {
         return HostTool.sendMessage(host::apply);
     }
 
+    /** {@code ask_user}: a host tool; the host asks the person in the chat and waits (docs/agents.md). */
+    public static Tool askUser(java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.askUser(host::apply);
+    }
+
     /** The {@code skill} tool when there are skills, else nothing. */
     public static List<Tool> forSkills(Skills skills) {
         return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));
