@@ -1,6 +1,7 @@
 package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -123,10 +124,12 @@ class MessagingEndToEndTest extends DaemonTestBase {
                 .as("the second identical message is the first one again")
                 .containsOnly(
                         audited(AuditActions.MESSAGE_SEND).getFirst().details().get("outbound"));
-        assertThat(audited(AuditActions.DELIVERY))
-                .filteredOn(e -> "terminal".equals(e.details().get("channel")))
-                .filteredOn(e -> e.agent() != null && e.agent().value().equals("main"))
-                .hasSize(2);
+        // Delivery audits a message after the channel took it, so the entries may trail the replies.
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(audited(AuditActions.DELIVERY))
+                        .filteredOn(e -> "terminal".equals(e.details().get("channel")))
+                        .filteredOn(e -> e.agent() != null && e.agent().value().equals("main"))
+                        .hasSize(2));
         assertThat(turnsOf("You are sales."))
                 .as("a chat destination is no message to its agent")
                 .isEmpty();
