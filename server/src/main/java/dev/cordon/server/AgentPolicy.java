@@ -130,22 +130,6 @@ final class AgentPolicy {
             "write_mounts",
             "backend",
             "isolation");
-    static final Set<String> TOOL_NAMES = Set.of(
-            "bash",
-            "read",
-            "write",
-            "edit",
-            "glob",
-            "grep",
-            "remember",
-            "skill",
-            "web_fetch",
-            "schedule_task",
-            "list_tasks",
-            "cancel_task",
-            "send_message",
-            "ask_user",
-            ToolRules.ANY);
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
     static final Set<String> DEFAULT_ONLY_TOOLS = Set.of(
             "remember",
@@ -157,6 +141,11 @@ final class AgentPolicy {
             "send_message",
             "ask_user",
             ToolRules.ANY);
+    /** Every tool a rule may name (besides MCP tools): those with command or path patterns, and the rest. */
+    static final Set<String> TOOL_NAMES = java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of("bash", "read", "write", "edit", "glob", "grep"),
+                    DEFAULT_ONLY_TOOLS.stream())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     static final Set<String> CAPABILITY_FIELDS = Set.of("schedule_tasks", "create_agents", "install_mcp");
     static final int MAX_PATTERNS = 1000;

@@ -8,7 +8,6 @@ import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -89,12 +88,5 @@ class SharingEndToEndTest extends DaemonTestBase {
     private static String lastToolResult(String body) {
         int at = body.lastIndexOf("tool_result");
         return at < 0 ? body : body.substring(at);
-    }
-
-    private ControlEvent request(ControlRequest request) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            client.send(request);
-            return client.await(ControlEvent.class, e -> true, Duration.ofSeconds(30));
-        }
     }
 }
