@@ -346,6 +346,22 @@ final class PolicyCommand {
                             },
                             false));
             out.println();
+            out.println("shared folders (read-only from other agents, by an admin: cordon agents share)");
+            List<Shares.Share> lent = new Shares(home)
+                    .all().stream()
+                            .filter(share -> share.reader().equals(name.value()))
+                            .toList();
+            if (lent.isEmpty()) {
+                out.printf("  %-32s %-28s %s%n", "shares", "none", "data/shares.json");
+            }
+            for (Shares.Share share : lent) {
+                out.printf(
+                        "  %-32s %-28s %s%n",
+                        Shares.ROOT + "/" + share.owner() + "/" + share.folder(),
+                        share.owner() + "'s " + share.folder(),
+                        "data/shares.json (by " + share.grantedBy() + ")");
+            }
+            out.println();
             out.println("capabilities (all denied unless granted; the host checks schedule_tasks)");
             AgentPolicy.Capabilities c = p.capabilities();
             row("capabilities.schedule_tasks", Boolean.toString(c.scheduleTasks()), false);

@@ -48,10 +48,13 @@ class AskUserEndToEndTest extends DaemonTestBase {
     }
 
     @Test
-    void withoutAnAnswerInTimeTheTurnGoesOnAndSaysSo() throws Exception {
+    void withoutAnAnswerInTimeTheTurnGoesOnAndSaysSoAndTheToolDeadlineWaitsMeanwhile() throws Exception {
+        // The wait (2 s) outlasts the tool deadline (1 s): a sandbox waiting on a person is not killed.
+        java.nio.file.Files.writeString(
+                home.resolve("agents/main/policy.yaml"), "sandbox: {tool_timeout_seconds: 1}\n");
         startDaemon();
         model.enqueue(
-                Scripted.toolCall("ask_user", "{\"question\":\"Still there?\",\"timeout_seconds\":\"1\"}"),
+                Scripted.toolCall("ask_user", "{\"question\":\"Still there?\",\"timeout_seconds\":\"2\"}"),
                 Scripted.text("Went on without you."));
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
             client.send(new ControlRequest.Attach("main", true));
@@ -62,7 +65,8 @@ class AskUserEndToEndTest extends DaemonTestBase {
             client.send(new ControlRequest.ReplyAck(done.outboundId()));
         }
         assertThat(model.requests().get(1).body().toString())
-                .contains("No answer within 1 s. Go on without it, and say what you assumed.");
+                .contains("No answer within 2 s. Go on without it, and say what you assumed.");
+        assertThat(audited(AuditActions.SANDBOX_KILL)).isEmpty();
         assertThat(audited(AuditActions.USER_ANSWER))
                 .singleElement()
                 .satisfies(e -> assertThat(e.rule()).isEqualTo("ask_user.timeout"));
