@@ -169,4 +169,46 @@ class MessagingTest {
                 .satisfies(m -> assertThat(m.text()).endsWith("12 EUR"));
         assertThat(wokenSessions).containsExactly(salesSession.id(), session.id());
     }
+
+    @Test
+    void aReplyThatWouldTravelPastTheHopLimitIsNotHandedOverAndTheRefusalIsAudited() {
+        assertThat(send("t1", inbound("p1"), "sales", "price?").error()).isFalse();
+        Outbound asked = store.undelivered().getFirst();
+        Chat pair = store.chat(asked.chatId()).orElseThrow();
+        Session salesSession = store.ensureSession(sales.id(), pair.id(), "");
+        // What the other agent answers came to it after 8 hops (two sessions answering each other).
+        Inbound deep = store.inbound(store.storeInbound(
+                                salesSession.id(),
+                                pair.id(),
+                                new NewInbound(
+                                        "agent",
+                                        pair.platformChatId(),
+                                        "a2a:o" + asked.id().value() + ":h8",
+                                        "agent:main",
+                                        "x"))
+                        .id())
+                .orElseThrow();
+        store.completeTurn(
+                salesSession.id(),
+                List.of(),
+                List.of(),
+                new Store.NewOutbound(pair.id(), deep.id(), "y", false, "turn:d"));
+        Outbound reply = store.undelivered(pair.id()).getLast();
+
+        DeliveryResult result = channel.deliver(new OutgoingMessage(
+                reply.id().value(),
+                pair.platformChatId(),
+                deep.id().value(),
+                deep.platformMessageId(),
+                "y",
+                false,
+                "turn:d"));
+
+        assertThat(result).isInstanceOf(DeliveryResult.Failed.class);
+        assertThat(((DeliveryResult.Failed) result).reason()).contains("after 8 hops; at most 8 (messages.max_hops)");
+        assertThat(store.claimPending(session.id(), 10))
+                .as("nothing of sales reached main")
+                .noneMatch(m -> m.senderId().equals("agent:sales"));
+        assertThat(actions()).endsWith("agent.message messages.max_hops");
+    }
 }

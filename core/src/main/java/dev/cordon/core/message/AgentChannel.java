@@ -35,7 +35,9 @@ import java.util.function.Consumer;
  *
  * The inbound's platform message id is {@code a2a:o<outbound>:h<hops>}: storing it twice stores it
  * once (a delivery redone after a crash), and it carries how far the message has travelled ({@link
- * Hops}). Each hand-over is audited as {@code agent.message} before it counts as delivered.
+ * Hops}). Each hand-over is audited as {@code agent.message} before it counts as delivered; one
+ * past {@link Hops#MAX} is refused (delivery then gives it up and tells the owner), since replies
+ * between two agents' sessions can otherwise answer each other for ever.
  * Thread-safe.
  */
 public final class AgentChannel implements ChannelAdapter {
@@ -112,6 +114,23 @@ public final class AgentChannel implements ChannelAdapter {
         }
         Agent sender = forward ? from.get() : to.get();
         Agent receiver = forward ? to.get() : from.get();
+        if (hops > Hops.MAX) {
+            // Replies flow on their own (two agents' sessions can answer each other's answers), so
+            // the loop guard holds here too, not only in send_message.
+            String why = "stopped a message from agent " + sender.name() + " to agent " + receiver.name() + " after "
+                    + (hops - 1) + " hops; at most " + Hops.MAX + " (messages.max_hops)";
+            audit.append(AuditEvent.of(
+                            clock.instant(),
+                            AuditEvent.Actor.agent(sender.name()),
+                            AuditActions.AGENT_MESSAGE,
+                            Decision.DENY)
+                    .withAgent(receiver.name())
+                    .withRule("messages.max_hops")
+                    .withReason(why)
+                    .withDetails(Map.of(
+                            "from", sender.name().value(), "to", receiver.name().value(), "hops", hops)));
+            return new DeliveryResult.Failed(why);
+        }
         String id = Hops.messageId(out.id().value(), hops);
         String text = "[" + (forward ? "Message" : "Reply") + " from agent " + sender.name()
                 + (out.failed() ? ", whose turn failed" : "") + ", through Cordon"
