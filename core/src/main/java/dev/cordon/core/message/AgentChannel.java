@@ -119,16 +119,8 @@ public final class AgentChannel implements ChannelAdapter {
             // the loop guard holds here too, not only in send_message.
             String why = "stopped a message from agent " + sender.name() + " to agent " + receiver.name() + " after "
                     + (hops - 1) + " hops; at most " + Hops.MAX + " (messages.max_hops)";
-            audit.append(AuditEvent.of(
-                            clock.instant(),
-                            AuditEvent.Actor.agent(sender.name()),
-                            AuditActions.AGENT_MESSAGE,
-                            Decision.DENY)
-                    .withAgent(receiver.name())
-                    .withRule("messages.max_hops")
-                    .withReason(why)
-                    .withDetails(Map.of(
-                            "from", sender.name().value(), "to", receiver.name().value(), "hops", hops)));
+            audit.append(handOver(sender, receiver, Decision.DENY, why, Map.of("hops", hops))
+                    .withRule("messages.max_hops"));
             return new DeliveryResult.Failed(why);
         }
         String id = Hops.messageId(out.id().value(), hops);
@@ -144,25 +136,34 @@ public final class AgentChannel implements ChannelAdapter {
                         id,
                         NAME + ":" + sender.name().value(),
                         text));
-        audit.append(AuditEvent.of(
-                        clock.instant(),
-                        AuditEvent.Actor.agent(sender.name()),
-                        AuditActions.AGENT_MESSAGE,
-                        Decision.ALLOW)
-                .withAgent(receiver.name())
-                .withSession(target.id())
-                .withReason(forward ? "a message from agent " + sender.name() : "a reply from agent " + sender.name())
-                .withDetails(Map.of(
-                        "from", sender.name().value(),
-                        "to", receiver.name().value(),
-                        "outbound", out.id().value(),
-                        "inbound", stored.id().value(),
-                        "hops", hops,
-                        "duplicate", stored.duplicate())));
+        audit.append(handOver(
+                        sender,
+                        receiver,
+                        Decision.ALLOW,
+                        (forward ? "a message" : "a reply") + " from agent " + sender.name(),
+                        Map.of(
+                                "outbound", out.id().value(),
+                                "inbound", stored.id().value(),
+                                "hops", hops,
+                                "duplicate", stored.duplicate()))
+                .withSession(target.id()));
         if (!stored.duplicate()) {
             wake.accept(target.id());
         }
         return new DeliveryResult.Delivered(id);
+    }
+
+    /** The {@code agent.message} entry of a hand-over from {@code sender} to {@code receiver}. */
+    private AuditEvent handOver(
+            Agent sender, Agent receiver, Decision decision, String reason, Map<String, Object> details) {
+        Map<String, Object> all = new java.util.LinkedHashMap<>(details);
+        all.put("from", sender.name().value());
+        all.put("to", receiver.name().value());
+        return AuditEvent.of(
+                        clock.instant(), AuditEvent.Actor.agent(sender.name()), AuditActions.AGENT_MESSAGE, decision)
+                .withAgent(receiver.name())
+                .withReason(reason)
+                .withDetails(all);
     }
 
     private Optional<Agent> agent(String name) {
