@@ -18,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "agents",
-        description = "Your agents: list, create, show, edit their instructions (docs/agents.md).",
+        description = "Your agents: list, create, show, edit their instructions, share a folder (docs/agents.md).",
         mixinStandardHelpOptions = true)
 final class AgentsCommand {
     /** The most of an agent's memory file {@code show} prints. */
@@ -59,6 +59,30 @@ final class AgentsCommand {
                             description = "its AGENTS.md (default: a short starting text to edit)")
                     String instructions) {
         return AccessClient.change(root, new ControlRequest.AgentsCreate(name, instructions));
+    }
+
+    @Command(
+            name = "share",
+            description = "Lend agent READER a folder of OWNER's workspace, read-only at /shared/OWNER/FOLDER from"
+                    + " READER's next sandbox start; nothing else of OWNER's crosses (docs/agents.md).",
+            mixinStandardHelpOptions = true)
+    int share(
+            @Parameters(index = "0", paramLabel = "OWNER") String owner,
+            @Parameters(index = "1", paramLabel = "FOLDER", description = "relative to OWNER's workspace")
+                    String folder,
+            @Option(names = "--with", paramLabel = "READER", required = true) String reader) {
+        return AccessClient.change(root, new ControlRequest.AgentsShare(owner, folder, reader, false));
+    }
+
+    @Command(
+            name = "unshare",
+            description = "Take a shared folder back; it is gone from READER's next sandbox start.",
+            mixinStandardHelpOptions = true)
+    int unshare(
+            @Parameters(index = "0", paramLabel = "OWNER") String owner,
+            @Parameters(index = "1", paramLabel = "FOLDER") String folder,
+            @Option(names = "--with", paramLabel = "READER", required = true) String reader) {
+        return AccessClient.change(root, new ControlRequest.AgentsShare(owner, folder, reader, true));
     }
 
     @Command(

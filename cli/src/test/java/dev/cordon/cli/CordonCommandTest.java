@@ -484,6 +484,31 @@ class CordonCommandTest {
     // ---- agents
 
     @Test
+    void agentsShareAndUnshareAskTheDaemonForTheOwnersFolderAndTheReader() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAgents = request -> request instanceof ControlRequest.AgentsShare s
+                        && !s.folder().contains("..")
+                ? new ControlEvent.Done((s.revoke() ? "Took back " : "Shared ") + s.owner() + "'s " + s.folder())
+                : new Failure("folder '../x': '..' is not a folder name");
+
+        Result shared = run("", "agents", "share", "main", "reports", "--with", "sales");
+        Result taken = run("", "agents", "unshare", "main", "reports", "--with", "sales");
+        Result bad = run("", "agents", "share", "main", "../x", "--with", "sales");
+        Result noReader = run("", "agents", "share", "main", "reports");
+
+        assertThat(shared.out()).isEqualTo("Shared main's reports\n");
+        assertThat(taken.out()).isEqualTo("Took back main's reports\n");
+        assertThat(daemon.received(ControlRequest.AgentsShare.class))
+                .containsExactly(
+                        new ControlRequest.AgentsShare("main", "reports", "sales", false),
+                        new ControlRequest.AgentsShare("main", "reports", "sales", true),
+                        new ControlRequest.AgentsShare("main", "../x", "sales", false));
+        assertThat(bad.err()).contains("'..' is not a folder name");
+        assertThat(noReader.exit()).isNotZero();
+        assertThat(noReader.err()).contains("--with");
+    }
+
+    @Test
     void agentsListCreateShowAndEdit() throws Exception {
         FakeDaemon daemon = daemon();
         Path folder = Files.createDirectories(home.resolve("agents/sales/workspace"));

@@ -196,6 +196,10 @@ class WireTest {
                 Arguments.of(
                         new ControlRequest.AgentsCreate("sales", "You sell."), ControlRequest.class, "agents_create"),
                 Arguments.of(new ControlRequest.AgentsCreate("ops", null), ControlRequest.class, "agents_create"),
+                Arguments.of(
+                        new ControlRequest.AgentsShare("main", "reports", "sales", false),
+                        ControlRequest.class,
+                        "agents_share"),
                 Arguments.of(new ControlRequest.Dashboard(null, false), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.Dashboard("web:alice", true), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.TasksList("main"), ControlRequest.class, "tasks_list"),

@@ -79,6 +79,8 @@ public final class Main {
         List<Tool> tools = new ArrayList<>(Tools.builtins(config));
         tools.addAll(Tools.forSkills(skills));
         tools.addAll(Tools.tasks(hostCalls::call));
+        tools.add(Tools.sendMessage(hostCalls::call));
+        tools.add(Tools.askUser(hostCalls::call));
         EgressRelay egress = egressRelay(host);
         if (egress != null) {
             tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));

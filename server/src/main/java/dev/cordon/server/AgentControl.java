@@ -36,8 +36,16 @@ final class AgentControl {
     private final AuditLog audit;
     private final Supplier<AgentPolicy.Defaults> defaults;
     private final Clock clock;
+    private final Shares shares;
 
-    AgentControl(Home home, Store store, AuditLog audit, Supplier<AgentPolicy.Defaults> defaults, Clock clock) {
+    AgentControl(
+            Home home,
+            Store store,
+            AuditLog audit,
+            Supplier<AgentPolicy.Defaults> defaults,
+            Clock clock,
+            Shares shares) {
+        this.shares = shares;
         this.home = home;
         this.store = store;
         this.audit = audit;
@@ -88,6 +96,62 @@ final class AgentControl {
         return new ControlEvent.Done("Created agent " + name + " in " + home.agent(name)
                 + ". Its instructions are AGENTS.md there (./cordon agents edit " + name
                 + "); its policy is policy.yaml (docs/policy.md). Talk to it: ./cordon chat " + name);
+    }
+
+    /**
+     * Lends, or takes back, a folder of one agent's workspace to another, read-only; audited as
+     * {@code share.grant} / {@code share.revoke}. Either way it counts from the reader's next sandbox
+     * start: a live sandbox keeps what it was started with.
+     */
+    ControlEvent share(ControlRequest.AgentsShare request, String actor) {
+        AgentName owner;
+        AgentName reader;
+        String folder;
+        try {
+            owner = new AgentName(request.owner());
+            reader = new AgentName(request.reader());
+            folder = Shares.folder(request.folder());
+        } catch (IllegalArgumentException e) {
+            return new ControlEvent.Failure(e.getMessage());
+        }
+        for (AgentName name : List.of(owner, reader)) {
+            if (store.agentByName(name).isEmpty()) {
+                return new ControlEvent.Failure("there is no agent " + name + " (./cordon agents list shows them)");
+            }
+        }
+        if (owner.equals(reader)) {
+            return new ControlEvent.Failure("agent " + owner + " has its whole workspace already");
+        }
+        String mount = Shares.ROOT + "/" + owner + "/" + folder;
+        if (request.revoke()) {
+            if (!shares.remove(owner, folder, reader)) {
+                return new ControlEvent.Failure(owner + "'s " + folder + " is not shared with " + reader);
+            }
+        } else {
+            Path path = home.workspace(owner).resolve(folder);
+            if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                return new ControlEvent.Failure(path + " is not a directory (a shared folder must be a real folder of "
+                        + owner + "'s workspace, not a link)");
+            }
+            if (!shares.add(owner, folder, reader, actor, clock.instant())) {
+                return new ControlEvent.Failure(owner + "'s " + folder + " is already shared with " + reader);
+            }
+        }
+        audit.append(AuditEvent.of(
+                        clock.instant(),
+                        AuditEvent.Actor.user(actor),
+                        request.revoke() ? AuditActions.SHARE_REVOKE : AuditActions.SHARE_GRANT,
+                        request.revoke() ? Decision.INFO : Decision.ALLOW)
+                .withAgent(reader)
+                .withDetails(
+                        Map.of("owner", owner.value(), "folder", folder, "reader", reader.value(), "mount", mount)));
+        return new ControlEvent.Done(
+                request.revoke()
+                        ? "Took back " + owner + "'s " + folder + " from " + reader + ": it is gone from " + reader
+                                + "'s next sandbox (a live one keeps it until it stops: ./cordon sessions kill ID)."
+                        : "Shared " + owner + "'s " + folder + " with " + reader + ", read-only at " + mount
+                                + " from its next sandbox start. Take it back: ./cordon agents unshare " + owner + " "
+                                + folder + " --with " + reader);
     }
 
     ControlEvent.AgentListing list(Collection<SessionId> live) {

@@ -1,7 +1,10 @@
 package dev.cordon.server;
 
+import dev.cordon.core.AgentName;
 import dev.cordon.core.budget.Budget;
 import dev.cordon.core.dlp.DlpAction;
+import dev.cordon.core.message.AgentChannel;
+import dev.cordon.core.message.Destination;
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.SandboxException;
@@ -73,8 +76,10 @@ import tools.jackson.databind.JsonNode;
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
  *   replies: redact      # chat replies: redact (the default) or block (withheld, a notice instead)
+ * destinations:          # where send_message may send besides the current chat (docs/agents.md)
+ *   ops: {channel: irc, chat: "#ops"}
+ *   sales: {agent: sales}    # another agent: its reply comes back as a message
  * capabilities:           # host capabilities, all denied unless granted (schedule_tasks is checked)
- *   send_to: []
  *   schedule_tasks: false
  *   create_agents: false
  *   install_mcp: false
@@ -85,8 +90,16 @@ import tools.jackson.databind.JsonNode;
 final class AgentPolicy {
     private AgentPolicy() {}
 
-    static final Set<String> SECTIONS =
-            Set.of("sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns", "mcp");
+    static final Set<String> SECTIONS = Set.of(
+            "sandbox", "tools", "models", "budget", "capabilities", "egress", "dlp", "turns", "mcp", "destinations");
+    static final int MAX_DESTINATIONS = 64;
+    /** A destination's name, as the agent passes it to send_message. */
+    static final java.util.regex.Pattern DESTINATION_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    /** A channel's name as cordon.yaml's channels and the store spell it. */
+    static final java.util.regex.Pattern CHANNEL_NAME = java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,31}");
+
+    static final Set<String> DESTINATION_FIELDS = Set.of("channel", "chat", "agent");
+    static final int MAX_CHAT_ID = 256;
     static final Set<String> MCP_FIELDS = Set.of("command", "env");
     static final int MAX_MCP_SERVERS = 16;
     static final java.util.regex.Pattern MCP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
@@ -119,25 +132,24 @@ final class AgentPolicy {
             "write_mounts",
             "backend",
             "isolation");
-    static final Set<String> TOOL_NAMES = Set.of(
-            "bash",
-            "read",
-            "write",
-            "edit",
-            "glob",
-            "grep",
+    /** Tools whose calls have no subject to match patterns against: they take only a default. */
+    static final Set<String> DEFAULT_ONLY_TOOLS = Set.of(
             "remember",
             "skill",
             "web_fetch",
             "schedule_task",
             "list_tasks",
             "cancel_task",
+            "send_message",
+            "ask_user",
             ToolRules.ANY);
-    /** Tools whose calls have no subject to match patterns against: they take only a default. */
-    static final Set<String> DEFAULT_ONLY_TOOLS =
-            Set.of("remember", "skill", "web_fetch", "schedule_task", "list_tasks", "cancel_task", ToolRules.ANY);
+    /** Every tool a rule may name (besides MCP tools): those with command or path patterns, and the rest. */
+    static final Set<String> TOOL_NAMES = java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of("bash", "read", "write", "edit", "glob", "grep"),
+                    DEFAULT_ONLY_TOOLS.stream())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
-    static final Set<String> CAPABILITY_FIELDS = Set.of("send_to", "schedule_tasks", "create_agents", "install_mcp");
+    static final Set<String> CAPABILITY_FIELDS = Set.of("schedule_tasks", "create_agents", "install_mcp");
     static final int MAX_PATTERNS = 1000;
 
     /** Everything an agent's policy puts in force. */
@@ -151,10 +163,12 @@ final class AgentPolicy {
             Dlp dlp,
             Turns turns,
             List<McpServer> mcp,
+            Map<String, Destination> destinations,
             Sources sources) {
         Policy {
             models = List.copyOf(models);
             mcp = List.copyOf(mcp);
+            destinations = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(destinations));
         }
     }
 
@@ -203,17 +217,12 @@ final class AgentPolicy {
     }
 
     /**
-     * Host capabilities the policy grants: the host RPCs that later issues add check these; today
-     * no host RPC for them exists. Everything defaults to denied.
-     *
-     * @param sendTo the chats or agents the agent may send messages to
+     * Host capabilities the policy grants; the host checks {@code scheduleTasks} at every {@code
+     * schedule_task}, and no host RPC uses the others yet. Everything defaults to denied. Where the
+     * agent may send messages is the policy's {@code destinations}.
      */
-    record Capabilities(List<String> sendTo, boolean scheduleTasks, boolean createAgents, boolean installMcp) {
-        static final Capabilities NONE = new Capabilities(List.of(), false, false, false);
-
-        Capabilities {
-            sendTo = List.copyOf(sendTo);
-        }
+    record Capabilities(boolean scheduleTasks, boolean createAgents, boolean installMcp) {
+        static final Capabilities NONE = new Capabilities(false, false, false);
     }
 
     /**
@@ -265,6 +274,7 @@ final class AgentPolicy {
                 Dlp.DEFAULTS,
                 Turns.DEFAULTS,
                 List.of(),
+                Map.of(),
                 Sources.NONE);
     }
 
@@ -312,6 +322,7 @@ final class AgentPolicy {
                 p.dlp(field(root, "dlp")),
                 p.turns(field(root, "turns")),
                 p.mcp(field(root, "mcp")),
+                p.destinations(field(root, "destinations")),
                 new Sources(lines));
     }
 
@@ -521,13 +532,74 @@ final class AgentPolicy {
             if (caps == null) {
                 return Capabilities.NONE;
             }
+            if (caps.isObject() && caps.has("send_to")) {
+                throw yaml.error(
+                        "capabilities.send_to",
+                        "replaced by the destinations section: name each chat or agent the agent may send to there,"
+                                + " e.g. destinations: {ops: {channel: irc, chat: \"#ops\"}, sales: {agent: sales}}"
+                                + " (docs/policy.md#destinations)");
+            }
             only("capabilities", caps, CAPABILITY_FIELDS);
-            JsonNode sendTo = field(caps, "send_to");
             return new Capabilities(
-                    sendTo == null ? List.of() : names(sendTo, "capabilities.send_to", "chat or agent names"),
                     bool(caps, "capabilities", "schedule_tasks"),
                     bool(caps, "capabilities", "create_agents"),
                     bool(caps, "capabilities", "install_mcp"));
+        }
+
+        Map<String, Destination> destinations(JsonNode node) {
+            if (node == null) {
+                return Map.of();
+            }
+            if (!node.isObject()) {
+                throw yaml.error(
+                        "destinations",
+                        "must be a mapping of names to {channel, chat} or {agent}, got " + describe(node));
+            }
+            Map<String, Destination> destinations = new LinkedHashMap<>();
+            for (String name : node.propertyNames()) {
+                String where = PolicyYaml.key("destinations", name);
+                if (!DESTINATION_NAME.matcher(name).matches()) {
+                    throw yaml.error(
+                            where,
+                            "'" + name + "' is not a destination name (lower case letters, digits and dashes, at most"
+                                    + " 32)");
+                }
+                if (destinations.size() == MAX_DESTINATIONS) {
+                    throw yaml.error(where, "more than " + MAX_DESTINATIONS + " destinations");
+                }
+                JsonNode d = node.get(name);
+                only(where, d, DESTINATION_FIELDS);
+                String agent = text(d, where, "agent");
+                String channel = text(d, where, "channel");
+                String chat = text(d, where, "chat");
+                if (agent != null) {
+                    if (channel != null || chat != null) {
+                        throw yaml.error(where, "is either {agent: NAME} or {channel: NAME, chat: ID}, not both");
+                    }
+                    try {
+                        destinations.put(name, new Destination.Agent(new AgentName(agent)));
+                    } catch (IllegalArgumentException e) {
+                        throw yaml.error(where + ".agent", e.getMessage());
+                    }
+                    continue;
+                }
+                if (channel == null || chat == null) {
+                    throw yaml.error(where, "needs {agent: NAME} or both channel and chat");
+                }
+                if (!CHANNEL_NAME.matcher(channel).matches() || channel.equals(AgentChannel.NAME)) {
+                    throw yaml.error(
+                            where + ".channel",
+                            "'" + channel + "' is not a channel name such as irc, slack or terminal"
+                                    + (channel.equals(AgentChannel.NAME) ? " (for an agent write {agent: NAME})" : ""));
+                }
+                if (chat.length() > MAX_CHAT_ID || chat.chars().anyMatch(Character::isISOControl)) {
+                    throw yaml.error(
+                            where + ".chat",
+                            "must be at most " + MAX_CHAT_ID + " characters, without control characters");
+                }
+                destinations.put(name, new Destination.Chat(channel, chat));
+            }
+            return destinations;
         }
 
         Turns turns(JsonNode turns) {

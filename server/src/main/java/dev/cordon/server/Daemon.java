@@ -5,6 +5,7 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.approval.ApprovalRequest;
@@ -20,9 +21,14 @@ import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
+import dev.cordon.core.message.AgentChannel;
+import dev.cordon.core.message.Destination;
+import dev.cordon.core.message.Messaging;
+import dev.cordon.core.message.Questions;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
 import dev.cordon.core.sandbox.ResourceUsage;
@@ -32,6 +38,7 @@ import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
 import dev.cordon.core.session.EgressGateway;
+import dev.cordon.core.session.HostTools;
 import dev.cordon.core.session.ModelGateway;
 import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.session.SessionManager;
@@ -89,6 +96,9 @@ public final class Daemon implements AutoCloseable {
     private final Config config;
     private final Store store;
     private final AgentControl agents;
+    /** Folders of one agent's workspace lent read-only to another (cordon agents share). */
+    private final Shares shares;
+
     private final AuditLog audit;
     private final Policies policies;
     private final SandboxBackend backend;
@@ -100,6 +110,11 @@ public final class Daemon implements AutoCloseable {
     private final TerminalChannel terminal;
     private final Channels channels;
     private final Router router;
+    /** The router, then ask_user: a person's new message may be the answer a turn waits for. */
+    private final InboundSink inbound;
+    /** The agents' ask_user questions that wait for a person's answer. */
+    private final Questions questions;
+
     private final Delivery delivery;
     private final ApprovalControl approvalControl;
     private final ApprovalService approvals;
@@ -129,7 +144,8 @@ public final class Daemon implements AutoCloseable {
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
-        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC());
+        shares = new Shares(home);
+        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares);
         agents.ensure(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -178,6 +194,8 @@ public final class Daemon implements AutoCloseable {
             public List<SandboxSpec.Mount> extraMounts(Agent agent, List<SandboxSpec.Mount> systemMounts) {
                 AgentPolicy.Sandbox policy = policy(agent);
                 List<SandboxSpec.Mount> extra = new ArrayList<>(skillMounts(agent.name()));
+                // Before the policy's own mounts, so that those cannot cover a shared folder.
+                extra.addAll(shares.mounts(agent.name()));
                 if (policy.mounts().isEmpty()) {
                     return extra;
                 }
@@ -257,6 +275,8 @@ public final class Daemon implements AutoCloseable {
         web = new WebChannel(webEvents);
         List<dev.cordon.core.channel.ChannelAdapter> adapters = new ArrayList<>(channels.adapters(terminal));
         adapters.add(web);
+        // Messages between agents: a host-internal channel, no platform (docs/agents.md#messages).
+        adapters.add(new AgentChannel(store, audit, Clock.systemUTC(), this::wakeSession));
         delivery = new Delivery(
                 store,
                 adapters,
@@ -267,6 +287,7 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
+        questions = new Questions(store, audit, Clock.systemUTC(), delivery::wake);
         sandboxedRunners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         RunnerLauncher runners = probes.launcher().apply(sandboxedRunners);
@@ -322,7 +343,7 @@ public final class Daemon implements AutoCloseable {
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
                 Clock.systemUTC(),
-                new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks));
+                HostTools.of(hostTools()));
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -336,8 +357,15 @@ public final class Daemon implements AutoCloseable {
                 access,
                 config.auditMessageBodies(),
                 channels::mentionOnly);
-        terminal.connect(router);
-        web.connect(router);
+        inbound = message -> {
+            InboundSink.InboundResult result = router.accept(message);
+            if (result instanceof InboundSink.InboundResult.Accepted a && !a.duplicate()) {
+                questions.arrived(new InboundId(a.inboundId()));
+            }
+            return result;
+        };
+        terminal.connect(inbound);
+        web.connect(inbound);
         control = new ControlServer(home.controlSocket(), controlHandler);
         webAuth = new WebAuth(home.data().resolve("web-tokens"), Clock.systemUTC(), new SecureRandom());
         webServer = webSettings.enabled() ? webServer(env, metrics) : null;
@@ -517,6 +545,28 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The policy's {@code capabilities.schedule_tasks}, in force now; an invalid policy grants nothing. */
+    /** The tools the host runs for agents, by name, after their tool rules (invariant 3). */
+    private Map<String, HostTools> hostTools() {
+        TaskTools taskTools = new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks);
+        Messaging messaging =
+                new Messaging(store, audit, Clock.systemUTC(), this::destinations, delivery::serves, delivery::wake);
+        return Map.of(
+                TaskTools.SCHEDULE, taskTools,
+                TaskTools.LIST, taskTools,
+                TaskTools.CANCEL, taskTools,
+                Messaging.SEND, messaging,
+                Questions.ASK, questions);
+    }
+
+    /** Where the agent's policy lets it send; none while its policy fails closed. */
+    private Map<String, Destination> destinations(Agent agent) {
+        try {
+            return policies.current(agent).destinations();
+        } catch (SandboxException e) {
+            return Map.of();
+        }
+    }
+
     private boolean mayScheduleTasks(Agent agent) {
         try {
             return policies.current(agent).capabilities().scheduleTasks();
@@ -575,7 +625,7 @@ public final class Daemon implements AutoCloseable {
         if (daemon.webServer != null) {
             daemon.webServer.start();
         }
-        daemon.channels.start(daemon.router);
+        daemon.channels.start(daemon.inbound);
         if (daemon.hookServer != null) {
             daemon.hookServer.start();
         }
@@ -841,6 +891,7 @@ public final class Daemon implements AutoCloseable {
                             .map(SessionManager.LiveSession::session)
                             .toList()));
                 case ControlRequest.AgentsCreate c -> connection.send(agents.create(c, "terminal:owner"));
+                case ControlRequest.AgentsShare c -> connection.send(agents.share(c, "terminal:owner"));
                 case ControlRequest.SessionsKill k ->
                     connection.send(
                             sessions.kill(new SessionId(k.session()), "terminal:owner")

@@ -80,7 +80,7 @@ final class PolicyCommand {
             out.printf(
                     "%s: valid. In force it would give: memory %s, pids %s, CPU %s, workspace quota %s,"
                             + " tool timeout %d s, %d extra mount(s)%s; %s; models: %s; budget: %s;"
-                            + " capabilities granted: %s%n",
+                            + " capabilities granted: %s; destinations: %s%n",
                     file,
                     p.limits().memoryBytes() == 0 ? "unlimited" : (p.limits().memoryBytes() >> 20) + " MiB",
                     p.limits().maxPids() == 0
@@ -101,7 +101,10 @@ final class PolicyCommand {
                                                     .toList()),
                     policy.models().isEmpty() ? "the configured model" : String.join(", ", policy.models()),
                     budget(policy.budget()),
-                    granted(policy.capabilities()));
+                    granted(policy.capabilities()),
+                    policy.destinations().isEmpty()
+                            ? "only the current chat"
+                            : String.join(", ", policy.destinations().keySet()));
             return 0;
         } catch (ConfigException | SandboxException e) {
             out.println(e.getMessage());
@@ -209,9 +212,6 @@ final class PolicyCommand {
 
     private static String granted(AgentPolicy.Capabilities c) {
         List<String> granted = new java.util.ArrayList<>();
-        if (!c.sendTo().isEmpty()) {
-            granted.add("send_to " + c.sendTo());
-        }
         if (c.scheduleTasks()) {
             granted.add("schedule_tasks");
         }
@@ -333,9 +333,38 @@ final class PolicyCommand {
                                     p.turns().compactAtTokens()),
                     false);
             out.println();
-            out.println("capabilities (all denied unless granted; no host RPC checks them yet)");
+            out.println("destinations (where send_message may send besides the current chat)");
+            if (p.destinations().isEmpty()) {
+                out.printf("  %-32s %-28s %s%n", "destinations", "none (only the current chat)", "built-in default");
+            }
+            p.destinations()
+                    .forEach((dest, d) -> row(
+                            PolicyYaml.key("destinations", dest),
+                            switch (d) {
+                                case dev.cordon.core.message.Destination.Chat chat ->
+                                    "chat " + chat.channel() + ":" + chat.chat();
+                                case dev.cordon.core.message.Destination.Agent agent -> "agent " + agent.agent();
+                            },
+                            false));
+            out.println();
+            out.println("shared folders (read-only from other agents, by an admin: cordon agents share)");
+            List<Shares.Share> lent = new Shares(home)
+                    .all().stream()
+                            .filter(share -> share.reader().equals(name.value()))
+                            .toList();
+            if (lent.isEmpty()) {
+                out.printf("  %-32s %-28s %s%n", "shares", "none", "data/shares.json");
+            }
+            for (Shares.Share share : lent) {
+                out.printf(
+                        "  %-32s %-28s %s%n",
+                        Shares.ROOT + "/" + share.owner() + "/" + share.folder(),
+                        share.owner() + "'s " + share.folder(),
+                        "data/shares.json (by " + share.grantedBy() + ")");
+            }
+            out.println();
+            out.println("capabilities (all denied unless granted; the host checks schedule_tasks)");
             AgentPolicy.Capabilities c = p.capabilities();
-            row("capabilities.send_to", c.sendTo().isEmpty() ? "none" : String.join(", ", c.sendTo()), false);
             row("capabilities.schedule_tasks", Boolean.toString(c.scheduleTasks()), false);
             row("capabilities.create_agents", Boolean.toString(c.createAgents()), false);
             row("capabilities.install_mcp", Boolean.toString(c.installMcp()), false);

@@ -17,13 +17,6 @@ class AgentControlTest extends DaemonTestBase {
         startDaemon();
     }
 
-    private ControlEvent request(ControlRequest request) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            client.send(request);
-            return client.await(ControlEvent.class);
-        }
-    }
-
     @Test
     void aCreatedAgentHasItsFolderIsListedAuditedAndAnswersWithItsInstructions() throws Exception {
         ControlEvent created = request(new ControlRequest.AgentsCreate("sales", "You are the sales agent. Be brief."));

@@ -35,7 +35,6 @@ class AgentPolicyTest {
               write: deny
             models: [claude-a, claude-b]
             capabilities:
-              send_to: [ops]
               schedule_tasks: true
             budget:
               daily_usd: 2.5
@@ -75,7 +74,7 @@ class AgentPolicyTest {
                 .containsEntry("bash", new ToolRules.Tool(Action.ALLOW, null, null, List.of("rm -rf *", "*sudo*")))
                 .containsEntry("write", new ToolRules.Tool(Action.DENY, null, null, null));
         assertThat(p.models()).containsExactly("claude-a", "claude-b");
-        assertThat(p.capabilities()).isEqualTo(new AgentPolicy.Capabilities(List.of("ops"), true, false, false));
+        assertThat(p.capabilities()).isEqualTo(new AgentPolicy.Capabilities(true, false, false));
         assertThat(p.budget()).isEqualTo(new Budget(2_500_000, 40_000_000, 1, 1_000_000, 90));
         assertThat(p.dlp()).isEqualTo(new AgentPolicy.Dlp(DlpAction.BLOCK, DlpAction.BLOCK));
         assertThat(p.turns()).isEqualTo(new AgentPolicy.Turns(new Batching(1, Duration.ofMillis(250)), 50_000));
@@ -83,6 +82,28 @@ class AgentPolicyTest {
                 .containsEntry("sandbox.memory_mb", 2)
                 .containsEntry("tools.bash.deny[1]", 10)
                 .containsEntry("models", 12);
+    }
+
+    @Test
+    void destinationsNameChatsAndAgentsAndTheOldSendToSaysWhatReplacedIt() {
+        AgentPolicy.Policy p = AgentPolicy.parse(
+                "policy.yaml",
+                "destinations:\n  ops: {channel: irc, chat: \"#ops\"}\n  sales: {agent: sales}\n",
+                DEFAULTS);
+        assertThat(p.destinations())
+                .containsExactly(
+                        java.util.Map.entry("ops", new dev.cordon.core.message.Destination.Chat("irc", "#ops")),
+                        java.util.Map.entry(
+                                "sales",
+                                new dev.cordon.core.message.Destination.Agent(new dev.cordon.core.AgentName("sales"))));
+        assertThat(AgentPolicy.none(DEFAULTS).destinations()).isEmpty();
+
+        assertThatThrownBy(() -> AgentPolicy.parse("policy.yaml", "capabilities:\n  send_to: [ops]\n", DEFAULTS))
+                .hasMessageStartingWith("policy.yaml:2:3: capabilities.send_to: replaced by the destinations section");
+        assertThatThrownBy(() -> AgentPolicy.parse("policy.yaml", "destinations:\n  ops: {channel: irc}\n", DEFAULTS))
+                .hasMessage("policy.yaml:2:3: destinations.ops: needs {agent: NAME} or both channel and chat");
+        assertThatThrownBy(() -> AgentPolicy.parse("policy.yaml", "destinations:\n  ops: {agent: Sales}\n", DEFAULTS))
+                .hasMessageStartingWith("policy.yaml:2:9: destinations.ops.agent: invalid agent name 'Sales'");
     }
 
     @Test
@@ -102,7 +123,7 @@ class AgentPolicyTest {
             sandbox:\\n  memory_mb: 2\\n                               | p.yaml:2:3: sandbox.memory_mb: must be 0 (unlimited) or at least 4, got 2
             tools:\\n  bash:\\n    deny: [a, b, 7]\\n                  | p.yaml:3:18: tools.bash.deny[2]: must be a non-empty pattern string, got 7
             tools:\\n  bash:\\n    deny:\\n      - a\\n      - ''\\n | p.yaml:5:9: tools.bash.deny[1]: must be a non-empty pattern string, got ''
-            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", bash, cancel_task, edit, glob, grep, list_tasks, read, remember, schedule_task, skill, web_fetch, write)
+            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", ask_user, bash, cancel_task, edit, glob, grep, list_tasks, read, remember, schedule_task, send_message, skill, web_fetch, write)
             tools:\\n  '*': {deny: [x]}\\n                           | p.yaml:2:9: tools.\"*\".deny: unknown field (known here: default)
             tools:\\n  remember: {allow: [x]}\\n                     | p.yaml:2:14: tools.remember.allow: unknown field (known here: default)
             tools:\\n  read: {default: sometimes}\\n                    | p.yaml:2:10: tools.read.default: must be allow, ask or deny, got 'sometimes'
@@ -110,7 +131,7 @@ class AgentPolicyTest {
             models: [a, b, a]\\n                                       | p.yaml:1:16: models[2]: 'a' is listed twice
             capabilities:\\n  create_agents: maybe\\n               | p.yaml:2:3: capabilities.create_agents: must be true or false, got 'maybe'
             sandbox:\\n  pids: 1\\n  pids: 2\\n                         | p.yaml:3:3: sandbox.pids: duplicate key (first at line 2)
-            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, dlp, egress, mcp, models, sandbox, tools, turns)
+            tool: {}\\n                                                | p.yaml:1:1: tool: unknown field (known here: budget, capabilities, destinations, dlp, egress, mcp, models, sandbox, tools, turns)
             budget:\\n  daily_usd: five\\n                          | p.yaml:2:3: budget.daily_usd: must be an amount of US dollars from 0 (no limit) to 1000000, got 'five'
             budget:\\n  daily_tokens: 2.5\\n                        | p.yaml:2:3: budget.daily_tokens: must be a whole number from 0 to 1125899906842624, got 2.5
             budget:\\n  warn_percent: 0\\n                          | p.yaml:2:3: budget.warn_percent: must be from 1 to 100, got 0

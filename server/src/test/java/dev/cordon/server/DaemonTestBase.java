@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,6 +57,14 @@ abstract class DaemonTestBase {
 
     String ask(String text) throws Exception {
         return ask("main", text);
+    }
+
+    /** One request over a fresh control connection, and its first answer. */
+    ControlEvent request(ControlRequest request) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(request);
+            return client.await(ControlEvent.class, e -> true, Duration.ofSeconds(30));
+        }
     }
 
     List<AuditEvent> audited(String action) {

@@ -113,7 +113,9 @@ class PolicyCommandTest {
                 .containsPattern("budget.daily_usd +no limit +built-in default")
                 .containsPattern("dlp.requests +block +built-in default")
                 .containsPattern("dlp.replies +redact +built-in default")
-                .containsPattern("capabilities.create_agents +false +built-in default");
+                .containsPattern("capabilities.create_agents +false +built-in default")
+                .containsPattern("destinations +none \\(only the current chat\\) +built-in default")
+                .containsPattern("shares +none +data/shares.json");
     }
 
     @Test
@@ -129,8 +131,17 @@ class PolicyCommandTest {
                 models: [claude-test, claude-small]
                 budget:
                   monthly_usd: 12.5
+                destinations:
+                  ops: {channel: irc, chat: "#ops"}
                 """);
         policies.current(main);
+        new Shares(home)
+                .add(
+                        new AgentName("sales"),
+                        "reports",
+                        new AgentName("main"),
+                        "terminal:owner",
+                        java.time.Instant.EPOCH);
 
         assertThat(run("explain", "main")).isZero();
 
@@ -143,7 +154,9 @@ class PolicyCommandTest {
                 .containsPattern("tools.write +deny +policy.yaml:7")
                 .containsPattern("models +claude-test, claude-small +policy.yaml:8")
                 .containsPattern("budget.monthly_usd +\\$12.50 +policy.yaml:10")
-                .containsPattern("budget.warn_percent +80% +built-in default");
+                .containsPattern("budget.warn_percent +80% +built-in default")
+                .containsPattern("destinations.ops +chat irc:#ops +policy.yaml:12")
+                .containsPattern("/shared/sales/reports +sales's reports +data/shares.json \\(by terminal:owner\\)");
     }
 
     @Test

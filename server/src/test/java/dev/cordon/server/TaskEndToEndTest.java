@@ -293,13 +293,6 @@ class TaskEndToEndTest extends DaemonTestBase {
         });
     }
 
-    ControlEvent request(ControlRequest request) throws Exception {
-        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-            client.send(request);
-            return client.await(ControlEvent.class, e -> true, Duration.ofSeconds(30));
-        }
-    }
-
     static ControlEvent.TaskDetail detail(ControlEvent event) {
         assertThat(event).isInstanceOf(ControlEvent.TaskDetail.class);
         return (ControlEvent.TaskDetail) event;

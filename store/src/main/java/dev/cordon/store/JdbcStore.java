@@ -107,6 +107,10 @@ final class JdbcStore implements Store {
                 RETURNING\s""".formatted(d.skipLocked()) + INBOUND_COLUMNS;
     }
 
+    static final String CLAIM_INBOUND =
+            "UPDATE inbound SET state = 'CLAIMED', claimed_at = :now WHERE id = :id AND state = 'PENDING' RETURNING "
+                    + INBOUND_COLUMNS;
+
     static final String SESSIONS_WITH_PENDING =
             "SELECT DISTINCT session_id FROM inbound WHERE state = 'PENDING' ORDER BY session_id";
 
@@ -472,6 +476,18 @@ final class JdbcStore implements Store {
         return claimed.stream()
                 .sorted(Comparator.comparingLong(i -> i.id().value()))
                 .toList();
+    }
+
+    @Override
+    public Optional<Inbound> claimInbound(InboundId id) {
+        requireNonNull(id, "id");
+        return db.withWriteTransaction(
+                "claimInbound",
+                h -> h.createQuery(CLAIM_INBOUND)
+                        .bind("now", now())
+                        .bind("id", id.value())
+                        .map(INBOUND)
+                        .findOne());
     }
 
     @Override

@@ -411,6 +411,21 @@ abstract class StoreContract {
     }
 
     @Test
+    void aPendingMessageIsClaimedByIdOnceAndAClaimedOneNotAgain() {
+        Fixture f = fixture("C1");
+        InboundId first = receive(f, "m-1");
+        InboundId second = receive(f, "m-2");
+
+        assertThat(store.claimInbound(second).map(Inbound::state)).contains(InboundState.CLAIMED);
+        assertThat(store.claimInbound(second)).isEmpty();
+        assertThat(store.claimInbound(new InboundId(404))).isEmpty();
+        assertThat(store.claimPending(f.session().id(), 10))
+                .extracting(Inbound::id)
+                .containsExactly(first);
+        assertThat(store.claimInbound(first)).isEmpty();
+    }
+
+    @Test
     void storingTheSameMessageTwiceStoresItOnceAndReportsTheDuplicate() {
         Fixture f = fixture("C1");
 

@@ -95,5 +95,20 @@ public final class AuditActions {
     /** A request to create, list or change a task was refused (an agent's tool policy, another agent's task). */
     public static final String TASK_DENY = "task.deny";
 
+    /** An agent's send_message was stored for delivery (details: to, channel, chat, outbound, hops). */
+    public static final String MESSAGE_SEND = "message.send";
+    /** An agent's send_message was refused (rule: destinations, messages.max_hops, messages.per_turn). */
+    public static final String MESSAGE_DENY = "message.deny";
+    /** The host handed one agent's message (or reply) to another agent's session (details: from, to, hops). */
+    public static final String AGENT_MESSAGE = "agent.message";
+    /** An agent's ask_user question was put in the outbox (details: options). */
+    public static final String USER_QUESTION = "user.question";
+    /** A person answered an ask_user question (details: inbound, option), or nobody did in time (deny). */
+    public static final String USER_ANSWER = "user.answer";
+    /** An admin let one agent read another's workspace folder (details: owner, folder, reader). */
+    public static final String SHARE_GRANT = "share.grant";
+    /** An admin took a shared folder back; it is gone from the reader's next sandbox. */
+    public static final String SHARE_REVOKE = "share.revoke";
+
     private AuditActions() {}
 }

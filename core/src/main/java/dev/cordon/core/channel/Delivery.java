@@ -104,6 +104,11 @@ public final class Delivery {
         this.undeliverable = listener;
     }
 
+    /** Whether a channel of this name is enabled here: replies to its chats can be delivered. */
+    public boolean serves(String channel) {
+        return adapters.containsKey(channel);
+    }
+
     /** Delivers the chat's undelivered replies soon. Never blocks. */
     public void wake(ChatId chat) {
         workers.computeIfAbsent(chat, c -> new SerialWorker("delivery-" + c.value(), () -> drain(c)))

@@ -288,6 +288,8 @@ public final class SessionManager implements AutoCloseable {
         volatile boolean messageWake;
         /** Why an operator stopped the sandbox, if one did: the turn it breaks is not retried. */
         volatile String stopRequested;
+        /** The messages the turn in progress answers, for host tools (who asked, how far a message travelled). */
+        volatile List<Inbound> batch = List.of();
 
         ScheduledFuture<?> idle;
         /** How long its sandbox may idle: the agent's policy as of the last turn, else the host's. */
@@ -337,6 +339,7 @@ public final class SessionManager implements AutoCloseable {
                     }
                     cancelIdle();
                     idleDue = false;
+                    this.batch = batch;
                     runTurn(session, agent, setup, batch);
                 } finally {
                     setBusy(false);
@@ -659,7 +662,7 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
                         case RunnerMessage.HostToolCall c ->
-                            hostTool(runner, agent, setup, chat, c, quiet, watchdog, turnOver, asked);
+                            hostTool(runner, agent, setup, chat, turnId, c, quiet, watchdog, turnOver, asked);
                     }
                 }
             } catch (IOException | ProtocolException e) {
@@ -765,6 +768,7 @@ public final class SessionManager implements AutoCloseable {
                 Agent agent,
                 AgentSetup setup,
                 Chat chat,
+                String turnId,
                 RunnerMessage.HostToolCall call,
                 boolean quiet,
                 ToolWatchdog watchdog,
@@ -793,15 +797,19 @@ public final class SessionManager implements AutoCloseable {
                 return;
             }
             Session session = store.session(id).orElseThrow();
-            HostTools.Caller caller = new HostTools.Caller(agent, session, chat);
+            HostTools.Caller caller = new HostTools.Caller(agent, session, chat, turnId, batch);
             Runnable run = () -> {
                 HostTools.Result result;
+                // The host works, or waits on a person (ask_user): no stuck tool in the sandbox.
+                watchdog.pause();
                 try {
                     result = hostTools.call(caller, call.tool(), call.arguments());
                 } catch (RuntimeException e) {
                     LOG.error("session {}: host tool {} failed", id, clipped(call.tool()), e);
                     result =
                             new HostTools.Result("the host could not run " + call.tool() + ": " + e.getMessage(), true);
+                } finally {
+                    watchdog.resume();
                 }
                 answer(runner, call.requestId(), result, turnOver);
             };

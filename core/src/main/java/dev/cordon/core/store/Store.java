@@ -77,6 +77,12 @@ public interface Store extends AutoCloseable {
     /** Marks up to {@code max} PENDING messages of a session CLAIMED, oldest first, and returns them. */
     List<Inbound> claimPending(SessionId session, int max);
 
+    /**
+     * Marks one message CLAIMED if it is PENDING, and returns it so; empty if it is not pending (or
+     * does not exist). Concurrent callers never both receive it.
+     */
+    Optional<Inbound> claimInbound(InboundId id);
+
     /** Sessions that have PENDING messages, for the start-up and safety-net sweep. */
     List<SessionId> sessionsWithPending();
 

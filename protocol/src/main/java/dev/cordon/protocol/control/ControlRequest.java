@@ -32,6 +32,7 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.SessionsKill.class, name = "sessions_kill"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsList.class, name = "agents_list"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create"),
+    @JsonSubTypes.Type(value = ControlRequest.AgentsShare.class, name = "agents_share"),
     @JsonSubTypes.Type(value = ControlRequest.Dashboard.class, name = "dashboard"),
     @JsonSubTypes.Type(value = ControlRequest.TasksList.class, name = "tasks_list"),
     @JsonSubTypes.Type(value = ControlRequest.TasksShow.class, name = "tasks_show"),
@@ -60,6 +61,13 @@ public sealed interface ControlRequest {
      * starting text when null). Answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}.
      */
     record AgentsCreate(String name, String instructions) implements ControlRequest {}
+
+    /**
+     * Lends {@code reader} the folder {@code folder} of {@code owner}'s workspace, read-only from its
+     * next sandbox start; with {@code revoke}, takes it back (from the reader's next sandbox start).
+     * Answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}.
+     */
+    record AgentsShare(String owner, String folder, String reader, boolean revoke) implements ControlRequest {}
 
     /**
      * A one-time login link to the dashboard for {@code user} ({@code web:NAME}; null for the owner,

@@ -58,6 +58,39 @@ final class HostTool implements Tool {
         return host.call(spec.name(), arguments);
     }
 
+    static Tool sendMessage(Host host) {
+        InputSchema send = InputSchema.builder("send_message")
+                .requiredText("text", "The message, as its reader will see it.")
+                .optionalText(
+                        "to",
+                        "A destination your policy names (your instructions or the owner tell you which); leave"
+                                + " out for this chat.")
+                .build();
+        return new HostTool(
+                "send_message",
+                "Sends a message now, before your reply: to this chat, or to a destination your policy names"
+                        + " (a chat, or another agent, whose reply then comes to you here as a message). Nowhere"
+                        + " else.",
+                send,
+                List.of("text", "to"),
+                host);
+    }
+
+    static Tool askUser(Host host) {
+        InputSchema ask = InputSchema.builder("ask_user")
+                .requiredText("question", "The question, as the person will read it.")
+                .optionalText("options", "Choices, one per line; the person answers with a number or in words.")
+                .optionalText("timeout_seconds", "How long to wait for the answer, 1 to 3600; default 600.")
+                .build();
+        return new HostTool(
+                "ask_user",
+                "Asks the person in this chat a question and waits for the answer (or a timeout), then goes on"
+                        + " with it. Use it when you cannot go on without their choice.",
+                ask,
+                List.of("question", "options", "timeout_seconds"),
+                host);
+    }
+
     static List<Tool> tasks(Host host) {
         InputSchema schedule = InputSchema.builder("schedule_task")
                 .requiredText("prompt", "What you will be told at each run, as if a person wrote it to you.")

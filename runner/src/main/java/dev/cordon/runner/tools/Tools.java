@@ -45,6 +45,20 @@ public final class Tools {
         return HostTool.tasks(host::apply);
     }
 
+    /**
+     * {@code send_message}: a host tool; the host sends only to this chat or a destination the
+     * agent's policy names (docs/agents.md).
+     */
+    public static Tool sendMessage(
+            java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.sendMessage(host::apply);
+    }
+
+    /** {@code ask_user}: a host tool; the host asks the person in the chat and waits (docs/agents.md). */
+    public static Tool askUser(java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.askUser(host::apply);
+    }
+
     /** The {@code skill} tool when there are skills, else nothing. */
     public static List<Tool> forSkills(Skills skills) {
         return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));

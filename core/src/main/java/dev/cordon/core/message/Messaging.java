@@ -1,0 +1,227 @@
+package dev.cordon.core.message;
+
+import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
+import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.audit.AuditActions;
+import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.audit.AuditEvent.Actor;
+import dev.cordon.core.audit.AuditEvent.Decision;
+import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.session.HostTools;
+import dev.cordon.core.store.Store;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * The agent's {@code send_message} tool, run on the host: a message to the current chat (no {@code
+ * to}) or to a destination its policy names, nowhere else. It takes the normal outbound path: stored
+ * in the outbox in one transaction, under an idempotency key made of the turn and the message (so a
+ * turn redone in a fresh sandbox sends it once), and only then reported sent; delivery hands it to
+ * the channel and retries until the platform confirms. A message to an agent goes through {@link
+ * AgentChannel}. Refusals say why and are audited as {@code message.deny}. Thread-safe.
+ */
+public final class Messaging implements HostTools {
+    public static final String SEND = "send_message";
+
+    /** The longest message; delivery splits what a platform cannot take in one. */
+    static final int MAX_TEXT = 16_000;
+
+    /** Messages one turn may send: a runaway loop in one turn floods nobody. */
+    static final int MAX_PER_TURN = 20;
+
+    private final Store store;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final Function<Agent, Map<String, Destination>> destinations;
+    private final Predicate<String> channelEnabled;
+    private final Consumer<ChatId> deliver;
+    private final Map<SessionId, Count> sent = new ConcurrentHashMap<>();
+
+    /** Calls of one turn so far. */
+    private record Count(String turnId, int calls) {}
+
+    /**
+     * @param destinations the destinations the agent's policy grants, by name (read at each call, so
+     *     a policy edit applies to the next one)
+     * @param channelEnabled whether this host delivers to a channel of this name
+     * @param deliver wakes delivery for a chat with a new outbound message
+     */
+    public Messaging(
+            Store store,
+            AuditLog audit,
+            Clock clock,
+            Function<Agent, Map<String, Destination>> destinations,
+            Predicate<String> channelEnabled,
+            Consumer<ChatId> deliver) {
+        this.store = store;
+        this.audit = audit;
+        this.clock = clock;
+        this.destinations = destinations;
+        this.channelEnabled = channelEnabled;
+        this.deliver = deliver;
+    }
+
+    @Override
+    public Result call(Caller caller, String tool, Map<String, String> arguments) {
+        if (!SEND.equals(tool)) {
+            return new Result("this host offers no tool '" + tool + "'", true);
+        }
+        String text = arguments.getOrDefault("text", "");
+        if (text.isBlank() || text.length() > MAX_TEXT) {
+            return new Result(SEND + ": text must be 1 to " + MAX_TEXT + " characters", true);
+        }
+        String to = arguments.getOrDefault("to", "").strip();
+        Count count = sent.compute(
+                caller.session().id(),
+                (s, c) -> c == null || !c.turnId().equals(caller.turnId())
+                        ? new Count(caller.turnId(), 1)
+                        : new Count(c.turnId(), c.calls() + 1));
+        if (count.calls() > MAX_PER_TURN) {
+            return deny(
+                    caller,
+                    to,
+                    "messages.per_turn",
+                    "a turn may send at most " + MAX_PER_TURN + " messages; say the rest in your reply");
+        }
+        int hops = Hops.of(caller.batch());
+        Chat chat;
+        InboundId inReplyTo = null;
+        String name;
+        if (to.isEmpty()) {
+            name = "this chat";
+            chat = caller.chat();
+            if (AgentChannel.NAME.equals(chat.channel())) {
+                // To the agent this session talks with: it travels like a reply, back to the sender.
+                inReplyTo = caller.batch().isEmpty()
+                        ? null
+                        : caller.batch().getLast().id();
+                if (inReplyTo == null) {
+                    return deny(caller, name, "destinations", "this chat has no message to answer yet");
+                }
+                if (hops + 1 > Hops.MAX) {
+                    return tooFar(caller, name, hops);
+                }
+            }
+        } else {
+            Map<String, Destination> granted = destinations.apply(caller.agent());
+            Destination destination = granted.get(to);
+            if (destination == null) {
+                return deny(
+                        caller,
+                        to,
+                        "destinations",
+                        "your policy names no destination '" + clip(to) + "'"
+                                + (granted.isEmpty()
+                                        ? "; it names none, so you can only write to this chat (leave out to)"
+                                        : "; yours: " + String.join(", ", granted.keySet())
+                                                + ", or leave out to for this chat")
+                                + ". The owner can add one under destinations: in your policy.yaml.");
+            }
+            name = to;
+            switch (destination) {
+                case Destination.Chat c -> {
+                    if (!channelEnabled.test(c.channel()) || AgentChannel.NAME.equals(c.channel())) {
+                        return deny(
+                                caller,
+                                to,
+                                "destinations." + to,
+                                "destination '" + to + "' is on channel '" + c.channel()
+                                        + "', which this host does not run; the owner can enable it in"
+                                        + " cordon.yaml's channels");
+                    }
+                    chat = store.ensureChat(c.channel(), c.chat());
+                }
+                case Destination.Agent a -> {
+                    Optional<Agent> receiver = store.agentByName(a.agent());
+                    if (receiver.isEmpty()
+                            || receiver.get().id().equals(caller.agent().id())) {
+                        return deny(
+                                caller,
+                                to,
+                                "destinations." + to,
+                                receiver.isEmpty()
+                                        ? "destination '" + to + "' is agent " + a.agent() + ", which does not exist"
+                                        : "destination '" + to + "' is yourself");
+                    }
+                    if (hops + 1 > Hops.MAX) {
+                        return tooFar(caller, to, hops);
+                    }
+                    chat = AgentChannel.pairChat(store, caller.agent(), receiver.get());
+                }
+            }
+        }
+        String key = Hops.key("send:" + caller.turnId() + ":" + digest(chat.id().value() + "\n" + text), hops + 1);
+        Optional<OutboundId> stored = store.completeTurn(
+                caller.session().id(),
+                java.util.List.of(),
+                java.util.List.of(),
+                new Store.NewOutbound(chat.id(), inReplyTo, text, false, key));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("to", name);
+        details.put("channel", chat.channel());
+        details.put("chat", chat.platformChatId());
+        details.put("outbound", stored.orElseThrow().value());
+        details.put("hops", hops + 1);
+        audit.append(AuditEvent.of(
+                        clock.instant(), Actor.agent(caller.agent().name()), AuditActions.MESSAGE_SEND, Decision.ALLOW)
+                .withAgent(caller.agent().name())
+                .withSession(caller.session().id())
+                .withRule(to.isEmpty() ? null : "destinations." + to)
+                .withDetails(details));
+        deliver.accept(chat.id());
+        return new Result(
+                "Sent to " + name
+                        + (AgentChannel.NAME.equals(chat.channel())
+                                ? "; its reply will come to you here as a message"
+                                : "")
+                        + ".",
+                false);
+    }
+
+    private Result tooFar(Caller caller, String to, int hops) {
+        return deny(
+                caller,
+                to,
+                "messages.max_hops",
+                "this conversation between agents has gone " + hops + " hops, and a message may make at most "
+                        + Hops.MAX + "; answer in your reply instead (agents answering each other stop here)");
+    }
+
+    private Result deny(Caller caller, String to, String rule, String why) {
+        audit.append(AuditEvent.of(
+                        clock.instant(), Actor.agent(caller.agent().name()), AuditActions.MESSAGE_DENY, Decision.DENY)
+                .withAgent(caller.agent().name())
+                .withSession(caller.session().id())
+                .withRule(rule)
+                .withReason(why)
+                .withDetails(Map.of("to", clip(to))));
+        return new Result(why, true);
+    }
+
+    private static String clip(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "…" : s;
+    }
+
+    private static String digest(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
