@@ -73,7 +73,15 @@ public final class Domain {
             String senderId,
             String text,
             InboundState state,
-            Instant receivedAt) {}
+            Instant receivedAt) {
+        /** How the host's own senders begin: the scheduler's task runs, and other agents' messages. */
+        public static final java.util.List<String> HOST_SENDERS = java.util.List.of("scheduler:", "agent:");
+
+        /** Whether the host wrote this message itself: then no platform message stands behind its id. */
+        public boolean fromHost() {
+            return HOST_SENDERS.stream().anyMatch(senderId::startsWith);
+        }
+    }
 
     /**
      * A reply waiting for, or past, delivery. {@code idempotencyKey} is unique: storing the same

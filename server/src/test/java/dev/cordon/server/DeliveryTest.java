@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditLog;
@@ -190,6 +191,28 @@ class DeliveryTest {
         assertThat(audit.read(0, 100))
                 .filteredOn(e -> e.event().action().equals("delivery"))
                 .hasSize(1);
+    }
+
+    @Test
+    void aReplyToATaskRunOrAnotherAgentNamesNoPlatformMessageToAnswer() throws Exception {
+        List<String> replyTo = new CopyOnWriteArrayList<>();
+        behaviour = m -> {
+            replyTo.add(String.valueOf(m.replyToPlatformMessageId()));
+            return new DeliveryResult.Delivered("p-" + m.deliveryId());
+        };
+        for (String sender : List.of("bob", "scheduler:task-7", "agent:sales")) {
+            var in = store.storeInbound(
+                    session.id(), chat.id(), new NewInbound("fake", "c1", "m-" + sender, sender, "hi"));
+            store.completeTurn(
+                    session.id(),
+                    List.of(),
+                    List.of(),
+                    new Store.NewOutbound(chat.id(), in.id(), "to " + sender, false, "k-" + sender));
+        }
+        delivery().wake(chat.id());
+        awaitUndelivered(0);
+
+        assertThat(replyTo).containsExactly("m-bob", "null", "null");
     }
 
     @Test

@@ -232,7 +232,9 @@ public final class Delivery {
                     o.inReplyTo() == null ? 0 : o.inReplyTo().value(),
                     o.inReplyTo() == null
                             ? null
+                            // A task run or another agent's message has no platform message to answer.
                             : store.inbound(o.inReplyTo())
+                                    .filter(i -> !i.fromHost())
                                     .map(Inbound::platformMessageId)
                                     .orElse(null),
                     text,
