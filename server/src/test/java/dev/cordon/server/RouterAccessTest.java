@@ -404,6 +404,27 @@ class RouterAccessTest {
     }
 
     @Test
+    void inAnUnwiredChatThatEngagesOnMentionOnlyWhatIsAddressedToTheBotIsAudited() {
+        Router listening = new Router(store, audit, clock, woken::add, access, false, c -> true);
+        String code = code(main);
+
+        InboundResult chatter = listening.accept(
+                new NewInbound("test", "busy", "m-1", ALICE.platformUserId(), "lunch?", false, null, null));
+        InboundResult addressed = listening.accept(
+                new NewInbound("test", "busy", "m-2", ALICE.platformUserId(), "hello bot", true, null, null));
+
+        assertThat(chatter).isInstanceOf(InboundResult.Dropped.class);
+        assertThat(addressed).isInstanceOf(InboundResult.Dropped.class);
+        assertThat(audited("inbound.dropped"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.details()).containsEntry("platform_message", "m-2"));
+        // A pairing code said without addressing the bot still wires the chat.
+        assertThat(listening.accept(
+                        new NewInbound("test", "busy", "m-3", ALICE.platformUserId(), code, false, null, null)))
+                .isInstanceOf(InboundResult.Answered.class);
+    }
+
+    @Test
     void wrongCodesAreLimitedPerChatAndOrdinaryTextIsNotAGuess() {
         String code = code(main);
         assertThat(send("new-chat", ALICE, "hello there"))

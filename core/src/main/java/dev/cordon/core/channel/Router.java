@@ -151,6 +151,11 @@ public final class Router implements InboundSink {
             case Access.Claim.NotACode n -> {
                 String why = "chat " + chatName + " is not wired to an agent; an admin can wire it: run cordon pair"
                         + " AGENT and send the code it prints in this chat";
+                if (!message.mentioned() && mentionOnly.test(chat)) {
+                    // A group's talk where the bot merely listens (every channel of a Discord server,
+                    // say): not for the audit log, which would fill with it.
+                    yield new InboundResult.Dropped(why);
+                }
                 audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_DROPPED, Decision.DENY)
                         .withRule("wiring")
                         .withReason(why)
