@@ -98,7 +98,8 @@ record Config(
             "http",
             "hooks",
             "kubernetes",
-            "logging");
+            "logging",
+            "tracing");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}

@@ -45,6 +45,7 @@ import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.task.TaskScheduler;
 import dev.cordon.core.task.TaskTools;
+import dev.cordon.core.trace.Tracing;
 import dev.cordon.egress.ModelGateways;
 import dev.cordon.egress.proxy.EgressApprovals;
 import dev.cordon.egress.proxy.EgressProxy;
@@ -119,6 +120,9 @@ public final class Daemon implements AutoCloseable {
     private final ApprovalControl approvalControl;
     private final ApprovalService approvals;
     private final SessionManager sessions;
+    /** Traces of each message's way (tracing: in cordon.yaml); off by default. */
+    private final Tracing tracing;
+
     private final SandboxedRunners sandboxedRunners;
     private final ControlServer control;
     private final TaskScheduler tasks;
@@ -267,6 +271,8 @@ public final class Daemon implements AutoCloseable {
         channels = Channels.of(ChannelSettings.load(home.root().resolve("cordon.yaml")), vault, home.data());
         // Webhook channels (GitHub, WhatsApp, signed webhooks) are called by their platforms: their own listener.
         HookSettings hookSettings = HookSettings.load(home.root().resolve("cordon.yaml"));
+        tracing =
+                OtelTracing.load(home.root().resolve("cordon.yaml"), home.root().toString());
         hookServer = channels.hooks().isEmpty() ? null : new HookServer(hookSettings, channels.hooks());
         // The web chat and the dashboard's live events (docs/dashboard.md); served only if http: enables it.
         webSettings = WebSettings.load(home.root().resolve("cordon.yaml"));
@@ -357,6 +363,9 @@ public final class Daemon implements AutoCloseable {
                 access,
                 config.auditMessageBodies(),
                 channels::mentionOnly);
+        router.traceWith(tracing);
+        sessions.traceWith(tracing);
+        delivery.traceWith(tracing);
         inbound = message -> {
             InboundSink.InboundResult result = router.accept(message);
             if (result instanceof InboundSink.InboundResult.Accepted a && !a.duplicate()) {
@@ -724,6 +733,7 @@ public final class Daemon implements AutoCloseable {
         approvals.close();
         workspaces.close();
         timer.shutdownNow();
+        tracing.close(); // after sessions and delivery: their last spans are exported
         try {
             audit.append(AuditEvent.of(
                     Instant.now(), AuditEvent.Actor.system("daemon"), AuditActions.DAEMON_STOP, Decision.INFO));

@@ -14,6 +14,7 @@ import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.trace.Tracing;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -51,6 +52,7 @@ public final class Delivery {
     private final Map<ChatId, Queue<String>> notices = new ConcurrentHashMap<>();
     private final Fitting fitting = new Fitting();
     private volatile BiConsumer<Outbound, String> undeliverable = (o, why) -> {};
+    private volatile Tracing tracing = Tracing.OFF;
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -107,6 +109,11 @@ public final class Delivery {
     /** Whether a channel of this name is enabled here: replies to its chats can be delivered. */
     public boolean serves(String channel) {
         return adapters.containsKey(channel);
+    }
+
+    /** Where delivery spans go (in the trace of the message each reply answers); set once, early. */
+    public void traceWith(Tracing tracing) {
+        this.tracing = tracing;
     }
 
     /** Delivers the chat's undelivered replies soon. Never blocks. */
@@ -241,7 +248,21 @@ public final class Delivery {
                     o.failed(),
                     o.idempotencyKey());
             // Long text split, options numbered where the channel cannot show more (Fitting).
-            DeliveryResult result = fitting.deliver(adapter, message);
+            DeliveryResult result;
+            try (Tracing.Span span = o.inReplyTo() == null
+                    ? Tracing.NO_SPAN
+                    : tracing.span(
+                            o.inReplyTo().value(),
+                            "delivery",
+                            false,
+                            null,
+                            Map.of("cordon.channel", adapter.name(), "cordon.outbound", o.id().value()))) {
+                result = fitting.deliver(adapter, message);
+                span.set("cordon.delivery", result.getClass().getSimpleName());
+                if (result instanceof DeliveryResult.Failed f) {
+                    span.failed(f.reason());
+                }
+            }
             switch (result) {
                 case DeliveryResult.Delivered d -> {
                     Map<String, Object> extra = new HashMap<>();

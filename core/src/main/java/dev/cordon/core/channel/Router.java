@@ -12,7 +12,9 @@ import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.trace.Tracing;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +39,7 @@ public final class Router implements InboundSink {
     private final Access access;
     private final boolean bodies;
     private final Predicate<Chat> mentionOnly;
+    private volatile Tracing tracing = Tracing.OFF;
 
     /** Every accepted, held or dropped message is audited before the channel hears the outcome. */
     public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access) {
@@ -73,8 +76,14 @@ public final class Router implements InboundSink {
         this.bodies = bodies;
     }
 
+    /** Where routing spans go (the root of each message's trace); set once, before the first message. */
+    public void traceWith(Tracing tracing) {
+        this.tracing = tracing;
+    }
+
     @Override
     public InboundResult accept(NewInbound message) {
+        Instant began = clock.instant();
         Chat chat = store.ensureChat(message.channel(), message.platformChatId());
         Optional<Wiring> wiring = store.wiring(chat.id());
         AuditEvent.Actor sender = AuditEvent.Actor.user(message.channel() + ":" + message.senderId());
@@ -130,10 +139,22 @@ public final class Router implements InboundSink {
                 .withRule(rule)
                 .withReason(stored.duplicate() ? "a redelivery of a message already stored" : reason)
                 .withDetails(details));
-        if (!stored.duplicate()) {
-            wake.accept(session.id());
+        try (Tracing.Span span = stored.duplicate()
+                ? Tracing.NO_SPAN
+                : tracing.span(
+                        stored.id().value(),
+                        "inbound",
+                        true,
+                        began,
+                        Map.of(
+                                "cordon.channel", message.channel(),
+                                "cordon.agent", agent.name().value(),
+                                "cordon.session", session.id().value()))) {
+            if (!stored.duplicate()) {
+                wake.accept(session.id());
+            }
+            written.await();
         }
-        written.await();
         return new InboundResult.Accepted(stored.id().value(), stored.duplicate());
     }
 

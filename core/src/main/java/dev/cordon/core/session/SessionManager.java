@@ -22,6 +22,7 @@ import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.trace.Tracing;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.Part;
@@ -93,6 +94,7 @@ public final class SessionManager implements AutoCloseable {
     private final Delivery delivery;
     private final ScheduledExecutorService timer;
     private final Duration idleTimeout;
+    private volatile Tracing tracing = Tracing.OFF;
     private final AuditLog audit;
     private final ApprovalService approvals;
     private final Budgets budgets;
@@ -176,6 +178,11 @@ public final class SessionManager implements AutoCloseable {
                     }
                 });
         return live;
+    }
+
+    /** Where turn spans go (sandbox start, model calls, host tools); set once, before the first turn. */
+    public void traceWith(Tracing tracing) {
+        this.tracing = tracing;
     }
 
     /**
@@ -292,6 +299,8 @@ public final class SessionManager implements AutoCloseable {
         volatile List<Inbound> batch = List.of();
 
         ScheduledFuture<?> idle;
+        /** The span of the turn in progress, or {@link Tracing#NO_SPAN} between turns. */
+        volatile Tracing.Span turnSpan = Tracing.NO_SPAN;
         /** How long its sandbox may idle: the agent's policy as of the last turn, else the host's. */
         volatile Duration idleAfter = idleTimeout;
 
@@ -387,6 +396,27 @@ public final class SessionManager implements AutoCloseable {
         }
 
         void runTurn(Session session, Agent agent, AgentSetup setup, List<Inbound> batch) {
+            // In the trace of the message the turn answers: its reply is that message's answer.
+            try (Tracing.Span span = tracing.span(
+                    batch.getLast().id().value(),
+                    "turn",
+                    false,
+                    null,
+                    Map.of(
+                            "cordon.agent",
+                            agent.name().value(),
+                            "cordon.session",
+                            id.value(),
+                            "cordon.messages",
+                            batch.size()))) {
+                turnSpan = span;
+                runTurnTraced(session, agent, setup, batch);
+            } finally {
+                turnSpan = Tracing.NO_SPAN;
+            }
+        }
+
+        private void runTurnTraced(Session session, Agent agent, AgentSetup setup, List<Inbound> batch) {
             Chat chat = store.chat(session.chatId()).orElseThrow();
             List<InboundId> handled = batch.stream().map(Inbound::id).toList();
             InboundId last = handled.getLast();
@@ -798,10 +828,12 @@ public final class SessionManager implements AutoCloseable {
             }
             Session session = store.session(id).orElseThrow();
             HostTools.Caller caller = new HostTools.Caller(agent, session, chat, turnId, batch);
+            Tracing.Span parent = turnSpan;
             Runnable run = () -> {
                 HostTools.Result result;
                 // The host works, or waits on a person (ask_user): no stuck tool in the sandbox.
                 watchdog.pause();
+                Tracing.Span span = parent.child("host_tool").set("cordon.tool", clipped(call.tool()));
                 try {
                     result = hostTools.call(caller, call.tool(), call.arguments());
                 } catch (RuntimeException e) {
@@ -811,6 +843,10 @@ public final class SessionManager implements AutoCloseable {
                 } finally {
                     watchdog.resume();
                 }
+                if (result.error()) {
+                    span.failed(result.text());
+                }
+                span.close();
                 answer(runner, call.requestId(), result, turnOver);
             };
             if (decision.action() == ToolRules.Action.ALLOW) {
@@ -927,6 +963,8 @@ public final class SessionManager implements AutoCloseable {
                 ToolWatchdog watchdog) {
             ChannelSink sink = new ChannelSink(runner, request.callId());
             Budgets.Call meter = budgets.meter(agent, chat.id(), id, request.callId(), setup.budget());
+            Tracing.Span span = turnSpan.child("model.call")
+                    .set("cordon.model.api", request.api().name());
             Thread.ofVirtual().name("model-" + request.callId()).start(logged(() -> {
                 try {
                     gateway.call(agent, setup.allowedModels(), request, meter, sink);
@@ -957,6 +995,15 @@ public final class SessionManager implements AutoCloseable {
                                     ? sink.refusedWhy
                                     : status >= 200 && status < 300 ? null : "status " + status,
                             details);
+                    span.set("http.response.status_code", status).set("cordon.model", details.get("model"));
+                    span.set("gen_ai.usage.input_tokens", details.get("input_tokens"))
+                            .set("gen_ai.usage.output_tokens", details.get("output_tokens"));
+                    if (refusedBy != null) {
+                        span.failed("refused by " + refusedBy);
+                    } else if (status < 200 || status >= 300) {
+                        span.failed("status " + status);
+                    }
+                    span.close();
                     calls.remove(request.callId());
                     watchdog.rearm();
                 }
@@ -989,6 +1036,9 @@ public final class SessionManager implements AutoCloseable {
                 String text,
                 boolean failed) {
             String reply = text == null || text.isBlank() ? "(no reply)" : text;
+            if (failed) {
+                turnSpan.failed(reply);
+            }
             List<ChatMessage> transcript = failed ? Transcripts.closeOpenToolCalls(added, reply) : added;
             store.completeTurn(
                     id, handled, transcript, new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId));
@@ -1016,11 +1066,15 @@ public final class SessionManager implements AutoCloseable {
                     return null;
                 }
                 long started = System.nanoTime();
-                try {
-                    current = launcher.launch(agent, session);
-                } catch (RuntimeException e) {
-                    admission.release(id);
-                    throw e;
+                try (Tracing.Span start = turnSpan.child("sandbox.start")) {
+                    try {
+                        current = launcher.launch(agent, session);
+                    } catch (RuntimeException e) {
+                        start.failed(e.getMessage());
+                        admission.release(id);
+                        throw e;
+                    }
+                    start.set("cordon.sandbox", current.sandboxId());
                 }
                 link = current;
                 stopRequested = null;
