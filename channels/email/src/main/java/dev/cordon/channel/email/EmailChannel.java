@@ -91,6 +91,9 @@ final class EmailChannel implements ChannelService {
     /** Held while the sink decides on a message, so the host's own answer to it is mapped before it is sent. */
     private final Object offering = new Object();
 
+    /** Set once a connection's first pass is done and it idles or polls; cleared when it drops. */
+    private volatile boolean waiting;
+
     private volatile InboundSink sink;
     private volatile IMAPFolder folder;
     private volatile Store store;
@@ -154,10 +157,13 @@ final class EmailChannel implements ChannelService {
         renewer = Thread.ofVirtual().name("email-idle-" + settings.address()).start(this::renewIdle);
     }
 
-    /** Whether the mailbox is open now (for tests and status). */
+    /**
+     * Whether the mailbox is open and the adapter has read what was there and waits for more (for
+     * tests and status): mail sent from now on is announced to it, not left to a later pass.
+     */
     boolean isConnected() {
         IMAPFolder f = folder;
-        return f != null && f.isOpen();
+        return f != null && f.isOpen() && waiting;
     }
 
     private void run() {
@@ -181,6 +187,7 @@ final class EmailChannel implements ChannelService {
                     while (sweep(f) > 0 && !closed) {
                         LOG.debug("looking again for mail that came in during the last pass");
                     }
+                    waiting = true;
                     if (idle) {
                         f.idle(true);
                     } else {
@@ -194,6 +201,7 @@ final class EmailChannel implements ChannelService {
             } catch (InterruptedException e) {
                 return;
             } finally {
+                waiting = false;
                 folder = null;
                 closeQuietly();
             }
