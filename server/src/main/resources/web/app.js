@@ -69,7 +69,8 @@ async function overview() {
     const denials = await api('/audit?decision=deny&limit=10');
     const usage = await api('/usage?days=1');
     nodes.push(el('h2', { text: "Today's spend" }),
-      table(['agent', 'calls', 'tokens in/out', 'cost (USD)'], usage.usage.map((u) => [u.agent, u.calls, `${u.inputTokens}/${u.outputTokens}`, u.costUsd.toFixed(4)])),
+      table(['agent', 'calls', 'tokens in/out', 'cost (USD)', 'daily budget (USD)'], usage.usage.map((u) => [u.agent, u.calls, `${u.inputTokens}/${u.outputTokens}`, u.costUsd.toFixed(4),
+        u.dailyBudgetUsd == null ? 'none' : `${u.dailyBudgetUsd.toFixed(2)} (${Math.round(100 * u.costUsd / u.dailyBudgetUsd)} % spent)`])),
       el('h2', { text: 'Recent denials' }),
       table(['time', 'action', 'agent', 'reason'], denials.entries.map((e) => [e.time, e.action, e.agent, e.reason])));
   }

@@ -18,6 +18,7 @@ import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.budget.Budget;
 import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
@@ -407,10 +408,24 @@ public final class Daemon implements AutoCloseable {
                         webEvents,
                         Clock.systemUTC(),
                         roles,
-                        files),
+                        files,
+                        this::budget),
                 more,
                 metrics,
                 audit);
+    }
+
+    /** An agent's spending limits from its policy in force; none for an unknown agent or a broken policy. */
+    private Budget budget(AgentName name) {
+        return store.agentByName(name)
+                .map(agent -> {
+                    try {
+                        return policies.current(agent).budget();
+                    } catch (SandboxException e) {
+                        return Budget.NONE;
+                    }
+                })
+                .orElse(Budget.NONE);
     }
 
     /**

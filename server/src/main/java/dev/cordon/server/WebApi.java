@@ -11,6 +11,7 @@ import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.approval.ApprovalService;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.budget.Budget;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.channel.InboundSink.InboundResult;
 import dev.cordon.core.session.SessionManager;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 
@@ -74,6 +76,8 @@ final class WebApi {
     private final Clock clock;
     private final WebRoles roles;
     private final WebAgentFiles files;
+    /** Each agent's spending limits, from its policy in force. */
+    private final Function<AgentName, Budget> budgets;
 
     WebApi(
             Path home,
@@ -90,7 +94,8 @@ final class WebApi {
             WebEvents events,
             Clock clock,
             WebRoles roles,
-            WebAgentFiles files) {
+            WebAgentFiles files,
+            Function<AgentName, Budget> budgets) {
         this.home = home;
         this.env = Map.copyOf(env);
         this.store = store;
@@ -106,6 +111,7 @@ final class WebApi {
         this.clock = clock;
         this.roles = roles;
         this.files = files;
+        this.budgets = budgets;
     }
 
     List<Route> routes() {
@@ -440,6 +446,8 @@ final class WebApi {
                 row.put("outputTokens", t.usage().outputTokens());
                 row.put("costUsd", t.costMicros() / 1_000_000.0);
                 row.put("unpricedCalls", t.unpriced());
+                long daily = budgets.apply(agent).dailyMicros();
+                row.put("dailyBudgetUsd", daily == 0 ? null : daily / 1_000_000.0);
                 rows.add(row);
             }
         }

@@ -223,13 +223,16 @@ class WebPagesTest extends DaemonTestBase {
                 .isEqualTo(400);
 
         // The agent sees both edits in its next turn's prompt.
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "budget:\n  daily_usd: 5\n");
         model.enqueue(Scripted.text("ok"));
         ask("hello");
         assertThat(model.requests().getLast().body().toString()).contains("tea, no sugar", "Answer in one line.");
 
         // Usage and metrics of those turns, for whom they are meant.
         assertThat(bob.json("GET", "/api/v1/usage?agent=main", null).get("usage"))
-                .isNotEmpty();
+                .isNotEmpty()
+                .allSatisfy(
+                        row -> assertThat(row.get("dailyBudgetUsd").asDouble()).isEqualTo(5.0));
         assertThat(bob.status("GET", "/api/v1/usage?agent=sales")).isEqualTo(403);
         assertThat(owner.send("GET", "/metrics", null).body())
                 .containsPattern("cordon_sandbox_start_seconds_count\\{agent=\"main\"\\} 1(\\.0)?\\n")
