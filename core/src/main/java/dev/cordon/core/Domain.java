@@ -74,12 +74,15 @@ public final class Domain {
             String text,
             InboundState state,
             Instant receivedAt) {
-        /** How the host's own senders begin: the scheduler's task runs, and other agents' messages. */
-        public static final java.util.List<String> HOST_SENDERS = java.util.List.of("scheduler:", "agent:");
+        /** How the sender of a task run's message begins (the store writes {@code scheduler:task-N}). */
+        public static final String SCHEDULER = "scheduler:";
 
-        /** Whether the host wrote this message itself: then no platform message stands behind its id. */
-        public boolean fromHost() {
-            return HOST_SENDERS.stream().anyMatch(senderId::startsWith);
+        /**
+         * Whether the scheduler wrote this message (a task run): then no platform message stands
+         * behind its id. (Another agent's message does carry one the agent channel routes by.)
+         */
+        public boolean fromScheduler() {
+            return senderId.startsWith(SCHEDULER);
         }
     }
 

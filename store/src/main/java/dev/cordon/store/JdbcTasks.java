@@ -290,7 +290,10 @@ final class JdbcTasks implements Tasks {
                         RETURNING id""")
                 .bind("session", f.session().value())
                 .bind("message", "task-run:" + run)
-                .bind("sender", "scheduler:task-" + f.task().value())
+                .bind(
+                        "sender",
+                        dev.cordon.core.Domain.Inbound.SCHEDULER + "task-"
+                                + f.task().value())
                 .bind("text", f.prompt())
                 .bind("now", now)
                 .mapTo(Long.class)

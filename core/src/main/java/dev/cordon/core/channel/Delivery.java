@@ -239,9 +239,9 @@ public final class Delivery {
                     o.inReplyTo() == null ? 0 : o.inReplyTo().value(),
                     o.inReplyTo() == null
                             ? null
-                            // A task run or another agent's message has no platform message to answer.
+                            // A task run has no platform message to answer.
                             : store.inbound(o.inReplyTo())
-                                    .filter(i -> !i.fromHost())
+                                    .filter(i -> !i.fromScheduler())
                                     .map(Inbound::platformMessageId)
                                     .orElse(null),
                     text,
