@@ -37,6 +37,8 @@ class McpEndToEndTest extends DaemonTestBase {
 
         List<RecordedRequest> requests = model.requests();
         assertThat(toolNames(requests.getFirst()))
+                // An MCP server that did not start is named, with why, in the system prompt.
+                .as(requests.getFirst().body().path("system").toString())
                 .contains("bash", "mcp__everything__echo", "mcp__everything__get-sum");
         assertThat(EndToEndTest.toolResults(requests.get(1)).getLast()).contains("through MCP");
         assertThat(EndToEndTest.toolResults(requests.get(2)).getLast()).contains("42");
