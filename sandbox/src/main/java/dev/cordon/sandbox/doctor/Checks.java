@@ -429,7 +429,7 @@ final class Checks {
                             + " or enable nested virtualization for this VM");
         }
         try (FileChannel ignored = FileChannel.open(kvm, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            return ok(name, "present and opens read-write (microVM backend possible)");
+            return ok(name, "present and opens read-write (whether KVM boots a kernel here: the vm line)");
         } catch (IOException | SecurityException e) {
             return new Check(
                     name,
