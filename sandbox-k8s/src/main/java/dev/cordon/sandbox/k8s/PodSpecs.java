@@ -61,6 +61,8 @@ final class PodSpecs {
     static final String CONTAINER = "runner";
     static final String TOKEN_KEY = "token";
     static final String WORKSPACE = "/workspace";
+    /** Where the runner image keeps the runner's jars (docs/deploy-kubernetes.md, "Set it up"). */
+    static final String RUNNER_LIB = "/opt/cordon/lib";
     /** Where the runner listens, for the runner's own environment. */
     static final String PORT_ENV = "CORDON_LISTEN_PORT";
 
