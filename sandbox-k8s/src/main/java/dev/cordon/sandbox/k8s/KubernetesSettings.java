@@ -24,8 +24,11 @@ import java.util.regex.Pattern;
  *     {@link #CLUSTER_DEFAULT} means the cluster's default runtime (no {@code runtimeClassName})
  * @param runnerImage the image with the JDK and the runner's jars at {@code /opt/cordon/lib}
  * @param runnerPort the TCP port the runner listens on inside its pod for the daemon's one connection
- * @param egressProxyIp the IP address of the daemon's egress proxy: the only destination a pod may reach
- * @param egressProxyPort its port
+ * @param egressProxyIp the daemon's IP address ({@code kubernetes.egress_proxy}): the only peer
+ *     allowed into a pod. Pods have no egress at all: they reach the proxy through the runner's
+ *     channel (docs/deploy-kubernetes.md, "Egress from pods")
+ * @param egressProxyPort the proxy's port there; only {@code deploy/kubernetes/escape-suite.sh}
+ *     uses it, to check that a pod cannot reach the proxy directly
  * @param daemonSelector labels of the daemon's own pods; when not empty, the network policy names the
  *     daemon by these labels (in {@code daemonNamespace}) instead of by {@code egressProxyIp}, which
  *     is what an in-cluster daemon needs (pod IPs change when it restarts)
