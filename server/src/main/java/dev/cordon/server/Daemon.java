@@ -660,7 +660,7 @@ public final class Daemon implements AutoCloseable {
                 VERSION,
                 daemon.home.root(),
                 daemon.config.describeModel(),
-                daemon.backend.name());
+                daemon.pods == null ? daemon.backend.name() : "kubernetes pods");
         return daemon;
     }
 

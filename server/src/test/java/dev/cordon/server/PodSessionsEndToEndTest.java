@@ -176,6 +176,33 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void toolsInAPodReachTheEgressProxyOnlyThroughTheRunnersRelayOverTheChannel() throws Exception {
+        startDaemonOnCluster(60);
+        model.enqueue(
+                Scripted.toolCall(
+                        "bash",
+                        EndToEndTest.json("echo \"proxy=$HTTPS_PROXY\"; curl -s -m 20 -w '\\nstatus=%{http_code}\\n'"
+                                + " http://example.com/upload?x=1")),
+                Scripted.text("done"));
+
+        CompletableFuture<ControlEvent.Reply> reply = askLater("upload it");
+        Pod pod = kubelet.awaitNewPod();
+        runUntilListening(pod);
+        kubelet.ready(name(pod));
+
+        ControlEvent.Reply answer = reply.get();
+        assertThat(answer.failed()).as(answer.text()).isFalse();
+        String out = EndToEndTest.toolResults(model.requests().getLast()).getLast();
+        // The daemon's proxy answered (its structured denial), so the request crossed the channel.
+        assertThat(out).contains("proxy=http://127.0.0.1:3128", "status=403", "\"error\":\"egress_denied\"");
+        assertThat(audited("egress.deny"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.details())
+                        .containsEntry("host", "example.com")
+                        .containsEntry("path", "/upload"));
+    }
+
+    @Test
     void theRunnerRefusesAWrongTokenAndStillTakesTheDaemons() throws Exception {
         startDaemonOnCluster(60);
         model.enqueue(Scripted.text("still mine"));
