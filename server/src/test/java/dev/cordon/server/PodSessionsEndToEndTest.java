@@ -135,6 +135,20 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
         return runner;
     }
 
+    /** The kubelet's whole part for the next pod: run its runner, wait until it listens, report Ready. */
+    private Pod nextPodUp() throws IOException {
+        Pod pod = kubelet.awaitNewPod();
+        runUntilListening(pod);
+        kubelet.ready(name(pod));
+        return pod;
+    }
+
+    private static String answered(CompletableFuture<ControlEvent.Reply> reply) throws Exception {
+        ControlEvent.Reply answer = reply.get();
+        assertThat(answer.failed()).as(answer.text()).isFalse();
+        return answer.text();
+    }
+
     private static String name(Pod pod) {
         return pod.getMetadata().getName();
     }
@@ -150,7 +164,7 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
         model.enqueue(Scripted.text("Hello from a pod."));
 
         CompletableFuture<ControlEvent.Reply> reply = askLater("hi");
-        Pod pod = kubelet.awaitNewPod();
+        Pod pod = nextPodUp();
         Container container = pod.getSpec().getContainers().getFirst();
         assertThat(container.getImage()).isEqualTo("registry.example/cordon-runner:0.1.0");
         assertThat(container.getCommand()).last().isEqualTo("dev.cordon.runner.Main");
@@ -164,12 +178,8 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
         assertThat(env.get("HTTPS_PROXY").getValue()).isEqualTo("http://127.0.0.1:3128");
         assertThat(env).doesNotContainKeys("CORDON_SOCKET", "PATH");
 
-        Process runner = runUntilListening(pod);
-        kubelet.ready(name(pod));
-
-        ControlEvent.Reply answer = reply.get();
-        assertThat(answer.failed()).as(answer.text()).isFalse();
-        assertThat(answer.text()).isEqualTo("Hello from a pod.");
+        assertThat(answered(reply)).isEqualTo("Hello from a pod.");
+        Process runner = kubelet.process(name(pod));
         assertThat(runner.info().commandLine().orElse("")).contains("dev.cordon.runner.Main");
         assertThat(runner.isAlive()).isTrue();
         assertThat(model.requests()).hasSize(1);
@@ -186,12 +196,9 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
                 Scripted.text("done"));
 
         CompletableFuture<ControlEvent.Reply> reply = askLater("upload it");
-        Pod pod = kubelet.awaitNewPod();
-        runUntilListening(pod);
-        kubelet.ready(name(pod));
+        nextPodUp();
 
-        ControlEvent.Reply answer = reply.get();
-        assertThat(answer.failed()).as(answer.text()).isFalse();
+        assertThat(answered(reply)).isEqualTo("done");
         String out = EndToEndTest.toolResults(model.requests().getLast()).getLast();
         // The daemon's proxy answered (its structured denial), so the request crossed the channel.
         assertThat(out).contains("proxy=http://127.0.0.1:3128", "status=403", "\"error\":\"egress_denied\"");
@@ -221,9 +228,7 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
         assertThat(Files.readString(kubelet.log(name(pod)))).contains("wrong or missing token");
         kubelet.ready(name(pod));
 
-        ControlEvent.Reply answer = reply.get();
-        assertThat(answer.failed()).as(answer.text()).isFalse();
-        assertThat(answer.text()).isEqualTo("still mine");
+        assertThat(answered(reply)).isEqualTo("still mine");
     }
 
     @Test
@@ -245,14 +250,27 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void anAgentThatNeedsAHostFolderIsRefusedNamingItAndNoPodIsMade() throws Exception {
+        Path skills = Files.createDirectories(home.resolve("agents/main/skills"));
+        startDaemonOnCluster(60);
+
+        ControlEvent.Reply answer = askLater("hi").get();
+
+        assertThat(answer.failed()).isTrue();
+        assertThat(answer.text())
+                .contains("the kubernetes backend cannot show host path " + skills + " at /skills/agent inside a pod");
+        assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
+        assertThat(client.secrets().inNamespace(NS).list().getItems()).isEmpty();
+    }
+
+    @Test
     void stoppingTheSessionDeletesItsPodAndItsRunnerEnds() throws Exception {
         startDaemonOnCluster(60);
         model.enqueue(Scripted.text("ok"));
         CompletableFuture<ControlEvent.Reply> reply = askLater("hi");
-        Pod pod = kubelet.awaitNewPod();
-        Process runner = runUntilListening(pod);
-        kubelet.ready(name(pod));
-        assertThat(reply.get().text()).isEqualTo("ok");
+        Pod pod = nextPodUp();
+        Process runner = kubelet.process(name(pod));
+        assertThat(answered(reply)).isEqualTo("ok");
 
         ControlEvent.SessionListing listing = (ControlEvent.SessionListing) request(new ControlRequest.SessionsList(0));
         ControlEvent.SessionRow row = listing.sessions().stream()

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -109,6 +110,11 @@ final class TestKubelet implements AutoCloseable {
         return process;
     }
 
+    /** The process running {@code podName}'s container, or null once it ended or was killed. */
+    Process process(String podName) {
+        return running.get(podName);
+    }
+
     Path log(String podName) {
         return root.resolve(podName).resolve("container.log");
     }
@@ -175,8 +181,9 @@ final class TestKubelet implements AutoCloseable {
     @Override
     public void close() {
         watch.close();
-        running.values().forEach(Process::destroyForcibly);
-        running.values().forEach(p -> {
+        List<Process> left = List.copyOf(running.values());
+        left.forEach(Process::destroyForcibly);
+        left.forEach(p -> {
             try {
                 p.waitFor();
             } catch (InterruptedException e) {
