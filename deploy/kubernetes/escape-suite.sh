@@ -3,22 +3,22 @@
 # CI cannot run this: there is no Kubernetes cluster on Cordon's CI machines (FACTS.md). Run it
 # against your own cluster before trusting it with agents:
 #
-#   deploy/kubernetes/escape-suite.sh RUNTIME_CLASS PROXY_IP:PROXY_PORT [IMAGE]
+#   deploy/kubernetes/escape-suite.sh RUNTIME_CLASS DAEMON_IP:PROXY_PORT [IMAGE]
 #   e.g. deploy/kubernetes/escape-suite.sh gvisor 10.0.0.5:3128 debian:12-slim
 #
 # Needs kubectl pointing at the cluster, the namespace cordon-sandboxes (namespaces.yaml), a CNI
 # that enforces NetworkPolicy, and an image with bash, coreutils and grep. The pod it creates has
 # exactly the walls Cordon's pods have (escape/pod.yaml, kept equal to PodSpecs.java by a test).
 set -euo pipefail
-runtime=${1:?usage: $0 RUNTIME_CLASS PROXY_IP:PROXY_PORT [IMAGE]}
-proxy=${2:?usage: $0 RUNTIME_CLASS PROXY_IP:PROXY_PORT [IMAGE]}
+runtime=${1:?usage: $0 RUNTIME_CLASS DAEMON_IP:PROXY_PORT [IMAGE]}
+proxy=${2:?usage: $0 RUNTIME_CLASS DAEMON_IP:PROXY_PORT [IMAGE]}
 image=${3:-debian:12-slim}
 ns=cordon-sandboxes
 here=$(cd "$(dirname "$0")" && pwd)
 cleanup() { kubectl -n "$ns" delete pod/cordon-escape networkpolicy/cordon-escape --ignore-not-found --wait=false >/dev/null; }
 trap cleanup EXIT
 
-sed -e "s|PROXY_IP|${proxy%:*}|" -e "s|PROXY_PORT|${proxy#*:}|" "$here/escape/networkpolicy.yaml" | kubectl apply -f -
+sed -e "s|DAEMON_IP|${proxy%:*}|" "$here/escape/networkpolicy.yaml" | kubectl apply -f -
 if [ "$runtime" = default ]; then
   sed -e '/runtimeClassName/d' -e "s|IMAGE|$image|" "$here/escape/pod.yaml" | kubectl apply -f -
 else
@@ -47,7 +47,8 @@ expect_blocked "reach cloud metadata" 'timeout 5 bash -c "</dev/tcp/169.254.169.
 expect_blocked "reach the internet" 'timeout 5 bash -c "</dev/tcp/1.1.1.1/443"'
 expect_blocked "cluster DNS" 'timeout 5 getent hosts kubernetes.default.svc.cluster.local'
 expect_blocked "service links in the environment" 'env | grep _SERVICE_HOST= | grep -qv "^KUBERNETES_SERVICE_HOST="'
-expect_true    "the egress proxy is reachable" "timeout 5 bash -c '</dev/tcp/${proxy%:*}/${proxy#*:}'"
+# Egress goes through the runner's relay over the channel the daemon opened; never straight out.
+expect_blocked "reach the daemon's egress proxy directly" "timeout 5 bash -c '</dev/tcp/${proxy%:*}/${proxy#*:}'"
 if [ "$runtime" != default ]; then
   # Under gVisor dmesg is the sentry's; under Kata the kernel is the guest's, not the node's.
   echo "kernel inside: $(inside 'uname -r') (node: $(kubectl get node "$(kubectl -n "$ns" get pod cordon-escape -o jsonpath='{.spec.nodeName}')" -o jsonpath='{.status.nodeInfo.kernelVersion}'))"

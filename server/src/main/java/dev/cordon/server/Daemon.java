@@ -166,7 +166,7 @@ public final class Daemon implements AutoCloseable {
         // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
         // predecessor's pods are deleted before the first new one starts.
         KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
-        pods = cluster == null ? null : startPods(cluster);
+        pods = cluster == null ? null : startPods(cluster, env.get("KUBECONFIG"));
         SandboxBackends backends = new SandboxBackends(
                 backend,
                 Sandboxes::usable,
@@ -660,7 +660,7 @@ public final class Daemon implements AutoCloseable {
                 VERSION,
                 daemon.home.root(),
                 daemon.config.describeModel(),
-                daemon.backend.name());
+                daemon.pods == null ? daemon.backend.name() : "kubernetes pods");
         return daemon;
     }
 
@@ -766,10 +766,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** Connects to the cluster and deletes what a crashed predecessor left; a failure stops the start. */
-    private PodFleet startPods(KubernetesSettings cluster) {
+    private PodFleet startPods(KubernetesSettings cluster, String kubeconfig) {
         PodFleet fleet = null;
         try {
-            fleet = Kubernetes.connect(cluster);
+            fleet = Kubernetes.connect(cluster, kubeconfig);
             fleet.reclaimOrphans();
             return fleet;
         } catch (SandboxException e) {

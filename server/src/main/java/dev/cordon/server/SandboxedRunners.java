@@ -3,7 +3,6 @@ package dev.cordon.server;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.sandbox.Limits;
-import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -16,6 +15,7 @@ import dev.cordon.protocol.FrameChannel;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.ProtocolException;
 import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.sandbox.k8s.PodBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -41,7 +41,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -100,6 +99,9 @@ final class SandboxedRunners implements RunnerLauncher {
     private final Identity identity;
     private final List<String> jvmFlags;
     private final boolean aot;
+    /** Where a session goes when its backend is a pod (docs/deploy-kubernetes.md). */
+    private final PodRunners pods;
+
     private final AtomicLong counter = new AtomicLong();
     /** Cache keys trained (or being trained, or failed) by this instance: each is tried once. */
     private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
@@ -131,6 +133,7 @@ final class SandboxedRunners implements RunnerLauncher {
         this.identity = identity;
         this.jvmFlags = List.copyOf(jvmFlags);
         this.aot = aot;
+        this.pods = new PodRunners(this.jvmFlags);
     }
 
     /**
@@ -218,6 +221,17 @@ final class SandboxedRunners implements RunnerLauncher {
         Path runDir = home.sandboxRunDir(id);
         Path socket = runDir.resolve("host.sock");
         Path workspace = home.workspace(agent.name());
+        SandboxBackend chosen = identity.backend(agent, backend);
+        if (chosen instanceof PodBackend pod) {
+            return pods.launch(
+                    pod,
+                    id,
+                    uid,
+                    environment(identity.environment(agent)),
+                    identity.extraMounts(agent, List.of()),
+                    identity.limits(agent),
+                    home.sandboxLog(id));
+        }
         ServerSocketChannel listener = null;
         Sandbox sandbox = null;
         try {
@@ -240,7 +254,6 @@ final class SandboxedRunners implements RunnerLauncher {
                 mounts.add(new Mount(cache, AOT_CACHE, Mode.READ_ONLY));
                 extraFlags = List.of("-XX:AOTCache=" + AOT_CACHE);
             }
-            SandboxBackend chosen = identity.backend(agent, backend);
             sandbox = chosen.start(new SandboxSpec(
                     id,
                     mounts,
@@ -269,7 +282,7 @@ final class SandboxedRunners implements RunnerLauncher {
                 // Only now: training competes for CPU, and a launch that fails should not start one.
                 trainings.computeIfAbsent(classPath.key(), key -> train(classPath, uid));
             }
-            return new Link(id, sandbox, channel, runDir);
+            return new SandboxLink(id, sandbox, channel, () -> deleteQuietly(runDir));
         } catch (IOException | ProtocolException | SandboxException e) {
             if (sandbox != null) {
                 sandbox.close();
@@ -667,94 +680,6 @@ final class SandboxedRunners implements RunnerLauncher {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             // best effort: a leftover run directory holds nothing secret and is replaced next time
-        }
-    }
-
-    private static final class Link implements RunnerLink {
-        private final String id;
-        private final Sandbox sandbox;
-        private final FrameChannel<RunnerMessage, HostMessage> channel;
-        private final Path runDir;
-        private volatile String closedBecause;
-
-        Link(String id, Sandbox sandbox, FrameChannel<RunnerMessage, HostMessage> channel, Path runDir) {
-            this.id = id;
-            this.sandbox = sandbox;
-            this.channel = channel;
-            this.runDir = runDir;
-        }
-
-        @Override
-        public void send(HostMessage message) throws IOException {
-            channel.send(message);
-        }
-
-        @Override
-        public RunnerMessage receive() throws IOException {
-            return channel.receive();
-        }
-
-        @Override
-        public String describeExit() {
-            if (closedBecause != null) {
-                return closedBecause;
-            }
-            try {
-                Integer status = sandbox.exit().get(2, TimeUnit.SECONDS);
-                if (sandbox.oomKilled()) {
-                    return "sandbox " + id + " was killed: it went over its memory limit";
-                }
-                long refused = sandbox.usage().map(ResourceUsage::pidsLimitHits).orElse(0L);
-                if (refused > 0) {
-                    return "sandbox " + id + " exited with status " + status + " after reaching its process limit ("
-                            + refused + " forks refused; sandbox.pids in the agent's policy.yaml)";
-                }
-                return "sandbox " + id + " exited with status " + status + (status == 137 ? " (killed)" : "");
-            } catch (TimeoutException | ExecutionException e) {
-                return "sandbox " + id + " stopped answering";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "interrupted";
-            }
-        }
-
-        @Override
-        public boolean stoppedByALimit() {
-            return sandbox.oomKilled()
-                    || sandbox.usage().map(ResourceUsage::pidsLimitHits).orElse(0L) > 0;
-        }
-
-        @Override
-        public String sandboxId() {
-            return id;
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return sandbox.usage();
-        }
-
-        @Override
-        public synchronized void kill(String reason) {
-            if (closedBecause == null) {
-                closedBecause = "sandbox " + id + " was killed: " + reason;
-            }
-            close();
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closedBecause == null) {
-                closedBecause = "sandbox " + id + " was stopped by the host";
-            }
-            try {
-                channel.send(new HostMessage.Shutdown("host closed the session"));
-            } catch (IOException | RuntimeException e) {
-                // already gone
-            }
-            closeQuietly(channel);
-            sandbox.close();
-            deleteQuietly(runDir);
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.cordon.sandbox.k8s;
 
 import dev.cordon.core.sandbox.Isolation;
-import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.StatusDetails;
@@ -22,7 +21,7 @@ final class Fleet implements PodFleet {
     private final KubernetesSettings settings;
     private final SecureRandom random;
     private final PodSpecs specs;
-    private final Map<Isolation, SandboxBackend> backends = new ConcurrentHashMap<>();
+    private final Map<Isolation, PodBackend> backends = new ConcurrentHashMap<>();
 
     Fleet(KubernetesClient client, KubernetesSettings settings, SecureRandom random) {
         this.client = client;
@@ -32,14 +31,14 @@ final class Fleet implements PodFleet {
     }
 
     @Override
-    public SandboxBackend backend(Isolation wall) {
+    public PodBackend backend(Isolation wall) {
         Optional<String> runtimeClass = settings.runtimeClassFor(wall);
         return backends.computeIfAbsent(
                 wall, w -> new KubernetesBackend(client, settings, specs, random, w, runtimeClass));
     }
 
     @Override
-    public SandboxBackend backendFor(Isolation required) {
+    public PodBackend backendFor(Isolation required) {
         for (Isolation wall : Isolation.values()) {
             if (settings.runtimeClasses().containsKey(wall) && (required == null || wall.satisfies(required))) {
                 return backend(wall);

@@ -2,7 +2,6 @@ package dev.cordon.sandbox.k8s;
 
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limit;
-import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.protocol.ChannelToken;
@@ -11,7 +10,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * is the kubelet's {@code podPidsLimit}, one value per node), so {@link Limit#PIDS} is not
  * enforceable here: set it on the nodes and opt out with {@code sandbox.unenforced_limits: [pids]}.
  */
-final class KubernetesBackend implements SandboxBackend {
+final class KubernetesBackend implements PodBackend {
     private final KubernetesClient client;
     private final KubernetesSettings settings;
     private final PodSpecs specs;
@@ -61,6 +62,20 @@ final class KubernetesBackend implements SandboxBackend {
     @Override
     public Isolation isolation() {
         return wall;
+    }
+
+    @Override
+    public List<String> runnerCommand(List<String> jvmFlags) {
+        if (!settings.runnerCommand().isEmpty()) {
+            return settings.runnerCommand();
+        }
+        // "java" from the image's PATH (the pod's environment does not set one); the JVM expands
+        // the wildcard itself, so no shell is needed in the image.
+        List<String> command = new ArrayList<>();
+        command.add("java");
+        command.addAll(jvmFlags);
+        command.addAll(List.of("-cp", PodSpecs.RUNNER_LIB + "/*", "dev.cordon.runner.Main"));
+        return List.copyOf(command);
     }
 
     /**

@@ -3,7 +3,9 @@ package dev.cordon.sandbox.k8s;
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.SandboxException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -22,13 +24,18 @@ import java.util.regex.Pattern;
  *     {@link #CLUSTER_DEFAULT} means the cluster's default runtime (no {@code runtimeClassName})
  * @param runnerImage the image with the JDK and the runner's jars at {@code /opt/cordon/lib}
  * @param runnerPort the TCP port the runner listens on inside its pod for the daemon's one connection
- * @param egressProxyIp the IP address of the daemon's egress proxy: the only destination a pod may reach
- * @param egressProxyPort its port
+ * @param egressProxyIp the daemon's IP address ({@code kubernetes.egress_proxy}): the only peer
+ *     allowed into a pod. Pods have no egress at all: they reach the proxy through the runner's
+ *     channel (docs/deploy-kubernetes.md, "Egress from pods")
+ * @param egressProxyPort the proxy's port there; only {@code deploy/kubernetes/escape-suite.sh}
+ *     uses it, to check that a pod cannot reach the proxy directly
  * @param daemonSelector labels of the daemon's own pods; when not empty, the network policy names the
  *     daemon by these labels (in {@code daemonNamespace}) instead of by {@code egressProxyIp}, which
  *     is what an in-cluster daemon needs (pod IPs change when it restarts)
  * @param daemonNamespace the namespace of the daemon's pods, for {@code daemonSelector}
  * @param readyTimeout how long a new pod may take to become Ready (image pull included)
+ * @param runnerCommand the runner's command in the image; empty: {@code java} with the daemon's
+ *     runner flags and the jars at {@code /opt/cordon/lib} ({@link PodBackend#runnerCommand})
  */
 public record KubernetesSettings(
         String namespace,
@@ -40,7 +47,8 @@ public record KubernetesSettings(
         int egressProxyPort,
         Map<String, String> daemonSelector,
         String daemonNamespace,
-        Duration readyTimeout) {
+        Duration readyTimeout,
+        List<String> runnerCommand) {
 
     /** A {@code runtime_classes} value meaning: the cluster's default runtime, no RuntimeClass. */
     public static final String CLUSTER_DEFAULT = "default";
@@ -54,7 +62,8 @@ public record KubernetesSettings(
             "egress_proxy",
             "daemon_selector",
             "daemon_namespace",
-            "ready_timeout_seconds");
+            "ready_timeout_seconds",
+            "runner_command");
 
     /** RFC 1123 label: namespaces, RuntimeClass names, label values we write. */
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
@@ -71,6 +80,7 @@ public record KubernetesSettings(
         daemonSelector = Map.copyOf(daemonSelector);
         Objects.requireNonNull(daemonNamespace, "daemonNamespace");
         Objects.requireNonNull(readyTimeout, "readyTimeout");
+        runnerCommand = List.copyOf(runnerCommand);
     }
 
     /**
@@ -115,6 +125,7 @@ public record KubernetesSettings(
         Map<String, String> selector = f.labels("kubernetes.daemon_selector", block.get("daemon_selector"));
         String daemonNamespace = f.label("kubernetes.daemon_namespace", block.get("daemon_namespace"), namespace);
         int ready = f.integer("kubernetes.ready_timeout_seconds", block.get("ready_timeout_seconds"), 120, 1, 3600);
+        List<String> command = f.strings("kubernetes.runner_command", block.get("runner_command"));
         return new KubernetesSettings(
                 namespace,
                 daemonId,
@@ -125,7 +136,8 @@ public record KubernetesSettings(
                 proxyPort,
                 selector,
                 daemonNamespace,
-                Duration.ofSeconds(ready));
+                Duration.ofSeconds(ready),
+                command);
     }
 
     /**
@@ -248,6 +260,31 @@ public record KubernetesSettings(
                 throw error(key, "must be a whole number from " + min + " to " + max + ", got '" + value + "'");
             }
             return (int) n;
+        }
+
+        /** A list of non-blank strings; absent means empty. */
+        List<String> strings(String key, Object value) {
+            if (value == null) {
+                return List.of();
+            }
+            if (!(value instanceof List<?> list) || list.isEmpty()) {
+                throw error(
+                        key,
+                        "must be a non-empty list of strings, e.g. [java, -cp, '/opt/cordon/lib/*',"
+                                + " dev.cordon.runner.Main], got '" + value + "'");
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                Object item = list.get(i);
+                if (item == null
+                        || item instanceof Map<?, ?>
+                        || item instanceof Iterable<?>
+                        || item.toString().isBlank()) {
+                    throw error(key + "[" + i + "]", "must be a non-blank string, got '" + item + "'");
+                }
+                out.add(item.toString());
+            }
+            return out;
         }
 
         Map<String, String> labels(String key, Object value) {

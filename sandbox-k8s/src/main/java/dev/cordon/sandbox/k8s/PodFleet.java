@@ -1,7 +1,6 @@
 package dev.cordon.sandbox.k8s;
 
 import dev.cordon.core.sandbox.Isolation;
-import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 
 /**
@@ -14,7 +13,7 @@ public interface PodFleet extends AutoCloseable {
      *
      * @throws SandboxException if {@code kubernetes.runtime_classes} names no class for {@code wall}
      */
-    SandboxBackend backend(Isolation wall);
+    PodBackend backend(Isolation wall);
 
     /**
      * The backend for a policy that requires {@code required} (null: no requirement): the weakest
@@ -22,7 +21,7 @@ public interface PodFleet extends AutoCloseable {
      *
      * @throws SandboxException if no configured wall satisfies {@code required}, naming the key to set
      */
-    SandboxBackend backendFor(Isolation required);
+    PodBackend backendFor(Isolation required);
 
     /**
      * Deletes every pod, secret and network policy carrying this daemon's label: what a daemon that

@@ -61,6 +61,8 @@ final class PodSpecs {
     static final String CONTAINER = "runner";
     static final String TOKEN_KEY = "token";
     static final String WORKSPACE = "/workspace";
+    /** Where the runner image keeps the runner's jars (docs/deploy-kubernetes.md, "Set it up"). */
+    static final String RUNNER_LIB = "/opt/cordon/lib";
     /** Where the runner listens, for the runner's own environment. */
     static final String PORT_ENV = "CORDON_LISTEN_PORT";
 
@@ -123,7 +125,10 @@ final class PodSpecs {
 
     /**
      * Deny-by-default for the sandbox's pod (invariant 5): in, only the daemon, on the runner's port;
-     * out, only the egress proxy, on its port. No DNS: the proxy is named by address.
+     * out, nothing at all. A pod's tools reach the daemon's egress proxy the way every sandbox's do:
+     * through the runner's relay over its one channel, which the daemon opened (invariant 2). A
+     * direct path to the proxy would be a second way across the boundary, so there is none; the
+     * daemon's replies on the channel pass as the answer to an allowed connection.
      */
     NetworkPolicy networkPolicy(String name) {
         return new NetworkPolicyBuilder()
@@ -138,13 +143,6 @@ final class PodSpecs {
                 .withPort(new IntOrString(settings.runnerPort()))
                 .endPort()
                 .endIngress()
-                .addNewEgress()
-                .withTo(daemonPeer())
-                .addNewPort()
-                .withProtocol("TCP")
-                .withPort(new IntOrString(settings.egressProxyPort()))
-                .endPort()
-                .endEgress()
                 .endSpec()
                 .build();
     }

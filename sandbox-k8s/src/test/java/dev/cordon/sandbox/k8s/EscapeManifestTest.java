@@ -54,9 +54,7 @@ class EscapeManifestTest {
     @Test
     void theEscapeNetworkPolicyIsACordonNetworkPolicy() throws Exception {
         NetworkPolicy manifest = Serialization.unmarshal(
-                Files.readString(DIR.resolve("networkpolicy.yaml"))
-                        .replace("PROXY_IP", "10.0.0.5")
-                        .replace("PROXY_PORT", "3128"),
+                Files.readString(DIR.resolve("networkpolicy.yaml")).replace("DAEMON_IP", "10.0.0.5"),
                 NetworkPolicy.class);
         NetworkPolicy cordon = new PodSpecs(Pods.settings()).networkPolicy("cordon-escape");
         assertThat(manifest.getSpec()).isEqualTo(cordon.getSpec());

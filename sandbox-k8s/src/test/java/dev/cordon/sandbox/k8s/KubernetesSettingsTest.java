@@ -22,6 +22,28 @@ class KubernetesSettingsTest {
         assertThat(s.egressProxyPort()).isEqualTo(3128);
         assertThat(s.readyTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(s.daemonSelector()).isEmpty();
+        assertThat(s.runnerCommand()).isEmpty();
+    }
+
+    @Test
+    void theRunnerCommandIsTheConfiguredOneOrJavaWithTheDaemonsFlagsAndTheImagesJars() {
+        List<String> flags = List.of("-XX:+UseSerialGC", "-Xmx256m");
+        PodBackend standard = Kubernetes.fleet(null, Pods.settings(), null).backend(Isolation.GVISOR);
+        assertThat(standard.runnerCommand(flags))
+                .containsExactly(
+                        "java", "-XX:+UseSerialGC", "-Xmx256m", "-cp", "/opt/cordon/lib/*", "dev.cordon.runner.Main");
+        Map<String, Object> block = Pods.block();
+        block.put("runner_command", List.of("/opt/jdk/bin/java", "-jar", "/opt/cordon/runner.jar"));
+        PodBackend custom = Kubernetes.fleet(null, KubernetesSettings.parse("cordon.yaml", block), null)
+                .backend(Isolation.GVISOR);
+        assertThat(custom.runnerCommand(flags)).containsExactly("/opt/jdk/bin/java", "-jar", "/opt/cordon/runner.jar");
+        refused(Map.of(), "kubernetes.runner_command must be a non-empty list of strings", "runner_command", "java");
+        refused(Map.of(), "kubernetes.runner_command must be a non-empty list of strings", "runner_command", List.of());
+        refused(
+                Map.of(),
+                "kubernetes.runner_command[1] must be a non-blank string",
+                "runner_command",
+                List.of("java", " "));
     }
 
     @Test
