@@ -66,16 +66,16 @@ final class GitHubChannel implements HookChannel {
         return GitHub.NAME;
     }
 
-    /** Plain text (GitHub renders it as Markdown) of at most 65,536 characters a comment. */
     /** No "queued" notices: a "queued" issue comment would stay on the issue for good. */
     @Override
     public boolean takesNotices() {
         return false;
     }
 
+    /** Plain text (GitHub renders it as Markdown) of at most 65,536 characters a comment, less the marker. */
     @Override
     public Capabilities capabilities() {
-        return Capabilities.text(MAX_COMMENT);
+        return Capabilities.text(MAX_COMMENT - RestApi.MARKER_ROOM);
     }
 
     @Override
@@ -170,7 +170,7 @@ final class GitHubChannel implements HookChannel {
             return new DeliveryResult.Failed("a GitHub reply goes on the issue it answers, and this one answers none"
                     + " (a message the agent started itself has no issue to go on)");
         }
-        return api.comment(message.platformChatId(), issue.get(), message.text());
+        return api.comment(message.platformChatId(), issue.get(), message.text(), message.idempotencyKey());
     }
 
     @Override
