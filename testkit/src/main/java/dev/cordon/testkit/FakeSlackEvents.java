@@ -6,19 +6,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -39,7 +34,7 @@ public final class FakeSlackEvents implements AutoCloseable {
     static final Duration ANSWER_WITHIN = Duration.ofSeconds(3);
 
     private final URI requestUrl;
-    private final byte[] signingSecret;
+    private final String signingSecret;
     private final HttpClient client = HttpClient.newHttpClient();
     private final ScheduledExecutorService sender =
             Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().factory());
@@ -49,7 +44,7 @@ public final class FakeSlackEvents implements AutoCloseable {
 
     FakeSlackEvents(URI requestUrl, String signingSecret) {
         this.requestUrl = requestUrl;
-        this.signingSecret = signingSecret.getBytes(StandardCharsets.UTF_8);
+        this.signingSecret = signingSecret;
     }
 
     /** The waits before the first, second and third retry (Slack's: none, 1 min, 5 min). */
@@ -129,15 +124,7 @@ public final class FakeSlackEvents implements AutoCloseable {
 
     /** {@code v0=} and the hex HMAC-SHA256 of {@code v0:timestamp:body} with the signing secret. */
     public String signature(long timestamp, String body) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(signingSecret, "HmacSHA256"));
-            return "v0="
-                    + HexFormat.of()
-                            .formatHex(mac.doFinal(("v0:" + timestamp + ":" + body).getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return "v0=" + FakeGitHub.hmac(signingSecret, "v0:" + timestamp + ":" + body);
     }
 
     /** The payload of event {@code eventId} as Slack sent it. */

@@ -10,13 +10,10 @@ import dev.cordon.core.channel.HookSignature;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.InboundSink.InboundResult;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.RecentIds;
 import java.net.http.HttpClient;
 import java.time.Clock;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -46,13 +43,8 @@ final class GitHubChannel implements HookChannel {
 
     private final GitHubSettings settings;
     private final RestApi api;
-    /** {@code X-GitHub-Delivery} ids already answered, newest last; bounded. */
-    private final Set<String> deliveries = Collections.newSetFromMap(new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > REMEMBERED_DELIVERIES;
-        }
-    });
+    /** {@code X-GitHub-Delivery} ids already answered; bounded. */
+    private final RecentIds<String> deliveries = new RecentIds<>(REMEMBERED_DELIVERIES);
 
     private volatile InboundSink sink;
 
@@ -102,10 +94,8 @@ final class GitHubChannel implements HookChannel {
         if (delivery.isBlank() || event.isBlank()) {
             return HookResponse.error(400, "X-GitHub-Delivery and X-GitHub-Event are required");
         }
-        synchronized (deliveries) {
-            if (deliveries.contains(delivery)) {
-                return HookResponse.json(200, "duplicate", delivery);
-            }
+        if (deliveries.contains(delivery)) {
+            return HookResponse.json(200, "duplicate", delivery);
         }
         if (event.equals("ping")) {
             remember(delivery);
@@ -157,9 +147,7 @@ final class GitHubChannel implements HookChannel {
     }
 
     private void remember(String delivery) {
-        synchronized (deliveries) {
-            deliveries.add(delivery);
-        }
+        deliveries.add(delivery);
     }
 
     @Override

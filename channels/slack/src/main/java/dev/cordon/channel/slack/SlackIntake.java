@@ -2,9 +2,8 @@ package dev.cordon.channel.slack;
 
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.channel.RecentIds;
 import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -26,13 +25,8 @@ import tools.jackson.databind.JsonNode;
 final class SlackIntake {
     private static final Logger LOG = LoggerFactory.getLogger(SlackIntake.class);
     private final SlackApi api;
-    /** Event ids and message keys handled lately; guarded by itself. */
-    private final Map<String, Boolean> handled = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > 10_000;
-        }
-    };
+    /** Event ids and message keys handled lately. */
+    private final RecentIds<String> handled = new RecentIds<>(10_000);
 
     private volatile String botUserId;
 
@@ -74,13 +68,13 @@ final class SlackIntake {
      */
     boolean take(JsonNode payload, InboundSink sink, String retry) throws IOException {
         String eventId = "event " + payload.path("event_id").asString("");
-        if (seen(eventId)) {
+        if (handled.contains(eventId)) {
             LOG.debug("{} delivered again ({}): acknowledged", eventId, retry);
             return true;
         }
         NewInbound message = SlackEvents.inbound(payload.path("event"), botUserId());
         String key = message == null ? null : "message " + message.platformChatId() + " " + message.platformMessageId();
-        if (message != null && !seen(key)) {
+        if (message != null && !handled.contains(key)) {
             try {
                 InboundSink.InboundResult result = sink.accept(message);
                 if (result instanceof InboundSink.InboundResult.Dropped d && message.mentioned()) {
@@ -91,21 +85,9 @@ final class SlackIntake {
                 LOG.error("could not store the Slack message {}; left unacknowledged for Slack to redeliver", key, e);
                 return false;
             }
-            remember(key);
+            handled.add(key);
         }
-        remember(eventId);
+        handled.add(eventId);
         return true;
-    }
-
-    private boolean seen(String key) {
-        synchronized (handled) {
-            return handled.containsKey(key);
-        }
-    }
-
-    private void remember(String key) {
-        synchronized (handled) {
-            handled.put(key, true);
-        }
     }
 }

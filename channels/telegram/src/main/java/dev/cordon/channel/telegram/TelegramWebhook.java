@@ -8,13 +8,12 @@ import dev.cordon.core.channel.HookRequest;
 import dev.cordon.core.channel.HookResponse;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.RecentIds;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,13 +46,8 @@ final class TelegramWebhook implements HookChannel {
     private final TelegramChannel bot;
     private final URI url;
     private final String secret;
-    /** Update ids taken lately; guarded by itself. Bounded: the host's dedup covers what it forgot. */
-    private final Map<Long, Boolean> taken = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-            return size() > 10_000;
-        }
-    };
+    /** Update ids taken lately. */
+    private final RecentIds<Long> taken = new RecentIds<>(10_000);
 
     private volatile InboundSink sink;
     private volatile boolean registered;
@@ -142,10 +136,8 @@ final class TelegramWebhook implements HookChannel {
             return HookResponse.error(400, "the body is not a Telegram Update (a JSON object with update_id)");
         }
         long id = update.get("update_id").asLong();
-        synchronized (taken) {
-            if (taken.containsKey(id)) {
-                return HookResponse.json(200, "duplicate", id);
-            }
+        if (taken.contains(id)) {
+            return HookResponse.json(200, "duplicate", id);
         }
         try {
             bot.update(update);
@@ -153,9 +145,7 @@ final class TelegramWebhook implements HookChannel {
             LOG.error("Telegram: update {} could not be stored; Telegram will send it again", id, e);
             return HookResponse.error(500, "the update could not be stored: send it again");
         }
-        synchronized (taken) {
-            taken.put(id, true);
-        }
+        taken.add(id);
         return HookResponse.json(200, "update", id);
     }
 
