@@ -52,7 +52,7 @@ final class SlackChannel implements ChannelService {
     private final SlackApi api;
     private final HttpClient http;
     private final Backoff backoff;
-    /** Event dedup and mention detection, shared with the Events API ({@link SlackEventsChannel}). */
+    /** Event dedup and mention detection, shared with the Events API ({@link SlackEventsEndpoint}). */
     private final SlackIntake intake;
 
     private volatile InboundSink sink;

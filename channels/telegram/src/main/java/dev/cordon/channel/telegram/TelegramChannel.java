@@ -22,7 +22,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The Telegram adapter: a bot on the Bot API, reading by long polling ({@code getUpdates}), so no
- * inbound server or public address is needed, and answering with {@code sendMessage}.
+ * inbound server or public address is needed, and answering with {@code sendMessage}. In webhook
+ * mode {@link TelegramWebhook} starts it to register the webhook instead of polling, and hands it the
+ * updates Telegram POSTs ({@link #update}).
  *
  * <p>Durable before acknowledged (DESIGN.md invariant 6): Telegram forgets an update only when a
  * {@code getUpdates} asks for an {@code offset} past it. The adapter asks for the next offset only
