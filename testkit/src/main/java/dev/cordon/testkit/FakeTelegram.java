@@ -87,6 +87,7 @@ public final class FakeTelegram implements AutoCloseable {
     private URI webhookUrl;
     private String webhookSecret;
     private String lastWebhookError;
+    private int webhookConnections = 40;
     private Duration webhookRetry = Duration.ofSeconds(1);
     private final Map<Long, ObjectNode> pushed = new HashMap<>();
     private final List<Integer> webhookAnswers = new ArrayList<>();
@@ -192,6 +193,11 @@ public final class FakeTelegram implements AutoCloseable {
     /** How long Telegram waits before sending an update the webhook did not take again. */
     public synchronized void webhookRetry(Duration wait) {
         webhookRetry = wait;
+    }
+
+    /** The {@code max_connections} of the webhook: how many updates Telegram may send at once (this fake sends one). */
+    public synchronized int webhookConnections() {
+        return webhookConnections;
     }
 
     /** The webhook URL set with {@code setWebhook}, or null. */
@@ -330,7 +336,7 @@ public final class FakeTelegram implements AutoCloseable {
                         .put("url", webhookUrl == null ? "" : webhookUrl.toString())
                         .put("has_custom_certificate", false)
                         .put("pending_update_count", updates.size())
-                        .put("max_connections", 40);
+                        .put("max_connections", webhookConnections);
                 if (lastWebhookError != null) {
                     info.put("last_error_date", System.currentTimeMillis() / 1000)
                             .put("last_error_message", lastWebhookError);
@@ -356,7 +362,12 @@ public final class FakeTelegram implements AutoCloseable {
         if (secret != null && !secret.matches("[A-Za-z0-9_-]{1,256}")) {
             return error(400, "Bad Request: secret token contains unallowed characters", null);
         }
+        int connections = body.path("max_connections").asInt(40);
+        if (connections < 1 || connections > 100) {
+            return error(400, "Bad Request: bad webhook: max_connections must be between 1 and 100", null);
+        }
         webhook = true;
+        webhookConnections = connections;
         webhookUrl = url;
         webhookSecret = secret;
         lastWebhookError = null;

@@ -92,7 +92,9 @@ final class TelegramWebhook implements HookChannel {
         ObjectNode body = BotApi.object()
                 .put("url", url.toString())
                 .put("secret_token", secret)
-                .put("drop_pending_updates", false);
+                .put("drop_pending_updates", false)
+                // One at a time, as polling reads them: a chat's messages reach the agent in order.
+                .put("max_connections", 1);
         TelegramChannel.UPDATES.forEach(body.putArray("allowed_updates")::add);
         return switch (bot.api().call("setWebhook", body, Duration.ofSeconds(30))) {
             case Reply.Ok ok -> {

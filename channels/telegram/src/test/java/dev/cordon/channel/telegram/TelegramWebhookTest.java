@@ -116,6 +116,9 @@ class TelegramWebhookTest {
         assertThat(telegram.calls()).containsSubsequence("getMe", "setWebhook");
         assertThat(telegram.calls()).doesNotContain("getUpdates", "deleteWebhook");
         assertThat(telegram.webhookUrl()).isEqualTo(hookUrl);
+        assertThat(telegram.webhookConnections())
+                .as("one update at a time, in order")
+                .isEqualTo(1);
     }
 
     @Test
