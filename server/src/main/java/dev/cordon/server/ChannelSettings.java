@@ -80,20 +80,42 @@ record ChannelSettings(
     /** Email as configured; the password is filled in from the vault when the daemon starts. */
     record Email(EmailSettings settings, String passwordSecret) {}
 
-    /** Telegram as configured; the bot token is filled in from the vault when the daemon starts. */
-    record Telegram(TelegramSettings settings, String tokenSecret, boolean mentionOnly) {}
+    /**
+     * Telegram as configured; the bot token is filled in from the vault when the daemon starts.
+     *
+     * @param webhookUrl where Telegram POSTs updates ({@code mode: webhook}), or null for long polling
+     */
+    record Telegram(TelegramSettings settings, String tokenSecret, boolean mentionOnly, URI webhookUrl) {}
 
     /** Matrix as configured; the access token is filled in from the vault when the daemon starts. */
     record Matrix(MatrixSettings settings, String tokenSecret, boolean mentionOnly) {}
 
-    private static final Set<String> TELEGRAM_KEYS = Set.of("token_secret", "api_url", "poll_seconds", "engage");
+    private static final Set<String> TELEGRAM_KEYS =
+            Set.of("token_secret", "api_url", "poll_seconds", "engage", "mode", "webhook_url");
     private static final Set<String> MATRIX_KEYS =
             Set.of("homeserver", "token_secret", "poll_seconds", "engage", "join_on_invite");
 
-    /** Slack as configured; both tokens are filled in from the vault when the daemon starts. */
-    record Slack(SlackSettings settings, String appTokenSecret, String botTokenSecret, boolean mentionOnly) {}
+    /**
+     * Slack as configured; the tokens and the signing secret are filled in from the vault when the
+     * daemon starts.
+     *
+     * @param appTokenSecret Socket Mode's app-level token ({@code mode: socket}), else null
+     * @param signingSecret the Events API's signing secret ({@code mode: events}), else null
+     */
+    record Slack(
+            SlackSettings settings,
+            String appTokenSecret,
+            String botTokenSecret,
+            boolean mentionOnly,
+            String signingSecret) {
+        /** Whether events come over HTTP (the Events API) rather than Socket Mode. */
+        boolean events() {
+            return signingSecret != null;
+        }
+    }
 
-    private static final Set<String> SLACK_KEYS = Set.of("api_url", "app_token_secret", "bot_token_secret", "engage");
+    private static final Set<String> SLACK_KEYS =
+            Set.of("api_url", "app_token_secret", "bot_token_secret", "engage", "mode", "signing_secret");
 
     /** Discord as configured; the bot token is filled in from the vault when the daemon starts. */
     record Discord(DiscordSettings settings, String tokenSecret, boolean mentionOnly) {}
@@ -159,16 +181,23 @@ record ChannelSettings(
     private static Slack slack(Fields f, JsonNode n) {
         String at = "channels.slack";
         f.onlyKeys(at, n, SLACK_KEYS);
+        String mode = f.oneOf(at + ".mode", n.get("mode"), "socket", "events");
+        boolean events = mode.equals("events");
         String api = f.text(at + ".api_url", n.get("api_url"), false, SlackSettings.SLACK_API.toString());
         String appToken = f.secret(at + ".app_token_secret", n.get("app_token_secret"));
-        String botToken = f.secret(at + ".bot_token_secret", n.get("bot_token_secret"));
-        if (appToken == null || botToken == null) {
-            throw f.yaml.error(
-                    at + (appToken == null ? ".app_token_secret" : ".bot_token_secret"),
-                    "is required: the name of a vault secret (cordon secret set NAME --host-only)");
+        String botToken =
+                f.required(at + ".bot_token_secret", f.secret(at + ".bot_token_secret", n.get("bot_token_secret")));
+        String signing = f.secret(at + ".signing_secret", n.get("signing_secret"));
+        if (events) {
+            f.required(at + ".signing_secret", signing);
+            f.unused(at + ".app_token_secret", n, "mode: socket (the app-level token opens Socket Mode connections)");
+        } else {
+            f.required(at + ".app_token_secret", appToken);
+            f.unused(at + ".signing_secret", n, "mode: events (the signing secret checks Events API requests)");
         }
         try {
-            return new Slack(new SlackSettings(URI.create(api), null, null), appToken, botToken, f.mentionOnly(at, n));
+            return new Slack(
+                    new SlackSettings(URI.create(api), null, null), appToken, botToken, f.mentionOnly(at, n), signing);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
@@ -320,10 +349,26 @@ record ChannelSettings(
         boolean mentionOnly = f.mentionOnly(at, n);
         String secret = f.required(at + ".token_secret", f.secret(at + ".token_secret", n.get("token_secret")));
         URI api = f.url(at + ".api_url", n.get("api_url"), TelegramSettings.DEFAULT_API);
+        boolean webhook =
+                f.oneOf(at + ".mode", n.get("mode"), "polling", "webhook").equals("webhook");
+        URI webhookUrl = null;
+        if (webhook) {
+            f.unused(at + ".poll_seconds", n, "mode: webhook (Telegram calls the daemon; nothing polls)");
+            webhookUrl = f.url(at + ".webhook_url", n.get("webhook_url"), null);
+            boolean loopback = "127.0.0.1".equals(webhookUrl.getHost()) || "localhost".equals(webhookUrl.getHost());
+            if (!webhookUrl.getScheme().equals("https") && !loopback) {
+                throw f.yaml.error(
+                        at + ".webhook_url",
+                        "must be https: Telegram calls only https webhooks (ports 443, 80, 88 or 8443), got '"
+                                + webhookUrl + "'");
+            }
+        } else {
+            f.unused(at + ".webhook_url", n, "mode: webhook");
+        }
         try {
             TelegramSettings settings = new TelegramSettings(
                     api, null, Duration.ofSeconds(f.integer(at + ".poll_seconds", n.get("poll_seconds"), 50, 0, 50)));
-            return new Telegram(settings, secret, mentionOnly);
+            return new Telegram(settings, secret, mentionOnly, webhookUrl);
         } catch (IllegalArgumentException e) {
             throw f.yaml.error(at, e.getMessage());
         }
@@ -426,6 +471,22 @@ record ChannelSettings(
                 throw yaml.error(at + ".engage", "must be mention or always, got '" + engage + "'");
             }
             return engage.equals("mention");
+        }
+
+        /** One of {@code allowed} (the first when absent). */
+        String oneOf(String path, JsonNode n, String... allowed) {
+            String value = text(path, n, false, allowed[0]);
+            if (!List.of(allowed).contains(value)) {
+                throw yaml.error(path, "must be " + String.join(" or ", allowed) + ", got '" + value + "'");
+            }
+            return value;
+        }
+
+        /** Refuses {@code path} (a key of {@code n}) as meaningless in the mode chosen. */
+        void unused(String path, JsonNode n, String onlyWith) {
+            if (n.has(path.substring(path.lastIndexOf('.') + 1))) {
+                throw yaml.error(path, "is used only with " + onlyWith + "; remove it or change mode");
+            }
         }
 
         String required(String path, String value) {

@@ -104,8 +104,12 @@ final class Channels implements AutoCloseable {
             TelegramSettings s = telegram.settings();
             String field = "channels.telegram.token_secret";
             String token = password(vault, field, telegram.tokenSecret());
-            services.add(Telegram.channel(checked(
-                    field, telegram.tokenSecret(), () -> new TelegramSettings(s.apiUrl(), token, s.pollTimeout()))));
+            TelegramSettings filled = checked(
+                    field, telegram.tokenSecret(), () -> new TelegramSettings(s.apiUrl(), token, s.pollTimeout()));
+            services.add(
+                    telegram.webhookUrl() == null
+                            ? Telegram.channel(filled)
+                            : Telegram.webhook(filled, telegram.webhookUrl()));
         }
         ChannelSettings.Matrix matrix = settings.matrix();
         if (matrix != null) {
@@ -131,10 +135,17 @@ final class Channels implements AutoCloseable {
                 mentionOnly.add(Slack.NAME);
             }
             try {
-                services.add(Slack.channel(new SlackSettings(
+                SlackSettings filled = new SlackSettings(
                         slack.settings().api(),
                         password(vault, "channels.slack.app_token_secret", slack.appTokenSecret()),
-                        password(vault, "channels.slack.bot_token_secret", slack.botTokenSecret()))));
+                        password(vault, "channels.slack.bot_token_secret", slack.botTokenSecret()));
+                services.add(
+                        slack.events()
+                                ? Slack.events(
+                                        filled,
+                                        password(vault, "channels.slack.signing_secret", slack.signingSecret())
+                                                .getBytes(StandardCharsets.UTF_8))
+                                : Slack.channel(filled));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }

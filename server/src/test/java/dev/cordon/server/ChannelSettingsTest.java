@@ -82,6 +82,81 @@ class ChannelSettingsTest {
     }
 
     @Test
+    void slackInEventsModeNeedsTheSigningSecretInsteadOfTheAppTokenAndServesOnTheHookListener() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  slack:
+                    mode: events
+                    bot_token_secret: SLACK_BOT_TOKEN
+                    signing_secret: SLACK_SIGNING_SECRET
+                """);
+        assertThat(s.slack().events()).isTrue();
+        assertThat(s.slack().appTokenSecret()).isNull();
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        vault.put("SLACK_BOT_TOKEN", "xoxb-1".getBytes(StandardCharsets.UTF_8), List.of());
+        vault.put(
+                "SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5".getBytes(StandardCharsets.UTF_8), List.of());
+        try (Channels channels = Channels.of(s, vault, dir)) {
+            assertThat(channels.hooks()).extracting(h -> h.name()).containsExactly("slack");
+        }
+
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  slack:\n    mode: events\n    bot_token_secret: B\n"))
+                .hasMessageContaining("channels.slack.signing_secret: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          slack:
+                            mode: events
+                            app_token_secret: A
+                            bot_token_secret: B
+                            signing_secret: S
+                        """))
+                .hasMessageContaining("channels.slack.app_token_secret: is used only with mode: socket");
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  slack:\n    mode: http\n    bot_token_secret: B\n"))
+                .hasMessageContaining("channels.slack.mode: must be socket or events, got 'http'");
+    }
+
+    @Test
+    void telegramInWebhookModeNeedsAnHttpsWebhookUrlAndServesOnTheHookListener() {
+        ChannelSettings s = ChannelSettings.parse("cordon.yaml", """
+                channels:
+                  telegram:
+                    token_secret: TELEGRAM_BOT_TOKEN
+                    mode: webhook
+                    webhook_url: https://bot.example.org/hooks/telegram
+                """);
+        assertThat(s.telegram().webhookUrl()).hasToString("https://bot.example.org/hooks/telegram");
+        Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
+        vault.put(
+                "TELEGRAM_BOT_TOKEN",
+                "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".getBytes(StandardCharsets.UTF_8),
+                List.of());
+        try (Channels channels = Channels.of(s, vault, dir)) {
+            assertThat(channels.hooks()).extracting(h -> h.name()).containsExactly("telegram");
+        }
+
+        assertThatThrownBy(() -> ChannelSettings.parse(
+                        "cordon.yaml", "channels:\n  telegram:\n    token_secret: T\n    mode: webhook\n"))
+                .hasMessageContaining("channels.telegram.webhook_url: is required");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          telegram:
+                            token_secret: T
+                            mode: webhook
+                            webhook_url: http://bot.example.org/hooks/telegram
+                        """))
+                .hasMessageContaining("channels.telegram.webhook_url: must be https");
+        assertThatThrownBy(() -> ChannelSettings.parse("cordon.yaml", """
+                        channels:
+                          telegram:
+                            token_secret: T
+                            webhook_url: https://bot.example.org/hooks/telegram
+                        """))
+                .hasMessageContaining("channels.telegram.webhook_url: is used only with mode: webhook");
+    }
+
+    @Test
     void aSlackTokenOfTheWrongKindStopsTheStartAndSaysWhereToFindTheRightOne() {
         Vault vault = Vault.open(dir.resolve("vault.json"), dir.resolve("vault.key"));
         vault.put("SLACK_APP_TOKEN", "xoxb-swapped".getBytes(StandardCharsets.UTF_8), List.of());

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,7 +35,10 @@ import tools.jackson.databind.node.ObjectNode;
  *       Failed} for an empty body; every answer with {@code x-ratelimit-limit}, {@code -remaining},
  *       {@code -reset}, {@code -used} and {@code -resource}; a spent budget gets 403 {@code API rate
  *       limit exceeded} with {@code x-ratelimit-remaining: 0}; {@link #secondaryLimitNext} a 403
- *       with {@code retry-after}; {@link #failNext} a 5xx;
+ *       with {@code retry-after}; {@link #failNext} a 5xx (for a list too); {@link #writeThenFailNext} writes the
+ *       comment and still answers a 5xx, as a gateway that timed out after the write does;
+ *   <li>{@code GET} of the same path lists the issue's comments ({@code since}, {@code per_page}),
+ *       oldest first;
  *   <li>the webhook sender: {@link #comment} and friends build the payload GitHub sends
  *       ({@code issue_comment}, {@code issues}, {@code pull_request_review_comment}) and {@link
  *       #deliver} POSTs it with {@code X-GitHub-Event}, {@code X-GitHub-Delivery} and {@code
@@ -50,8 +54,13 @@ public final class FakeGitHub implements AutoCloseable {
     /** A GitHub account. */
     public record User(long id, String login, String type) {}
 
-    /** A comment the bot made, as GitHub stored it. */
-    public record Comment(String repo, long issue, long id, String body, String author) {}
+    /**
+     * A comment the bot made.
+     *
+     * @param body what a reader sees: the Markdown without its HTML comments (GitHub does not show them)
+     * @param raw the body as stored and as the API returns it
+     */
+    public record Comment(String repo, long issue, long id, String body, String author, String raw) {}
 
     /** One webhook delivery, ready to be sent (and sent again). */
     public record Delivery(String event, String guid, String body) {}
@@ -64,7 +73,9 @@ public final class FakeGitHub implements AutoCloseable {
     private final Map<String, Set<Long>> issues = new HashMap<>();
     private final Set<String> locked = new HashSet<>();
     private final Queue<Integer> failures = new ArrayDeque<>();
+    private final Queue<Integer> writeThenFail = new ArrayDeque<>();
     private final HttpClient client = HttpClient.newHttpClient();
+    private final Map<Long, Instant> created = new HashMap<>();
     private int limit = 5000;
     private int used;
     private Integer secondaryRetryAfter;
@@ -133,11 +144,17 @@ public final class FakeGitHub implements AutoCloseable {
         }
     }
 
+    /** The next comment call writes the comment, then answers {@code status} (a 5xx) all the same. */
+    public synchronized void writeThenFailNext(int status) {
+        writeThenFail.add(status);
+    }
+
     private JsonHttpFake.Answer handle(HttpExchange exchange, ObjectNode body) {
         synchronized (this) {
             long reset = clock.instant().getEpochSecond() + 3600;
             Matcher m = COMMENTS.matcher(exchange.getRequestURI().getPath());
-            if (!exchange.getRequestMethod().equals("POST") || !m.matches()) {
+            boolean list = exchange.getRequestMethod().equals("GET");
+            if (!(list || exchange.getRequestMethod().equals("POST")) || !m.matches()) {
                 return message(404, "Not Found");
             }
             if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))
@@ -167,6 +184,12 @@ public final class FakeGitHub implements AutoCloseable {
             if (failure != null) {
                 return message(failure, "Server Error");
             }
+            if (list) {
+                return list(
+                        m.group(1),
+                        Long.parseLong(m.group(2)),
+                        exchange.getRequestURI().getQuery());
+            }
             String repo = m.group(1).toLowerCase(java.util.Locale.ROOT);
             long number = Long.parseLong(m.group(2));
             if (!issues.containsKey(repo) || !issues.get(repo).contains(number)) {
@@ -190,7 +213,14 @@ public final class FakeGitHub implements AutoCloseable {
                 return message(422, "Validation Failed: body is too long (maximum is 65536 characters)");
             }
             long id = nextId++;
-            http.sent(new Comment(repo, number, id, body.path("body").asString(), bot.login()));
+            String raw = body.path("body").asString();
+            http.sent(new Comment(
+                    repo, number, id, raw.replaceAll("(?s)<!--.*?-->", "").stripTrailing(), bot.login(), raw));
+            created.put(id, clock.instant());
+            Integer lost = writeThenFail.poll();
+            if (lost != null) {
+                return message(lost, "Server Error");
+            }
             ObjectNode comment = JsonHttpFake.JSON
                     .createObjectNode()
                     .put("id", id)
@@ -202,6 +232,37 @@ public final class FakeGitHub implements AutoCloseable {
             comment.set("user", user(bot));
             return new JsonHttpFake.Answer(201, comment);
         }
+    }
+
+    private JsonHttpFake.Answer list(String repo, long number, String query) {
+        Instant since = Instant.MIN;
+        int perPage = 30;
+        for (String pair : query == null ? new String[0] : query.split("&")) {
+            String[] kv = pair.split("=", 2);
+            if (kv.length == 2 && kv[0].equals("since")) {
+                since = Instant.parse(java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
+            } else if (kv.length == 2 && kv[0].equals("per_page")) {
+                perPage = Math.min(100, Integer.parseInt(kv[1]));
+            }
+        }
+        if (!issues.containsKey(repo.toLowerCase(java.util.Locale.ROOT))
+                || !issues.get(repo.toLowerCase(java.util.Locale.ROOT)).contains(number)) {
+            return message(404, "Not Found");
+        }
+        tools.jackson.databind.node.ArrayNode out = JsonHttpFake.JSON.createArrayNode();
+        for (Comment c : http.sent()) {
+            if (c.repo().equalsIgnoreCase(repo)
+                    && c.issue() == number
+                    && !created.get(c.id()).isBefore(since)
+                    && out.size() < perPage) {
+                ObjectNode n = out.addObject()
+                        .put("id", c.id())
+                        .put("body", c.raw())
+                        .put("created_at", created.get(c.id()).toString());
+                n.set("user", user(bot));
+            }
+        }
+        return new JsonHttpFake.Answer(200, out);
     }
 
     private static JsonHttpFake.Answer message(int status, String message) {

@@ -76,6 +76,7 @@ public final class FakeSlack implements AutoCloseable {
     private Session socket;
     private int connections;
     private long clock;
+    private FakeSlackEvents events;
 
     private FakeSlack() throws Exception {
         jetty = new JettyFake(
@@ -106,6 +107,15 @@ public final class FakeSlack implements AutoCloseable {
         FakeSlack slack = new FakeSlack();
         slack.channel("C0GENERAL", true);
         return slack;
+    }
+
+    /**
+     * Switches the app to the Events API: from now on events are POSTed to {@code requestUrl},
+     * signed with {@code signingSecret}, instead of going over Socket Mode.
+     */
+    public synchronized FakeSlackEvents eventsTo(URI requestUrl, String signingSecret) {
+        events = new FakeSlackEvents(requestUrl, signingSecret);
+        return events;
     }
 
     /** The Web API's base URL, as the adapter's {@code api_url}. */
@@ -262,6 +272,18 @@ public final class FakeSlack implements AutoCloseable {
                 .put("event_id", "Ev" + String.format("%08d", clock))
                 .put("event_time", 1_700_000_000 + clock);
         payload.set("event", event);
+        payload.putArray("authorizations")
+                .addObject()
+                .putNull("enterprise_id")
+                .put("team_id", TEAM)
+                .put("user_id", BOT_USER)
+                .put("is_bot", true)
+                .put("is_enterprise_install", false);
+        payload.put("is_ext_shared_channel", false).put("event_context", "4-fake-" + clock);
+        if (events != null) {
+            events.deliver(payload);
+            return;
+        }
         ObjectNode envelope = JSON.createObjectNode()
                 .put("envelope_id", UUID.randomUUID().toString())
                 .put("type", "events_api")
@@ -425,6 +447,13 @@ public final class FakeSlack implements AutoCloseable {
 
     @Override
     public void close() {
+        FakeSlackEvents e;
+        synchronized (this) {
+            e = events;
+        }
+        if (e != null) {
+            e.close();
+        }
         jetty.close();
     }
 }

@@ -3,6 +3,9 @@ package dev.cordon.testkit;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,6 +36,11 @@ import tools.jackson.databind.node.ObjectNode;
  *       with a webhook set it answers 409 too.
  *   <li>{@code sendMessage} checks the chat exists (400 "chat not found"), the sender has not blocked
  *       the bot (403), the text (1 to 4,096 characters) and the replied-to message.
+ *   <li>{@code setWebhook} (an https URL, or http on loopback here; a {@code secret_token} of 1 to 256
+ *       of {@code A-Z a-z 0-9 _ -}) makes it POST each update, oldest first, to that URL with {@code
+ *       X-Telegram-Bot-Api-Secret-Token}; an update is forgotten only when answered 2xx, else sent
+ *       again after {@link #webhookRetry} (Telegram backs off), and {@code getWebhookInfo} reports
+ *       the last error; {@code deleteWebhook} stops it.
  *   <li>a wrong token gets 401 "Unauthorized", an unknown method 404 "Not Found"; {@link #failNext}
  *       queues failures (429 with {@code retry_after}, 5xx) for the next calls of a method.
  * </ul>
@@ -76,12 +84,21 @@ public final class FakeTelegram implements AutoCloseable {
     private long nextGroupId = 1;
     private long pollGeneration;
     private boolean webhook;
+    private URI webhookUrl;
+    private String webhookSecret;
+    private String lastWebhookError;
+    private int webhookConnections = 40;
+    private Duration webhookRetry = Duration.ofSeconds(1);
+    private final Map<Long, ObjectNode> pushed = new HashMap<>();
+    private final List<Integer> webhookAnswers = new ArrayList<>();
+    private final HttpClient client = HttpClient.newHttpClient();
     private boolean closed;
 
     private FakeTelegram(String token, String botUsername) {
         this.token = token;
         this.bot = new User(Long.parseLong(token.substring(0, token.indexOf(':'))), "Cordon", botUsername);
         http = new JsonHttpFake<>(this::handle);
+        Thread.ofVirtual().name("fake-telegram-webhook").start(this::pushUpdates);
     }
 
     /**
@@ -173,6 +190,56 @@ public final class FakeTelegram implements AutoCloseable {
         notifyAll();
     }
 
+    /** How long Telegram waits before sending an update the webhook did not take again. */
+    public synchronized void webhookRetry(Duration wait) {
+        webhookRetry = wait;
+    }
+
+    /** The {@code max_connections} of the webhook: how many updates Telegram may send at once (this fake sends one). */
+    public synchronized int webhookConnections() {
+        return webhookConnections;
+    }
+
+    /** The webhook URL set with {@code setWebhook}, or null. */
+    public synchronized URI webhookUrl() {
+        return webhookUrl;
+    }
+
+    /** The HTTP statuses the webhook answered, in order (0: no answer). */
+    public synchronized List<Integer> webhookAnswers() {
+        return List.copyOf(webhookAnswers);
+    }
+
+    /**
+     * POSTs update {@code updateId} to the webhook again, as Telegram does when it missed the
+     * answer; returns the status.
+     */
+    public int pushAgain(long updateId) {
+        ObjectNode update;
+        URI url;
+        String secret;
+        synchronized (this) {
+            update = pushed.get(updateId);
+            url = webhookUrl;
+            secret = webhookSecret;
+        }
+        return push(url, secret, update.toString()).statusCode();
+    }
+
+    /** POSTs {@code body} to the webhook with {@code secret} as the secret token header (null: none), for attacks. */
+    public HttpResponse<String> push(String body, String secret) {
+        URI url;
+        synchronized (this) {
+            url = webhookUrl;
+        }
+        return push(url, secret, body);
+    }
+
+    /** The updates taken by the webhook (answered 2xx), by id. */
+    public synchronized List<Long> pushedIds() {
+        return List.copyOf(pushed.keySet());
+    }
+
     /** The next message the bot sends, waiting at most {@code wait}. */
     public Sent nextSent(Duration wait) throws InterruptedException {
         return http.nextSent(wait);
@@ -256,10 +323,121 @@ public final class FakeTelegram implements AutoCloseable {
             case "sendMessage" -> sendMessage(body);
             case "deleteWebhook" -> {
                 webhook = false;
+                webhookUrl = null;
+                webhookSecret = null;
+                if (body.path("drop_pending_updates").asBoolean(false)) {
+                    updates.clear();
+                }
                 yield ok(JSON.booleanNode(true));
+            }
+            case "setWebhook" -> setWebhook(body);
+            case "getWebhookInfo" -> {
+                ObjectNode info = JSON.createObjectNode()
+                        .put("url", webhookUrl == null ? "" : webhookUrl.toString())
+                        .put("has_custom_certificate", false)
+                        .put("pending_update_count", updates.size())
+                        .put("max_connections", webhookConnections);
+                if (lastWebhookError != null) {
+                    info.put("last_error_date", System.currentTimeMillis() / 1000)
+                            .put("last_error_message", lastWebhookError);
+                }
+                yield ok(info);
             }
             default -> error(404, "Not Found", null);
         };
+    }
+
+    private ObjectNode setWebhook(JsonNode body) {
+        URI url;
+        try {
+            url = new URI(body.path("url").asString(""));
+        } catch (java.net.URISyntaxException e) {
+            return error(400, "Bad Request: bad webhook: invalid URL", null);
+        }
+        boolean loopbackHttp = "http".equals(url.getScheme()) && "127.0.0.1".equals(url.getHost());
+        if (!"https".equals(url.getScheme()) && !loopbackHttp) {
+            return error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook", null);
+        }
+        String secret = body.path("secret_token").asString(null);
+        if (secret != null && !secret.matches("[A-Za-z0-9_-]{1,256}")) {
+            return error(400, "Bad Request: secret token contains unallowed characters", null);
+        }
+        int connections = body.path("max_connections").asInt(40);
+        if (connections < 1 || connections > 100) {
+            return error(400, "Bad Request: bad webhook: max_connections must be between 1 and 100", null);
+        }
+        webhook = true;
+        webhookConnections = connections;
+        webhookUrl = url;
+        webhookSecret = secret;
+        lastWebhookError = null;
+        notifyAll();
+        ObjectNode answer = ok(JSON.booleanNode(true));
+        answer.put("description", "Webhook was set");
+        return answer;
+    }
+
+    /** Telegram's side of a webhook: the oldest update goes out until it is taken, then the next. */
+    private void pushUpdates() {
+        while (true) {
+            ObjectNode update;
+            URI url;
+            String secret;
+            synchronized (this) {
+                while (!closed && (!webhook || webhookUrl == null || updates.isEmpty())) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                update = updates.peek().deepCopy();
+                url = webhookUrl;
+                secret = webhookSecret;
+            }
+            int status;
+            try {
+                status = push(url, secret, update.toString()).statusCode();
+            } catch (RuntimeException e) {
+                status = 0;
+            }
+            synchronized (this) {
+                webhookAnswers.add(status);
+                if (status / 100 == 2) {
+                    lastWebhookError = null;
+                    pushed.put(update.get("update_id").asLong(), update);
+                    updates.remove();
+                    continue;
+                }
+                lastWebhookError = status == 0 ? "Connection refused" : "Wrong response from the webhook: " + status;
+                try {
+                    TimeUnit.MILLISECONDS.timedWait(this, webhookRetry.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private HttpResponse<String> push(URI url, String secret, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (secret != null) {
+            request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        try {
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private ObjectNode getUpdates(JsonNode body) {

@@ -10,13 +10,10 @@ import dev.cordon.core.channel.HookSignature;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.InboundSink.InboundResult;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.core.channel.RecentIds;
 import java.net.http.HttpClient;
 import java.time.Clock;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -46,13 +43,8 @@ final class GitHubChannel implements HookChannel {
 
     private final GitHubSettings settings;
     private final RestApi api;
-    /** {@code X-GitHub-Delivery} ids already answered, newest last; bounded. */
-    private final Set<String> deliveries = Collections.newSetFromMap(new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > REMEMBERED_DELIVERIES;
-        }
-    });
+    /** {@code X-GitHub-Delivery} ids already answered; bounded. */
+    private final RecentIds<String> deliveries = new RecentIds<>(REMEMBERED_DELIVERIES);
 
     private volatile InboundSink sink;
 
@@ -66,16 +58,16 @@ final class GitHubChannel implements HookChannel {
         return GitHub.NAME;
     }
 
-    /** Plain text (GitHub renders it as Markdown) of at most 65,536 characters a comment. */
     /** No "queued" notices: a "queued" issue comment would stay on the issue for good. */
     @Override
     public boolean takesNotices() {
         return false;
     }
 
+    /** Plain text (GitHub renders it as Markdown) of at most 65,536 characters a comment, less the marker. */
     @Override
     public Capabilities capabilities() {
-        return Capabilities.text(MAX_COMMENT);
+        return Capabilities.text(MAX_COMMENT - RestApi.MARKER_ROOM);
     }
 
     @Override
@@ -102,10 +94,8 @@ final class GitHubChannel implements HookChannel {
         if (delivery.isBlank() || event.isBlank()) {
             return HookResponse.error(400, "X-GitHub-Delivery and X-GitHub-Event are required");
         }
-        synchronized (deliveries) {
-            if (deliveries.contains(delivery)) {
-                return HookResponse.json(200, "duplicate", delivery);
-            }
+        if (deliveries.contains(delivery)) {
+            return HookResponse.json(200, "duplicate", delivery);
         }
         if (event.equals("ping")) {
             remember(delivery);
@@ -157,9 +147,7 @@ final class GitHubChannel implements HookChannel {
     }
 
     private void remember(String delivery) {
-        synchronized (deliveries) {
-            deliveries.add(delivery);
-        }
+        deliveries.add(delivery);
     }
 
     @Override
@@ -170,7 +158,7 @@ final class GitHubChannel implements HookChannel {
             return new DeliveryResult.Failed("a GitHub reply goes on the issue it answers, and this one answers none"
                     + " (a message the agent started itself has no issue to go on)");
         }
-        return api.comment(message.platformChatId(), issue.get(), message.text());
+        return api.comment(message.platformChatId(), issue.get(), message.text(), message.idempotencyKey());
     }
 
     @Override

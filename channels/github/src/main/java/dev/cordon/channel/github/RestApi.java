@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,7 +32,17 @@ import tools.jackson.databind.json.JsonMapper;
  * </ul>
  *
  * The token is sent only in the {@code Authorization} header and never appears in a message.
- * Thread-safe.
+ *
+ * <p>GitHub has no idempotency key for comments. Each comment therefore ends with a hidden marker
+ * ({@link #marker}, an HTML comment GitHub does not show) derived from the reply's idempotency key.
+ * After an attempt whose outcome is unknown (no answer, or a 5xx, which GitHub may send after the
+ * comment was written) the next attempt first lists the issue's comments since then ({@code GET
+ * .../comments?since=}) and, if the bot's comment with the marker is there, reports it delivered
+ * instead of posting it again. Attempts whose outcome is known (201, 4xx, rate limits) need no look.
+ * What is remembered of unknown outcomes is lost on restart: a reply whose POST was cut off just
+ * before the daemon stopped can still show twice.
+ *
+ * <p>Thread-safe.
  */
 final class RestApi {
     static final JsonMapper JSON = JsonMapper.builder().build();
@@ -42,6 +53,8 @@ final class RestApi {
     private final Backoff backoff;
     /** Before this instant the rate limit is known to be spent: no call is made. */
     private volatile Instant spentUntil = Instant.MIN;
+    /** Idempotency keys whose last attempt has an unknown outcome, with when it began. */
+    private final Map<String, Instant> uncertain = new ConcurrentHashMap<>();
 
     RestApi(GitHubSettings settings, HttpClient http, Clock clock, Backoff backoff) {
         this.settings = settings;
@@ -50,24 +63,97 @@ final class RestApi {
         this.backoff = backoff;
     }
 
-    DeliveryResult comment(String repo, long issue, String body) {
+    /**
+     * Comments {@code text} on issue {@code issue} of {@code repo}, with the marker of {@code key};
+     * after an attempt with an unknown outcome, only if that attempt left no comment. Blocks for the
+     * calls.
+     */
+    DeliveryResult comment(String repo, long issue, String text, String key) {
         Instant now = clock.instant();
         if (now.isBefore(spentUntil)) {
             return new DeliveryResult.RetryLater(
                     Duration.between(now, spentUntil), "GitHub's rate limit is spent until " + spentUntil);
         }
         String where = "GitHub " + repo + "#" + issue;
-        HttpRequest request = HttpRequest.newBuilder(
-                        URI.create(settings.apiUrl() + "/repos/" + repo + "/issues/" + issue + "/comments"))
+        String marker = marker(key);
+        Instant earlier = uncertain.get(key);
+        if (earlier != null) {
+            DeliveryResult found = HttpDelivery.send(
+                    http,
+                    request(repo, issue, "?per_page=100&since=" + earlier.minusSeconds(60))
+                            .GET()
+                            .build(),
+                    backoff,
+                    where,
+                    response -> lookedUp(where, response, marker));
+            if (found instanceof DeliveryResult.Delivered) {
+                uncertain.remove(key);
+                return found;
+            }
+            if (!(found instanceof DeliveryResult.NoRecipient)) {
+                return found; // the look failed: posting blind could show the comment twice
+            }
+        }
+        int[] status = {0};
+        HttpRequest request = request(repo, issue, "")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        JSON.writeValueAsString(Map.of("body", text + "\n\n" + marker))))
+                .build();
+        DeliveryResult result = HttpDelivery.send(http, request, backoff, where, response -> {
+            status[0] = response.statusCode();
+            return answer(where, response);
+        });
+        // No answer, or a 5xx (GitHub may have written the comment before its gateway gave up): unknown.
+        if (status[0] == 0 || status[0] >= 500) {
+            uncertain.putIfAbsent(key, now);
+        } else if (!(result instanceof DeliveryResult.RetryLater)) {
+            uncertain.remove(key);
+        }
+        return result;
+    }
+
+    /** The hidden line that ends every comment: {@code <!-- cordon:HASH -->}, HASH from {@code key} alone. */
+    static String marker(String key) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "<!-- cordon:" + java.util.HexFormat.of().formatHex(hash, 0, 12) + " -->";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    /** Room the marker takes in a comment. */
+    static final int MARKER_ROOM = 2 + marker("").length();
+
+    private HttpRequest.Builder request(String repo, long issue, String query) {
+        return HttpRequest.newBuilder(
+                        URI.create(settings.apiUrl() + "/repos/" + repo + "/issues/" + issue + "/comments" + query))
                 .timeout(TIMEOUT)
                 .header("Accept", "application/vnd.github+json")
                 .header("X-GitHub-Api-Version", "2022-11-28")
                 .header("User-Agent", "cordon")
-                .header("Authorization", "Bearer " + settings.token())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("body", body))))
-                .build();
-        return HttpDelivery.send(http, request, backoff, where, response -> answer(where, response));
+                .header("Authorization", "Bearer " + settings.token());
+    }
+
+    /**
+     * Delivered if the bot's comment with {@code marker} is in the list; {@link
+     * DeliveryResult.NoRecipient} (here: none found, so post it) if not; else what GitHub's refusal
+     * means.
+     */
+    private DeliveryResult lookedUp(String where, HttpResponse<String> response, String marker) {
+        if (response.statusCode() != 200) {
+            // Read like the POST's answer: a gone issue fails for good, rate limits and outages wait.
+            return answer(where, response);
+        }
+        for (JsonNode c : HttpDelivery.json(response.body())) {
+            if (c.path("body").asString("").endsWith(marker)
+                    && c.path("user").path("login").asString("").equalsIgnoreCase(settings.login())) {
+                return new DeliveryResult.Delivered(c.path("id").asString());
+            }
+        }
+        return new DeliveryResult.NoRecipient();
     }
 
     private DeliveryResult answer(String where, HttpResponse<String> response) {

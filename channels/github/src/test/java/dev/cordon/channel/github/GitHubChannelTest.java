@@ -268,4 +268,48 @@ class GitHubChannelTest {
                                 .contains("401", "Bad credentials")
                                 .doesNotContain("ghp_wrong"));
     }
+
+    @Test
+    void everyCommentEndsWithAHiddenMarkerOfItsKeyThatReadersDoNotSee() throws Exception {
+        channel.deliver(new OutgoingMessage(1, "acme/rocket", 1, "7/comment-123", "Fixed in main.", false, "k-42"));
+
+        FakeGitHub.Comment c = github.nextComment(Duration.ofSeconds(5));
+        assertThat(c.body()).isEqualTo("Fixed in main.");
+        assertThat(c.raw()).isEqualTo("Fixed in main.\n\n" + RestApi.marker("k-42"));
+        assertThat(RestApi.marker("k-42"))
+                .matches("<!-- cordon:[0-9a-f]{24} -->")
+                .isNotEqualTo(RestApi.marker("k-43"));
+        assertThat(RestApi.marker("x --> <script>")).doesNotContain("script");
+    }
+
+    @Test
+    void aReplyWhoseAnswerWasLostAfterGitHubWroteItIsNotPostedTwice() throws Exception {
+        OutgoingMessage m = new OutgoingMessage(1, "acme/rocket", 1, "7/comment-1", "Only once.", false, "k-lost");
+        github.writeThenFailNext(502);
+
+        assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.RetryLater.class);
+        DeliveryResult retried = channel.deliver(m);
+
+        assertThat(github.comments()).hasSize(1);
+        assertThat(retried)
+                .isEqualTo(new DeliveryResult.Delivered(
+                        Long.toString(github.comments().getFirst().id())));
+        assertThat(channel.deliver(new OutgoingMessage(2, "acme/rocket", 1, "7/comment-1", "Next.", false, "k-next")))
+                .isInstanceOf(DeliveryResult.Delivered.class);
+        assertThat(github.comments()).extracting(FakeGitHub.Comment::body).containsExactly("Only once.", "Next.");
+    }
+
+    @Test
+    void aReplyThatReallyFailedIsPostedWhenRetriedAndAFailedLookIsNotPostedBlind() throws Exception {
+        OutgoingMessage m = new OutgoingMessage(1, "acme/rocket", 1, "7/comment-1", "Second try.", false, "k-failed");
+        github.failNext(1, 503);
+        assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.RetryLater.class);
+
+        github.failNext(1, 503); // the look itself fails: nothing is posted
+        assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.RetryLater.class);
+        assertThat(github.comments()).isEmpty();
+
+        assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.Delivered.class);
+        assertThat(github.comments()).extracting(FakeGitHub.Comment::body).containsExactly("Second try.");
+    }
 }

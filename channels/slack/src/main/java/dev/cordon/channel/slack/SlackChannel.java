@@ -1,6 +1,5 @@
 package dev.cordon.channel.slack;
 
-import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.Capabilities;
 import dev.cordon.core.channel.ChannelService;
@@ -12,8 +11,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -55,20 +52,10 @@ final class SlackChannel implements ChannelService {
     private final SlackApi api;
     private final HttpClient http;
     private final Backoff backoff;
-    /**
-     * Event ids and message keys handled lately: redeliveries are acknowledged, not stored again.
-     * Touched by the loop thread only, so not synchronized. Bounded; the host's dedup on the message
-     * id covers what it has forgotten.
-     */
-    private final Map<String, Boolean> handled = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > 10_000;
-        }
-    };
+    /** Event dedup and mention detection, shared with the Events API ({@link SlackEventsEndpoint}). */
+    private final SlackIntake intake;
 
     private volatile InboundSink sink;
-    private volatile String botUserId;
     private volatile WebSocketLink link;
     private volatile boolean ready;
     private volatile boolean closed;
@@ -79,6 +66,7 @@ final class SlackChannel implements ChannelService {
         this.api = api;
         this.http = http;
         this.backoff = backoff;
+        this.intake = new SlackIntake(api);
     }
 
     @Override
@@ -143,9 +131,8 @@ final class SlackChannel implements ChannelService {
 
     /** One connection, served until it ends; true if Slack asked for a new one (no back-off). */
     private boolean connectAndServe() throws IOException, InterruptedException {
-        if (botUserId == null) {
-            botUserId = expectOk(api.authTest()).path("user_id").asString();
-        }
+        // Known before the first event: a bot token Slack refuses fails here, with Slack's reason.
+        intake.botUserId();
         URI url = URI.create(expectOk(api.openConnection()).path("url").asString());
         link = WebSocketLink.open(http, url, "Socket Mode", MAX_MESSAGE);
         boolean pinged = false;
@@ -196,7 +183,7 @@ final class SlackChannel implements ChannelService {
             case "hello" -> {
                 ready = true;
                 backoff.reset();
-                LOG.info("connected to Slack over Socket Mode as bot user {}", botUserId);
+                LOG.info("connected to Slack over Socket Mode as bot user {}", intake.botUserId());
             }
             case "disconnect" -> {
                 LOG.info(
@@ -216,30 +203,9 @@ final class SlackChannel implements ChannelService {
     }
 
     private void event(JsonNode envelope) throws IOException {
-        JsonNode payload = envelope.path("payload");
-        String eventId = "event " + payload.path("event_id").asString("");
-        if (handled.containsKey(eventId)) {
-            LOG.debug("{} delivered again (retry {}): acknowledged", eventId, envelope.path("retry_attempt"));
+        if (intake.take(envelope.path("payload"), sink, "retry " + envelope.path("retry_attempt"))) {
             ack(envelope);
-            return;
         }
-        NewInbound message = SlackEvents.inbound(payload.path("event"), botUserId);
-        String key = message == null ? null : "message " + message.platformChatId() + " " + message.platformMessageId();
-        if (message != null && !handled.containsKey(key)) {
-            try {
-                InboundSink.InboundResult result = sink.accept(message);
-                if (result instanceof InboundSink.InboundResult.Dropped d && message.mentioned()) {
-                    LOG.info("Slack message {} in {} dropped: {}", key, message.platformChatId(), d.reason());
-                }
-            } catch (RuntimeException e) {
-                // Not acknowledged: Slack delivers it again, and the host may be able to store it then.
-                LOG.error("could not store the Slack message {}; left unacknowledged for Slack to redeliver", key, e);
-                return;
-            }
-            handled.put(key, true);
-        }
-        handled.put(eventId, true);
-        ack(envelope);
     }
 
     private void ack(JsonNode envelope) throws IOException {

@@ -2,8 +2,12 @@ package dev.cordon.channel.telegram;
 
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.ChannelService;
+import dev.cordon.core.channel.HookChannel;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.SplittableRandom;
 
 /** The Telegram channel adapter (docs/channels/telegram.md). */
@@ -28,5 +32,21 @@ public final class Telegram {
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
                 new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(5), new SplittableRandom()),
                 new Backoff(Duration.ofSeconds(2), Duration.ofMinutes(2), new SplittableRandom()));
+    }
+
+    /**
+     * An adapter in webhook mode: at start it asks Telegram to POST updates to {@code url} (the
+     * daemon's {@code /hooks/telegram} as the internet reaches it) with a secret token made here,
+     * new at each start; updates are served by the daemon's hook listener.
+     *
+     * @throws IllegalArgumentException if the token is missing
+     */
+    public static HookChannel webhook(TelegramSettings settings, URI url) {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        return new TelegramWebhook(
+                (TelegramChannel) channel(settings),
+                url,
+                Base64.getUrlEncoder().withoutPadding().encodeToString(random));
     }
 }

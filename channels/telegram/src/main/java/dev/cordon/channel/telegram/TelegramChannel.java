@@ -13,6 +13,7 @@ import dev.cordon.core.channel.PollLoop;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The Telegram adapter: a bot on the Bot API, reading by long polling ({@code getUpdates}), so no
- * inbound server or public address is needed, and answering with {@code sendMessage}.
+ * inbound server or public address is needed, and answering with {@code sendMessage}. In webhook
+ * mode {@link TelegramWebhook} starts it to register the webhook instead of polling, and hands it the
+ * updates Telegram POSTs ({@link #update}).
  *
  * <p>Durable before acknowledged (DESIGN.md invariant 6): Telegram forgets an update only when a
  * {@code getUpdates} asks for an {@code offset} past it. The adapter asks for the next offset only
@@ -39,6 +42,8 @@ final class TelegramChannel implements ChannelService {
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
     /** Telegram's limit for one message's text, in UTF-16 units. */
     static final int MAX_TEXT = 4096;
+    /** The kinds of update the bot asks for, by long polling and by webhook alike. */
+    static final List<String> UPDATES = List.of("message");
 
     private final TelegramSettings settings;
     private final BotApi api;
@@ -48,6 +53,8 @@ final class TelegramChannel implements ChannelService {
     private volatile Me me;
     /** The next update wanted; 0 before the first batch (Telegram then starts at its oldest unconfirmed). */
     private long offset;
+    /** Whether a webhook left from webhook mode was removed: {@code getUpdates} is refused while one is set. */
+    private boolean unhooked;
 
     TelegramChannel(TelegramSettings settings, HttpClient http, Backoff pollBackoff, Backoff sendBackoff) {
         this.settings = settings;
@@ -69,8 +76,45 @@ final class TelegramChannel implements ChannelService {
 
     @Override
     public void start(InboundSink sink) {
+        start(sink, () -> unhooked ? poll() : unhook());
+    }
+
+    /**
+     * Starts the loop that first learns who the bot is ({@code getMe}) and then runs {@code next}
+     * (long polls; in webhook mode, {@link TelegramWebhook}'s registration) until it ends.
+     */
+    void start(InboundSink sink, PollLoop.Step next) {
         this.sink = sink;
-        loop.start("telegram-poll", () -> me == null ? identify() : poll());
+        loop.start("telegram-poll", () -> me == null ? identify() : next.poll());
+    }
+
+    /** The Bot API client, for {@link TelegramWebhook}. */
+    BotApi api() {
+        return api;
+    }
+
+    /** The background loop, for {@link TelegramWebhook}'s registration step. */
+    PollLoop loop() {
+        return loop;
+    }
+
+    /** Whether the bot's id and username are known ({@code getMe} answered): updates can be read. */
+    boolean identified() {
+        return me != null;
+    }
+
+    /**
+     * Removes a webhook (one set in webhook mode before a switch back to polling): Telegram refuses
+     * {@code getUpdates} while one is set. Updates it holds are kept and come by polling.
+     */
+    private Duration unhook() throws IOException, InterruptedException {
+        return switch (api.call("deleteWebhook", BotApi.object().put("drop_pending_updates", false), SEND_TIMEOUT)) {
+            case Reply.Ok ok -> {
+                unhooked = true;
+                yield Duration.ZERO;
+            }
+            case Reply.Error e -> pollFailed(e);
+        };
     }
 
     /** Whether the last poll worked: the bot is known and {@code getUpdates} answered (for tests and status). */
@@ -104,7 +148,7 @@ final class TelegramChannel implements ChannelService {
             body.put("offset", offset);
         }
         body.put("timeout", settings.pollTimeout().toSeconds());
-        body.putArray("allowed_updates").add("message");
+        UPDATES.forEach(body.putArray("allowed_updates")::add);
         Reply reply = api.call("getUpdates", body, settings.pollTimeout().plusSeconds(15));
         if (reply instanceof Reply.Error e) {
             return pollFailed(e);
@@ -115,17 +159,27 @@ final class TelegramChannel implements ChannelService {
                 break;
             }
             long id = update.path("update_id").asLong();
-            if (update.has("message")) {
-                try {
-                    inbound(update.get("message"));
-                } catch (RuntimeException e) {
-                    // Not stored: the offset stays before it, so Telegram hands it out again.
-                    return loop.troubled("the host could not store update " + id + " (it is fetched again): " + e);
-                }
+            try {
+                update(update);
+            } catch (RuntimeException e) {
+                // Not stored: the offset stays before it, so Telegram hands it out again.
+                return loop.troubled("the host could not store update " + id + " (it is fetched again): " + e);
             }
             offset = id + 1;
         }
         return Duration.ZERO;
+    }
+
+    /**
+     * Hands the message an update carries to the sink and returns once the host decided on it;
+     * updates of other kinds are passed over. Blocks while the sink stores.
+     *
+     * @throws RuntimeException if the host could not store it: the update must not be confirmed
+     */
+    void update(JsonNode update) {
+        if (update.has("message")) {
+            inbound(update.get("message"));
+        }
     }
 
     private void inbound(JsonNode message) {
@@ -144,7 +198,8 @@ final class TelegramChannel implements ChannelService {
         }
     }
 
-    private Duration pollFailed(Reply.Error e) {
+    /** Records a Bot API error of the loop's call as its trouble; returns how long to wait. */
+    Duration pollFailed(Reply.Error e) {
         return switch (e.code()) {
             case 409 ->
                 loop.troubled("Telegram refused getUpdates with 409 (" + e.description()

@@ -261,11 +261,12 @@ class TelegramChannelTest {
     }
 
     @Test
-    void aWebhookIsReportedAsAConflictUntilItIsDeleted() {
+    void pollingRemovesAWebhookLeftFromWebhookModeAndReportsOneSetLaterAsAConflict() {
         telegram.webhook(true);
-        TelegramChannel c = channel(TOKEN);
-        c.start(sink);
+        TelegramChannel c = started();
+        assertThat(telegram.calls()).containsSubsequence("getMe", "deleteWebhook", "getUpdates");
 
+        telegram.webhook(true); // another program set one while the bot polls
         await().atMost(WAIT).until(() -> c.trouble() != null);
         assertThat(c.trouble()).contains("409", "webhook is active", "deleteWebhook");
         telegram.webhook(false);
