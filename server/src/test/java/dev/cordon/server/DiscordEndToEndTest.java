@@ -213,9 +213,12 @@ class DiscordEndToEndTest extends DaemonTestBase {
         AuditEntry failed = ChannelTests.awaitGivenUp(daemon, WAIT);
         assertThat(failed.event().reason()).contains("403", "Missing Access", "View Channel");
         assertThat(failed.event().details()).containsEntry("given_up", true);
-        assertThat(((ControlEvent.StatusReport) ChannelTests.control(daemon, new ControlRequest.Status()))
-                        .undeliveredReplies())
-                .isZero();
+        // The audit entry is written just before the outbox row is given up on: wait for both.
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(((ControlEvent.StatusReport)
+                                        ChannelTests.control(daemon, new ControlRequest.Status()))
+                                .undeliveredReplies())
+                        .isZero());
         assertThat(discord.posted()).noneMatch(p -> p.content().equals("Nobody will read this."));
     }
 

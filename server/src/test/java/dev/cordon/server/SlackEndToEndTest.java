@@ -180,8 +180,11 @@ class SlackEndToEndTest {
         AuditEntry failed = ChannelTests.awaitGivenUp(daemon, WAIT);
         assertThat(failed.event().reason()).contains("not_in_channel").contains("/invite");
         assertThat(failed.event().details()).containsEntry("given_up", true);
-        assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
-                .isZero();
+        // The audit entry is written just before the outbox row is given up on: wait for both.
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status()))
+                                .undeliveredReplies())
+                        .isZero());
         assertThat(slack.posted()).noneMatch(p -> p.text().equals("Nobody will read this."));
     }
 
