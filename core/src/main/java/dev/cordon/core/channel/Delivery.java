@@ -246,7 +246,8 @@ public final class Delivery {
                                     .orElse(null),
                     text,
                     o.failed(),
-                    o.idempotencyKey());
+                    o.idempotencyKey(),
+                    o.options());
             // Long text split, options numbered where the channel cannot show more (Fitting).
             DeliveryResult result;
             try (Tracing.Span span = o.inReplyTo() == null
