@@ -61,10 +61,10 @@ final class TelegramChannel implements ChannelService {
         return Telegram.NAME;
     }
 
-    /** Plain text of at most 4,096 characters a message; the host splits longer replies. */
+    /** Text of at most 4,096 characters a message (the host splits longer replies), and inline buttons. */
     @Override
     public Capabilities capabilities() {
-        return Capabilities.text(MAX_TEXT);
+        return new Capabilities(false, false, false, false, true, false, MAX_TEXT);
     }
 
     @Override
@@ -104,7 +104,7 @@ final class TelegramChannel implements ChannelService {
             body.put("offset", offset);
         }
         body.put("timeout", settings.pollTimeout().toSeconds());
-        body.putArray("allowed_updates").add("message");
+        body.putArray("allowed_updates").add("message").add("callback_query");
         Reply reply = api.call("getUpdates", body, settings.pollTimeout().plusSeconds(15));
         if (reply instanceof Reply.Error e) {
             return pollFailed(e);
@@ -115,9 +115,13 @@ final class TelegramChannel implements ChannelService {
                 break;
             }
             long id = update.path("update_id").asLong();
-            if (update.has("message")) {
+            if (update.has("message") || update.has("callback_query")) {
                 try {
-                    inbound(update.get("message"));
+                    if (update.has("message")) {
+                        inbound(update.get("message"));
+                    } else {
+                        pressed(update.get("callback_query"));
+                    }
                 } catch (RuntimeException e) {
                     // Not stored: the offset stays before it, so Telegram hands it out again.
                     return loop.troubled("the host could not store update " + id + " (it is fetched again): " + e);
@@ -141,6 +145,27 @@ final class TelegramChannel implements ChannelService {
                     m.senderId(),
                     m.platformChatId(),
                     d.reason());
+        }
+    }
+
+    /**
+     * A tap on a button: the person's answer, stored, then the tap is answered (Telegram shows a
+     * spinner until it is). A tap that is no answer of ours is answered with an alert and dropped.
+     */
+    private void pressed(JsonNode query) throws IOException, InterruptedException {
+        Optional<NewInbound> read = TelegramButtons.read(query);
+        ObjectNode answer =
+                BotApi.object().put("callback_query_id", query.path("id").asString());
+        if (read.isEmpty()) {
+            LOG.info("Telegram button press {} is not one of Cordon's (stale or foreign): dropped", query.path("id"));
+            answer.put("text", "This button is no longer in use.").put("show_alert", true);
+        } else if (sink.accept(read.get()) instanceof InboundSink.InboundResult.Dropped d) {
+            LOG.info("Telegram button press {} dropped: {}", query.path("id"), d.reason());
+            answer.put("text", "Not passed on.").put("show_alert", true);
+        }
+        if (api.call("answerCallbackQuery", answer, SEND_TIMEOUT) instanceof Reply.Error e) {
+            // The answer is stored; only the spinner on the person's screen lasts a little longer.
+            LOG.info("Telegram refused answerCallbackQuery: {} {}", e.code(), e.description());
         }
     }
 
@@ -171,6 +196,7 @@ final class TelegramChannel implements ChannelService {
             body.put("chat_id", chat);
         }
         body.put("text", message.text());
+        TelegramButtons.attach(body, message);
         String replyTo = message.replyToPlatformMessageId();
         if (replyTo != null && replyTo.matches("[0-9]{1,18}")) {
             // If the message was deleted meanwhile the answer still goes out, just not as a reply.
