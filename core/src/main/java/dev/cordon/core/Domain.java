@@ -107,31 +107,5 @@ public final class Domain {
         public Outbound {
             options = List.copyOf(options);
         }
-
-        /** A reply without options. */
-        public Outbound(
-                OutboundId id,
-                ChatId chatId,
-                SessionId sessionId,
-                InboundId inReplyTo,
-                String text,
-                boolean failed,
-                String idempotencyKey,
-                Instant createdAt,
-                Instant deliveredAt,
-                String platformMessageId) {
-            this(
-                    id,
-                    chatId,
-                    sessionId,
-                    inReplyTo,
-                    text,
-                    failed,
-                    idempotencyKey,
-                    createdAt,
-                    deliveredAt,
-                    platformMessageId,
-                    List.of());
-        }
     }
 }

@@ -650,7 +650,8 @@ abstract class StoreContract {
                 "k-1",
                 START.plusSeconds(3),
                 null,
-                null);
+                null,
+                List.of());
         assertThat(store.outbound(id.orElseThrow())).contains(expected);
         assertThat(store.undelivered()).containsExactly(expected);
         assertThat(store.releaseClaims()).as("no message is still claimed").isZero();
