@@ -6,6 +6,7 @@ import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /** The host's stored entities. Immutable snapshots of rows. */
@@ -88,7 +89,8 @@ public final class Domain {
 
     /**
      * A reply waiting for, or past, delivery. {@code idempotencyKey} is unique: storing the same
-     * key twice stores one row. {@code failed} marks a reply that reports a failed turn.
+     * key twice stores one row. {@code failed} marks a reply that reports a failed turn. {@code
+     * options} are the choices its reader picks one of (buttons, or a numbered list), often none.
      */
     public record Outbound(
             OutboundId id,
@@ -100,5 +102,10 @@ public final class Domain {
             String idempotencyKey,
             Instant createdAt,
             Instant deliveredAt,
-            String platformMessageId) {}
+            String platformMessageId,
+            List<String> options) {
+        public Outbound {
+            options = List.copyOf(options);
+        }
+    }
 }

@@ -8,8 +8,10 @@ import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
+import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalRequest;
 import dev.cordon.core.approval.ApprovalService;
+import dev.cordon.core.approval.ChatApprovals;
 import dev.cordon.core.approval.Outcome;
 import dev.cordon.core.approval.Scheduler;
 import dev.cordon.core.approval.Ticket;
@@ -314,6 +316,8 @@ public final class Daemon implements AutoCloseable {
         // Approvals before sessions: pending requests of the last run get their timers back before any
         // turn can ask again. Who may answer: the owner, and admins of the agent (docs/access.md).
         approvalControl = new ApprovalControl(store, terminal, Clock.systemUTC());
+        // Cards go to terminals and to the chat platform where the turn runs (docs/approvals.md).
+        ChatApprovals chatApprovals = new ChatApprovals(store, delivery::takesHostMessages, delivery::wake);
         approvals = ApprovalService.create(
                 store,
                 audit,
@@ -321,8 +325,21 @@ public final class Daemon implements AutoCloseable {
                 Scheduler.of(timer, Clock.systemUTC()),
                 Clock.systemUTC(),
                 config.approvalTimeout(),
-                approvalControl);
+                new ApprovalService.Listener() {
+                    @Override
+                    public void requested(Approval approval) {
+                        approvalControl.requested(approval);
+                        chatApprovals.requested(approval);
+                    }
+
+                    @Override
+                    public void decided(Approval approval) {
+                        approvalControl.decided(approval);
+                        chatApprovals.decided(approval);
+                    }
+                });
         approvalControl.serve(approvals);
+        chatApprovals.serve(approvals);
         // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
         // The agent's task tools run here, on the host, after its tool rules (invariant 3).
         tasks = new TaskScheduler(
@@ -367,13 +384,14 @@ public final class Daemon implements AutoCloseable {
         router.traceWith(tracing);
         sessions.traceWith(tracing);
         delivery.traceWith(tracing);
-        inbound = message -> {
+        // An answer to an approval card in a chat is the host's, never the agent's.
+        inbound = chatApprovals.around(message -> {
             InboundSink.InboundResult result = router.accept(message);
             if (result instanceof InboundSink.InboundResult.Accepted a && !a.duplicate()) {
                 questions.arrived(new InboundId(a.inboundId()));
             }
             return result;
-        };
+        });
         terminal.connect(inbound);
         web.connect(inbound);
         control = new ControlServer(home.controlSocket(), controlHandler);

@@ -24,8 +24,7 @@ class AskUserEndToEndTest extends DaemonTestBase {
             client.send(new ControlRequest.Say("main", "m1", "Pick a plan for me."));
             ControlEvent.Reply question = client.await(
                     ControlEvent.Reply.class, r -> r.text().startsWith("Which plan?"), Duration.ofSeconds(120));
-            assertThat(question.text())
-                    .isEqualTo("Which plan?\n\n1. Blue\n2. Red\n\n(Answer with a number, or in your own words.)");
+            assertThat(question.text()).isEqualTo("Which plan?\n\n1. Blue\n2. Red\n(Answer with a number.)");
             client.send(new ControlRequest.ReplyAck(question.outboundId()));
 
             client.send(new ControlRequest.Say("main", "m2", "2"));

@@ -215,9 +215,9 @@ class DiscordEndToEndTest extends DaemonTestBase {
         assertThat(failed.event().details()).containsEntry("given_up", true);
         // The audit entry is written just before the outbox row is given up on: wait for both.
         await().atMost(WAIT)
-                .untilAsserted(() -> assertThat(((ControlEvent.StatusReport)
-                                        ChannelTests.control(daemon, new ControlRequest.Status()))
-                                .undeliveredReplies())
+                .untilAsserted(() -> assertThat(
+                                ((ControlEvent.StatusReport) ChannelTests.control(daemon, new ControlRequest.Status()))
+                                        .undeliveredReplies())
                         .isZero());
         assertThat(discord.posted()).noneMatch(p -> p.content().equals("Nobody will read this."));
     }

@@ -182,8 +182,8 @@ class SlackEndToEndTest {
         assertThat(failed.event().details()).containsEntry("given_up", true);
         // The audit entry is written just before the outbox row is given up on: wait for both.
         await().atMost(WAIT)
-                .untilAsserted(() -> assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status()))
-                                .undeliveredReplies())
+                .untilAsserted(() -> assertThat(
+                                ((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
                         .isZero());
         assertThat(slack.posted()).noneMatch(p -> p.text().equals("Nobody will read this."));
     }

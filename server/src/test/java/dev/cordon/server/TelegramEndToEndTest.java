@@ -3,6 +3,7 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cordon.core.approval.ChatApprovals;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
@@ -11,6 +12,7 @@ import dev.cordon.testkit.FakeTelegram;
 import dev.cordon.testkit.Scripted;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -179,6 +181,83 @@ class TelegramEndToEndTest extends DaemonTestBase {
                 .isInstanceOf(ControlEvent.Done.class);
         assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Welcome, mallory.");
         assertThat(model.requests().getFirst().body().toString()).doesNotContain("just chatting");
+    }
+
+    @Test
+    void anApprovalIsACardWithButtonsInTheChatAndOnlyAnAdminsPressAnswersIt() throws Exception {
+        FakeTelegram.Chat team = telegram.group("Team");
+        pair(team, alice);
+        FakeTelegram.User mallory = telegram.user("mallory");
+        Path ran = home.resolve("agents/main/workspace/chat-approved.txt");
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo approved > chat-approved.txt && echo done\"}"),
+                Scripted.text("Ran it."));
+
+        telegram.say(team, alice, "@cordon_bot run it");
+
+        FakeTelegram.Sent card = telegram.nextSent(WAIT);
+        assertThat(card.text())
+                .startsWith("Approval #")
+                .contains("main asks: tool.bash", "command: echo approved > chat-approved.txt && echo done");
+        assertThat(card.buttons()).containsExactlyElementsOf(ChatApprovals.OPTIONS);
+        String id = card.text().substring("Approval #".length(), card.text().indexOf(" · "));
+
+        telegram.press(team, mallory, card.messageId(), "Allow always");
+        assertThat(telegram.nextSent(WAIT).text())
+                .startsWith("Only an owner or an admin of main may answer approval #" + id)
+                .endsWith("Your answer was ignored and recorded in the audit log.");
+        assertThat(audited("approval.ignored"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.actor().id()).isEqualTo("telegram:" + mallory.id()));
+        assertThat(ran).doesNotExist();
+
+        telegram.press(team, alice, card.messageId(), "Allow once");
+        assertThat(telegram.nextSent(WAIT).text())
+                .isEqualTo("Approval #" + id + ": granted by telegram:" + alice.id() + " (once).");
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Ran it.");
+        assertThat(ran).hasContent("approved\n");
+        assertThat(audited("approval.answer"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.actor().id()).isEqualTo("telegram:" + alice.id()));
+        assertThat(model.requests().toString())
+                .as("the presses are the host's business, never the agent's")
+                .doesNotContain("Allow once", "Allow always");
+    }
+
+    @Test
+    void aTypedFourDeniesTheChatsOnlyPendingApproval() throws Exception {
+        pair(aliceDm, alice);
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo never > denied.txt\"}"),
+                Scripted.text("Understood, I did not run it."));
+
+        telegram.say(aliceDm, alice, "run it");
+        assertThat(telegram.nextSent(WAIT).text()).startsWith("Approval #");
+        telegram.say(aliceDm, alice, "4");
+
+        assertThat(telegram.nextSent(WAIT).text()).endsWith(": denied by telegram:" + alice.id() + ".");
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Understood, I did not run it.");
+        assertThat(home.resolve("agents/main/workspace/denied.txt")).doesNotExist();
+        assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("denied");
+    }
+
+    @Test
+    void askUserOptionsAreButtonsAndAPressAnswersTheWaitingTurn() throws Exception {
+        pair(aliceDm, alice);
+        model.enqueue(
+                Scripted.toolCall("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}"),
+                Scripted.text("Red it is."));
+
+        telegram.say(aliceDm, alice, "Pick a plan for me.");
+        FakeTelegram.Sent question = telegram.nextSent(WAIT);
+        assertThat(question.text()).isEqualTo("Which plan?");
+        assertThat(question.buttons()).containsExactly("Blue", "Red");
+        telegram.press(aliceDm, alice, question.messageId(), "Red");
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Red it is.");
+        assertThat(model.requests().get(1).body().toString()).contains("The user chose option 2: Red");
     }
 
     @Test

@@ -62,7 +62,7 @@ final class JdbcStore implements Store {
     private static final String INBOUND_COLUMNS =
             "id, session_id, chat_id, platform_message_id, sender_id, text, state, received_at";
     private static final String OUTBOUND_COLUMNS = "id, chat_id, session_id, in_reply_to, text, failed,"
-            + " idempotency_key, created_at, delivered_at, platform_message_id";
+            + " idempotency_key, created_at, delivered_at, platform_message_id, options";
 
     private static final String APPROVAL_COLUMNS = "a.id, a.agent_id, g.name AS agent_name, a.session_id, a.chat_id,"
             + " a.kind, a.subject, a.summary, a.payload, a.requested_at, a.expires_at, a.status, a.decided_by,"
@@ -178,8 +178,16 @@ final class JdbcStore implements Store {
                 rs.getString("idempotency_key"),
                 instant(rs, "created_at"),
                 instant(rs, "delivered_at"),
-                rs.getString("platform_message_id"));
+                rs.getString("platform_message_id"),
+                options(rs.getString("options")));
     };
+
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
+
+    /** A message's options as stored: a JSON array of strings, NULL for none (migration V8). */
+    private static List<String> options(String json) {
+        return json == null ? List.of() : Wire.mapper().readValue(json, STRINGS);
+    }
 
     private final Database db;
     private final Clock clock;
@@ -607,8 +615,8 @@ final class JdbcStore implements Store {
             }
             Optional<Long> inserted = h.createQuery("""
                             INSERT INTO outbound (chat_id, session_id, in_reply_to, text, failed, idempotency_key,
-                                                  created_at)
-                            VALUES (:chat, :session, :inReplyTo, :text, :failed, :key, :now)
+                                                  created_at, options)
+                            VALUES (:chat, :session, :inReplyTo, :text, :failed, :key, :now, :options)
                             ON CONFLICT (idempotency_key) DO NOTHING
                             RETURNING id""")
                     .bind("chat", reply.chat().value())
@@ -620,6 +628,9 @@ final class JdbcStore implements Store {
                     .bind("failed", reply.failed() ? 1 : 0)
                     .bind("key", reply.idempotencyKey())
                     .bind("now", now)
+                    .bind(
+                            "options",
+                            reply.options().isEmpty() ? null : Wire.mapper().writeValueAsString(reply.options()))
                     .mapTo(Long.class)
                     .findOne();
             long id = inserted.orElseGet(() -> h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")

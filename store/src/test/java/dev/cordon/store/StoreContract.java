@@ -608,6 +608,27 @@ abstract class StoreContract {
     // ---- turns and the outbox
 
     @Test
+    void anOutboundMessageKeepsItsOptionsInOrderAndOneWithoutHasNone() {
+        Fixture f = fixture("C1");
+        List<String> options = List.of("Allow once", "Deny", "émoji 👍, \"quoted\"\nand a line");
+        OutboundId asked = store.completeTurn(
+                        f.session().id(),
+                        List.of(),
+                        List.of(),
+                        new NewOutbound(f.chat().id(), null, "may I?", false, "ask-1", options))
+                .orElseThrow();
+        OutboundId plain = store.completeTurn(
+                        f.session().id(), List.of(), List.of(), reply(f.chat(), null, "done", "plain-1"))
+                .orElseThrow();
+
+        assertThat(store.outbound(asked).orElseThrow().options()).containsExactlyElementsOf(options);
+        assertThat(store.outbound(plain).orElseThrow().options()).isEmpty();
+        assertThat(store.undelivered(f.chat().id()))
+                .extracting(Outbound::options)
+                .containsExactly(options, List.of());
+    }
+
+    @Test
     void completeTurnMarksTheHandledMessagesDoneAndStoresTheReplyUndelivered() {
         Fixture f = fixture("C1");
         InboundId m1 = receive(f, "m-1");
@@ -629,7 +650,8 @@ abstract class StoreContract {
                 "k-1",
                 START.plusSeconds(3),
                 null,
-                null);
+                null,
+                List.of());
         assertThat(store.outbound(id.orElseThrow())).contains(expected);
         assertThat(store.undelivered()).containsExactly(expected);
         assertThat(store.releaseClaims()).as("no message is still claimed").isZero();

@@ -39,7 +39,13 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code 50001} Missing Access), the content (1 to 2,000 characters, else 400 {@code 50006} or
  * {@code 50035}), a {@code nonce} of at most 25 characters; with {@code enforce_nonce} a repeated
  * nonce returns the message already created. Each channel's bucket allows {@link #rateLimit} posts
- * per window and says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429 with
+ * per window and says so in {@code X-RateLimit-*} headers; message {@code components} are checked
+ * as Discord does (at most 5 action rows of at most 5 buttons, labels of at most 80 characters, a
+ * {@code custom_id} of 1 to 100 characters unique in the message, else 400 {@code 50035}).
+ * {@link #press} sends the INTERACTION_CREATE (type 3, MESSAGE_COMPONENT) a click makes; its
+ * answer, {@code POST /interactions/{id}/{token}/callback}, must come once (else 400 {@code 40060}
+ * "Interaction has already been acknowledged"; an unknown one 404 {@code 10062}) with a known
+ * callback type. Each channel's bucket says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429 with
  * {@code retry_after} (seconds, a float). Tests script more: 429s and 5xx ({@link #failNext}),
  * dropped sockets, op 7 Reconnect, op 9, close codes, silence to heartbeats.
  *
@@ -65,6 +71,9 @@ public final class FakeDiscord implements AutoCloseable {
 
     /** A message the bot posted, as Discord stored it. */
     public record Posted(String channelId, String id, String content, String nonce, String replyTo, JsonNode request) {}
+
+    /** An answer to an interaction: its id, the callback {@code type}, and the body sent. */
+    public record Callback(String interactionId, int type, JsonNode body) {}
 
     /** Channel types as Discord numbers them: GUILD_TEXT 0, DM 1, PUBLIC_THREAD 11. */
     private record Channel(String id, int type, String guildId, String parentId, boolean botCanSee) {
@@ -106,6 +115,8 @@ public final class FakeDiscord implements AutoCloseable {
     private final Set<Session> open = new HashSet<>();
     private final List<Posted> posted = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
+    private final Map<String, String> interactions = new HashMap<>();
+    private final List<Callback> callbacks = new ArrayList<>();
     private GatewaySession live;
     private long nextId = 1_300_000_000_000_000_001L;
     private long heartbeatInterval = 41_250;
@@ -283,6 +294,135 @@ public final class FakeDiscord implements AutoCloseable {
         }
         messages.put(id, message);
         return message;
+    }
+
+    /**
+     * {@code user} clicks the button labelled {@code label} on message {@code messageId}; returns the
+     * interaction's id.
+     *
+     * @throws IllegalArgumentException if the message has no such button
+     */
+    public synchronized String press(User user, String messageId, String label) {
+        for (JsonNode row : messages.get(messageId).path("components")) {
+            for (JsonNode button : row.path("components")) {
+                if (label.equals(button.path("label").asString(null))) {
+                    return pressCustomId(
+                            user, messageId, button.path("custom_id").asString());
+                }
+            }
+        }
+        throw new IllegalArgumentException("message " + messageId + " has no button '" + label + "'");
+    }
+
+    /** An INTERACTION_CREATE for a click with any {@code customId}, as a stale or forged client could cause. */
+    public synchronized String pressCustomId(User user, String messageId, String customId) {
+        ObjectNode message = messages.get(messageId);
+        Channel c = channels.get(message.path("channel_id").asString());
+        String id = Long.toString(nextId++);
+        String token =
+                "aW50ZXJhY3Rpb246" + id + "_tok-" + UUID.randomUUID().toString().replace("-", "");
+        interactions.put(id, token);
+        ObjectNode d = JSON.createObjectNode()
+                .put("id", id)
+                .put("application_id", BOT_ID)
+                .put("type", 3)
+                .put("token", token)
+                .put("version", 1)
+                .put("channel_id", c.id());
+        ObjectNode who = JSON.createObjectNode()
+                .put("id", user.id())
+                .put("username", user.username())
+                .put("global_name", user.username());
+        if (c.guildId() != null) {
+            d.put("guild_id", c.guildId());
+            d.putObject("member").set("user", who);
+        } else {
+            d.set("user", who);
+        }
+        d.set("channel", c.json());
+        d.set("message", message.deepCopy());
+        d.putObject("data").put("custom_id", customId).put("component_type", 2);
+        GatewaySession s = live;
+        if (s != null && s.valid) {
+            dispatch(s, "INTERACTION_CREATE", d);
+        }
+        return id;
+    }
+
+    /** Every answer to an interaction, in order. */
+    public synchronized List<Callback> callbacks() {
+        return List.copyOf(callbacks);
+    }
+
+    private Answer callback(String id, String token, String body) {
+        if (!token.equals(interactions.get(id))) {
+            return new Answer(404, error("Unknown interaction", 10062), Map.of());
+        }
+        JsonNode request;
+        try {
+            request = JSON.readTree(body);
+        } catch (JacksonException e) {
+            return new Answer(400, error("400: Bad Request", 50109), Map.of());
+        }
+        int type = request.path("type").asInt(-1);
+        if (!Set.of(1, 4, 5, 6, 7, 9, 10, 12).contains(type)) {
+            return invalidForm("type", "BASE_TYPE_CHOICES", "Value must be one of {1, 4, 5, 6, 7, 9, 10, 12}.");
+        }
+        if (type == 4 && request.path("data").path("content").asString("").isEmpty()) {
+            return new Answer(400, error("Cannot send an empty message", 50006), Map.of());
+        }
+        if (callbacks.stream().anyMatch(c -> c.interactionId().equals(id))) {
+            return new Answer(400, error("Interaction has already been acknowledged.", 40060), Map.of());
+        }
+        callbacks.add(new Callback(id, type, request));
+        return new Answer(204, JSON.createObjectNode(), Map.of());
+    }
+
+    /** Discord's complaint about a message's {@code components}, or null if they are well formed. */
+    private static Answer components(JsonNode rows) {
+        if (!rows.isArray() || rows.size() > 5) {
+            return invalidForm("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
+        }
+        Set<String> ids = new HashSet<>();
+        for (int r = 0; r < rows.size(); r++) {
+            JsonNode row = rows.get(r);
+            String at = "components." + r;
+            if (row.path("type").asInt(-1) != 1) {
+                return invalidForm(at + ".type", "BASE_TYPE_CHOICES", "Value must be one of {1}.");
+            }
+            JsonNode buttons = row.path("components");
+            if (!buttons.isArray() || buttons.isEmpty() || buttons.size() > 5) {
+                return invalidForm(at + ".components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.");
+            }
+            for (int b = 0; b < buttons.size(); b++) {
+                JsonNode button = buttons.get(b);
+                String field = at + ".components." + b;
+                if (button.path("type").asInt(-1) != 2) {
+                    return invalidForm(field + ".type", "BASE_TYPE_CHOICES", "Value must be one of {2}.");
+                }
+                if (button.path("label").asString("").length() > 80) {
+                    return invalidForm(field + ".label", "BASE_TYPE_MAX_LENGTH", "Must be 80 or fewer in length.");
+                }
+                int style = button.path("style").asInt(-1);
+                String custom = button.path("custom_id").asString("");
+                if (style >= 1 && style <= 4) {
+                    if (custom.isEmpty() || custom.length() > 100) {
+                        return invalidForm(
+                                field + ".custom_id", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+                    }
+                    if (!ids.add(custom)) {
+                        return invalidForm(
+                                field + ".custom_id",
+                                "COMPONENT_CUSTOM_ID_DUPLICATED",
+                                "Component custom id cannot be duplicated");
+                    }
+                } else if (style != 5 || !button.path("url").isString()) {
+                    return invalidForm(
+                            field + ".style", "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}.");
+                }
+            }
+        }
+        return null;
     }
 
     /** MESSAGE_CREATE to the live session, if its intents (and the bot's access) cover the message. */
@@ -565,7 +705,14 @@ public final class FakeDiscord implements AutoCloseable {
                 query.put(eq < 0 ? pair : pair.substring(0, eq), eq < 0 ? "" : pair.substring(eq + 1));
             }
         }
+        Matcher interaction = Pattern.compile("interactions/(\\d{1,20})/([A-Za-z0-9_-]{1,500})/callback")
+                .matcher(path);
+        if (method.equals("POST") && interaction.matches()) {
+            // Interaction callbacks need no bot token: the interaction's own token authorises them.
+            return callback(interaction.group(1), interaction.group(2), body);
+        }
         if (!("Bot " + TOKEN).equals(authorization)) {
+
             return new Answer(401, error("401: Unauthorized", 0), Map.of());
         }
         if (method.equals("GET") && path.equals("gateway/bot")) {
@@ -668,6 +815,12 @@ public final class FakeDiscord implements AutoCloseable {
         if (nonce != null && nonce.length() > 25) {
             return invalidForm("nonce", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
         }
+        if (request.has("components")) {
+            Answer bad = components(request.get("components"));
+            if (bad != null) {
+                return bad;
+            }
+        }
         String replyTo = request.path("message_reference").path("message_id").asString(null);
         if (replyTo != null
                 && !messages.containsKey(replyTo)
@@ -688,6 +841,9 @@ public final class FakeDiscord implements AutoCloseable {
                 .put("bot", true);
         ObjectNode message =
                 message(c, author, content, replyTo != null && messages.containsKey(replyTo) ? replyTo : null);
+        if (request.has("components")) {
+            message.set("components", request.get("components").deepCopy());
+        }
         if (nonce != null) {
             message.put("nonce", nonce);
             nonces.put(c.id() + " " + nonce, message.path("id").asString());

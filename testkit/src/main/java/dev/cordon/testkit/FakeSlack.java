@@ -25,7 +25,9 @@ import tools.jackson.databind.node.ObjectNode;
  * checks tokens, channel membership and archiving, emits an {@code app_mention} beside the {@code
  * message} event when the bot is mentioned in a channel, echoes the bot's own posts as events, keeps
  * events that arrive while no socket is open, and sends unacknowledged envelopes again (with {@code
- * retry_attempt}) on the next connection. Tests script its failures: HTTP 429 with {@code
+ * retry_attempt}) on the next connection. {@code blocks} on {@code chat.postMessage} are checked
+ * against Block Kit's limits ({@code invalid_blocks}), and {@link #press} sends the {@code
+ * interactive} envelope ({@code block_actions}) a click on a button makes. Tests script its failures: HTTP 429 with {@code
  * Retry-After}, 5xx, {@code ok:false} errors, dropped sockets, refresh requests, redeliveries.
  *
  * <p>Thread-safe. Needs {@code org.eclipse.jetty.websocket:jetty-websocket-jetty-server} on the test
@@ -43,7 +45,7 @@ public final class FakeSlack implements AutoCloseable {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
     /** A message the bot posted. */
-    public record Posted(String channel, String text, String threadTs, String ts) {}
+    public record Posted(String channel, String text, String threadTs, String ts, JsonNode blocks) {}
 
     /** A scripted answer to the next call of a method: an HTTP status, a Retry-After, an {@code ok:false} error. */
     public record Failure(int status, String retryAfter, String error) {
@@ -73,6 +75,9 @@ public final class FakeSlack implements AutoCloseable {
     private final List<String> acked = new ArrayList<>();
     private final List<ObjectNode> sent = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
+    /** The bot's messages with blocks, by channel and ts: what a click's payload carries. */
+    private final Map<String, ObjectNode> withBlocks = new HashMap<>();
+
     private Session socket;
     private int connections;
     private long clock;
@@ -179,6 +184,75 @@ public final class FakeSlack implements AutoCloseable {
             emit(mention);
         }
         return ts;
+    }
+
+    /**
+     * {@code user} clicks the button labelled {@code label} on the bot's message {@code ts} in
+     * {@code channel}: an {@code interactive} envelope with a {@code block_actions} payload, as
+     * Slack sends it over Socket Mode. Returns the envelope's id ({@link #acknowledged} lists it once
+     * the bot acknowledges it).
+     *
+     * @throws IllegalArgumentException if that message has no such button
+     */
+    public synchronized String press(String user, String channel, String ts, String label) {
+        ObjectNode message = withBlocks.get(channel + " " + ts);
+        for (JsonNode block : message == null ? JSON.createArrayNode() : message.path("blocks")) {
+            for (JsonNode element : block.path("elements")) {
+                if (label.equals(element.path("text").path("text").asString(null))) {
+                    return pressAction(
+                            user, channel, ts, element.path("action_id").asString());
+                }
+            }
+        }
+        throw new IllegalArgumentException("message " + ts + " in " + channel + " has no button '" + label + "'");
+    }
+
+    /** A {@code block_actions} click with any {@code actionId}, as another app's button or a stale one makes. */
+    public synchronized String pressAction(String user, String channel, String ts, String actionId) {
+        ObjectNode message = withBlocks.getOrDefault(
+                channel + " " + ts, JSON.createObjectNode().put("ts", ts));
+        clock++;
+        String actionTs = String.format("%d.%06d", 1_700_000_000 + clock, clock);
+        ObjectNode payload = JSON.createObjectNode()
+                .put("type", "block_actions")
+                .put("api_app_id", "A0FAKE")
+                .put("token", "verification-token-not-used-in-socket-mode")
+                .put("trigger_id", clock + ".1.fake")
+                .put("response_url", "https://hooks.slack.com/actions/T0FAKE/" + clock + "/fake");
+        payload.putObject("user")
+                .put("id", user)
+                .put("username", user.toLowerCase(java.util.Locale.ROOT))
+                .put("team_id", TEAM);
+        payload.putObject("team").put("id", TEAM).put("domain", "fake");
+        payload.putObject("container")
+                .put("type", "message")
+                .put("message_ts", ts)
+                .put("channel_id", channel)
+                .put("is_ephemeral", false);
+        payload.putObject("channel").put("id", channel).put("name", "channel-" + channel);
+        payload.set("message", message.deepCopy());
+        ObjectNode action = payload.putArray("actions")
+                .addObject()
+                .put("action_id", actionId)
+                .put("block_id", "cordon-options")
+                .put("type", "button")
+                .put("action_ts", actionTs);
+        for (JsonNode block : message.path("blocks")) {
+            for (JsonNode element : block.path("elements")) {
+                if (actionId.equals(element.path("action_id").asString(null))) {
+                    action.set("text", element.path("text").deepCopy());
+                    action.put("value", element.path("value").asString(""));
+                }
+            }
+        }
+        ObjectNode envelope = JSON.createObjectNode()
+                .put("envelope_id", UUID.randomUUID().toString())
+                .put("type", "interactive")
+                .put("accepts_response_payload", false);
+        envelope.set("payload", payload);
+        unacked.put(envelope.path("envelope_id").asString(), envelope);
+        send(envelope);
+        return envelope.path("envelope_id").asString();
     }
 
     /** The next call of {@code method} ({@code chat.postMessage} …) answers with {@code failure}. */
@@ -331,7 +405,10 @@ public final class FakeSlack implements AutoCloseable {
         JsonNode ack = JSON.readTree(text);
         ObjectNode envelope = unacked.remove(ack.path("envelope_id").asString());
         if (envelope != null) {
-            acked.add(envelope.path("payload").path("event_id").asString());
+            acked.add(
+                    envelope.path("type").asString().equals("interactive")
+                            ? envelope.path("envelope_id").asString()
+                            : envelope.path("payload").path("event_id").asString());
         }
     }
 
@@ -395,12 +472,15 @@ public final class FakeSlack implements AutoCloseable {
                         : !c.botIsMember()
                                 ? "not_in_channel"
                                 : text.isEmpty() ? "no_text" : text.length() > MAX_TEXT ? "msg_too_long" : null;
+        if (error == null && request.has("blocks")) {
+            error = blocksError(request.get("blocks"));
+        }
         if (error != null) {
             return new Answer(200, null, error(error));
         }
         String ts = nextTs();
         String thread = request.path("thread_ts").asString(null);
-        posted.add(new Posted(c.id(), text, thread, ts));
+        posted.add(new Posted(c.id(), text, thread, ts, request.get("blocks")));
         ObjectNode message = JSON.createObjectNode()
                 .put("type", "message")
                 .put("user", BOT_USER)
@@ -411,12 +491,63 @@ public final class FakeSlack implements AutoCloseable {
         if (thread != null) {
             message.put("thread_ts", thread);
         }
+        if (request.has("blocks")) {
+            message.set("blocks", request.get("blocks").deepCopy());
+            withBlocks.put(c.id() + " " + ts, message.deepCopy());
+        }
         // Slack echoes the bot's own message to an app subscribed to the channel's messages.
         ObjectNode echo = message.deepCopy().put("channel", c.id()).put("channel_type", c.type());
         emit(echo);
         ObjectNode answer = JSON.createObjectNode().put("channel", c.id()).put("ts", ts);
         answer.set("message", message);
         return ok(answer);
+    }
+
+    /**
+     * Slack's {@code invalid_blocks} for what Block Kit refuses (at most 50 blocks; a section's text
+     * at most 3,000 characters; an actions block of 1 to 25 elements; a button's plain_text of 1 to
+     * 75 characters, an action_id of at most 255 unique in the message, a value of at most 2,000),
+     * else null.
+     */
+    private static String blocksError(JsonNode blocks) {
+        if (!blocks.isArray() || blocks.size() > 50) {
+            return "invalid_blocks";
+        }
+        Set<String> ids = new HashSet<>();
+        for (JsonNode block : blocks) {
+            switch (block.path("type").asString("")) {
+                case "section" -> {
+                    String t = block.path("text").path("text").asString("");
+                    if (t.isEmpty() || t.length() > 3000) {
+                        return "invalid_blocks";
+                    }
+                }
+                case "actions" -> {
+                    JsonNode elements = block.path("elements");
+                    if (!elements.isArray() || elements.isEmpty() || elements.size() > 25) {
+                        return "invalid_blocks";
+                    }
+                    for (JsonNode e : elements) {
+                        String label = e.path("text").path("text").asString("");
+                        String id = e.path("action_id").asString("");
+                        if (!e.path("type").asString("").equals("button")
+                                || !e.path("text").path("type").asString("").equals("plain_text")
+                                || label.isEmpty()
+                                || label.length() > 75
+                                || id.isEmpty()
+                                || id.length() > 255
+                                || !ids.add(id)
+                                || e.path("value").asString("").length() > 2000) {
+                            return "invalid_blocks";
+                        }
+                    }
+                }
+                default -> {
+                    return "invalid_blocks";
+                }
+            }
+        }
+        return null;
     }
 
     private static Answer ok(ObjectNode body) {

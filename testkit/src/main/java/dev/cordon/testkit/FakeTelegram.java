@@ -41,6 +41,12 @@ import tools.jackson.databind.node.ObjectNode;
  *       X-Telegram-Bot-Api-Secret-Token}; an update is forgotten only when answered 2xx, else sent
  *       again after {@link #webhookRetry} (Telegram backs off), and {@code getWebhookInfo} reports
  *       the last error; {@code deleteWebhook} stops it.
+ *   <li>{@code reply_markup.inline_keyboard} on {@code sendMessage} is checked as Telegram does: rows
+ *       of buttons, each with a non-empty {@code text} and {@code callback_data} of 1 to 64 bytes
+ *       (UTF-8) or a {@code url} (400 "BUTTON_DATA_INVALID" otherwise). {@link #press} makes the
+ *       {@code callback_query} update a person's tap sends, carrying the message with its keyboard;
+ *       {@code answerCallbackQuery} must answer each query once (400 "query is too old ..."
+ *       otherwise), with at most 200 characters of text. {@code allowed_updates} filters updates.
  *   <li>a wrong token gets 401 "Unauthorized", an unknown method 404 "Not Found"; {@link #failNext}
  *       queues failures (429 with {@code retry_after}, 5xx) for the next calls of a method.
  * </ul>
@@ -64,7 +70,11 @@ public final class FakeTelegram implements AutoCloseable {
      * @param parseMode the {@code parse_mode} it asked for ({@code MarkdownV2}, {@code HTML}), or null
      *     for plain text, shown exactly as written
      */
-    public record Sent(long chatId, long messageId, String text, Long replyTo, String parseMode) {}
+    public record Sent(
+            long chatId, long messageId, String text, Long replyTo, String parseMode, List<String> buttons) {}
+
+    /** The bot's answer to a button press ({@code answerCallbackQuery}). */
+    public record CallbackAnswer(String queryId, String text, boolean showAlert) {}
 
     /** An injected failure of one method call. */
     private record Failure(int code, String description, Integer retryAfter) {}
@@ -79,6 +89,8 @@ public final class FakeTelegram implements AutoCloseable {
     private final Set<Long> blockedBy = new HashSet<>();
     private final Map<String, Queue<Failure>> failures = new HashMap<>();
     private final List<String> calls = new ArrayList<>();
+    private final Map<String, Boolean> queries = new HashMap<>();
+    private final List<CallbackAnswer> callbackAnswers = new ArrayList<>();
     private long nextUpdateId = 700_000_001;
     private long nextUserId = 1000;
     private long nextGroupId = 1;
@@ -170,6 +182,48 @@ public final class FakeTelegram implements AutoCloseable {
         updates.add(update);
         notifyAll();
         return message.get("message_id").asLong();
+    }
+
+    /**
+     * {@code from} taps the button labelled {@code label} under the bot's message {@code messageId}
+     * in {@code chat}; returns the callback query's id.
+     *
+     * @throws IllegalArgumentException if that message has no such button
+     */
+    public synchronized String press(Chat chat, User from, long messageId, String label) {
+        ObjectNode message = history.get(chat.id()).get(messageId);
+        for (JsonNode row : message.path("reply_markup").path("inline_keyboard")) {
+            for (JsonNode button : row) {
+                if (button.path("text").asString().equals(label)) {
+                    return pressData(
+                            chat, from, messageId, button.path("callback_data").asString());
+                }
+            }
+        }
+        throw new IllegalArgumentException("message " + messageId + " has no button '" + label + "'");
+    }
+
+    /**
+     * A {@code callback_query} with any {@code data} for message {@code messageId}, as a forged or
+     * stale client could send (Telegram passes on whatever data the button had); returns its id.
+     */
+    public synchronized String pressData(Chat chat, User from, long messageId, String data) {
+        String id = Long.toString(4_000_000_000_000L + nextUpdateId);
+        ObjectNode query = JSON.createObjectNode().put("id", id);
+        query.set("from", userJson(from));
+        query.set("message", history.get(chat.id()).get(messageId).deepCopy());
+        query.put("chat_instance", Long.toString(chat.id() * 31)).put("data", data);
+        queries.put(id, false);
+        ObjectNode update = JSON.createObjectNode().put("update_id", nextUpdateId++);
+        update.set("callback_query", query);
+        updates.add(update);
+        notifyAll();
+        return id;
+    }
+
+    /** Every answer to a button press, in order. */
+    public synchronized List<CallbackAnswer> callbackAnswers() {
+        return List.copyOf(callbackAnswers);
     }
 
     /** The user blocks the bot: what the bot sends them is refused with 403 from now on. */
@@ -321,6 +375,7 @@ public final class FakeTelegram implements AutoCloseable {
             case "getMe" -> ok(userJson(bot).put("can_join_groups", true).put("can_read_all_group_messages", true));
             case "getUpdates" -> getUpdates(body);
             case "sendMessage" -> sendMessage(body);
+            case "answerCallbackQuery" -> answerCallbackQuery(body);
             case "deleteWebhook" -> {
                 webhook = false;
                 webhookUrl = null;
@@ -478,6 +533,12 @@ public final class FakeTelegram implements AutoCloseable {
                         null);
             }
         }
+        // Telegram does not send update kinds the bot did not ask for.
+        if (body.has("allowed_updates")) {
+            Set<String> allowed = new HashSet<>();
+            body.get("allowed_updates").forEach(k -> allowed.add(k.asString()));
+            updates.removeIf(u -> allowed.stream().noneMatch(u::has));
+        }
         ArrayNode result = JSON.createArrayNode();
         int limit = body.path("limit").asInt(100);
         for (ObjectNode u : updates) {
@@ -518,18 +579,75 @@ public final class FakeTelegram implements AutoCloseable {
                 return error(400, "Bad Request: message to be replied not found", null);
             }
         }
+        List<String> buttons = new ArrayList<>();
+        JsonNode markup = body.path("reply_markup");
+        if (!markup.isMissingNode()) {
+            String invalid = keyboard(markup, buttons);
+            if (invalid != null) {
+                return error(400, "Bad Request: " + invalid, null);
+            }
+        }
         ObjectNode message = message(chat, bot, text);
         if (replyTo != null) {
             message.set("reply_to_message", history.get(chat.id()).get(replyTo).deepCopy());
+        }
+        if (!markup.isMissingNode()) {
+            message.set("reply_markup", markup.deepCopy());
         }
         Sent s = new Sent(
                 chat.id(),
                 message.get("message_id").asLong(),
                 text,
                 replyTo,
-                body.path("parse_mode").asString(null));
+                body.path("parse_mode").asString(null),
+                List.copyOf(buttons));
         http.sent(s);
         return ok(message);
+    }
+
+    /** Checks an {@code InlineKeyboardMarkup}, collecting its labels; returns Telegram's complaint or null. */
+    private static String keyboard(JsonNode markup, List<String> labels) {
+        JsonNode rows = markup.path("inline_keyboard");
+        if (!rows.isArray()) {
+            return "field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array";
+        }
+        for (JsonNode row : rows) {
+            if (!row.isArray()) {
+                return "field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array of Arrays";
+            }
+            for (JsonNode button : row) {
+                String label = button.path("text").asString("");
+                if (label.isEmpty()) {
+                    return "BUTTON_TEXT_INVALID";
+                }
+                JsonNode data = button.path("callback_data");
+                if (data.isString()) {
+                    int bytes = data.asString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                    if (bytes < 1 || bytes > 64) {
+                        return "BUTTON_DATA_INVALID";
+                    }
+                } else if (!button.path("url").isString()) {
+                    return "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
+                }
+                labels.add(label);
+            }
+        }
+        return null;
+    }
+
+    private ObjectNode answerCallbackQuery(JsonNode body) {
+        String id = body.path("callback_query_id").asString("");
+        if (!Boolean.FALSE.equals(queries.get(id))) {
+            return error(
+                    400, "Bad Request: query is too old and response timeout expired or query ID is invalid", null);
+        }
+        String text = body.path("text").asString(null);
+        if (text != null && text.length() > 200) {
+            return error(400, "Bad Request: MESSAGE_TOO_LONG", null);
+        }
+        queries.put(id, true);
+        callbackAnswers.add(new CallbackAnswer(id, text, body.path("show_alert").asBoolean(false)));
+        return ok(JSON.booleanNode(true));
     }
 
     private static ObjectNode ok(JsonNode result) {

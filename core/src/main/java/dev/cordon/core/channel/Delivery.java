@@ -111,6 +111,17 @@ public final class Delivery {
         return adapters.containsKey(channel);
     }
 
+    /**
+     * Whether the host may post messages of its own (an approval card) in chats of this channel: an
+     * enabled chat platform that takes notices ({@link ChannelAdapter#takesNotices}) and has no live
+     * view of its own ({@link ChannelAdapter#showsLive}: the terminal and the web chat show
+     * approvals their own way).
+     */
+    public boolean takesHostMessages(String channel) {
+        ChannelAdapter adapter = adapters.get(channel);
+        return adapter != null && adapter.takesNotices() && !adapter.showsLive();
+    }
+
     /** Where delivery spans go (in the trace of the message each reply answers); set once, early. */
     public void traceWith(Tracing tracing) {
         this.tracing = tracing;
@@ -246,7 +257,8 @@ public final class Delivery {
                                     .orElse(null),
                     text,
                     o.failed(),
-                    o.idempotencyKey());
+                    o.idempotencyKey(),
+                    o.options());
             // Long text split, options numbered where the channel cannot show more (Fitting).
             DeliveryResult result;
             try (Tracing.Span span = o.inReplyTo() == null

@@ -57,19 +57,9 @@ final class Fitting {
      * the text is too long. Parts of a split message get idempotency keys {@code KEY#i/n}.
      */
     static List<OutgoingMessage> parts(OutgoingMessage message, Capabilities capabilities) {
-        String text = message.text();
-        List<String> options = message.options();
-        if (!options.isEmpty() && !capabilities.buttons()) {
-            StringBuilder numbered = new StringBuilder(text);
-            for (int i = 0; i < options.size(); i++) {
-                numbered.append(i == 0 ? "\n\n" : "\n")
-                        .append(i + 1)
-                        .append(". ")
-                        .append(options.get(i));
-            }
-            text = numbered.append("\n(Answer with a number.)").toString();
-            options = List.of();
-        }
+        OutgoingMessage fitted = capabilities.buttons() ? message : message.numbered();
+        String text = fitted.text();
+        List<String> options = fitted.options();
         List<String> pieces = split(text, capabilities.maxMessageLength());
         if (pieces.size() == 1) {
             return List.of(message.withText(text, message.idempotencyKey(), options));

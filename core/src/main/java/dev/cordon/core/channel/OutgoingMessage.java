@@ -39,6 +39,24 @@ public record OutgoingMessage(
         this(deliveryId, platformChatId, inReplyTo, replyToPlatformMessageId, text, failed, idempotencyKey, List.of());
     }
 
+    /**
+     * This message with its options written into the text as a numbered list and no options left:
+     * what a channel without buttons shows, and what an adapter sends when its platform cannot show
+     * these options as buttons (too many, or a label too long). The reader answers with a number or
+     * the option's text, both of which the host understands.
+     */
+    public OutgoingMessage numbered() {
+        if (options.isEmpty()) {
+            return this;
+        }
+        StringBuilder text = new StringBuilder(this.text);
+        for (int i = 0; i < options.size(); i++) {
+            text.append(i == 0 ? "\n\n" : "\n").append(i + 1).append(". ").append(options.get(i));
+        }
+        text.append("\n(Answer with a number.)");
+        return withText(text.toString(), idempotencyKey, List.of());
+    }
+
     OutgoingMessage withText(String newText, String newKey, List<String> newOptions) {
         return new OutgoingMessage(
                 deliveryId, platformChatId, inReplyTo, replyToPlatformMessageId, newText, failed, newKey, newOptions);

@@ -26,11 +26,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * The agent's {@code ask_user} tool, run on the host: the question (with its options numbered) goes
- * to the chat like a reply, through the outbox, and the turn waits for the person's answer: the
- * first message of that session received after the question was asked, or a timeout. The answer is
- * taken out of the session's inbox (it is part of this turn, not the next) and handed to the model;
- * a number picks an option. Call {@link #arrived} whenever a person's message is stored (not a
+ * The agent's {@code ask_user} tool, run on the host: the question goes to the chat like a reply,
+ * through the outbox, with its options stored beside it (buttons where the channel has them, a
+ * numbered list where not), and the turn waits for the person's answer: the first message of that
+ * session received after the question was asked, or a timeout. The answer is taken out of the
+ * session's inbox (it is part of this turn, not the next) and handed to the model; a number or an
+ * option's text (a button press) picks an option. Call {@link #arrived} whenever a person's message is stored (not a
  * message of the scheduler or of another agent: those are no answer).
  * Thread-safe; {@link #call} blocks until the answer or the timeout.
  */
@@ -121,13 +122,6 @@ public final class Questions implements HostTools {
         Optional.ofNullable(waiting.put(session, w))
                 .ifPresent(old -> old.answer().cancel(false));
         try {
-            StringBuilder text = new StringBuilder(question);
-            for (int i = 0; i < options.size(); i++) {
-                text.append(i == 0 ? "\n\n" : "\n").append(i + 1).append(". ").append(options.get(i));
-            }
-            if (!options.isEmpty()) {
-                text.append("\n\n(Answer with a number, or in your own words.)");
-            }
             InboundId inReplyTo =
                     caller.batch().isEmpty() ? null : caller.batch().getLast().id();
             store.completeTurn(
@@ -137,16 +131,17 @@ public final class Questions implements HostTools {
                     new Store.NewOutbound(
                             caller.chat().id(),
                             inReplyTo,
-                            text.toString(),
+                            question,
                             false,
-                            "ask:" + caller.turnId() + ":" + Integer.toHexString(question.hashCode())));
+                            "ask:" + caller.turnId() + ":" + Integer.toHexString(question.hashCode()),
+                            options));
             record(caller, AuditActions.USER_QUESTION, Decision.INFO, null, Map.of("options", options.size()));
             deliver.accept(caller.chat().id());
             Inbound answer = w.answer().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             // The answer belongs to this turn: done now, so no later turn takes it as a new message.
             store.completeTurn(session, List.of(answer.id()), List.of(), null);
             String said = answer.text().strip();
-            int picked = pick(said, options.size());
+            int picked = pick(said, options);
             record(
                     caller,
                     AuditActions.USER_ANSWER,
@@ -175,14 +170,24 @@ public final class Questions implements HostTools {
         }
     }
 
-    /** The option a reply picks (1-based), or 0 if it is no option's number. */
-    static int pick(String said, int options) {
-        String digits = said.endsWith(".") ? said.substring(0, said.length() - 1) : said;
+    /**
+     * The option a reply picks (1-based), or 0 if it picks none: its number ({@code 2}, {@code 2.})
+     * as typed where the options were shown as a numbered list, or the option's own text (what a
+     * button press reports, or what a person types), ignoring case and surrounding space.
+     */
+    static int pick(String said, List<String> options) {
+        String answer = said.strip();
+        for (int i = 0; i < options.size(); i++) {
+            if (options.get(i).equalsIgnoreCase(answer)) {
+                return i + 1;
+            }
+        }
+        String digits = answer.endsWith(".") ? answer.substring(0, answer.length() - 1) : answer;
         if (digits.isEmpty() || digits.length() > 2 || !digits.chars().allMatch(Character::isDigit)) {
             return 0;
         }
         int n = Integer.parseInt(digits);
-        return n >= 1 && n <= options ? n : 0;
+        return n >= 1 && n <= options.size() ? n : 0;
     }
 
     private void record(Caller caller, String action, Decision decision, String rule, Map<String, Object> details) {

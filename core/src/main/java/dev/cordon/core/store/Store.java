@@ -106,8 +106,26 @@ public interface Store extends AutoCloseable {
     Optional<OutboundId> completeTurn(
             SessionId session, List<InboundId> handled, List<ChatMessage> transcript, NewOutbound reply);
 
-    /** {@code inReplyTo} may be null (a message the agent sent on its own). */
-    record NewOutbound(ChatId chat, InboundId inReplyTo, String text, boolean failed, String idempotencyKey) {}
+    /**
+     * {@code inReplyTo} may be null (a message the agent sent on its own); {@code options} are the
+     * choices the reader picks one of (see {@link Outbound#options}).
+     */
+    record NewOutbound(
+            ChatId chat,
+            InboundId inReplyTo,
+            String text,
+            boolean failed,
+            String idempotencyKey,
+            List<String> options) {
+        public NewOutbound {
+            options = List.copyOf(options);
+        }
+
+        /** A reply without options. */
+        public NewOutbound(ChatId chat, InboundId inReplyTo, String text, boolean failed, String idempotencyKey) {
+            this(chat, inReplyTo, text, failed, idempotencyKey, List.of());
+        }
+    }
 
     /** Outbound messages not yet delivered, oldest first. */
     List<Outbound> undelivered();

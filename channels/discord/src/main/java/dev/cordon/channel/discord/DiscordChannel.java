@@ -60,6 +60,8 @@ final class DiscordChannel implements ChannelService {
     static final int MAX_MESSAGE = 4 * 1024 * 1024;
     /** SUPPRESS_EMBEDS: Discord's servers would otherwise fetch every link an agent writes. */
     private static final int SUPPRESS_EMBEDS = 1 << 2;
+    /** Message flag: only the person who clicked sees it. */
+    private static final int EPHEMERAL = 1 << 6;
 
     private static final Duration HELLO_WAIT = Duration.ofSeconds(20);
     /** Catching up reads at most this many pages of 100 messages per channel. */
@@ -116,10 +118,10 @@ final class DiscordChannel implements ChannelService {
         return Discord.NAME;
     }
 
-    /** Threads; text up to 2,000 characters a message (the host splits longer replies, numbers options). */
+    /** Threads; buttons; text up to 2,000 characters a message (the host splits longer replies). */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, false, false, MAX_TEXT);
+        return new Capabilities(true, false, false, false, true, false, MAX_TEXT);
     }
 
     @Override
@@ -337,6 +339,7 @@ final class DiscordChannel implements ChannelService {
                 connected("connected to the Discord gateway as bot user " + botId);
             }
             case "RESUMED" -> connected("resumed the Discord gateway session");
+            case "INTERACTION_CREATE" -> clicked(d);
             case "MESSAGE_CREATE" -> {
                 message(d, seq);
                 if (d.hasNonNull("channel_id") && d.hasNonNull("id")) {
@@ -447,6 +450,47 @@ final class DiscordChannel implements ChannelService {
         handled.put(key, true);
     }
 
+    /**
+     * A click on a button: the person's answer, stored, then acknowledged (type 6, nothing changes
+     * on screen). A click that is no answer of ours gets a message only its clicker sees, and is
+     * dropped. A click Discord redelivers is recognised by the host's dedup on its interaction id.
+     */
+    private void clicked(JsonNode d) throws IOException {
+        String channel = d.path("channel_id").asString(null);
+        NewInbound press = channel == null
+                ? null
+                : DiscordButtons.read(
+                        d, d.hasNonNull("guild_id") ? place(channel) : new DiscordMessages.Place(channel, null));
+        ObjectNode answer = DiscordRest.JSON.createObjectNode();
+        if (press == null) {
+            LOG.info(
+                    "Discord interaction {} is not a click on Cordon's buttons: dropped",
+                    d.path("id").asString());
+            answer.put("type", 4)
+                    .putObject("data")
+                    .put("content", "This button is no longer in use.")
+                    .put("flags", EPHEMERAL);
+        } else {
+            try {
+                if (sink.accept(press) instanceof InboundSink.InboundResult.Dropped dropped) {
+                    LOG.info("Discord click {} dropped: {}", press.platformMessageId(), dropped.reason());
+                }
+            } catch (RuntimeException e) {
+                throw new IOException(
+                        "the host could not store click " + press.platformMessageId() + ": " + e.getMessage());
+            }
+            answer.put("type", 6);
+        }
+        if (rest.interactionCallback(d.path("id").asString(), d.path("token").asString(), answer)
+                instanceof DiscordRest.Answer.Refused r) {
+            // Stored already; only the clicker's spinner shows "interaction failed".
+            LOG.info(
+                    "Discord refused the answer to interaction {}: {}",
+                    d.path("id").asString(),
+                    r.reason());
+        }
+    }
+
     private DiscordMessages.Place place(String channelId) throws IOException {
         DiscordMessages.Place known = places.get(channelId);
         if (known != null) {
@@ -512,6 +556,7 @@ final class DiscordChannel implements ChannelService {
 
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
+        message = DiscordButtons.fitted(message);
         String replyTo = message.replyToPlatformMessageId();
         String thread = DiscordMessages.threadOf(replyTo);
         String target = thread != null ? thread : message.platformChatId();
@@ -522,6 +567,7 @@ final class DiscordChannel implements ChannelService {
                 .put("nonce", DiscordMessages.nonce(message.idempotencyKey()))
                 .put("enforce_nonce", true)
                 .put("flags", SUPPRESS_EMBEDS);
+        DiscordButtons.attach(body, message.options());
         // No @everyone, @here, role or user pings from an agent's text; only the person answered is notified.
         ObjectNode mentions = body.putObject("allowed_mentions");
         mentions.putArray("parse");

@@ -90,6 +90,15 @@ final class DiscordRest {
         return call("POST", path, "", "POST " + path, body);
     }
 
+    /**
+     * {@code POST /interactions/{id}/{token}/callback}: the answer to an interaction, due within 3 s
+     * of it (type 6 DEFERRED_UPDATE_MESSAGE acknowledges a click and changes nothing; type 4 answers
+     * with a message).
+     */
+    Answer interactionCallback(String id, String token, ObjectNode body) {
+        return call("POST", "interactions/" + id + "/" + token + "/callback", "interactions", body);
+    }
+
     /** {@code GET /channels/{id}/messages?after=ID&limit=100}: up to 100 messages after {@code after}. */
     Answer messagesAfter(String channelId, String after) {
         String path = "channels/" + channelId + "/messages";

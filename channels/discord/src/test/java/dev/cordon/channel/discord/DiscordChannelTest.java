@@ -124,6 +124,61 @@ class DiscordChannelTest {
     }
 
     @Test
+    void optionsAreButtonsInOneRowAndAClickComesBackAsTheOptionFromTheClickerThenIsAcknowledged() {
+        connect();
+        FakeDiscord.User bob = discord.user("bob");
+        DeliveryResult.Delivered card = (DeliveryResult.Delivered) channel.deliver(new OutgoingMessage(
+                1, FakeDiscord.GENERAL, 0, null, "Launch?", false, "ask:1", List.of("Launch", "Wait", "Ask Ada")));
+        assertThat(discord.posted().getLast().request().path("components").toString())
+                .contains("\"label\":\"Wait\"", "\"custom_id\":\"cordon:o:1\"");
+
+        String interaction = discord.press(bob, card.platformMessageId(), "Wait");
+
+        await().atMost(WAIT).until(() -> stored.size() == 1);
+        NewInbound click = stored.getFirst();
+        assertThat(click.text()).isEqualTo("Wait");
+        assertThat(click.senderId()).isEqualTo(bob.id());
+        assertThat(click.platformChatId()).isEqualTo(FakeDiscord.GENERAL);
+        assertThat(click.platformMessageId()).isEqualTo("interaction:" + interaction);
+        assertThat(click.replyToPlatformMessageId()).isEqualTo(card.platformMessageId());
+        assertThat(click.mentioned()).isTrue();
+        await().atMost(WAIT).until(() -> !discord.callbacks().isEmpty());
+        assertThat(discord.callbacks().getFirst().type()).isEqualTo(6);
+    }
+
+    @Test
+    void moreOptionsThanOneRowHoldsGoAsANumberedListAndAForeignClickIsAnsweredOnlyToItsClicker() {
+        connect();
+        List<String> six = List.of("a", "b", "c", "d", "e", "f");
+        DeliveryResult.Delivered many = (DeliveryResult.Delivered)
+                channel.deliver(new OutgoingMessage(1, FakeDiscord.GENERAL, 0, null, "Pick", false, "ask:2", six));
+        assertThat(discord.posted().getLast().content())
+                .isEqualTo("Pick\n\n1. a\n2. b\n3. c\n4. d\n5. e\n6. f\n(Answer with a number.)");
+        assertThat(discord.posted().getLast().request().has("components")).isFalse();
+        DeliveryResult.Delivered card = (DeliveryResult.Delivered) channel.deliver(
+                new OutgoingMessage(1, FakeDiscord.GENERAL, 0, null, "Pick", false, "ask:3", List.of("x")));
+
+        String foreign = discord.pressCustomId(alice, card.platformMessageId(), "another-app:approve");
+        String stale = discord.pressCustomId(alice, many.platformMessageId(), "cordon:o:0");
+        discord.say(alice, FakeDiscord.GENERAL, "<@" + FakeDiscord.BOT_ID + "> after the clicks");
+
+        await().atMost(WAIT).until(() -> stored.size() == 1);
+        assertThat(stored.getFirst().text()).isEqualTo("after the clicks");
+        assertThat(discord.callbacks())
+                .extracting(FakeDiscord.Callback::interactionId, FakeDiscord.Callback::type)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(foreign, 4), org.assertj.core.groups.Tuple.tuple(stale, 4));
+        assertThat(discord.callbacks()
+                        .getFirst()
+                        .body()
+                        .path("data")
+                        .path("flags")
+                        .asInt())
+                .as("ephemeral: only the clicker sees it")
+                .isEqualTo(64);
+    }
+
+    @Test
     void theBotsOwnPostsAreNotPassedOn() throws Exception {
         connect();
         channel.deliver(reply(FakeDiscord.GENERAL, null, "I am the bot", "k-1"));

@@ -11,6 +11,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -65,6 +66,11 @@ final class SlackApi {
 
     /** {@code chat.postMessage} with the bot token; {@code threadTs} null for the channel itself. */
     Answer postMessage(String channel, String text, String threadTs) {
+        return postMessage(channel, text, threadTs, null);
+    }
+
+    /** As {@link #postMessage(String, String, String)}, with Block Kit {@code blocks} (null: none). */
+    Answer postMessage(String channel, String text, String threadTs, ArrayNode blocks) {
         ObjectNode body = JSON.createObjectNode()
                 .put("channel", channel)
                 .put("text", text)
@@ -73,6 +79,9 @@ final class SlackApi {
                 .put("unfurl_media", false);
         if (threadTs != null) {
             body.put("thread_ts", threadTs);
+        }
+        if (blocks != null) {
+            body.set("blocks", blocks);
         }
         return call("chat.postMessage", settings.botToken(), body);
     }

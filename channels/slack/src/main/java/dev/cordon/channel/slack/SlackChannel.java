@@ -74,10 +74,10 @@ final class SlackChannel implements ChannelService {
         return Slack.NAME;
     }
 
-    /** Threads; text up to {@link #MAX_TEXT} characters a message (the host splits longer replies). */
+    /** Threads; buttons; text up to {@link #MAX_TEXT} characters a message (the host splits longer replies). */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, false, false, MAX_TEXT);
+        return new Capabilities(true, false, false, false, true, false, MAX_TEXT);
     }
 
     @Override
@@ -192,8 +192,9 @@ final class SlackChannel implements ChannelService {
                 return !envelope.path("reason").asString("").equals("link_disabled");
             }
             case "events_api" -> event(envelope);
+            case "interactive" -> clicked(envelope);
             default -> {
-                // Slash commands and interactions are not used yet: acknowledged so Slack does not retry.
+                // Slash commands are not used: acknowledged so Slack does not retry.
                 if (envelope.hasNonNull("envelope_id")) {
                     ack(envelope);
                 }
@@ -206,6 +207,28 @@ final class SlackChannel implements ChannelService {
         if (intake.take(envelope.path("payload"), sink, "retry " + envelope.path("retry_attempt"))) {
             ack(envelope);
         }
+    }
+
+    /**
+     * A click on a button ({@code block_actions}): the person's answer, acknowledged once stored (a
+     * redelivery is recognised by the host's dedup on the action's time stamp). A click that is no
+     * answer of ours is acknowledged and dropped.
+     */
+    private void clicked(JsonNode envelope) throws IOException {
+        NewInbound press = SlackButtons.read(envelope.path("payload"));
+        if (press == null) {
+            LOG.info("Slack interaction {} is not a click on Cordon's buttons: dropped", envelope.path("envelope_id"));
+        } else {
+            try {
+                if (sink.accept(press) instanceof InboundSink.InboundResult.Dropped d) {
+                    LOG.info("Slack click {} dropped: {}", press.platformMessageId(), d.reason());
+                }
+            } catch (RuntimeException e) {
+                LOG.error("could not store the Slack click {}; left unacknowledged", press.platformMessageId(), e);
+                return;
+            }
+        }
+        ack(envelope);
     }
 
     private void ack(JsonNode envelope) throws IOException {
@@ -221,7 +244,13 @@ final class SlackChannel implements ChannelService {
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
         String thread = SlackEvents.threadOf(message.replyToPlatformMessageId());
-        SlackApi.Answer answer = api.postMessage(message.platformChatId(), SlackEvents.escape(message.text()), thread);
+        OutgoingMessage shown = SlackButtons.fitted(message);
+        String text = SlackEvents.escape(shown.text());
+        SlackApi.Answer answer = api.postMessage(
+                message.platformChatId(),
+                text,
+                thread,
+                shown.options().isEmpty() ? null : SlackButtons.blocks(text, shown.options()));
         return switch (answer) {
             case SlackApi.Answer.Ok ok ->
                 new DeliveryResult.Delivered(ok.body().path("ts").asString());

@@ -63,9 +63,16 @@ final class SlackEventsEndpoint implements HookChannel {
         return Slack.NAME;
     }
 
+    /**
+     * Socket Mode's, without buttons: over HTTP a click goes to the app's Interactivity Request URL,
+     * which the hook listener does not serve, so options go as a numbered list the person answers by
+     * typing.
+     */
     @Override
     public Capabilities capabilities() {
-        return replies.capabilities();
+        Capabilities c = replies.capabilities();
+        return new Capabilities(
+                c.threads(), c.edits(), c.reactions(), c.files(), false, c.typing(), c.maxMessageLength());
     }
 
     @Override

@@ -96,6 +96,45 @@ class SlackChannelTest {
     }
 
     @Test
+    void optionsAreBlockKitButtonsAndAClickComesBackAsTheOptionFromTheClickerAcknowledgedOnceStored() {
+        DeliveryResult.Delivered card = (DeliveryResult.Delivered) channel.deliver(new OutgoingMessage(
+                1, "C0GENERAL", 0, null, "Deploy <now>?", false, "ask:1", List.of("Deploy", "Wait")));
+        FakeSlack.Posted posted = slack.posted().getLast();
+        assertThat(posted.text()).isEqualTo("Deploy &lt;now&gt;?");
+        assertThat(posted.blocks().toString())
+                .contains("\"type\":\"actions\"", "\"text\":\"Deploy &lt;now&gt;?\"", "\"text\":\"Wait\"");
+
+        String envelope = slack.press("U0BOB", "C0GENERAL", card.platformMessageId(), "Wait");
+
+        await().atMost(WAIT).until(() -> slack.acknowledged().contains(envelope));
+        NewInbound click = stored.stream()
+                .filter(m -> m.platformMessageId().startsWith("action:"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(click.text()).isEqualTo("Wait");
+        assertThat(click.senderId()).isEqualTo("U0BOB");
+        assertThat(click.platformChatId()).isEqualTo("C0GENERAL");
+        assertThat(click.replyToPlatformMessageId()).isEqualTo(card.platformMessageId());
+        assertThat(click.mentioned()).isTrue();
+    }
+
+    @Test
+    void tooManyOptionsForBlockKitGoAsANumberedListAndAForeignClickIsAcknowledgedAndDropped() {
+        List<String> long1 = List.of("x".repeat(76));
+        channel.deliver(new OutgoingMessage(1, "C0GENERAL", 0, null, "Pick", false, "ask:2", long1));
+        assertThat(slack.posted().getLast().blocks()).isNull();
+        assertThat(slack.posted().getLast().text())
+                .isEqualTo("Pick\n\n1. " + "x".repeat(76) + "\n(Answer with a number.)");
+        DeliveryResult.Delivered card = (DeliveryResult.Delivered)
+                channel.deliver(new OutgoingMessage(1, "C0GENERAL", 0, null, "Pick", false, "ask:3", List.of("A")));
+
+        String foreign = slack.pressAction("U0BOB", "C0GENERAL", card.platformMessageId(), "other-app-approve");
+
+        await().atMost(WAIT).until(() -> slack.acknowledged().contains(foreign));
+        assertThat(stored).noneMatch(m -> m.platformMessageId().startsWith("action:"));
+    }
+
+    @Test
     void aMentionInAChannelReachesTheHostOnceThoughSlackSendsTwoEvents() {
         slack.say("U0ALICE", "C0GENERAL", "just talking among ourselves");
         slack.say("U0ALICE", "C0GENERAL", "<@U0BOT> what is up?");

@@ -108,6 +108,12 @@ class SlackEventsEndpointTest {
     }
 
     @Test
+    void optionsGoAsANumberedListBecauseClicksWouldGoToAnUnservedInteractivityUrl() {
+        assertThat(endpoint.capabilities().buttons()).isFalse();
+        assertThat(endpoint.capabilities().threads()).isTrue();
+    }
+
+    @Test
     void theUrlVerificationIsAnsweredWithItsChallengeOnlyWhenSigned() {
         HttpResponse<String> ok = events.verifyUrl("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
         String unsigned = "{\"type\":\"url_verification\",\"challenge\":\"abc\"}";

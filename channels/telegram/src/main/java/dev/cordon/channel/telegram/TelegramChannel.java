@@ -43,7 +43,7 @@ final class TelegramChannel implements ChannelService {
     /** Telegram's limit for one message's text, in UTF-16 units. */
     static final int MAX_TEXT = 4096;
     /** The kinds of update the bot asks for, by long polling and by webhook alike. */
-    static final List<String> UPDATES = List.of("message");
+    static final List<String> UPDATES = List.of("message", "callback_query");
 
     private final TelegramSettings settings;
     private final BotApi api;
@@ -68,10 +68,10 @@ final class TelegramChannel implements ChannelService {
         return Telegram.NAME;
     }
 
-    /** Plain text of at most 4,096 characters a message; the host splits longer replies. */
+    /** Text of at most 4,096 characters a message (the host splits longer replies), and inline buttons. */
     @Override
     public Capabilities capabilities() {
-        return Capabilities.text(MAX_TEXT);
+        return new Capabilities(false, false, false, false, true, false, MAX_TEXT);
     }
 
     @Override
@@ -179,6 +179,8 @@ final class TelegramChannel implements ChannelService {
     void update(JsonNode update) {
         if (update.has("message")) {
             inbound(update.get("message"));
+        } else if (update.has("callback_query")) {
+            pressed(update.get("callback_query"));
         }
     }
 
@@ -195,6 +197,33 @@ final class TelegramChannel implements ChannelService {
                     m.senderId(),
                     m.platformChatId(),
                     d.reason());
+        }
+    }
+
+    /**
+     * A tap on a button: the person's answer, stored, then the tap is answered (Telegram shows a
+     * spinner until it is). A tap that is no answer of ours is answered with an alert and dropped.
+     */
+    private void pressed(JsonNode query) {
+        Optional<NewInbound> read = TelegramButtons.read(query);
+        ObjectNode answer =
+                BotApi.object().put("callback_query_id", query.path("id").asString());
+        if (read.isEmpty()) {
+            LOG.info("Telegram button press {} is not one of Cordon's (stale or foreign): dropped", query.path("id"));
+            answer.put("text", "This button is no longer in use.").put("show_alert", true);
+        } else if (sink.accept(read.get()) instanceof InboundSink.InboundResult.Dropped d) {
+            LOG.info("Telegram button press {} dropped: {}", query.path("id"), d.reason());
+            answer.put("text", "Not passed on.").put("show_alert", true);
+        }
+        try {
+            if (api.call("answerCallbackQuery", answer, SEND_TIMEOUT) instanceof Reply.Error e) {
+                // The answer is stored; only the spinner on the person's screen lasts a little longer.
+                LOG.info("Telegram refused answerCallbackQuery: {} {}", e.code(), e.description());
+            }
+        } catch (IOException e) {
+            LOG.info("Telegram's answerCallbackQuery failed (the answer is stored): {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -226,6 +255,7 @@ final class TelegramChannel implements ChannelService {
             body.put("chat_id", chat);
         }
         body.put("text", message.text());
+        TelegramButtons.attach(body, message);
         String replyTo = message.replyToPlatformMessageId();
         if (replyTo != null && replyTo.matches("[0-9]{1,18}")) {
             // If the message was deleted meanwhile the answer still goes out, just not as a reply.

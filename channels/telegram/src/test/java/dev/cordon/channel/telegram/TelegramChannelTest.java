@@ -129,6 +129,79 @@ class TelegramChannelTest {
     }
 
     @Test
+    void optionsGoAsAnInlineKeyboardAndATapComesBackAsTheOptionFromThePersonWhoTapped() throws Exception {
+        TelegramChannel c = started();
+        FakeTelegram.User alice = telegram.user("alice");
+        FakeTelegram.User bob = telegram.user("bob");
+        FakeTelegram.Chat team = telegram.group("Team");
+        // Long multi-byte labels: the callback data must still fit Telegram's 64 bytes.
+        String long1 = "🚀 launch ".repeat(20).strip();
+        List<String> options = List.of(long1, "Wait", "Ask Ada");
+
+        DeliveryResult sent = c.deliver(
+                new OutgoingMessage(1, Long.toString(team.id()), 0, null, "Launch now?", false, "ask:1", options));
+
+        long card = Long.parseLong(((DeliveryResult.Delivered) sent).platformMessageId());
+        assertThat(telegram.sent().getLast().buttons()).containsExactlyElementsOf(options);
+        String query = telegram.press(team, bob, card, long1);
+        NewInbound tap = next();
+        assertThat(tap.text()).isEqualTo(long1);
+        assertThat(tap.senderId()).isEqualTo(Long.toString(bob.id()));
+        assertThat(tap.platformChatId()).isEqualTo(Long.toString(team.id()));
+        assertThat(tap.replyToPlatformMessageId()).isEqualTo(Long.toString(card));
+        assertThat(tap.platformMessageId()).isEqualTo("callback:" + query);
+        assertThat(tap.mentioned()).as("a tap is addressed to the bot").isTrue();
+        await().atMost(WAIT).until(() -> !telegram.callbackAnswers().isEmpty());
+        assertThat(telegram.callbackAnswers()).containsExactly(new FakeTelegram.CallbackAnswer(query, null, false));
+        assertThat(alice.id()).isNotEqualTo(bob.id());
+    }
+
+    @Test
+    void aForeignOrStaleTapIsAnsweredWithAnAlertAndNeverReachesTheHost() throws Exception {
+        TelegramChannel c = started();
+        FakeTelegram.User alice = telegram.user("alice");
+        FakeTelegram.Chat dm = telegram.privateChat(alice);
+        DeliveryResult sent = c.deliver(
+                new OutgoingMessage(1, Long.toString(alice.id()), 0, null, "Pick", false, "ask:2", List.of("A", "B")));
+        long card = Long.parseLong(((DeliveryResult.Delivered) sent).platformMessageId());
+        long plain = Long.parseLong(
+                ((DeliveryResult.Delivered) c.deliver(reply(alice.id(), null, "no buttons"))).platformMessageId());
+
+        String foreign = telegram.pressData(dm, alice, card, "another-bot:approve");
+        String stale = telegram.pressData(dm, alice, plain, TelegramButtons.PREFIX + "0");
+        String gone = telegram.pressData(dm, alice, card, TelegramButtons.PREFIX + "7");
+        telegram.say(dm, alice, "after the taps");
+
+        assertThat(next().text()).as("only the typed message reached the host").isEqualTo("after the taps");
+        assertThat(telegram.callbackAnswers())
+                .extracting(FakeTelegram.CallbackAnswer::queryId, FakeTelegram.CallbackAnswer::showAlert)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(foreign, true),
+                        org.assertj.core.groups.Tuple.tuple(stale, true),
+                        org.assertj.core.groups.Tuple.tuple(gone, true));
+    }
+
+    @Test
+    void theFakeRefusesCallbackDataOverSixtyFourBytesAsTelegramDoes() throws Exception {
+        TelegramChannel c = started();
+        FakeTelegram.User alice = telegram.user("alice");
+        telegram.privateChat(alice);
+        HttpClient http = HttpClient.newHttpClient();
+        String body = "{\"chat_id\":" + alice.id()
+                + ",\"text\":\"x\",\"reply_markup\":{\"inline_keyboard\":[[{\"text\":\"a\"," + "\"callback_data\":\""
+                + "é".repeat(33) + "\"}]]}}";
+        var response = http.send(
+                java.net.http.HttpRequest.newBuilder(URI.create(telegram.url() + "/bot" + TOKEN + "/sendMessage"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("BUTTON_DATA_INVALID");
+        assertThat(c.isPolling()).isTrue();
+    }
+
+    @Test
     void anUpdateIsConfirmedToTelegramOnlyAfterTheHostStoredIt() throws Exception {
         started();
         FakeTelegram.User alice = telegram.user("alice");

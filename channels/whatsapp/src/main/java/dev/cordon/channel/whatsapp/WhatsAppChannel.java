@@ -168,7 +168,7 @@ final class WhatsAppChannel implements HookChannel {
                         .put("title", options.get(i));
             }
         } else {
-            String text = numbered(message.text(), options);
+            String text = message.numbered().text();
             if (text.length() > MAX_TEXT) {
                 return new DeliveryResult.Failed("the reply's " + options.size() + " options are too long for"
                         + " WhatsApp: as a numbered list under the text they pass its 4,096 characters");
@@ -185,18 +185,6 @@ final class WhatsAppChannel implements HookChannel {
                 && text.length() <= MAX_INTERACTIVE_BODY
                 && options.stream().allMatch(o -> !o.isBlank() && o.length() <= MAX_BUTTON_TITLE)
                 && options.stream().distinct().count() == options.size();
-    }
-
-    /** Options that do not fit as buttons, as a numbered list under the text (the host's way elsewhere). */
-    private static String numbered(String text, List<String> options) {
-        StringBuilder out = new StringBuilder(text);
-        for (int i = 0; i < options.size(); i++) {
-            out.append(i == 0 ? "\n\n" : "\n").append(i + 1).append(". ").append(options.get(i));
-        }
-        if (!options.isEmpty()) {
-            out.append("\n(Answer with a number.)");
-        }
-        return out.toString();
     }
 
     @Override
