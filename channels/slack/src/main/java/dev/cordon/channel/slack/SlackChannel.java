@@ -1,5 +1,6 @@
 package dev.cordon.channel.slack;
 
+import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.Capabilities;
 import dev.cordon.core.channel.ChannelService;
