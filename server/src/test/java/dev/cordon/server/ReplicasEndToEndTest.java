@@ -1,0 +1,317 @@
+package dev.cordon.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cordon.egress.vault.Vault;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.PostgresServer;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 11: three daemon processes (replicas, each with its own home sharing cordon.yaml's store,
+ * the audit key and the vault) on one real PostgreSQL, real sandboxes and the fake model echoing.
+ * Chats talk to the replicas over their control sockets, one message after another; sessions run on
+ * whichever replica holds their lease. Midway the replica holding the most sessions is killed with
+ * SIGKILL; its chats reconnect to a survivor and resend what was not answered. In the end every
+ * message has exactly one reply, the dead replica's sessions went on on survivors, and the audit
+ * chain verifies as one chain.
+ */
+class ReplicasEndToEndTest {
+    static final PostgresServer PG = PostgresServer.shared();
+    static final int REPLICAS = 3;
+    static final int CHATS = Integer.getInteger("cordon.replicas.chats", 6);
+    static final int MESSAGES = Integer.getInteger("cordon.replicas.messages", 6);
+
+    @TempDir
+    Path root;
+
+    String url;
+    FakeModelServer model;
+    final Process[] daemons = new Process[REPLICAS];
+    final Path[] homes = new Path[REPLICAS];
+    final Set<Integer> dead = ConcurrentHashMap.newKeySet();
+
+    /** Replies the chats were handed: outbound id → inbound id it answers. */
+    final Map<Long, Long> replies = new ConcurrentHashMap<>();
+    /** Inbound id of each sent message, by chat and index, as a replica acknowledged it. */
+    final Map<String, Map<Integer, Long>> accepted = new ConcurrentHashMap<>();
+
+    volatile boolean done;
+
+    @AfterEach
+    void stop() throws IOException {
+        done = true;
+        for (Process p : daemons) {
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }
+        if (model != null) {
+            model.close();
+        }
+        Path kept = Files.createDirectories(Path.of("target", "replicas"));
+        for (int i = 0; i < REPLICAS; i++) {
+            if (homes[i] != null && Files.exists(homes[i].resolve("daemon.log"))) {
+                Files.copy(
+                        homes[i].resolve("daemon.log"),
+                        kept.resolve("daemon-" + i + ".log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        if (url != null) {
+            PG.dropDatabase(url);
+        }
+    }
+
+    @Test
+    void aReplicaKilledMidwayLosesNothingItsSessionsAreTakenOverAndEachMessageIsAnsweredOnce() throws Exception {
+        url = PG.createDatabase();
+        model = FakeModelServer.start();
+        for (int i = 0; i < REPLICAS; i++) {
+            homes[i] = Files.createDirectories(root.resolve("replica-" + i));
+            // No workspace quota: a killed daemon cannot unmount. 256 MiB a sandbox: the chats fit.
+            Files.writeString(
+                    homes[i].resolve("cordon.yaml"),
+                    "store:\n  kind: postgres\n  url: " + url + "\n  user: " + PG.user()
+                            + "\n  password_secret: PG_PASSWORD\nsandbox:\n  disk_mb: 0\n  memory_mb: 256\n");
+            for (int c = 0; c < CHATS; c++) {
+                Files.createDirectories(homes[i].resolve("agents/chat" + c));
+            }
+        }
+        Home first = new Home(homes[0]);
+        first.create();
+        Vault.open(first.vault(), first.vaultKey())
+                .put("PG_PASSWORD", PG.password().getBytes(StandardCharsets.UTF_8), List.of());
+        daemons[0] = startDaemon(0);
+        awaitUp(0);
+        // The others share the first one's audit signing key and vault (docs/deploy-kubernetes.md).
+        for (int i = 1; i < REPLICAS; i++) {
+            copyTree(homes[0].resolve("keys"), homes[i].resolve("keys"));
+            copyTree(homes[0].resolve("secrets"), homes[i].resolve("secrets"));
+            daemons[i] = startDaemon(i);
+        }
+        for (int i = 1; i < REPLICAS; i++) {
+            awaitUp(i);
+        }
+        assertThat(query("SELECT count(*) FROM replicas")).containsExactly("3");
+
+        List<Thread> chats = new ArrayList<>();
+        for (int c = 0; c < CHATS; c++) {
+            String agent = "chat" + c;
+            int replica = c % REPLICAS;
+            chats.add(Thread.ofVirtual().name(agent).start(() -> converse(agent, replica)));
+        }
+        int total = CHATS * MESSAGES;
+        for (int i = 0; i < 2_400 && replies.size() < total / 3; i++) {
+            Thread.sleep(50);
+        }
+        // The replica that runs the most sessions now, mid-stream.
+        String victim = query("SELECT owner FROM leases WHERE name LIKE 'session:%'"
+                        + " GROUP BY owner ORDER BY count(*) DESC, owner LIMIT 1")
+                .getFirst();
+        int v = replicaIndex(victim);
+        List<String> victimSessions = query(
+                "SELECT substr(name, 9) FROM leases WHERE owner = '" + victim + "'" + " AND name LIKE 'session:%'");
+        long lastInboundBefore =
+                Long.parseLong(query("SELECT coalesce(max(id), 0) FROM inbound").getFirst());
+        dead.add(v);
+        daemons[v].destroyForcibly(); // SIGKILL
+        assertThat(daemons[v].waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        for (Thread chat : chats) {
+            chat.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        }
+        done = true;
+        assertThat(chats.stream().filter(Thread::isAlive).map(Thread::getName).toList())
+                .as("chats still talking 2 minutes after the kill; see target/replicas/")
+                .isEmpty();
+
+        // Every message: exactly one reply, in the store and as handed to the chats.
+        Set<Long> sent = new HashSet<>();
+        accepted.values().forEach(m -> sent.addAll(m.values()));
+        assertThat(sent).hasSize(total);
+        assertThat(Set.copyOf(replies.values())).containsExactlyInAnyOrderElementsOf(sent);
+        assertThat(query("SELECT count(*) FROM outbound")).containsExactly(Integer.toString(total));
+        assertThat(query("SELECT count(DISTINCT in_reply_to) FROM outbound")).containsExactly(Integer.toString(total));
+        assertThat(query("SELECT count(*) FROM inbound WHERE state <> 'DONE'")).containsExactly("0");
+        // The dead replica is gone from the store; its sessions went on on the survivors.
+        assertThat(query("SELECT id FROM replicas ORDER BY id")).hasSize(2).doesNotContain(victim);
+        assertThat(victimSessions).isNotEmpty();
+        assertThat(query("SELECT DISTINCT claimed_by FROM inbound WHERE id > " + lastInboundBefore
+                        + " AND session_id IN (" + String.join(",", victimSessions) + ")"))
+                .as("messages of the dead replica's sessions after the kill")
+                .isNotEmpty()
+                .doesNotContain(victim);
+
+        for (int i = 0; i < REPLICAS; i++) {
+            if (i != v) {
+                daemons[i].destroy();
+                daemons[i].waitFor(60, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(query("SELECT count(*) FROM replicas"))
+                .as("a clean stop leaves")
+                .containsExactly("0");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int verified = AuditCommand.run(
+                homes[0],
+                List.of("verify"),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(verified).as(out.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: ");
+    }
+
+    int replicaIndex(String replica) {
+        for (int i = 0; i < REPLICAS; i++) {
+            if (replica.endsWith(":" + homes[i].toAbsolutePath().normalize())) {
+                return i;
+            }
+        }
+        throw new AssertionError("no replica named " + replica);
+    }
+
+    Process startDaemon(int i) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.cordon.server.Main",
+                "daemon",
+                "--home",
+                homes[i].toString());
+        pb.environment().put("ANTHROPIC_API_KEY", "sk-ant-test");
+        pb.environment().put("ANTHROPIC_BASE_URL", model.baseUrl().toString());
+        pb.environment().put("CORDON_RUNNER_LIB", EndToEndTest.RUNNER_LIB.toString());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(homes[i].toFile(), "daemon.log")));
+        return pb.start();
+    }
+
+    void awaitUp(int i) throws InterruptedException {
+        for (int tries = 0; tries < 1_200; tries++) {
+            try (ControlClient client = new ControlClient(new Home(homes[i]).controlSocket())) {
+                client.send(new ControlRequest.Status());
+                client.await(ControlEvent.StatusReport.class, e -> true, Duration.ofSeconds(5));
+                return;
+            } catch (Exception | AssertionError e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("replica " + i + " did not come up in 60 s; see " + homes[i].resolve("daemon.log"));
+    }
+
+    /**
+     * Sends this chat's messages one after another over replica {@code replica}'s control socket,
+     * each after the reply to the one before; when that replica is gone, goes on with the next live
+     * one, resending the message not yet answered (stored once: the client message id).
+     */
+    void converse(String agent, int replica) {
+        Map<Integer, Long> mine = accepted.computeIfAbsent(agent, a -> new ConcurrentHashMap<>());
+        int next = 0;
+        int at = replica;
+        while (next < MESSAGES && !done) {
+            while (dead.contains(at)) {
+                at = (at + 1) % REPLICAS;
+            }
+            try (ControlClient client = new ControlClient(new Home(homes[at]).controlSocket())) {
+                Set<Long> answered = new HashSet<>();
+                client.send(new ControlRequest.Attach(agent, true));
+                client.await(
+                        ControlEvent.class,
+                        e -> recorded(client, e, answered) instanceof ControlEvent.Attached,
+                        Duration.ofSeconds(30));
+                while (next < MESSAGES) {
+                    int index = next;
+                    String id = agent + "-" + index;
+                    client.send(new ControlRequest.Say(agent, id, agent + " message " + index));
+                    ControlEvent.Accepted ok = (ControlEvent.Accepted) client.await(
+                            ControlEvent.class,
+                            e -> recorded(client, e, answered) instanceof ControlEvent.Accepted a
+                                    && a.clientMessageId().equals(id),
+                            Duration.ofSeconds(60));
+                    mine.put(index, ok.inboundId());
+                    if (!answered.contains(ok.inboundId())) {
+                        client.await(
+                                ControlEvent.class,
+                                e -> recorded(client, e, answered) instanceof ControlEvent.Reply r
+                                        && r.inReplyTo() == ok.inboundId(),
+                                Duration.ofSeconds(90));
+                    }
+                    next++;
+                }
+            } catch (Exception | AssertionError e) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    ControlEvent recorded(ControlClient client, ControlEvent event, Set<Long> answered) {
+        if (event instanceof ControlEvent.Reply reply) {
+            replies.putIfAbsent(reply.outboundId(), reply.inReplyTo());
+            answered.add(reply.inReplyTo());
+            try {
+                client.send(new ControlRequest.ReplyAck(reply.outboundId()));
+            } catch (IOException e) {
+                // unacknowledged: handed over again, recorded once
+            }
+        }
+        return event;
+    }
+
+    List<String> query(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, PG.user(), PG.password());
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+            return rows;
+        }
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+}
