@@ -6,6 +6,7 @@ import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.FakeTelegram;
 import dev.cordon.testkit.PostgresServer;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -35,23 +36,30 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 11: three daemon processes (replicas, each with its own home sharing cordon.yaml's store,
  * the audit key and the vault) on one real PostgreSQL, real sandboxes and the fake model echoing.
- * Chats talk to the replicas over their control sockets, one message after another; sessions run on
- * whichever replica holds their lease. Midway the replica holding the most sessions is killed with
- * SIGKILL; its chats reconnect to a survivor and resend what was not answered. In the end every
- * message has exactly one reply, the dead replica's sessions went on on survivors, and the audit
- * chain verifies as one chain.
+ * Chats talk to the replicas over their control sockets, one message after another, and a person on
+ * (fake) Telegram, whose poller runs on the one replica holding the channel's lease; sessions run on
+ * whichever replica holds their lease. Midway the Telegram holder is killed with SIGKILL; its chats
+ * reconnect to a survivor and resend what was not answered, and a survivor takes the Telegram
+ * connection over. In the end every message has exactly one reply, the dead replica's channel and
+ * sessions went on on survivors, and the audit chain verifies as one chain.
  */
 class ReplicasEndToEndTest {
     static final PostgresServer PG = PostgresServer.shared();
     static final int REPLICAS = 3;
     static final int CHATS = Integer.getInteger("cordon.replicas.chats", 6);
     static final int MESSAGES = Integer.getInteger("cordon.replicas.messages", 6);
+    static final int TELEGRAM_MESSAGES = 4;
+    static final String TOKEN = "987654321:AAE2e-test-token-for-the-daemon_01234";
 
     @TempDir
     Path root;
 
     String url;
     FakeModelServer model;
+    FakeTelegram telegram;
+    /** Texts of the Telegram messages sent so far (each waits for its answer). */
+    final List<String> telegramSaid = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     final Process[] daemons = new Process[REPLICAS];
     final Path[] homes = new Path[REPLICAS];
     final Set<Integer> dead = ConcurrentHashMap.newKeySet();
@@ -74,6 +82,9 @@ class ReplicasEndToEndTest {
         if (model != null) {
             model.close();
         }
+        if (telegram != null) {
+            telegram.close();
+        }
         Path kept = Files.createDirectories(Path.of("target", "replicas"));
         for (int i = 0; i < REPLICAS; i++) {
             if (homes[i] != null && Files.exists(homes[i].resolve("daemon.log"))) {
@@ -92,21 +103,25 @@ class ReplicasEndToEndTest {
     void aReplicaKilledMidwayLosesNothingItsSessionsAreTakenOverAndEachMessageIsAnsweredOnce() throws Exception {
         url = PG.createDatabase();
         model = FakeModelServer.start();
+        telegram = FakeTelegram.start(TOKEN, "cordon_bot");
         for (int i = 0; i < REPLICAS; i++) {
             homes[i] = Files.createDirectories(root.resolve("replica-" + i));
             // No workspace quota: a killed daemon cannot unmount. 256 MiB a sandbox: the chats fit.
             Files.writeString(
                     homes[i].resolve("cordon.yaml"),
                     "store:\n  kind: postgres\n  url: " + url + "\n  user: " + PG.user()
-                            + "\n  password_secret: PG_PASSWORD\nsandbox:\n  disk_mb: 0\n  memory_mb: 256\n");
+                            + "\n  password_secret: PG_PASSWORD\nsandbox:\n  disk_mb: 0\n  memory_mb: 256\n"
+                            + "channels:\n  telegram:\n    token_secret: TELEGRAM_BOT_TOKEN\n    api_url: "
+                            + telegram.url() + "\n    poll_seconds: 2\n");
             for (int c = 0; c < CHATS; c++) {
                 Files.createDirectories(homes[i].resolve("agents/chat" + c));
             }
         }
         Home first = new Home(homes[0]);
         first.create();
-        Vault.open(first.vault(), first.vaultKey())
-                .put("PG_PASSWORD", PG.password().getBytes(StandardCharsets.UTF_8), List.of());
+        Vault vault = Vault.open(first.vault(), first.vaultKey());
+        vault.put("PG_PASSWORD", PG.password().getBytes(StandardCharsets.UTF_8), List.of());
+        vault.put("TELEGRAM_BOT_TOKEN", TOKEN.getBytes(StandardCharsets.UTF_8), List.of());
         daemons[0] = startDaemon(0);
         awaitUp(0);
         // The others share the first one's audit signing key and vault (docs/deploy-kubernetes.md).
@@ -119,6 +134,16 @@ class ReplicasEndToEndTest {
             awaitUp(i);
         }
         assertThat(query("SELECT count(*) FROM replicas")).containsExactly("3");
+        FakeTelegram.User alice = telegram.user("alice");
+        FakeTelegram.Chat dm = telegram.privateChat(alice);
+        try (ControlClient client = new ControlClient(new Home(homes[1]).controlSocket())) {
+            client.send(new ControlRequest.Pair("main"));
+            String code = client.await(ControlEvent.PairingCode.class).code();
+            telegram.say(dm, alice, code);
+        }
+        assertThat(telegram.nextSent(Duration.ofSeconds(60)).text())
+                .as("paired through whichever replica polls Telegram")
+                .containsIgnoringCase("main");
 
         List<Thread> chats = new ArrayList<>();
         for (int c = 0; c < CHATS; c++) {
@@ -126,17 +151,19 @@ class ReplicasEndToEndTest {
             int replica = c % REPLICAS;
             chats.add(Thread.ofVirtual().name(agent).start(() -> converse(agent, replica)));
         }
+        chats.add(Thread.ofVirtual().name("telegram").start(() -> converseOnTelegram(dm, alice)));
         int total = CHATS * MESSAGES;
-        for (int i = 0; i < 2_400 && replies.size() < total / 3; i++) {
+        for (int i = 0; i < 2_400 && (replies.size() < total / 3 || telegramSaid.size() < 2); i++) {
             Thread.sleep(50);
         }
-        // The replica that runs the most sessions now, mid-stream.
-        String victim = query("SELECT owner FROM leases WHERE name LIKE 'session:%'"
-                        + " GROUP BY owner ORDER BY count(*) DESC, owner LIMIT 1")
+        // The replica holding the Telegram connection, once it runs a session too, mid-stream.
+        String victim = query("SELECT owner FROM leases WHERE name = 'channel:telegram'")
                 .getFirst();
+        for (int i = 0; i < 600 && leasedSessions(victim).isEmpty(); i++) {
+            Thread.sleep(50);
+        }
         int v = replicaIndex(victim);
-        List<String> victimSessions = query(
-                "SELECT substr(name, 9) FROM leases WHERE owner = '" + victim + "'" + " AND name LIKE 'session:%'");
+        List<String> victimSessions = leasedSessions(victim);
         long lastInboundBefore =
                 Long.parseLong(query("SELECT coalesce(max(id), 0) FROM inbound").getFirst());
         dead.add(v);
@@ -157,9 +184,29 @@ class ReplicasEndToEndTest {
         accepted.values().forEach(m -> sent.addAll(m.values()));
         assertThat(sent).hasSize(total);
         assertThat(Set.copyOf(replies.values())).containsExactlyInAnyOrderElementsOf(sent);
-        assertThat(query("SELECT count(*) FROM outbound")).containsExactly(Integer.toString(total));
-        assertThat(query("SELECT count(DISTINCT in_reply_to) FROM outbound")).containsExactly(Integer.toString(total));
+        assertThat(query("SELECT count(*) FROM inbound i WHERE NOT EXISTS"
+                        + " (SELECT 1 FROM outbound o WHERE o.in_reply_to = i.id)"))
+                .as("messages without a reply")
+                .containsExactly("0");
+        assertThat(query("SELECT in_reply_to FROM outbound WHERE in_reply_to IS NOT NULL"
+                        + " GROUP BY in_reply_to HAVING count(*) > 1"))
+                .as("messages with more than one reply")
+                .isEmpty();
+        assertThat(Long.parseLong(query("SELECT count(*) FROM inbound").getFirst()))
+                .isGreaterThanOrEqualTo(total + TELEGRAM_MESSAGES);
         assertThat(query("SELECT count(*) FROM inbound WHERE state <> 'DONE'")).containsExactly("0");
+        List<String> answers = telegram.sent().stream()
+                .map(FakeTelegram.Sent::text)
+                .filter(t -> t.startsWith("You said: "))
+                .toList();
+        assertThat(answers)
+                .as("each Telegram message answered once, the later ones by the replica that took the channel over")
+                .containsExactlyInAnyOrderElementsOf(
+                        telegramSaid.stream().map(t -> "You said: " + t).toList())
+                .hasSize(TELEGRAM_MESSAGES);
+        assertThat(query("SELECT owner FROM leases WHERE name = 'channel:telegram'"))
+                .hasSize(1)
+                .doesNotContain(victim);
         // The dead replica is gone from the store; its sessions went on on the survivors.
         assertThat(query("SELECT id FROM replicas ORDER BY id")).hasSize(2).doesNotContain(victim);
         assertThat(victimSessions).isNotEmpty();
@@ -186,6 +233,28 @@ class ReplicasEndToEndTest {
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         assertThat(verified).as(out.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: ");
+    }
+
+    List<String> leasedSessions(String replica) throws SQLException {
+        return query("SELECT substr(name, 9) FROM leases WHERE owner = '" + replica + "' AND name LIKE 'session:%'");
+    }
+
+    /** Alice's messages on Telegram, one after another, each after its answer. */
+    void converseOnTelegram(FakeTelegram.Chat dm, FakeTelegram.User alice) {
+        try {
+            for (int i = 0; i < TELEGRAM_MESSAGES && !done; i++) {
+                String text = "telegram message " + i;
+                telegramSaid.add(text);
+                telegram.say(dm, alice, text);
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                while (System.nanoTime() < deadline
+                        && telegram.sent().stream().noneMatch(s -> s.text().equals("You said: " + text))) {
+                    Thread.sleep(100);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     int replicaIndex(String replica) {

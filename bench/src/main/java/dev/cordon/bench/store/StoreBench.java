@@ -222,7 +222,11 @@ public final class StoreBench {
                     batch.stream().map(Inbound::id).toList(),
                     List.of(ChatMessage.user(batch.getFirst().text()), ChatMessage.assistant("ok")),
                     new NewOutbound(
-                            session.chatId(), batch.getLast().id(), "ok", false, "turn-" + batch.getLast().id().value()));
+                            session.chatId(),
+                            batch.getLast().id(),
+                            "ok",
+                            false,
+                            "turn-" + batch.getLast().id().value()));
             turns++;
         }
     }
