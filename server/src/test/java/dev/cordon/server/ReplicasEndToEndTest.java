@@ -9,7 +9,6 @@ import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.FakeTelegram;
 import dev.cordon.testkit.PostgresServer;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -267,34 +266,17 @@ class ReplicasEndToEndTest {
     }
 
     Process startDaemon(int i) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.cordon.server.Main",
-                "daemon",
-                "--home",
-                homes[i].toString());
-        pb.environment().put("ANTHROPIC_API_KEY", "sk-ant-test");
-        pb.environment().put("ANTHROPIC_BASE_URL", model.baseUrl().toString());
-        pb.environment().put("CORDON_RUNNER_LIB", EndToEndTest.RUNNER_LIB.toString());
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(homes[i].toFile(), "daemon.log")));
-        return pb.start();
+        return DaemonProcesses.start(homes[i], model);
     }
 
     void awaitUp(int i) throws InterruptedException {
-        for (int tries = 0; tries < 1_200; tries++) {
-            try (ControlClient client = new ControlClient(new Home(homes[i]).controlSocket())) {
-                client.send(new ControlRequest.Status());
-                client.await(ControlEvent.StatusReport.class, e -> true, Duration.ofSeconds(5));
-                return;
-            } catch (Exception | AssertionError e) {
-                Thread.sleep(50);
-            }
+        for (int tries = 0; tries < 1_200 && !DaemonProcesses.up(homes[i]); tries++) {
+            Thread.sleep(50);
         }
-        throw new AssertionError("replica " + i + " did not come up in 60 s; see " + homes[i].resolve("daemon.log"));
+        if (!DaemonProcesses.up(homes[i])) {
+            throw new AssertionError(
+                    "replica " + i + " did not come up in 60 s; see " + homes[i].resolve("daemon.log"));
+        }
     }
 
     /**
