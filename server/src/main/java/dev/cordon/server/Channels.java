@@ -290,6 +290,23 @@ final class Channels implements AutoCloseable {
         }
     }
 
+    /**
+     * The adapters that hold one platform connection each (pollers, sockets): with several replicas
+     * each runs on one replica at a time ({@link ReplicaSet}), unlike the webhook channels, which
+     * every replica serves.
+     */
+    List<ChannelService> connections() {
+        return services.stream().filter(s -> !(s instanceof HookChannel)).toList();
+    }
+
+    /** Starts the webhook channels only (several replicas: the connections follow their leases). */
+    void startHooks(InboundSink sink) {
+        for (HookChannel h : hooks()) {
+            LOG.info("starting channel {}", h.name());
+            h.start(sink);
+        }
+    }
+
     @Override
     public void close() {
         services.forEach(ChannelService::close);

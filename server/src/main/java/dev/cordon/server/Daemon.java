@@ -138,6 +138,8 @@ public final class Daemon implements AutoCloseable {
     private final WebServer webServer;
     /** The listener for signed webhooks, or null when no webhook channel is configured. */
     private final HookServer hookServer;
+    /** This daemon as one of several replicas on PostgreSQL; null on SQLite (one daemon per home). */
+    private final ReplicaSet replicaSet;
 
     private final ControlHandler controlHandler = new ControlHandler();
     private final long startedAt = System.currentTimeMillis();
@@ -147,7 +149,8 @@ public final class Daemon implements AutoCloseable {
         home = new Home(homeDir);
         home.create();
         config = Config.load(home.root(), env);
-        store = probes.store().apply(StoreChoice.open(home, config.store(), Clock.systemUTC()));
+        store = probes.store()
+                .apply(StoreChoice.open(home, config.store(), Clock.systemUTC(), StoreChoice.replicaName(home)));
         // Invariant 6: every side effect is on record before it is reported done.
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
@@ -392,6 +395,15 @@ public final class Daemon implements AutoCloseable {
             }
             return result;
         });
+        // On PostgreSQL several daemons may share the database (docs/store.md, "Several replicas"):
+        // sessions, channel connections and deliveries then run where their lease is held.
+        replicaSet = config.store() instanceof StoreChoice.Postgres
+                ? new ReplicaSet(store.replicas(), sessions, delivery, channels.connections(), inbound, this::close)
+                : null;
+        if (replicaSet != null) {
+            sessions.leaseWith(replicaSet);
+            delivery.leaseWith(replicaSet);
+        }
         terminal.connect(inbound);
         web.connect(inbound);
         control = new ControlServer(home.controlSocket(), controlHandler);
@@ -649,6 +661,10 @@ public final class Daemon implements AutoCloseable {
         if (released > 0) {
             LOG.info("re-running {} message(s) whose turn was cut short by the last stop", released);
         }
+        if (daemon.replicaSet != null) {
+            // Registered before the first claim, so that a survivor can take this replica's over.
+            daemon.replicaSet.start();
+        }
         // Live events and metrics follow the log from here: they see everything this run does.
         daemon.webEvents.start();
         daemon.sessions.wakeAll();
@@ -661,13 +677,19 @@ public final class Daemon implements AutoCloseable {
                         "version", VERSION,
                         "pid", ProcessHandle.current().pid(),
                         "sandbox", daemon.backend.name(),
-                        "model", daemon.config.describeModel())));
+                        "model", daemon.config.describeModel(),
+                        "replica", daemon.store.replicas().self())));
         daemon.recordConfig();
         daemon.control.start();
         if (daemon.webServer != null) {
             daemon.webServer.start();
         }
-        daemon.channels.start(daemon.inbound);
+        if (daemon.replicaSet == null) {
+            daemon.channels.start(daemon.inbound);
+        } else {
+            daemon.channels.startHooks(daemon.inbound);
+            daemon.replicaSet.openChannels();
+        }
         if (daemon.hookServer != null) {
             daemon.hookServer.start();
         }
@@ -759,6 +781,9 @@ public final class Daemon implements AutoCloseable {
         // is stopping", so no turn takes that denial for an answer and completes on it; the turn is
         // redone after the restart and asks again.
         sessions.close();
+        if (replicaSet != null) {
+            replicaSet.close(); // after the sessions: their leases go with this replica's
+        }
         sandboxedRunners.close();
         if (pods != null) {
             pods.close();

@@ -76,6 +76,21 @@ sealed interface StoreChoice {
         return s == null ? "" : s.strip();
     }
 
+    /**
+     * The name a daemon replica has in a shared store: its host and its home, stable across
+     * restarts (so a restarted replica releases its own claims at once) and unique while it runs
+     * (the home's lock lets one daemon serve a home).
+     */
+    static String replicaName(Home home) {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + ":" + home.root().toAbsolutePath().normalize();
+    }
+
     /** Reads only the {@code store:} block of the home's {@code cordon.yaml} (for host-side commands). */
     static StoreChoice of(Home home) {
         return Config.load(home.root(), Map.of()).store();
@@ -110,6 +125,14 @@ sealed interface StoreChoice {
      * @throws dev.cordon.core.store.StoreException if the store cannot be opened
      */
     static Store open(Home home, StoreChoice choice, Clock clock) {
+        return open(home, choice, clock, null);
+    }
+
+    /**
+     * As {@link #open(Home, StoreChoice, Clock)} for a daemon: on PostgreSQL its claims and leases
+     * are recorded as replica {@code replica} (null: a host-side command, which claims nothing).
+     */
+    static Store open(Home home, StoreChoice choice, Clock clock, String replica) {
         return switch (choice) {
             case Sqlite s -> Stores.sqlite(home.database(), clock);
             case Postgres p -> {
@@ -120,7 +143,10 @@ sealed interface StoreChoice {
                                 + "; store the database password with: cordon secret set " + p.passwordSecret()
                                 + " --host-only"));
                 try {
-                    yield Stores.postgres(p.url(), p.user(), new String(password, StandardCharsets.UTF_8), clock);
+                    String pw = new String(password, StandardCharsets.UTF_8);
+                    yield replica == null
+                            ? Stores.postgres(p.url(), p.user(), pw, clock)
+                            : Stores.postgres(p.url(), p.user(), pw, clock, replica);
                 } finally {
                     Arrays.fill(password, (byte) 0);
                 }

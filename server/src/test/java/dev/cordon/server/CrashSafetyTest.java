@@ -10,7 +10,6 @@ import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.store.Stores;
 import dev.cordon.testkit.FakeModelServer;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,31 +82,11 @@ class CrashSafetyTest {
     }
 
     Process startDaemon() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.cordon.server.Main",
-                "daemon",
-                "--home",
-                home.toString());
-        pb.environment().put("ANTHROPIC_API_KEY", "sk-ant-test");
-        pb.environment().put("ANTHROPIC_BASE_URL", model.baseUrl().toString());
-        pb.environment().put("CORDON_RUNNER_LIB", EndToEndTest.RUNNER_LIB.toString());
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(home.toFile(), "daemon.log")));
-        return pb.start();
+        return DaemonProcesses.start(home, model);
     }
 
     boolean up() {
-        try (ControlClient client = new ControlClient(home.resolve("run/control.sock"))) {
-            client.send(new ControlRequest.Status());
-            client.await(ControlEvent.StatusReport.class, e -> true, Duration.ofSeconds(5));
-            return true;
-        } catch (Exception | AssertionError e) {
-            return false;
-        }
+        return DaemonProcesses.up(home);
     }
 
     @Test

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole daemon on a real PostgreSQL chosen in cordon.yaml, with the password from the vault: a
- * turn in a real sandbox, a restart that keeps the transcript, and the audit chain verified there.
+ * turn in a real sandbox, a restart that keeps the transcript, and the audit chain verified there;
+ * as a replica, it stops when it finds that another declared it dead.
  */
 class PostgresDaemonTest {
     static final PostgresServer PG = PostgresServer.shared();
@@ -94,6 +95,42 @@ class PostgresDaemonTest {
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         assertThat(verified).as(out.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: ");
+    }
+
+    @Test
+    void aReplicaThatFindsItWasDeclaredDeadStopsItself() throws Exception {
+        daemon = EndToEndTest.startOn(home, model);
+        assertThat(ask("hello").text()).isEqualTo("You said: hello");
+        String self = StoreChoice.replicaName(new Home(home));
+        try (Connection c = DriverManager.getConnection(url, PG.user(), PG.password());
+                Statement s = c.createStatement()) {
+            assertThat(count(s, "SELECT count(*) FROM leases WHERE owner = '" + self + "'"))
+                    .as("its session's lease")
+                    .isEqualTo(1);
+            // What a survivor's takeover does when this replica's heartbeat is late past its expiry.
+            s.execute("DELETE FROM leases WHERE owner = '" + self + "'");
+            s.execute("DELETE FROM replicas WHERE id = '" + self + "'");
+        }
+
+        Thread waiting = Thread.ofVirtual().start(() -> {
+            try {
+                daemon.awaitStop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        waiting.join(java.time.Duration.ofSeconds(30));
+        assertThat(waiting.isAlive())
+                .as("the daemon stopped on its next heartbeat")
+                .isFalse();
+        daemon = null;
+    }
+
+    static long count(Statement s, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     @Test

@@ -26,6 +26,7 @@ import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalId;
 import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.budget.Ledger;
+import dev.cordon.core.store.Replicas;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
@@ -100,22 +101,22 @@ final class JdbcStore implements Store {
 
     static String claimPending(Dialect d) {
         return """
-                UPDATE inbound SET state = 'CLAIMED', claimed_at = :now
+                UPDATE inbound SET state = 'CLAIMED', claimed_at = :now, claimed_by = :replica
                 WHERE id IN (SELECT id FROM inbound
                              WHERE session_id = :session AND state = 'PENDING'
                              ORDER BY id LIMIT :max%s)
                 RETURNING\s""".formatted(d.skipLocked()) + INBOUND_COLUMNS;
     }
 
-    static final String CLAIM_INBOUND =
-            "UPDATE inbound SET state = 'CLAIMED', claimed_at = :now WHERE id = :id AND state = 'PENDING' RETURNING "
-                    + INBOUND_COLUMNS;
+    static final String CLAIM_INBOUND = "UPDATE inbound SET state = 'CLAIMED', claimed_at = :now, claimed_by = :replica"
+            + " WHERE id = :id AND state = 'PENDING' RETURNING " + INBOUND_COLUMNS;
 
     static final String SESSIONS_WITH_PENDING =
             "SELECT DISTINCT session_id FROM inbound WHERE state = 'PENDING' ORDER BY session_id";
 
-    static final String RELEASE_CLAIMS =
-            "UPDATE inbound SET state = 'PENDING', claimed_at = NULL WHERE state = 'CLAIMED'";
+    static final String RELEASE_CLAIMS = """
+            UPDATE inbound SET state = 'PENDING', claimed_at = NULL, claimed_by = NULL
+            WHERE state = 'CLAIMED' AND (claimed_by = :replica OR claimed_by IS NULL)""";
 
     static String undelivered(Dialect d) {
         return "SELECT " + OUTBOUND_COLUMNS + " FROM " + d.from("outbound", "outbound_undelivered")
@@ -199,8 +200,10 @@ final class JdbcStore implements Store {
     private final JdbcAuditStorage audit;
     private final JdbcLedger ledger;
     private final JdbcTasks tasks;
+    private final JdbcReplicas replicas;
 
-    JdbcStore(Database db, Clock clock) {
+    /** @param replica the replica this store claims for (docs/store.md, "Several replicas") */
+    JdbcStore(Database db, Clock clock, String replica) {
         this.db = db;
         this.clock = clock;
         Dialect d = db.dialect();
@@ -212,6 +215,7 @@ final class JdbcStore implements Store {
         this.audit = new JdbcAuditStorage(db);
         this.ledger = new JdbcLedger(db);
         this.tasks = new JdbcTasks(db, clock);
+        this.replicas = new JdbcReplicas(db, clock, replica);
     }
 
     /** For {@link StoreCopy}. */
@@ -232,6 +236,11 @@ final class JdbcStore implements Store {
     @Override
     public Tasks tasks() {
         return tasks;
+    }
+
+    @Override
+    public Replicas replicas() {
+        return replicas;
     }
 
     // ---- agents, chats, wirings, sessions
@@ -476,6 +485,7 @@ final class JdbcStore implements Store {
                 "claimPending",
                 h -> h.createQuery(claimPending)
                         .bind("now", now())
+                        .bind("replica", replicas.self())
                         .bind("session", session.value())
                         .bind("max", max)
                         .map(INBOUND)
@@ -493,6 +503,7 @@ final class JdbcStore implements Store {
                 "claimInbound",
                 h -> h.createQuery(CLAIM_INBOUND)
                         .bind("now", now())
+                        .bind("replica", replicas.self())
                         .bind("id", id.value())
                         .map(INBOUND)
                         .findOne());
@@ -510,7 +521,10 @@ final class JdbcStore implements Store {
     @Override
     public int releaseClaims() {
         return db.withWriteTransaction(
-                "releaseClaims", h -> h.createUpdate(RELEASE_CLAIMS).execute());
+                "releaseClaims",
+                h -> h.createUpdate(RELEASE_CLAIMS)
+                        .bind("replica", replicas.self())
+                        .execute());
     }
 
     // ---- transcript

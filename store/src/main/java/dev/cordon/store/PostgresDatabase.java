@@ -81,7 +81,8 @@ final class PostgresDatabase implements Database {
         config.setJdbcUrl(url);
         config.setUsername(user);
         config.setPassword(password);
-        config.setMaximumPoolSize(CONNECTIONS);
+        // One more than the transactions may use: Replicas.listen holds one connection for LISTEN.
+        config.setMaximumPoolSize(CONNECTIONS + 1);
         config.setMinimumIdle(1);
         config.setConnectionTimeout(CONNECT_TIMEOUT_MILLIS);
         // Results arrive in pages instead of all at once: an audit verify reads millions of rows.

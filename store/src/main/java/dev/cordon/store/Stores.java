@@ -31,6 +31,12 @@ public final class Stores {
      *     open then.
      */
     public static Store sqlite(Path dbFile, Clock clock) {
+        // One daemon per SQLite file (the home's lock): its claims are all its own.
+        return sqlite(dbFile, clock, "local");
+    }
+
+    /** As {@link #sqlite(Path, Clock)}, claiming as {@code replica}: for tests of {@link Store#replicas()}. */
+    static Store sqlite(Path dbFile, Clock clock, String replica) {
         Objects.requireNonNull(dbFile, "dbFile");
         Objects.requireNonNull(clock, "clock");
         Path file = dbFile.toAbsolutePath().normalize();
@@ -39,7 +45,7 @@ public final class Stores {
         } catch (IOException e) {
             throw new StoreException("cannot create the directory of store " + file + ": " + e, e);
         }
-        return migrated(SqliteDatabase.open(file), clock);
+        return migrated(SqliteDatabase.open(file), clock, replica);
     }
 
     /**
@@ -58,6 +64,16 @@ public final class Stores {
      *     open then.
      */
     public static Store postgres(String url, String user, String password, Clock clock) {
+        return postgres(url, user, password, clock, "store-" + java.util.UUID.randomUUID());
+    }
+
+    /**
+     * As {@link #postgres(String, String, String, Clock)}, for a daemon replica named {@code replica}
+     * (docs/store.md, "Several replicas"): its claims and leases are recorded under that name, and at
+     * start it releases only its own claims. Two running replicas must never share a name.
+     */
+    public static Store postgres(String url, String user, String password, Clock clock, String replica) {
+        Objects.requireNonNull(replica, "replica");
         Objects.requireNonNull(url, "url");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
@@ -66,7 +82,7 @@ public final class Stores {
             throw new IllegalArgumentException(
                     "a PostgreSQL store's URL starts with jdbc:postgresql://host:port/database, got '" + url + "'");
         }
-        return migrated(PostgresDatabase.open(url, user, password), clock);
+        return migrated(PostgresDatabase.open(url, user, password), clock, replica);
     }
 
     /**
@@ -94,7 +110,7 @@ public final class Stores {
         }
     }
 
-    private static Store migrated(Database database, Clock clock) {
+    private static Store migrated(Database database, Clock clock, String replica) {
         try {
             Migrations.migrate(database);
         } catch (RuntimeException e) {
@@ -105,6 +121,6 @@ public final class Stores {
             }
             throw e;
         }
-        return new JdbcStore(database, clock);
+        return new JdbcStore(database, clock, replica);
     }
 }

@@ -46,7 +46,7 @@ class PostgresStoreTest extends StoreContract {
             assertThat(plan(
                             s,
                             JdbcStore.claimPending(Dialect.POSTGRESQL),
-                            Map.of("now", "1", "session", "1", "max", "5")))
+                            Map.of("now", "1", "session", "1", "max", "5", "replica", "'r'")))
                     .contains("inbound_pending");
             assertThat(plan(s, JdbcStore.undeliveredByChat(Dialect.POSTGRESQL), Map.of("chat", "1")))
                     .contains("outbound_undelivered");

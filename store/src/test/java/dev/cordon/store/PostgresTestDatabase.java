@@ -39,7 +39,13 @@ final class PostgresTestDatabase implements AutoCloseable {
 
     /** Opens (and the first time, creates the schema of) a store on this database. */
     Store open(Clock clock) {
-        return Stores.postgres(url(), PG.user(), PG.password(), clock);
+        // One name for every open: a reopened store is the same daemon restarted (its claims its own).
+        return open(clock, "test");
+    }
+
+    /** Opens a store of replica {@code replica} on this database. */
+    Store open(Clock clock, String replica) {
+        return Stores.postgres(url(), PG.user(), PG.password(), clock, replica);
     }
 
     /** A plain connection, as any client of the database would open one. */

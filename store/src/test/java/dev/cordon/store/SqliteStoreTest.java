@@ -60,7 +60,7 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "11");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
@@ -72,9 +72,11 @@ class SqliteStoreTest extends StoreContract {
                         "chats",
                         "held_inbound",
                         "inbound",
+                        "leases",
                         "model_usage",
                         "outbound",
                         "pairing_codes",
+                        "replicas",
                         "role_grants",
                         "sender_requests",
                         "sessions",
@@ -86,10 +88,12 @@ class SqliteStoreTest extends StoreContract {
 
     @Test
     void theHotQueriesReadOnlyTheirSmallPartialIndexes() {
-        assertThat(plan(JdbcStore.claimPending(Dialect.SQLITE), Map.of("now", 1, "session", 1, "max", 5)))
+        assertThat(plan(
+                        JdbcStore.claimPending(Dialect.SQLITE),
+                        Map.of("now", 1, "session", 1, "max", 5, "replica", "r")))
                 .contains("USING COVERING INDEX inbound_pending");
         assertThat(plan(JdbcStore.SESSIONS_WITH_PENDING, Map.of())).contains("USING COVERING INDEX inbound_pending");
-        assertThat(plan(JdbcStore.RELEASE_CLAIMS, Map.of())).contains("USING INDEX inbound_claimed");
+        assertThat(plan(JdbcStore.RELEASE_CLAIMS, Map.of("replica", "r"))).contains("USING INDEX inbound_claimed");
         assertThat(plan(JdbcStore.undelivered(Dialect.SQLITE), Map.of())).contains("USING INDEX outbound_undelivered");
         assertThat(plan(JdbcStore.undeliveredByChat(Dialect.SQLITE), Map.of("chat", 1)))
                 .contains("USING INDEX outbound_undelivered (chat_id=?)");

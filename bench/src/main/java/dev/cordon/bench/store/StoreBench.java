@@ -14,6 +14,7 @@ import dev.cordon.testkit.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -24,11 +25,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * The store's hot path on SQLite and on PostgreSQL, single node, side by side in one run (issue 11):
+ * The store's hot path on SQLite (one daemon) and on PostgreSQL with 1 and 3 replicas, side by side
+ * in one run (issue 11):
  *
  * <ul>
  *   <li><b>routing</b>: what the router does per inbound message (find the chat's wiring, ensure the
@@ -37,7 +40,13 @@ import java.util.stream.Stream;
  *       session's messages and complete the turn (transcript and reply), as the session manager does.
  * </ul>
  *
- * Both stores are durable as in production: SQLite {@code synchronous = FULL}, PostgreSQL with
+ * A PostgreSQL replica works as a daemon replica does (docs/store.md, "Several replicas"): it is
+ * registered with a heartbeat, listens for the store's notifications (whose triggers fire on every
+ * stored message and reply), and takes a session's lease before claiming its messages. With 3
+ * replicas, three stores (three connection pools, as three daemons have) share one database and the
+ * threads are spread over them; they run in this one JVM.
+ *
+ * <p>Both stores are durable as in production: SQLite {@code synchronous = FULL}, PostgreSQL with
  * fsync on (a fresh local server from the {@code postgresql} package, over loopback TCP).
  *
  * <pre>
@@ -75,12 +84,19 @@ public final class StoreBench {
                 load());
         try (PostgresServer pg = PostgresServer.start(true)) {
             AtomicInteger run = new AtomicInteger();
-            Supplier<Store> sqlite = () -> Stores.sqlite(root.resolve("s" + run.incrementAndGet() + ".db"));
-            Supplier<Store> postgres =
-                    () -> Stores.postgres(pg.createDatabase(), pg.user(), pg.password(), Clock.systemUTC());
+            Supplier<List<Store>> sqlite =
+                    () -> List.of(Stores.sqlite(root.resolve("s" + run.incrementAndGet() + ".db")));
+            IntFunction<Supplier<List<Store>>> postgres = replicas -> () -> {
+                String url = pg.createDatabase();
+                List<Store> stores = new ArrayList<>();
+                for (int r = 0; r < replicas; r++) {
+                    stores.add(Stores.postgres(url, pg.user(), pg.password(), Clock.systemUTC(), "replica-" + r));
+                }
+                return stores;
+            };
             System.out.printf(
                     Locale.ROOT,
-                    "%n%-10s %-8s %8s %12s %10s %10s %10s%n",
+                    "%n%-11s %-8s %8s %12s %10s %10s %10s%n",
                     "store",
                     "threads",
                     "messages",
@@ -91,7 +107,8 @@ public final class StoreBench {
             for (int n : threads) {
                 // Interleaved, so both see the same machine load.
                 row("sqlite", sqlite, n, messages, sessions);
-                row("postgres", postgres, n, messages, sessions);
+                row("postgres", postgres.apply(1), n, messages, sessions);
+                row("postgres-3", postgres.apply(3), n, messages, sessions);
             }
         } finally {
             try (Stream<Path> all = Files.walk(root)) {
@@ -103,21 +120,35 @@ public final class StoreBench {
         System.out.printf(Locale.ROOT, "%nload at end %s%n", load());
     }
 
-    private static void row(String name, Supplier<Store> open, int threads, int messages, int sessions)
+    private static void row(String name, Supplier<List<Store>> open, int threads, int messages, int sessions)
             throws Exception {
-        try (Store store = open.get()) {
-            Agent agent = store.ensureAgent(new AgentName("bench"));
+        List<Store> stores = open.get();
+        boolean replicated = name.startsWith("postgres");
+        List<AutoCloseable> listening = new ArrayList<>();
+        try {
+            Store first = stores.getFirst();
+            if (replicated) {
+                for (Store s : stores) {
+                    s.replicas().heartbeat(LEASE);
+                    listening.add(s.replicas().listen(n -> {}));
+                }
+            }
+            Agent agent = first.ensureAgent(new AgentName("bench"));
             List<Chat> chats = new ArrayList<>();
             for (int s = 0; s < sessions; s++) {
-                Chat chat = store.ensureChat("bench", "chat-" + s);
-                store.wire(chat.id(), agent.id());
+                Chat chat = first.ensureChat("bench", "chat-" + s);
+                first.wire(chat.id(), agent.id());
                 chats.add(chat);
             }
-            warmUp(store, agent, chats.getFirst());
+            for (Store s : stores) {
+                warmUp(s, agent, chats.getFirst());
+            }
 
             AtomicInteger next = new AtomicInteger();
+            AtomicInteger thread = new AtomicInteger();
             long started = System.nanoTime();
             inParallel(threads, () -> {
+                Store store = stores.get(thread.getAndIncrement() % stores.size());
                 for (int m = next.getAndIncrement(); m < messages; m = next.getAndIncrement()) {
                     Chat chat = chats.get(m % sessions);
                     // The router's store work per message: wiring, session, the durable insert.
@@ -131,34 +162,25 @@ public final class StoreBench {
             });
             double routed = messages / ((System.nanoTime() - started) / 1e9);
 
-            List<Session> all = store.sessions().stream()
+            List<Session> all = first.sessions().stream()
                     .filter(s -> s.agentId().equals(agent.id()))
                     .toList();
             ConcurrentLinkedQueue<Long> claims = new ConcurrentLinkedQueue<>();
             AtomicInteger turns = new AtomicInteger();
             AtomicInteger nextSession = new AtomicInteger();
+            thread.set(0);
             started = System.nanoTime();
             inParallel(threads, () -> {
+                Store store = stores.get(thread.getAndIncrement() % stores.size());
                 for (int s = nextSession.getAndIncrement(); s < all.size(); s = nextSession.getAndIncrement()) {
                     Session session = all.get(s);
-                    while (true) {
-                        long before = System.nanoTime();
-                        List<Inbound> batch = store.claimPending(session.id(), 4);
-                        claims.add(System.nanoTime() - before);
-                        if (batch.isEmpty()) {
-                            break;
-                        }
-                        store.completeTurn(
-                                session.id(),
-                                batch.stream().map(Inbound::id).toList(),
-                                List.of(ChatMessage.user(batch.getFirst().text()), ChatMessage.assistant("ok")),
-                                new NewOutbound(
-                                        session.chatId(),
-                                        batch.getLast().id(),
-                                        "ok",
-                                        false,
-                                        "turn-" + batch.getLast().id().value()));
-                        turns.incrementAndGet();
+                    String lease = "session:" + session.id().value();
+                    if (replicated && !store.replicas().acquire(lease, LEASE)) {
+                        throw new IllegalStateException(lease + " is held by another replica");
+                    }
+                    turns.addAndGet(drain(store, session, claims));
+                    if (replicated) {
+                        store.replicas().release(lease);
                     }
                 }
             });
@@ -166,7 +188,7 @@ public final class StoreBench {
             long[] sorted = claims.stream().mapToLong(Long::longValue).sorted().toArray();
             System.out.printf(
                     Locale.ROOT,
-                    "%-10s %-8d %8d %12.0f %8.2fms %8.2fms %10.0f%n",
+                    "%-11s %-8d %8d %12.0f %8.2fms %8.2fms %10.0f%n",
                     name,
                     threads,
                     messages,
@@ -174,14 +196,49 @@ public final class StoreBench {
                     percentile(sorted, 50),
                     percentile(sorted, 99),
                     turnRate);
+        } finally {
+            for (AutoCloseable l : listening) {
+                l.close();
+            }
+            stores.forEach(Store::close);
+        }
+    }
+
+    /** How long a bench replica's heartbeat and leases hold: longer than any row takes. */
+    private static final Duration LEASE = Duration.ofMinutes(10);
+
+    /** Claims and completes the session's messages, 4 at a time, as its worker does; returns the turns. */
+    private static int drain(Store store, Session session, ConcurrentLinkedQueue<Long> claims) {
+        int turns = 0;
+        while (true) {
+            long before = System.nanoTime();
+            List<Inbound> batch = store.claimPending(session.id(), 4);
+            claims.add(System.nanoTime() - before);
+            if (batch.isEmpty()) {
+                return turns;
+            }
+            store.completeTurn(
+                    session.id(),
+                    batch.stream().map(Inbound::id).toList(),
+                    List.of(ChatMessage.user(batch.getFirst().text()), ChatMessage.assistant("ok")),
+                    new NewOutbound(
+                            session.chatId(),
+                            batch.getLast().id(),
+                            "ok",
+                            false,
+                            "turn-" + batch.getLast().id().value()));
+            turns++;
         }
     }
 
     private static void warmUp(Store store, Agent agent, Chat chat) {
         Session session = store.ensureSession(agent.id(), chat.id(), "warm");
+        String tag = store.replicas().self();
         for (int i = 0; i < 200; i++) {
             store.storeInbound(
-                    session.id(), chat.id(), new NewInbound("bench", chat.platformChatId(), "warm-" + i, "u", "w"));
+                    session.id(),
+                    chat.id(),
+                    new NewInbound("bench", chat.platformChatId(), "warm-" + tag + "-" + i, "u", "w"));
             List<Inbound> got = store.claimPending(session.id(), 1);
             store.completeTurn(session.id(), got.stream().map(Inbound::id).toList(), List.of(), null);
         }

@@ -16,6 +16,7 @@ import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.trace.Tracing;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,7 @@ public final class Delivery {
     private final Fitting fitting = new Fitting();
     private volatile BiConsumer<Outbound, String> undeliverable = (o, why) -> {};
     private volatile Tracing tracing = Tracing.OFF;
+    private volatile DeliveryLeases leases = DeliveryLeases.ALONE;
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -126,6 +128,17 @@ public final class Delivery {
     public void traceWith(Tracing tracing) {
         this.tracing = tracing;
     }
+
+    /**
+     * Delivers a chat's replies only when this replica's turn (several daemons on one database); set
+     * once, before the first wake. Without it every chat is this daemon's ({@link DeliveryLeases#ALONE}).
+     */
+    public void leaseWith(DeliveryLeases leases) {
+        this.leases = leases;
+    }
+
+    /** How soon a chat another replica is delivering to is tried again. */
+    static final Duration BUSY_RETRY = Duration.ofMillis(500);
 
     /** Delivers the chat's undelivered replies soon. Never blocks. */
     public void wake(ChatId chat) {
@@ -228,7 +241,24 @@ public final class Delivery {
                     chatId);
             return;
         }
-        sendNotices(chat.get(), adapter);
+        switch (leases.take(chat.get())) {
+            case HERE -> {
+                try {
+                    drain(chat.get(), adapter);
+                } finally {
+                    leases.done(chat.get());
+                }
+            }
+            case ELSEWHERE -> {
+                // The replica that holds the channel delivers; it was woken by the same reply.
+            }
+            case LATER -> timer.schedule(() -> wake(chatId), BUSY_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void drain(Chat chat, ChannelAdapter adapter) {
+        ChatId chatId = chat.id();
+        sendNotices(chat, adapter);
         for (Outbound o : store.undelivered(chatId)) {
             SecretScanner scanner = guard.snapshot();
             List<SecretScanner.Finding> found = scanner.scan(o.text());
@@ -246,7 +276,7 @@ public final class Delivery {
                                     + " replies from leaving.]";
             OutgoingMessage message = new OutgoingMessage(
                     o.id().value(),
-                    chat.get().platformChatId(),
+                    chat.platformChatId(),
                     o.inReplyTo() == null ? 0 : o.inReplyTo().value(),
                     o.inReplyTo() == null
                             ? null

@@ -95,6 +95,7 @@ public final class SessionManager implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Duration idleTimeout;
     private volatile Tracing tracing = Tracing.OFF;
+    private volatile SessionLeases leases = SessionLeases.ALONE;
     private final AuditLog audit;
     private final ApprovalService approvals;
     private final Budgets budgets;
@@ -183,6 +184,23 @@ public final class SessionManager implements AutoCloseable {
     /** Where turn spans go (sandbox start, model calls, host tools); set once, before the first turn. */
     public void traceWith(Tracing tracing) {
         this.tracing = tracing;
+    }
+
+    /**
+     * Runs only the sessions whose lease this replica holds (several daemons on one database); set
+     * once, before the first wake. Without it every session is this daemon's ({@link SessionLeases#ALONE}).
+     */
+    public void leaseWith(SessionLeases leases) {
+        this.leases = leases;
+    }
+
+    /**
+     * Stops the sandbox of every session this daemon runs now, between turns or not: another replica
+     * may have taken them over (this one was declared dead). Turns in progress fail; their messages
+     * are redone by whoever holds the session.
+     */
+    public void dropAll(String why) {
+        actors.values().forEach(a -> a.hibernate(why));
     }
 
     /**
@@ -324,6 +342,11 @@ public final class SessionManager implements AutoCloseable {
             // Only a message that finds the session idle waits to gather; one that came during a turn
             // was taken by the claim after it, and the idle timer's wake brings no message.
             boolean wokenIdle = messageWake;
+            if (!closed && !draining && link == null && !leases.acquire(id)) {
+                // Another replica runs this session; it is woken by the same message.
+                messageWake = false;
+                return;
+            }
             while (!closed && !draining) {
                 Session session = store.session(id).orElseThrow();
                 Agent agent = store.agent(session.agentId()).orElseThrow();
@@ -363,6 +386,9 @@ public final class SessionManager implements AutoCloseable {
             } else {
                 scheduleIdle();
             }
+            if (link == null && !busy) {
+                leases.release(id);
+            }
         }
 
         /** Waits; false if the daemon closed (or the thread was interrupted) meanwhile. */
@@ -392,6 +418,7 @@ public final class SessionManager implements AutoCloseable {
             }
             cancelIdle();
             hibernate(why);
+            leases.release(id);
             return true;
         }
 

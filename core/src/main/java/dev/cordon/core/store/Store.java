@@ -86,7 +86,11 @@ public interface Store extends AutoCloseable {
     /** Sessions that have PENDING messages, for the start-up and safety-net sweep. */
     List<SessionId> sessionsWithPending();
 
-    /** Turns every CLAIMED message back into PENDING; called once at start-up. Returns how many. */
+    /**
+     * Turns this store's replica's CLAIMED messages ({@link Replicas#self}), and those claimed before
+     * claims named their replica, back into PENDING; called once at start-up. Another replica's
+     * claims stay: they are released when it dies ({@link Replicas#reapExpired}). Returns how many.
+     */
     int releaseClaims();
 
     /** Appends messages to a session's transcript. */
@@ -330,6 +334,9 @@ public interface Store extends AutoCloseable {
 
     /** The scheduled tasks and their run history (core/task). Cheap; the same every time. */
     Tasks tasks();
+
+    /** Replicas on this database: heartbeats, leases, wake-ups. Cheap; the same every time. */
+    Replicas replicas();
 
     @Override
     void close();
