@@ -89,7 +89,7 @@ final class SlackChannel implements ChannelService {
     /** Threads; text up to {@link #MAX_TEXT} characters a message (the host splits longer replies). */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, false, false, MAX_TEXT);
+        return new Capabilities(true, false, false, true, false, false, MAX_TEXT);
     }
 
     @Override
@@ -255,6 +255,10 @@ final class SlackChannel implements ChannelService {
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
         String thread = SlackEvents.threadOf(message.replyToPlatformMessageId());
+        if (message.file() != null) {
+            return new SlackUpload(api, http)
+                    .send(message.platformChatId(), thread, SlackEvents.escape(message.text()), message.file());
+        }
         SlackApi.Answer answer = api.postMessage(message.platformChatId(), SlackEvents.escape(message.text()), thread);
         return switch (answer) {
             case SlackApi.Answer.Ok ok ->

@@ -1,5 +1,6 @@
 package dev.cordon.channel.telegram;
 
+import dev.cordon.core.channel.Multipart;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -57,6 +58,25 @@ final class BotApi {
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IOException("Telegram " + method + " failed: " + scrub(String.valueOf(e)));
+        }
+        return read(method, response.statusCode(), response.body());
+    }
+
+    /**
+     * Calls {@code method} with a multipart/form-data body (an upload) and blocks for its answer, at
+     * most {@code timeout}. Fails as {@link #call} does.
+     */
+    Reply upload(String method, Multipart form, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/bot" + token + "/" + method))
+                .timeout(timeout)
+                .header("Content-Type", form.contentType())
+                .POST(form.publisher())
                 .build();
         HttpResponse<String> response;
         try {
