@@ -651,9 +651,11 @@ abstract class StoreContract {
 
         assertThat(again).isEqualTo(id);
         assertThat(store.outboundFile(id)).contains(file);
-        assertThat(store.undelivered()).singleElement().satisfies(o -> assertThat(o.text())
-                .isEqualTo("the report"));
-        OutboundId plain = store.completeTurn(f.session().id(), List.of(), List.of(), reply(f.chat(), null, "hi", "k-2"))
+        assertThat(store.undelivered())
+                .singleElement()
+                .satisfies(o -> assertThat(o.text()).isEqualTo("the report"));
+        OutboundId plain = store.completeTurn(
+                        f.session().id(), List.of(), List.of(), reply(f.chat(), null, "hi", "k-2"))
                 .orElseThrow();
         assertThat(store.outboundFile(plain)).isEmpty();
     }

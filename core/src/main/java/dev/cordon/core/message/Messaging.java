@@ -206,11 +206,7 @@ public final class Messaging implements HostTools {
                 java.util.List.of(),
                 java.util.List.of(),
                 new Store.NewOutbound(chat.id(), inReplyTo, text, false, key));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("to", name);
-        details.put("channel", chat.channel());
-        details.put("chat", chat.platformChatId());
-        details.put("outbound", stored.orElseThrow().value());
+        Map<String, Object> details = sent(name, chat, stored.orElseThrow());
         details.put("hops", hops + 1);
         audit.append(AuditEvent.of(
                         clock.instant(), Actor.agent(caller.agent().name()), AuditActions.MESSAGE_SEND, Decision.ALLOW)
@@ -265,11 +261,7 @@ public final class Messaging implements HostTools {
                 1);
         OutboundId stored = store.storeFileMessage(
                 caller.session().id(), new Store.NewOutbound(chat.id(), inReplyTo, caption, false, key), file);
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("to", name);
-        details.put("channel", chat.channel());
-        details.put("chat", chat.platformChatId());
-        details.put("outbound", stored.value());
+        Map<String, Object> details = sent(name, chat, stored);
         details.put("name", file.name());
         details.put("size", file.size());
         details.put("sha256", file.sha256());
@@ -292,6 +284,16 @@ public final class Messaging implements HostTools {
                                 : " The data-loss guard replaced what looked like " + taken.redacted()
                                         + " in it with [redacted: KIND]."),
                 false);
+    }
+
+    /** The audit details of a stored message: where it goes (add what else the action names). */
+    private static Map<String, Object> sent(String name, Chat chat, OutboundId stored) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("to", name);
+        details.put("channel", chat.channel());
+        details.put("chat", chat.platformChatId());
+        details.put("outbound", stored.value());
+        return details;
     }
 
     private Result tooFar(Caller caller, String to, int hops) {

@@ -54,18 +54,11 @@ final class BotApi {
      * @throws InterruptedException if the calling thread is interrupted (the adapter is closing)
      */
     Reply call(String method, ObjectNode body, Duration timeout) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/bot" + token + "/" + method))
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-                .build();
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new IOException("Telegram " + method + " failed: " + scrub(String.valueOf(e)));
-        }
-        return read(method, response.statusCode(), response.body());
+        return send(
+                method,
+                "application/json",
+                HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)),
+                timeout);
     }
 
     /**
@@ -73,10 +66,15 @@ final class BotApi {
      * most {@code timeout}. Fails as {@link #call} does.
      */
     Reply upload(String method, Multipart form, Duration timeout) throws IOException, InterruptedException {
+        return send(method, form.contentType(), form.publisher(), timeout);
+    }
+
+    private Reply send(String method, String contentType, HttpRequest.BodyPublisher body, Duration timeout)
+            throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/bot" + token + "/" + method))
                 .timeout(timeout)
-                .header("Content-Type", form.contentType())
-                .POST(form.publisher())
+                .header("Content-Type", contentType)
+                .POST(body)
                 .build();
         HttpResponse<String> response;
         try {
