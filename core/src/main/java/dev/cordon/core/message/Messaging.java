@@ -208,13 +208,7 @@ public final class Messaging implements HostTools {
                 new Store.NewOutbound(chat.id(), inReplyTo, text, false, key));
         Map<String, Object> details = sent(name, chat, stored.orElseThrow());
         details.put("hops", hops + 1);
-        audit.append(AuditEvent.of(
-                        clock.instant(), Actor.agent(caller.agent().name()), AuditActions.MESSAGE_SEND, Decision.ALLOW)
-                .withAgent(caller.agent().name())
-                .withSession(caller.session().id())
-                .withRule(to.isEmpty() ? null : "destinations." + to)
-                .withDetails(details));
-        deliver.accept(chat.id());
+        stored(caller, AuditActions.MESSAGE_SEND, to, chat, details);
         return new Result(
                 "Sent to " + name
                         + (AgentChannel.NAME.equals(chat.channel())
@@ -270,13 +264,7 @@ public final class Messaging implements HostTools {
         if (!taken.redacted().isEmpty()) {
             details.put("redacted", taken.redacted());
         }
-        audit.append(AuditEvent.of(
-                        clock.instant(), Actor.agent(caller.agent().name()), AuditActions.FILE_SEND, Decision.ALLOW)
-                .withAgent(caller.agent().name())
-                .withSession(caller.session().id())
-                .withRule(to.isEmpty() ? null : "destinations." + to)
-                .withDetails(details));
-        deliver.accept(chat.id());
+        stored(caller, AuditActions.FILE_SEND, to, chat, details);
         return new Result(
                 "Sent " + file.name() + " (" + file.size() + " bytes) to " + name + "."
                         + (taken.redacted().isEmpty()
@@ -284,6 +272,16 @@ public final class Messaging implements HostTools {
                                 : " The data-loss guard replaced what looked like " + taken.redacted()
                                         + " in it with [redacted: KIND]."),
                 false);
+    }
+
+    /** Audits a stored message as {@code action}, then wakes delivery for its chat. */
+    private void stored(Caller caller, String action, String to, Chat chat, Map<String, Object> details) {
+        audit.append(AuditEvent.of(clock.instant(), Actor.agent(caller.agent().name()), action, Decision.ALLOW)
+                .withAgent(caller.agent().name())
+                .withSession(caller.session().id())
+                .withRule(to.isEmpty() ? null : "destinations." + to)
+                .withDetails(details));
+        deliver.accept(chat.id());
     }
 
     /** The audit details of a stored message: where it goes (add what else the action names). */
