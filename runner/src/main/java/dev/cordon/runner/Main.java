@@ -80,6 +80,7 @@ public final class Main {
         tools.addAll(Tools.forSkills(skills));
         tools.addAll(Tools.tasks(hostCalls::call));
         tools.add(Tools.sendMessage(hostCalls::call));
+        tools.add(Tools.sendFile(hostCalls::call));
         tools.add(Tools.askUser(hostCalls::call));
         EgressRelay egress = egressRelay(host);
         if (egress != null) {

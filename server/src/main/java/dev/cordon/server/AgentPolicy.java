@@ -141,6 +141,7 @@ final class AgentPolicy {
             "list_tasks",
             "cancel_task",
             "send_message",
+            "send_file",
             "ask_user",
             ToolRules.ANY);
     /** Every tool a rule may name (besides MCP tools): those with command or path patterns, and the rest. */

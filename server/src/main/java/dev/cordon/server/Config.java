@@ -99,7 +99,8 @@ record Config(
             "hooks",
             "kubernetes",
             "logging",
-            "tracing");
+            "tracing",
+            "files");
 
     /**
      * Loads {@code home/cordon.yaml} (optional) and applies {@code env} on top. The {@code channels}

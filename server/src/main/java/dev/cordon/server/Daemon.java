@@ -28,8 +28,10 @@ import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
+import dev.cordon.core.file.FileVault;
 import dev.cordon.core.message.AgentChannel;
 import dev.cordon.core.message.Destination;
+import dev.cordon.core.message.FileSending;
 import dev.cordon.core.message.Messaging;
 import dev.cordon.core.message.Questions;
 import dev.cordon.core.sandbox.Limit;
@@ -136,6 +138,9 @@ public final class Daemon implements AutoCloseable {
     private final WebChannel web;
     private final WebAuth webAuth;
     private final WebServer webServer;
+    private final FileSettings fileSettings;
+    private final FileVault fileVault;
+    private final FileLinks fileLinks;
     /** The listener for signed webhooks, or null when no webhook channel is configured. */
     private final HookServer hookServer;
     /** This daemon as one of several replicas on PostgreSQL; null on SQLite (one daemon per home). */
@@ -299,6 +304,11 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
+        // Files agents send (send_file): kept by content in the home until delivered (docs/agents.md#files).
+        fileSettings = FileSettings.load(home.root().resolve("cordon.yaml"));
+        fileVault = new FileVault(home.data().resolve("files"));
+        fileLinks = new FileLinks(fileVault, fileSettings, home.data().resolve("file-links.key"), Clock.systemUTC());
+        delivery.filesFrom(fileVault, fileLinks::inPlaceOf);
         questions = new Questions(store, audit, Clock.systemUTC(), delivery::wake);
         sandboxedRunners = new SandboxedRunners(
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
@@ -370,7 +380,7 @@ public final class Daemon implements AutoCloseable {
                                 new ControlEvent.Notice(agent.name().value(), message))),
                 new Admission(config.maxLive(), config.maxMemoryBytes()),
                 Clock.systemUTC(),
-                HostTools.of(hostTools()));
+                HostTools.of(hostTools(new SecretScanner(vault::revealAll))));
         // Who may talk to an agent and who may change things (docs/access.md).
         access = Access.create(store, audit, Clock.systemUTC(), new SecureRandom(), sessions::wake, delivery::wake);
         accessControl = new AccessControl(access, store);
@@ -420,6 +430,7 @@ public final class Daemon implements AutoCloseable {
         List<WebApi.Route> more = new ArrayList<>(files.routes());
         more.addAll(egress.routes());
         more.addAll(webTasks.routes());
+        more.add(fileLinks.route());
         return new WebServer(
                 webSettings,
                 webAuth,
@@ -600,15 +611,22 @@ public final class Daemon implements AutoCloseable {
 
     /** The policy's {@code capabilities.schedule_tasks}, in force now; an invalid policy grants nothing. */
     /** The tools the host runs for agents, by name, after their tool rules (invariant 3). */
-    private Map<String, HostTools> hostTools() {
+    private Map<String, HostTools> hostTools(SecretScanner guard) {
         TaskTools taskTools = new TaskTools(store, tasks, audit, Clock.systemUTC(), this::mayScheduleTasks);
-        Messaging messaging =
-                new Messaging(store, audit, Clock.systemUTC(), this::destinations, delivery::serves, delivery::wake);
+        Messaging messaging = new Messaging(
+                        store, audit, Clock.systemUTC(), this::destinations, delivery::serves, delivery::wake)
+                .withFiles(new FileSending(
+                        fileVault,
+                        agent -> home.workspace(agent.name()),
+                        fileSettings.maxBytes(),
+                        guard,
+                        agent -> dlp(agent).replies()));
         return Map.of(
                 TaskTools.SCHEDULE, taskTools,
                 TaskTools.LIST, taskTools,
                 TaskTools.CANCEL, taskTools,
                 Messaging.SEND, messaging,
+                Messaging.SEND_FILE, messaging,
                 Questions.ASK, questions);
     }
 

@@ -121,7 +121,9 @@ final class WebServer implements AutoCloseable {
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("Cache-Control", "no-store");
         String host = ctx.header("Host");
-        if (host == null || !allowedHosts().contains(host)) {
+        // A file link is reached through the public URL (a proxy's Host); its MAC is its authority.
+        boolean fileLink = ctx.path().startsWith(FileLinks.PREFIX) && SAFE.contains(ctx.method());
+        if (!fileLink && (host == null || !allowedHosts().contains(host))) {
             throw new WebException(421, "this server answers to " + allowedHosts() + ", not to Host " + host);
         }
         String origin = ctx.header("Origin");

@@ -333,7 +333,7 @@ class ConfigTest {
                 .hasMessageStartingWith(file() + ": ")
                 .hasMessageContaining("unknown field 'modle'")
                 .hasMessageContaining(
-                        "known: approvals, audit, channels, hooks, http, kubernetes, logging, model, prices, runner, sandbox,"
+                        "known: approvals, audit, channels, files, hooks, http, kubernetes, logging, model, prices, runner, sandbox,"
                                 + " store, tracing");
     }
 

@@ -51,6 +51,11 @@ class IrcEndToEndTest {
     /** Tags a test whose host may run one sandbox at a time ({@code sandbox.max_live: 1}). */
     static final String ONE_SANDBOX = "one-sandbox";
 
+    /** Tags a test whose daemon serves file links: its HTTP server on {@link #webPort}, named as {@code files.public_url}. */
+    static final String FILE_LINKS = "file-links";
+
+    int webPort;
+
     @BeforeEach
     void start(TestInfo test) throws Exception {
         // The server wants a password: the daemon takes it from the vault, named in cordon.yaml.
@@ -70,8 +75,18 @@ class IrcEndToEndTest {
                     nick: cordonbot
                     channels: ["#cordon"]
                     password_secret: IRC_PASSWORD
-                """.formatted(irc.port()) + (test.getTags().contains(ONE_SANDBOX) ? "sandbox:\n  max_live: 1\n" : ""));
+                """.formatted(irc.port())
+                        + (test.getTags().contains(ONE_SANDBOX) ? "sandbox:\n  max_live: 1\n" : "")
+                        + (test.getTags().contains(FILE_LINKS) ? fileLinks() : ""));
         daemon = EndToEndTest.startOn(home, model);
+    }
+
+    private String fileLinks() throws java.io.IOException {
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            webPort = free.getLocalPort();
+        }
+        return "http: {enabled: true, host: 127.0.0.1, port: %d}\nfiles: {public_url: 'http://127.0.0.1:%d', link_hours: 2}\n"
+                .formatted(webPort, webPort);
     }
 
     @AfterEach
@@ -298,5 +313,44 @@ class IrcEndToEndTest {
         // Whatever the agent wrote went to #cordon as text: the bot never joined or spoke elsewhere.
         assertThat(watcher.drain(Duration.ofSeconds(1))).isEmpty();
         assertThat(watcher.raw()).noneMatch(l -> l.startsWith(":cordonbot"));
+    }
+
+    @Test
+    @Tag(FILE_LINKS)
+    void aFileArrivesAsALinkThatServesItsBytesAndAnAlteredLinkServesNothing() throws Exception {
+        IrcUser alice = inChannel("alice");
+        pair(alice);
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json("printf 'line one\\nline two\\n' > /workspace/notes.txt")),
+                Scripted.toolCall("send_file", "{\"path\":\"notes.txt\"}"),
+                Scripted.text("There you go."));
+
+        alice.say("#cordon", "cordonbot: send me the notes");
+
+        IrcUser.Said link =
+                alice.await(s -> s.from().equals("cordonbot") && s.text().contains("/files/"), WAIT);
+        assertThat(link.text())
+                .startsWith("File notes.txt (18 bytes), for 2 h: http://127.0.0.1:" + webPort + "/files/");
+        assertThat(alice.await(s -> s.from().equals("cordonbot"), WAIT).text()).isEqualTo("There you go.");
+        java.net.URI url = java.net.URI.create(link.text().substring(link.text().indexOf("http://")));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<byte[]> got = http.send(
+                java.net.http.HttpRequest.newBuilder(url).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(got.statusCode()).isEqualTo(200);
+        assertThat(new String(got.body(), StandardCharsets.UTF_8)).isEqualTo("line one\nline two\n");
+        assertThat(got.headers().firstValue("Content-Type")).hasValue("application/octet-stream");
+        assertThat(got.headers().firstValue("Content-Disposition")).hasValue("attachment; filename*=UTF-8''notes.txt");
+        String[] parts = url.getPath().split("/");
+        parts[4] = parts[4].substring(0, 10) + (parts[4].charAt(10) == 'A' ? 'B' : 'A') + parts[4].substring(11);
+        java.net.http.HttpResponse<String> forged = http.send(
+                java.net.http.HttpRequest.newBuilder(url.resolve(String.join("/", parts)))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(forged.statusCode()).isEqualTo(404);
+        assertThat(forged.body()).contains("unknown or has expired");
+        assertThat(audit("delivery"))
+                .anySatisfy(e -> assertThat(e.event().details()).containsEntry("file_as", "text"));
+        assertThat(audit(dev.cordon.core.audit.AuditActions.FILE_SEND)).hasSize(1);
     }
 }

@@ -598,61 +598,107 @@ final class JdbcStore implements Store {
             requireNonNull(reply.text(), "reply.text");
             requireNonNull(reply.idempotencyKey(), "reply.idempotencyKey");
         }
-        return db.withWriteTransaction("completeTurn", h -> {
-            if (reply != null) {
-                Optional<Long> existing = h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
-                        .bind("key", reply.idempotencyKey())
-                        .mapTo(Long.class)
-                        .findOne();
-                if (existing.isPresent()) {
-                    // This turn was completed before (a redelivered completion): store nothing twice.
-                    return Optional.of(new OutboundId(existing.get()));
-                }
+        return db.withWriteTransaction("completeTurn", h -> completeTurn(h, session, done, json, reply));
+    }
+
+    private Optional<OutboundId> completeTurn(
+            Handle h, SessionId session, List<InboundId> done, List<String> json, NewOutbound reply) {
+        if (reply != null) {
+            Optional<Long> existing = h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
+                    .bind("key", reply.idempotencyKey())
+                    .mapTo(Long.class)
+                    .findOne();
+            if (existing.isPresent()) {
+                // This turn was completed before (a redelivered completion): store nothing twice.
+                return Optional.of(new OutboundId(existing.get()));
             }
-            long now = now();
-            appendTranscript(h, session, json);
-            for (InboundId id : done) {
-                int updated = h.createUpdate("""
+        }
+        long now = now();
+        appendTranscript(h, session, json);
+        for (InboundId id : done) {
+            int updated = h.createUpdate("""
                                 UPDATE inbound SET state = 'DONE', done_at = COALESCE(done_at, :now)
                                 WHERE id = :id AND session_id = :session""")
-                        .bind("now", now)
-                        .bind("id", id.value())
-                        .bind("session", session.value())
-                        .execute();
-                if (updated == 0) {
-                    throw new IllegalArgumentException(
-                            "completeTurn: inbound " + id.value() + " is not a message of session " + session.value());
-                }
+                    .bind("now", now)
+                    .bind("id", id.value())
+                    .bind("session", session.value())
+                    .execute();
+            if (updated == 0) {
+                throw new IllegalArgumentException(
+                        "completeTurn: inbound " + id.value() + " is not a message of session " + session.value());
             }
-            if (reply == null) {
-                return Optional.<OutboundId>empty();
-            }
-            Optional<Long> inserted = h.createQuery("""
+        }
+        if (reply == null) {
+            return Optional.<OutboundId>empty();
+        }
+        Optional<Long> inserted = h.createQuery("""
                             INSERT INTO outbound (chat_id, session_id, in_reply_to, text, failed, idempotency_key,
                                                   created_at, options)
                             VALUES (:chat, :session, :inReplyTo, :text, :failed, :key, :now, :options)
                             ON CONFLICT (idempotency_key) DO NOTHING
                             RETURNING id""")
-                    .bind("chat", reply.chat().value())
-                    .bind("session", session.value())
-                    .bind(
-                            "inReplyTo",
-                            reply.inReplyTo() == null ? null : reply.inReplyTo().value())
-                    .bind("text", reply.text())
-                    .bind("failed", reply.failed() ? 1 : 0)
-                    .bind("key", reply.idempotencyKey())
-                    .bind("now", now)
-                    .bind(
-                            "options",
-                            reply.options().isEmpty() ? null : Wire.mapper().writeValueAsString(reply.options()))
-                    .mapTo(Long.class)
-                    .findOne();
-            long id = inserted.orElseGet(() -> h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
-                    .bind("key", reply.idempotencyKey())
-                    .mapTo(Long.class)
-                    .one());
-            return Optional.of(new OutboundId(id));
+                .bind("chat", reply.chat().value())
+                .bind("session", session.value())
+                .bind(
+                        "inReplyTo",
+                        reply.inReplyTo() == null ? null : reply.inReplyTo().value())
+                .bind("text", reply.text())
+                .bind("failed", reply.failed() ? 1 : 0)
+                .bind("key", reply.idempotencyKey())
+                .bind("now", now)
+                .bind("options", reply.options().isEmpty() ? null : Wire.mapper().writeValueAsString(reply.options()))
+                .mapTo(Long.class)
+                .findOne();
+        long id = inserted.orElseGet(() -> h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")
+                .bind("key", reply.idempotencyKey())
+                .mapTo(Long.class)
+                .one());
+        return Optional.of(new OutboundId(id));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if the message names a chat or inbound message that does not
+     *     exist; nothing changes then
+     */
+    @Override
+    public OutboundId storeFileMessage(SessionId session, NewOutbound message, OutboundFile file) {
+        requireNonNull(file, "file");
+        requireNonNull(message, "message");
+        requireNonNull(message.chat(), "message.chat");
+        requireNonNull(message.text(), "message.text");
+        requireNonNull(message.idempotencyKey(), "message.idempotencyKey");
+        return db.withWriteTransaction("storeFileMessage", h -> {
+            OutboundId id =
+                    completeTurn(h, session, List.of(), List.of(), message).orElseThrow();
+            h.createUpdate("""
+                            INSERT INTO outbound_files (outbound_id, name, media_type, size, sha256)
+                            VALUES (:id, :name, :mediaType, :size, :sha256)
+                            ON CONFLICT (outbound_id) DO NOTHING""")
+                    .bind("id", id.value())
+                    .bind("name", file.name())
+                    .bind("mediaType", file.mediaType())
+                    .bind("size", file.size())
+                    .bind("sha256", file.sha256())
+                    .execute();
+            return id;
         });
+    }
+
+    @Override
+    public Optional<OutboundFile> outboundFile(OutboundId id) {
+        requireNonNull(id, "id");
+        return db.withReadTransaction(
+                "outboundFile",
+                h -> h.createQuery("SELECT name, media_type, size, sha256 FROM outbound_files WHERE outbound_id = :id")
+                        .bind("id", id.value())
+                        .map((rs, ctx) -> new OutboundFile(
+                                rs.getString("name"),
+                                rs.getString("media_type"),
+                                rs.getLong("size"),
+                                rs.getString("sha256")))
+                        .findOne());
     }
 
     @Override

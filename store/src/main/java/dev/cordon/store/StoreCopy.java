@@ -37,6 +37,7 @@ final class StoreCopy {
             "sessions",
             "inbound",
             "outbound",
+            "outbound_files",
             "transcript",
             "audit",
             "audit_checkpoint",
@@ -58,7 +59,7 @@ final class StoreCopy {
 
     /** Tables whose ids come from an identity sequence, which must continue after the copied ids. */
     private static final Set<String> WITHOUT_ID =
-            Set.of("wirings", "chat_policies", "audit", "audit_checkpoint", "replicas", "leases");
+            Set.of("wirings", "chat_policies", "audit", "audit_checkpoint", "replicas", "leases", "outbound_files");
 
     private static final int BATCH = 1_000;
 

@@ -60,7 +60,7 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "11");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "11");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
@@ -75,6 +75,7 @@ class SqliteStoreTest extends StoreContract {
                         "leases",
                         "model_usage",
                         "outbound",
+                        "outbound_files",
                         "pairing_codes",
                         "replicas",
                         "role_grants",

@@ -660,6 +660,41 @@ abstract class StoreContract {
     }
 
     @Test
+    void aFileMessageIsStoredWithItsFileOnceAndDeliveredLikeAnyOther() {
+        Fixture f = fixture("C1");
+        InboundId asked = receive(f, "m-1");
+        Store.OutboundFile file = new Store.OutboundFile("r.pdf", "application/pdf", 1234, "ab".repeat(32));
+
+        OutboundId id = store.storeFileMessage(f.session().id(), reply(f.chat(), asked, "the report", "file-1"), file);
+        OutboundId again = store.storeFileMessage(
+                f.session().id(),
+                reply(f.chat(), asked, "the report", "file-1"),
+                new Store.OutboundFile("other.pdf", "application/pdf", 1, "cd".repeat(32)));
+
+        assertThat(again).isEqualTo(id);
+        assertThat(store.outboundFile(id)).contains(file);
+        assertThat(store.undelivered())
+                .singleElement()
+                .satisfies(o -> assertThat(o.text()).isEqualTo("the report"));
+        OutboundId plain = store.completeTurn(
+                        f.session().id(), List.of(), List.of(), reply(f.chat(), null, "hi", "k-2"))
+                .orElseThrow();
+        assertThat(store.outboundFile(plain)).isEmpty();
+    }
+
+    @Test
+    void aFileMessageForAChatThatDoesNotExistStoresNothing() {
+        Fixture f = fixture("C1");
+
+        assertThatThrownBy(() -> store.storeFileMessage(
+                        f.session().id(),
+                        reply(new Chat(new ChatId(404), "x", "y"), null, "t", "file-2"),
+                        new Store.OutboundFile("r.pdf", "application/pdf", 1, "ab".repeat(32))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.undelivered()).isEmpty();
+    }
+
+    @Test
     void completeTurnWithoutAReplyStoresNoOutbound() {
         Fixture f = fixture("C1");
         receive(f, "m-1");

@@ -87,6 +87,10 @@ class StoreCopyTest {
                     List.of(first),
                     List.of(ChatMessage.user("hello"), ChatMessage.assistant("hi")),
                     new NewOutbound(chat.id(), first, "hi", false, "turn-1"));
+            s.storeFileMessage(
+                    session.id(),
+                    new NewOutbound(chat.id(), first, "the report", false, "file-1"),
+                    new Store.OutboundFile("report.pdf", "application/pdf", 3, "ab".repeat(32)));
             Approval asked = s.storeApproval(new NewApproval(
                     ada.id(),
                     session.id(),

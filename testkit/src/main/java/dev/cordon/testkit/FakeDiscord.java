@@ -138,7 +138,7 @@ public final class FakeDiscord implements AutoCloseable {
                 "Discord",
                 "/api/v10/",
                 (method, path, authorization, contentType, body) -> {
-                    Answer a = call(method, path, authorization, body);
+                    Answer a = call(method, path, authorization, contentType, body);
                     return new JettyFake.Answer(a.status(), a.body().toString(), a.headers());
                 },
                 new JettyFake.Sockets() {
@@ -694,7 +694,8 @@ public final class FakeDiscord implements AutoCloseable {
         }
     }
 
-    private synchronized Answer call(String method, String pathAndQuery, String authorization, String body) {
+    private synchronized Answer call(
+            String method, String pathAndQuery, String authorization, String contentType, String body) {
         calls.add(method + " " + pathAndQuery);
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
@@ -741,7 +742,9 @@ public final class FakeDiscord implements AutoCloseable {
             return new Answer(200, c.json(), Map.of());
         }
         if (channel.group(2) != null && method.equals("POST")) {
-            return post(c, body);
+            return contentType != null && contentType.startsWith("multipart/")
+                    ? postWithFile(c, contentType, body)
+                    : post(c, body, false);
         }
         if (channel.group(2) != null && method.equals("GET")) {
             return history(c, query);
@@ -780,7 +783,69 @@ public final class FakeDiscord implements AutoCloseable {
         return new Answer(200, out, Map.of());
     }
 
-    private Answer post(Channel c, String body) {
+    /** A file a message carries: {@code files[0]} of a multipart request. */
+    public record Upload(String messageId, String fileName, String mediaType, byte[] bytes, String content) {}
+
+    private final List<Upload> uploads = new ArrayList<>();
+    private long uploadLimit = 10L * 1024 * 1024;
+
+    /** Requests larger than {@code bytes} are answered 413 (Discord's is 10 MiB for a bot without boosts). */
+    public synchronized void uploadLimit(long bytes) {
+        uploadLimit = bytes;
+    }
+
+    /** The files posted so far, in order. */
+    public synchronized List<Upload> uploads() {
+        return List.copyOf(uploads);
+    }
+
+    /**
+     * {@code POST /channels/{id}/messages} as multipart/form-data: the message as JSON in {@code
+     * payload_json}, whose {@code attachments} name each file part {@code files[N]} by {@code id} N.
+     */
+    private Answer postWithFile(Channel c, String contentType, String body) {
+        byte[] raw = body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (raw.length > uploadLimit) {
+            return new Answer(413, error("Request entity too large", 40005), Map.of());
+        }
+        MultipartForm form;
+        try {
+            form = MultipartForm.parse(contentType, raw);
+        } catch (IllegalArgumentException e) {
+            return new Answer(400, error("400: Bad Request", 50109), Map.of());
+        }
+        String payload = form.field("payload_json");
+        MultipartForm.Part file = form.part("files[0]").orElse(null);
+        if (payload == null || file == null || file.fileName() == null) {
+            return invalidForm("files", "BASE_TYPE_REQUIRED", "This field is required");
+        }
+        JsonNode request = JSON.readTree(payload);
+        JsonNode attachment = request.path("attachments").path(0);
+        if (attachment.path("id").asInt(-1) != 0) {
+            return invalidForm("attachments", "ATTACHMENT_NOT_FOUND", "attachment 0 does not name files[0]");
+        }
+        Answer answer = post(c, payload, true);
+        if (answer.status() == 200 && answer.body() instanceof ObjectNode message) {
+            String name = attachment.path("filename").asString(file.fileName());
+            message.putArray("attachments")
+                    .addObject()
+                    .put("id", "9" + message.path("id").asString())
+                    .put("filename", name)
+                    .put("size", file.bytes().length)
+                    .put("content_type", file.mediaType())
+                    .put("url", "https://cdn.discordapp.com/attachments/" + c.id() + "/" + name);
+            uploads.add(new Upload(
+                    message.path("id").asString(),
+                    name,
+                    file.mediaType(),
+                    file.bytes(),
+                    request.path("content").asString("")));
+        }
+        return answer;
+    }
+
+    /** {@code hasFile}: a message may then be a file alone, without content. */
+    private Answer post(Channel c, String body, boolean hasFile) {
         Deque<Failure> scripted = failures.get(c.id());
         Failure failure = scripted == null ? null : scripted.poll();
         if (failure != null) {
@@ -806,7 +871,7 @@ public final class FakeDiscord implements AutoCloseable {
         }
         String content = request.path("content").asString("");
         String nonce = request.path("nonce").asString(null);
-        if (content.isEmpty()) {
+        if (content.isEmpty() && !hasFile) {
             return new Answer(400, error("Cannot send an empty message", 50006), Map.of());
         }
         if (content.length() > 2000) {

@@ -219,6 +219,8 @@ public final class FakeMatrix implements AutoCloseable {
             return error(401, "M_MISSING_TOKEN", "Missing access token", null);
         } else if (!auth.equals("Bearer " + token)) {
             return error(401, "M_UNKNOWN_TOKEN", "Unknown access token", null);
+        } else if (path.equals(MEDIA_UPLOAD)) {
+            return upload(exchange);
         } else if (body == null) {
             return error(400, "M_NOT_JSON", "Content not JSON.", null);
         } else if (!path.startsWith(PREFIX + "/")) {
@@ -287,7 +289,51 @@ public final class FakeMatrix implements AutoCloseable {
         return error(404, "M_UNRECOGNIZED", "Unrecognized request", null);
     }
 
+    private static final String MEDIA_UPLOAD = "/_matrix/media/v3/upload";
+
+    /** A file uploaded to the content repository. */
+    public record Media(String mxc, String fileName, String mediaType, byte[] bytes) {}
+
+    private final Map<String, Media> media = new java.util.LinkedHashMap<>();
+    private long uploadLimit = 50L * 1024 * 1024;
+
+    /** Uploads larger than {@code bytes} are answered 413 {@code M_TOO_LARGE} (the homeserver's {@code m.upload.size}). */
+    public synchronized void uploadLimit(long bytes) {
+        uploadLimit = bytes;
+    }
+
+    /** The file behind {@code mxc}, or null. */
+    public synchronized Media media(String mxc) {
+        return media.get(mxc);
+    }
+
+    /** {@code POST /_matrix/media/v3/upload?filename=}: the raw bytes, typed by Content-Type. */
+    private synchronized Answer upload(HttpExchange exchange) {
+        Queue<Failure> queued = failures.get("upload");
+        if (queued != null && !queued.isEmpty()) {
+            Failure f = queued.remove();
+            return error(f.status(), f.errcode(), f.error(), f.retryAfterMs());
+        }
+        if (!exchange.getRequestMethod().equals("POST")) {
+            return error(405, "M_UNRECOGNIZED", "Unrecognized request", null);
+        }
+        byte[] bytes = (byte[]) exchange.getAttribute(JsonHttpFake.RAW_BODY);
+        if (bytes.length > uploadLimit) {
+            return error(413, "M_TOO_LARGE", "Cannot upload files larger than " + uploadLimit + " bytes", null);
+        }
+        String type = exchange.getRequestHeaders().getFirst("Content-Type");
+        String mxc = "mxc://" + SERVER + "/media" + (media.size() + 1);
+        media.put(
+                mxc,
+                new Media(mxc, query(exchange.getRequestURI().getRawQuery()).get("filename"), type, bytes));
+        return new Answer(200, JSON.createObjectNode().put("content_uri", mxc));
+    }
+
     private Answer sendByBot(String room, String type, String txnId, ObjectNode content) {
+        if ("m.file".equals(content.path("msgtype").asString(null))
+                && !media.containsKey(content.path("url").asString(""))) {
+            return error(400, "M_UNKNOWN", "m.file needs the url of an uploaded file", null);
+        }
         if (!type.equals("m.room.message")) {
             return error(400, "M_UNKNOWN", "this fake only sends m.room.message", null);
         }

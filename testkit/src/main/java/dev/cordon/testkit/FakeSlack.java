@@ -1,6 +1,7 @@
 package dev.cordon.testkit;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -15,6 +16,7 @@ import org.eclipse.jetty.websocket.api.Session;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -105,6 +107,144 @@ public final class FakeSlack implements AutoCloseable {
                     }
                 },
                 "/link/");
+        uploads = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        uploads.createContext("/upload/v1/", this::upload);
+        uploads.start();
+    }
+
+    /** A file shared in a channel through {@code files.completeUploadExternal}. */
+    public record SharedFile(
+            String channel,
+            String fileId,
+            String title,
+            String fileName,
+            byte[] bytes,
+            String comment,
+            String threadTs) {}
+
+    /** An upload between {@code files.getUploadURLExternal} and its completion. */
+    private record Pending(String fileName, long length, byte[] bytes) {}
+
+    private final com.sun.net.httpserver.HttpServer uploads;
+    private final Map<String, Pending> pending = new HashMap<>();
+    private final List<SharedFile> shared = new ArrayList<>();
+    private long uploadLimit = 1L << 30;
+
+    /** Uploads larger than {@code bytes} are answered 413 by the upload URL. */
+    public synchronized void uploadLimit(long bytes) {
+        uploadLimit = bytes;
+    }
+
+    /** The files shared so far, in order. */
+    public synchronized List<SharedFile> files() {
+        return List.copyOf(shared);
+    }
+
+    /** The upload URL (Slack's files.slack.com): the raw bytes, as many as getUploadURLExternal was told. */
+    private void upload(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+        try (exchange) {
+            String id = exchange.getRequestURI().getPath().substring("/upload/v1/".length());
+            byte[] bytes = exchange.getRequestBody().readAllBytes();
+            int status;
+            synchronized (this) {
+                calls.add("upload");
+                Pending p = pending.get(id);
+                if (!exchange.getRequestMethod().equals("POST") || p == null) {
+                    status = 404;
+                } else if (bytes.length > uploadLimit) {
+                    status = 413;
+                } else if (bytes.length != p.length()) {
+                    status = 400;
+                } else {
+                    pending.put(id, new Pending(p.fileName(), p.length(), bytes));
+                    status = 200;
+                }
+            }
+            byte[] out = (status == 200 ? "OK - " + bytes.length : "error").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, out.length);
+            exchange.getResponseBody().write(out);
+        }
+    }
+
+    private static Map<String, String> form(String contentType, String body) {
+        if (contentType == null || !contentType.startsWith("application/x-www-form-urlencoded")) {
+            return null;
+        }
+        Map<String, String> fields = new HashMap<>();
+        for (String pair : body.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                fields.put(
+                        java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return fields;
+    }
+
+    /** {@code files.getUploadURLExternal}: form fields {@code filename} and {@code length} (JSON is not accepted). */
+    private Answer uploadUrl(String token, String contentType, String body) {
+        if (!token.equals(BOT_TOKEN)) {
+            return new Answer(200, null, error("invalid_auth"));
+        }
+        Map<String, String> f = form(contentType, body);
+        if (f == null) {
+            return new Answer(200, null, error("invalid_form_data"));
+        }
+        String name = f.get("filename");
+        String length = f.get("length");
+        if (name == null || name.isBlank() || length == null || !length.matches("[0-9]{1,12}")) {
+            return new Answer(200, null, error("invalid_arguments"));
+        }
+        String id = "F0" + String.format("%08d", ++clock);
+        pending.put(id, new Pending(name, Long.parseLong(length), null));
+        return ok(JSON.createObjectNode()
+                .put("upload_url", "http://127.0.0.1:" + uploads.getAddress().getPort() + "/upload/v1/" + id)
+                .put("file_id", id));
+    }
+
+    /** {@code files.completeUploadExternal}: {@code files} (JSON array of id and title), {@code channel_id} … */
+    private Answer completeUpload(String token, String contentType, String body) {
+        if (!token.equals(BOT_TOKEN)) {
+            return new Answer(200, null, error("invalid_auth"));
+        }
+        Map<String, String> f = form(contentType, body);
+        if (f == null || f.get("files") == null) {
+            return new Answer(200, null, error(f == null ? "invalid_form_data" : "invalid_arguments"));
+        }
+        JsonNode files = JSON.readTree(f.get("files"));
+        if (!files.isArray() || files.isEmpty()) {
+            return new Answer(200, null, error("invalid_arguments"));
+        }
+        Channel c = channels.get(f.getOrDefault("channel_id", ""));
+        String error = c == null
+                ? "channel_not_found"
+                : c.archived() ? "is_archived" : !c.botIsMember() ? "not_in_channel" : null;
+        if (error != null) {
+            return new Answer(200, null, error(error));
+        }
+        ArrayNode done = JSON.createArrayNode();
+        for (JsonNode file : files) {
+            Pending p = pending.get(file.path("id").asString(""));
+            if (p == null) {
+                return new Answer(200, null, error("file_not_found"));
+            }
+            if (p.bytes() == null) {
+                return new Answer(200, null, error("file_upload_not_completed"));
+            }
+        }
+        for (JsonNode file : files) {
+            String id = file.path("id").asString();
+            Pending p = pending.remove(id);
+            String title = file.path("title").asString(p.fileName());
+            shared.add(new SharedFile(
+                    c.id(), id, title, p.fileName(), p.bytes(), f.get("initial_comment"), f.get("thread_ts")));
+            done.add(JSON.createObjectNode().put("id", id).put("title", title));
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        answer.set("files", done);
+        return ok(answer);
     }
 
     /** A workspace with a public channel {@code C0GENERAL} the bot is in, on a free loopback port. */
@@ -451,6 +591,8 @@ public final class FakeSlack implements AutoCloseable {
                         .put("url", "ws://" + api.getHost() + ":" + api.getPort() + "/link/?ticket=" + ticket));
             }
             case "chat.postMessage" -> post(token, contentType, body);
+            case "files.getUploadURLExternal" -> uploadUrl(token, contentType, body);
+            case "files.completeUploadExternal" -> completeUpload(token, contentType, body);
             default -> new Answer(200, null, error("unknown_method"));
         };
     }
@@ -585,6 +727,7 @@ public final class FakeSlack implements AutoCloseable {
         if (e != null) {
             e.close();
         }
+        uploads.stop(0);
         jetty.close();
     }
 }

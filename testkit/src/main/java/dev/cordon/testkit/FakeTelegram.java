@@ -105,6 +105,9 @@ public final class FakeTelegram implements AutoCloseable {
     private final List<Integer> webhookAnswers = new ArrayList<>();
     private final HttpClient client = HttpClient.newHttpClient();
     private boolean closed;
+    private long uploadLimit = 50L * 1024 * 1024;
+    private final java.util.concurrent.LinkedBlockingQueue<Document> documents =
+            new java.util.concurrent.LinkedBlockingQueue<>();
 
     private FakeTelegram(String token, String botUsername) {
         this.token = token;
@@ -355,6 +358,9 @@ public final class FakeTelegram implements AutoCloseable {
                 calls.add("401 " + path.substring(path.lastIndexOf('/') + 1));
             }
             answer = error(401, "Unauthorized", null);
+        } else if (body == null && path.endsWith("/sendDocument")) {
+            answer = sendDocument(exchange.getRequestHeaders().getFirst("Content-Type"), (byte[])
+                    exchange.getAttribute(JsonHttpFake.RAW_BODY));
         } else if (body == null) {
             answer = error(400, "Bad Request: the body is not a JSON object", null);
         } else {
@@ -648,6 +654,102 @@ public final class FakeTelegram implements AutoCloseable {
         queries.put(id, true);
         callbackAnswers.add(new CallbackAnswer(id, text, body.path("show_alert").asBoolean(false)));
         return ok(JSON.booleanNode(true));
+    }
+
+    /**
+     * {@code sendDocument} as multipart/form-data: {@code chat_id}, a {@code document} file part,
+     * optional {@code caption} (at most 1,024 characters) and {@code reply_parameters} (JSON text).
+     * A file over the upload limit is a 413, as the Bot API answers.
+     */
+    private synchronized ObjectNode sendDocument(String contentType, byte[] raw) {
+        calls.add("sendDocument");
+        Queue<Failure> queued = failures.get("sendDocument");
+        if (queued != null && !queued.isEmpty()) {
+            Failure f = queued.remove();
+            return error(f.code(), f.description(), f.retryAfter());
+        }
+        if (raw.length > uploadLimit) {
+            return error(413, "Request Entity Too Large", null);
+        }
+        MultipartForm form;
+        try {
+            form = MultipartForm.parse(contentType, raw);
+        } catch (IllegalArgumentException e) {
+            return error(400, "Bad Request: " + e.getMessage(), null);
+        }
+        String chatId = form.field("chat_id");
+        Chat chat = chatId != null && chatId.matches("-?[0-9]+") ? chats.get(Long.parseLong(chatId)) : null;
+        if (chat == null) {
+            return error(400, "Bad Request: chat not found", null);
+        }
+        if (chat.type().equals("private") && blockedBy.contains(chat.id())) {
+            return error(403, "Forbidden: bot was blocked by the user", null);
+        }
+        MultipartForm.Part document = form.part("document").orElse(null);
+        if (document == null || document.fileName() == null) {
+            return error(400, "Bad Request: there is no document in the request", null);
+        }
+        if (document.bytes().length == 0) {
+            return error(400, "Bad Request: file must be non-empty", null);
+        }
+        String caption = form.field("caption");
+        if (caption != null && caption.length() > 1024) {
+            return error(400, "Bad Request: message caption is too long", null);
+        }
+        Long replyTo = null;
+        String parameters = form.field("reply_parameters");
+        if (parameters != null) {
+            JsonNode p = JSON.readTree(parameters);
+            long id = p.path("message_id").asLong();
+            if (history.getOrDefault(chat.id(), Map.of()).containsKey(id)) {
+                replyTo = id;
+            } else if (!p.path("allow_sending_without_reply").asBoolean(false)) {
+                return error(400, "Bad Request: message to be replied not found", null);
+            }
+        }
+        ObjectNode message = message(chat, bot, caption == null ? "" : caption);
+        message.remove("text");
+        if (caption != null) {
+            message.put("caption", caption);
+        }
+        message.putObject("document")
+                .put("file_name", document.fileName())
+                .put("mime_type", document.mediaType())
+                .put("file_size", document.bytes().length)
+                .put("file_id", "BQAC" + message.get("message_id").asLong());
+        documents.add(new Document(
+                chat.id(),
+                message.get("message_id").asLong(),
+                document.fileName(),
+                document.mediaType(),
+                document.bytes(),
+                caption,
+                replyTo));
+        return ok(message);
+    }
+
+    /** A document the bot sent. */
+    public record Document(
+            long chatId,
+            long messageId,
+            String fileName,
+            String mediaType,
+            byte[] bytes,
+            String caption,
+            Long replyTo) {}
+
+    /** The next document the bot sent, waiting at most {@code wait}. */
+    public Document nextDocument(Duration wait) throws InterruptedException {
+        Document d = documents.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+        if (d == null) {
+            throw new AssertionError("the bot sent no document within " + wait);
+        }
+        return d;
+    }
+
+    /** Requests larger than {@code bytes} are answered 413, as the Bot API does past its 50 MB. */
+    public synchronized void uploadLimit(long bytes) {
+        uploadLimit = bytes;
     }
 
     private static ObjectNode ok(JsonNode result) {

@@ -44,6 +44,8 @@ final class JettyFake implements AutoCloseable {
          * @param path the path after the API's prefix, with {@code ?query} if there is one
          * @param authorization the {@code Authorization} header, or null
          * @param contentType the {@code Content-Type} header, or null
+         * @param body UTF-8 text; a {@code multipart/} body is ISO-8859-1 text instead, one character
+         *     per byte, so its files arrive unchanged ({@code body.getBytes(ISO_8859_1)})
          */
         Answer handle(String method, String path, String authorization, String contentType, String body);
     }
@@ -88,7 +90,12 @@ final class JettyFake implements AutoCloseable {
                         path.substring(apiPrefix.length()) + (query == null ? "" : "?" + query),
                         request.getHeaders().get(HttpHeader.AUTHORIZATION),
                         request.getHeaders().get(HttpHeader.CONTENT_TYPE),
-                        Content.Source.asString(request, StandardCharsets.UTF_8));
+                        Content.Source.asString(
+                                request,
+                                String.valueOf(request.getHeaders().get(HttpHeader.CONTENT_TYPE))
+                                                .startsWith("multipart/")
+                                        ? StandardCharsets.ISO_8859_1
+                                        : StandardCharsets.UTF_8));
                 response.setStatus(answer.status());
                 answer.headers().forEach((k, v) -> response.getHeaders().put(k, v));
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");

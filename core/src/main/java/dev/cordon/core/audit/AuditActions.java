@@ -99,6 +99,12 @@ public final class AuditActions {
     public static final String MESSAGE_SEND = "message.send";
     /** An agent's send_message was refused (rule: destinations, messages.max_hops, messages.per_turn). */
     public static final String MESSAGE_DENY = "message.deny";
+    /**
+     * An agent's send_file was stored for delivery (details: to, channel, chat, outbound, name, size,
+     * sha256, media_type, path; redacted: the secret kinds the data-loss guard replaced). A refused
+     * one is {@link #MESSAGE_DENY} with rule {@code files}.
+     */
+    public static final String FILE_SEND = "file.send";
     /** The host handed one agent's message (or reply) to another agent's session (details: from, to, hops). */
     public static final String AGENT_MESSAGE = "agent.message";
     /** An agent's ask_user question was put in the outbox (details: options). */

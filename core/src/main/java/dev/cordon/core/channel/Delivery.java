@@ -13,6 +13,7 @@ import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
+import dev.cordon.core.file.FileVault;
 import dev.cordon.core.store.Store;
 import dev.cordon.core.trace.Tracing;
 import java.time.Clock;
@@ -55,6 +56,9 @@ public final class Delivery {
     private volatile BiConsumer<Outbound, String> undeliverable = (o, why) -> {};
     private volatile Tracing tracing = Tracing.OFF;
     private volatile DeliveryLeases leases = DeliveryLeases.ALONE;
+    private volatile FileVault files;
+    private volatile Function<Attachment, String> inPlaceOfFile =
+            f -> "[File " + f.name() + " (" + f.size() + " bytes) stays on the Cordon host.]";
 
     public Delivery(
             Store store, List<ChannelAdapter> adapters, AuditLog audit, Clock clock, ScheduledExecutorService timer) {
@@ -139,6 +143,15 @@ public final class Delivery {
 
     /** How soon a chat another replica is delivering to is tried again. */
     static final Duration BUSY_RETRY = Duration.ofMillis(500);
+
+     * Where the files that messages carry are kept ({@code send_file}), and the text a channel
+     * without uploads gets in a file's place (a link, or where the file is on the host). Set once,
+     * before the first delivery; without it a file is named in text only.
+     */
+    public void filesFrom(FileVault vault, Function<Attachment, String> inPlaceOfFile) {
+        this.files = vault;
+        this.inPlaceOfFile = inPlaceOfFile;
+    }
 
     /** Delivers the chat's undelivered replies soon. Never blocks. */
     public void wake(ChatId chat) {
@@ -289,6 +302,12 @@ public final class Delivery {
                     o.failed(),
                     o.idempotencyKey(),
                     o.options());
+            Attachment file = attachment(o);
+            if (file != null) {
+                message = adapter.capabilities().files()
+                        ? message.withFile(text, file)
+                        : message.withFile((text.isEmpty() ? "" : text + "\n\n") + inPlaceOfFile.apply(file), null);
+            }
             // Long text split, options numbered where the channel cannot show more (Fitting).
             DeliveryResult result;
             try (Tracing.Span span = o.inReplyTo() == null
@@ -309,6 +328,10 @@ public final class Delivery {
                 case DeliveryResult.Delivered d -> {
                     Map<String, Object> extra = new HashMap<>();
                     extra.put("platform_message", d.platformMessageId());
+                    if (file != null) {
+                        extra.put("file", file.sha256());
+                        extra.put("file_as", adapter.capabilities().files() ? "upload" : "text");
+                    }
                     if (act != null) {
                         extra.put(act == DlpAction.REDACT ? "redacted" : "withheld", kinds);
                     }
@@ -344,6 +367,19 @@ public final class Delivery {
                 }
             }
         }
+    }
+
+    /** The file {@code o} carries, readable from the vault, or null. */
+    private Attachment attachment(Outbound o) {
+        FileVault vault = files;
+        return store.outboundFile(o.id())
+                .map(f -> new Attachment(f.name(), f.mediaType(), f.size(), f.sha256(), () -> {
+                    if (vault == null) {
+                        throw new java.io.IOException("this daemon keeps no files (no file vault)");
+                    }
+                    return vault.open(f.sha256());
+                }))
+                .orElse(null);
     }
 
     /**

@@ -67,10 +67,12 @@ final class Fitting {
         List<OutgoingMessage> parts = new ArrayList<>();
         for (int i = 0; i < pieces.size(); i++) {
             boolean last = i == pieces.size() - 1;
-            parts.add(message.withText(
+            OutgoingMessage part = message.withText(
                     pieces.get(i),
                     message.idempotencyKey() + "#" + (i + 1) + "/" + pieces.size(),
-                    last ? options : List.of()));
+                    last ? options : List.of());
+            // A file goes once, with the first part.
+            parts.add(i == 0 ? part : part.withFile(part.text(), null));
         }
         return parts;
     }

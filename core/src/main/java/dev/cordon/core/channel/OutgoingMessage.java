@@ -13,6 +13,8 @@ import java.util.List;
  * @param failed the text reports a failed turn
  * @param options choices the reader picks one of: buttons where the platform has them; the host
  *     turns them into numbered text for a channel without buttons ({@link Capabilities#buttons})
+ * @param file a file to upload with the text as its caption, or null; only a channel with {@link
+ *     Capabilities#files} is handed one (the host sends others a link instead)
  */
 public record OutgoingMessage(
         long deliveryId,
@@ -22,9 +24,32 @@ public record OutgoingMessage(
         String text,
         boolean failed,
         String idempotencyKey,
-        List<String> options) {
+        List<String> options,
+        Attachment file) {
     public OutgoingMessage {
         options = List.copyOf(options);
+    }
+
+    /** A message with options, without a file. */
+    public OutgoingMessage(
+            long deliveryId,
+            String platformChatId,
+            long inReplyTo,
+            String replyToPlatformMessageId,
+            String text,
+            boolean failed,
+            String idempotencyKey,
+            List<String> options) {
+        this(
+                deliveryId,
+                platformChatId,
+                inReplyTo,
+                replyToPlatformMessageId,
+                text,
+                failed,
+                idempotencyKey,
+                options,
+                null);
     }
 
     /** A message without options. */
@@ -59,6 +84,28 @@ public record OutgoingMessage(
 
     OutgoingMessage withText(String newText, String newKey, List<String> newOptions) {
         return new OutgoingMessage(
-                deliveryId, platformChatId, inReplyTo, replyToPlatformMessageId, newText, failed, newKey, newOptions);
+                deliveryId,
+                platformChatId,
+                inReplyTo,
+                replyToPlatformMessageId,
+                newText,
+                failed,
+                newKey,
+                newOptions,
+                file);
+    }
+
+    /** This message carrying {@code newFile} (null: none) with {@code newText}. */
+    OutgoingMessage withFile(String newText, Attachment newFile) {
+        return new OutgoingMessage(
+                deliveryId,
+                platformChatId,
+                inReplyTo,
+                replyToPlatformMessageId,
+                newText,
+                failed,
+                idempotencyKey,
+                options,
+                newFile);
     }
 }

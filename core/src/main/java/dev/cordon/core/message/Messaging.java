@@ -11,8 +11,10 @@ import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Actor;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.file.WorkspaceFile;
 import dev.cordon.core.session.HostTools;
 import dev.cordon.core.store.Store;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,6 +39,12 @@ import java.util.function.Predicate;
 public final class Messaging implements HostTools {
     public static final String SEND = "send_message";
 
+    /** Sends a file of the agent's workspace, with the same destination rules (docs/agents.md). */
+    public static final String SEND_FILE = "send_file";
+
+    /** The longest caption of a file: every platform with uploads takes it in one message. */
+    static final int MAX_CAPTION = 1_000;
+
     /** The longest message; delivery splits what a platform cannot take in one. */
     static final int MAX_TEXT = 16_000;
 
@@ -50,6 +58,7 @@ public final class Messaging implements HostTools {
     private final Predicate<String> channelEnabled;
     private final Consumer<ChatId> deliver;
     private final Map<SessionId, Count> sent = new ConcurrentHashMap<>();
+    private volatile FileSending files;
 
     /** Calls of one turn so far. */
     private record Count(String turnId, int calls) {}
@@ -75,14 +84,34 @@ public final class Messaging implements HostTools {
         this.deliver = deliver;
     }
 
+    /** Offers {@link #SEND_FILE} too, taking files as {@code files} says. Set once, before the first call. */
+    public Messaging withFiles(FileSending files) {
+        this.files = files;
+        return this;
+    }
+
     @Override
     public Result call(Caller caller, String tool, Map<String, String> arguments) {
-        if (!SEND.equals(tool)) {
+        FileSending fileSending = SEND_FILE.equals(tool) ? files : null;
+        if (!SEND.equals(tool) && fileSending == null) {
             return new Result("this host offers no tool '" + tool + "'", true);
         }
-        String text = arguments.getOrDefault("text", "");
-        if (text.isBlank() || text.length() > MAX_TEXT) {
-            return new Result(SEND + ": text must be 1 to " + MAX_TEXT + " characters", true);
+        String text;
+        String path = "";
+        if (fileSending != null) {
+            path = arguments.getOrDefault("path", "");
+            text = arguments.getOrDefault("caption", "").strip();
+            if (path.isBlank() || text.length() > MAX_CAPTION) {
+                return new Result(
+                        SEND_FILE + ": path must name a file in /workspace, and caption be at most " + MAX_CAPTION
+                                + " characters",
+                        true);
+            }
+        } else {
+            text = arguments.getOrDefault("text", "");
+            if (text.isBlank() || text.length() > MAX_TEXT) {
+                return new Result(SEND + ": text must be 1 to " + MAX_TEXT + " characters", true);
+            }
         }
         String to = arguments.getOrDefault("to", "").strip();
         Count count = sent.compute(
@@ -164,25 +193,22 @@ public final class Messaging implements HostTools {
                 }
             }
         }
+        if (fileSending != null) {
+            // To this chat the file answers the message that asked for it (email needs one to answer).
+            InboundId asked = to.isEmpty() && !caller.batch().isEmpty()
+                    ? caller.batch().getLast().id()
+                    : null;
+            return sendFile(caller, fileSending, chat, asked, name, to, path, text);
+        }
         String key = Hops.key("send:" + caller.turnId() + ":" + digest(chat.id().value() + "\n" + text), hops + 1);
         Optional<OutboundId> stored = store.completeTurn(
                 caller.session().id(),
                 java.util.List.of(),
                 java.util.List.of(),
                 new Store.NewOutbound(chat.id(), inReplyTo, text, false, key));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("to", name);
-        details.put("channel", chat.channel());
-        details.put("chat", chat.platformChatId());
-        details.put("outbound", stored.orElseThrow().value());
+        Map<String, Object> details = sent(name, chat, stored.orElseThrow());
         details.put("hops", hops + 1);
-        audit.append(AuditEvent.of(
-                        clock.instant(), Actor.agent(caller.agent().name()), AuditActions.MESSAGE_SEND, Decision.ALLOW)
-                .withAgent(caller.agent().name())
-                .withSession(caller.session().id())
-                .withRule(to.isEmpty() ? null : "destinations." + to)
-                .withDetails(details));
-        deliver.accept(chat.id());
+        stored(caller, AuditActions.MESSAGE_SEND, to, chat, details);
         return new Result(
                 "Sent to " + name
                         + (AgentChannel.NAME.equals(chat.channel())
@@ -190,6 +216,82 @@ public final class Messaging implements HostTools {
                                 : "")
                         + ".",
                 false);
+    }
+
+    /**
+     * Copies the file into the vault, then stores its message (file before message, so a stored
+     * message always finds its bytes), audits and wakes delivery.
+     */
+    private Result sendFile(
+            Caller caller,
+            FileSending fileSending,
+            Chat chat,
+            InboundId inReplyTo,
+            String name,
+            String to,
+            String path,
+            String caption) {
+        if (AgentChannel.NAME.equals(chat.channel())) {
+            return deny(
+                    caller,
+                    name,
+                    "files",
+                    "files go to chats, not to agents; to let another agent read files, the owner can share a"
+                            + " folder (cordon agents share)");
+        }
+        FileSending.Taken taken;
+        try {
+            taken = fileSending.take(caller.agent(), path);
+        } catch (WorkspaceFile.Refused e) {
+            return deny(caller, name, "files", SEND_FILE + ": " + e.getMessage());
+        } catch (IOException e) {
+            return deny(
+                    caller, name, "files", SEND_FILE + ": the host could not read or keep the file: " + e.getMessage());
+        }
+        Store.OutboundFile file = taken.file();
+        String key = Hops.key(
+                "file:" + caller.turnId() + ":"
+                        + digest(chat.id().value() + "\n" + file.sha256() + "\n" + file.name() + "\n" + caption),
+                1);
+        OutboundId stored = store.storeFileMessage(
+                caller.session().id(), new Store.NewOutbound(chat.id(), inReplyTo, caption, false, key), file);
+        Map<String, Object> details = sent(name, chat, stored);
+        details.put("name", file.name());
+        details.put("size", file.size());
+        details.put("sha256", file.sha256());
+        details.put("media_type", file.mediaType());
+        details.put("path", clip(path));
+        if (!taken.redacted().isEmpty()) {
+            details.put("redacted", taken.redacted());
+        }
+        stored(caller, AuditActions.FILE_SEND, to, chat, details);
+        return new Result(
+                "Sent " + file.name() + " (" + file.size() + " bytes) to " + name + "."
+                        + (taken.redacted().isEmpty()
+                                ? ""
+                                : " The data-loss guard replaced what looked like " + taken.redacted()
+                                        + " in it with [redacted: KIND]."),
+                false);
+    }
+
+    /** Audits a stored message as {@code action}, then wakes delivery for its chat. */
+    private void stored(Caller caller, String action, String to, Chat chat, Map<String, Object> details) {
+        audit.append(AuditEvent.of(clock.instant(), Actor.agent(caller.agent().name()), action, Decision.ALLOW)
+                .withAgent(caller.agent().name())
+                .withSession(caller.session().id())
+                .withRule(to.isEmpty() ? null : "destinations." + to)
+                .withDetails(details));
+        deliver.accept(chat.id());
+    }
+
+    /** The audit details of a stored message: where it goes (add what else the action names). */
+    private static Map<String, Object> sent(String name, Chat chat, OutboundId stored) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("to", name);
+        details.put("channel", chat.channel());
+        details.put("chat", chat.platformChatId());
+        details.put("outbound", stored.value());
+        return details;
     }
 
     private Result tooFar(Caller caller, String to, int hops) {

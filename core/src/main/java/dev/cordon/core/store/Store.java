@@ -131,6 +131,20 @@ public interface Store extends AutoCloseable {
         }
     }
 
+    /**
+     * Stores a message that carries a file, like {@link #completeTurn} stores a reply (with no
+     * handled messages and no transcript), and the file's description with it in the same
+     * transaction. The file's bytes must be in the host's file vault already. If an outbound with
+     * the message's idempotency key exists, nothing is written and its id is returned.
+     */
+    OutboundId storeFileMessage(SessionId session, NewOutbound message, OutboundFile file);
+
+    /** A file an outbound message carries: its bytes are in the file vault under {@code sha256}. */
+    record OutboundFile(String name, String mediaType, long size, String sha256) {}
+
+    /** The file outbound message {@code id} carries, or empty. */
+    Optional<OutboundFile> outboundFile(OutboundId id);
+
     /** Outbound messages not yet delivered, oldest first. */
     List<Outbound> undelivered();
 

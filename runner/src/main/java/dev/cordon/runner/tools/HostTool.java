@@ -76,6 +76,25 @@ final class HostTool implements Tool {
                 host);
     }
 
+    static Tool sendFile(Host host) {
+        InputSchema send = InputSchema.builder("send_file")
+                .requiredText("path", "The file in your workspace, e.g. /workspace/report.pdf.")
+                .optionalText("caption", "Text shown with the file, at most 1,000 characters.")
+                .optionalText(
+                        "to",
+                        "A destination your policy names (your instructions or the owner tell you which); leave"
+                                + " out for this chat.")
+                .build();
+        return new HostTool(
+                "send_file",
+                "Sends a file of your workspace now: to this chat, or to a chat your policy names. The host reads"
+                        + " it (a regular file, no links, at most the host's size limit, 20 MiB by default) and"
+                        + " uploads it where the platform takes files, else sends a link.",
+                send,
+                List.of("path", "caption", "to"),
+                host);
+    }
+
     static Tool askUser(Host host) {
         InputSchema ask = InputSchema.builder("ask_user")
                 .requiredText("question", "The question, as the person will read it.")

@@ -54,6 +54,14 @@ public final class Tools {
         return HostTool.sendMessage(host::apply);
     }
 
+    /**
+     * {@code send_file}: a host tool; the host reads the workspace file itself and sends it only to
+     * this chat or a destination the agent's policy names (docs/agents.md).
+     */
+    public static Tool sendFile(java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.sendFile(host::apply);
+    }
+
     /** {@code ask_user}: a host tool; the host asks the person in the chat and waits (docs/agents.md). */
     public static Tool askUser(java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
         return HostTool.askUser(host::apply);

@@ -118,10 +118,10 @@ final class DiscordChannel implements ChannelService {
         return Discord.NAME;
     }
 
-    /** Threads; buttons; text up to 2,000 characters a message (the host splits longer replies). */
+    /** Threads; files; buttons; text up to 2,000 characters a message (the host splits longer replies). */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, true, false, MAX_TEXT);
+        return new Capabilities(true, false, false, true, true, false, MAX_TEXT);
     }
 
     @Override
@@ -577,7 +577,16 @@ final class DiscordChannel implements ChannelService {
                     .put("message_id", DiscordMessages.messageOf(replyTo))
                     .put("fail_if_not_exists", false);
         }
-        return switch (rest.createMessage(target, body)) {
+        DiscordRest.Answer answer;
+        try {
+            answer = message.file() == null
+                    ? rest.createMessage(target, body)
+                    : rest.createMessage(target, body, message.file());
+        } catch (java.io.IOException e) {
+            return new DeliveryResult.RetryLater(
+                    Duration.ofMinutes(1), "cannot read the file to send: " + e.getMessage());
+        }
+        return switch (answer) {
             case DiscordRest.Answer.Ok ok ->
                 new DeliveryResult.Delivered(ok.body().path("id").asString());
             case DiscordRest.Answer.Retry r -> new DeliveryResult.RetryLater(r.after(), r.reason());

@@ -1,6 +1,8 @@
 package dev.cordon.channel.discord;
 
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
+import dev.cordon.core.channel.Multipart;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -99,6 +101,20 @@ final class DiscordRest {
         return call("POST", "interactions/" + id + "/" + token + "/callback", "interactions", body);
     }
 
+    /**
+     * {@code POST /channels/{id}/messages} with a file: multipart/form-data, {@code body} as {@code
+     * payload_json} naming the file as attachment 0, the bytes as {@code files[0]}. Same rate-limit
+     * bucket as {@link #createMessage}.
+     */
+    Answer createMessage(String channelId, ObjectNode body, Attachment file) throws java.io.IOException {
+        String path = "channels/" + channelId + "/messages";
+        body.putArray("attachments").addObject().put("id", 0).put("filename", file.name());
+        Multipart form = new Multipart()
+                .field("payload_json", body.toString())
+                .file("files[0]", file.name(), file.mediaType(), file.readAllBytes());
+        return call("POST", path, "", "POST " + path, null, form);
+    }
+
     /** {@code GET /channels/{id}/messages?after=ID&limit=100}: up to 100 messages after {@code after}. */
     Answer messagesAfter(String channelId, String after) {
         String path = "channels/" + channelId + "/messages";
@@ -110,6 +126,10 @@ final class DiscordRest {
     }
 
     private Answer call(String method, String path, String query, String route, ObjectNode body) {
+        return call(method, path, query, route, body, null);
+    }
+
+    private Answer call(String method, String path, String query, String route, ObjectNode body, Multipart form) {
         if (!path.matches("[A-Za-z0-9/_-]+") || !query.matches("(\\?[a-z_]+=[0-9]+(&[a-z_]+=[0-9]+)*)?")) {
             return new Answer.Refused(400, 0, "not a Discord id: " + path + query);
         }
@@ -122,7 +142,9 @@ final class DiscordRest {
                 .header("Authorization", "Bot " + settings.token())
                 // Discord asks bots for "DiscordBot ($url, $version)"; Cordon has no public URL to name yet.
                 .header("User-Agent", "DiscordBot (cordon, 0.1.0)");
-        if (body != null) {
+        if (form != null) {
+            request.header("Content-Type", form.contentType()).method(method, form.publisher());
+        } else if (body != null) {
             request.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
         } else {

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
 import dev.cordon.testkit.FakeDiscord;
+import java.io.ByteArrayInputStream;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -495,5 +497,65 @@ class DiscordChannelTest {
     private static String failure(DeliveryResult result) {
         assertThat(result).isInstanceOf(DeliveryResult.Failed.class);
         return ((DeliveryResult.Failed) result).reason();
+    }
+
+    // ---- files (send_file): payload_json plus files[0]
+
+    static final byte[] ZIP = {'P', 'K', 3, 4, 0, (byte) 0x80, (byte) 0xff, 0, 'x'};
+
+    static OutgoingMessage withFile(String chat, String caption, String key) {
+        Attachment file = new Attachment(
+                "logs.zip", "application/zip", ZIP.length, "01".repeat(32), () -> new ByteArrayInputStream(ZIP));
+        return new OutgoingMessage(5, chat, 0, null, caption, false, key, List.of(), file);
+    }
+
+    @Test
+    void aFileIsPostedWithThePayloadAndItsBytesUnchanged() {
+        channel = adapter(FakeDiscord.TOKEN, null);
+        assertThat(channel.capabilities().files()).isTrue();
+        String room = discord.textChannel();
+
+        DeliveryResult sent = channel.deliver(withFile(room, "The logs.", "file:a"));
+
+        assertThat(sent).isInstanceOf(DeliveryResult.Delivered.class);
+        assertThat(discord.uploads()).singleElement().satisfies(u -> {
+            assertThat(u.fileName()).isEqualTo("logs.zip");
+            assertThat(u.mediaType()).isEqualTo("application/zip");
+            assertThat(u.bytes()).isEqualTo(ZIP);
+            assertThat(u.content()).isEqualTo("The logs.");
+            assertThat(u.messageId()).isEqualTo(((DeliveryResult.Delivered) sent).platformMessageId());
+        });
+        assertThat(discord.posted()
+                        .getFirst()
+                        .request()
+                        .path("allowed_mentions")
+                        .path("parse"))
+                .isEmpty();
+    }
+
+    @Test
+    void aFileAloneNeedsNoTextAndOneTooLargeFailsForGoodWithDiscordsWords() {
+        channel = adapter(FakeDiscord.TOKEN, null);
+        String room = discord.textChannel();
+        assertThat(channel.deliver(withFile(room, "", "file:b"))).isInstanceOf(DeliveryResult.Delivered.class);
+
+        discord.uploadLimit(100);
+        assertThat(channel.deliver(withFile(room, "x".repeat(200), "file:c")))
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class,
+                        f -> assertThat(f.reason()).contains("413 Request entity too large (code 40005)"));
+    }
+
+    @Test
+    void aRateLimitedUploadIsRetriedAfterDiscordsDelay() {
+        channel = adapter(FakeDiscord.TOKEN, null);
+        String room = discord.textChannel();
+        discord.failNext(room, 429, "3");
+
+        assertThat(channel.deliver(withFile(room, "x", "file:d")))
+                .isInstanceOfSatisfying(
+                        DeliveryResult.RetryLater.class,
+                        r -> assertThat(r.after()).isEqualTo(Duration.ofSeconds(3)));
+        assertThat(discord.uploads()).isEmpty();
     }
 }

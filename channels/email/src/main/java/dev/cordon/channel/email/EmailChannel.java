@@ -144,7 +144,7 @@ final class EmailChannel implements ChannelService {
 
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, false, false, 0);
+        return new Capabilities(true, false, false, true, false, false, 0);
     }
 
     @Override
@@ -382,7 +382,11 @@ final class EmailChannel implements ChannelService {
             mail.setHeader("In-Reply-To", answering);
             mail.setHeader("References", String.join(" ", to.references()));
             mail.setHeader("Auto-Submitted", "auto-replied");
-            mail.setText(message.text(), "UTF-8");
+            if (message.file() == null) {
+                mail.setText(message.text(), "UTF-8");
+            } else {
+                MailAttachment.fill(mail, message.text(), message.file());
+            }
             Transport.send(mail, settings.username(), settings.password());
             if (hostAnswer != null) {
                 answered.remove(message.text());
@@ -390,6 +394,8 @@ final class EmailChannel implements ChannelService {
             return new DeliveryResult.Delivered(id);
         } catch (MessagingException e) {
             return SmtpFailure.classify(e, RETRY);
+        } catch (java.io.IOException e) {
+            return new DeliveryResult.RetryLater(RETRY, "cannot read the file to attach: " + e.getMessage());
         }
     }
 

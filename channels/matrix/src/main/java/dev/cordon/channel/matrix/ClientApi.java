@@ -1,5 +1,6 @@
 package dev.cordon.channel.matrix;
 
+import dev.cordon.core.channel.Attachment;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -72,7 +73,26 @@ final class ClientApi {
                                 ? HttpRequest.BodyPublishers.noBody()
                                 : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
                 .build();
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        return read(http.send(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /**
+     * Uploads {@code file} to the content repository ({@code POST /_matrix/media/v3/upload}); its
+     * answer's {@code content_uri} is the {@code mxc://} URI a message names it by. Fails as {@link
+     * #call} does.
+     */
+    Reply upload(Attachment file, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create(base + "/_matrix/media/v3/upload?filename=" + segment(file.name())))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", file.mediaType())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(file.readAllBytes()))
+                .build();
+        return read(http.send(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    private static Reply read(HttpResponse<String> response) {
         JsonNode json;
         try {
             json = JSON.readTree(response.body());

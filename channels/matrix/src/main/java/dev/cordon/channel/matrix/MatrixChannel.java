@@ -44,6 +44,8 @@ import tools.jackson.databind.node.ObjectNode;
 final class MatrixChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(MatrixChannel.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** An upload carries up to the host's file limit (20 MiB by default). */
+    private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(2);
     /** Events of a gap (a limited timeline) fetched with {@code /messages}; older ones are not answered. */
     static final int MAX_GAP = 1_000;
     /** Below Matrix's 65,536-byte event limit even when every character takes four bytes in UTF-8. */
@@ -90,7 +92,7 @@ final class MatrixChannel implements ChannelService {
     /** Text up to {@link #MAX_TEXT} characters, in threads. */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, false, false, MAX_TEXT);
+        return new Capabilities(true, false, false, true, false, false, MAX_TEXT);
     }
 
     @Override
@@ -253,6 +255,17 @@ final class MatrixChannel implements ChannelService {
         String room = message.platformChatId();
         ObjectNode content = ClientApi.object().put("msgtype", "m.text").put("body", message.text());
         try {
+            if (message.file() != null) {
+                // Uploaded again on a retry (a spare copy on the homeserver), shown once: same transaction id.
+                Reply uploaded = api.upload(message.file(), UPLOAD_TIMEOUT);
+                if (!(uploaded instanceof Reply.Ok ok)) {
+                    return sendFailed(room, (Reply.Error) uploaded);
+                }
+                content = MatrixFile.content(
+                        message.text(),
+                        message.file(),
+                        ok.body().path("content_uri").asString());
+            }
             String replyTo = message.replyToPlatformMessageId();
             if (replyTo != null) {
                 relate(content, room, replyTo);

@@ -86,13 +86,38 @@ final class SlackApi {
         return call("chat.postMessage", settings.botToken(), body);
     }
 
+    /**
+     * {@code method} with the bot token and a form-encoded body: the upload methods ({@code
+     * files.getUploadURLExternal} takes no JSON).
+     */
+    Answer callForm(String method, java.util.Map<String, String> fields) {
+        StringBuilder form = new StringBuilder();
+        fields.forEach((k, v) -> form.append(form.isEmpty() ? "" : "&")
+                .append(java.net.URLEncoder.encode(k, java.nio.charset.StandardCharsets.UTF_8))
+                .append('=')
+                .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8)));
+        return send(
+                method,
+                HttpRequest.newBuilder(settings.api().resolve(URI.create(method)))
+                        .timeout(TIMEOUT)
+                        .header("Authorization", "Bearer " + settings.botToken())
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form.toString()))
+                        .build());
+    }
+
     private Answer call(String method, String token, ObjectNode body) {
-        HttpRequest request = HttpRequest.newBuilder(settings.api().resolve(URI.create(method)))
-                .timeout(TIMEOUT)
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json; charset=utf-8")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                .build();
+        return send(
+                method,
+                HttpRequest.newBuilder(settings.api().resolve(URI.create(method)))
+                        .timeout(TIMEOUT)
+                        .header("Authorization", "Bearer " + token)
+                        .header("Content-Type", "application/json; charset=utf-8")
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                        .build());
+    }
+
+    private Answer send(String method, HttpRequest request) {
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());

@@ -75,10 +75,10 @@ final class SlackChannel implements ChannelService {
         return Slack.NAME;
     }
 
-    /** Threads; buttons; text up to {@link #MAX_TEXT} characters a message (the host splits longer replies). */
+    /** Threads; files; buttons; text up to {@link #MAX_TEXT} characters a message (the host splits longer replies). */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, false, false, false, true, false, MAX_TEXT);
+        return new Capabilities(true, false, false, true, true, false, MAX_TEXT);
     }
 
     @Override
@@ -245,6 +245,10 @@ final class SlackChannel implements ChannelService {
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
         String thread = SlackEvents.threadOf(message.replyToPlatformMessageId());
+        if (message.file() != null) {
+            return new SlackUpload(api, http)
+                    .send(message.platformChatId(), thread, SlackEvents.escape(message.text()), message.file());
+        }
         OutgoingMessage shown = SlackButtons.fitted(message);
         String text = SlackEvents.escape(shown.text());
         SlackApi.Answer answer = api.postMessage(

@@ -1,5 +1,6 @@
 package dev.cordon.channel.telegram;
 
+import dev.cordon.core.channel.Multipart;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,10 +54,27 @@ final class BotApi {
      * @throws InterruptedException if the calling thread is interrupted (the adapter is closing)
      */
     Reply call(String method, ObjectNode body, Duration timeout) throws IOException, InterruptedException {
+        return send(
+                method,
+                "application/json",
+                HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)),
+                timeout);
+    }
+
+    /**
+     * Calls {@code method} with a multipart/form-data body (an upload) and blocks for its answer, at
+     * most {@code timeout}. Fails as {@link #call} does.
+     */
+    Reply upload(String method, Multipart form, Duration timeout) throws IOException, InterruptedException {
+        return send(method, form.contentType(), form.publisher(), timeout);
+    }
+
+    private Reply send(String method, String contentType, HttpRequest.BodyPublisher body, Duration timeout)
+            throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/bot" + token + "/" + method))
                 .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                .header("Content-Type", contentType)
+                .POST(body)
                 .build();
         HttpResponse<String> response;
         try {

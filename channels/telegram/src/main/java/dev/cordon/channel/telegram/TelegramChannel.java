@@ -40,6 +40,8 @@ import tools.jackson.databind.node.ObjectNode;
 final class TelegramChannel implements ChannelService {
     private static final Logger LOG = LoggerFactory.getLogger(TelegramChannel.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    /** An upload carries up to the host's file limit (20 MiB by default): more time than a text. */
+    private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(2);
     /** Telegram's limit for one message's text, in UTF-16 units. */
     static final int MAX_TEXT = 4096;
     /** The kinds of update the bot asks for, by long polling and by webhook alike. */
@@ -68,10 +70,10 @@ final class TelegramChannel implements ChannelService {
         return Telegram.NAME;
     }
 
-    /** Text of at most 4,096 characters a message (the host splits longer replies), and inline buttons. */
+    /** Text of at most 4,096 characters a message (the host splits longer replies), files, and inline buttons. */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(false, false, false, false, true, false, MAX_TEXT);
+        return new Capabilities(false, false, false, true, true, false, MAX_TEXT);
     }
 
     @Override
@@ -265,7 +267,9 @@ final class TelegramChannel implements ChannelService {
         }
         Reply reply;
         try {
-            reply = api.call("sendMessage", body, SEND_TIMEOUT);
+            reply = message.file() == null
+                    ? api.call("sendMessage", body, SEND_TIMEOUT)
+                    : api.upload("sendDocument", TelegramDocument.form(body, message.file()), UPLOAD_TIMEOUT);
         } catch (IOException e) {
             // Telegram has no idempotency key: if only its answer was lost, the retry shows the message twice.
             return new DeliveryResult.RetryLater(sendBackoff.next(), e.getMessage());
