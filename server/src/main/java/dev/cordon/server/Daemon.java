@@ -71,6 +71,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -150,7 +151,8 @@ public final class Daemon implements AutoCloseable {
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
         shares = new Shares(home);
-        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares);
+        agents = new AgentControl(
+                home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares, policies);
         agents.ensure(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -917,6 +919,25 @@ public final class Daemon implements AutoCloseable {
                             .toList()));
                 case ControlRequest.AgentsCreate c -> connection.send(agents.create(c, "terminal:owner"));
                 case ControlRequest.AgentsShare c -> connection.send(agents.share(c, "terminal:owner"));
+                case ControlRequest.AgentsDelete d ->
+                    connection.send(agents.delete(d, "terminal:owner", new AgentControl.Running() {
+                        @Override
+                        public Collection<SessionId> live() {
+                            return sessions.live().stream()
+                                    .map(SessionManager.LiveSession::session)
+                                    .toList();
+                        }
+
+                        @Override
+                        public boolean kill(SessionId session, String by) {
+                            return sessions.kill(session, by);
+                        }
+
+                        @Override
+                        public void releaseWorkspace(AgentName agent) {
+                            workspaces.release(agent);
+                        }
+                    }));
                 case ControlRequest.SessionsKill k ->
                     connection.send(
                             sessions.kill(new SessionId(k.session()), "terminal:owner")
