@@ -81,6 +81,7 @@ public final class Main {
         tools.addAll(Tools.tasks(hostCalls::call));
         tools.add(Tools.sendMessage(hostCalls::call));
         tools.add(Tools.askUser(hostCalls::call));
+        tools.add(Tools.createAgent(hostCalls::call));
         EgressRelay egress = egressRelay(host);
         if (egress != null) {
             tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));

@@ -78,6 +78,16 @@ final class AgentControl {
     }
 
     ControlEvent create(ControlRequest.AgentsCreate request, String actor) {
+        return create(request, AuditEvent.Actor.user(actor), Map.of());
+    }
+
+    /**
+     * Creates an agent for {@code actor} (the owner, or an agent through {@code create_agent}) with
+     * the default policy: no {@code policy.yaml} is written. Audited as {@code agent.create} with the
+     * folder and {@code details}. Serialised with {@link #delete}.
+     */
+    synchronized ControlEvent create(
+            ControlRequest.AgentsCreate request, AuditEvent.Actor actor, Map<String, Object> details) {
         AgentName name;
         try {
             name = new AgentName(request.name());
@@ -92,10 +102,11 @@ final class AgentControl {
         } catch (IOException e) {
             return new ControlEvent.Failure("could not create " + home.agent(name) + ": " + e.getMessage());
         }
-        audit.append(
-                AuditEvent.of(clock.instant(), AuditEvent.Actor.user(actor), AuditActions.AGENT_CREATE, Decision.ALLOW)
-                        .withAgent(name)
-                        .withDetails(Map.of("folder", home.agent(name).toString())));
+        Map<String, Object> all = new java.util.LinkedHashMap<>(details);
+        all.put("folder", home.agent(name).toString());
+        audit.append(AuditEvent.of(clock.instant(), actor, AuditActions.AGENT_CREATE, Decision.ALLOW)
+                .withAgent(name)
+                .withDetails(all));
         return new ControlEvent.Done("Created agent " + name + " in " + home.agent(name)
                 + ". Its instructions are AGENTS.md there (./cordon agents edit " + name
                 + "); its policy is policy.yaml (docs/policy.md). Talk to it: ./cordon chat " + name);

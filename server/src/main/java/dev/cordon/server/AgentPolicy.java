@@ -142,6 +142,7 @@ final class AgentPolicy {
             "cancel_task",
             "send_message",
             "ask_user",
+            "create_agent",
             ToolRules.ANY);
     /** Every tool a rule may name (besides MCP tools): those with command or path patterns, and the rest. */
     static final Set<String> TOOL_NAMES = java.util.stream.Stream.concat(

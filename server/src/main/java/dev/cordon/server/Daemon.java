@@ -577,11 +577,19 @@ public final class Daemon implements AutoCloseable {
         Messaging messaging =
                 new Messaging(store, audit, Clock.systemUTC(), this::destinations, delivery::serves, delivery::wake);
         return Map.of(
-                TaskTools.SCHEDULE, taskTools,
-                TaskTools.LIST, taskTools,
-                TaskTools.CANCEL, taskTools,
-                Messaging.SEND, messaging,
-                Questions.ASK, questions);
+                TaskTools.SCHEDULE,
+                taskTools,
+                TaskTools.LIST,
+                taskTools,
+                TaskTools.CANCEL,
+                taskTools,
+                Messaging.SEND,
+                messaging,
+                Questions.ASK,
+                questions,
+                AgentCreation.TOOL,
+                new AgentCreation(
+                        agents, approvals, audit, Clock.systemUTC(), this::mayCreateAgents, this::destinations));
     }
 
     /** Where the agent's policy lets it send; none while its policy fails closed. */
@@ -590,6 +598,14 @@ public final class Daemon implements AutoCloseable {
             return policies.current(agent).destinations();
         } catch (SandboxException e) {
             return Map.of();
+        }
+    }
+
+    private boolean mayCreateAgents(Agent agent) {
+        try {
+            return policies.current(agent).capabilities().createAgents();
+        } catch (SandboxException e) {
+            return false;
         }
     }
 

@@ -123,7 +123,7 @@ class AgentPolicyTest {
             sandbox:\\n  memory_mb: 2\\n                               | p.yaml:2:3: sandbox.memory_mb: must be 0 (unlimited) or at least 4, got 2
             tools:\\n  bash:\\n    deny: [a, b, 7]\\n                  | p.yaml:3:18: tools.bash.deny[2]: must be a non-empty pattern string, got 7
             tools:\\n  bash:\\n    deny:\\n      - a\\n      - ''\\n | p.yaml:5:9: tools.bash.deny[1]: must be a non-empty pattern string, got ''
-            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", ask_user, bash, cancel_task, edit, glob, grep, list_tasks, read, remember, schedule_task, send_message, skill, web_fetch, write)
+            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", ask_user, bash, cancel_task, create_agent, edit, glob, grep, list_tasks, read, remember, schedule_task, send_message, skill, web_fetch, write)
             tools:\\n  '*': {deny: [x]}\\n                           | p.yaml:2:9: tools.\"*\".deny: unknown field (known here: default)
             tools:\\n  remember: {allow: [x]}\\n                     | p.yaml:2:14: tools.remember.allow: unknown field (known here: default)
             tools:\\n  read: {default: sometimes}\\n                    | p.yaml:2:10: tools.read.default: must be allow, ask or deny, got 'sometimes'
