@@ -72,7 +72,6 @@ public final class Main {
         ChannelTransport transport = new ChannelTransport(host);
         Approvals approvals = new Approvals(host::send);
         HostCalls hostCalls = new HostCalls(host::send);
-        McpHub mcp = new McpHub();
         Skills skills = Skills.scan(skillRoots);
         skills.problems().forEach(p -> System.err.println("skill left out: " + p));
         ToolConfig config = ToolConfig.defaults(workspace);
@@ -86,6 +85,11 @@ public final class Main {
         if (egress != null) {
             tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));
         }
+        McpHub mcp = new McpHub(
+                egress == null
+                        ? null
+                        : java.net.ProxySelector.of(new java.net.InetSocketAddress(
+                                java.net.InetAddress.getLoopbackAddress(), egress.port())));
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,

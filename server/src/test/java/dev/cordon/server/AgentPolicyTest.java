@@ -140,7 +140,7 @@ class AgentPolicyTest {
             turns:\\n  gather_ms: 90000\\n                      | p.yaml:2:3: turns.gather_ms: must be a whole number from 0 to 60000, got 90000
             turns:\\n  compact_at_tokens: 10\\n                 | p.yaml:2:3: turns.compact_at_tokens: must be 0 (never) or at least 1000, got 10
             mcp:\\n  Files: {command: [x]}\\n                       | p.yaml:2:3: mcp.Files: 'Files' is not a server name (lower case letters, digits and dashes, at most 32)
-            mcp:\\n  files: {env: {A: b}}\\n                       | p.yaml:2:3: mcp.files: needs a command (a list: the program, then its arguments)
+            mcp:\\n  files: {env: {A: b}}\\n                       | p.yaml:2:3: mcp.files: needs a command (a list: the program, then its arguments) or a url (an HTTP server)
             mcp:\\n  files: {command: [x, '']}\\n                  | p.yaml:2:24: mcp.files.command[1]: must be a non-empty string, got ''
             mcp:\\n  files: {command: [x], env: {A: 1}}\\n          | p.yaml:2:31: mcp.files.env.A: must be a string, got 1
             budget:\\n  weekly_usd: 1\\n                            | p.yaml:2:3: budget.weekly_usd: unknown field (known here: chat_daily_usd, daily_tokens, daily_usd, monthly_usd, warn_percent)
