@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "agents",
-        description = "Your agents: list, create, show, edit their instructions, share a folder (docs/agents.md).",
+        description = "Your agents: list, create, show, edit their instructions, share a folder, delete"
+                + " (docs/agents.md).",
         mixinStandardHelpOptions = true)
 final class AgentsCommand {
     /** The most of an agent's memory file {@code show} prints. */
@@ -83,6 +84,43 @@ final class AgentsCommand {
             @Parameters(index = "1", paramLabel = "FOLDER") String folder,
             @Option(names = "--with", paramLabel = "READER", required = true) String reader) {
         return AccessClient.change(root, new ControlRequest.AgentsShare(owner, folder, reader, true));
+    }
+
+    @Command(
+            name = "delete",
+            description = "Delete an agent: asks you to type its name (--yes skips that), moves its folder"
+                    + " (AGENTS.md, policy, workspace, memory, skills) and its transcripts to archive/ in the"
+                    + " Cordon home, unwires its chats and frees the name. Its messages and audit entries stay."
+                    + " Refused while it has a live sandbox, unless --force (docs/agents.md).",
+            mixinStandardHelpOptions = true)
+    int delete(
+            @Parameters(index = "0", paramLabel = "NAME") String name,
+            @Option(names = "--yes", description = "do not ask for confirmation (for scripts)") boolean yes,
+            @Option(names = "--force", description = "stop the agent's live sandboxes first") boolean force) {
+        if (!yes && !confirmed(name)) {
+            throw new CliException(Exit.USAGE, "cordon: agent " + name + " was not deleted (the name did not match)");
+        }
+        return AccessClient.change(root, new ControlRequest.AgentsDelete(name, force));
+    }
+
+    /** Asks for the agent's name on stdin, as a guard against deleting the wrong one. */
+    private boolean confirmed(String name) {
+        var out = root.context().out();
+        out.print("Delete agent " + name + "? Its folder and transcripts move to the archive; its chats stop"
+                + " reaching it. Type its name to confirm: ");
+        out.flush();
+        try {
+            java.io.ByteArrayOutputStream typed = new java.io.ByteArrayOutputStream();
+            for (int b = root.context().in().read();
+                    b != -1 && b != '\n';
+                    b = root.context().in().read()) {
+                typed.write(b);
+            }
+            out.println();
+            return typed.toString(StandardCharsets.UTF_8).strip().equals(name);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Command(

@@ -484,6 +484,33 @@ class CordonCommandTest {
     // ---- agents
 
     @Test
+    void agentsDeleteAsksForTheNameAndSendsNothingWhenItDoesNotMatch() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onAgents = request -> request instanceof ControlRequest.AgentsDelete d && d.force()
+                ? new ControlEvent.Done("Deleted agent " + d.name() + ". Archived in /h/archive/x")
+                : new Failure("agent sales has 1 live session(s) [3]; stop them first");
+
+        Result wrong = run("sale\n", "agents", "delete", "sales");
+        Result none = run("", "agents", "delete", "sales");
+        Result typed = run("sales\n", "agents", "delete", "sales", "--force");
+        Result scripted = run("", "agents", "delete", "sales", "--yes");
+
+        assertThat(wrong.exit()).isEqualTo(Exit.USAGE);
+        assertThat(wrong.out()).contains("Type its name to confirm");
+        assertThat(wrong.err()).contains("agent sales was not deleted");
+        assertThat(none.exit()).isEqualTo(Exit.USAGE);
+        assertThat(typed.exit()).isZero();
+        assertThat(typed.out()).contains("Deleted agent sales. Archived in /h/archive/x");
+        assertThat(scripted.exit()).isNotZero();
+        assertThat(scripted.out()).doesNotContain("Type its name");
+        assertThat(scripted.err()).contains("live session");
+        assertThat(daemon.received(ControlRequest.AgentsDelete.class))
+                .containsExactly(
+                        new ControlRequest.AgentsDelete("sales", true),
+                        new ControlRequest.AgentsDelete("sales", false));
+    }
+
+    @Test
     void agentsShareAndUnshareAskTheDaemonForTheOwnersFolderAndTheReader() throws Exception {
         FakeDaemon daemon = daemon();
         daemon.onAgents = request -> request instanceof ControlRequest.AgentsShare s

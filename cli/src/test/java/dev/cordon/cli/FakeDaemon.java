@@ -162,6 +162,7 @@ final class FakeDaemon implements AutoCloseable {
                     case ControlRequest.AgentsList l -> peer.send(onAgents.apply(l));
                     case ControlRequest.AgentsCreate c -> peer.send(onAgents.apply(c));
                     case ControlRequest.AgentsShare c -> peer.send(onAgents.apply(c));
+                    case ControlRequest.AgentsDelete c -> peer.send(onAgents.apply(c));
                     case ControlRequest.Dashboard d -> peer.send(onDashboard.apply(d));
                     case ControlRequest.TaskRequest t -> peer.send(onTasks.apply(t));
                 }

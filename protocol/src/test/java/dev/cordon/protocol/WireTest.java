@@ -200,6 +200,7 @@ class WireTest {
                         new ControlRequest.AgentsShare("main", "reports", "sales", false),
                         ControlRequest.class,
                         "agents_share"),
+                Arguments.of(new ControlRequest.AgentsDelete("sales", true), ControlRequest.class, "agents_delete"),
                 Arguments.of(new ControlRequest.Dashboard(null, false), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.Dashboard("web:alice", true), ControlRequest.class, "dashboard"),
                 Arguments.of(new ControlRequest.TasksList("main"), ControlRequest.class, "tasks_list"),

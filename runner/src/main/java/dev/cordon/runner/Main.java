@@ -72,7 +72,6 @@ public final class Main {
         ChannelTransport transport = new ChannelTransport(host);
         Approvals approvals = new Approvals(host::send);
         HostCalls hostCalls = new HostCalls(host::send);
-        McpHub mcp = new McpHub();
         Skills skills = Skills.scan(skillRoots);
         skills.problems().forEach(p -> System.err.println("skill left out: " + p));
         ToolConfig config = ToolConfig.defaults(workspace);
@@ -82,10 +81,16 @@ public final class Main {
         tools.add(Tools.sendMessage(hostCalls::call));
         tools.add(Tools.sendFile(hostCalls::call));
         tools.add(Tools.askUser(hostCalls::call));
+        tools.add(Tools.createAgent(hostCalls::call));
         EgressRelay egress = egressRelay(host);
         if (egress != null) {
             tools.add(Tools.webFetch(egress.port(), config.outputLimitChars()));
         }
+        McpHub mcp = new McpHub(
+                egress == null
+                        ? null
+                        : java.net.ProxySelector.of(new java.net.InetSocketAddress(
+                                java.net.InetAddress.getLoopbackAddress(), egress.port())));
         AgentLoop loop = new AgentLoop(
                 Map.of(
                         ModelApi.ANTHROPIC,

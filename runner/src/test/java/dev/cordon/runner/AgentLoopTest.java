@@ -69,7 +69,7 @@ class AgentLoopTest {
                 },
                 workspace,
                 Skills.none(),
-                new McpHub());
+                new McpHub(null));
     }
 
     @AfterEach

@@ -37,6 +37,7 @@ final class AgentControl {
     private final Supplier<AgentPolicy.Defaults> defaults;
     private final Clock clock;
     private final Shares shares;
+    private final Policies policies;
 
     AgentControl(
             Home home,
@@ -44,8 +45,10 @@ final class AgentControl {
             AuditLog audit,
             Supplier<AgentPolicy.Defaults> defaults,
             Clock clock,
-            Shares shares) {
+            Shares shares,
+            Policies policies) {
         this.shares = shares;
+        this.policies = policies;
         this.home = home;
         this.store = store;
         this.audit = audit;
@@ -75,6 +78,16 @@ final class AgentControl {
     }
 
     ControlEvent create(ControlRequest.AgentsCreate request, String actor) {
+        return create(request, AuditEvent.Actor.user(actor), Map.of());
+    }
+
+    /**
+     * Creates an agent for {@code actor} (the owner, or an agent through {@code create_agent}) with
+     * the default policy: no {@code policy.yaml} is written. Audited as {@code agent.create} with the
+     * folder and {@code details}. Serialised with {@link #delete}.
+     */
+    synchronized ControlEvent create(
+            ControlRequest.AgentsCreate request, AuditEvent.Actor actor, Map<String, Object> details) {
         AgentName name;
         try {
             name = new AgentName(request.name());
@@ -89,13 +102,118 @@ final class AgentControl {
         } catch (IOException e) {
             return new ControlEvent.Failure("could not create " + home.agent(name) + ": " + e.getMessage());
         }
-        audit.append(
-                AuditEvent.of(clock.instant(), AuditEvent.Actor.user(actor), AuditActions.AGENT_CREATE, Decision.ALLOW)
-                        .withAgent(name)
-                        .withDetails(Map.of("folder", home.agent(name).toString())));
+        Map<String, Object> all = new java.util.LinkedHashMap<>(details);
+        all.put("folder", home.agent(name).toString());
+        audit.append(AuditEvent.of(clock.instant(), actor, AuditActions.AGENT_CREATE, Decision.ALLOW)
+                .withAgent(name)
+                .withDetails(all));
         return new ControlEvent.Done("Created agent " + name + " in " + home.agent(name)
                 + ". Its instructions are AGENTS.md there (./cordon agents edit " + name
                 + "); its policy is policy.yaml (docs/policy.md). Talk to it: ./cordon chat " + name);
+    }
+
+    /** The daemon's sandboxes and workspaces, as {@link #delete} needs them. */
+    interface Running {
+        /** The sessions with a live sandbox now. */
+        Collection<SessionId> live();
+
+        /** Stops a session's sandbox; false if it had none. */
+        boolean kill(SessionId session, String by);
+
+        /** Unmounts the agent's workspace quota image, if mounted, so its folder can move. */
+        void releaseWorkspace(AgentName agent);
+    }
+
+    /**
+     * Deletes an agent (docs/agents.md#deleting-an-agent): refused while one of its sessions has a
+     * live sandbox unless {@code force}, which stops them first. The store keeps its history and
+     * frees the name ({@link Store#deleteAgent}); its folder, kept policies and transcripts go to
+     * {@link AgentArchive}; folders shared with or by it are taken back; audited as {@code
+     * agent.delete}. Serialised: two deletes never race over one folder.
+     */
+    synchronized ControlEvent delete(ControlRequest.AgentsDelete request, String actor, Running sandboxes) {
+        AgentName name;
+        try {
+            name = new AgentName(request.name());
+        } catch (IllegalArgumentException e) {
+            return new ControlEvent.Failure(e.getMessage());
+        }
+        Agent agent = store.agentByName(name).orElse(null);
+        if (agent == null) {
+            return new ControlEvent.Failure("there is no agent " + name + " (./cordon agents list shows them)");
+        }
+        List<Session> own = store.sessions().stream()
+                .filter(s -> s.agentId().equals(agent.id()))
+                .toList();
+        Set<SessionId> live = Set.copyOf(sandboxes.live());
+        List<SessionId> running =
+                own.stream().map(Session::id).filter(live::contains).toList();
+        if (!running.isEmpty() && !request.force()) {
+            return new ControlEvent.Failure("agent " + name + " has " + running.size() + " live session(s) "
+                    + running.stream().map(SessionId::value).toList() + "; stop them first (./cordon sessions kill ID)"
+                    + " or delete with --force, which stops them");
+        }
+        // The store first: from here no message routes to the agent and no sweep wakes its sessions,
+        // so nothing starts a new sandbox for it while its folder moves.
+        Store.AgentDeleted deleted = store.deleteAgent(agent.id()).orElse(null);
+        if (deleted == null) {
+            return new ControlEvent.Failure("agent " + name + " was deleted meanwhile");
+        }
+        int stopped = 0;
+        for (SessionId session : running) {
+            stopped += sandboxes.kill(session, actor + " (agents delete --force)") ? 1 : 0;
+        }
+        int sharesRemoved = 0;
+        for (Shares.Share share : shares.all()) {
+            if (share.owner().equals(name.value()) || share.reader().equals(name.value())) {
+                sharesRemoved +=
+                        shares.remove(new AgentName(share.owner()), share.folder(), new AgentName(share.reader()))
+                                ? 1
+                                : 0;
+            }
+        }
+        policies.forget(name);
+        Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("sessions", own.size());
+        details.put("unwired_chats", deleted.unwiredChats());
+        details.put("closed_messages", deleted.closedMessages());
+        details.put("cancelled_tasks", deleted.cancelledTasks());
+        details.put("stopped_sandboxes", stopped);
+        details.put("shares_removed", sharesRemoved);
+        AgentArchive.Archived archived;
+        try {
+            sandboxes.releaseWorkspace(name);
+            archived = AgentArchive.archive(home, store, name, own, clock.instant());
+        } catch (IOException | RuntimeException e) {
+            audit.append(deleteEvent(actor, name, Decision.DENY)
+                    .withReason("archive failed: " + e.getMessage())
+                    .withDetails(details));
+            return new ControlEvent.Failure("deleted agent " + name + " from the store (its name is free and its"
+                    + " chats unwired), but archiving " + home.agent(name) + " failed: " + e.getMessage()
+                    + ". Move the folder away by hand before creating " + name + " again.");
+        }
+        details.put("archive", archived.folder().toString());
+        details.put("transcripts", archived.transcripts());
+        audit.append(deleteEvent(actor, name, Decision.ALLOW).withDetails(details));
+        return new ControlEvent.Done("Deleted agent " + name + ". Archived in " + archived.folder()
+                + " (agent/: its AGENTS.md, policy, workspace and memory, skills; transcripts/: "
+                + archived.transcripts() + " session transcript(s))."
+                + (stopped > 0 ? " Stopped " + stopped + " live sandbox(es)." : "")
+                + (deleted.unwiredChats() > 0
+                        ? " Unwired " + deleted.unwiredChats() + " chat(s): a message there is no longer answered;"
+                                + " the sender is told the chat is not wired to an agent (./cordon pair AGENT wires it)."
+                        : "")
+                + (deleted.closedMessages() > 0
+                        ? " " + deleted.closedMessages() + " unanswered message(s) were closed."
+                        : "")
+                + (deleted.cancelledTasks() > 0 ? " Cancelled " + deleted.cancelledTasks() + " task(s)." : "")
+                + " Its messages and audit entries stay in the store. The name is free: ./cordon agents create "
+                + name);
+    }
+
+    private AuditEvent deleteEvent(String actor, AgentName name, Decision decision) {
+        return AuditEvent.of(clock.instant(), AuditEvent.Actor.user(actor), AuditActions.AGENT_DELETE, decision)
+                .withAgent(name);
     }
 
     /**

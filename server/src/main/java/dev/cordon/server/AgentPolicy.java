@@ -71,7 +71,8 @@ import tools.jackson.databind.JsonNode;
  *   max_batch: 50        # the most queued messages one turn takes; 1 = a turn per message
  *   gather_ms: 0         # an idle session waits this long after a message before its turn starts
  *   compact_at_tokens: 100000   # older turns are summarized when a turn would send more; 0 = never
- * mcp:                   # stdio MCP servers started inside the sandbox; their tools are mcp__NAME__TOOL
+ * mcp:                   # MCP servers: stdio ones started inside the sandbox, HTTP ones reached through
+ *                        # the egress proxy ({url: https://...}); their tools are mcp__NAME__TOOL
  *   everything: {command: [mcp-server-everything, stdio], env: {LOG_LEVEL: warn}}
  * dlp:                   # the data-loss guard: what happens to something that carries a secret
  *   requests: block      # outbound HTTP the proxy can read: block (403, the default) or redact
@@ -100,7 +101,7 @@ final class AgentPolicy {
 
     static final Set<String> DESTINATION_FIELDS = Set.of("channel", "chat", "agent");
     static final int MAX_CHAT_ID = 256;
-    static final Set<String> MCP_FIELDS = Set.of("command", "env");
+    static final Set<String> MCP_FIELDS = Set.of("command", "env", "url");
     static final int MAX_MCP_SERVERS = 16;
     static final java.util.regex.Pattern MCP_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
     /** A tool rule's key for one MCP tool: {@code mcp__<server>__<tool>}. */
@@ -143,6 +144,7 @@ final class AgentPolicy {
             "send_message",
             "send_file",
             "ask_user",
+            "create_agent",
             ToolRules.ANY);
     /** Every tool a rule may name (besides MCP tools): those with command or path patterns, and the rest. */
     static final Set<String> TOOL_NAMES = java.util.stream.Stream.concat(
@@ -649,8 +651,18 @@ final class AgentPolicy {
                 JsonNode server = mcp.get(name);
                 only(where, server, MCP_FIELDS);
                 JsonNode command = field(server, "command");
+                JsonNode url = field(server, "url");
+                if (url != null) {
+                    if (command != null || field(server, "env") != null) {
+                        throw yaml.error(where, "has a url, so it is an HTTP server: it takes no command and no env");
+                    }
+                    servers.add(McpServer.http(name, mcpUrl(where + ".url", url)));
+                    continue;
+                }
                 if (command == null) {
-                    throw yaml.error(where, "needs a command (a list: the program, then its arguments)");
+                    throw yaml.error(
+                            where,
+                            "needs a command (a list: the program, then its arguments) or a url (an HTTP server)");
                 }
                 if (!command.isArray() || command.isEmpty() || command.size() > 64) {
                     throw yaml.error(where + ".command", "must be a list of 1 to 64 strings, got " + describe(command));
@@ -688,6 +700,29 @@ final class AgentPolicy {
                 servers.add(new McpServer(name, words, env));
             }
             return servers;
+        }
+
+        /** An HTTP MCP server's address: an absolute http or https URL with a host and no credentials. */
+        private String mcpUrl(String where, JsonNode url) {
+            if (!url.isString()) {
+                throw yaml.error(where, "must be an http or https URL, got " + describe(url));
+            }
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(url.asString());
+            } catch (java.net.URISyntaxException e) {
+                throw yaml.error(where, "is not a URL: " + e.getMessage());
+            }
+            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    || uri.getHost() == null
+                    || uri.getRawUserInfo() != null
+                    || uri.getRawFragment() != null) {
+                throw yaml.error(
+                        where,
+                        "must be an http or https URL with a host and no user or fragment, got '" + url.asString()
+                                + "'");
+            }
+            return uri.toString();
         }
 
         Dlp dlp(JsonNode dlp) {

@@ -75,6 +75,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -160,7 +161,8 @@ public final class Daemon implements AutoCloseable {
         audit = AuditLogs.open(store.audit(), home.auditKey());
         policies = new Policies(home, () -> AgentPolicy.Defaults.of(config), audit, Clock.systemUTC());
         shares = new Shares(home);
-        agents = new AgentControl(home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares);
+        agents = new AgentControl(
+                home, store, audit, () -> AgentPolicy.Defaults.of(config), Clock.systemUTC(), shares, policies);
         agents.ensure(DEFAULT_AGENT);
         // Every folder under agents/ is an agent: `mkdir ~/.cordon/agents/sales` and restart.
         try (var dirs = Files.list(home.agents())) {
@@ -627,7 +629,10 @@ public final class Daemon implements AutoCloseable {
                 TaskTools.CANCEL, taskTools,
                 Messaging.SEND, messaging,
                 Messaging.SEND_FILE, messaging,
-                Questions.ASK, questions);
+                Questions.ASK, questions,
+                AgentCreation.TOOL,
+                        new AgentCreation(
+                                agents, approvals, audit, Clock.systemUTC(), this::mayCreateAgents, this::destinations));
     }
 
     /** Where the agent's policy lets it send; none while its policy fails closed. */
@@ -636,6 +641,14 @@ public final class Daemon implements AutoCloseable {
             return policies.current(agent).destinations();
         } catch (SandboxException e) {
             return Map.of();
+        }
+    }
+
+    private boolean mayCreateAgents(Agent agent) {
+        try {
+            return policies.current(agent).capabilities().createAgents();
+        } catch (SandboxException e) {
+            return false;
         }
     }
 
@@ -978,6 +991,25 @@ public final class Daemon implements AutoCloseable {
                             .toList()));
                 case ControlRequest.AgentsCreate c -> connection.send(agents.create(c, "terminal:owner"));
                 case ControlRequest.AgentsShare c -> connection.send(agents.share(c, "terminal:owner"));
+                case ControlRequest.AgentsDelete d ->
+                    connection.send(agents.delete(d, "terminal:owner", new AgentControl.Running() {
+                        @Override
+                        public Collection<SessionId> live() {
+                            return sessions.live().stream()
+                                    .map(SessionManager.LiveSession::session)
+                                    .toList();
+                        }
+
+                        @Override
+                        public boolean kill(SessionId session, String by) {
+                            return sessions.kill(session, by);
+                        }
+
+                        @Override
+                        public void releaseWorkspace(AgentName agent) {
+                            workspaces.release(agent);
+                        }
+                    }));
                 case ControlRequest.SessionsKill k ->
                     connection.send(
                             sessions.kill(new SessionId(k.session()), "terminal:owner")

@@ -123,6 +123,15 @@ final class Policies {
     }
 
     /**
+     * Drops what is remembered of a deleted agent's policy, so that a new agent of the same name
+     * starts from its own file (or the defaults), never from the old one's last valid version.
+     */
+    synchronized void forget(AgentName name) {
+        current.remove(name);
+        refused.removeIf(key -> key.startsWith(name.value() + ":"));
+    }
+
+    /**
      * What is in force for {@code name} as a daemon would decide it now, without changing anything
      * (no version kept, nothing audited): for {@code cordon policy explain}.
      *

@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
@@ -65,6 +66,20 @@ final class Workspaces implements AutoCloseable {
         attached.add(workspace);
         if (done.changed()) {
             LOG.info("workspace of {}: {} ({} MiB quota)", agent.name(), done.steps(), size >> 20);
+        }
+    }
+
+    /**
+     * Unmounts {@code name}'s workspace quota if this daemon mounted it (its files stay in {@code
+     * workspace.img}), so that its folder can move (a deleted agent's archive). Blocks up to a few
+     * seconds while a stopping sandbox still holds it, then unmounts lazily.
+     *
+     * @throws SandboxException if the unmount fails
+     */
+    void release(AgentName name) {
+        Path workspace = home.workspace(name);
+        if (attached.remove(workspace)) {
+            quota.detach(workspace);
         }
     }
 

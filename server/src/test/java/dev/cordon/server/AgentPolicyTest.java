@@ -123,7 +123,7 @@ class AgentPolicyTest {
             sandbox:\\n  memory_mb: 2\\n                               | p.yaml:2:3: sandbox.memory_mb: must be 0 (unlimited) or at least 4, got 2
             tools:\\n  bash:\\n    deny: [a, b, 7]\\n                  | p.yaml:3:18: tools.bash.deny[2]: must be a non-empty pattern string, got 7
             tools:\\n  bash:\\n    deny:\\n      - a\\n      - ''\\n | p.yaml:5:9: tools.bash.deny[1]: must be a non-empty pattern string, got ''
-            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", ask_user, bash, cancel_task, edit, glob, grep, list_tasks, read, remember, schedule_task, send_file, send_message, skill, web_fetch, write)
+            tools:\\n  python: allow\\n                              | p.yaml:2:3: tools.python: unknown field (known here: \"*\", ask_user, bash, cancel_task, create_agent, edit, glob, grep, list_tasks, read, remember, schedule_task, send_file, send_message, skill, web_fetch, write)
             tools:\\n  '*': {deny: [x]}\\n                           | p.yaml:2:9: tools.\"*\".deny: unknown field (known here: default)
             tools:\\n  remember: {allow: [x]}\\n                     | p.yaml:2:14: tools.remember.allow: unknown field (known here: default)
             tools:\\n  read: {default: sometimes}\\n                    | p.yaml:2:10: tools.read.default: must be allow, ask or deny, got 'sometimes'
@@ -140,7 +140,7 @@ class AgentPolicyTest {
             turns:\\n  gather_ms: 90000\\n                      | p.yaml:2:3: turns.gather_ms: must be a whole number from 0 to 60000, got 90000
             turns:\\n  compact_at_tokens: 10\\n                 | p.yaml:2:3: turns.compact_at_tokens: must be 0 (never) or at least 1000, got 10
             mcp:\\n  Files: {command: [x]}\\n                       | p.yaml:2:3: mcp.Files: 'Files' is not a server name (lower case letters, digits and dashes, at most 32)
-            mcp:\\n  files: {env: {A: b}}\\n                       | p.yaml:2:3: mcp.files: needs a command (a list: the program, then its arguments)
+            mcp:\\n  files: {env: {A: b}}\\n                       | p.yaml:2:3: mcp.files: needs a command (a list: the program, then its arguments) or a url (an HTTP server)
             mcp:\\n  files: {command: [x, '']}\\n                  | p.yaml:2:24: mcp.files.command[1]: must be a non-empty string, got ''
             mcp:\\n  files: {command: [x], env: {A: 1}}\\n          | p.yaml:2:31: mcp.files.env.A: must be a string, got 1
             budget:\\n  weekly_usd: 1\\n                            | p.yaml:2:3: budget.weekly_usd: unknown field (known here: chat_daily_usd, daily_tokens, daily_usd, monthly_usd, warn_percent)

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class McpEndToEndTest extends DaemonTestBase {
     static final String SERVER = "mcp:\n  everything: {command: [mcp-server-everything, stdio]}\n";
 
-    private static List<String> toolNames(RecordedRequest request) {
+    static List<String> toolNames(RecordedRequest request) {
         return request.body()
                 .path("tools")
                 .valueStream()

@@ -249,11 +249,12 @@ final class JdbcStore implements Store {
     public Agent ensureAgent(AgentName name) {
         requireNonNull(name, "name");
         return db.withWriteTransaction("ensureAgent", h -> {
-            h.createUpdate("INSERT INTO agents (name, created_at) VALUES (:name, :now) ON CONFLICT (name) DO NOTHING")
+            h.createUpdate("INSERT INTO agents (name, created_at) VALUES (:name, :now)"
+                            + " ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING")
                     .bind("name", name.value())
                     .bind("now", now())
                     .execute();
-            return h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name")
+            return h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name AND deleted_at IS NULL")
                     .bind("name", name.value())
                     .map(AGENT)
                     .one();
@@ -276,7 +277,7 @@ final class JdbcStore implements Store {
         requireNonNull(name, "name");
         return db.withReadTransaction(
                 "agentByName",
-                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name")
+                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE name = :name AND deleted_at IS NULL")
                         .bind("name", name.value())
                         .map(AGENT)
                         .findOne());
@@ -286,9 +287,38 @@ final class JdbcStore implements Store {
     public List<Agent> agents() {
         return db.withReadTransaction(
                 "agents",
-                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents ORDER BY id")
+                h -> h.createQuery("SELECT " + AGENT_COLUMNS + " FROM agents WHERE deleted_at IS NULL ORDER BY id")
                         .map(AGENT)
                         .list());
+    }
+
+    @Override
+    public Optional<AgentDeleted> deleteAgent(AgentId id) {
+        requireNonNull(id, "id");
+        return db.withWriteTransaction("deleteAgent", h -> {
+            long now = now();
+            int marked = h.createUpdate("UPDATE agents SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL")
+                    .bind("now", now)
+                    .bind("id", id.value())
+                    .execute();
+            if (marked == 0) {
+                return Optional.<AgentDeleted>empty();
+            }
+            int unwired = h.createUpdate("DELETE FROM wirings WHERE agent_id = :id")
+                    .bind("id", id.value())
+                    .execute();
+            // Kept, never answered: a sweep must not wake a session whose agent is gone.
+            int closed = h.createUpdate("UPDATE inbound SET state = 'DONE', done_at = :now"
+                            + " WHERE state <> 'DONE' AND session_id IN (SELECT id FROM sessions WHERE agent_id = :id)")
+                    .bind("now", now)
+                    .bind("id", id.value())
+                    .execute();
+            int cancelled = h.createUpdate("UPDATE tasks SET state = 'CANCELLED', next_run_at = NULL"
+                            + " WHERE agent_id = :id AND state = 'ACTIVE'")
+                    .bind("id", id.value())
+                    .execute();
+            return Optional.of(new AgentDeleted(unwired, closed, cancelled));
+        });
     }
 
     @Override

@@ -60,7 +60,7 @@ class SqliteStoreTest extends StoreContract {
 
         assertThat(query("PRAGMA journal_mode")).containsExactly("wal");
         assertThat(query("SELECT version FROM flyway_schema_history WHERE success = 1 ORDER BY installed_rank"))
-                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "11");
+                .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11");
         assertThat(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%sqlite%'"
                         + " AND name <> 'flyway_schema_history' ORDER BY name"))
                 .containsExactly(
@@ -185,6 +185,40 @@ class SqliteStoreTest extends StoreContract {
                 .isInstanceOf(StoreException.class)
                 .hasMessageContaining(file.toString())
                 .hasMessageContaining("not a Cordon store");
+    }
+
+    @Test
+    void upgradingToTheDeletableAgentsSchemaKeepsEveryRowAndEveryReferenceToAnAgent() throws SQLException {
+        Path file = dir.resolve("old.db");
+        String url = "jdbc:sqlite:" + file + "?foreign_keys=true";
+        org.flywaydb.core.Flyway.configure()
+                .dataSource(url, null, null)
+                .locations(Dialect.SQLITE.migrations)
+                .target("7")
+                .loggers("slf4j")
+                .load()
+                .migrate();
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement()) {
+            s.execute("INSERT INTO agents (name, created_at) VALUES ('ada', 1), ('bob', 2)");
+            s.execute("INSERT INTO chats (channel, platform_chat_id, created_at) VALUES ('test', 'c1', 3)");
+            s.execute("INSERT INTO wirings (chat_id, agent_id, updated_at) VALUES (1, 2, 4)");
+            s.execute("INSERT INTO sessions (agent_id, chat_id, thread_key, created_at) VALUES (2, 1, '', 5)");
+        }
+
+        try (Store upgraded = Stores.sqlite(file)) {
+            var bob = upgraded.agentByName(new AgentName("bob")).orElseThrow();
+            assertThat(bob.id().value()).isEqualTo(2);
+            assertThat(upgraded.sessions())
+                    .singleElement()
+                    .satisfies(x -> assertThat(x.agentId()).isEqualTo(bob.id()));
+            assertThat(upgraded.ensureAgent(new AgentName("cy")).id().value()).isEqualTo(3);
+        }
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("PRAGMA foreign_key_check")) {
+            assertThat(rs.next()).as("rows that point at no agent").isFalse();
+        }
     }
 
     private List<String> query(String sql) throws SQLException {

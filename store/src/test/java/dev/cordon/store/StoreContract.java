@@ -314,6 +314,43 @@ abstract class StoreContract {
     }
 
     @Test
+    void aDeletedAgentFreesItsNameAndKeepsItsHistoryUnderItsOldId() {
+        Fixture f = fixture("c1");
+        InboundId handled = receive(f, "m1");
+        store.completeTurn(
+                f.session().id(),
+                store.claimPending(f.session().id(), 10).stream()
+                        .map(Inbound::id)
+                        .toList(),
+                List.of(ChatMessage.user("hi m1")),
+                reply(f.chat(), handled, "hello", "k1"));
+        InboundId waiting = receive(f, "m2");
+        store.wire(f.chat().id(), f.agent().id());
+        Task task = newTask(f, new Schedule.Every(Duration.ofMinutes(5), START), START.plusSeconds(300));
+
+        assertThat(store.deleteAgent(f.agent().id())).contains(new Store.AgentDeleted(1, 1, 1));
+
+        assertThat(store.agentByName(new AgentName("ada"))).isEmpty();
+        assertThat(store.agents()).isEmpty();
+        assertThat(store.agent(f.agent().id())).contains(f.agent());
+        assertThat(store.wiring(f.chat().id())).isEmpty();
+        assertThat(store.inbound(waiting).orElseThrow().state()).isEqualTo(InboundState.DONE);
+        assertThat(store.sessionsWithPending()).isEmpty();
+        assertThat(store.transcript(f.session().id())).hasSize(1);
+        assertThat(store.tasks().task(task.id()).orElseThrow().state()).isEqualTo(Task.State.CANCELLED);
+        assertThat(store.deleteAgent(f.agent().id())).isEmpty();
+
+        Agent again = store.ensureAgent(new AgentName("ada"));
+        assertThat(again.id()).isNotEqualTo(f.agent().id());
+        assertThat(store.agentByName(new AgentName("ada"))).contains(again);
+        Session fresh = store.ensureSession(again.id(), f.chat().id(), "");
+        assertThat(fresh.id()).isNotEqualTo(f.session().id());
+        assertThat(store.transcript(fresh.id())).isEmpty();
+        restart();
+        assertThat(store.agents()).containsExactly(again);
+    }
+
+    @Test
     void unknownAgentsAreEmpty() {
         assertThat(store.agent(new AgentId(404))).isEmpty();
         assertThat(store.agentByName(new AgentName("nobody"))).isEmpty();

@@ -80,6 +80,11 @@ public final class AuditActions {
     public static final String SESSION_COMPACT = "session.compact";
     /** The owner created an agent (details: folder). */
     public static final String AGENT_CREATE = "agent.create";
+    /**
+     * The owner deleted an agent (details: archive, sessions, transcripts, unwired_chats,
+     * closed_messages, cancelled_tasks, stopped_sandboxes, shares_removed).
+     */
+    public static final String AGENT_DELETE = "agent.delete";
     /** A scheduled task was created (details: task, schedule, zone, destination, session_mode, catch_up). */
     public static final String TASK_CREATE = "task.create";
     /** A task's run was put in its session (details: task, run, inbound, due, late_ms, manual). */

@@ -37,7 +37,7 @@ import java.util.Optional;
  */
 public interface Store extends AutoCloseable {
 
-    /** Returns the agent with this name, creating it if it does not exist. */
+    /** Returns the live agent with this name, creating it if it does not exist. */
     Agent ensureAgent(AgentName name);
 
     Optional<Agent> agent(AgentId id);
@@ -45,6 +45,19 @@ public interface Store extends AutoCloseable {
     Optional<Agent> agentByName(AgentName name);
 
     List<Agent> agents();
+
+    /**
+     * Deletes a live agent, keeping its history: its row stays (so sessions, messages, approvals and
+     * audit entries that name its id still resolve through {@link #agent(AgentId)}) but is marked
+     * deleted, so {@link #agentByName}, {@link #agents} and {@link #ensureAgent} no longer see it and
+     * the name is free for a new agent with a new id. In the same transaction its chats are unwired
+     * (a message there is routed like one in any unwired chat), its messages not yet handled are
+     * closed unanswered, and its active tasks are cancelled. Empty if no live agent has this id.
+     */
+    Optional<AgentDeleted> deleteAgent(AgentId id);
+
+    /** What {@link #deleteAgent} changed besides the agent's own row. */
+    record AgentDeleted(int unwiredChats, int closedMessages, int cancelledTasks) {}
 
     /** Returns the chat for (channel, platformChatId), creating it if it does not exist. */
     Chat ensureChat(String channel, String platformChatId);

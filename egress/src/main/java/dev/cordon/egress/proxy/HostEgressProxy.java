@@ -280,6 +280,7 @@ final class HostEgressProxy implements EgressProxy {
         up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         up.write(body);
         up.flush();
+        ClosingResponse.head(upstream.getInputStream(), out);
         StreamMux.copy(upstream.getInputStream(), out);
         out.flush();
     }

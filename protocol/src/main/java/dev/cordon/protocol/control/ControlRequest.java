@@ -33,6 +33,7 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = ControlRequest.AgentsList.class, name = "agents_list"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsCreate.class, name = "agents_create"),
     @JsonSubTypes.Type(value = ControlRequest.AgentsShare.class, name = "agents_share"),
+    @JsonSubTypes.Type(value = ControlRequest.AgentsDelete.class, name = "agents_delete"),
     @JsonSubTypes.Type(value = ControlRequest.Dashboard.class, name = "dashboard"),
     @JsonSubTypes.Type(value = ControlRequest.TasksList.class, name = "tasks_list"),
     @JsonSubTypes.Type(value = ControlRequest.TasksShow.class, name = "tasks_show"),
@@ -68,6 +69,13 @@ public sealed interface ControlRequest {
      * Answered with {@link ControlEvent.Done} or {@link ControlEvent.Failure}.
      */
     record AgentsShare(String owner, String folder, String reader, boolean revoke) implements ControlRequest {}
+
+    /**
+     * Deletes agent {@code name}, keeping an archive; refused while it has a live sandbox unless
+     * {@code force} (which stops it). The CLI asks for confirmation before it sends this. Answered
+     * with {@link ControlEvent.Done} (naming the archive) or {@link ControlEvent.Failure}.
+     */
+    record AgentsDelete(String name, boolean force) implements ControlRequest {}
 
     /**
      * A one-time login link to the dashboard for {@code user} ({@code web:NAME}; null for the owner,

@@ -5,10 +5,14 @@ import dev.cordon.protocol.Wire;
 import dev.cordon.runner.tools.Tool;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.client.transport.ServerParameters;
 import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.net.ProxySelector;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +25,8 @@ import java.util.stream.Stream;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The MCP servers a turn's policy gives the agent, started inside this sandbox as child processes
- * speaking MCP over stdio (MCP Java SDK). A server starts at the first turn that lists it and keeps
+ * The MCP servers a turn's policy gives the agent (MCP Java SDK): stdio ones started inside this
+ * sandbox as child processes, and Streamable HTTP ones reached through the egress proxy. A server starts at the first turn that lists it and keeps
  * running across turns; one whose settings changed is restarted, one no longer listed is stopped.
  * Its tools are offered as {@code mcp__<server>__<tool>}, where the turn's tool rules apply to them
  * like to any tool. A server that cannot start is left out of the turn, and the model is told why.
@@ -43,6 +47,16 @@ public final class McpHub implements AutoCloseable {
 
     private final Map<String, Running> running = new LinkedHashMap<>();
     private final JacksonMcpJsonMapper json = new JacksonMcpJsonMapper(JsonMapper.shared());
+    private final ProxySelector egress;
+
+    /**
+     * @param egress the sandbox's egress proxy, the only way HTTP servers are reached (so the host's
+     *     egress rules, approvals and audit apply to them); null when the sandbox has none, and then
+     *     every HTTP server is unavailable
+     */
+    public McpHub(ProxySelector egress) {
+        this.egress = egress;
+    }
 
     /** Makes the running servers match {@code wanted} and returns their tools. */
     public Turn tools(List<McpServer> wanted) {
@@ -63,7 +77,7 @@ public final class McpHub implements AutoCloseable {
                     r = start(server);
                     running.put(server.name(), r);
                 } catch (RuntimeException e) {
-                    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                    String why = why(e);
                     System.err.println("cordon-runner: MCP server " + server.name() + " did not start: " + why);
                     note.append("\n- MCP server ")
                             .append(server.name())
@@ -82,19 +96,7 @@ public final class McpHub implements AutoCloseable {
     }
 
     private Running start(McpServer server) {
-        List<String> command = server.command();
-        // The SDK would wait out its whole start timeout for a command that does not exist.
-        if (!executable(command.getFirst())) {
-            throw new IllegalArgumentException("command not found in the sandbox: " + command.getFirst());
-        }
-        StdioClientTransport transport = new StdioClientTransport(
-                ServerParameters.builder(command.getFirst())
-                        .args(command.subList(1, command.size()))
-                        .env(server.env())
-                        .build(),
-                json);
-        transport.setStdErrorHandler(line -> System.err.println("mcp " + server.name() + ": " + line));
-        McpSyncClient client = McpClient.sync(transport)
+        McpSyncClient client = McpClient.sync(server.url() == null ? stdio(server) : http(server))
                 .clientInfo(new McpSchema.Implementation("cordon-runner", "1"))
                 .initializationTimeout(START_TIMEOUT)
                 .requestTimeout(CALL_TIMEOUT)
@@ -127,6 +129,61 @@ public final class McpHub implements AutoCloseable {
             client.close();
             throw e;
         }
+    }
+
+    /** The failure and its causes, one after another: the SDK's own message alone rarely says why. */
+    private static String why(Throwable e) {
+        StringBuilder why = new StringBuilder();
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t) && seen.size() <= 5; t = t.getCause()) {
+            String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (why.indexOf(message) < 0) {
+                why.append(why.isEmpty() ? "" : ": ").append(message);
+            }
+        }
+        return why.toString();
+    }
+
+    private McpClientTransport stdio(McpServer server) {
+        List<String> command = server.command();
+        // The SDK would wait out its whole start timeout for a command that does not exist.
+        if (!executable(command.getFirst())) {
+            throw new IllegalArgumentException("command not found in the sandbox: " + command.getFirst());
+        }
+        StdioClientTransport transport = new StdioClientTransport(
+                ServerParameters.builder(command.getFirst())
+                        .args(command.subList(1, command.size()))
+                        .env(server.env())
+                        .build(),
+                json);
+        transport.setStdErrorHandler(line -> System.err.println("mcp " + server.name() + ": " + line));
+        return transport;
+    }
+
+    /**
+     * Streamable HTTP (POST JSON-RPC, {@code Mcp-Session-Id}, JSON or SSE answers), always through
+     * the egress proxy: the sandbox has no other way out, and the host decides there.
+     */
+    private McpClientTransport http(McpServer server) {
+        if (egress == null) {
+            throw new IllegalStateException("this sandbox has no egress proxy, so HTTP MCP servers cannot be reached");
+        }
+        java.net.URI uri = java.net.URI.create(server.url());
+        String base = uri.getScheme() + "://" + uri.getRawAuthority();
+        String endpoint = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            endpoint += "?" + uri.getRawQuery();
+        }
+        return HttpClientStreamableHttpTransport.builder(base)
+                .endpoint(endpoint)
+                // HTTP/1.1: the egress proxy reads plain HTTP/1.1 requests; an h2c upgrade would not pass.
+                .clientBuilder(HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .proxy(egress)
+                        .connectTimeout(START_TIMEOUT))
+                .jsonMapper(json)
+                .openConnectionOnStartup(false)
+                .build();
     }
 
     private static boolean executable(String command) {

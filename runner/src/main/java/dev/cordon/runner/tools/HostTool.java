@@ -110,6 +110,25 @@ final class HostTool implements Tool {
                 host);
     }
 
+    static Tool createAgent(Host host) {
+        InputSchema create = InputSchema.builder("create_agent")
+                .requiredText(
+                        "name",
+                        "The new agent's name: lower case letters, digits and dashes, starting with a letter (at most"
+                                + " 32).")
+                .requiredText("agents_md", "Its instructions and persona: the whole text of its AGENTS.md.")
+                .optionalText("description", "One line saying what it is for, shown to the person who approves.")
+                .build();
+        return new HostTool(
+                "create_agent",
+                "Asks the host to create a new agent with its own sandbox, workspace and instructions. Needs your"
+                        + " policy's create_agents capability and a person's approval, who sees the name and the whole"
+                        + " text. The new agent starts with the default policy, not yours.",
+                create,
+                List.of("name", "agents_md", "description"),
+                host);
+    }
+
     static List<Tool> tasks(Host host) {
         InputSchema schedule = InputSchema.builder("schedule_task")
                 .requiredText("prompt", "What you will be told at each run, as if a person wrote it to you.")

@@ -67,6 +67,15 @@ public final class Tools {
         return HostTool.askUser(host::apply);
     }
 
+    /**
+     * {@code create_agent}: a host tool; the host checks the capability and asks a person first
+     * (docs/agents.md).
+     */
+    public static Tool createAgent(
+            java.util.function.BiFunction<String, java.util.Map<String, String>, ToolOutput> host) {
+        return HostTool.createAgent(host::apply);
+    }
+
     /** The {@code skill} tool when there are skills, else nothing. */
     public static List<Tool> forSkills(Skills skills) {
         return skills.all().isEmpty() ? List.of() : List.of(new SkillTool(skills));

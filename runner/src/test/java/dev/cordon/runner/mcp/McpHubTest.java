@@ -23,7 +23,7 @@ class McpHubTest {
     static final String EVERYTHING = "mcp-server-everything";
     static final McpServer SERVER = new McpServer("everything", List.of(EVERYTHING, "stdio"), Map.of());
 
-    private final McpHub hub = new McpHub();
+    private final McpHub hub = new McpHub(null);
 
     @BeforeAll
     static void serverIsInstalled() {
