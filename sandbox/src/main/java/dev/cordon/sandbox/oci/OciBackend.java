@@ -141,7 +141,7 @@ final class OciBackend implements SandboxBackend {
                     ? null
                     : cgroups.create(spec.id(), runtime.hostLimits(spec.limits()));
             Bundle.write(bundle, spec, runtime, cgroupsPath(cgroup), runtime.seccomp(seccomp), maxOpenFiles(), owner);
-            ProcessBuilder builder = new ProcessBuilder(runtime.run(bundle, spec.id()))
+            ProcessBuilder builder = new ProcessBuilder(runtime.run(bundle, spec.id(), cgroup))
                     .directory(bundle.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.PIPE)
@@ -180,7 +180,7 @@ final class OciBackend implements SandboxBackend {
      * removes ({@link StrayGroups} catches what one left after a crash).
      */
     private String cgroupsPath(Cgroup cgroup) {
-        if (cgroup == null) {
+        if (cgroup == null || !runtime.joinsCgroups()) {
             return null;
         }
         if (cgroups.layout() != CgroupHost.Layout.V2) {
@@ -195,10 +195,18 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** RLIMIT_NOFILE for the sandbox: 4096, or less where the daemon's own hard limit is lower. */
-    private static long maxOpenFiles() {
+    static long maxOpenFiles() {
+        return hardLimitUpTo4096("Max open files");
+    }
+
+    /**
+     * 4096, or the daemon's own hard limit called {@code name} in {@code /proc/self/limits} where it
+     * is lower: root without CAP_SYS_RESOURCE cannot raise a hard limit, and a runtime that tries fails.
+     */
+    static long hardLimitUpTo4096(String name) {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/limits"))) {
-            return lines.filter(l -> l.startsWith("Max open files"))
-                    .map(l -> l.substring("Max open files".length()).trim().split("\\s+")[1])
+            return lines.filter(l -> l.startsWith(name))
+                    .map(l -> l.substring(name.length()).trim().split("\\s+")[1])
                     .filter(hard -> !hard.equals("unlimited"))
                     .mapToLong(Long::parseLong)
                     .map(hard -> Math.min(hard, 4096))
@@ -260,7 +268,7 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** Runs a runtime subcommand; returns its output ("" when it failed, which is logged at debug). */
-    private static String run(List<String> argv) {
+    static String run(List<String> argv) {
         try {
             Process p = new ProcessBuilder(argv)
                     .redirectErrorStream(true)
@@ -310,23 +318,21 @@ final class OciBackend implements SandboxBackend {
     private final class OciSandbox implements Sandbox {
         private final String id;
         private final Process process;
-        private final Cgroup cgroup;
         private final Path bundle;
         private final CompletableFuture<Integer> exit = new CompletableFuture<>();
         private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile boolean oomKilled;
-        private volatile ResourceUsage lastUsage;
+        private final GroupRecord record;
 
         OciSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path bundle) {
             this.id = id;
             this.process = process;
-            this.cgroup = cgroup;
             this.bundle = bundle;
+            this.record = new GroupRecord(cgroup, closed);
             // Not Process.onExit(): it completes through the common ForkJoinPool (see the bubblewrap backend).
             Thread.ofVirtual().name("exit-" + id).start(() -> {
                 int status = HostProcesses.awaitExit(process);
                 logged.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
-                oomKilled = oomKilled || readOomKilled();
+                record.noteOomKill();
                 exit.complete(status);
             });
         }
@@ -343,27 +349,12 @@ final class OciBackend implements SandboxBackend {
 
         @Override
         public boolean oomKilled() {
-            return oomKilled || readOomKilled();
-        }
-
-        private boolean readOomKilled() {
-            try {
-                return cgroup != null && !closed.get() && cgroup.oomKilled();
-            } catch (SandboxException e) {
-                return false;
-            }
+            return record.oomKilled();
         }
 
         @Override
         public Optional<ResourceUsage> usage() {
-            if (cgroup == null || closed.get()) {
-                return Optional.ofNullable(lastUsage);
-            }
-            try {
-                return Optional.of(cgroup.usage());
-            } catch (SandboxException e) {
-                return Optional.ofNullable(lastUsage);
-            }
+            return record.usage();
         }
 
         /**
@@ -373,42 +364,19 @@ final class OciBackend implements SandboxBackend {
         @Override
         public void close() {
             if (!closed.compareAndSet(false, true)) {
-                awaitExit();
+                GroupRecord.awaitExit(exit, id);
                 return;
             }
-            if (cgroup != null) {
-                try {
-                    oomKilled = oomKilled || cgroup.oomKilled();
-                    lastUsage = cgroup.usage();
-                } catch (SandboxException e) {
-                    // the group may already be gone; the last reading stays empty
-                }
-            }
+            record.keepLast();
             if (process.isAlive()) {
                 run(runtime.command("kill", "--all", id, "KILL"));
             }
-            awaitExit();
+            GroupRecord.awaitExit(exit, id);
             process.destroyForcibly();
             run(runtime.command("delete", "--force", id));
             StrayGroups.remove(id);
-            if (cgroup != null) {
-                try {
-                    cgroup.close();
-                } catch (SandboxException e) {
-                    LOG.warn("could not remove the cgroups of sandbox {}", id, e);
-                }
-            }
+            record.close(id);
             deleteTree(bundle);
-        }
-
-        private void awaitExit() {
-            try {
-                exit.get(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.warn("sandbox {} did not exit within 10 s of being killed", id);
-            }
         }
     }
 
