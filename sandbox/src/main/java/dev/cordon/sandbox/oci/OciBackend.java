@@ -3,7 +3,6 @@ package dev.cordon.sandbox.oci;
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
-import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -21,7 +20,6 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -151,7 +149,13 @@ final class OciBackend implements SandboxBackend {
             builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
             Process process = HostProcesses.spawn(builder);
             CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
-            return new OciSandbox(spec.id(), process, logged, cgroup, bundle);
+            String id = spec.id();
+            return new ContainerSandbox(
+                    id, process, logged, cgroup, () -> run(runtime.command("kill", "--all", id, "KILL")), () -> {
+                        run(runtime.command("delete", "--force", id));
+                        StrayGroups.remove(id);
+                        deleteTree(bundle);
+                    });
         } catch (IOException | RuntimeException e) {
             if (cgroup != null) {
                 try {
@@ -312,71 +316,6 @@ final class OciBackend implements SandboxBackend {
             }
         } catch (IOException | UncheckedIOException e) {
             LOG.warn("could not remove {}: {}", dir, e.toString());
-        }
-    }
-
-    private final class OciSandbox implements Sandbox {
-        private final String id;
-        private final Process process;
-        private final Path bundle;
-        private final CompletableFuture<Integer> exit = new CompletableFuture<>();
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private final GroupRecord record;
-
-        OciSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path bundle) {
-            this.id = id;
-            this.process = process;
-            this.bundle = bundle;
-            this.record = new GroupRecord(cgroup, closed);
-            // Not Process.onExit(): it completes through the common ForkJoinPool (see the bubblewrap backend).
-            Thread.ofVirtual().name("exit-" + id).start(() -> {
-                int status = HostProcesses.awaitExit(process);
-                logged.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
-                record.noteOomKill();
-                exit.complete(status);
-            });
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public CompletableFuture<Integer> exit() {
-            return exit;
-        }
-
-        @Override
-        public boolean oomKilled() {
-            return record.oomKilled();
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return record.usage();
-        }
-
-        /**
-         * Kills everything ({@code kill --all}, then the cgroups), deletes the container and removes
-         * the bundle. Idempotent; blocks until the runtime has exited or 10 s have passed.
-         */
-        @Override
-        public void close() {
-            if (!closed.compareAndSet(false, true)) {
-                GroupRecord.awaitExit(exit, id);
-                return;
-            }
-            record.keepLast();
-            if (process.isAlive()) {
-                run(runtime.command("kill", "--all", id, "KILL"));
-            }
-            GroupRecord.awaitExit(exit, id);
-            process.destroyForcibly();
-            run(runtime.command("delete", "--force", id));
-            StrayGroups.remove(id);
-            record.close(id);
-            deleteTree(bundle);
         }
     }
 

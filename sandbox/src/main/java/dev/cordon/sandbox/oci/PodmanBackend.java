@@ -3,7 +3,6 @@ package dev.cordon.sandbox.oci;
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
-import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
@@ -19,10 +18,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -167,7 +164,14 @@ final class PodmanBackend implements SandboxBackend {
             builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
             Process process = HostProcesses.spawn(builder);
             CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
-            return new PodmanSandbox(spec.id(), process, logged, cgroup, dir);
+            String id = spec.id();
+            return new ContainerSandbox(
+                    id,
+                    process,
+                    logged,
+                    cgroup,
+                    () -> OciBackend.run(command("kill", "--signal=KILL", containerName(id))),
+                    () -> remove(id, dir));
         } catch (IOException | RuntimeException e) {
             if (cgroup != null) {
                 try {
@@ -293,70 +297,5 @@ final class PodmanBackend implements SandboxBackend {
     private void remove(String id, Path dir) {
         OciBackend.run(command("rm", "--force", "--time=0", containerName(id)));
         OciBackend.deleteTree(dir);
-    }
-
-    private final class PodmanSandbox implements Sandbox {
-        private final String id;
-        private final Process process;
-        private final Cgroup cgroup;
-        private final Path dir;
-        private final CompletableFuture<Integer> exit = new CompletableFuture<>();
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private final GroupRecord record;
-
-        PodmanSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path dir) {
-            this.id = id;
-            this.process = process;
-            this.cgroup = cgroup;
-            this.dir = dir;
-            this.record = new GroupRecord(cgroup, closed);
-            // Not Process.onExit(): it completes through the common ForkJoinPool (see the bubblewrap backend).
-            Thread.ofVirtual().name("exit-" + id).start(() -> {
-                int status = HostProcesses.awaitExit(process);
-                logged.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
-                record.noteOomKill();
-                exit.complete(status);
-            });
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public CompletableFuture<Integer> exit() {
-            return exit;
-        }
-
-        @Override
-        public boolean oomKilled() {
-            return record.oomKilled();
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return record.usage();
-        }
-
-        /**
-         * Kills the container, removes it, its root filesystem and its groups. Idempotent; blocks
-         * until podman has exited or 10 s have passed.
-         */
-        @Override
-        public void close() {
-            if (!closed.compareAndSet(false, true)) {
-                GroupRecord.awaitExit(exit, id);
-                return;
-            }
-            record.keepLast();
-            if (process.isAlive()) {
-                OciBackend.run(command("kill", "--signal=KILL", containerName(id)));
-            }
-            GroupRecord.awaitExit(exit, id);
-            process.destroyForcibly();
-            remove(id, dir);
-            record.close(id);
-        }
     }
 }
