@@ -3,8 +3,13 @@ package dev.cordon.sandbox.oci;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxException;
+import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.process.HostProcesses;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -58,6 +63,50 @@ final class ContainerSandbox implements Sandbox {
             oomKilled = oomKilled || readOomKilled();
             exit.complete(status);
         });
+    }
+
+    /**
+     * Starts {@code argv} (the runtime, in the foreground) in {@code dir} with an empty environment
+     * but {@code PATH}, its output copied to the spec's log, and returns its sandbox.
+     *
+     * @throws IOException if the process cannot be started
+     */
+    static ContainerSandbox start(
+            List<String> argv, Path dir, SandboxSpec spec, Cgroup cgroup, Runnable kill, Runnable cleanUp)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(argv)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.PIPE)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        // The runtime passes its own output to the sandbox; none of the daemon's environment goes along.
+        builder.environment().clear();
+        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        Process process = HostProcesses.spawn(builder);
+        CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
+        return new ContainerSandbox(spec.id(), process, logged, cgroup, kill, cleanUp);
+    }
+
+    /**
+     * What a start that failed with {@code e} throws, once the groups and {@code dir} are removed:
+     * {@code e} itself when it is a {@link SandboxException}, else one that names {@code runtime}.
+     */
+    static SandboxException startFailed(Exception e, Cgroup cgroup, Path dir, String runtime, String sandboxId) {
+        if (cgroup != null) {
+            try {
+                cgroup.close();
+            } catch (SandboxException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+        }
+        OciBackend.deleteTree(dir);
+        if (e instanceof SandboxException se) {
+            return se;
+        }
+        return new SandboxException(
+                "could not start " + runtime + " for sandbox " + sandboxId + ": " + e.getMessage()
+                        + " (run ./cordon doctor)",
+                e);
     }
 
     @Override

@@ -9,7 +9,6 @@ import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.cgroup.CgroupHost;
-import dev.cordon.sandbox.process.HostProcesses;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,14 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sandboxes run by an OCI runtime (runc, or gVisor's runsc) from a bundle Cordon writes itself
+ * Sandboxes run by an OCI runtime (runc, crun, or gVisor's runsc) from a bundle Cordon writes itself
  * ({@link Bundle}). The runtime runs in the foreground ({@code run}), so its process is the
  * sandbox's: its exit status is the command's, its output (the command's, passed straight through)
  * goes to the log.
  *
  * <p>Limits: the backend makes the sandbox's cgroups itself, with the spec's limits, before the
  * runtime starts ({@link CgroupHost#create}), and points the runtime at them through {@code
- * linux.cgroupsPath} with the same limits in {@code linux.resources}. The host can therefore read
+ * linux.cgroupsPath} with the same limits in {@code linux.resources} (crun instead starts inside
+ * them with its cgroup manager off: {@link OciRuntime#crun}). The host can therefore read
  * usage and kill everything through its own groups, whatever the runtime does. Under gVisor the
  * groups hold the whole sandbox (sentry and gofer), so the limits cap the user-space kernel together
  * with the agent, and a memory overrun kills the sandbox as a whole.
@@ -139,39 +139,21 @@ final class OciBackend implements SandboxBackend {
                     ? null
                     : cgroups.create(spec.id(), runtime.hostLimits(spec.limits()));
             Bundle.write(bundle, spec, runtime, cgroupsPath(cgroup), runtime.seccomp(seccomp), maxOpenFiles(), owner);
-            ProcessBuilder builder = new ProcessBuilder(runtime.run(bundle, spec.id(), cgroup))
-                    .directory(bundle.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.PIPE)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            // The runtime passes its own output to the sandbox; none of the daemon's environment goes along.
-            builder.environment().clear();
-            builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-            Process process = HostProcesses.spawn(builder);
-            CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
             String id = spec.id();
-            return new ContainerSandbox(
-                    id, process, logged, cgroup, () -> run(runtime.command("kill", "--all", id, "KILL")), () -> {
+            return ContainerSandbox.start(
+                    runtime.run(bundle, id, cgroup),
+                    bundle,
+                    spec,
+                    cgroup,
+                    () -> run(runtime.command("kill", "--all", id, "KILL")),
+                    () -> {
                         run(runtime.command("delete", "--force", id));
                         StrayGroups.remove(id);
                         deleteTree(bundle);
                     });
         } catch (IOException | RuntimeException e) {
-            if (cgroup != null) {
-                try {
-                    cgroup.close();
-                } catch (SandboxException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            deleteTree(bundle);
-            if (e instanceof SandboxException se) {
-                throw se;
-            }
-            throw new SandboxException(
-                    "could not start " + runtime.program() + " for sandbox " + spec.id() + ": " + e.getMessage()
-                            + " (run ./cordon doctor)",
-                    e);
+            throw ContainerSandbox.startFailed(
+                    e, cgroup, bundle, runtime.program().toString(), spec.id());
         }
     }
 

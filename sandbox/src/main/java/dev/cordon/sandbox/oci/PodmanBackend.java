@@ -9,8 +9,6 @@ import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.cgroup.CgroupHost;
-import dev.cordon.sandbox.process.HostProcesses;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -155,39 +152,16 @@ final class PodmanBackend implements SandboxBackend {
                     ? null
                     : cgroups.create(spec.id(), spec.limits());
             List<String> argv = run(spec, binds, dir.resolve("rootfs"), empty);
-            ProcessBuilder builder = new ProcessBuilder(cgroup == null ? argv : cgroup.wrap(argv))
-                    .directory(dir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.PIPE)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            builder.environment().clear();
-            builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-            Process process = HostProcesses.spawn(builder);
-            CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
             String id = spec.id();
-            return new ContainerSandbox(
-                    id,
-                    process,
-                    logged,
+            return ContainerSandbox.start(
+                    cgroup == null ? argv : cgroup.wrap(argv),
+                    dir,
+                    spec,
                     cgroup,
                     () -> OciBackend.run(command("kill", "--signal=KILL", containerName(id))),
                     () -> remove(id, dir));
         } catch (IOException | RuntimeException e) {
-            if (cgroup != null) {
-                try {
-                    cgroup.close();
-                } catch (SandboxException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            OciBackend.deleteTree(dir);
-            if (e instanceof SandboxException se) {
-                throw se;
-            }
-            throw new SandboxException(
-                    "could not start podman for sandbox " + spec.id() + ": " + e.getMessage()
-                            + " (run ./cordon doctor)",
-                    e);
+            throw ContainerSandbox.startFailed(e, cgroup, dir, "podman", spec.id());
         }
     }
 
