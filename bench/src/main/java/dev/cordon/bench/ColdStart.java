@@ -42,7 +42,8 @@ import tools.jackson.databind.node.ObjectNode;
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.ColdStart [--runs 50] [--warmup 2] [--flags]
  *      [--variants bwrap,bwrap-unlimited,runc,podman,podman-nonet,runner,runner-aot,runner-aot-unlimited,
- *                  runc-cordon,runsc,runner-runc,runner-runsc,vm,runner-vm]
+ *                  runc-cordon,crun-cordon,podman-cordon,runsc,runner-runc,runner-crun,runner-podman,
+ *                  runner-runsc,vm,runner-vm]
  *      [--runner-lib DIR] [--keep]
  * </pre>
  *
@@ -195,13 +196,15 @@ public final class ColdStart {
     private static void print(Map<Variant, Stats> stats) {
         double runc = median(stats, "runc");
         double podman = median(stats, "podman");
-        System.out.println(Stats.header("variant (ms)") + "   ÷runc ÷podman");
+        double bwrap = median(stats, "bwrap");
+        System.out.println(Stats.header("variant (ms)") + "   ÷bwrap ÷runc ÷podman");
         stats.values().stream()
                 .sorted(Comparator.comparingDouble(Stats::medianMillis))
                 .forEach(s -> System.out.println(s.row()
                         + String.format(
                                 Locale.ROOT,
-                                " %7s %7s",
+                                " %7s %7s %7s",
+                                ratio(s.medianMillis(), bwrap),
                                 ratio(s.medianMillis(), runc),
                                 ratio(s.medianMillis(), podman))));
         System.out.println("(ratios: median of the row ÷ median of the baseline, same run)");
@@ -253,6 +256,25 @@ public final class ColdStart {
                                 Limits.DEFAULTS,
                                 Oci.runsc(Oci.DEFAULT_PLATFORM))
                         : skip(name, "runsc is not installed or this is not root");
+            case "crun-cordon", "podman-cordon" -> {
+                String backend = name.substring(0, name.indexOf('-'));
+                yield Sandboxes.usable(backend)
+                        ? new BwrapTrue(root, runnerLib, Limits.DEFAULTS, Sandboxes.named(backend))
+                        : skip(name, backend + " is not installed or this is not root");
+            }
+            case "runner-crun", "runner-podman" -> {
+                String backend = name.substring("runner-".length());
+                yield Sandboxes.usable(backend)
+                        ? runner(
+                                root,
+                                runnerLib,
+                                "runner in " + backend + " (no AOT cache)",
+                                base,
+                                false,
+                                Limits.DEFAULTS,
+                                Sandboxes.named(backend))
+                        : skip(name, backend + " is not installed or this is not root");
+            }
             case "vm" ->
                 Vm.usable()
                         ? new BwrapTrue(root, runnerLib, Limits.DEFAULTS, Vm.backend(root.resolve("cache")))

@@ -12,7 +12,7 @@ import java.util.List;
 /** Factories for the sandbox backends this host can run. */
 public final class Sandboxes {
     /** Every backend Cordon has, weakest wall first; the first is the default. */
-    public static final List<String> NAMES = List.of("bubblewrap", "runc", "runsc", "vm");
+    public static final List<String> NAMES = List.of("bubblewrap", "runc", "crun", "podman", "runsc", "vm");
 
     private Sandboxes() {}
 
@@ -40,6 +40,8 @@ public final class Sandboxes {
         return switch (name) {
             case "bubblewrap" -> Bubblewrap.backend();
             case "runc" -> Oci.runc();
+            case "crun" -> Oci.crun();
+            case "podman" -> Oci.podman();
             case "runsc" -> Oci.runsc(Oci.DEFAULT_PLATFORM);
             case "vm" -> Vm.backend(cache);
             default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
@@ -49,7 +51,7 @@ public final class Sandboxes {
     /** The wall of backend {@code name}, known without building it. */
     public static Isolation isolation(String name) {
         return switch (name) {
-            case "bubblewrap", "runc" -> Isolation.CONTAINER;
+            case "bubblewrap", "runc", "crun", "podman" -> Isolation.CONTAINER;
             case "runsc" -> Isolation.GVISOR;
             case "vm" -> Isolation.VM;
             default -> throw new SandboxException("no sandbox backend called '" + name + "'; there are " + NAMES);
@@ -63,7 +65,7 @@ public final class Sandboxes {
     public static boolean usable(String name) {
         return switch (name) {
             case "bubblewrap" -> Bubblewrap.find("bwrap").isPresent();
-            case "runc", "runsc" -> Oci.usable(name);
+            case "runc", "crun", "podman", "runsc" -> Oci.usable(name);
             case "vm" -> Vm.usable();
             default -> false;
         };

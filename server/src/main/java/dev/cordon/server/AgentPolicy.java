@@ -50,7 +50,7 @@ import tools.jackson.databind.JsonNode;
  *   disk_mb: 2048         # workspace quota (a loop-mounted ext4 image); 0 = none
  *   tool_timeout_seconds: 900   # the host kills the sandbox when one round of tool calls runs longer
  *   idle_timeout_seconds: 600   # an idle sandbox hibernates after this long (transcript and workspace kept)
- *   backend: runsc        # bubblewrap (the default), runc, runsc (gVisor) or vm; docs/isolation.md
+ *   backend: runsc        # bubblewrap (default), runc, crun, podman, runsc (gVisor), vm; docs/isolation.md
  *   isolation: gvisor     # the weakest wall allowed: container, gvisor or vm
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * The optional backends: runc and gVisor (with which of its platforms start a sandbox here), the
- * microVM (QEMU, with the accelerator it gets here), and crun and podman, which Cordon does not run sandboxes with but reports. A missing optional
+ * microVM (QEMU, with the accelerator it gets here), crun and podman. A missing optional
  * runtime is not a warning: bubblewrap is the default and needs none of them.
  */
 final class RuntimeChecks {
@@ -42,15 +42,19 @@ final class RuntimeChecks {
         List<Check> checks = new ArrayList<>();
         Check runc = runc();
         Check runsc = runsc();
+        Check crun = crun();
+        Check podman = podman(crun);
         checks.add(runc);
         checks.add(runsc);
         Check vm = vm();
         checks.add(vm);
-        checks.add(crun());
-        checks.add(podman());
+        checks.add(crun);
+        checks.add(podman);
         List<String> usable = new ArrayList<>(List.of("bubblewrap (container)"));
-        if (runc.detail().startsWith("runc ") && root) {
-            usable.add("runc (container)");
+        for (Check oci : List.of(runc, crun, podman)) {
+            if (oci.detail().contains("backend " + oci.name() + " usable")) {
+                usable.add(oci.name() + " (container)");
+            }
         }
         // Usable with the statx warning too: the backend runs, some tools inside do not.
         if (root && runsc.detail().contains(" works") && !runsc.detail().contains("none works")) {
@@ -183,29 +187,49 @@ final class RuntimeChecks {
         }
     }
 
+    /**
+     * crun: the same bundle as runc. Its own cgroup manager is off (Cordon's groups hold the
+     * sandbox), and on a v1 or hybrid host it starts without seeing the v2 hierarchy, whose
+     * controllers would make it refuse (docs/isolation.md).
+     */
     Check crun() {
         CommandResult version = probes.commands().run(List.of("crun", "--version"));
-        if (!version.succeeded()) {
-            return new Check("crun", Status.OK, "not installed (Cordon runs OCI bundles with runc)", "");
+        Check unusable = unusable("crun", version, "optional backend");
+        if (unusable != null) {
+            return unusable;
         }
-        String detail = "crun " + version(version.stdout());
-        if (cgroupV1) {
-            return new Check(
-                    "crun", Status.OK, detail + ": not used; it refuses this host's cgroup v1 (hybrid) layout", "");
-        }
-        return new Check("crun", Status.OK, detail + ": not used (Cordon runs OCI bundles with runc)", "");
+        return new Check(
+                "crun",
+                Status.OK,
+                "crun " + version(version.stdout()) + ": backend crun usable; limits in Cordon's cgroups"
+                        + (cgroupV1
+                                ? " (crun starts without the v2 hierarchy, which it refuses on this v1 layout)"
+                                : ""),
+                "");
     }
 
-    Check podman() {
+    /**
+     * podman: rootful, {@code --rootfs} of the bundle's root filesystem, crun underneath (so it
+     * needs crun too), limits in Cordon's cgroups.
+     */
+    Check podman(Check crun) {
         CommandResult version = probes.commands().run(List.of("podman", "--version"));
-        if (!version.succeeded()) {
-            return new Check("podman", Status.OK, "not installed (not used by Cordon)", "");
+        Check unusable = unusable("podman", version, "optional backend");
+        if (unusable != null) {
+            return unusable;
+        }
+        String detail = "podman " + version(version.stdout());
+        if (!crun.detail().contains("backend crun usable")) {
+            return new Check(
+                    "podman",
+                    Status.WARN,
+                    detail + ", but the podman backend runs its containers with crun, which is not installed",
+                    "apt-get install crun");
         }
         return new Check(
                 "podman",
                 Status.OK,
-                version.stdout().strip() + ": not a backend (it needs an image; Cordon builds bundles itself);"
-                        + " the benchmark compares it",
+                detail + ": backend podman usable (rootful, crun underneath); limits in Cordon's cgroups",
                 "");
     }
 

@@ -63,41 +63,12 @@ final class Bundle {
             long maxOpenFiles,
             String owner) {
         try {
-            Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
             List<Object> mounts = new ArrayList<>(systemMounts(spec.limits()));
-            for (String dirName : List.of("bin", "sbin", "lib", "lib64", "lib32", "libx32")) {
-                Path host = Path.of("/", dirName);
-                if (Files.isSymbolicLink(host)) {
-                    Files.createSymbolicLink(rootfs.resolve(dirName), Files.readSymbolicLink(host));
-                } else if (Files.isDirectory(host)) {
-                    mounts.add(bind(host, "/" + dirName, SandboxSpec.Mode.READ_ONLY));
-                    Files.createDirectories(rootfs.resolve(dirName));
-                }
-            }
-            for (String point : List.of("proc", "dev", "tmp", "usr")) {
-                Files.createDirectories(rootfs.resolve(point));
-            }
-            // runc gives a tmpfs the mode of the directory it covers, whatever its mode= option says.
-            Files.setPosixFilePermissions(rootfs.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
-            Files.setAttribute(rootfs.resolve("tmp"), "unix:mode", 01777);
-            for (SandboxSpec.Mount m : spec.mounts()) {
-                if (!Files.exists(m.source())) {
-                    throw new SandboxException("mount source " + m.source() + " for " + m.target() + " does not exist");
-                }
-                // The runtime would create missing mount points itself, but gVisor's gofer does not:
-                // make every one here (directories 0755 root, so the sandbox uid can traverse them).
-                Path point = rootfs.resolve(m.target().substring(1));
-                if (Files.isDirectory(m.source())) {
-                    Files.createDirectories(point);
-                } else {
-                    Files.createDirectories(point.getParent());
-                    if (!Files.exists(point)) {
-                        Files.createFile(point);
-                    }
-                }
+            for (SandboxSpec.Mount m : rootfs(dir, spec)) {
                 mounts.add(bind(m.source(), m.target(), m.mode()));
             }
-            if (!runtime.isRunc()) {
+            Path rootfs = dir.resolve("rootfs");
+            if (runtime.emulatesKernel()) {
                 // gVisor mounts its own (emulated) /sys read-write when the bundle names none.
                 Files.createDirectories(rootfs.resolve("sys"));
                 mounts.add(Map.of(
@@ -125,6 +96,52 @@ final class Bundle {
             throw new SandboxException(
                     "cannot write the OCI bundle of sandbox " + spec.id() + " in " + dir + ": " + e, e);
         }
+    }
+
+    /**
+     * Creates {@code dir/rootfs}: the mount points of the host's system directories and of the
+     * spec's mounts, and the host's {@code /bin -> usr/bin} style links, all owned by root.
+     *
+     * @return the binds the sandbox needs besides {@code /usr}: the host's system directories that
+     *     are not links (read-only), then the spec's mounts
+     * @throws SandboxException if a mount source of the spec does not exist
+     */
+    static List<SandboxSpec.Mount> rootfs(Path dir, SandboxSpec spec) throws IOException {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        List<SandboxSpec.Mount> binds = new ArrayList<>();
+        for (String dirName : List.of("bin", "sbin", "lib", "lib64", "lib32", "libx32")) {
+            Path host = Path.of("/", dirName);
+            if (Files.isSymbolicLink(host)) {
+                Files.createSymbolicLink(rootfs.resolve(dirName), Files.readSymbolicLink(host));
+            } else if (Files.isDirectory(host)) {
+                binds.add(new SandboxSpec.Mount(host, "/" + dirName, SandboxSpec.Mode.READ_ONLY));
+                Files.createDirectories(rootfs.resolve(dirName));
+            }
+        }
+        for (String point : List.of("proc", "dev", "tmp", "usr")) {
+            Files.createDirectories(rootfs.resolve(point));
+        }
+        // runc gives a tmpfs the mode of the directory it covers, whatever its mode= option says.
+        Files.setPosixFilePermissions(rootfs.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setAttribute(rootfs.resolve("tmp"), "unix:mode", 01777);
+        for (SandboxSpec.Mount m : spec.mounts()) {
+            if (!Files.exists(m.source())) {
+                throw new SandboxException("mount source " + m.source() + " for " + m.target() + " does not exist");
+            }
+            // The runtime would create missing mount points itself, but gVisor's gofer does not:
+            // make every one here (directories 0755 root, so the sandbox uid can traverse them).
+            Path point = rootfs.resolve(m.target().substring(1));
+            if (Files.isDirectory(m.source())) {
+                Files.createDirectories(point);
+            } else {
+                Files.createDirectories(point.getParent());
+                if (!Files.exists(point)) {
+                    Files.createFile(point);
+                }
+            }
+            binds.add(m);
+        }
+        return binds;
     }
 
     private static Map<String, Object> process(SandboxSpec spec, List<String> args, long maxOpenFiles) {

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Builds the OCI backends: {@code runc} (namespaces, the same wall as bubblewrap, through the
- * standard runtime) and {@code runsc} (gVisor: a user-space kernel as a second wall). Both need
+ * Builds the OCI backends: {@code runc} and {@code crun} (namespaces, the same wall as bubblewrap,
+ * through a standard runtime) and {@code runsc} (gVisor: a user-space kernel as a second wall). Both need
  * the daemon to run as root: a rootless runtime would need a user namespace per sandbox and
  * delegated cgroups, which this backend does not set up (docs/isolation.md).
  */
@@ -33,6 +33,30 @@ public final class Oci {
     }
 
     /**
+     * The crun backend: runc's bundle and walls, run by crun ({@link OciRuntime#crun} says what
+     * differs, all of it about cgroups).
+     *
+     * @throws SandboxException if crun is not installed or the daemon is not root; the message says what to do
+     */
+    public static SandboxBackend crun() {
+        Path program = require("crun", "apt-get install crun");
+        return backend(OciRuntime.crun(program, base("crun").resolve("state"), OciRuntime.unifiedHoldsControllers()));
+    }
+
+    /**
+     * The podman backend: rootful {@code podman run --rootfs} of the bundle's root filesystem, with
+     * crun underneath and Cordon's cgroups ({@link PodmanBackend} says what podman adds).
+     *
+     * @throws SandboxException if podman or crun is not installed or the daemon is not root
+     */
+    public static SandboxBackend podman() {
+        Path program = require("podman", "apt-get install podman");
+        Path crun = require("crun", "apt-get install crun (podman runs its containers with it)");
+        return new PodmanBackend(
+                program, crun, CgroupHost.detect(), Seccomp.ociProfile(), base("podman"), OciBackend.selfOwner());
+    }
+
+    /**
      * The gVisor backend on {@code platform} ({@code ptrace}, {@code systrap} where the installed
      * runsc has it, {@code kvm} where {@code /dev/kvm} is real). {@code ./cordon doctor} says which
      * work here.
@@ -47,7 +71,7 @@ public final class Oci {
         return backend(OciRuntime.runsc(program, base("runsc").resolve("state"), platform));
     }
 
-    /** Whether {@code program} is installed and the daemon is root: what {@link #runc} and {@link #runsc} need. */
+    /** Whether {@code program} is installed and the daemon is root: what {@link #runc}, {@link #crun} and {@link #runsc} need. */
     public static boolean usable(String program) {
         return find(program).isPresent() && Bubblewrap.isRoot();
     }

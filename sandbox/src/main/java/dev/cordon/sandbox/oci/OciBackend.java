@@ -3,14 +3,12 @@ package dev.cordon.sandbox.oci;
 import dev.cordon.core.sandbox.Isolation;
 import dev.cordon.core.sandbox.Limit;
 import dev.cordon.core.sandbox.Limits;
-import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.sandbox.SandboxSpec;
 import dev.cordon.sandbox.cgroup.Cgroup;
 import dev.cordon.sandbox.cgroup.CgroupHost;
-import dev.cordon.sandbox.process.HostProcesses;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +19,6 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,14 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sandboxes run by an OCI runtime (runc, or gVisor's runsc) from a bundle Cordon writes itself
+ * Sandboxes run by an OCI runtime (runc, crun, or gVisor's runsc) from a bundle Cordon writes itself
  * ({@link Bundle}). The runtime runs in the foreground ({@code run}), so its process is the
  * sandbox's: its exit status is the command's, its output (the command's, passed straight through)
  * goes to the log.
  *
  * <p>Limits: the backend makes the sandbox's cgroups itself, with the spec's limits, before the
  * runtime starts ({@link CgroupHost#create}), and points the runtime at them through {@code
- * linux.cgroupsPath} with the same limits in {@code linux.resources}. The host can therefore read
+ * linux.cgroupsPath} with the same limits in {@code linux.resources} (crun instead starts inside
+ * them with its cgroup manager off: {@link OciRuntime#crun}). The host can therefore read
  * usage and kill everything through its own groups, whatever the runtime does. Under gVisor the
  * groups hold the whole sandbox (sentry and gofer), so the limits cap the user-space kernel together
  * with the agent, and a memory overrun kills the sandbox as a whole.
@@ -141,33 +139,21 @@ final class OciBackend implements SandboxBackend {
                     ? null
                     : cgroups.create(spec.id(), runtime.hostLimits(spec.limits()));
             Bundle.write(bundle, spec, runtime, cgroupsPath(cgroup), runtime.seccomp(seccomp), maxOpenFiles(), owner);
-            ProcessBuilder builder = new ProcessBuilder(runtime.run(bundle, spec.id()))
-                    .directory(bundle.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.PIPE)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-            // The runtime passes its own output to the sandbox; none of the daemon's environment goes along.
-            builder.environment().clear();
-            builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-            Process process = HostProcesses.spawn(builder);
-            CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
-            return new OciSandbox(spec.id(), process, logged, cgroup, bundle);
+            String id = spec.id();
+            return ContainerSandbox.start(
+                    runtime.run(bundle, id, cgroup),
+                    bundle,
+                    spec,
+                    cgroup,
+                    () -> run(runtime.command("kill", "--all", id, "KILL")),
+                    () -> {
+                        run(runtime.command("delete", "--force", id));
+                        StrayGroups.remove(id);
+                        deleteTree(bundle);
+                    });
         } catch (IOException | RuntimeException e) {
-            if (cgroup != null) {
-                try {
-                    cgroup.close();
-                } catch (SandboxException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            deleteTree(bundle);
-            if (e instanceof SandboxException se) {
-                throw se;
-            }
-            throw new SandboxException(
-                    "could not start " + runtime.program() + " for sandbox " + spec.id() + ": " + e.getMessage()
-                            + " (run ./cordon doctor)",
-                    e);
+            throw ContainerSandbox.startFailed(
+                    e, cgroup, bundle, runtime.program().toString(), spec.id());
         }
     }
 
@@ -180,7 +166,7 @@ final class OciBackend implements SandboxBackend {
      * removes ({@link StrayGroups} catches what one left after a crash).
      */
     private String cgroupsPath(Cgroup cgroup) {
-        if (cgroup == null) {
+        if (cgroup == null || !runtime.joinsCgroups()) {
             return null;
         }
         if (cgroups.layout() != CgroupHost.Layout.V2) {
@@ -195,10 +181,18 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** RLIMIT_NOFILE for the sandbox: 4096, or less where the daemon's own hard limit is lower. */
-    private static long maxOpenFiles() {
+    static long maxOpenFiles() {
+        return hardLimitUpTo4096("Max open files");
+    }
+
+    /**
+     * 4096, or the daemon's own hard limit called {@code name} in {@code /proc/self/limits} where it
+     * is lower: root without CAP_SYS_RESOURCE cannot raise a hard limit, and a runtime that tries fails.
+     */
+    static long hardLimitUpTo4096(String name) {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/limits"))) {
-            return lines.filter(l -> l.startsWith("Max open files"))
-                    .map(l -> l.substring("Max open files".length()).trim().split("\\s+")[1])
+            return lines.filter(l -> l.startsWith(name))
+                    .map(l -> l.substring(name.length()).trim().split("\\s+")[1])
                     .filter(hard -> !hard.equals("unlimited"))
                     .mapToLong(Long::parseLong)
                     .map(hard -> Math.min(hard, 4096))
@@ -260,7 +254,7 @@ final class OciBackend implements SandboxBackend {
     }
 
     /** Runs a runtime subcommand; returns its output ("" when it failed, which is logged at debug). */
-    private static String run(List<String> argv) {
+    static String run(List<String> argv) {
         try {
             Process p = new ProcessBuilder(argv)
                     .redirectErrorStream(true)
@@ -304,111 +298,6 @@ final class OciBackend implements SandboxBackend {
             }
         } catch (IOException | UncheckedIOException e) {
             LOG.warn("could not remove {}: {}", dir, e.toString());
-        }
-    }
-
-    private final class OciSandbox implements Sandbox {
-        private final String id;
-        private final Process process;
-        private final Cgroup cgroup;
-        private final Path bundle;
-        private final CompletableFuture<Integer> exit = new CompletableFuture<>();
-        private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile boolean oomKilled;
-        private volatile ResourceUsage lastUsage;
-
-        OciSandbox(String id, Process process, CompletableFuture<Void> logged, Cgroup cgroup, Path bundle) {
-            this.id = id;
-            this.process = process;
-            this.cgroup = cgroup;
-            this.bundle = bundle;
-            // Not Process.onExit(): it completes through the common ForkJoinPool (see the bubblewrap backend).
-            Thread.ofVirtual().name("exit-" + id).start(() -> {
-                int status = HostProcesses.awaitExit(process);
-                logged.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
-                oomKilled = oomKilled || readOomKilled();
-                exit.complete(status);
-            });
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public CompletableFuture<Integer> exit() {
-            return exit;
-        }
-
-        @Override
-        public boolean oomKilled() {
-            return oomKilled || readOomKilled();
-        }
-
-        private boolean readOomKilled() {
-            try {
-                return cgroup != null && !closed.get() && cgroup.oomKilled();
-            } catch (SandboxException e) {
-                return false;
-            }
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            if (cgroup == null || closed.get()) {
-                return Optional.ofNullable(lastUsage);
-            }
-            try {
-                return Optional.of(cgroup.usage());
-            } catch (SandboxException e) {
-                return Optional.ofNullable(lastUsage);
-            }
-        }
-
-        /**
-         * Kills everything ({@code kill --all}, then the cgroups), deletes the container and removes
-         * the bundle. Idempotent; blocks until the runtime has exited or 10 s have passed.
-         */
-        @Override
-        public void close() {
-            if (!closed.compareAndSet(false, true)) {
-                awaitExit();
-                return;
-            }
-            if (cgroup != null) {
-                try {
-                    oomKilled = oomKilled || cgroup.oomKilled();
-                    lastUsage = cgroup.usage();
-                } catch (SandboxException e) {
-                    // the group may already be gone; the last reading stays empty
-                }
-            }
-            if (process.isAlive()) {
-                run(runtime.command("kill", "--all", id, "KILL"));
-            }
-            awaitExit();
-            process.destroyForcibly();
-            run(runtime.command("delete", "--force", id));
-            StrayGroups.remove(id);
-            if (cgroup != null) {
-                try {
-                    cgroup.close();
-                } catch (SandboxException e) {
-                    LOG.warn("could not remove the cgroups of sandbox {}", id, e);
-                }
-            }
-            deleteTree(bundle);
-        }
-
-        private void awaitExit() {
-            try {
-                exit.get(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.warn("sandbox {} did not exit within 10 s of being killed", id);
-            }
         }
     }
 

@@ -113,9 +113,10 @@ class RuntimeChecksTest {
     }
 
     @Test
-    void runcNeedsRootAndCrunIsReportedButNotUsedOnAHybridHost() {
+    void runcCrunAndPodmanNeedRootAndCrunSaysHowItRunsOnAHybridHost() {
         answers.put("runc --version", new CommandResult(true, 0, "runc version 1.1.5+ds1\ncommit: x\n", ""));
         answers.put("crun --version", new CommandResult(true, 0, "crun version 1.8.1\n", ""));
+        answers.put("podman --version", new CommandResult(true, 0, "podman version 4.3.1\n", ""));
 
         List<Check> asUser = checks(false, true).all();
         List<Check> asRoot = checks(true, true).all();
@@ -123,9 +124,28 @@ class RuntimeChecksTest {
         assertThat(check(asUser, "runc").status()).isEqualTo(Status.WARN);
         assertThat(check(asUser, "runc").detail()).contains("needs cordon to run as root");
         assertThat(check(asRoot, "runc").detail()).isEqualTo("runc 1.1.5+ds1: backend runc usable");
+        assertThat(check(asUser, "crun").detail()).contains("needs cordon to run as root");
+        assertThat(check(asUser, "podman").status()).isEqualTo(Status.WARN);
         assertThat(check(asRoot, "backends").detail())
-                .isEqualTo("usable here: bubblewrap (container), runc (container)");
-        assertThat(check(asRoot, "crun").detail()).contains("refuses this host's cgroup v1 (hybrid) layout");
+                .isEqualTo("usable here: bubblewrap (container), runc (container), crun (container),"
+                        + " podman (container)");
+        assertThat(check(asRoot, "crun").detail())
+                .startsWith("crun 1.8.1: backend crun usable; limits in Cordon's cgroups")
+                .contains("without the v2 hierarchy");
+        assertThat(check(asRoot, "podman").detail())
+                .isEqualTo(
+                        "podman 4.3.1: backend podman usable (rootful, crun underneath); limits in Cordon's cgroups");
+    }
+
+    @Test
+    void podmanWithoutCrunIsAWarningThatSaysToInstallIt() {
+        answers.put("podman --version", new CommandResult(true, 0, "podman version 4.3.1\n", ""));
+
+        List<Check> all = checks(true, true).all();
+
+        assertThat(check(all, "podman").status()).isEqualTo(Status.WARN);
+        assertThat(check(all, "podman").fix()).isEqualTo("apt-get install crun");
+        assertThat(check(all, "backends").detail()).doesNotContain("podman");
     }
 
     private static Check check(List<Check> checks, String name) {

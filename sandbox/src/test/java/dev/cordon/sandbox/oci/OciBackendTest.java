@@ -32,9 +32,11 @@ class OciBackendTest {
     private OciBackend backend(String runtime, String owner) {
         Path base = dir.resolve(runtime);
         Path program = Bubblewrap.find(runtime).orElseThrow();
-        OciRuntime r = runtime.equals("runc")
-                ? OciRuntime.runc(program, base.resolve("state"))
-                : OciRuntime.runsc(program, base.resolve("state"), Oci.DEFAULT_PLATFORM);
+        OciRuntime r = switch (runtime) {
+            case "runc" -> OciRuntime.runc(program, base.resolve("state"));
+            case "crun" -> OciRuntime.crun(program, base.resolve("state"), OciRuntime.unifiedHoldsControllers());
+            default -> OciRuntime.runsc(program, base.resolve("state"), Oci.DEFAULT_PLATFORM);
+        };
         return new OciBackend(r, CgroupHost.detect(), Seccomp.ociProfile(), base.resolve("bundles"), owner);
     }
 
@@ -98,7 +100,7 @@ class OciBackendTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"runc", "runsc"})
+    @ValueSource(strings = {"runc", "crun", "runsc"})
     void closingASandboxLeavesNoContainerNoBundleAndNoCgroupBehind(String runtime) throws Exception {
         OciBackend backend = backend(runtime, OciBackend.selfOwner());
         String id = "close-" + runtime + "-" + ProcessHandle.current().pid();
@@ -116,7 +118,7 @@ class OciBackendTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"runc", "runsc"})
+    @ValueSource(strings = {"runc", "crun", "runsc"})
     void aSandboxLeftByADaemonThatDiedIsKilledAndRemovedByTheNextBackend(String runtime) throws Exception {
         // A bundle owned by pid 1 with another start time: a daemon that is gone.
         OciBackend crashed = backend(runtime, "1 0");
@@ -136,7 +138,7 @@ class OciBackendTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"runc", "runsc"})
+    @ValueSource(strings = {"runc", "crun", "runsc"})
     void aSandboxOfALiveDaemonIsLeftAlone(String runtime) throws Exception {
         OciBackend mine = backend(runtime, OciBackend.selfOwner());
         String id = "alive-" + runtime + "-" + ProcessHandle.current().pid();
@@ -147,5 +149,81 @@ class OciBackendTest {
             assertThat(sandbox.isAlive()).isTrue();
             assertThat(mine.bundles().resolve(id)).exists();
         }
+    }
+
+    /**
+     * crun gives the descriptors 0-2 it is started with to the container's uid; the backend must
+     * never hand it one of the host's (its stdin is the daemon's /dev/null, its output the log pipe).
+     * Owner changes on this machine's /dev/null do not stick, but its change time shows them.
+     */
+    @org.junit.jupiter.api.Test
+    void crunNeverChangesTheOwnerOfAHostDescriptor() throws Exception {
+        Path devNull = Path.of("/dev/null");
+        Object changed = Files.getAttribute(devNull, "unix:ctime");
+        Object owner = Files.getAttribute(devNull, "unix:uid");
+        OciBackend backend = backend("crun", OciBackend.selfOwner());
+        String id = "stdio-crun-" + ProcessHandle.current().pid();
+
+        try (Sandbox sandbox = backend.start(spec(id, "echo started; stat -L -c 'stdout-owner=%u' /proc/self/fd/1"))) {
+            assertThat(sandbox.exit().get(30, TimeUnit.SECONDS)).isZero();
+        }
+
+        String log = Files.readString(dir.resolve("logs").resolve(id + ".log"));
+        assertThat(log).contains("started", "stdout-owner=0");
+        assertThat(Files.getAttribute(devNull, "unix:ctime")).isEqualTo(changed);
+        assertThat(Files.getAttribute(devNull, "unix:uid")).isEqualTo(owner);
+    }
+
+    private PodmanBackend podman(String owner) {
+        return new PodmanBackend(
+                Bubblewrap.find("podman").orElseThrow(),
+                Bubblewrap.find("crun").orElseThrow(),
+                CgroupHost.detect(),
+                Seccomp.ociProfile(),
+                dir.resolve("podman"),
+                owner);
+    }
+
+    private static String podmanContainers(PodmanBackend backend) throws Exception {
+        Process p = new ProcessBuilder(backend.command("ps", "--all", "--format={{.Names}}"))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(20, TimeUnit.SECONDS);
+        return out;
+    }
+
+    @org.junit.jupiter.api.Test
+    void closingAPodmanSandboxLeavesNoContainerNoRootfsAndNoCgroupBehind() throws Exception {
+        PodmanBackend backend = podman(OciBackend.selfOwner());
+        String id = "close-podman-" + ProcessHandle.current().pid();
+        Sandbox sandbox = backend.start(spec(id, "echo started; sleep 60"));
+        awaitStarted(id);
+        assertThat(podmanContainers(backend)).contains(PodmanBackend.containerName(id));
+        assertThat(groupsNamed(id)).isNotEmpty();
+
+        sandbox.close();
+
+        assertThat(sandbox.exit()).isDone();
+        assertThat(podmanContainers(backend)).doesNotContain(PodmanBackend.containerName(id));
+        assertThat(dir.resolve("podman/rootfs").resolve(id)).doesNotExist();
+        assertThat(groupsNamed(id)).as("cgroups of the closed sandbox").isEmpty();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPodmanSandboxLeftByADaemonThatDiedIsKilledAndRemovedByTheNextBackend() throws Exception {
+        PodmanBackend crashed = podman("1 0");
+        String id = "crashed-podman-" + ProcessHandle.current().pid();
+        Sandbox orphan = crashed.start(spec(id, "echo started; sleep 600"));
+        awaitStarted(id);
+
+        podman(OciBackend.selfOwner()).reclaimStale();
+
+        assertThat(orphan.exit().get(20, TimeUnit.SECONDS))
+                .as("the left sandbox was killed")
+                .isNotZero();
+        assertThat(podmanContainers(crashed)).doesNotContain(PodmanBackend.containerName(id));
+        assertThat(dir.resolve("podman/rootfs").resolve(id)).doesNotExist();
+        assertThat(groupsNamed(id)).isEmpty();
     }
 }
