@@ -632,7 +632,12 @@ public final class Daemon implements AutoCloseable {
                 Questions.ASK, questions,
                 AgentCreation.TOOL,
                         new AgentCreation(
-                                agents, approvals, audit, Clock.systemUTC(), this::mayCreateAgents, this::destinations));
+                                agents,
+                                approvals,
+                                audit,
+                                Clock.systemUTC(),
+                                this::mayCreateAgents,
+                                this::destinations));
     }
 
     /** Where the agent's policy lets it send; none while its policy fails closed. */

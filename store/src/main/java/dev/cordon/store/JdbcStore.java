@@ -676,7 +676,9 @@ final class JdbcStore implements Store {
                 .bind("failed", reply.failed() ? 1 : 0)
                 .bind("key", reply.idempotencyKey())
                 .bind("now", now)
-                .bind("options", reply.options().isEmpty() ? null : Wire.mapper().writeValueAsString(reply.options()))
+                .bind(
+                        "options",
+                        reply.options().isEmpty() ? null : Wire.mapper().writeValueAsString(reply.options()))
                 .mapTo(Long.class)
                 .findOne();
         long id = inserted.orElseGet(() -> h.createQuery("SELECT id FROM outbound WHERE idempotency_key = :key")

@@ -144,6 +144,7 @@ public final class Delivery {
     /** How soon a chat another replica is delivering to is tried again. */
     static final Duration BUSY_RETRY = Duration.ofMillis(500);
 
+    /**
      * Where the files that messages carry are kept ({@code send_file}), and the text a channel
      * without uploads gets in a file's place (a link, or where the file is on the host). Set once,
      * before the first delivery; without it a file is named in text only.
