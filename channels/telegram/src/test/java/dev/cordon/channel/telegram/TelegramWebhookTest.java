@@ -1,6 +1,7 @@
 package dev.cordon.channel.telegram;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -239,5 +240,14 @@ class TelegramWebhookTest {
     void aSecretTokenTelegramWouldRefuseIsRefusedAtConstruction() {
         assertThatThrownBy(() -> new TelegramWebhook(bot(), hookUrl, "has spaces"))
                 .hasMessageContaining("secret token");
+    }
+
+    @Test
+    void theSecretTokenIsTheSameForEveryReplicaOfABotAndNoOtherBotsAndTelegramAcceptsIt() {
+        String one = Telegram.webhookSecret("123456:AAbot-one");
+        assertThat(Telegram.webhookSecret("123456:AAbot-one")).isEqualTo(one);
+        assertThat(Telegram.webhookSecret("123456:AAbot-two")).isNotEqualTo(one);
+        assertThat(one).matches("[A-Za-z0-9_-]{43}").doesNotContain("AAbot");
+        assertThatCode(() -> new TelegramWebhook(bot(), hookUrl, one)).doesNotThrowAnyException();
     }
 }
