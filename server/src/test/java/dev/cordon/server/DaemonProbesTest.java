@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.session.RunnerLauncher;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.StoreException;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import java.lang.reflect.InvocationTargetException;
@@ -56,5 +57,37 @@ class DaemonProbesTest {
         }
         assertThat(storeCalls).contains("storeInbound", "claimPending", "completeTurn");
         assertThat(launches).hasValue(1);
+    }
+
+    @Test
+    void aTurnWhoseEndTheStoreFailsToWriteOnceIsStoredOnTheNextAttemptAndAnswered() throws Exception {
+        AtomicInteger completions = new AtomicInteger();
+        Daemon.Probes probes = new Daemon.Probes(
+                store -> (Store) Proxy.newProxyInstance(
+                        Store.class.getClassLoader(), new Class<?>[] {Store.class}, (p, method, args) -> {
+                            // A serialization race lost 30 times, as several replicas can (docs/store.md).
+                            if (method.getName().equals("completeTurn") && completions.incrementAndGet() == 1) {
+                                throw new StoreException("completeTurn: could not serialize access (injected)", null);
+                            }
+                            try {
+                                return method.invoke(store, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        }),
+                launcher -> launcher);
+        try (FakeModelServer model = FakeModelServer.start()) {
+            model.enqueue(Scripted.text("stored at last"));
+            Map<String, String> env = Map.of(
+                    "ANTHROPIC_API_KEY",
+                    "sk-ant-test",
+                    "ANTHROPIC_BASE_URL",
+                    model.baseUrl().toString());
+            try (Daemon daemon = Daemon.start(home, env, EndToEndTest.RUNNER_LIB, probes);
+                    ControlClient client = new ControlClient(daemon.controlSocket())) {
+                assertThat(client.ask("main", "hello").text()).isEqualTo("stored at last");
+            }
+        }
+        assertThat(completions).hasValue(2);
     }
 }

@@ -191,7 +191,9 @@ final class PostgresDatabase implements Database {
 
     private static void pause(int attempt) {
         try {
-            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2L + Math.min(attempt, 10) * 2L));
+            // Full jitter over a doubling window (2 ms, 4 ms, ... at most 256 ms): racers that lost
+            // together spread out instead of colliding again; 30 attempts cover several seconds.
+            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 2L + (1L << Math.min(attempt, 8))));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while retrying a store transaction", e);

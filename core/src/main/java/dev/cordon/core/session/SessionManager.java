@@ -22,6 +22,7 @@ import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.StoreException;
 import dev.cordon.core.trace.Tracing;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.HostMessage;
@@ -1067,8 +1068,26 @@ public final class SessionManager implements AutoCloseable {
                 turnSpan.failed(reply);
             }
             List<ChatMessage> transcript = failed ? Transcripts.closeOpenToolCalls(added, reply) : added;
-            store.completeTurn(
-                    id, handled, transcript, new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId));
+            Store.NewOutbound outbound = new Store.NewOutbound(chat.id(), last, reply, failed, "turn:" + turnId);
+            // The turn's end is idempotent (its reply's key): a store that failed for a moment (a
+            // serialization race several replicas lost, a busy disk) is asked again rather than
+            // leaving the turn's messages claimed until the next start.
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    store.completeTurn(id, handled, transcript, outbound);
+                    break;
+                } catch (StoreException e) {
+                    if (attempt == FINISH_ATTEMPTS || !pause(Duration.ofSeconds(attempt))) {
+                        throw e;
+                    }
+                    LOG.warn(
+                            "session {}: storing the end of turn {} failed (attempt {}), trying again: {}",
+                            id,
+                            turnId,
+                            attempt,
+                            e.getMessage());
+                }
+            }
             delivery.wake(chat.id());
         }
 
@@ -1193,6 +1212,9 @@ public final class SessionManager implements AutoCloseable {
 
     static final String COMPACT_REQUEST =
             "The conversation above has grown long. Write its summary now, as your instructions say.";
+
+    /** How often a turn's end is stored before the turn is given up (its messages stay claimed). */
+    static final int FINISH_ATTEMPTS = 5;
 
     private record TurnResult(String text, boolean failed, String retryWhy) {
         TurnResult(String text, boolean failed) {
