@@ -8,6 +8,7 @@ import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.FakeSlack;
+import dev.cordon.testkit.FakeSlackEvents;
 import dev.cordon.testkit.FakeTelegram;
 import dev.cordon.testkit.Scripted;
 import java.net.ServerSocket;
@@ -36,6 +37,7 @@ class HookModesEndToEndTest {
     Path home;
 
     FakeSlack slack;
+    FakeSlackEvents slackEvents;
     FakeTelegram telegram;
     FakeModelServer model;
     Daemon daemon;
@@ -49,7 +51,8 @@ class HookModesEndToEndTest {
         URI hooks = URI.create("http://127.0.0.1:" + port + "/hooks/");
         slack = FakeSlack.start();
         slack.channel("D0ALICE", true);
-        slack.eventsTo(hooks.resolve("slack"), SIGNING_SECRET);
+        slackEvents = slack.eventsTo(hooks.resolve("slack"), SIGNING_SECRET)
+                .interactivity(hooks.resolve("slack/interactions"));
         telegram = FakeTelegram.start(TELEGRAM_TOKEN, "cordon_bot");
         telegram.webhookRetry(Duration.ofMillis(200));
         Home h = new Home(home);
@@ -106,6 +109,36 @@ class HookModesEndToEndTest {
         await().atMost(WAIT)
                 .until(() -> slack.posted().stream().anyMatch(p -> p.text().equals("Hello over HTTP.")));
         assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("host=cordon");
+    }
+
+    @Test
+    void askUserOptionsAreSlackButtonsInEventsModeAndAClickOnTheInteractivityUrlAnswersTheTurn() throws Exception {
+        slack.say("U0ALICE", "D0ALICE", pairingCode());
+        await().atMost(WAIT).until(() -> !slack.posted().isEmpty());
+        model.enqueue(
+                Scripted.toolCall("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}"),
+                Scripted.text("Red it is."));
+
+        slack.say("U0ALICE", "D0ALICE", "Pick a plan for me.");
+        await().atMost(WAIT)
+                .until(() -> slack.posted().stream().anyMatch(p -> p.text().equals("Which plan?")));
+        FakeSlack.Posted question = slack.posted().getLast();
+        assertThat(question.blocks().toString()).contains("\"text\":\"Blue\"", "\"text\":\"Red\"");
+        // Larger than the hook listener takes: refused before it is read, and no answer.
+        String huge = FakeSlackEvents.form("{\"type\":\"block_actions\",\"pad\":\"" + "x".repeat(300 * 1024) + "\"}");
+        long now = System.currentTimeMillis() / 1000;
+        assertThat(slackEvents
+                        .sendClick(huge, Long.toString(now), slackEvents.signature(now, huge))
+                        .statusCode())
+                .isEqualTo(413);
+
+        String click = slack.press("U0ALICE", "D0ALICE", question.ts(), "Red");
+
+        await().atMost(WAIT)
+                .until(() -> slack.posted().stream().anyMatch(p -> p.text().equals("Red it is.")));
+        assertThat(slackEvents.answers(click)).containsExactly(200);
+        assertThat(model.requests()).hasSize(2);
+        assertThat(model.requests().get(1).body().toString()).contains("The user chose option 2: Red");
     }
 
     @Test

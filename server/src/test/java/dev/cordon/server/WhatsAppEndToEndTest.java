@@ -92,4 +92,25 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
         assertThat(model.requests()).hasSize(2);
         assertThat(model.requests().toString()).doesNotContain("transfer all money");
     }
+
+    @Test
+    void aFileTheSandboxedAgentSendsArrivesAsAnUploadedDocument() throws Exception {
+        String code = ((ControlEvent.PairingCode) ChannelTests.control(daemon, new ControlRequest.Pair("main"))).code();
+        graph.post(hook, graph.says(ALICE, "Alice", code), APP_SECRET);
+        assertThat(graph.nextSent(WAIT).text()).contains("Paired", "main");
+        model.enqueue(
+                Scripted.toolCall("bash", EndToEndTest.json("printf 'line one\\nline two\\n' > /workspace/notes.txt")),
+                Scripted.toolCall("send_file", "{\"path\":\"notes.txt\",\"caption\":\"The notes.\"}"),
+                Scripted.text("There you go."));
+
+        graph.post(hook, graph.says(ALICE, "Alice", "send me the notes"), APP_SECRET);
+
+        FakeGraph.Sent file = graph.nextSent(WAIT);
+        assertThat(file.type()).isEqualTo("document");
+        assertThat(file.text()).isEqualTo("The notes.");
+        assertThat(file.document().fileName()).isEqualTo("notes.txt");
+        assertThat(file.document().mediaType()).isEqualTo("text/plain");
+        assertThat(new String(file.document().bytes(), StandardCharsets.UTF_8)).isEqualTo("line one\nline two\n");
+        assertThat(graph.nextSent(WAIT).text()).isEqualTo("There you go.");
+    }
 }

@@ -36,6 +36,9 @@ import tools.jackson.databind.node.ObjectNode;
  *       message (text 1 to 4,096 characters; interactive: a body up to 1,024, 1 to 3 reply buttons
  *       with titles of 1 to 20 characters and distinct ids); 131047 when the person has not written
  *       in the last 24 hours ({@link #expireWindow}); {@link #failNext} queues others (130429, 5xx);
+ *   <li>{@code POST /v21.0/PHONE_NUMBER_ID/media} (multipart: {@code messaging_product}, {@code
+ *       type}, {@code file}) answering {@code {"id"}}, checking the media type and the size limit
+ *       (131053), and {@code document} messages that name an uploaded id;
  *   <li>the webhook sender: {@link #says} builds the {@code messages} payload a person's message
  *       makes, {@link #post} POSTs it signed with {@code X-Hub-Signature-256} (HMAC-SHA256 of the
  *       body with the app secret, computed with the JDK alone), {@link #subscribe} makes the {@code
@@ -45,8 +48,36 @@ import tools.jackson.databind.node.ObjectNode;
  * Thread-safe.
  */
 public final class FakeGraph implements AutoCloseable {
-    /** A message the business sent, as Meta took it: {@code buttons} empty for text. */
-    public record Sent(String to, String id, String type, String text, List<String> buttons, String contextId) {}
+    /**
+     * A message the business sent, as Meta took it: {@code buttons} empty but for interactive ones;
+     * a {@code document}'s caption is its {@code text}, its file {@code document} (null for others).
+     */
+    public record Sent(
+            String to, String id, String type, String text, List<String> buttons, String contextId, Media document) {}
+
+    /** A file in the media store: {@code fileName} is the name a document message gave it (null as uploaded). */
+    public record Media(String id, String fileName, String mediaType, byte[] bytes) {}
+
+    /** The media types WhatsApp takes (documents, images, audio, video, stickers). */
+    private static final Set<String> MEDIA_TYPES = Set.of(
+            "text/plain",
+            "application/pdf",
+            "application/msword",
+            "application/vnd.ms-excel",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "image/jpeg",
+            "image/png",
+            "image/webp",
+            "audio/aac",
+            "audio/amr",
+            "audio/mpeg",
+            "audio/mp4",
+            "audio/ogg",
+            "video/mp4",
+            "video/3gpp");
 
     private record Failure(int status, int code, String message) {}
 
@@ -57,6 +88,8 @@ public final class FakeGraph implements AutoCloseable {
     private final Map<String, Instant> lastWrote = new HashMap<>();
     private final Set<String> expired = new HashSet<>();
     private final Queue<Failure> failures = new ArrayDeque<>();
+    private final Map<String, Media> media = new HashMap<>();
+    private long mediaLimit = 100L * 1024 * 1024;
     private final HttpClient client = HttpClient.newHttpClient();
     private long next = 1;
 
@@ -86,6 +119,58 @@ public final class FakeGraph implements AutoCloseable {
         expired.add(waId);
     }
 
+    /** Files over {@code bytes} are refused, as WhatsApp refuses documents over 100 MB (tests lower it). */
+    public synchronized void mediaLimit(long bytes) {
+        mediaLimit = bytes;
+    }
+
+    /** The files uploaded, by media id. */
+    public synchronized Map<String, Media> media() {
+        return Map.copyOf(media);
+    }
+
+    /**
+     * {@code POST /PHONE_NUMBER_ID/media} as multipart/form-data: {@code messaging_product=whatsapp},
+     * {@code type} (the file's media type, one WhatsApp takes) and a {@code file} part of that type,
+     * at most the media limit. Answers {@code {"id":"MEDIA_ID"}}.
+     */
+    private JsonHttpFake.Answer upload(String contentType, byte[] raw) {
+        MultipartForm form;
+        try {
+            form = MultipartForm.parse(contentType, raw);
+        } catch (IllegalArgumentException e) {
+            return error(400, 100, "OAuthException", "(#100) " + e.getMessage());
+        }
+        if (!"whatsapp".equals(form.field("messaging_product"))) {
+            return error(400, 100, "OAuthException", "(#100) The parameter messaging_product is required.");
+        }
+        MultipartForm.Part file = form.part("file").orElse(null);
+        String type = form.field("type");
+        if (file == null || file.fileName() == null || file.bytes().length == 0) {
+            return error(400, 100, "OAuthException", "(#100) The parameter file is required.");
+        }
+        if (type == null || !MEDIA_TYPES.contains(type) || !type.equals(file.mediaType())) {
+            return error(
+                    400,
+                    100,
+                    "OAuthException",
+                    "(#100) Param file must be a file with one of the following types: "
+                            + new java.util.TreeSet<>(MEDIA_TYPES) + ". Received file of type '" + file.mediaType()
+                            + "'.");
+        }
+        if (file.bytes().length > mediaLimit) {
+            ObjectNode e = errorNode(
+                    131053,
+                    "OAuthException",
+                    "Media upload error",
+                    "Media file size too big. Max file size we currently support: " + mediaLimit + " bytes.");
+            return new JsonHttpFake.Answer(400, e);
+        }
+        String id = Long.toString(1_000_000_000_000_000L + next++);
+        media.put(id, new Media(id, null, type, file.bytes()));
+        return new JsonHttpFake.Answer(200, JsonHttpFake.JSON.createObjectNode().put("id", id));
+    }
+
     /** The next {@code count} sends fail with HTTP {@code status} and Graph error {@code code}. */
     public synchronized void failNext(int count, int status, int code, String message) {
         for (int i = 0; i < count; i++) {
@@ -96,13 +181,13 @@ public final class FakeGraph implements AutoCloseable {
     private JsonHttpFake.Answer handle(HttpExchange exchange, ObjectNode body) {
         synchronized (this) {
             String path = exchange.getRequestURI().getPath();
-            if (!exchange.getRequestMethod().equals("POST") || !path.matches("/v21\\.0/[0-9]+/messages")) {
+            if (!exchange.getRequestMethod().equals("POST") || !path.matches("/v21\\.0/[0-9]+/(messages|media)")) {
                 return error(400, 100, "OAuthException", "Unknown path components: " + path);
             }
             if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 return error(401, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token");
             }
-            if (!path.equals("/v21.0/" + phoneNumberId + "/messages")) {
+            if (!path.startsWith("/v21.0/" + phoneNumberId + "/")) {
                 return error(
                         400,
                         100,
@@ -114,6 +199,10 @@ public final class FakeGraph implements AutoCloseable {
             Failure f = failures.poll();
             if (f != null) {
                 return error(f.status(), f.code(), "OAuthException", f.message());
+            }
+            if (path.endsWith("/media")) {
+                return upload(exchange.getRequestHeaders().getFirst("Content-Type"), (byte[])
+                        exchange.getAttribute(JsonHttpFake.RAW_BODY));
             }
             if (body == null
                     || !"whatsapp".equals(body.path("messaging_product").asString(""))) {
@@ -134,6 +223,7 @@ public final class FakeGraph implements AutoCloseable {
             }
             String type = body.path("type").asString("");
             String text;
+            Media document = null;
             List<String> buttons = new ArrayList<>();
             switch (type) {
                 case "text" -> {
@@ -165,6 +255,24 @@ public final class FakeGraph implements AutoCloseable {
                         buttons.add(title);
                     }
                 }
+                case "document" -> {
+                    JsonNode d = body.path("document");
+                    document = media.get(d.path("id").asString(""));
+                    text = d.path("caption").asString("");
+                    if (document == null) {
+                        return error(
+                                400, 131053, "OAuthException", "(#131053) Media upload error: no media with that id");
+                    }
+                    if (text.length() > 1024) {
+                        return error(
+                                400,
+                                100,
+                                "OAuthException",
+                                "(#100) Param document['caption'] must be at most 1024 characters");
+                    }
+                    document = new Media(
+                            document.id(), d.path("filename").asString(null), document.mediaType(), document.bytes());
+                }
                 default -> {
                     return error(400, 131051, "OAuthException", "(#131051) Message type unknown");
                 }
@@ -176,7 +284,8 @@ public final class FakeGraph implements AutoCloseable {
                     type,
                     text,
                     List.copyOf(buttons),
-                    body.path("context").path("message_id").asString(null)));
+                    body.path("context").path("message_id").asString(null),
+                    document));
             ObjectNode ok = JsonHttpFake.JSON.createObjectNode().put("messaging_product", "whatsapp");
             ok.putArray("contacts").addObject().put("input", to).put("wa_id", to);
             ok.putArray("messages").addObject().put("id", id);

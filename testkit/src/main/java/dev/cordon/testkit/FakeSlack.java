@@ -330,7 +330,9 @@ public final class FakeSlack implements AutoCloseable {
      * {@code user} clicks the button labelled {@code label} on the bot's message {@code ts} in
      * {@code channel}: an {@code interactive} envelope with a {@code block_actions} payload, as
      * Slack sends it over Socket Mode. Returns the envelope's id ({@link #acknowledged} lists it once
-     * the bot acknowledges it).
+     * the bot acknowledges it). Over the Events API the payload is POSTed to the Interactivity Request
+     * URL instead ({@link FakeSlackEvents#interactivity}), and this returns its {@code trigger_id}
+     * ({@link FakeSlackEvents#answers} lists the app's answer to it).
      *
      * @throws IllegalArgumentException if that message has no such button
      */
@@ -384,6 +386,10 @@ public final class FakeSlack implements AutoCloseable {
                     action.put("value", element.path("value").asString(""));
                 }
             }
+        }
+        if (events != null) {
+            events.interact(payload);
+            return payload.path("trigger_id").asString();
         }
         ObjectNode envelope = JSON.createObjectNode()
                 .put("envelope_id", UUID.randomUUID().toString())

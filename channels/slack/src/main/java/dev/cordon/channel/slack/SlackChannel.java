@@ -1,6 +1,5 @@
 package dev.cordon.channel.slack;
 
-import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.Capabilities;
 import dev.cordon.core.channel.ChannelService;
@@ -216,20 +215,12 @@ final class SlackChannel implements ChannelService {
      * answer of ours is acknowledged and dropped.
      */
     private void clicked(JsonNode envelope) throws IOException {
-        NewInbound press = SlackButtons.read(envelope.path("payload"));
-        if (press == null) {
-            LOG.info("Slack interaction {} is not a click on Cordon's buttons: dropped", envelope.path("envelope_id"));
-        } else {
-            try {
-                if (sink.accept(press) instanceof InboundSink.InboundResult.Dropped d) {
-                    LOG.info("Slack click {} dropped: {}", press.platformMessageId(), d.reason());
-                }
-            } catch (RuntimeException e) {
-                LOG.error("could not store the Slack click {}; left unacknowledged", press.platformMessageId(), e);
-                return;
-            }
+        if (intake.click(
+                envelope.path("payload"),
+                sink,
+                "envelope " + envelope.path("envelope_id").asString(""))) {
+            ack(envelope);
         }
-        ack(envelope);
     }
 
     private void ack(JsonNode envelope) throws IOException {

@@ -9,6 +9,7 @@ import dev.cordon.core.channel.HookSignature;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
 import java.io.IOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -31,6 +32,13 @@ import tools.jackson.databind.JsonNode;
  * url_verification} Slack sends when the Request URL is entered is answered with its challenge,
  * after the same checks.
  *
+ * <p>A click on a button goes to the app's Interactivity Request URL, {@code
+ * /hooks/slack/interactions}: a form-encoded {@code payload=} holding a {@code block_actions} JSON
+ * object, signed and checked exactly as an event. It is taken as over
+ * Socket Mode ({@link SlackIntake#click}); a click on another app's or a stale button is answered
+ * 200 and dropped. The hook listener refuses a body over its size limit ({@code hooks.max_body_kb})
+ * before any of it is read here.
+ *
  * <p>Durable before acknowledged (invariant 6): the 200 goes out only after the sink decided on the
  * event; if it could not store it the answer is 503, and Slack sends it again ({@code
  * X-Slack-Retry-Num}), as it does when no answer comes within 3 s. A redelivery of an event already
@@ -40,6 +48,8 @@ final class SlackEventsEndpoint implements HookChannel {
     private static final Logger LOG = LoggerFactory.getLogger(SlackEventsEndpoint.class);
     /** Slack's advice: refuse a request whose timestamp is more than five minutes off. */
     static final Duration REPLAY_WINDOW = Duration.ofMinutes(5);
+    /** The Interactivity Request URL's path under {@code /hooks/slack}. */
+    static final String INTERACTIONS = "/interactions";
 
     private final SlackChannel replies;
     private final SlackIntake intake;
@@ -63,16 +73,10 @@ final class SlackEventsEndpoint implements HookChannel {
         return Slack.NAME;
     }
 
-    /**
-     * Socket Mode's, without buttons: over HTTP a click goes to the app's Interactivity Request URL,
-     * which the hook listener does not serve, so options go as a numbered list the person answers by
-     * typing.
-     */
+    /** Socket Mode's, buttons included: their clicks come to the Interactivity Request URL. */
     @Override
     public Capabilities capabilities() {
-        Capabilities c = replies.capabilities();
-        return new Capabilities(
-                c.threads(), c.edits(), c.reactions(), c.files(), false, c.typing(), c.maxMessageLength());
+        return replies.capabilities();
     }
 
     @Override
@@ -82,37 +86,32 @@ final class SlackEventsEndpoint implements HookChannel {
 
     @Override
     public HookResponse receive(HookRequest request) {
-        if (!request.method().equals("POST") || !request.path().isEmpty()) {
-            return HookResponse.error(405, "Slack's Events API POSTs to /hooks/slack");
+        boolean click = request.path().equals(INTERACTIONS);
+        if (!click && !request.path().isEmpty()) {
+            return HookResponse.error(
+                    404,
+                    "Slack's events go to /hooks/slack and its clicks to /hooks/slack" + INTERACTIONS + ", not to "
+                            + "/hooks/slack" + request.path());
+        }
+        if (!request.method().equals("POST")) {
+            return HookResponse.error(
+                    405, "Slack's Events API POSTs to /hooks/slack, its Interactivity to /hooks/slack" + INTERACTIONS);
         }
         byte[] body = request.body();
-        String timestamp = request.header("X-Slack-Request-Timestamp").orElse("");
-        if (!timestamp.matches("[0-9]{1,12}")) {
-            return HookResponse.error(401, "X-Slack-Request-Timestamp is missing or not a number of seconds");
+        HookResponse refused = unverified(request, body);
+        if (refused != null) {
+            return refused;
         }
-        if (!signed(timestamp, body, request.header("X-Slack-Signature").orElse(""))) {
-            LOG.warn("Slack: an event with a missing or wrong X-Slack-Signature was refused");
-            return HookResponse.error(
-                    401,
-                    "X-Slack-Signature is missing or does not match: channels.slack.signing_secret must name"
-                            + " the app's Signing Secret (Basic Information → App Credentials)");
-        }
-        long age = clock.instant().getEpochSecond() - Long.parseLong(timestamp);
-        if (Math.abs(age) > REPLAY_WINDOW.toSeconds()) {
-            LOG.warn("Slack: a signed event {} s old was refused as a replay", age);
-            return HookResponse.error(
-                    401,
-                    "X-Slack-Request-Timestamp is " + age + " s off this host's clock, more than "
-                            + REPLAY_WINDOW.toSeconds() + " s: a replay, or a clock that is wrong");
-        }
-        JsonNode payload;
-        try {
-            payload = SlackApi.JSON.readTree(body);
-        } catch (JacksonException e) {
-            payload = null;
-        }
+        JsonNode payload = click ? formPayload(body) : json(body);
         if (payload == null || !payload.isObject()) {
-            return HookResponse.error(400, "the body is not a JSON object");
+            return HookResponse.error(
+                    400,
+                    click
+                            ? "the body is not a form with a payload= field holding a JSON object"
+                            : "the body is not a JSON object");
+        }
+        if (click) {
+            return clicked(payload);
         }
         return switch (payload.path("type").asString("")) {
             case "url_verification" ->
@@ -124,6 +123,75 @@ final class SlackEventsEndpoint implements HookChannel {
             }
             default -> HookResponse.json(200, "ignored", payload.path("type").asString(""));
         };
+    }
+
+    /** Null if the request is signed with the signing secret and fresh; else the 401 saying why not. */
+    private HookResponse unverified(HookRequest request, byte[] body) {
+        String timestamp = request.header("X-Slack-Request-Timestamp").orElse("");
+        if (!timestamp.matches("[0-9]{1,12}")) {
+            return HookResponse.error(401, "X-Slack-Request-Timestamp is missing or not a number of seconds");
+        }
+        if (!signed(timestamp, body, request.header("X-Slack-Signature").orElse(""))) {
+            LOG.warn(
+                    "Slack: a request to /hooks/slack{} with a missing or wrong X-Slack-Signature was refused",
+                    request.path());
+            return HookResponse.error(
+                    401,
+                    "X-Slack-Signature is missing or does not match: channels.slack.signing_secret must name"
+                            + " the app's Signing Secret (Basic Information → App Credentials)");
+        }
+        long age = clock.instant().getEpochSecond() - Long.parseLong(timestamp);
+        if (Math.abs(age) > REPLAY_WINDOW.toSeconds()) {
+            LOG.warn("Slack: a signed request {} s old was refused as a replay", age);
+            return HookResponse.error(
+                    401,
+                    "X-Slack-Request-Timestamp is " + age + " s off this host's clock, more than "
+                            + REPLAY_WINDOW.toSeconds() + " s: a replay, or a clock that is wrong");
+        }
+        return null;
+    }
+
+    /**
+     * The JSON in the {@code payload} field of a form-encoded body ({@code
+     * application/x-www-form-urlencoded}, as Slack sends an interaction), or null if there is none or
+     * it is not JSON.
+     */
+    private static JsonNode formPayload(byte[] body) {
+        for (String field : new String(body, StandardCharsets.US_ASCII).split("&")) {
+            if (field.startsWith("payload=")) {
+                try {
+                    return json(URLDecoder.decode(field.substring("payload=".length()), StandardCharsets.UTF_8)
+                            .getBytes(StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException e) {
+                    return null; // a malformed %-escape
+                }
+            }
+        }
+        return null;
+    }
+
+    private static JsonNode json(byte[] body) {
+        try {
+            return SlackApi.JSON.readTree(body);
+        } catch (JacksonException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A click, answered 200 only once stored (or recognised as no click of Cordon's and dropped).
+     * Slack does not send an interaction again: on a 503 the person sees that the click failed and
+     * can click again.
+     */
+    private HookResponse clicked(JsonNode payload) {
+        InboundSink s = sink;
+        if (s == null) {
+            return HookResponse.error(503, "the daemon is starting: click again");
+        }
+        if (!intake.click(payload, s, "over HTTP")) {
+            return HookResponse.error(503, "the click could not be stored: click again");
+        }
+        return HookResponse.text(200, "");
     }
 
     private HookResponse event(HookRequest request, JsonNode payload) {

@@ -90,4 +90,32 @@ final class SlackIntake {
         handled.add(eventId);
         return true;
     }
+
+    /**
+     * Hands a click on one of Cordon's buttons (a {@code block_actions} payload, the same JSON whether
+     * it comes in a Socket Mode {@code interactive} envelope or as the {@code payload} of a POST to
+     * the Interactivity Request URL) to {@code sink} as the clicker's answer ({@link
+     * SlackButtons#read}). A redelivery is recognised by the host's dedup on the action's time stamp.
+     * Blocks while the sink stores.
+     *
+     * @param from where the click came from (an envelope id, {@code HTTP}), for the log
+     * @return true when Slack may be told the click is taken (stored, decided on, or no click of
+     *     Cordon's and dropped); false when the sink failed and Slack must not be told it was taken
+     */
+    boolean click(JsonNode payload, InboundSink sink, String from) {
+        NewInbound press = SlackButtons.read(payload);
+        if (press == null) {
+            LOG.info("Slack interaction {} is not a click on Cordon's buttons: dropped", from);
+            return true;
+        }
+        try {
+            if (sink.accept(press) instanceof InboundSink.InboundResult.Dropped d) {
+                LOG.info("Slack click {} dropped: {}", press.platformMessageId(), d.reason());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("could not store the Slack click {}; left unacknowledged", press.platformMessageId(), e);
+            return false;
+        }
+        return true;
+    }
 }

@@ -77,7 +77,7 @@ class SlackEventsEndpointTest {
             try (exchange) {
                 HookResponse r = endpoint.receive(new HookRequest(
                         exchange.getRequestMethod(),
-                        "",
+                        exchange.getRequestURI().getPath().substring("/hooks/slack".length()),
                         new HashMap<>(exchange.getRequestHeaders()),
                         Map.of(),
                         exchange.getRequestBody().readAllBytes()));
@@ -88,8 +88,8 @@ class SlackEventsEndpointTest {
             }
         });
         listener.start();
-        events = slack.eventsTo(
-                URI.create("http://127.0.0.1:" + listener.getAddress().getPort() + "/hooks/slack"), SIGNING_SECRET);
+        URI url = URI.create("http://127.0.0.1:" + listener.getAddress().getPort() + "/hooks/slack");
+        events = slack.eventsTo(url, SIGNING_SECRET).interactivity(URI.create(url + "/interactions"));
         events.retryDelays(Duration.ZERO, Duration.ofMillis(50), Duration.ofMillis(50));
     }
 
@@ -107,10 +107,105 @@ class SlackEventsEndpointTest {
                         .allMatch(id -> !events.answers(id).isEmpty()));
     }
 
+    /** The bot's message with buttons {@code options} in C0GENERAL; its ts. */
+    String card(String... options) {
+        DeliveryResult.Delivered card = (DeliveryResult.Delivered) endpoint.deliver(new OutgoingMessage(
+                1, "C0GENERAL", 0, null, "Deploy?", false, "ask:" + options.length, List.of(options)));
+        assertThat(slack.posted().getLast().blocks()).as("sent as buttons").isNotNull();
+        return card.platformMessageId();
+    }
+
+    List<NewInbound> clicks() {
+        return stored.stream()
+                .filter(m -> m.platformMessageId().startsWith("action:"))
+                .toList();
+    }
+
     @Test
-    void optionsGoAsANumberedListBecauseClicksWouldGoToAnUnservedInteractivityUrl() {
-        assertThat(endpoint.capabilities().buttons()).isFalse();
-        assertThat(endpoint.capabilities().threads()).isTrue();
+    void optionsAreButtonsAndAClickPostedToTheInteractivityUrlIsTheClickersAnswerTakenOnceStored() {
+        assertThat(endpoint.capabilities().buttons()).isTrue();
+        String ts = card("Deploy", "Wait");
+
+        String trigger = slack.press("U0BOB", "C0GENERAL", ts, "Wait");
+
+        await().atMost(WAIT).until(() -> !events.answers(trigger).isEmpty());
+        assertThat(events.answers(trigger)).containsExactly(200);
+        assertThat(events.click(trigger)).startsWith("payload=%7B%22type%22%3A%22block_actions%22");
+        NewInbound click = clicks().getFirst();
+        assertThat(click.text()).isEqualTo("Wait");
+        assertThat(click.senderId()).isEqualTo("U0BOB");
+        assertThat(click.platformChatId()).isEqualTo("C0GENERAL");
+        assertThat(click.replyToPlatformMessageId()).isEqualTo(ts);
+        assertThat(click.mentioned()).isTrue();
+    }
+
+    @Test
+    void aClickOnAnotherAppsButtonIsAnswered200AndDropped() {
+        String ts = card("Deploy");
+
+        String trigger = slack.pressAction("U0BOB", "C0GENERAL", ts, "other-app-approve");
+
+        await().atMost(WAIT).until(() -> !events.answers(trigger).isEmpty());
+        assertThat(events.answers(trigger)).containsExactly(200);
+        assertThat(clicks()).isEmpty();
+    }
+
+    @Test
+    void aClickTheHostCannotStoreIsAnswered503AndAClickAgainIsTaken() {
+        String ts = card("Deploy");
+        storeFailures.set(1);
+
+        String first = slack.press("U0BOB", "C0GENERAL", ts, "Deploy");
+        await().atMost(WAIT).until(() -> !events.answers(first).isEmpty());
+        String again = slack.press("U0BOB", "C0GENERAL", ts, "Deploy");
+        await().atMost(WAIT).until(() -> !events.answers(again).isEmpty());
+
+        assertThat(events.answers(first)).containsExactly(503);
+        assertThat(events.answers(again)).containsExactly(200);
+        assertThat(clicks()).extracting(NewInbound::text).containsExactly("Deploy");
+    }
+
+    @Test
+    void aForgedStaleOrUnsignedClickIsRefusedAndNothingIsStored() {
+        String ts = card("Deploy", "Wait");
+        String trigger = slack.press("U0BOB", "C0GENERAL", ts, "Wait");
+        await().atMost(WAIT).until(() -> !events.answers(trigger).isEmpty());
+        stored.clear();
+        String real = events.click(trigger);
+        String forged = real.replace("U0BOB", "U0ADMIN");
+        long now = System.currentTimeMillis() / 1000;
+
+        HttpResponse<String> tampered = events.sendClick(forged, Long.toString(now), events.signature(now, real));
+        HttpResponse<String> unsigned = events.sendClick(forged, Long.toString(now), null);
+        HttpResponse<String> otherSecret = events.sendClick(forged, Long.toString(now), "v0=" + "ab".repeat(32));
+        HttpResponse<String> stale =
+                events.sendClick(real, Long.toString(now - 301), events.signature(now - 301, real));
+
+        assertThat(List.of(tampered, unsigned, otherSecret, stale))
+                .allSatisfy(r -> assertThat(r.statusCode()).isEqualTo(401));
+        assertThat(tampered.body()).contains("X-Slack-Signature", "signing_secret");
+        assertThat(stale.body()).contains("replay");
+        assertThat(stored).isEmpty();
+    }
+
+    @Test
+    void aSignedClickThatIsNotAFormWithAJsonPayloadIsRefusedWithWhatIsExpected() {
+        long now = System.currentTimeMillis() / 1000;
+        String json = "{\"type\":\"block_actions\"}";
+        String notJson = "payload=%7Bnot";
+
+        HttpResponse<String> rawJson = events.sendClick(json, Long.toString(now), events.signature(now, json));
+        HttpResponse<String> broken = events.sendClick(notJson, Long.toString(now), events.signature(now, notJson));
+        HookResponse elsewhere =
+                endpoint.receive(new HookRequest("POST", "/commands", Map.of(), Map.of(), new byte[0]));
+
+        assertThat(List.of(rawJson, broken)).allSatisfy(r -> {
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("payload=");
+        });
+        assertThat(elsewhere.status()).isEqualTo(404);
+        assertThat(elsewhere.body()).contains("/hooks/slack/interactions");
+        assertThat(stored).isEmpty();
     }
 
     @Test

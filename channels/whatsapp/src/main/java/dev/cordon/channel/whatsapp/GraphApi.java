@@ -1,21 +1,26 @@
 package dev.cordon.channel.whatsapp;
 
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.HttpDelivery;
+import dev.cordon.core.channel.Multipart;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.Function;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Sends messages through the Graph API ({@code POST /PHONE_NUMBER_ID/messages}) and reads its
- * answers: {@code {"messages":[{"id":"wamid..."}]}}, or {@code {"error":{"message", "type",
+ * Sends messages through the Graph API ({@code POST /PHONE_NUMBER_ID/messages}), uploads files for
+ * them ({@code POST /PHONE_NUMBER_ID/media}, multipart) and reads its answers: {@code
+ * {"messages":[{"id":"wamid..."}]}} (an upload: {@code {"id":"MEDIA_ID"}}), or {@code {"error":{"message", "type",
  * "code", "error_subcode", "error_data", "fbtrace_id"}}}. What an error code means for the reply:
  *
  * <ul>
@@ -34,6 +39,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class GraphApi {
     static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(2);
     private static final Set<Integer> TRANSIENT = Set.of(1, 2, 4, 80007, 130429, 131000, 131056);
     private static final Set<Integer> AUTH = Set.of(10, 190, 200);
     static final int REENGAGEMENT = 131047;
@@ -50,19 +56,49 @@ final class GraphApi {
 
     /** Sends {@code message} (the body of a {@code /messages} call) and says what became of it. */
     DeliveryResult send(ObjectNode message) {
-        HttpRequest request = HttpRequest.newBuilder(
-                        URI.create(settings.apiUrl() + "/" + settings.phoneNumberId() + "/messages"))
-                .timeout(TIMEOUT)
-                .header("Authorization", "Bearer " + settings.accessToken())
+        HttpRequest request = call("messages", TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(message)))
                 .build();
-        return HttpDelivery.send(http, request, backoff, "the Graph API", this::answer);
+        return HttpDelivery.send(
+                http,
+                request,
+                backoff,
+                "the Graph API",
+                r -> answer(r, a -> a.path("messages").path(0).path("id")));
     }
 
-    private DeliveryResult answer(HttpResponse<String> response) {
+    /**
+     * Uploads {@code file} to WhatsApp's media store ({@code messaging_product}, {@code type} (its
+     * media type) and {@code file} as multipart/form-data). A {@link DeliveryResult.Delivered}
+     * carries the media id a message then names; any other result is the upload's failure, read as
+     * a send's is. Blocks for the upload.
+     *
+     * @throws IOException if the file's bytes cannot be read on the host
+     */
+    DeliveryResult upload(Attachment file) throws IOException {
+        Multipart form = new Multipart()
+                .field("messaging_product", "whatsapp")
+                .field("type", file.mediaType())
+                .file("file", file.name(), file.mediaType(), file.readAllBytes());
+        HttpRequest request = call("media", UPLOAD_TIMEOUT)
+                .header("Content-Type", form.contentType())
+                .POST(form.publisher())
+                .build();
+        return HttpDelivery.send(
+                http, request, backoff, "the Graph API's media upload", r -> answer(r, a -> a.path("id")));
+    }
+
+    private HttpRequest.Builder call(String edge, Duration timeout) {
+        return HttpRequest.newBuilder(URI.create(settings.apiUrl() + "/" + settings.phoneNumberId() + "/" + edge))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + settings.accessToken());
+    }
+
+    /** A 2xx with the id {@code idOf} finds is delivered; an error is classified as the class comment says. */
+    private DeliveryResult answer(HttpResponse<String> response, Function<JsonNode, JsonNode> idOf) {
         JsonNode answer = HttpDelivery.json(response.body());
-        JsonNode id = answer.path("messages").path(0).path("id");
+        JsonNode id = idOf.apply(answer);
         if (response.statusCode() / 100 == 2 && id.isString()) {
             backoff.reset();
             return new DeliveryResult.Delivered(id.asString());
@@ -82,7 +118,8 @@ final class GraphApi {
                             + " secret set NAME --host-only and restart; replies wait until then");
         }
         if (TRANSIENT.contains(code) || response.statusCode() >= 500 || response.statusCode() == 429) {
-            return new DeliveryResult.RetryLater(backoff.next(), said);
+            return new DeliveryResult.RetryLater(
+                    HttpDelivery.retryAfter(response).orElseGet(backoff::next), said);
         }
         return new DeliveryResult.Failed(said);
     }

@@ -24,7 +24,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The WhatsApp adapter on Meta's Cloud API: Meta calls {@code /hooks/whatsapp} (a {@code GET}
  * handshake when the webhook is subscribed, then a signed {@code POST} per batch of events), and
- * replies go out through the Graph API ({@link GraphApi}), as text or as up to three reply buttons.
+ * replies go out through the Graph API ({@link GraphApi}), as text, as up to three reply buttons, or
+ * as a document ({@link WhatsAppDocument}).
  *
  * <p>A {@code POST} is taken only if {@code X-Hub-Signature-256} is the HMAC-SHA256 of the body with
  * the app secret (constant-time comparison). Meta signs no timestamp and retries a failed delivery
@@ -66,11 +67,12 @@ final class WhatsAppChannel implements HookChannel {
 
     /**
      * Text in messages of at most 4,096 characters (less {@link #OPTIONS_ROOM}); options as reply
-     * buttons where WhatsApp allows them, else as a numbered list ({@link #deliver}).
+     * buttons where WhatsApp allows them, else as a numbered list ({@link #deliver}); files uploaded
+     * and sent as documents ({@link WhatsAppDocument}).
      */
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(false, false, false, false, true, false, MAX_TEXT - OPTIONS_ROOM);
+        return new Capabilities(false, false, false, true, true, false, MAX_TEXT - OPTIONS_ROOM);
     }
 
     @Override
@@ -153,6 +155,9 @@ final class WhatsAppChannel implements HookChannel {
                 .put("to", message.platformChatId());
         if (message.replyToPlatformMessageId() != null) {
             body.putObject("context").put("message_id", message.replyToPlatformMessageId());
+        }
+        if (message.file() != null) {
+            return WhatsAppDocument.send(api, body, message.text(), message.file());
         }
         List<String> options = message.options();
         if (!options.isEmpty() && fitsButtons(message.text(), options)) {

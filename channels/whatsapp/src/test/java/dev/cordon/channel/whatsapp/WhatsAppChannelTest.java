@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.HookRequest;
@@ -12,6 +13,7 @@ import dev.cordon.core.channel.HookSignature;
 import dev.cordon.core.channel.InboundSink.InboundResult;
 import dev.cordon.core.channel.OutgoingMessage;
 import dev.cordon.testkit.FakeGraph;
+import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -237,5 +239,79 @@ class WhatsAppChannelTest {
                         DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("131047", "24 hours"));
         assertThat(channel.deliver(new OutgoingMessage(2, "4900000000000", 0, null, "x", false, "k2")))
                 .isInstanceOf(DeliveryResult.Failed.class);
+    }
+
+    static final byte[] PDF = "%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n".getBytes(StandardCharsets.US_ASCII);
+
+    static OutgoingMessage withFile(String replyTo, String caption, Attachment file) {
+        return new OutgoingMessage(7, ALICE, 0, replyTo, caption, false, "file:1", List.of(), file);
+    }
+
+    static Attachment file(String name, String mediaType, byte[] bytes) {
+        return new Attachment(name, mediaType, bytes.length, "ab".repeat(32), () -> new ByteArrayInputStream(bytes));
+    }
+
+    @Test
+    void aFileIsUploadedToTheMediaStoreThenSentAsADocumentWithItsNameAndCaption() throws Exception {
+        assertThat(channel.capabilities().files()).isTrue();
+        graph.post(hookUrl, graph.says(ALICE, "Alice", "send me the report"), APP_SECRET);
+
+        DeliveryResult r = channel.deliver(
+                withFile("wamid.q", "The Q3 report.", file("report \"Q3\".pdf", "application/pdf", PDF)));
+
+        FakeGraph.Sent sent = graph.nextSent(Duration.ofSeconds(5));
+        assertThat(r).isEqualTo(new DeliveryResult.Delivered(sent.id()));
+        assertThat(sent.type()).isEqualTo("document");
+        assertThat(sent.text()).isEqualTo("The Q3 report.");
+        assertThat(sent.contextId()).isEqualTo("wamid.q");
+        assertThat(sent.document().fileName()).isEqualTo("report \"Q3\".pdf");
+        assertThat(sent.document().mediaType()).isEqualTo("application/pdf");
+        assertThat(sent.document().bytes()).isEqualTo(PDF);
+        assertThat(graph.media()).containsOnlyKeys(sent.document().id());
+    }
+
+    @Test
+    void aFileOverWhatsAppsLimitOrOfATypeItRefusesFailsForGoodWithItsReason() {
+        graph.post(hookUrl, graph.says(ALICE, "Alice", "hi"), APP_SECRET);
+        Attachment huge = new Attachment("dump.pdf", "application/pdf", 100L * 1024 * 1024 + 1, "ab".repeat(32), () -> {
+            throw new AssertionError("a file over 100 MB is not read, let alone uploaded");
+        });
+        graph.mediaLimit(16);
+
+        DeliveryResult tooBig = channel.deliver(withFile(null, "", huge));
+        DeliveryResult overFakeLimit = channel.deliver(withFile(null, "", file("a.pdf", "application/pdf", PDF)));
+        DeliveryResult zip = channel.deliver(withFile(null, "", file("a.zip", "application/zip", PDF)));
+
+        assertThat(tooBig)
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("dump.pdf", "100 MB"));
+        assertThat(overFakeLimit)
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("131053", "size too big"));
+        assertThat(zip)
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("(#100)", "application/zip"));
+        assertThat(graph.media()).isEmpty();
+        assertThat(graph.sent()).isEmpty();
+    }
+
+    @Test
+    void aRateLimitedUploadIsRetriedLaterAndThenSent() throws Exception {
+        graph.post(hookUrl, graph.says(ALICE, "Alice", "hi"), APP_SECRET);
+        OutgoingMessage m =
+                withFile(null, "notes", file("notes.txt", "text/plain", "hello\n".getBytes(StandardCharsets.UTF_8)));
+        graph.failNext(1, 429, 130429, "(#130429) Rate limit hit");
+
+        DeliveryResult first = channel.deliver(m);
+        DeliveryResult again = channel.deliver(m);
+
+        assertThat(first)
+                .isInstanceOfSatisfying(
+                        DeliveryResult.RetryLater.class,
+                        r -> assertThat(r.reason()).contains("130429"));
+        FakeGraph.Sent sent = graph.nextSent(Duration.ofSeconds(5));
+        assertThat(again).isEqualTo(new DeliveryResult.Delivered(sent.id()));
+        assertThat(sent.document().fileName()).isEqualTo("notes.txt");
+        assertThat(graph.media()).hasSize(1);
     }
 }
