@@ -1,4 +1,4 @@
-package dev.cordon.sandbox.escape;
+package dev.cordon.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +10,12 @@ import java.util.List;
  * A podman image built on this host with no registry: the files of a few Debian packages (the
  * shell and tools the escape suite's scripts use) and the shared libraries they and this JVM need,
  * copied into a directory, tarred and {@code podman import}ed under a local tag (~80 MB, a few
- * seconds). It holds no JDK: the sandbox gets the host's, as the runner does.
+ * seconds). It holds no JDK: the sandbox gets the host's, as the runner does. Needs root, podman
+ * and a Debian host (dpkg, merged /usr).
  */
-final class LocalImage {
-    static final List<String> PACKAGES = List.of(
+public final class LocalImage {
+    /** The Debian packages whose files the image holds, with the libraries they and the JDK link. */
+    public static final List<String> PACKAGES = List.of(
             "libc6",
             "dash",
             "libc-bin",
@@ -58,7 +60,7 @@ final class LocalImage {
     private LocalImage() {}
 
     /** Builds {@code tag} from the host's files, staging them in {@code stage}. Blocks for seconds. */
-    static void build(String tag, Path stage) throws IOException, InterruptedException {
+    public static void build(String tag, Path stage) throws IOException, InterruptedException {
         Files.createDirectories(stage);
         var argv = new java.util.ArrayList<>(List.of(
                 "/bin/bash", "-c", SCRIPT, "build-image", stage.toString(), tag, System.getProperty("java.home")));
@@ -71,7 +73,7 @@ final class LocalImage {
     }
 
     /** Removes {@code tag} from podman's store; never throws. */
-    static void remove(String tag) {
+    public static void remove(String tag) {
         try {
             new ProcessBuilder("podman", "rmi", "--force", tag)
                     .redirectErrorStream(true)
