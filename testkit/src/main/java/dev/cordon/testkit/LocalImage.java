@@ -33,7 +33,7 @@ public final class LocalImage {
             "mawk");
 
     private static final String SCRIPT = """
-            set -eu
+            set -euo pipefail
             stage="$1"; tag="$2"; java_home="$3"; shift 3
             mkdir -p "$stage/root"
             cd "$stage/root"
