@@ -59,6 +59,11 @@ public final class Sandboxes {
         return Oci.podman(image);
     }
 
+    /** Whether {@code name} can be a policy's {@code sandbox.image}: an image reference, never an option. */
+    public static boolean isImageName(String name) {
+        return Oci.isImageName(name);
+    }
+
     /** The wall of backend {@code name}, known without building it. */
     public static Isolation isolation(String name) {
         return switch (name) {

@@ -135,9 +135,6 @@ final class AgentPolicy {
             "backend",
             "isolation",
             "image");
-    /** An image reference podman accepts, as {@code PodmanImage} checks it again; never an option. */
-    static final java.util.regex.Pattern IMAGE = java.util.regex.Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}");
-
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
     static final Set<String> DEFAULT_ONLY_TOOLS = Set.of(
             "remember",
@@ -440,7 +437,7 @@ final class AgentPolicy {
                         "only the podman backend runs an image; add sandbox.backend: podman"
                                 + (backend == null ? "" : " (sandbox.backend is " + backend + ")"));
             }
-            if (image != null && !IMAGE.matcher(image).matches()) {
+            if (image != null && !Sandboxes.isImageName(image)) {
                 throw yaml.error("sandbox.image", "must be an image name like localhost/agent:1, got '" + image + "'");
             }
             return new Sandbox(

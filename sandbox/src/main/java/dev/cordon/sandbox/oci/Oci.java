@@ -69,6 +69,11 @@ public final class Oci {
         return backend;
     }
 
+    /** Whether {@code name} is an image reference ({@code [registry/]name[:tag][@digest]}), never an option. */
+    public static boolean isImageName(String name) {
+        return PodmanImage.isName(name);
+    }
+
     private static PodmanBackend podman(PodmanImage image, Path base) {
         Path program = require("podman", "apt-get install podman");
         Path crun = require("crun", "apt-get install crun (podman runs its containers with it)");

@@ -28,9 +28,14 @@ record PodmanImage(String name) {
 
     private static final long CHECK_SECONDS = 30;
 
+    /** Whether {@code name} is an image reference podman accepts (what a policy's sandbox.image must be). */
+    static boolean isName(String name) {
+        return NAME.matcher(name).matches();
+    }
+
     /** @throws SandboxException if {@code name} is not an image reference */
     PodmanImage {
-        if (!NAME.matcher(name).matches()) {
+        if (!isName(name)) {
             throw new SandboxException("not an image name: '" + name + "' (expected [registry/]name[:tag])");
         }
     }
