@@ -48,6 +48,22 @@ public final class Sandboxes {
         };
     }
 
+    /**
+     * The podman backend on the operator's {@code image} ({@code sandbox.image} in a policy) instead
+     * of the host's system directories; Cordon never pulls it.
+     *
+     * @throws SandboxException if podman cannot run here or the image is not in podman's local
+     *     store; the message names the image and the commands that put it there
+     */
+    public static SandboxBackend podman(String image) {
+        return Oci.podman(image);
+    }
+
+    /** Whether {@code name} can be a policy's {@code sandbox.image}: an image reference, never an option. */
+    public static boolean isImageName(String name) {
+        return Oci.isImageName(name);
+    }
+
     /** The wall of backend {@code name}, known without building it. */
     public static Isolation isolation(String name) {
         return switch (name) {

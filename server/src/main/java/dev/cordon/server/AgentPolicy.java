@@ -52,6 +52,7 @@ import tools.jackson.databind.JsonNode;
  *   idle_timeout_seconds: 600   # an idle sandbox hibernates after this long (transcript and workspace kept)
  *   backend: runsc        # bubblewrap (default), runc, crun, podman, runsc (gVisor), vm; docs/isolation.md
  *   isolation: gvisor     # the weakest wall allowed: container, gvisor or vm
+ *   image: localhost/agent:1  # with backend: podman only; a local image as root filesystem, never pulled
  *   write_mounts: false   # the policy's consent to read-write mounts (the allowlist must agree too)
  *   mounts:               # extra host folders; each must pass cordon.yaml's sandbox.mount_allowlist
  *     - {host: /srv/data/reports, target: /mnt/reports, mode: ro}
@@ -132,7 +133,8 @@ final class AgentPolicy {
             "mounts",
             "write_mounts",
             "backend",
-            "isolation");
+            "isolation",
+            "image");
     /** Tools whose calls have no subject to match patterns against: they take only a default. */
     static final Set<String> DEFAULT_ONLY_TOOLS = Set.of(
             "remember",
@@ -195,6 +197,8 @@ final class AgentPolicy {
      * @param backend the sandbox backend the agent must run in (one of {@code Sandboxes.NAMES}), or
      *     null for the daemon's default
      * @param isolation the weakest wall the agent may run behind, or null for any
+     * @param image the podman image that is the sandbox's root filesystem (only with backend podman),
+     *     or null for the host's system directories
      */
     record Sandbox(
             Limits limits,
@@ -204,7 +208,8 @@ final class AgentPolicy {
             boolean writeMounts,
             String backend,
             Isolation isolation,
-            Duration idleTimeout) {
+            Duration idleTimeout,
+            String image) {
         /** What {@code cordon.yaml} gives an agent whose policy says nothing of its sandbox. */
         static Sandbox of(Defaults defaults) {
             return new Sandbox(
@@ -215,7 +220,8 @@ final class AgentPolicy {
                     false,
                     null,
                     null,
-                    defaults.idleTimeout());
+                    defaults.idleTimeout(),
+                    null);
         }
     }
 
@@ -424,6 +430,16 @@ final class AgentPolicy {
                         backend + " gives " + lower(Sandboxes.isolation(backend)) + " isolation, weaker than"
                                 + " sandbox.isolation: " + lower(isolation));
             }
+            String image = text(sandbox, "sandbox", "image");
+            if (image != null && !"podman".equals(backend)) {
+                throw yaml.error(
+                        "sandbox.image",
+                        "only the podman backend runs an image; add sandbox.backend: podman"
+                                + (backend == null ? "" : " (sandbox.backend is " + backend + ")"));
+            }
+            if (image != null && !Sandboxes.isImageName(image)) {
+                throw yaml.error("sandbox.image", "must be an image name like localhost/agent:1, got '" + image + "'");
+            }
             return new Sandbox(
                     limits,
                     disk,
@@ -432,7 +448,8 @@ final class AgentPolicy {
                     write,
                     backend,
                     isolation,
-                    Duration.ofSeconds(idleSeconds));
+                    Duration.ofSeconds(idleSeconds),
+                    image);
         }
 
         ToolRules tools(JsonNode tools) {

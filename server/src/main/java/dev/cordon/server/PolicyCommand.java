@@ -266,6 +266,10 @@ final class PolicyCommand {
                             ? "any"
                             : s.isolation().name().toLowerCase(java.util.Locale.ROOT) + " or stronger",
                     false);
+            row(
+                    "sandbox.image",
+                    s.image() == null ? "none (the host's system directories)" : s.image() + " (podman; never pulled)",
+                    false);
             if (s.mounts().isEmpty()) {
                 row("sandbox.mounts", "none", false);
             }

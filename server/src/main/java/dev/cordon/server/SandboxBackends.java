@@ -57,6 +57,9 @@ final class SandboxBackends {
      *     the policy requires; the message names the agent, the policy field and the fix
      */
     SandboxBackend forPolicy(AgentName agent, AgentPolicy.Sandbox policy) {
+        if (policy.image() != null) {
+            return onImage(agent, policy.image());
+        }
         if (policy.backend() != null) {
             String name = policy.backend();
             if (!built.containsKey(name) && !usable.test(name)) {
@@ -93,6 +96,28 @@ final class SandboxBackends {
                         ? ". Install the microVM backend's parts (apt-get install " + Vm.PACKAGES
                                 + "); ./cordon doctor says what is missing (docs/isolation.md)"
                         : ". Install runsc (apt-get install runsc) and run cordon as root; ./cordon doctor says more"));
+    }
+
+    /** The podman backend on {@code image} (the policy parser has checked that its backend is podman). */
+    private SandboxBackend onImage(AgentName agent, String image) {
+        String key = "podman image " + image;
+        SandboxBackend known = built.get(key);
+        if (known != null) {
+            return known;
+        }
+        if (!usable.test("podman")) {
+            throw new SandboxException("agent " + agent.value() + " must run in podman on image " + image
+                    + " (sandbox.image in its policy.yaml), which cannot run on this host: " + why("podman")
+                    + ". Run ./cordon doctor, or change the policy (docs/isolation.md)");
+        }
+        try {
+            // Not computeIfAbsent: a missing image throws, and must be looked for again next time.
+            SandboxBackend backend = Sandboxes.podman(image);
+            SandboxBackend raced = built.putIfAbsent(key, backend);
+            return raced == null ? backend : raced;
+        } catch (SandboxException e) {
+            throw new SandboxException("agent " + agent.value() + ": " + e.getMessage(), e);
+        }
     }
 
     private static String why(String name) {

@@ -2,13 +2,16 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cordon.testkit.LocalImage;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An agent's policy picks its wall: the real runner, started by a real daemon, runs a turn with a
- * tool call inside runc, inside gVisor (runsc) and inside a QEMU microVM, talking to the host over
+ * tool call inside runc, inside podman on an operator's image, inside gVisor (runsc) and inside a QEMU microVM, talking to the host over
  * the same one channel (a virtio-serial port for the VM). SandboxBackendsTest covers the refusals.
  */
 class IsolationEndToEndTest extends DaemonTestBase {
@@ -35,6 +38,23 @@ class IsolationEndToEndTest extends DaemonTestBase {
         assertThat(output).contains("wrote=0");
         assertThat(output).doesNotContain("uid=0\n");
         assertThat(home.resolve("agents/main/workspace/hello.txt")).hasContent("hello");
+    }
+
+    /** The image is built here with no registry ({@link LocalImage}) and removed afterwards. */
+    @Test
+    void anAgentWhosePolicyNamesAnImageRunsItsTurnInPodmanOnThatImage(@TempDir Path stage) throws Exception {
+        String tag = "localhost/cordon-e2e:" + ProcessHandle.current().pid();
+        LocalImage.build(tag, stage);
+        try {
+            String output = turnIn("sandbox: {backend: podman, image: " + tag + "}\n");
+
+            assertThat(output).contains("pid1=/usr/lib/jvm").doesNotContain("bwrap");
+            assertThat(output).contains("wrote=0");
+            assertThat(output).doesNotContain("uid=0\n");
+            assertThat(home.resolve("agents/main/workspace/hello.txt")).hasContent("hello");
+        } finally {
+            LocalImage.remove(tag);
+        }
     }
 
     @Test

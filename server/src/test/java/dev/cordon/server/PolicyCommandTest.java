@@ -123,6 +123,8 @@ class PolicyCommandTest {
         Files.writeString(policy, """
                 sandbox:
                   memory_mb: 512
+                  backend: podman
+                  image: localhost/tools:1
                 tools:
                   bash:
                     default: ask
@@ -149,13 +151,14 @@ class PolicyCommandTest {
                 .contains("In force: version 1 (sha256 ")
                 .containsPattern("sandbox.memory_mb +512 +policy.yaml:2")
                 .containsPattern("sandbox.pids +300 +cordon.yaml")
-                .containsPattern("tools.bash.default +ask +policy.yaml:5")
-                .containsPattern("tools.bash.deny\\[0\\] +\"\\*rm -rf\\*\" +policy.yaml:6")
-                .containsPattern("tools.write +deny +policy.yaml:7")
-                .containsPattern("models +claude-test, claude-small +policy.yaml:8")
-                .containsPattern("budget.monthly_usd +\\$12.50 +policy.yaml:10")
+                .containsPattern("sandbox.image +localhost/tools:1 \\(podman; never pulled\\) +policy.yaml:4")
+                .containsPattern("tools.bash.default +ask +policy.yaml:7")
+                .containsPattern("tools.bash.deny\\[0\\] +\"\\*rm -rf\\*\" +policy.yaml:8")
+                .containsPattern("tools.write +deny +policy.yaml:9")
+                .containsPattern("models +claude-test, claude-small +policy.yaml:10")
+                .containsPattern("budget.monthly_usd +\\$12.50 +policy.yaml:12")
                 .containsPattern("budget.warn_percent +80% +built-in default")
-                .containsPattern("destinations.ops +chat irc:#ops +policy.yaml:12")
+                .containsPattern("destinations.ops +chat irc:#ops +policy.yaml:14")
                 .containsPattern("/shared/sales/reports +sales's reports +data/shares.json \\(by terminal:owner\\)");
     }
 

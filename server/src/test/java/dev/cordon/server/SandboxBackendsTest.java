@@ -84,7 +84,8 @@ class SandboxBackendsTest {
                 false,
                 backend,
                 isolation,
-                Duration.ofMinutes(10));
+                Duration.ofMinutes(10),
+                null);
     }
 
     @Test
@@ -136,5 +137,42 @@ class SandboxBackendsTest {
                 .hasMessageContaining("requires isolation vm")
                 .hasMessageContaining("usable here: bubblewrap (container), runc (container), runsc (gvisor)")
                 .hasMessageContaining("apt-get install qemu-system-x86 linux-image-amd64 busybox-static socat");
+    }
+
+    @Test
+    void anImageOnAHostWithoutPodmanIsRefusedNamingTheImageAndTheField() {
+        assertThatThrownBy(() -> host("runc").forPolicy(AGENT, onImage("localhost/agent:1")))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("agent sales must run in podman on image localhost/agent:1 (sandbox.image")
+                .hasMessageContaining("apt-get install podman");
+    }
+
+    /** Real podman (installed by CI, as for PodmanEscapeTest): nothing is pulled, the refusal says what to run. */
+    @Test
+    void anImageMissingFromPodmansStoreIsRefusedAndLookedForAgainNextTime() {
+        String missing = "localhost/cordon-absent:" + ProcessHandle.current().pid();
+        SandboxBackends backends = host("podman");
+        for (int attempt = 0; attempt < 2; attempt++) {
+            assertThatThrownBy(() -> backends.forPolicy(AGENT, onImage(missing)))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessageContaining("agent sales: image " + missing + " (sandbox.image)")
+                    .hasMessageContaining("never pulls")
+                    .hasMessageContaining("podman pull " + missing)
+                    .hasMessageContaining("podman load");
+        }
+        assertThat(built).isEmpty();
+    }
+
+    static AgentPolicy.Sandbox onImage(String image) {
+        return new AgentPolicy.Sandbox(
+                Limits.DEFAULTS,
+                0,
+                Duration.ofMinutes(5),
+                List.of(),
+                false,
+                "podman",
+                null,
+                Duration.ofMinutes(10),
+                image);
     }
 }

@@ -50,10 +50,35 @@ public final class Oci {
      * @throws SandboxException if podman or crun is not installed or the daemon is not root
      */
     public static SandboxBackend podman() {
+        return podman(null, base("podman"));
+    }
+
+    /**
+     * The podman backend on the operator's {@code image} instead of the host's system directories
+     * ({@link PodmanImage}): never pulled, so it must already be in podman's local store, which each
+     * start checks.
+     *
+     * @throws SandboxException if podman or crun is not installed, the daemon is not root, {@code
+     *     image} is not an image name or is not in podman's local store (the message says how to put
+     *     it there)
+     */
+    public static SandboxBackend podman(String image) {
+        PodmanImage named = new PodmanImage(image);
+        PodmanBackend backend = podman(named, base("podman"));
+        named.requirePresent(backend::command);
+        return backend;
+    }
+
+    /** Whether {@code name} is an image reference ({@code [registry/]name[:tag][@digest]}), never an option. */
+    public static boolean isImageName(String name) {
+        return PodmanImage.isName(name);
+    }
+
+    private static PodmanBackend podman(PodmanImage image, Path base) {
         Path program = require("podman", "apt-get install podman");
         Path crun = require("crun", "apt-get install crun (podman runs its containers with it)");
         return new PodmanBackend(
-                program, crun, CgroupHost.detect(), Seccomp.ociProfile(), base("podman"), OciBackend.selfOwner());
+                program, crun, CgroupHost.detect(), Seccomp.ociProfile(), base, OciBackend.selfOwner(), image);
     }
 
     /**

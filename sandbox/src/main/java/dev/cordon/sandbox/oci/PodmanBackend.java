@@ -35,6 +35,9 @@ import tools.jackson.databind.json.JsonMapper;
  * Cordon's groups where the daemon sits in different groups per v1 hierarchy, and its group is gone
  * (OOM record included) by the time the command's exit is seen.
  *
+ * <p>With an operator's image ({@link PodmanImage}) the image is the root filesystem instead, still
+ * read-only, with the same walls; only the spec's mounts and the runner's JDK come from the host.
+ *
  * <p>State: each container is named {@code cordon-<id>} and labelled with its owning daemon; {@link
  * Sandbox#close} removes it, its root filesystem and its groups, and the first start removes
  * containers whose owner is gone ({@link #reclaimStale}). Thread-safe.
@@ -49,15 +52,28 @@ final class PodmanBackend implements SandboxBackend {
     private final Path runtimeWrapper;
     private final Path rootfses;
     private final String owner;
+    /** The operator's image, or null for the bundle's root filesystem on the host's directories. */
+    private final PodmanImage image;
+
     private final AtomicBoolean reclaimed = new AtomicBoolean();
 
     /**
      * @param crun the host's crun program, which podman's runtime wrapper starts (never written to)
+     * @param image the image that gives each sandbox its root filesystem, or null for the host's
+     *     system directories
      * @param base where the seccomp profile, the runtime wrapper and each sandbox's root filesystem go
      * @throws SandboxException if those files cannot be written
      */
-    PodmanBackend(Path program, Path crun, CgroupHost cgroups, Map<String, Object> seccomp, Path base, String owner) {
+    PodmanBackend(
+            Path program,
+            Path crun,
+            CgroupHost cgroups,
+            Map<String, Object> seccomp,
+            Path base,
+            String owner,
+            PodmanImage image) {
         this.program = program;
+        this.image = image;
         this.cgroups = cgroups;
         this.rootfses = base.resolve("rootfs");
         this.owner = owner;
@@ -96,7 +112,7 @@ final class PodmanBackend implements SandboxBackend {
 
     @Override
     public String name() {
-        return "podman";
+        return image == null ? "podman" : "podman image " + image.name();
     }
 
     @Override
@@ -128,8 +144,8 @@ final class PodmanBackend implements SandboxBackend {
      * inside them. Blocks for those (a few ms) and, on the first start, for reclaiming what crashed
      * daemons left.
      *
-     * @throws SandboxException if the spec runs as root, needs a limit this host cannot enforce, or
-     *     podman cannot be started
+     * @throws SandboxException if the spec runs as root, needs a limit this host cannot enforce, the
+     *     backend's image is not in podman's local store, or podman cannot be started
      */
     @Override
     public Sandbox start(SandboxSpec spec) {
@@ -139,6 +155,9 @@ final class PodmanBackend implements SandboxBackend {
         if (reclaimed.compareAndSet(false, true)) {
             reclaimStale();
         }
+        if (image != null) {
+            image.requirePresent(this::command);
+        }
         Path dir = rootfses.resolve(spec.id());
         Cgroup cgroup = null;
         try {
@@ -146,12 +165,12 @@ final class PodmanBackend implements SandboxBackend {
             if (Files.exists(dir)) {
                 remove(spec.id(), dir);
             }
-            List<SandboxSpec.Mount> binds = Bundle.rootfs(dir, spec);
+            List<SandboxSpec.Mount> binds = image == null ? Bundle.rootfs(dir, spec) : PodmanImage.binds(spec);
             Path empty = Files.createDirectories(dir.resolve("empty"));
             cgroup = spec.limits().equals(Limits.UNLIMITED) && cgroups.layout() == CgroupHost.Layout.NONE
                     ? null
                     : cgroups.create(spec.id(), spec.limits());
-            List<String> argv = run(spec, binds, dir.resolve("rootfs"), empty);
+            List<String> argv = run(spec, binds, dir.resolve("rootfs"), empty, image);
             String id = spec.id();
             return ContainerSandbox.start(
                     cgroup == null ? argv : cgroup.wrap(argv),
@@ -182,9 +201,14 @@ final class PodmanBackend implements SandboxBackend {
      *       hierarchies: an empty directory of the sandbox's, read-only, takes its place.
      * </ul>
      *
+     * <p>On an operator's {@code image} (when not null) podman never pulls ({@code --pull=never}),
+     * ignores the image's volumes, entrypoint, user, working directory and environment, and binds no
+     * host system directory (the image has its own {@code /usr}): {@code binds} are all the sandbox
+     * gets from the host. Every other flag, each a wall, is the same.
+     *
      * @param empty an empty directory owned by root, bound read-only over {@code /sys/fs/cgroup}
      */
-    List<String> run(SandboxSpec spec, List<SandboxSpec.Mount> binds, Path rootfs, Path empty) {
+    List<String> run(SandboxSpec spec, List<SandboxSpec.Mount> binds, Path rootfs, Path empty, PodmanImage image) {
         long tmp = spec.limits().memoryBytes() == 0
                 ? Bundle.TMP_BYTES
                 : Math.min(Bundle.TMP_BYTES, spec.limits().memoryBytes() / 4);
@@ -221,15 +245,21 @@ final class PodmanBackend implements SandboxBackend {
                 "--log-driver=none",
                 "--unsetenv-all",
                 "--workdir=" + spec.workDir(),
-                "--mount=type=bind,source=/usr,destination=/usr,ro=true",
                 "--mount=type=bind,source=" + empty + ",destination=/sys/fs/cgroup,ro=true"));
+        if (image == null) {
+            argv.add("--mount=type=bind,source=/usr,destination=/usr,ro=true");
+        } else {
+            argv.addAll(List.of("--pull=never", "--image-volume=ignore", "--entrypoint=/usr/bin/env"));
+        }
         for (SandboxSpec.Mount m : binds) {
             argv.add("--mount=type=bind,source=" + m.source() + ",destination=" + m.target()
                     + (m.mode() == SandboxSpec.Mode.READ_ONLY ? ",ro=true" : ""));
         }
-        argv.add("--rootfs");
-        argv.add(rootfs.toString());
-        argv.add("/usr/bin/env");
+        if (image == null) {
+            argv.addAll(List.of("--rootfs", rootfs.toString(), "/usr/bin/env"));
+        } else {
+            argv.add(image.name());
+        }
         argv.add("-i");
         spec.env().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())

@@ -181,7 +181,8 @@ class OciBackendTest {
                 CgroupHost.detect(),
                 Seccomp.ociProfile(),
                 dir.resolve("podman"),
-                owner);
+                owner,
+                null);
     }
 
     private static String podmanContainers(PodmanBackend backend) throws Exception {
