@@ -43,18 +43,7 @@ class DaemonProbesTest {
                     launches.incrementAndGet();
                     return launcher.launch(agent, session);
                 });
-        try (FakeModelServer model = FakeModelServer.start()) {
-            model.enqueue(Scripted.text("probed"));
-            Map<String, String> env = Map.of(
-                    "ANTHROPIC_API_KEY",
-                    "sk-ant-test",
-                    "ANTHROPIC_BASE_URL",
-                    model.baseUrl().toString());
-            try (Daemon daemon = Daemon.start(home, env, EndToEndTest.RUNNER_LIB, probes);
-                    ControlClient client = new ControlClient(daemon.controlSocket())) {
-                assertThat(client.ask("main", "hello").text()).isEqualTo("probed");
-            }
-        }
+        assertThat(answer(probes, "probed")).isEqualTo("probed");
         assertThat(storeCalls).contains("storeInbound", "claimPending", "completeTurn");
         assertThat(launches).hasValue(1);
     }
@@ -76,8 +65,14 @@ class DaemonProbesTest {
                             }
                         }),
                 launcher -> launcher);
+        assertThat(answer(probes, "stored at last")).isEqualTo("stored at last");
+        assertThat(completions).hasValue(2);
+    }
+
+    /** Starts the daemon with {@code probes}, says hello to {@code main} and returns its answer. */
+    private String answer(Daemon.Probes probes, String scripted) throws Exception {
         try (FakeModelServer model = FakeModelServer.start()) {
-            model.enqueue(Scripted.text("stored at last"));
+            model.enqueue(Scripted.text(scripted));
             Map<String, String> env = Map.of(
                     "ANTHROPIC_API_KEY",
                     "sk-ant-test",
@@ -85,9 +80,8 @@ class DaemonProbesTest {
                     model.baseUrl().toString());
             try (Daemon daemon = Daemon.start(home, env, EndToEndTest.RUNNER_LIB, probes);
                     ControlClient client = new ControlClient(daemon.controlSocket())) {
-                assertThat(client.ask("main", "hello").text()).isEqualTo("stored at last");
+                return client.ask("main", "hello").text();
             }
         }
-        assertThat(completions).hasValue(2);
     }
 }
