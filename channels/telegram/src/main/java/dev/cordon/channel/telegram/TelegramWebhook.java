@@ -120,7 +120,7 @@ final class TelegramWebhook implements HookChannel {
         }
         String given = request.header("X-Telegram-Bot-Api-Secret-Token").orElse("");
         if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), secret.getBytes(StandardCharsets.UTF_8))) {
-            LOG.warn("Telegram: an update without this start's secret token was refused");
+            LOG.warn("Telegram: an update without this bot's webhook secret token was refused");
             return HookResponse.error(
                     401, "X-Telegram-Bot-Api-Secret-Token is missing or not the one this daemon set with setWebhook");
         }
