@@ -20,10 +20,14 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -902,12 +906,32 @@ abstract class EscapeSuite {
             assertThat(cores(host)).isEmpty();
         }
 
+        /**
+         * Core files under {@code dir}, three levels deep. Other test classes write surefire reports
+         * under the module directory while this walks it, so a file that vanishes mid-walk is skipped
+         * rather than failing the scenario (it did, once, in CI).
+         */
         private static Set<Path> cores(Path dir) throws IOException {
-            try (Stream<Path> files = Files.walk(dir, 3)) {
-                return files.filter(f -> f.getFileName().toString().startsWith("core"))
-                        .filter(f -> !f.toString().contains("/workspace/"))
-                        .collect(Collectors.toSet());
-            }
+            Set<Path> found = new HashSet<>();
+            Files.walkFileTree(dir, Set.of(), 3, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+                    if (f.getFileName().toString().startsWith("core")
+                            && !f.toString().contains("/workspace/")) {
+                        found.add(f);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+            });
+            return found;
         }
 
         @Test
