@@ -5,6 +5,7 @@ import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
+import dev.cordon.core.channel.InboundFile;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -32,6 +33,7 @@ public final class Domain {
      *     mention only passes the agent nothing else.
      * @param threadId the platform's id of the thread the message belongs to, or null
      * @param replyToPlatformMessageId the platform's id of the message this one answers, or null
+     * @param files the files the sender attached, often none
      */
     public record NewInbound(
             String channel,
@@ -41,13 +43,37 @@ public final class Domain {
             String text,
             boolean mentioned,
             String threadId,
-            String replyToPlatformMessageId) {
+            String replyToPlatformMessageId,
+            List<InboundFile> files) {
         public NewInbound {
             Objects.requireNonNull(channel, "channel");
             Objects.requireNonNull(platformChatId, "platformChatId");
             Objects.requireNonNull(platformMessageId, "platformMessageId");
             Objects.requireNonNull(senderId, "senderId");
             Objects.requireNonNull(text, "text");
+            files = List.copyOf(files);
+        }
+
+        /** A message without files. */
+        public NewInbound(
+                String channel,
+                String platformChatId,
+                String platformMessageId,
+                String senderId,
+                String text,
+                boolean mentioned,
+                String threadId,
+                String replyToPlatformMessageId) {
+            this(
+                    channel,
+                    platformChatId,
+                    platformMessageId,
+                    senderId,
+                    text,
+                    mentioned,
+                    threadId,
+                    replyToPlatformMessageId,
+                    List.of());
         }
 
         /** A direct message (addressed to the bot), outside any thread. */
