@@ -291,11 +291,12 @@ async function chatPage(agent) {
   const log = el('div', { id: 'chat-log' });
   let live = null;
   // Listen before reading the history, so nothing falls in between; what arrives meanwhile is
-  // replayed after it, except replies: the history, read later, already holds them.
+  // replayed after it, except the replies the history already holds (those up to its `through`;
+  // a notice, outbound 0, is never stored).
   let early = [];
   const handle = (type, data) => {
     if (data.agent !== agent || data.user !== me.user) return;
-    if (early) { if (type !== 'reply') early.push([type, data]); return; }
+    if (early) { early.push([type, data]); return; }
     if (type === 'delta') {
       if (!live) { live = el('div', { class: 'msg assistant live' }); log.append(live); }
       live.textContent += data.text;
@@ -318,7 +319,8 @@ async function chatPage(agent) {
   log.append(...history.messages.map(messageNode));
   const buffered = early;
   early = null;
-  buffered.forEach(([type, data]) => handle(type, data));
+  buffered.filter(([type, data]) => type !== 'reply' || data.outbound === 0 || data.outbound > history.through)
+    .forEach(([type, data]) => handle(type, data));
   const input = el('input', { name: 'text', autocomplete: 'off', placeholder: `Message ${agent}` });
   const form = el('form', { class: 'chat', onsubmit: async (e) => {
     e.preventDefault();

@@ -3,6 +3,7 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
@@ -246,16 +247,20 @@ final class WebApi {
         String platformChatId = WebChannel.chatId(agent.name(), caller.user());
         // Reading must not create the chat: find it, if the user ever wrote.
         List<Map<String, Object>> messages = new ArrayList<>();
+        long through = 0;
         for (Chat chat : store.chats()) {
             if (chat.channel().equals(WebChannel.NAME) && chat.platformChatId().equals(platformChatId)) {
-                for (Session s : store.sessions()) {
-                    if (s.chatId().equals(chat.id())) {
-                        store.transcript(s.id()).forEach(m -> messages.add(message(m)));
-                    }
+                Store.ChatHistory history = store.chatHistory(chat.id());
+                history.transcript().forEach(m -> messages.add(message(m)));
+                // Messages a turn is still working on (waiting for an approval, say) are shown too.
+                for (Inbound waiting : history.unfinished()) {
+                    messages.add(Map.of("role", "user", "text", waiting.text(), "tools", List.of()));
                 }
+                through = history.lastOutbound();
             }
         }
-        json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages));
+        // The page drops live replies up to `through`: the history already holds them.
+        json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages, "through", through));
     }
 
     /** A transcript message as the dashboard shows it: role, text, tool calls and results. */

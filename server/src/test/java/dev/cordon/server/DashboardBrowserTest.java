@@ -61,6 +61,10 @@ class DashboardBrowserTest extends DaemonTestBase {
             page.locator("a[href='#/approvals']").click();
             assertThat(page.locator(".card pre")).containsText("echo from the browser > browser.txt");
             shot(page, "approvals");
+            // Back in the chat while the turn waits: the message is there, read from the store.
+            page.navigate(link.url() + "/#/chat/main");
+            assertThat(page.locator("#chat-log")).containsText("please write browser.txt");
+            page.locator("a[href='#/approvals']").click();
             page.locator(".card button[data-decision=once]").click();
             assertThat(page.locator("main")).containsText("Nothing is waiting for you.");
 

@@ -53,10 +53,16 @@ class WebChatEndToEndTest extends DaemonTestBase {
         assertThat(Files.exists(home.resolve("agents/main/workspace/web.txt")))
                 .as("nothing runs before the answer")
                 .isFalse();
+        JsonNode waiting = alice.json("GET", "/api/v1/agents/main/messages", null);
+        assertThat(waiting.get("messages").toString())
+                .as("a message whose turn waits for an approval is in the history")
+                .contains("write the file");
+        assertThat(waiting.get("through").asLong()).isZero();
 
         owner.json("POST", "/api/v1/approvals/" + id + "/decision", Map.of("decision", "once"));
 
-        assertThat(next(aliceSees, "reply")).contains("Wrote web.txt.");
+        String reply = next(aliceSees, "reply");
+        assertThat(reply).contains("Wrote web.txt.");
         assertThat(home.resolve("agents/main/workspace/web.txt")).hasContent("hello from the web");
         JsonNode messages =
                 alice.json("GET", "/api/v1/agents/main/messages", null).get("messages");
@@ -64,6 +70,14 @@ class WebChatEndToEndTest extends DaemonTestBase {
                 .contains("write the file")
                 .contains("Wrote web.txt.")
                 .contains("\"tool\":\"bash\"");
+        assertThat(alice.json("GET", "/api/v1/agents/main/messages", null)
+                        .get("through")
+                        .asLong())
+                .as("the history holds the reply the live event carried")
+                .isEqualTo(WebJson.MAPPER
+                        .readTree(reply.substring(reply.indexOf('{')))
+                        .get("outbound")
+                        .asLong());
 
         long session = owner.json("GET", "/api/v1/sessions", null)
                 .get("sessions")

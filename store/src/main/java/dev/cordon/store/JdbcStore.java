@@ -607,6 +607,29 @@ final class JdbcStore implements Store {
                         .list());
     }
 
+    @Override
+    public ChatHistory chatHistory(ChatId chat) {
+        requireNonNull(chat, "chat");
+        return db.withReadTransaction("chatHistory", h -> {
+            List<ChatMessage> transcript = h.createQuery(
+                            "SELECT t.message FROM transcript t JOIN sessions s ON s.id = t.session_id"
+                                    + " WHERE s.chat_id = :chat ORDER BY s.id, t.seq")
+                    .bind("chat", chat.value())
+                    .map((rs, ctx) -> Wire.mapper().readValue(rs.getString("message"), ChatMessage.class))
+                    .list();
+            List<Inbound> unfinished = h.createQuery("SELECT " + INBOUND_COLUMNS
+                            + " FROM inbound WHERE chat_id = :chat AND state <> 'DONE' ORDER BY id")
+                    .bind("chat", chat.value())
+                    .map(INBOUND)
+                    .list();
+            long last = h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbound WHERE chat_id = :chat")
+                    .bind("chat", chat.value())
+                    .mapTo(Long.class)
+                    .one();
+            return new ChatHistory(transcript, unfinished, last);
+        });
+    }
+
     // ---- outbox
 
     /**

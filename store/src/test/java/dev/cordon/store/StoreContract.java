@@ -642,6 +642,35 @@ abstract class StoreContract {
         assertThat(store.transcript(new SessionId(404))).isEmpty();
     }
 
+    @Test
+    void aChatsHistoryHoldsEverySessionsTranscriptTheUnfinishedMessagesAndItsNewestReply() {
+        Fixture f = fixture("C1");
+        Session thread = store.ensureSession(f.agent().id(), f.chat().id(), "t1");
+        Fixture other = fixture("C2");
+        assertThat(store.chatHistory(f.chat().id())).isEqualTo(new Store.ChatHistory(List.of(), List.of(), 0));
+
+        InboundId first = receive(f, "m1");
+        Optional<OutboundId> replied = store.completeTurn(
+                f.session().id(),
+                ids(store.claimPending(f.session().id(), 10)),
+                List.of(ChatMessage.user("hi m1"), ChatMessage.assistant("hello")),
+                reply(f.chat(), first, "hello", "k1"));
+        store.appendTranscript(thread.id(), List.of(ChatMessage.user("in the thread")));
+        store.appendTranscript(other.session().id(), List.of(ChatMessage.user("another chat")));
+        receive(f, "m2");
+        store.claimPending(f.session().id(), 10);
+        receive(f, "m3");
+
+        Store.ChatHistory history = store.chatHistory(f.chat().id());
+
+        assertThat(history.transcript())
+                .containsExactly(
+                        ChatMessage.user("hi m1"), ChatMessage.assistant("hello"), ChatMessage.user("in the thread"));
+        assertThat(history.unfinished()).extracting(Inbound::text).containsExactly("hi m2", "hi m3");
+        assertThat(history.lastOutbound()).isEqualTo(replied.orElseThrow().value());
+        assertThat(store.chatHistory(other.chat().id()).lastOutbound()).isZero();
+    }
+
     // ---- turns and the outbox
 
     @Test

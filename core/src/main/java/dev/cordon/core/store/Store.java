@@ -113,6 +113,22 @@ public interface Store extends AutoCloseable {
     List<ChatMessage> transcript(SessionId session);
 
     /**
+     * What a chat's reader is shown, read as one snapshot: every session's transcript (sessions
+     * oldest first), the messages no finished turn has handled yet (oldest first), and the id of the
+     * chat's newest outbound message (0 if none). A reply stored after the snapshot has a larger id,
+     * so a reader that also follows live replies can tell which of them the snapshot already holds.
+     */
+    ChatHistory chatHistory(ChatId chat);
+
+    /** See {@link #chatHistory}. */
+    record ChatHistory(List<ChatMessage> transcript, List<Inbound> unfinished, long lastOutbound) {
+        public ChatHistory {
+            transcript = List.copyOf(transcript);
+            unfinished = List.copyOf(unfinished);
+        }
+    }
+
+    /**
      * Ends a turn atomically: {@code transcript} is appended to the session's transcript, the
      * claimed messages become DONE, and the reply (if not null) is stored as an undelivered outbound.
      * Returns the outbound id, or empty when there was no reply. If an outbound with the reply's
