@@ -313,14 +313,7 @@ public final class FakeDiscord implements AutoCloseable {
     private void download(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
-            Map<String, String> q = new HashMap<>();
-            String raw = exchange.getRequestURI().getRawQuery();
-            for (String pair : raw == null ? new String[0] : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0) {
-                    q.put(pair.substring(0, eq), pair.substring(eq + 1));
-                }
-            }
+            Map<String, String> q = JsonHttpFake.query(exchange.getRequestURI().getRawQuery());
             Failure failure;
             byte[] bytes;
             boolean valid;
@@ -341,26 +334,24 @@ public final class FakeDiscord implements AutoCloseable {
             }
             String type = "text/plain; charset=utf-8";
             if (failure != null) {
-                if (failure.retryAfter() != null) {
-                    exchange.getResponseHeaders().set("Retry-After", failure.retryAfter());
-                }
-                text(exchange, failure.status(), failure.status() == 429 ? "You are being rate limited." : "");
+                String said = failure.status() == 429 ? "You are being rate limited." : "";
+                JsonHttpFake.bytes(
+                        exchange,
+                        failure.status(),
+                        type,
+                        said.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        failure.retryAfter() == null ? Map.of() : Map.of("Retry-After", failure.retryAfter()));
             } else if (!valid || bytes == null) {
-                text(exchange, 404, "This content is no longer available.");
+                JsonHttpFake.bytes(
+                        exchange,
+                        404,
+                        type,
+                        "This content is no longer available.".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Map.of());
             } else {
-                exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
-                exchange.sendResponseHeaders(200, bytes.length);
-                exchange.getResponseBody().write(bytes);
+                JsonHttpFake.bytes(exchange, 200, "application/octet-stream", bytes, Map.of());
             }
         }
-    }
-
-    private static void text(com.sun.net.httpserver.HttpExchange exchange, int status, String text)
-            throws java.io.IOException {
-        byte[] out = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        exchange.sendResponseHeaders(status, out.length == 0 ? -1 : out.length);
-        exchange.getResponseBody().write(out);
     }
 
     private String write(User user, String channelId, String text, String replyTo, ArrayNode attachments) {

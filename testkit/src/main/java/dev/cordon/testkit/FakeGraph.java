@@ -224,14 +224,7 @@ public final class FakeGraph implements AutoCloseable {
      * for one the lookup never gave; a queued download failure first.
      */
     private void download(HttpExchange exchange) throws IOException {
-        Map<String, String> q = new HashMap<>();
-        String raw = exchange.getRequestURI().getRawQuery();
-        for (String pair : raw == null ? new String[0] : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                q.put(pair.substring(0, eq), pair.substring(eq + 1));
-            }
-        }
+        Map<String, String> q = JsonHttpFake.query(exchange.getRequestURI().getRawQuery());
         Media m;
         Failure f;
         synchronized (this) {

@@ -212,32 +212,35 @@ public final class FakeSlack implements AutoCloseable {
                 bytes = personFiles.get(id);
             }
             if (failure != null) {
-                if (failure.retryAfter() != null) {
-                    exchange.getResponseHeaders().set("Retry-After", failure.retryAfter());
-                }
-                answerFile(exchange, failure.status(), "text/plain", "error");
+                answerFile(
+                        exchange,
+                        failure.status(),
+                        "text/plain",
+                        "error",
+                        failure.retryAfter() == null ? Map.of() : Map.of("Retry-After", failure.retryAfter()));
             } else if (!authorised) {
                 answerFile(
                         exchange,
                         200,
                         "text/html; charset=utf-8",
-                        "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>");
+                        "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>",
+                        Map.of());
             } else if (bytes == null) {
-                answerFile(exchange, 404, "text/plain", "file_not_found");
+                answerFile(exchange, 404, "text/plain", "file_not_found", Map.of());
             } else {
-                exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
-                exchange.sendResponseHeaders(200, bytes.length);
-                exchange.getResponseBody().write(bytes);
+                JsonHttpFake.bytes(exchange, 200, "application/octet-stream", bytes, Map.of());
             }
         }
     }
 
-    private static void answerFile(com.sun.net.httpserver.HttpExchange exchange, int status, String type, String text)
+    private static void answerFile(
+            com.sun.net.httpserver.HttpExchange exchange,
+            int status,
+            String type,
+            String text,
+            Map<String, String> headers)
             throws java.io.IOException {
-        byte[] out = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.sendResponseHeaders(status, out.length);
-        exchange.getResponseBody().write(out);
+        JsonHttpFake.bytes(exchange, status, type, text.getBytes(StandardCharsets.UTF_8), headers);
     }
 
     /** The upload URL (Slack's files.slack.com): the raw bytes, as many as getUploadURLExternal was told. */

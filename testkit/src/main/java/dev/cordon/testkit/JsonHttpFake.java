@@ -105,6 +105,18 @@ final class JsonHttpFake<S> implements AutoCloseable {
         void handle(HttpExchange exchange) throws IOException;
     }
 
+    /** The fields of a raw query string ({@code a=1&b=2}), not decoded; empty for null. */
+    static Map<String, String> query(String raw) {
+        Map<String, String> fields = new java.util.HashMap<>();
+        for (String pair : raw == null ? new String[0] : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                fields.put(pair.substring(0, eq), pair.substring(eq + 1));
+            }
+        }
+        return fields;
+    }
+
     /** Sends {@code body} as the answer, with {@code contentType} and {@code headers}. */
     static void bytes(HttpExchange exchange, int status, String contentType, byte[] body, Map<String, String> headers)
             throws IOException {

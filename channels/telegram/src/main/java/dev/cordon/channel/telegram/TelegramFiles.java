@@ -21,8 +21,17 @@ final class TelegramFiles {
 
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(2);
-    /** Fields that hold one file; an animation also comes as a {@code document}, read once. */
-    private static final List<String> KINDS = List.of("animation", "document", "audio", "video", "voice", "video_note");
+    /** A field that holds one file, and what to call it when Telegram gives no name or type. */
+    private record Kind(String field, String extension, String mediaType) {}
+
+    /** An animation also comes as a {@code document}: read once, as the animation. */
+    private static final List<Kind> KINDS = List.of(
+            new Kind("animation", "mp4", "video/mp4"),
+            new Kind("document", "bin", "application/octet-stream"),
+            new Kind("audio", "mp3", "audio/mpeg"),
+            new Kind("video", "mp4", "video/mp4"),
+            new Kind("voice", "ogg", "audio/ogg"),
+            new Kind("video_note", "mp4", "video/mp4"));
 
     private final BotApi api;
 
@@ -42,9 +51,10 @@ final class TelegramFiles {
         if (largest != null) {
             files.add(file(largest, "photo", "jpg", "image/jpeg"));
         }
-        for (String kind : KINDS) {
-            if (message.has(kind) && !(kind.equals("document") && message.has("animation"))) {
-                files.add(file(message.get(kind), kind, extension(kind), defaultType(kind)));
+        for (Kind kind : KINDS) {
+            String field = kind.field();
+            if (message.has(field) && !(field.equals("document") && message.has("animation"))) {
+                files.add(file(message.get(field), field, kind.extension(), kind.mediaType()));
             }
         }
         return files;
@@ -60,24 +70,6 @@ final class TelegramFiles {
         String name = f.path("file_name")
                 .asString(kind + "-" + f.path("file_unique_id").asString("file") + "." + extension);
         return new InboundFile(name, f.path("mime_type").asString(defaultType), size, () -> open(id, name, size));
-    }
-
-    private static String extension(String kind) {
-        return switch (kind) {
-            case "voice" -> "ogg";
-            case "audio" -> "mp3";
-            case "video", "video_note", "animation" -> "mp4";
-            default -> "bin";
-        };
-    }
-
-    private static String defaultType(String kind) {
-        return switch (kind) {
-            case "voice" -> "audio/ogg";
-            case "audio" -> "audio/mpeg";
-            case "video", "video_note", "animation" -> "video/mp4";
-            default -> "application/octet-stream";
-        };
     }
 
     /** {@code getFile}, then the download; each call a fresh stream. */
