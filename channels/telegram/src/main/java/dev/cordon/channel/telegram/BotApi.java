@@ -96,6 +96,9 @@ final class BotApi {
      *     words (never the token)
      */
     InputStream download(String filePath, Duration timeout) throws IOException {
+        if (!filePath.matches("[A-Za-z0-9_./-]{1,256}") || filePath.contains("..")) {
+            throw new IOException("Telegram's getFile gave a file_path that cannot be fetched: '" + filePath + "'");
+        }
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/file/bot" + token + "/" + filePath))
                 .timeout(timeout)
                 .GET()

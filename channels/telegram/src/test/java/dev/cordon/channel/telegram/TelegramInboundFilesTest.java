@@ -176,5 +176,7 @@ class TelegramInboundFilesTest {
                 .isInstanceOf(IOException.class)
                 .hasMessage("Telegram's file download answered 401 (Unauthorized)");
         assertThat(telegram.calls()).contains("401 download");
+        assertThatThrownBy(() -> wrong.download("../bot123/getMe", Duration.ofSeconds(10)))
+                .hasMessage("Telegram's getFile gave a file_path that cannot be fetched: '../bot123/getMe'");
     }
 }
