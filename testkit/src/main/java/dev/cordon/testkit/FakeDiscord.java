@@ -46,8 +46,9 @@ import tools.jackson.databind.node.ObjectNode;
  * answer, {@code POST /interactions/{id}/{token}/callback}, must come once (else 400 {@code 40060}
  * "Interaction has already been acknowledged"; an unknown one 404 {@code 10062}) with a known
  * callback type. {@link #sayWithFile} attaches a person's file; the CDN serves it only by its
- * signed URL (404 "This content is no longer available." when unsigned, forged or expired). Each channel's bucket says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429 with
- * {@code retry_after} (seconds, a float). Tests script more: 429s and 5xx ({@link #failNext}),
+ * signed URL (404 "This content is no longer available." when unsigned, forged or expired). Each
+ * channel's bucket says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429
+ * with {@code retry_after} (seconds, a float). Tests script more: 429s and 5xx ({@link #failNext}),
  * dropped sockets, op 7 Reconnect, op 9, close codes, silence to heartbeats.
  *
  * <p>Thread-safe. Needs {@code org.eclipse.jetty.websocket:jetty-websocket-jetty-server} on the test

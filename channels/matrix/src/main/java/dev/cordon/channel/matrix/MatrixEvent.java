@@ -11,11 +11,11 @@ import tools.jackson.databind.JsonNode;
  * ids, message ids event ids (unique, the host's dedup key).
  *
  * <p>Only {@code m.room.message} events with {@code m.text} (or {@code m.emote}), or with a file
- * ({@link MatrixMedia}: its caption is the text), from someone else count: notices (what bots send), edits and reactions do not start a turn. A message is addressed
- * to the bot in a direct room (two members), when {@code m.mentions} names it, or when its body or
- * formatted body names its user id; a leading {@code name:} addressing the bot is removed, and so is
- * the quoted fallback of a reply. In a thread ({@code rel_type: m.thread}) the thread id is the
- * root event's id.
+ * ({@link MatrixMedia}: its caption is the text), from someone else count: notices (what bots
+ * send), edits and reactions do not start a turn. A message is addressed to the bot in a direct
+ * room (two members), when {@code m.mentions} names it, or when its body or formatted body names
+ * its user id; a leading {@code name:} addressing the bot is removed, and so is the quoted fallback
+ * of a reply. In a thread ({@code rel_type: m.thread}) the thread id is the root event's id.
  */
 final class MatrixEvent {
     private MatrixEvent() {}
