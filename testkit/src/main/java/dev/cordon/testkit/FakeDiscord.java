@@ -45,8 +45,10 @@ import tools.jackson.databind.node.ObjectNode;
  * {@link #press} sends the INTERACTION_CREATE (type 3, MESSAGE_COMPONENT) a click makes; its
  * answer, {@code POST /interactions/{id}/{token}/callback}, must come once (else 400 {@code 40060}
  * "Interaction has already been acknowledged"; an unknown one 404 {@code 10062}) with a known
- * callback type. Each channel's bucket says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429 with
- * {@code retry_after} (seconds, a float). Tests script more: 429s and 5xx ({@link #failNext}),
+ * callback type. {@link #sayWithFile} attaches a person's file; the CDN serves it only by its
+ * signed URL (404 "This content is no longer available." when unsigned, forged or expired). Each
+ * channel's bucket says so in {@code X-RateLimit-*} headers; a post into a spent bucket gets 429
+ * with {@code retry_after} (seconds, a float). Tests script more: 429s and 5xx ({@link #failNext}),
  * dropped sockets, op 7 Reconnect, op 9, close codes, silence to heartbeats.
  *
  * <p>Thread-safe. Needs {@code org.eclipse.jetty.websocket:jetty-websocket-jetty-server} on the test
@@ -105,6 +107,14 @@ public final class FakeDiscord implements AutoCloseable {
     private record Failure(int status, String retryAfter) {}
 
     private final JettyFake jetty;
+    private final com.sun.net.httpserver.HttpServer cdn;
+    private final String cdnKey = UUID.randomUUID().toString();
+    private final Map<String, byte[]> cdnFiles = new HashMap<>();
+    private final Deque<Failure> cdnFailures = new ArrayDeque<>();
+    private final List<String> attachmentUrls = new ArrayList<>();
+    /** Links issued before this (epoch seconds) are expired. */
+    private long issuedBefore;
+
     private final Map<String, Channel> channels = new HashMap<>();
     private final Map<String, ObjectNode> messages = new HashMap<>();
     private final Map<String, String> nonces = new HashMap<>();
@@ -160,6 +170,10 @@ public final class FakeDiscord implements AutoCloseable {
                 "/gateway",
                 "/resume");
         channels.put(GENERAL, new Channel(GENERAL, 0, GUILD, null, true));
+        cdn = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        cdn.createContext("/attachments/", this::download);
+        cdn.start();
     }
 
     /** A Discord with one guild and its text channel {@link #GENERAL}, on a free loopback port. */
@@ -246,6 +260,102 @@ public final class FakeDiscord implements AutoCloseable {
 
     /** {@code user} answers message {@code replyTo} (null: none) in {@code channelId}; returns the new message's id. */
     public synchronized String reply(User user, String channelId, String text, String replyTo) {
+        return write(user, channelId, text, replyTo, null);
+    }
+
+    /**
+     * {@code user} writes {@code text} (may be empty) in {@code channelId} with a file attached, as
+     * Discord's client uploads it: an {@code attachments[]} entry with {@code id}, {@code filename},
+     * {@code size}, {@code content_type}, and a signed {@code url} (and {@code proxy_url}) on the
+     * CDN. Returns the message's id.
+     */
+    public synchronized String sayWithFile(
+            User user, String channelId, String text, String fileName, String contentType, byte[] bytes) {
+        String id = Long.toString(nextId++);
+        String path = "/attachments/" + channelId + "/" + id + "/" + fileName;
+        cdnFiles.put(path, bytes);
+        String expires = Long.toHexString(System.currentTimeMillis() / 1000 + 86_400);
+        String issued = Long.toHexString(System.currentTimeMillis() / 1000);
+        String url = "http://127.0.0.1:" + cdn.getAddress().getPort() + path + "?ex=" + expires + "&is=" + issued
+                + "&hm=" + FakeGitHub.hmac(cdnKey, path + expires + issued) + "&";
+        attachmentUrls.add(url);
+        ArrayNode attachments = JSON.createArrayNode();
+        attachments
+                .addObject()
+                .put("id", id)
+                .put("filename", fileName)
+                .put("size", bytes.length)
+                .put("url", url)
+                .put("proxy_url", url.replace("127.0.0.1", "localhost"))
+                .put("content_type", contentType);
+        return write(user, channelId, text, null, attachments);
+    }
+
+    /** The signed CDN URLs of the files people attached, in order. */
+    public synchronized List<String> attachmentUrls() {
+        return List.copyOf(attachmentUrls);
+    }
+
+    /** Every attachment link handed out so far expires: the CDN answers 404 to it, as after about a day. */
+    public synchronized void expireAttachmentLinks() {
+        issuedBefore = System.currentTimeMillis() / 1000 + 1;
+    }
+
+    /** The next CDN download is answered with {@code status} (429 with {@code Retry-After} seconds, 5xx). */
+    public synchronized void failNextDownload(int status, String retryAfter) {
+        cdnFailures.add(new Failure(status, retryAfter));
+    }
+
+    /**
+     * The CDN ({@code cdn.discordapp.com}): a file by its signed URL; a missing, forged or expired
+     * signature (or an unknown path) gets 404 "This content is no longer available.", as Discord's
+     * CDN answers. No token: the signature is the credential.
+     */
+    private void download(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            Map<String, String> q = JsonHttpFake.query(exchange.getRequestURI().getRawQuery());
+            Failure failure;
+            byte[] bytes;
+            boolean valid;
+            synchronized (this) {
+                failure = cdnFailures.poll();
+                bytes = cdnFiles.get(path);
+                String ex = q.getOrDefault("ex", "");
+                valid = ex.matches("[0-9a-f]{1,12}")
+                        && Long.parseLong(ex, 16) > System.currentTimeMillis() / 1000
+                        && q.getOrDefault("is", "").matches("[0-9a-f]{1,12}")
+                        && Long.parseLong(q.get("is"), 16) >= issuedBefore
+                        && FakeGitHub.hmac(cdnKey, path + ex + q.getOrDefault("is", ""))
+                                .equals(q.get("hm"));
+                calls.add(valid ? "cdn" : "cdn unsigned");
+                if (exchange.getRequestHeaders().containsKey("Authorization")) {
+                    calls.add("cdn with a token");
+                }
+            }
+            String type = "text/plain; charset=utf-8";
+            if (failure != null) {
+                String said = failure.status() == 429 ? "You are being rate limited." : "";
+                JsonHttpFake.bytes(
+                        exchange,
+                        failure.status(),
+                        type,
+                        said.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        failure.retryAfter() == null ? Map.of() : Map.of("Retry-After", failure.retryAfter()));
+            } else if (!valid || bytes == null) {
+                JsonHttpFake.bytes(
+                        exchange,
+                        404,
+                        type,
+                        "This content is no longer available.".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Map.of());
+            } else {
+                JsonHttpFake.bytes(exchange, 200, "application/octet-stream", bytes, Map.of());
+            }
+        }
+    }
+
+    private String write(User user, String channelId, String text, String replyTo, ArrayNode attachments) {
         Channel c = channels.get(channelId);
         if (c == null) {
             throw new IllegalArgumentException("no channel " + channelId + " on the fake Discord");
@@ -255,6 +365,9 @@ public final class FakeDiscord implements AutoCloseable {
                 .put("username", user.username())
                 .put("global_name", user.username());
         ObjectNode message = message(c, author, text, replyTo);
+        if (attachments != null) {
+            message.set("attachments", attachments);
+        }
         ArrayNode mentions = message.putArray("mentions");
         Matcher m = MENTION.matcher(text);
         while (m.find()) {
@@ -966,6 +1079,7 @@ public final class FakeDiscord implements AutoCloseable {
 
     @Override
     public void close() {
+        cdn.stop(0);
         jetty.close();
     }
 }

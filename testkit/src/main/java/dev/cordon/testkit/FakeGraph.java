@@ -39,6 +39,9 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code POST /v21.0/PHONE_NUMBER_ID/media} (multipart: {@code messaging_product}, {@code
  *       type}, {@code file}) answering {@code {"id"}}, checking the media type and the size limit
  *       (131053), and {@code document} messages that name an uploaded id;
+ *   <li>media people send ({@link #sendsMedia}): {@code GET /v21.0/MEDIA_ID} answers the lookup
+ *       ({@code url}, {@code mime_type}, {@code sha256}, {@code file_size}), and the media host
+ *       serves the {@code url} for five minutes with the token (401 without, 404 after);
  *   <li>the webhook sender: {@link #says} builds the {@code messages} payload a person's message
  *       makes, {@link #post} POSTs it signed with {@code X-Hub-Signature-256} (HMAC-SHA256 of the
  *       body with the app secret, computed with the JDK alone), {@link #subscribe} makes the {@code
@@ -89,6 +92,9 @@ public final class FakeGraph implements AutoCloseable {
     private final Set<String> expired = new HashSet<>();
     private final Queue<Failure> failures = new ArrayDeque<>();
     private final Map<String, Media> media = new HashMap<>();
+    private final Queue<Failure> downloadFailures = new ArrayDeque<>();
+    private final List<String> calls = new ArrayList<>();
+    private long expiredBy;
     private long mediaLimit = 100L * 1024 * 1024;
     private final HttpClient client = HttpClient.newHttpClient();
     private long next = 1;
@@ -98,6 +104,7 @@ public final class FakeGraph implements AutoCloseable {
         this.phoneNumberId = phoneNumberId;
         this.clock = Clock.systemUTC();
         http = new JsonHttpFake<>(this::handle);
+        http.serve("/whatsapp_business/attachments/", this::download);
     }
 
     /**
@@ -171,6 +178,138 @@ public final class FakeGraph implements AutoCloseable {
         return new JsonHttpFake.Answer(200, JsonHttpFake.JSON.createObjectNode().put("id", id));
     }
 
+    /**
+     * {@code GET /v21.0/MEDIA_ID} (the media lookup): {@code {"messaging_product", "url", "mime_type",
+     * "sha256", "file_size", "id"}}, the {@code url} on the media host and valid for five minutes;
+     * another token 401 (190), an unknown id 400 (100, subcode 33); queued failures first.
+     */
+    private JsonHttpFake.Answer lookup(HttpExchange exchange, String id) {
+        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            return error(401, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token");
+        }
+        calls.add("lookup");
+        Failure f = failures.poll();
+        if (f != null) {
+            return error(f.status(), f.code(), "OAuthException", f.message());
+        }
+        Media m = media.get(id);
+        if (m == null) {
+            ObjectNode e = errorNode(
+                    100,
+                    "GraphMethodException",
+                    "Unsupported get request. Object with ID '" + id + "' does not exist, cannot be loaded due to"
+                            + " missing permissions, or does not support this operation.",
+                    null);
+            ((ObjectNode) e.get("error")).put("error_subcode", 33);
+            return new JsonHttpFake.Answer(400, e);
+        }
+        long expires = clock.instant().getEpochSecond() + 300;
+        String url = http.url() + "/whatsapp_business/attachments/?mid=" + id + "&ext=" + expires + "&hash="
+                + FakeGitHub.hmac(token + "media", id + ":" + expires);
+        return new JsonHttpFake.Answer(
+                200,
+                JsonHttpFake.JSON
+                        .createObjectNode()
+                        .put("messaging_product", "whatsapp")
+                        .put("url", url)
+                        .put("mime_type", m.mediaType())
+                        .put("sha256", sha256(m.bytes()))
+                        .put("file_size", m.bytes().length)
+                        .put("id", id));
+    }
+
+    /**
+     * The media host ({@code lookaside.fbsbx.com}): the bytes of a URL the lookup gave, with the
+     * access token; 401 without it or with another, 404 once the URL's five minutes are over or
+     * for one the lookup never gave; a queued download failure first.
+     */
+    private void download(HttpExchange exchange) throws IOException {
+        Map<String, String> q = JsonHttpFake.query(exchange.getRequestURI().getRawQuery());
+        Media m;
+        Failure f;
+        synchronized (this) {
+            calls.add("download");
+            m = media.get(q.getOrDefault("mid", ""));
+            f = downloadFailures.poll();
+        }
+        String ext = q.getOrDefault("ext", "");
+        boolean valid = m != null
+                && ext.matches("[0-9]{1,12}")
+                && Long.parseLong(ext) > clock.instant().getEpochSecond() + expiredBy
+                && FakeGitHub.hmac(token + "media", m.id() + ":" + ext).equals(q.get("hash"));
+        if (!("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            JsonHttpFake.json(
+                    exchange,
+                    401,
+                    errorNode(190, "OAuthException", "Invalid OAuth access token - Cannot parse access token", null),
+                    Map.of());
+        } else if (f != null) {
+            JsonHttpFake.json(
+                    exchange,
+                    f.status(),
+                    errorNode(f.code(), "OAuthException", f.message(), null),
+                    f.status() == 429 ? Map.of("Retry-After", "60") : Map.of());
+        } else if (!valid) {
+            JsonHttpFake.bytes(exchange, 404, "text/plain", "Not Found".getBytes(StandardCharsets.UTF_8), Map.of());
+        } else {
+            JsonHttpFake.bytes(exchange, 200, m.mediaType(), m.bytes(), Map.of());
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of()
+                    .formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The next {@code count} downloads from the media host fail with {@code status} and Graph error {@code code}. */
+    public synchronized void failNextDownload(int count, int status, int code, String message) {
+        for (int i = 0; i < count; i++) {
+            downloadFailures.add(new Failure(status, code, message));
+        }
+    }
+
+    /** Media URLs handed out so far are past their five minutes: the media host answers 404. */
+    public synchronized void expireMediaUrls() {
+        expiredBy = 301;
+    }
+
+    /** The lookups and downloads of media, in order ({@code lookup}, {@code download}). */
+    public synchronized List<String> mediaCalls() {
+        return List.copyOf(calls);
+    }
+
+    /**
+     * The {@code messages} payload of person {@code waId} sending a file: {@code kind} is {@code
+     * image}, {@code document}, {@code audio}, {@code video} or {@code sticker}, with WhatsApp's
+     * fields ({@code id}, {@code mime_type}, {@code sha256}; {@code filename} for a document, null
+     * for others; {@code caption}, null for none); the bytes go to the media store under that id.
+     */
+    public synchronized String sendsMedia(
+            String waId, String name, String kind, String fileName, String mediaType, byte[] bytes, String caption) {
+        String id = Long.toString(2_000_000_000_000_000L + next++);
+        media.put(id, new Media(id, fileName, mediaType, bytes));
+        ObjectNode m = message(waId, kind);
+        ObjectNode file =
+                m.putObject(kind).put("id", id).put("mime_type", mediaType).put("sha256", sha256(bytes));
+        if (fileName != null) {
+            file.put("filename", fileName);
+        }
+        if (caption != null) {
+            file.put("caption", caption);
+        }
+        if (kind.equals("audio")) {
+            file.put("voice", mediaType.startsWith("audio/ogg"));
+        } else if (kind.equals("sticker")) {
+            file.put("animated", false);
+        }
+        return payload(waId, name, m);
+    }
+
     /** The next {@code count} sends fail with HTTP {@code status} and Graph error {@code code}. */
     public synchronized void failNext(int count, int status, int code, String message) {
         for (int i = 0; i < count; i++) {
@@ -181,6 +320,9 @@ public final class FakeGraph implements AutoCloseable {
     private JsonHttpFake.Answer handle(HttpExchange exchange, ObjectNode body) {
         synchronized (this) {
             String path = exchange.getRequestURI().getPath();
+            if (exchange.getRequestMethod().equals("GET") && path.matches("/v21\\.0/[0-9]+")) {
+                return lookup(exchange, path.substring("/v21.0/".length()));
+            }
             if (!exchange.getRequestMethod().equals("POST") || !path.matches("/v21\\.0/[0-9]+/(messages|media)")) {
                 return error(400, 100, "OAuthException", "Unknown path components: " + path);
             }

@@ -28,7 +28,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code event} and {@code joined_members}. Errors use the standard body {@code
  * {"errcode":"M_...","error":"..."}}: a wrong token gets 401 {@code M_UNKNOWN_TOKEN}, a send to a
  * room the bot is not in 403 {@code M_FORBIDDEN}; {@link #failNext} queues failures such as 429
- * {@code M_LIMIT_EXCEEDED} with {@code retry_after_ms}. Thread-safe.
+ * {@code M_LIMIT_EXCEEDED} with {@code retry_after_ms}. {@link #sendFile} sends a person's file,
+ * which the authenticated media API ({@code /_matrix/client/v1/media/download}) serves with the
+ * token only. Thread-safe.
  */
 public final class FakeMatrix implements AutoCloseable {
     private static final JsonMapper JSON = JsonHttpFake.JSON;
@@ -64,6 +66,7 @@ public final class FakeMatrix implements AutoCloseable {
         this.token = token;
         this.bot = "@" + botLocalpart + ":" + SERVER;
         http = new JsonHttpFake<>(this::handle);
+        http.serve(MEDIA_DOWNLOAD, this::download);
     }
 
     /**
@@ -327,6 +330,77 @@ public final class FakeMatrix implements AutoCloseable {
                 mxc,
                 new Media(mxc, query(exchange.getRequestURI().getRawQuery()).get("filename"), type, bytes));
         return new Answer(200, JSON.createObjectNode().put("content_uri", mxc));
+    }
+
+    private static final String MEDIA_DOWNLOAD = "/_matrix/client/v1/media/download/";
+
+    /**
+     * {@code sender} sends a file in {@code room} as clients do: the bytes uploaded to the content
+     * repository, then an {@code msgtype} ({@code m.image}, {@code m.file}, {@code m.audio}, {@code
+     * m.video}) event with {@code url}, {@code filename}, {@code info.mimetype}, {@code info.size}
+     * and {@code body} (the caption, or the name without one; Matrix 1.10). Returns the event id.
+     */
+    public synchronized String sendFile(
+            String room, String sender, String msgtype, String name, String mediaType, byte[] bytes, String caption) {
+        String mxc = "mxc://" + SERVER + "/media" + (media.size() + 1);
+        media.put(mxc, new Media(mxc, name, mediaType, bytes));
+        ObjectNode content = JSON.createObjectNode()
+                .put("msgtype", msgtype)
+                .put("body", caption == null ? name : caption)
+                .put("filename", name)
+                .put("url", mxc);
+        content.putObject("info").put("mimetype", mediaType).put("size", bytes.length);
+        return send(room, sender, content);
+    }
+
+    /**
+     * {@code GET /_matrix/client/v1/media/download/SERVER/ID[/NAME]} (authenticated media, Matrix
+     * 1.11): the bytes with their type; 401 {@code M_MISSING_TOKEN} / {@code M_UNKNOWN_TOKEN}
+     * without the token, 404 {@code M_NOT_FOUND} for unknown media; the failures queued for {@code
+     * download} (429 {@code M_LIMIT_EXCEEDED} with {@code retry_after_ms} and {@code Retry-After}).
+     */
+    private void download(HttpExchange exchange) throws java.io.IOException {
+        String auth = exchange.getRequestHeaders().getFirst("Authorization");
+        String[] p = exchange.getRequestURI()
+                .getRawPath()
+                .substring(MEDIA_DOWNLOAD.length())
+                .split("/");
+        Answer failed;
+        Media found = null;
+        synchronized (this) {
+            downloads.add(auth == null ? "without token" : "download");
+            Queue<Failure> queued = failures.get("download");
+            if (auth == null) {
+                failed = error(401, "M_MISSING_TOKEN", "Missing access token", null);
+            } else if (!auth.equals("Bearer " + token)) {
+                failed = error(401, "M_UNKNOWN_TOKEN", "Unknown access token", null);
+            } else if (queued != null && !queued.isEmpty()) {
+                Failure f = queued.remove();
+                failed = error(f.status(), f.errcode(), f.error(), f.retryAfterMs());
+            } else {
+                found = p.length >= 2 ? media.get("mxc://" + decode(p[0]) + "/" + decode(p[1])) : null;
+                failed = found == null ? error(404, "M_NOT_FOUND", "Not found", null) : null;
+            }
+        }
+        if (failed != null) {
+            JsonNode retry = failed.body().path("retry_after_ms");
+            JsonHttpFake.json(
+                    exchange,
+                    failed.status(),
+                    failed.body(),
+                    retry.isNumber() ? Map.of("Retry-After", Long.toString(retry.asLong() / 1000)) : Map.of());
+        } else {
+            exchange.getResponseHeaders()
+                    .set("Content-Disposition", "attachment; filename=\"" + found.fileName() + "\"");
+            JsonHttpFake.bytes(exchange, 200, found.mediaType(), found.bytes(), Map.of());
+        }
+    }
+
+    private final List<String> downloads = new ArrayList<>();
+
+    /** The media downloads asked for, in order ({@code download}, or {@code without token}). */
+    public synchronized List<String> downloads() {
+        return List.copyOf(downloads);
     }
 
     private Answer sendByBot(String room, String type, String txnId, ObjectNode content) {

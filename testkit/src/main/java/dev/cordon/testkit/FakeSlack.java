@@ -29,7 +29,9 @@ import tools.jackson.databind.node.ObjectNode;
  * events that arrive while no socket is open, and sends unacknowledged envelopes again (with {@code
  * retry_attempt}) on the next connection. {@code blocks} on {@code chat.postMessage} are checked
  * against Block Kit's limits ({@code invalid_blocks}), and {@link #press} sends the {@code
- * interactive} envelope ({@code block_actions}) a click on a button makes. Tests script its failures: HTTP 429 with {@code
+ * interactive} envelope ({@code block_actions}) a click on a button makes. {@link #share} sends
+ * a person's file ({@code file_share}) that files.slack.com then serves with the bot token only
+ * (Slack's login page, 200 HTML, without it). Tests script its failures: HTTP 429 with {@code
  * Retry-After}, 5xx, {@code ok:false} errors, dropped sockets, refresh requests, redeliveries.
  *
  * <p>Thread-safe. Needs {@code org.eclipse.jetty.websocket:jetty-websocket-jetty-server} on the test
@@ -110,6 +112,7 @@ public final class FakeSlack implements AutoCloseable {
         uploads = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
         uploads.createContext("/upload/v1/", this::upload);
+        uploads.createContext("/files-pri/", this::download);
         uploads.start();
     }
 
@@ -139,6 +142,105 @@ public final class FakeSlack implements AutoCloseable {
     /** The files shared so far, in order. */
     public synchronized List<SharedFile> files() {
         return List.copyOf(shared);
+    }
+
+    /** Files people shared, by id: what {@code url_private_download} serves. */
+    private final Map<String, byte[]> personFiles = new HashMap<>();
+
+    /**
+     * {@code user} shares a file in {@code channel} with {@code text} (may be empty), as Slack's
+     * client does: a {@code message} event with subtype {@code file_share} and a {@code files[]}
+     * entry ({@code id}, {@code name}, {@code title}, {@code mimetype}, {@code filetype}, {@code
+     * size}, {@code url_private}, {@code url_private_download} on files.slack.com, here loopback).
+     * Returns the file's id.
+     */
+    public synchronized String share(
+            String user, String channel, String name, String mimetype, byte[] bytes, String text) {
+        Channel c = channels.get(channel);
+        String id = "F0" + String.format("%08d", ++clock);
+        personFiles.put(id, bytes);
+        String base = "http://127.0.0.1:" + uploads.getAddress().getPort() + "/files-pri/" + TEAM + "-" + id;
+        String ts = nextTs();
+        ObjectNode event = JSON.createObjectNode()
+                .put("type", "message")
+                .put("subtype", "file_share")
+                .put("channel", channel)
+                .put("user", user)
+                .put("text", text)
+                .put("ts", ts)
+                .put("event_ts", ts)
+                .put("channel_type", c.type())
+                .put("upload", false)
+                .put("display_as_bot", false);
+        event.putArray("files")
+                .addObject()
+                .put("id", id)
+                .put("created", 1_700_000_000 + clock)
+                .put("name", name)
+                .put("title", name)
+                .put("mimetype", mimetype)
+                .put("filetype", name.contains(".") ? name.substring(name.lastIndexOf('.') + 1) : "binary")
+                .put("user", user)
+                .put("mode", "hosted")
+                .put("is_external", false)
+                .put("size", bytes.length)
+                .put("url_private", base + "/" + name)
+                .put("url_private_download", base + "/download/" + name);
+        if (c.botIsMember()) {
+            emit(event);
+        }
+        return id;
+    }
+
+    /**
+     * {@code GET /files-pri/TEAM-ID/[download/]NAME} (files.slack.com): the bytes with the bot
+     * token; without it, or with another, Slack's login page (200, {@code text/html}); 404 for an
+     * unknown file; failures queued for {@code files.download} (429 with {@code Retry-After}).
+     */
+    private void download(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath().substring("/files-pri/".length());
+            String id = path.substring(path.indexOf('-') + 1, Math.max(path.indexOf('/'), path.indexOf('-') + 1));
+            boolean authorised =
+                    ("Bearer " + BOT_TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"));
+            Failure failure;
+            byte[] bytes;
+            synchronized (this) {
+                calls.add(authorised ? "files.download" : "files.download without token");
+                Deque<Failure> scripted = failures.get("files.download");
+                failure = scripted == null ? null : scripted.poll();
+                bytes = personFiles.get(id);
+            }
+            if (failure != null) {
+                answerFile(
+                        exchange,
+                        failure.status(),
+                        "text/plain",
+                        "error",
+                        failure.retryAfter() == null ? Map.of() : Map.of("Retry-After", failure.retryAfter()));
+            } else if (!authorised) {
+                answerFile(
+                        exchange,
+                        200,
+                        "text/html; charset=utf-8",
+                        "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>",
+                        Map.of());
+            } else if (bytes == null) {
+                answerFile(exchange, 404, "text/plain", "file_not_found", Map.of());
+            } else {
+                JsonHttpFake.bytes(exchange, 200, "application/octet-stream", bytes, Map.of());
+            }
+        }
+    }
+
+    private static void answerFile(
+            com.sun.net.httpserver.HttpExchange exchange,
+            int status,
+            String type,
+            String text,
+            Map<String, String> headers)
+            throws java.io.IOException {
+        JsonHttpFake.bytes(exchange, status, type, text.getBytes(StandardCharsets.UTF_8), headers);
     }
 
     /** The upload URL (Slack's files.slack.com): the raw bytes, as many as getUploadURLExternal was told. */

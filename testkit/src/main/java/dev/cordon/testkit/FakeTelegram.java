@@ -47,6 +47,11 @@ import tools.jackson.databind.node.ObjectNode;
  *       {@code callback_query} update a person's tap sends, carrying the message with its keyboard;
  *       {@code answerCallbackQuery} must answer each query once (400 "query is too old ..."
  *       otherwise), with at most 200 characters of text. {@code allowed_updates} filters updates.
+ *   <li>{@link #sendFile} makes the message a person's photo, document, audio, video, voice note,
+ *       video note or animation is, with Telegram's fields for each; {@code getFile} answers its
+ *       {@code file_path} (400 "invalid file_id", 400 "file is too big" past the 20 MB a bot may
+ *       download) and {@code GET /file/bot<token>/<file_path>} serves the bytes (401 for another
+ *       token, 404 for an unknown path; {@code failNext("download", ...)} scripts others).
  *   <li>a wrong token gets 401 "Unauthorized", an unknown method 404 "Not Found"; {@link #failNext}
  *       queues failures (429 with {@code retry_after}, 5xx) for the next calls of a method.
  * </ul>
@@ -113,6 +118,7 @@ public final class FakeTelegram implements AutoCloseable {
         this.token = token;
         this.bot = new User(Long.parseLong(token.substring(0, token.indexOf(':'))), "Cordon", botUsername);
         http = new JsonHttpFake<>(this::handle);
+        http.serve("/file/", this::download);
         Thread.ofVirtual().name("fake-telegram-webhook").start(this::pushUpdates);
     }
 
@@ -378,6 +384,7 @@ public final class FakeTelegram implements AutoCloseable {
             return error(f.code(), f.description(), f.retryAfter());
         }
         return switch (method) {
+            case "getFile" -> getFile(body);
             case "getMe" -> ok(userJson(bot).put("can_join_groups", true).put("can_read_all_group_messages", true));
             case "getUpdates" -> getUpdates(body);
             case "sendMessage" -> sendMessage(body);
@@ -750,6 +757,164 @@ public final class FakeTelegram implements AutoCloseable {
     /** Requests larger than {@code bytes} are answered 413, as the Bot API does past its 50 MB. */
     public synchronized void uploadLimit(long bytes) {
         uploadLimit = bytes;
+    }
+
+    /** A file a person sent, as Telegram keeps it; {@code bytes} null for one only declared (too big to serve). */
+    private record File(String fileId, String uniqueId, String path, String mediaType, byte[] bytes, long size) {}
+
+    private final Map<String, File> files = new HashMap<>();
+    /** The Bot API serves files up to 20 MB to bots ({@code getFile}). */
+    public static final long DOWNLOAD_LIMIT = 20L * 1024 * 1024;
+
+    /**
+     * {@code from} sends a file in {@code chat}, as a Telegram app makes the message: {@code kind}
+     * is the field it lands in ({@code document}, {@code photo}, {@code audio}, {@code video}, {@code
+     * voice}, {@code video_note}, {@code animation}, with the fields Telegram gives each: no {@code
+     * file_name} for a photo, voice or video note, no {@code mime_type} for a photo or video note; a
+     * photo comes in three sizes, {@code bytes} the largest; an animation is also a {@code
+     * document}). {@code caption} null for none. Returns the message's id.
+     */
+    public synchronized long sendFile(
+            Chat chat, User from, String kind, String fileName, String mediaType, byte[] bytes, String caption) {
+        ObjectNode message = fileMessage(chat, from, caption);
+        ObjectNode file = switch (kind) {
+            case "photo" -> {
+                var sizes = message.putArray("photo");
+                sizes.add(photoSize(new byte[] {1, 2, 3}, 90, 60));
+                sizes.add(photoSize(new byte[] {4, 5, 6, 7}, 320, 213));
+                yield (ObjectNode) sizes.add(photoSize(bytes, 1280, 853)).get(2);
+            }
+            case "document", "audio", "video", "animation" ->
+                store(message.putObject(kind), kind, mediaType, bytes, bytes.length)
+                        .put("file_name", fileName)
+                        .put("mime_type", mediaType);
+            case "voice" ->
+                store(message.putObject(kind), kind, "audio/ogg", bytes, bytes.length)
+                        .put("mime_type", "audio/ogg");
+            case "video_note" ->
+                store(message.putObject(kind), kind, "video/mp4", bytes, bytes.length)
+                        .put("length", 240);
+            default -> throw new IllegalArgumentException("Telegram has no file kind '" + kind + "'");
+        };
+        if (kind.equals("animation")) {
+            message.set("document", file.deepCopy());
+        }
+        return queue(message);
+    }
+
+    /** {@code from} sends a document of {@code size} bytes (no bytes kept): more than the Bot API serves a bot. */
+    public synchronized long sendBigDocument(Chat chat, User from, String fileName, long size) {
+        ObjectNode message = fileMessage(chat, from, null);
+        store(message.putObject("document"), "document", "application/zip", null, size)
+                .put("file_name", fileName)
+                .put("mime_type", "application/zip");
+        return queue(message);
+    }
+
+    private ObjectNode fileMessage(Chat chat, User from, String caption) {
+        ObjectNode message = message(chat, from, "");
+        message.remove("text");
+        if (caption != null) {
+            message.put("caption", caption);
+            Matcher mention = MENTION.matcher(caption);
+            ArrayNode entities = message.putArray("caption_entities");
+            while (mention.find()) {
+                entities.addObject()
+                        .put("offset", mention.start())
+                        .put("length", mention.end() - mention.start())
+                        .put("type", "mention");
+            }
+        }
+        return message;
+    }
+
+    private long queue(ObjectNode message) {
+        ObjectNode update = JSON.createObjectNode().put("update_id", nextUpdateId++);
+        update.set("message", message);
+        updates.add(update);
+        notifyAll();
+        return message.get("message_id").asLong();
+    }
+
+    private ObjectNode photoSize(byte[] bytes, int width, int height) {
+        return store(JSON.createObjectNode(), "photo", "image/jpeg", bytes, bytes.length)
+                .put("width", width)
+                .put("height", height);
+    }
+
+    /** Keeps the file and puts its ids and size into {@code json}. */
+    private ObjectNode store(ObjectNode json, String kind, String mediaType, byte[] bytes, long size) {
+        int n = files.size() + 1;
+        String folder = switch (kind) {
+            case "photo" -> "photos";
+            case "voice" -> "voice";
+            case "video_note" -> "video_notes";
+            case "animation" -> "animations";
+            default -> kind + "s";
+        };
+        File f = new File(
+                "AgACAgIAAxkBAAI" + n + "x" + Long.toHexString(nextUpdateId),
+                "AQAD" + n,
+                folder + "/file_" + n,
+                mediaType,
+                bytes,
+                size);
+        files.put(f.fileId(), f);
+        return json.put("file_id", f.fileId())
+                .put("file_unique_id", f.uniqueId())
+                .put("file_size", size);
+    }
+
+    /**
+     * {@code getFile}: a {@code File} with the {@code file_path} to download it from (valid for an
+     * hour on Telegram), 400 "invalid file_id" for an unknown one, 400 "file is too big" past 20 MB.
+     */
+    private ObjectNode getFile(JsonNode body) {
+        File f = files.get(body.path("file_id").asString(""));
+        if (f == null) {
+            return error(400, "Bad Request: invalid file_id", null);
+        }
+        if (f.size() > DOWNLOAD_LIMIT) {
+            return error(400, "Bad Request: file is too big", null);
+        }
+        return ok(JSON.createObjectNode()
+                .put("file_id", f.fileId())
+                .put("file_unique_id", f.uniqueId())
+                .put("file_size", f.size())
+                .put("file_path", f.path()));
+    }
+
+    /**
+     * {@code GET /file/bot<token>/<file_path>}: the bytes; 401 for another token, 404 for a path
+     * never handed out, and the failures queued for {@code download}.
+     */
+    private void download(HttpExchange exchange) throws java.io.IOException {
+        String path = exchange.getRequestURI().getPath();
+        String prefix = "/file/bot" + token + "/";
+        ObjectNode failed;
+        File found = null;
+        synchronized (this) {
+            calls.add(path.startsWith(prefix) ? "download" : "401 download");
+            Queue<Failure> queued = failures.get("download");
+            String wanted = path.startsWith(prefix) ? path.substring(prefix.length()) : null;
+            if (wanted == null) {
+                failed = error(401, "Unauthorized", null);
+            } else if (queued != null && !queued.isEmpty()) {
+                Failure f = queued.remove();
+                failed = error(f.code(), f.description(), f.retryAfter());
+            } else {
+                found = files.values().stream()
+                        .filter(f -> f.path().equals(wanted) && f.bytes() != null)
+                        .findFirst()
+                        .orElse(null);
+                failed = found == null ? error(404, "Not Found", null) : null;
+            }
+        }
+        if (failed != null) {
+            JsonHttpFake.json(exchange, failed.get("error_code").asInt(), failed, Map.of());
+        } else {
+            JsonHttpFake.bytes(exchange, 200, "application/octet-stream", found.bytes(), Map.of());
+        }
     }
 
     private static ObjectNode ok(JsonNode result) {

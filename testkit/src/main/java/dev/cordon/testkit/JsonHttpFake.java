@@ -10,6 +10,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -84,6 +85,50 @@ final class JsonHttpFake<S> implements AutoCloseable {
 
     URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /**
+     * Serves the requests whose path starts with {@code prefix} with {@code handler} instead of as
+     * JSON calls: the file downloads, whose answers are bytes.
+     */
+    void serve(String prefix, Download handler) {
+        server.createContext(prefix, exchange -> {
+            try (exchange) {
+                handler.handle(exchange);
+            }
+        });
+    }
+
+    /** Answers one download request; {@link #bytes} sends the answer. */
+    @FunctionalInterface
+    interface Download {
+        void handle(HttpExchange exchange) throws IOException;
+    }
+
+    /** The fields of a raw query string ({@code a=1&b=2}), not decoded; empty for null. */
+    static Map<String, String> query(String raw) {
+        Map<String, String> fields = new java.util.HashMap<>();
+        for (String pair : raw == null ? new String[0] : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                fields.put(pair.substring(0, eq), pair.substring(eq + 1));
+            }
+        }
+        return fields;
+    }
+
+    /** Sends {@code body} as the answer, with {@code contentType} and {@code headers}. */
+    static void bytes(HttpExchange exchange, int status, String contentType, byte[] body, Map<String, String> headers)
+            throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        headers.forEach(exchange.getResponseHeaders()::set);
+        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        exchange.getResponseBody().write(body);
+    }
+
+    /** Sends {@code body} as a JSON answer with {@code headers} (a download's error). */
+    static void json(HttpExchange exchange, int status, JsonNode body, Map<String, String> headers) throws IOException {
+        bytes(exchange, status, "application/json", JSON.writeValueAsBytes(body), headers);
     }
 
     /** Records a message the bot sent. */

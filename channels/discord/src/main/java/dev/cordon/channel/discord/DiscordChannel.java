@@ -70,6 +70,7 @@ final class DiscordChannel implements ChannelService {
     private final DiscordSettings settings;
     private final DiscordRest rest;
     private final HttpClient http;
+    private final DiscordAttachments attachments;
     private final PollLoop loop;
     private final RandomGenerator random;
     private final Duration reidentify;
@@ -107,6 +108,8 @@ final class DiscordChannel implements ChannelService {
         this.settings = settings;
         this.rest = rest;
         this.http = http;
+        this.attachments =
+                new DiscordAttachments(http, "http".equals(settings.api().getScheme()));
         this.loop = new PollLoop("Discord", backoff);
         this.random = random;
         this.reidentify = reidentify;
@@ -428,7 +431,7 @@ final class DiscordChannel implements ChannelService {
             session.forget();
             throw new IOException("a message came before READY; identifying anew");
         }
-        NewInbound message = DiscordMessages.inbound(d, botId, this::place);
+        NewInbound message = DiscordMessages.inbound(d, botId, this::place, attachments);
         if (message == null) {
             return;
         }

@@ -1,11 +1,13 @@
 package dev.cordon.channel.discord;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.InboundFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
@@ -45,9 +47,11 @@ final class DiscordMessages {
      * neither text nor attachments.
      *
      * @param botId the bot's user id (from READY), to spot mentions and its own posts
+     * @param attachments reads the files the message carries
      * @throws IOException if the place of a guild channel could not be learned now
      */
-    static NewInbound inbound(JsonNode d, String botId, Places places) throws IOException {
+    static NewInbound inbound(JsonNode d, String botId, Places places, DiscordAttachments attachments)
+            throws IOException {
         JsonNode author = d.path("author");
         String authorId = author.path("id").asString(null);
         String id = d.path("id").asString(null);
@@ -73,16 +77,8 @@ final class DiscordMessages {
                 .replace("<@!" + botId + ">", " ")
                 .strip()
                 .replaceAll("  +", " ");
-        StringBuilder all = new StringBuilder(text);
-        for (JsonNode a : d.path("attachments")) {
-            all.append(all.isEmpty() ? "" : "\n")
-                    .append("[attachment: ")
-                    .append(a.path("filename").asString("file"))
-                    .append(' ')
-                    .append(a.path("url").asString(""))
-                    .append(']');
-        }
-        if (all.isEmpty()) {
+        List<InboundFile> files = attachments.of(d.path("attachments"));
+        if (text.isEmpty() && files.isEmpty()) {
             return null;
         }
         Place place = direct ? new Place(channel, null) : places.of(channel);
@@ -92,10 +88,11 @@ final class DiscordMessages {
                 place.chat(),
                 place.thread() == null ? id : id + "@" + place.thread(),
                 authorId,
-                all.toString(),
+                text,
                 mentioned,
                 place.thread(),
-                replyTo);
+                replyTo,
+                files);
     }
 
     private static boolean mentions(JsonNode mentions, String botId) {

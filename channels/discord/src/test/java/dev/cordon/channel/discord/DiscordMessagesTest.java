@@ -14,6 +14,7 @@ import tools.jackson.databind.JsonNode;
 class DiscordMessagesTest {
     static final String BOT = "1000000000000000001";
     static final DiscordMessages.Places TEXT_CHANNELS = id -> new DiscordMessages.Place(id, null);
+    static final DiscordAttachments FILES = new DiscordAttachments(java.net.http.HttpClient.newHttpClient(), false);
 
     static JsonNode event(String json) {
         return DiscordRest.JSON.readTree(json);
@@ -28,22 +29,26 @@ class DiscordMessagesTest {
     @Test
     void systemMessagesWebhooksAndBotsAreNotPassedOn() throws IOException {
         assertThat(DiscordMessages.inbound(
-                        event(guildMessage("").replace("\"type\":0", "\"type\":7")), BOT, TEXT_CHANNELS))
+                        event(guildMessage("").replace("\"type\":0", "\"type\":7")), BOT, TEXT_CHANNELS, FILES))
                 .as("a member joined")
                 .isNull();
-        assertThat(DiscordMessages.inbound(event(guildMessage(",\"webhook_id\":\"9\"")), BOT, TEXT_CHANNELS))
+        assertThat(DiscordMessages.inbound(event(guildMessage(",\"webhook_id\":\"9\"")), BOT, TEXT_CHANNELS, FILES))
                 .isNull();
         assertThat(DiscordMessages.inbound(
                         event(guildMessage("").replace("\"username\":\"alice\"", "\"username\":\"x\",\"bot\":true")),
                         BOT,
-                        TEXT_CHANNELS))
+                        TEXT_CHANNELS,
+                        FILES))
                 .isNull();
     }
 
     @Test
     void aNicknameMentionAddressesTheBotAndIsRemoved() throws IOException {
         NewInbound in = DiscordMessages.inbound(
-                event(guildMessage("").replace("\"hello\"", "\"<@!" + BOT + ">  how are you\"")), BOT, TEXT_CHANNELS);
+                event(guildMessage("").replace("\"hello\"", "\"<@!" + BOT + ">  how are you\"")),
+                BOT,
+                TEXT_CHANNELS,
+                FILES);
 
         assertThat(in.mentioned()).isTrue();
         assertThat(in.text()).isEqualTo("how are you");
@@ -51,20 +56,32 @@ class DiscordMessagesTest {
     }
 
     @Test
-    void attachmentsArriveAsLinksAndAMessageWithNeitherTextNorFilesIsSkipped() throws IOException {
+    void attachmentsArriveAsFilesNotTextAndAMessageWithNeitherTextNorFilesIsSkipped() throws IOException {
         NewInbound in = DiscordMessages.inbound(
                 event(guildMessage("")
                         .replace("\"hello\"", "\"\"")
                         .replace(
                                 "\"attachments\":[]",
                                 "\"attachments\":[{\"id\":\"7\",\"filename\":\"log.txt\","
-                                        + "\"url\":\"https://cdn.discordapp.com/attachments/300/7/log.txt\"}]")),
+                                        + "\"size\":12,\"content_type\":\"text/plain; charset=utf-8\","
+                                        + "\"url\":\"https://cdn.discordapp.com/attachments/300/7/log.txt\"},"
+                                        + "{\"id\":\"8\",\"filename\":\"x.bin\",\"url\":\"http://cdn.example/x\"}]")),
                 BOT,
-                TEXT_CHANNELS);
-        assertThat(in.text()).isEqualTo("[attachment: log.txt https://cdn.discordapp.com/attachments/300/7/log.txt]");
+                TEXT_CHANNELS,
+                FILES);
+        assertThat(in.text()).isEmpty();
+        assertThat(in.files())
+                .extracting(f -> f.name(), f -> f.mediaType(), f -> f.size())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("log.txt", "text/plain; charset=utf-8", 12L),
+                        org.assertj.core.groups.Tuple.tuple("x.bin", "application/octet-stream", -1L));
+        assertThatThrownBy(() -> in.files().get(1).bytes().open())
+                .isInstanceOf(IOException.class)
+                .hasMessage("Discord gave 'x.bin' a URL that is not https; it was not fetched");
 
         // Content is empty when the MESSAGE_CONTENT intent is missing: nothing to pass on.
-        assertThat(DiscordMessages.inbound(event(guildMessage("").replace("\"hello\"", "\"\"")), BOT, TEXT_CHANNELS))
+        assertThat(DiscordMessages.inbound(
+                        event(guildMessage("").replace("\"hello\"", "\"\"")), BOT, TEXT_CHANNELS, FILES))
                 .isNull();
     }
 
@@ -74,7 +91,7 @@ class DiscordMessagesTest {
             throw new IOException("Discord answered HTTP 502");
         };
 
-        assertThatThrownBy(() -> DiscordMessages.inbound(event(guildMessage("")), BOT, down))
+        assertThatThrownBy(() -> DiscordMessages.inbound(event(guildMessage("")), BOT, down, FILES))
                 .isInstanceOf(IOException.class);
     }
 

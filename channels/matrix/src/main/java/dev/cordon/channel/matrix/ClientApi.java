@@ -2,6 +2,8 @@ package dev.cordon.channel.matrix;
 
 import dev.cordon.core.channel.Attachment;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -92,6 +94,51 @@ final class ClientApi {
         return read(http.send(request, HttpResponse.BodyHandlers.ofString()));
     }
 
+    /**
+     * Opens the media {@code mediaId} of {@code serverName} with the authenticated media API
+     * ({@code GET /_matrix/client/v1/media/download/SERVER/ID}, Matrix 1.11). A redirect is not
+     * followed (the token would go with it). Blocks until the answer's head is in; the caller reads
+     * and closes the stream.
+     *
+     * @param name the file's name, for the error
+     * @throws IOException naming the homeserver's answer ({@code 404 M_NOT_FOUND}, a 429's wait)
+     */
+    InputStream download(String serverName, String mediaId, String name, Duration timeout) throws IOException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(
+                        base + "/_matrix/client/v1/media/download/" + segment(serverName) + "/" + segment(mediaId)))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while downloading '" + name + "' from the homeserver");
+        }
+        if (response.statusCode() == 200) {
+            return response.body();
+        }
+        String text;
+        try (InputStream in = response.body()) {
+            text = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+        }
+        JsonNode json;
+        try {
+            json = JSON.readTree(text);
+        } catch (JacksonException e) {
+            json = null;
+        }
+        Reply.Error e = read(response.statusCode(), json, response.headers()) instanceof Reply.Error error
+                ? error
+                : new Reply.Error(response.statusCode(), "M_UNKNOWN", "HTTP " + response.statusCode(), null);
+        throw new IOException("the homeserver answered " + e + " for '" + name + "'"
+                + (e.retryAfter() == null
+                        ? ""
+                        : ", retry after " + e.retryAfter().toMillis() + " ms"));
+    }
+
     private static Reply read(HttpResponse<String> response) {
         JsonNode json;
         try {
@@ -99,7 +146,10 @@ final class ClientApi {
         } catch (JacksonException e) {
             json = null;
         }
-        int status = response.statusCode();
+        return read(response.statusCode(), json, response.headers());
+    }
+
+    private static Reply read(int status, JsonNode json, java.net.http.HttpHeaders headers) {
         if (status == 200 && json != null && json.isObject()) {
             return new Reply.Ok(json);
         }
@@ -108,8 +158,7 @@ final class ClientApi {
         }
         Duration retry = json.has("retry_after_ms")
                 ? Duration.ofMillis(json.get("retry_after_ms").asLong())
-                : response.headers()
-                        .firstValue("Retry-After")
+                : headers.firstValue("Retry-After")
                         .filter(v -> v.matches("[0-9]{1,6}"))
                         .map(v -> Duration.ofSeconds(Long.parseLong(v)))
                         .orElse(null);

@@ -53,6 +53,7 @@ final class MatrixChannel implements ChannelService {
 
     private final MatrixSettings settings;
     private final ClientApi api;
+    private final MatrixMedia media;
     private final SyncToken syncToken;
     /** Events per room per sync ({@code /sync}'s filter) and per page of a gap. */
     private final int timelineLimit;
@@ -79,6 +80,7 @@ final class MatrixChannel implements ChannelService {
         this.timelineLimit = timelineLimit;
         this.settings = settings;
         this.api = new ClientApi(settings.homeserver(), settings.token(), http);
+        this.media = new MatrixMedia(api);
         this.syncToken = new SyncToken(settings.syncToken());
         this.loop = new PollLoop("Matrix", syncBackoff);
         this.sendBackoff = sendBackoff;
@@ -171,7 +173,7 @@ final class MatrixChannel implements ChannelService {
                 LOG.warn("Matrix room {} is end-to-end encrypted; Cordon cannot read it", room);
                 continue;
             }
-            Optional<NewInbound> read = MatrixEvent.read(room, event, me, isDirect(room));
+            Optional<NewInbound> read = MatrixEvent.read(room, event, me, isDirect(room), media);
             if (read.isPresent()) {
                 NewInbound m = read.get();
                 // Throws if the host could not store it: the sync token stays, and the batch comes again.

@@ -1,6 +1,7 @@
 package dev.cordon.channel.matrix;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.InboundFile;
 import java.util.Locale;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
@@ -9,12 +10,12 @@ import tools.jackson.databind.JsonNode;
  * Reads one timeline event as an inbound message for the host. Chats are room ids, senders user
  * ids, message ids event ids (unique, the host's dedup key).
  *
- * <p>Only {@code m.room.message} events with {@code m.text} (or {@code m.emote}) from someone else
- * count: notices (what bots send), edits and reactions do not start a turn. A message is addressed
- * to the bot in a direct room (two members), when {@code m.mentions} names it, or when its body or
- * formatted body names its user id; a leading {@code name:} addressing the bot is removed, and so is
- * the quoted fallback of a reply. In a thread ({@code rel_type: m.thread}) the thread id is the
- * root event's id.
+ * <p>Only {@code m.room.message} events with {@code m.text} (or {@code m.emote}), or with a file
+ * ({@link MatrixMedia}: its caption is the text), from someone else count: notices (what bots
+ * send), edits and reactions do not start a turn. A message is addressed to the bot in a direct
+ * room (two members), when {@code m.mentions} names it, or when its body or formatted body names
+ * its user id; a leading {@code name:} addressing the bot is removed, and so is the quoted fallback
+ * of a reply. In a thread ({@code rel_type: m.thread}) the thread id is the root event's id.
  */
 final class MatrixEvent {
     private MatrixEvent() {}
@@ -22,21 +23,25 @@ final class MatrixEvent {
     /**
      * @param me the bot's user id
      * @param direct whether the room is a direct chat (two members)
+     * @param media reads the file of a media message
      */
-    static Optional<NewInbound> read(String roomId, JsonNode event, String me, boolean direct) {
+    static Optional<NewInbound> read(String roomId, JsonNode event, String me, boolean direct, MatrixMedia media) {
         JsonNode content = event.path("content");
         String msgtype = content.path("msgtype").asString("");
         String sender = event.path("sender").asString("");
         JsonNode relates = content.path("m.relates_to");
+        Optional<InboundFile> file = media.of(content);
         if (!"m.room.message".equals(event.path("type").asString())
-                || !(msgtype.equals("m.text") || msgtype.equals("m.emote"))
+                || !(msgtype.equals("m.text") || msgtype.equals("m.emote") || file.isPresent())
                 || sender.isEmpty()
                 || sender.equals(me)
                 || !event.has("event_id")
                 || "m.replace".equals(relates.path("rel_type").asString(""))) {
             return Optional.empty();
         }
-        String body = content.path("body").asString("");
+        String body = file.isPresent()
+                ? MatrixMedia.caption(content)
+                : content.path("body").asString("");
         JsonNode inReplyTo = relates.path("m.in_reply_to").path("event_id");
         boolean thread = "m.thread".equals(relates.path("rel_type").asString(""));
         // In a thread, m.in_reply_to with is_falling_back only points at the thread's last event.
@@ -65,7 +70,8 @@ final class MatrixEvent {
                 body,
                 mentioned,
                 thread ? relates.path("event_id").asString(null) : null,
-                replyTo));
+                replyTo,
+                file.stream().toList()));
     }
 
     private static boolean mentions(JsonNode content, String me) {

@@ -1,6 +1,7 @@
 package dev.cordon.channel.slack;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +24,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class SlackApi {
     static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration DOWNLOAD_TIMEOUT = Duration.ofMinutes(2);
     /** When Slack gives no Retry-After. */
     static final Duration DEFAULT_RETRY = Duration.ofSeconds(10);
     /** Errors that mean "try again": Slack's own trouble, not the request's. */
@@ -104,6 +106,60 @@ final class SlackApi {
                         .header("Content-Type", "application/x-www-form-urlencoded")
                         .POST(HttpRequest.BodyPublishers.ofString(form.toString()))
                         .build());
+    }
+
+    /**
+     * Opens a file a person shared: {@code GET url} with the bot token (scope {@code files:read}).
+     * The token goes only to the Web API's host or its subdomains ({@code files.slack.com} for
+     * {@code slack.com}), over the API's scheme or https: a file hosted elsewhere (an external
+     * file) is refused, not fetched. Slack answers a missing or refused token with its login page
+     * (200, HTML), which is told from a file by its content type. Blocks until the answer's head
+     * is in; the caller reads and closes the stream.
+     *
+     * @throws IOException naming the file and Slack's answer (status, {@code Retry-After})
+     */
+    InputStream download(String url, String name) throws IOException {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException("Slack gave '" + name + "' a malformed URL");
+        }
+        String home = settings.api().getHost();
+        String host = uri.getHost();
+        if (host == null
+                || !(host.equals(home) || host.endsWith("." + home))
+                || !(settings.api().getScheme().equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+            throw new IOException("'" + name + "' is not a file Slack hosts (" + uri.getScheme() + "://" + host
+                    + "): the bot token goes only to " + home + ", so it was not fetched");
+        }
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(
+                    HttpRequest.newBuilder(uri)
+                            .timeout(DOWNLOAD_TIMEOUT)
+                            .header("Authorization", "Bearer " + settings.botToken())
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while downloading '" + name + "' from Slack");
+        }
+        String type = response.headers().firstValue("Content-Type").orElse("");
+        if (response.statusCode() == 200 && !type.startsWith("text/html")) {
+            return response.body();
+        }
+        response.body().close();
+        if (response.statusCode() == 200) {
+            throw new IOException("Slack answered its login page (HTML) instead of '" + name
+                    + "': the bot token was refused or lacks the files:read scope (add it under OAuth & Permissions"
+                    + " and reinstall the app)");
+        }
+        throw new IOException("Slack answered HTTP " + response.statusCode() + " for '" + name + "'"
+                + (response.statusCode() == 429
+                        ? ", retry after " + retryAfter(response).toSeconds() + " s"
+                        : ""));
     }
 
     private Answer call(String method, String token, ObjectNode body) {

@@ -21,8 +21,9 @@ final class SlackEvents {
      * is not one a person wrote: another subtype, a bot's message (ours included), or no text.
      *
      * @param botUserId the bot's own user id ({@code auth.test}), to spot mentions and its own posts
+     * @param files reads the files the message carries
      */
-    static NewInbound inbound(JsonNode event, String botUserId) {
+    static NewInbound inbound(JsonNode event, String botUserId, SlackFiles files) {
         String type = event.path("type").asString("");
         if (!type.equals("message") && !type.equals("app_mention")) {
             return null;
@@ -52,7 +53,8 @@ final class SlackEvents {
                 text,
                 mentioned,
                 inThread ? thread : null,
-                null);
+                null,
+                files.of(event));
     }
 
     /** The thread a reply to the message {@code platformMessageId} goes in, or null for the channel. */

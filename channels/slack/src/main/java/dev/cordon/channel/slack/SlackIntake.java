@@ -25,6 +25,7 @@ import tools.jackson.databind.JsonNode;
 final class SlackIntake {
     private static final Logger LOG = LoggerFactory.getLogger(SlackIntake.class);
     private final SlackApi api;
+    private final SlackFiles files;
     /** Event ids and message keys handled lately. */
     private final RecentIds<String> handled = new RecentIds<>(10_000);
 
@@ -32,6 +33,7 @@ final class SlackIntake {
 
     SlackIntake(SlackApi api) {
         this.api = api;
+        this.files = new SlackFiles(api);
     }
 
     /**
@@ -72,7 +74,7 @@ final class SlackIntake {
             LOG.debug("{} delivered again ({}): acknowledged", eventId, retry);
             return true;
         }
-        NewInbound message = SlackEvents.inbound(payload.path("event"), botUserId());
+        NewInbound message = SlackEvents.inbound(payload.path("event"), botUserId(), files);
         String key = message == null ? null : "message " + message.platformChatId() + " " + message.platformMessageId();
         if (message != null && !handled.contains(key)) {
             try {

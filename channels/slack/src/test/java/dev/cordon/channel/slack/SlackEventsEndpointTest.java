@@ -122,6 +122,25 @@ class SlackEventsEndpointTest {
     }
 
     @Test
+    void aFileSharedOverTheEventsApiIsReportedAndDownloadsWithTheBotToken() throws Exception {
+        byte[] pdf = "%PDF-1.4 \u0000\u0001".getBytes(StandardCharsets.ISO_8859_1);
+
+        slack.share("U0ALICE", "D0ALICE", "brief.pdf", "application/pdf", pdf, "");
+
+        await().atMost(WAIT).until(() -> !stored.isEmpty());
+        NewInbound m = stored.getFirst();
+        assertThat(m.text()).isEmpty();
+        assertThat(m.files()).singleElement().satisfies(f -> {
+            assertThat(f.name()).isEqualTo("brief.pdf");
+            assertThat(f.mediaType()).isEqualTo("application/pdf");
+            assertThat(f.size()).isEqualTo(pdf.length);
+            try (var in = f.bytes().open()) {
+                assertThat(in.readAllBytes()).isEqualTo(pdf);
+            }
+        });
+    }
+
+    @Test
     void optionsAreButtonsAndAClickPostedToTheInteractivityUrlIsTheClickersAnswerTakenOnceStored() {
         assertThat(endpoint.capabilities().buttons()).isTrue();
         String ts = card("Deploy", "Wait");

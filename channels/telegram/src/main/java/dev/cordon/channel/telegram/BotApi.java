@@ -2,10 +2,13 @@ package dev.cordon.channel.telegram;
 
 import dev.cordon.core.channel.Multipart;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -83,6 +86,46 @@ final class BotApi {
             throw new IOException("Telegram " + method + " failed: " + scrub(String.valueOf(e)));
         }
         return read(method, response.statusCode(), response.body());
+    }
+
+    /**
+     * Opens the file at {@code filePath} (from {@code getFile}): {@code GET BASE/file/bot<token>/PATH}.
+     * Blocks until the answer's head is in; the caller reads and closes the stream.
+     *
+     * @throws IOException if the file server could not be reached or did not answer 200, with its
+     *     words (never the token)
+     */
+    InputStream download(String filePath, Duration timeout) throws IOException {
+        if (!filePath.matches("[A-Za-z0-9_./-]{1,256}") || filePath.contains("..")) {
+            throw new IOException("Telegram's getFile gave a file_path that cannot be fetched: '" + filePath + "'");
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/file/bot" + token + "/" + filePath))
+                .timeout(timeout)
+                .GET()
+                .build();
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new IOException("Telegram's file download failed: " + scrub(String.valueOf(e)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while downloading a file from Telegram");
+        }
+        if (response.statusCode() == 200) {
+            return response.body();
+        }
+        String text;
+        try (InputStream in = response.body()) {
+            text = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+        }
+        Reply.Error e = read("file download", response.statusCode(), text) instanceof Reply.Error error
+                ? error
+                : new Reply.Error(response.statusCode(), "HTTP " + response.statusCode(), null, null);
+        throw new IOException("Telegram's file download answered " + e.code() + " (" + e.description() + ")"
+                + (e.retryAfter() == null
+                        ? ""
+                        : ", retry after " + e.retryAfter().toSeconds() + " s"));
     }
 
     private Reply read(String method, int status, String text) {

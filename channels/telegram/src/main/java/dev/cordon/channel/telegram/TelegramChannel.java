@@ -49,6 +49,7 @@ final class TelegramChannel implements ChannelService {
 
     private final TelegramSettings settings;
     private final BotApi api;
+    private final TelegramFiles files;
     private final PollLoop loop;
     private final Backoff sendBackoff;
     private volatile InboundSink sink;
@@ -61,6 +62,7 @@ final class TelegramChannel implements ChannelService {
     TelegramChannel(TelegramSettings settings, HttpClient http, Backoff pollBackoff, Backoff sendBackoff) {
         this.settings = settings;
         this.api = new BotApi(settings.apiUrl(), settings.token(), http);
+        this.files = new TelegramFiles(api);
         this.loop = new PollLoop("Telegram", pollBackoff);
         this.sendBackoff = sendBackoff;
     }
@@ -187,7 +189,7 @@ final class TelegramChannel implements ChannelService {
     }
 
     private void inbound(JsonNode message) {
-        Optional<NewInbound> read = TelegramMessage.read(message, me);
+        Optional<NewInbound> read = TelegramMessage.read(message, me, files);
         if (read.isEmpty()) {
             return;
         }

@@ -1,6 +1,7 @@
 package dev.cordon.channel.telegram;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.InboundFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,13 +24,17 @@ final class TelegramMessage {
 
     private TelegramMessage() {}
 
-    /** The message for the host, or empty if it is not for an agent (from a bot, no text, a service message). */
-    static Optional<NewInbound> read(JsonNode message, Me me) {
+    /**
+     * The message for the host, or empty if it is not for an agent (from a bot, neither text nor a
+     * file, a service message). A file's caption is the text; a file without one has empty text.
+     */
+    static Optional<NewInbound> read(JsonNode message, Me me, TelegramFiles fetch) {
         JsonNode from = message.path("from");
         JsonNode chat = message.path("chat");
+        List<InboundFile> files = fetch.of(message);
         String text = message.has("text")
                 ? message.get("text").asString()
-                : message.path("caption").asString(null);
+                : message.path("caption").asString(files.isEmpty() ? null : "");
         if (from.isMissingNode() || from.path("is_bot").asBoolean(false) || text == null || !chat.has("id")) {
             return Optional.empty();
         }
@@ -83,6 +88,7 @@ final class TelegramMessage {
                 message.path("is_topic_message").asBoolean(false)
                         ? message.path("message_thread_id").asString()
                         : null,
-                replyTo.isMissingNode() ? null : replyTo.asString()));
+                replyTo.isMissingNode() ? null : replyTo.asString(),
+                files));
     }
 }

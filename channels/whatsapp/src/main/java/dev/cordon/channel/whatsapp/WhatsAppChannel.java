@@ -53,11 +53,13 @@ final class WhatsAppChannel implements HookChannel {
 
     private final WhatsAppSettings settings;
     private final GraphApi api;
+    private final WhatsAppMedia media;
     private volatile InboundSink sink;
 
     WhatsAppChannel(WhatsAppSettings settings, HttpClient http, Backoff backoff) {
         this.settings = settings;
         this.api = new GraphApi(settings, http, backoff);
+        this.media = new WhatsAppMedia(settings, http);
     }
 
     @Override
@@ -130,7 +132,7 @@ final class WhatsAppChannel implements HookChannel {
         if (s == null) {
             return HookResponse.error(503, "the daemon is starting: Meta retries");
         }
-        List<NewInbound> messages = WhatsAppMessage.read(payload, settings.phoneNumberId());
+        List<NewInbound> messages = WhatsAppMessage.read(payload, settings.phoneNumberId(), media);
         for (NewInbound m : messages) {
             try {
                 if (s.accept(m) instanceof InboundSink.InboundResult.Dropped d) {

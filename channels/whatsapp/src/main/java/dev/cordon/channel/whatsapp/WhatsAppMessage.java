@@ -1,8 +1,10 @@
 package dev.cordon.channel.whatsapp;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.InboundFile;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -11,7 +13,8 @@ import tools.jackson.databind.JsonNode;
  * international form): every chat is one person and the business number, so every message is
  * addressed to the bot. Message ids are Meta's {@code wamid}s, the host's dedup key. Read: text,
  * the answer to reply buttons or a list ({@code interactive}), a template's quick reply ({@code
- * button}), and a caption of media; the rest (stickers, locations, reactions) is not.
+ * button}), and media (an image, document, audio, video or sticker: its file, with the caption
+ * as the text, empty without one); the rest (locations, contacts, reactions) is not.
  */
 final class WhatsAppMessage {
     private WhatsAppMessage() {}
@@ -20,7 +23,7 @@ final class WhatsAppMessage {
      * The messages of {@code payload} sent to {@code phoneNumberId}, in order; statuses (sent,
      * delivered, read receipts) and other numbers' messages are left out.
      */
-    static List<NewInbound> read(JsonNode payload, String phoneNumberId) {
+    static List<NewInbound> read(JsonNode payload, String phoneNumberId, WhatsAppMedia media) {
         List<NewInbound> out = new ArrayList<>();
         for (JsonNode entry : payload.path("entry")) {
             for (JsonNode change : entry.path("changes")) {
@@ -31,7 +34,10 @@ final class WhatsAppMessage {
                     continue;
                 }
                 for (JsonNode m : value.path("messages")) {
-                    String text = text(m);
+                    Optional<InboundFile> file = media.of(m);
+                    String text = file.isPresent()
+                            ? m.path(m.path("type").asString()).path("caption").asString("")
+                            : text(m);
                     String from = m.path("from").asString("");
                     String id = m.path("id").asString("");
                     if (text == null || from.isEmpty() || id.isEmpty()) {
@@ -46,7 +52,8 @@ final class WhatsAppMessage {
                             text,
                             true,
                             null,
-                            context.isString() ? context.asString() : null));
+                            context.isString() ? context.asString() : null,
+                            file.stream().toList()));
                 }
             }
         }
@@ -62,11 +69,6 @@ final class WhatsAppMessage {
                 yield reply.path("title").asString(null);
             }
             case "button" -> m.path("button").path("text").asString(null);
-            case "image", "video", "document" -> {
-                String caption =
-                        m.path(m.path("type").asString()).path("caption").asString(null);
-                yield caption == null || caption.isBlank() ? null : caption;
-            }
             default -> null;
         };
     }
