@@ -177,7 +177,7 @@ public final class Daemon implements AutoCloseable {
         backend = Sandboxes.bubblewrap();
         // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
         // predecessor's pods are deleted before the first new one starts.
-        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
+        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"), env);
         pods = cluster == null ? null : startPods(cluster, env.get("KUBECONFIG"));
         SandboxBackends backends = new SandboxBackends(
                 backend,
