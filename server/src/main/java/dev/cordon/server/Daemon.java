@@ -749,6 +749,13 @@ public final class Daemon implements AutoCloseable {
         return home.controlSocket();
     }
 
+    /** The channel connections this daemon runs now (all of them on SQLite; those it holds the lease of on PostgreSQL). */
+    Set<String> channelsHere() {
+        return replicaSet == null
+                ? Set.copyOf(channels.connections().stream().map(c -> c.name()).toList())
+                : replicaSet.channelsHere();
+    }
+
     /** The dashboard's base URL, or null when {@code http:} does not enable it. */
     String webUrl() {
         return webServer == null ? null : webServer.url();
