@@ -1112,8 +1112,13 @@ public final class Daemon implements AutoCloseable {
                     .map(c -> c.channel() + ":" + c.platformChatId())
                     .orElse("?");
             Set<SessionId> queued = new HashSet<>(admission.queued());
+            // Several replicas: every replica's sessions, from the store's leases (docs/store.md).
+            ReplicaView replicas =
+                    replicaSet == null ? ReplicaView.NONE : ReplicaView.of(store.replicas(), Clock.systemUTC());
+            String self = replicaSet == null ? null : replicaSet.self();
             for (Session s : all) {
                 SessionManager.LiveSession l = live.get(s.id());
+                ReplicaView.Holder holder = replicas.sessions().get(s.id().value());
                 if (l != null) {
                     ResourceUsage u = l.usage().orElse(new ResourceUsage(-1, -1, -1, -1, -1));
                     rows.add(new ControlEvent.SessionRow(
@@ -1124,7 +1129,21 @@ public final class Daemon implements AutoCloseable {
                             l.sandboxId(),
                             u.memoryBytes(),
                             u.pids(),
-                            u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000));
+                            u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000,
+                            self,
+                            self == null ? -1 : replicas.age(self)));
+                } else if (holder != null && !holder.replica().equals(self)) {
+                    rows.add(new ControlEvent.SessionRow(
+                            s.id().value(),
+                            agentOf.apply(s),
+                            chatOf.apply(s),
+                            "live",
+                            null,
+                            -1,
+                            -1,
+                            -1,
+                            holder.replica(),
+                            holder.heartbeatAgeMillis()));
                 } else if (queued.contains(s.id())) {
                     rows.add(new ControlEvent.SessionRow(
                             s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1));
@@ -1140,7 +1159,8 @@ public final class Daemon implements AutoCloseable {
                     admission.live(),
                     admission.maxLive(),
                     admission.committedBytes(),
-                    admission.maxMemoryBytes());
+                    admission.maxMemoryBytes(),
+                    replicas.replicas());
         }
 
         private ControlEvent.LiveSandbox describe(SessionManager.LiveSession live) {
