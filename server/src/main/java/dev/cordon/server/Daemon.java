@@ -410,7 +410,14 @@ public final class Daemon implements AutoCloseable {
         // On PostgreSQL several daemons may share the database (docs/store.md, "Several replicas"):
         // sessions, channel connections and deliveries then run where their lease is held.
         replicaSet = config.store() instanceof StoreChoice.Postgres
-                ? new ReplicaSet(store.replicas(), sessions, delivery, channels.connections(), inbound, this::close)
+                ? new ReplicaSet(
+                        store.replicas(),
+                        sessions,
+                        delivery,
+                        channels.connections(),
+                        inbound,
+                        approvals::adoptPending,
+                        this::close)
                 : null;
         if (replicaSet != null) {
             sessions.leaseWith(replicaSet);

@@ -44,6 +44,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
     private final Delivery delivery;
     private final Map<String, ChannelService> connections;
     private final InboundSink sink;
+    private final Runnable tookOver;
     private final Runnable fenced;
     /** The connections this replica runs: holds their lease. */
     private final Set<String> running = ConcurrentHashMap.newKeySet();
@@ -65,6 +66,8 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
     /**
      * @param connections the channel adapters that hold one platform connection each (pollers,
      *     sockets); each runs on one replica at a time
+     * @param tookOver called after this replica took a dead one over (the heartbeat's thread): what
+     *     the dead one ran that has a timer here (its approvals' expiry) is adopted
      * @param fenced called (once) when this replica finds it was declared dead: whatever it still
      *     runs may run elsewhere too, so the daemon must stop
      */
@@ -74,6 +77,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
             Delivery delivery,
             List<ChannelService> connections,
             InboundSink sink,
+            Runnable tookOver,
             Runnable fenced) {
         this.replicas = replicas;
         this.sessions = sessions;
@@ -81,6 +85,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
         this.connections = new ConcurrentHashMap<>();
         connections.forEach(c -> this.connections.put(c.name(), c));
         this.sink = sink;
+        this.tookOver = tookOver;
         this.fenced = fenced;
     }
 
@@ -141,6 +146,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
         List<String> dead = replicas.reapExpired();
         if (!dead.isEmpty()) {
             LOG.warn("replica {} took over dead replica(s) {}: their sessions and channels", replicas.self(), dead);
+            tookOver.run();
         }
         Set<String> held = replicas.held();
         for (String name : List.copyOf(running)) {
