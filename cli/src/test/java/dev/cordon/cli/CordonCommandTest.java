@@ -361,9 +361,11 @@ class CordonCommandTest {
                 new ControlEvent.SessionListing(
                         List.of(
                                 new ControlEvent.SessionRow(
-                                        1, "main", "terminal:main", "busy", "sb-1", 210L << 20, 12, 3_400),
-                                new ControlEvent.SessionRow(2, "sales", "slack:C1", "queued", null, -1, -1, -1),
-                                new ControlEvent.SessionRow(3, "main", "slack:C2", "hibernated", null, -1, -1, -1)),
+                                        1, "main", "terminal:main", "busy", "sb-1", 210L << 20, 12, 3_400, null, -1),
+                                new ControlEvent.SessionRow(
+                                        2, "sales", "slack:C1", "queued", null, -1, -1, -1, null, -1),
+                                new ControlEvent.SessionRow(
+                                        3, "main", "slack:C2", "hibernated", null, -1, -1, -1, null, -1)),
                         1,
                         2,
                         1L << 30,

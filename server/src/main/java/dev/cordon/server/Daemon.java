@@ -1153,10 +1153,19 @@ public final class Daemon implements AutoCloseable {
                             holder.heartbeatAgeMillis()));
                 } else if (queued.contains(s.id())) {
                     rows.add(new ControlEvent.SessionRow(
-                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1));
+                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1, null, -1));
                 } else if (asleep.size() < hibernated) {
                     asleep.add(new ControlEvent.SessionRow(
-                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "hibernated", null, -1, -1, -1));
+                            s.id().value(),
+                            agentOf.apply(s),
+                            chatOf.apply(s),
+                            "hibernated",
+                            null,
+                            -1,
+                            -1,
+                            -1,
+                            null,
+                            -1));
                 }
             }
             rows.sort(java.util.Comparator.comparingLong(ControlEvent.SessionRow::session));

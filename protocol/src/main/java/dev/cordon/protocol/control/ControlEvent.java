@@ -157,20 +157,7 @@ public sealed interface ControlEvent {
             long pids,
             long cpuMillis,
             String replica,
-            long heartbeatAgeMillis) {
-        /** A row of a daemon that is not one of several replicas. */
-        public SessionRow(
-                long session,
-                String agent,
-                String chat,
-                String state,
-                String sandboxId,
-                long memoryBytes,
-                long pids,
-                long cpuMillis) {
-            this(session, agent, chat, state, sandboxId, memoryBytes, pids, cpuMillis, null, -1);
-        }
-    }
+            long heartbeatAgeMillis) {}
 
     record Stopping() implements ControlEvent {}
 
