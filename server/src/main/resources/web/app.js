@@ -62,9 +62,19 @@ async function overview() {
       el('a', { href: `#/chat/${a.name}`, text: 'chat' })])),
     el('p', {}, el('a', { href: '#/approvals', text: `${approvals.approvals.length} approval(s) pending` })),
     el('h2', { text: 'Sessions' }),
-    table(['session', 'agent', 'chat', 'state'], sessions.sessions.map((s) => [
-      el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.agent, s.chat, s.state])),
+    !sessions.sessions.some((s) => s.replica)
+      ? table(['session', 'agent', 'chat', 'state'], sessions.sessions.map((s) => [
+        el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.agent, s.chat, s.state]))
+      : table(['session', 'agent', 'chat', 'state', 'replica', 'heartbeat'], sessions.sessions.map((s) => [
+        el('a', { href: `#/sessions/${s.session}`, text: String(s.session) }), s.agent, s.chat, s.state,
+        s.replica || '-', s.heartbeatAgeMillis < 0 ? '-' : `${(s.heartbeatAgeMillis / 1000).toFixed(1)} s ago`])),
   ];
+  if (sessions.replicas.length > 0) {
+    nodes.push(el('h2', { text: 'Replicas' }),
+      table(['replica', 'started', 'heartbeat', 'channels', 'sessions'], sessions.replicas.map((r) => [
+        r.self ? `${r.name} (this one)` : r.name, new Date(r.startedAtMillis).toISOString(),
+        `${(r.heartbeatAgeMillis / 1000).toFixed(1)} s ago`, r.channels.join(', ') || '-', String(r.sessions)])));
+  }
   if (me.globalAdmin) {
     const denials = await api('/audit?decision=deny&limit=10');
     const usage = await api('/usage?days=1');

@@ -2,6 +2,8 @@ package dev.cordon.cli;
 
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -20,7 +22,8 @@ final class SessionsCommand {
     @Command(
             name = "list",
             description = "Live sessions (busy in a turn, or idle) with their sandbox's use, queued ones, then the"
-                    + " most recent hibernated ones.",
+                    + " most recent hibernated ones. With several replicas: every replica's sessions, which"
+                    + " replica runs each, and the replicas.",
             mixinStandardHelpOptions = true)
     int list(
             @Option(
@@ -31,30 +34,59 @@ final class SessionsCommand {
                     int hibernated) {
         ControlEvent.SessionListing listing = AccessClient.ask(
                 root, new ControlRequest.SessionsList(Math.max(0, hibernated)), ControlEvent.SessionListing.class);
+        boolean several = !listing.replicas().isEmpty();
         root.context()
                 .out()
                 .printf(
                         Locale.ROOT,
-                        "%d of %d sandbox slots in use, %s of %s memory committed%n%n",
+                        "%d of %d sandbox slots in use%s, %s of %s memory committed%n%n",
                         listing.live(),
                         listing.maxLive(),
+                        several ? " on this replica" : "",
                         mib(listing.committedBytes()),
                         mib(listing.maxMemoryBytes()));
+        List<String> header =
+                new ArrayList<>(List.of("SESSION", "AGENT", "CHAT", "STATE", "SANDBOX", "MEMORY", "PROCS", "CPU"));
+        if (several) {
+            header.addAll(List.of("REPLICA", "HEARTBEAT"));
+        }
         AccessClient.table(
                 root.context().out(),
-                List.of("SESSION", "AGENT", "CHAT", "STATE", "SANDBOX", "MEMORY", "PROCS", "CPU"),
+                header,
                 listing.sessions().stream()
-                        .map(r -> List.of(
-                                Long.toString(r.session()),
-                                r.agent(),
-                                r.chat(),
-                                r.state(),
-                                r.sandboxId() == null ? "-" : r.sandboxId(),
-                                r.memoryBytes() < 0 ? "-" : mib(r.memoryBytes()),
-                                r.pids() < 0 ? "-" : Long.toString(r.pids()),
-                                r.cpuMillis() < 0 ? "-" : String.format(Locale.ROOT, "%.1f s", r.cpuMillis() / 1000.0)))
+                        .map(r -> {
+                            List<String> row = new ArrayList<>(List.of(
+                                    Long.toString(r.session()),
+                                    r.agent(),
+                                    r.chat(),
+                                    r.state(),
+                                    r.sandboxId() == null ? "-" : r.sandboxId(),
+                                    r.memoryBytes() < 0 ? "-" : mib(r.memoryBytes()),
+                                    r.pids() < 0 ? "-" : Long.toString(r.pids()),
+                                    r.cpuMillis() < 0 ? "-" : seconds(r.cpuMillis())));
+                            if (several) {
+                                row.add(r.replica() == null ? "-" : r.replica());
+                                row.add(r.heartbeatAgeMillis() < 0 ? "-" : seconds(r.heartbeatAgeMillis()) + " ago");
+                            }
+                            return List.copyOf(row);
+                        })
                         .toList(),
                 "No sessions yet: a session starts with the first message to an agent.");
+        if (several) {
+            root.context().out().println();
+            AccessClient.table(
+                    root.context().out(),
+                    List.of("REPLICA", "STARTED", "HEARTBEAT", "CHANNELS", "SESSIONS"),
+                    listing.replicas().stream()
+                            .map(r -> List.of(
+                                    r.self() ? r.name() + " (this one)" : r.name(),
+                                    Instant.ofEpochMilli(r.startedAtMillis()).toString(),
+                                    seconds(r.heartbeatAgeMillis()) + " ago",
+                                    r.channels().isEmpty() ? "-" : String.join(",", r.channels()),
+                                    Integer.toString(r.sessions())))
+                            .toList(),
+                    "");
+        }
         return Exit.OK;
     }
 
@@ -65,6 +97,10 @@ final class SessionsCommand {
             mixinStandardHelpOptions = true)
     int kill(@Parameters(index = "0", paramLabel = "ID", description = "the session, as sessions list shows") long id) {
         return AccessClient.change(root, new ControlRequest.SessionsKill(id));
+    }
+
+    private static String seconds(long millis) {
+        return String.format(Locale.ROOT, "%.1f s", millis / 1000.0);
     }
 
     private static String mib(long bytes) {

@@ -361,9 +361,11 @@ class CordonCommandTest {
                 new ControlEvent.SessionListing(
                         List.of(
                                 new ControlEvent.SessionRow(
-                                        1, "main", "terminal:main", "busy", "sb-1", 210L << 20, 12, 3_400),
-                                new ControlEvent.SessionRow(2, "sales", "slack:C1", "queued", null, -1, -1, -1),
-                                new ControlEvent.SessionRow(3, "main", "slack:C2", "hibernated", null, -1, -1, -1)),
+                                        1, "main", "terminal:main", "busy", "sb-1", 210L << 20, 12, 3_400, null, -1),
+                                new ControlEvent.SessionRow(
+                                        2, "sales", "slack:C1", "queued", null, -1, -1, -1, null, -1),
+                                new ControlEvent.SessionRow(
+                                        3, "main", "slack:C2", "hibernated", null, -1, -1, -1, null, -1)),
                         1,
                         2,
                         1L << 30,
@@ -393,6 +395,38 @@ class CordonCommandTest {
         assertThat(killed.out()).isEqualTo("Stopped the sandbox of session 1\n");
         assertThat(none.exit()).isEqualTo(Exit.UNREACHABLE);
         assertThat(none.err()).contains("session 9 has no live sandbox");
+    }
+
+    @Test
+    void withSeveralReplicasSessionsListNamesTheReplicaOfEachSessionAndListsTheReplicas() throws Exception {
+        FakeDaemon daemon = daemon();
+        daemon.onSessions = request -> new ControlEvent.SessionListing(
+                List.of(
+                        new ControlEvent.SessionRow(
+                                1, "main", "terminal:main", "idle", "sb-1", 100L << 20, 3, 1_000, "pod-0:/h", 300),
+                        new ControlEvent.SessionRow(2, "sales", "irc:#s", "live", null, -1, -1, -1, "pod-1:/h", 6_200)),
+                1,
+                2,
+                1L << 30,
+                4L << 30,
+                List.of(
+                        new ControlEvent.ReplicaRow("pod-0:/h", true, 0, 300, List.of(), 1),
+                        new ControlEvent.ReplicaRow("pod-1:/h", false, 86_400_000, 6_200, List.of("irc"), 1)));
+
+        Result list = run("", "sessions", "list");
+
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).isEqualTo("""
+                1 of 2 sandbox slots in use on this replica, 1024 MiB of 4096 MiB memory committed
+
+                SESSION  AGENT  CHAT           STATE  SANDBOX  MEMORY   PROCS  CPU    REPLICA   HEARTBEAT
+                1        main   terminal:main  idle   sb-1     100 MiB  3      1.0 s  pod-0:/h  0.3 s ago
+                2        sales  irc:#s         live   -        -        -      -      pod-1:/h  6.2 s ago
+
+                REPLICA              STARTED               HEARTBEAT  CHANNELS  SESSIONS
+                pod-0:/h (this one)  1970-01-01T00:00:00Z  0.3 s ago  -         1
+                pod-1:/h             1970-01-02T00:00:00Z  6.2 s ago  irc       1
+                """);
     }
 
     // ---- tasks

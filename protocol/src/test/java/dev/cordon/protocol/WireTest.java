@@ -281,9 +281,9 @@ class WireTest {
                         new ControlEvent.SessionListing(
                                 List.of(
                                         new ControlEvent.SessionRow(
-                                                3, "main", "terminal:main", "busy", "sb-3", 1 << 20, 4, 120),
+                                                3, "main", "terminal:main", "busy", "sb-3", 1 << 20, 4, 120, null, -1),
                                         new ControlEvent.SessionRow(
-                                                4, "sales", "slack:C1", "hibernated", null, -1, -1, -1)),
+                                                4, "sales", "slack:C1", "hibernated", null, -1, -1, -1, "r1", 250)),
                                 1,
                                 64,
                                 1L << 30,

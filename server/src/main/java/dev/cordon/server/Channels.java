@@ -75,18 +75,19 @@ final class Channels implements AutoCloseable {
                 mentionOnly.add(Irc.NAME);
             }
             IrcSettings s = irc.settings();
-            services.add(Irc.channel(new IrcSettings(
+            IrcSettings filled = new IrcSettings(
                     s.host(),
                     s.port(),
                     s.tls(),
                     s.nick(),
                     s.channels(),
-                    password(vault, "channels.irc.password_secret", irc.passwordSecret()))));
+                    password(vault, "channels.irc.password_secret", irc.passwordSecret()));
+            services.add(new RenewableChannel(() -> Irc.channel(filled)));
         }
         ChannelSettings.Email email = settings.email();
         if (email != null) {
             EmailSettings s = email.settings();
-            services.add(Email.channel(new EmailSettings(
+            EmailSettings filled = new EmailSettings(
                     s.imap(),
                     s.smtp(),
                     s.address(),
@@ -94,7 +95,8 @@ final class Channels implements AutoCloseable {
                     password(vault, "channels.email.password_secret", email.passwordSecret()),
                     s.folder(),
                     s.idle(),
-                    s.poll())));
+                    s.poll());
+            services.add(new RenewableChannel(() -> Email.channel(filled)));
         }
         ChannelSettings.Telegram telegram = settings.telegram();
         if (telegram != null) {
@@ -108,7 +110,7 @@ final class Channels implements AutoCloseable {
                     field, telegram.tokenSecret(), () -> new TelegramSettings(s.apiUrl(), token, s.pollTimeout()));
             services.add(
                     telegram.webhookUrl() == null
-                            ? Telegram.channel(filled)
+                            ? new RenewableChannel(() -> Telegram.channel(filled))
                             : Telegram.webhook(filled, telegram.webhookUrl()));
         }
         ChannelSettings.Matrix matrix = settings.matrix();
@@ -119,7 +121,7 @@ final class Channels implements AutoCloseable {
             MatrixSettings s = matrix.settings();
             String field = "channels.matrix.token_secret";
             String token = password(vault, field, matrix.tokenSecret());
-            services.add(Matrix.channel(checked(
+            MatrixSettings filled = checked(
                     field,
                     matrix.tokenSecret(),
                     () -> new MatrixSettings(
@@ -127,7 +129,8 @@ final class Channels implements AutoCloseable {
                             token,
                             s.pollTimeout(),
                             s.joinOnInvite(),
-                            data.resolve("channels").resolve("matrix-sync-token")))));
+                            data.resolve("channels").resolve("matrix-sync-token")));
+            services.add(new RenewableChannel(() -> Matrix.channel(filled)));
         }
         ChannelSettings.Slack slack = settings.slack();
         if (slack != null) {
@@ -145,7 +148,7 @@ final class Channels implements AutoCloseable {
                                         filled,
                                         password(vault, "channels.slack.signing_secret", slack.signingSecret())
                                                 .getBytes(StandardCharsets.UTF_8))
-                                : Slack.channel(filled));
+                                : new RenewableChannel(() -> Slack.channel(filled)));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("cordon.yaml: channels.slack." + e.getMessage());
             }
@@ -157,13 +160,14 @@ final class Channels implements AutoCloseable {
             }
             String field = "channels.discord.token_secret";
             String token = password(vault, field, discord.tokenSecret());
-            services.add(Discord.channel(checked(
+            DiscordSettings filled = checked(
                     field,
                     discord.tokenSecret(),
                     () -> new DiscordSettings(
                             discord.settings().api(),
                             token,
-                            data.resolve("channels").resolve("discord-session")))));
+                            data.resolve("channels").resolve("discord-session")));
+            services.add(new RenewableChannel(() -> Discord.channel(filled)));
         }
         ChannelSettings.GitHub github = settings.github();
         if (github != null) {

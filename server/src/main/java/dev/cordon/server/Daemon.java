@@ -177,7 +177,7 @@ public final class Daemon implements AutoCloseable {
         backend = Sandboxes.bubblewrap();
         // sandbox.backend: kubernetes runs sandboxes as pods (docs/deploy-kubernetes.md); a crashed
         // predecessor's pods are deleted before the first new one starts.
-        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"));
+        KubernetesSettings cluster = KubernetesChoice.load(home.root().resolve("cordon.yaml"), env);
         pods = cluster == null ? null : startPods(cluster, env.get("KUBECONFIG"));
         SandboxBackends backends = new SandboxBackends(
                 backend,
@@ -410,7 +410,14 @@ public final class Daemon implements AutoCloseable {
         // On PostgreSQL several daemons may share the database (docs/store.md, "Several replicas"):
         // sessions, channel connections and deliveries then run where their lease is held.
         replicaSet = config.store() instanceof StoreChoice.Postgres
-                ? new ReplicaSet(store.replicas(), sessions, delivery, channels.connections(), inbound, this::close)
+                ? new ReplicaSet(
+                        store.replicas(),
+                        sessions,
+                        delivery,
+                        channels.connections(),
+                        inbound,
+                        approvals::adoptPending,
+                        this::close)
                 : null;
         if (replicaSet != null) {
             sessions.leaseWith(replicaSet);
@@ -747,6 +754,13 @@ public final class Daemon implements AutoCloseable {
 
     public Path controlSocket() {
         return home.controlSocket();
+    }
+
+    /** The channel connections this daemon runs now (all of them on SQLite; those it holds the lease of on PostgreSQL). */
+    Set<String> channelsHere() {
+        return replicaSet == null
+                ? Set.copyOf(channels.connections().stream().map(c -> c.name()).toList())
+                : replicaSet.channelsHere();
     }
 
     /** The dashboard's base URL, or null when {@code http:} does not enable it. */
@@ -1105,8 +1119,13 @@ public final class Daemon implements AutoCloseable {
                     .map(c -> c.channel() + ":" + c.platformChatId())
                     .orElse("?");
             Set<SessionId> queued = new HashSet<>(admission.queued());
+            // Several replicas: every replica's sessions, from the store's leases (docs/store.md).
+            ReplicaView replicas =
+                    replicaSet == null ? ReplicaView.NONE : ReplicaView.of(store.replicas(), Clock.systemUTC());
+            String self = replicaSet == null ? null : replicaSet.self();
             for (Session s : all) {
                 SessionManager.LiveSession l = live.get(s.id());
+                ReplicaView.Holder holder = replicas.sessions().get(s.id().value());
                 if (l != null) {
                     ResourceUsage u = l.usage().orElse(new ResourceUsage(-1, -1, -1, -1, -1));
                     rows.add(new ControlEvent.SessionRow(
@@ -1117,13 +1136,36 @@ public final class Daemon implements AutoCloseable {
                             l.sandboxId(),
                             u.memoryBytes(),
                             u.pids(),
-                            u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000));
+                            u.cpuNanos() < 0 ? -1 : u.cpuNanos() / 1_000_000,
+                            self,
+                            self == null ? -1 : replicas.age(self)));
+                } else if (holder != null && !holder.replica().equals(self)) {
+                    rows.add(new ControlEvent.SessionRow(
+                            s.id().value(),
+                            agentOf.apply(s),
+                            chatOf.apply(s),
+                            "live",
+                            null,
+                            -1,
+                            -1,
+                            -1,
+                            holder.replica(),
+                            holder.heartbeatAgeMillis()));
                 } else if (queued.contains(s.id())) {
                     rows.add(new ControlEvent.SessionRow(
-                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1));
+                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "queued", null, -1, -1, -1, null, -1));
                 } else if (asleep.size() < hibernated) {
                     asleep.add(new ControlEvent.SessionRow(
-                            s.id().value(), agentOf.apply(s), chatOf.apply(s), "hibernated", null, -1, -1, -1));
+                            s.id().value(),
+                            agentOf.apply(s),
+                            chatOf.apply(s),
+                            "hibernated",
+                            null,
+                            -1,
+                            -1,
+                            -1,
+                            null,
+                            -1));
                 }
             }
             rows.sort(java.util.Comparator.comparingLong(ControlEvent.SessionRow::session));
@@ -1133,7 +1175,8 @@ public final class Daemon implements AutoCloseable {
                     admission.live(),
                     admission.maxLive(),
                     admission.committedBytes(),
-                    admission.maxMemoryBytes());
+                    admission.maxMemoryBytes(),
+                    replicas.replicas());
         }
 
         private ControlEvent.LiveSandbox describe(SessionManager.LiveSession live) {

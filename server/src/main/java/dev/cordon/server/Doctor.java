@@ -30,7 +30,7 @@ final class Doctor {
     static HostDoctor.Check kubernetes(Path file, Function<KubernetesSettings, PodFleet> connect) {
         KubernetesSettings settings;
         try {
-            settings = KubernetesChoice.load(file);
+            settings = KubernetesChoice.load(file, System.getenv());
         } catch (ConfigException e) {
             return new HostDoctor.Check("kubernetes", HostDoctor.Status.MISSING, e.getMessage(), "fix cordon.yaml");
         }

@@ -19,11 +19,12 @@ final class KubernetesChoice {
 
     /**
      * The cluster settings when {@code sandbox.backend} is {@code kubernetes}; null when it is {@code
-     * bubblewrap} (the default) or the file does not exist.
+     * bubblewrap} (the default) or the file does not exist. Values of the {@code kubernetes:} block may
+     * be {@code ${env:NAME}} ({@link EnvValues}), taken from {@code env}.
      *
      * @throws ConfigException naming the file, the key and what is wrong
      */
-    static KubernetesSettings load(Path file) {
+    static KubernetesSettings load(Path file, Map<String, String> env) {
         if (!Files.exists(file)) {
             return null;
         }
@@ -46,7 +47,9 @@ final class KubernetesChoice {
             @SuppressWarnings("unchecked")
             Map<String, Object> map = block == null || block.isNull()
                     ? null
-                    : JsonMapper.builder().build().treeToValue(block, Map.class);
+                    : JsonMapper.builder()
+                            .build()
+                            .treeToValue(EnvValues.resolve(block, "kubernetes", file, env), Map.class);
             return KubernetesSettings.parse(file.toString(), map);
         } catch (SandboxException e) {
             throw new ConfigException(e.getMessage());

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * This daemon as one of several replicas on one PostgreSQL (docs/store.md, "Several replicas"). A
  * heartbeat thread keeps this replica alive in the store and renews its leases, takes over replicas
  * whose heartbeat expired, and holds the long-lived channel connections it wins (started on
- * acquire, stopped on loss). A session runs here only while this replica holds its lease; a chat's
+ * acquire, stopped on loss or when its leases could lapse, started again when it wins them back). A session runs here only while this replica holds its lease; a chat's
  * replies are delivered by one replica at a time. The store's notifications wake the sessions and
  * deliveries that another replica's writes concern. Thread-safe; {@link #start} once, then {@link
  * #close}.
@@ -44,22 +44,30 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
     private final Delivery delivery;
     private final Map<String, ChannelService> connections;
     private final InboundSink sink;
+    private final Runnable tookOver;
     private final Runnable fenced;
     /** The connections this replica runs: holds their lease. */
     private final Set<String> running = ConcurrentHashMap.newKeySet();
-    /** Connections stopped after their lease was lost: an adapter starts once, so not again here. */
-    private final Set<String> lost = ConcurrentHashMap.newKeySet();
+    /**
+     * Until when (System.nanoTime) this replica's leases surely hold: the start of its last successful
+     * heartbeat plus the TTL. Past that minus one beat, another replica may take them soon, so the
+     * connections stop here first ({@link #watch}): never two holders, even while the database is away.
+     */
+    private volatile long leasesValidUntil;
 
     private volatile boolean closed;
     /** Whether channel connections may be taken: the daemon is up ({@link #openChannels}). */
     private volatile boolean channelsOpen;
 
     private Thread heart;
+    private Thread watchdog;
     private AutoCloseable listening;
 
     /**
      * @param connections the channel adapters that hold one platform connection each (pollers,
      *     sockets); each runs on one replica at a time
+     * @param tookOver called after this replica took a dead one over (the heartbeat's thread): what
+     *     the dead one ran that has a timer here (its approvals' expiry) is adopted
      * @param fenced called (once) when this replica finds it was declared dead: whatever it still
      *     runs may run elsewhere too, so the daemon must stop
      */
@@ -69,6 +77,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
             Delivery delivery,
             List<ChannelService> connections,
             InboundSink sink,
+            Runnable tookOver,
             Runnable fenced) {
         this.replicas = replicas;
         this.sessions = sessions;
@@ -76,6 +85,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
         this.connections = new ConcurrentHashMap<>();
         connections.forEach(c -> this.connections.put(c.name(), c));
         this.sink = sink;
+        this.tookOver = tookOver;
         this.fenced = fenced;
     }
 
@@ -86,9 +96,12 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
 
     /** Registers this replica (before it claims anything) and starts listening and beating. */
     void start() {
+        long started = System.nanoTime();
         replicas.heartbeat(TTL);
+        leasesValidUntil = started + TTL.toNanos();
         listening = replicas.listen(this::notified);
         heart = Thread.ofVirtual().name("replica-heartbeat").start(this::beatUntilClosed);
+        watchdog = Thread.ofVirtual().name("replica-lease-watchdog").start(this::watch);
         LOG.info(
                 "replica {} joined (heartbeat every {} ms, taken over {} s after it stops)",
                 replicas.self(),
@@ -118,6 +131,7 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
     }
 
     private void beat(boolean sweep) {
+        long started = System.nanoTime();
         if (!replicas.heartbeat(TTL)) {
             LOG.error(
                     "replica {} was declared dead by another replica (its heartbeat was more than {} s late):"
@@ -128,29 +142,31 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
             Thread.ofVirtual().start(fenced);
             return;
         }
+        leasesValidUntil = started + TTL.toNanos();
         List<String> dead = replicas.reapExpired();
         if (!dead.isEmpty()) {
             LOG.warn("replica {} took over dead replica(s) {}: their sessions and channels", replicas.self(), dead);
+            tookOver.run();
         }
         Set<String> held = replicas.held();
         for (String name : List.copyOf(running)) {
             if (!held.contains(lease(name))) {
-                LOG.error("replica {} lost channel {} to another replica: stopped here", replicas.self(), name);
-                running.remove(name);
-                lost.add(name);
-                connections.get(name).close();
+                stop(name, "lost it to another replica; it takes the channel again once the lease is free");
             }
         }
+        // A channel lost while this replica lived (it stalled, another took the expired lease) is
+        // taken again here as soon as its lease is free: the adapter is a fresh one (RenewableChannel).
         for (ChannelService c : connections.values()) {
             String name = c.name();
             if (channelsOpen
                     && !closed
                     && !running.contains(name)
-                    && !lost.contains(name)
-                    && replicas.acquire(lease(name), TTL)) {
+                    && replicas.acquire(lease(name), TTL)
+                    && !lapsingWithin(2)) {
                 LOG.info("replica {} holds channel {}: connecting", replicas.self(), name);
-                running.add(name);
+                // Started before it is listed: a watchdog pass in between finds it at its next pass.
                 c.start(sink);
+                running.add(name);
                 sweep = true;
             }
         }
@@ -158,6 +174,50 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
             sessions.wakeAll();
             delivery.wakeAll();
         }
+    }
+
+    /**
+     * Whether the leases may lapse within {@code beats} heartbeats: the last successful heartbeat
+     * started that long ago. A connection stops within one beat of the expiry and starts only with two
+     * to spare, so a heartbeat that was slow to commit does not start one that stops a moment later.
+     */
+    private boolean lapsingWithin(int beats) {
+        return System.nanoTime() - (leasesValidUntil - BEAT.toNanos() * beats) > 0;
+    }
+
+    /**
+     * Stops every connection while this replica cannot renew its leases (the heartbeat fails or
+     * hangs): they stop before the leases expire and another replica may connect. The heartbeat
+     * takes them again once it renews.
+     */
+    private void watch() {
+        while (!closed) {
+            if (lapsingWithin(1)) {
+                for (String name : List.copyOf(running)) {
+                    stop(
+                            name,
+                            "its leases could not be renewed for " + (TTL.minus(BEAT)).toSeconds()
+                                    + " s; it takes the channel again once its heartbeat renews them");
+                }
+            }
+            try {
+                Thread.sleep(BEAT.dividedBy(4));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void stop(String name, String why) {
+        if (running.remove(name)) {
+            LOG.error("replica {} stopped channel {}: {}", replicas.self(), name, why);
+            connections.get(name).close();
+        }
+    }
+
+    /** The channel connections this replica runs now, by name. */
+    Set<String> channelsHere() {
+        return Set.copyOf(running);
     }
 
     private static String lease(String channel) {
@@ -211,6 +271,9 @@ final class ReplicaSet implements SessionLeases, DeliveryLeases, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (watchdog != null) {
+            watchdog.interrupt();
+        }
         if (heart != null) {
             // Not interrupted: a heartbeat cut short inside a JDBC call could break its connection.
             try {

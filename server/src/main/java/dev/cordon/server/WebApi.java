@@ -291,7 +291,10 @@ final class WebApi {
                         "sessions",
                         all.sessions().stream()
                                 .filter(r -> access.mayAdminister(caller.user(), new AgentName(r.agent())))
-                                .toList()));
+                                .toList(),
+                        // The replicas (several daemons on PostgreSQL) concern every agent: global admins only.
+                        "replicas",
+                        globalAdmin(caller.user()) ? all.replicas() : List.of()));
     }
 
     private Session session(Context ctx, UserId user) {

@@ -1,11 +1,13 @@
 package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.doctor.HostDoctor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,7 +68,48 @@ class DoctorKubernetesTest {
     void theDaemonsConfigAdmitsTheKubernetesKeys() throws Exception {
         Files.writeString(home.resolve("cordon.yaml"), CLUSTER);
         assertThat(Config.load(home, java.util.Map.of()).unenforcedLimits()).hasSize(1);
-        assertThat(KubernetesChoice.load(home.resolve("cordon.yaml")).runnerImage())
+        assertThat(KubernetesChoice.load(home.resolve("cordon.yaml"), Map.of()).runnerImage())
                 .isEqualTo("registry.example/cordon-runner:0.1.0");
+    }
+
+    @Test
+    void eachReplicaTakesItsDaemonIdAndAddressFromItsEnvironment() throws Exception {
+        Path file = home.resolve("cordon.yaml");
+        Files.writeString(
+                file,
+                CLUSTER.replace("10.0.0.5:3128", "${env:POD_IP}:3128")
+                        .replace("  namespace:", "  daemon_id: ${env:POD_NAME}\n  namespace:"));
+
+        var settings = KubernetesChoice.load(file, Map.of("POD_NAME", "cordon-2", "POD_IP", "10.1.2.3"));
+
+        assertThat(settings.daemonId()).isEqualTo("cordon-2");
+        assertThat(settings.egressProxyIp()).isEqualTo("10.1.2.3");
+        assertThat(settings.egressProxyPort()).isEqualTo(3128);
+    }
+
+    @Test
+    void anUnsetOrEmptyVariableIsRefusedNamingTheFileTheKeyAndTheVariable() throws Exception {
+        Path file = home.resolve("cordon.yaml");
+        Files.writeString(file, CLUSTER.replace("  namespace:", "  daemon_id: ${env:POD_NAME}\n  namespace:"));
+
+        assertThatThrownBy(() -> KubernetesChoice.load(file, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ": kubernetes.daemon_id: ${env:POD_NAME} names environment variable"
+                        + " POD_NAME, which is not set");
+        assertThatThrownBy(() -> KubernetesChoice.load(file, Map.of("POD_NAME", "")))
+                .hasMessageContaining("kubernetes.daemon_id")
+                .hasMessageContaining("POD_NAME, which is empty");
+        assertThat(Doctor.kubernetes(file, s -> null).detail())
+                .as("doctor reads the daemon's own environment")
+                .contains("kubernetes.daemon_id");
+    }
+
+    @Test
+    void aValueWithoutReferencesIsKeptAsWritten() throws Exception {
+        Path file = home.resolve("cordon.yaml");
+        Files.writeString(file, CLUSTER.replace("  namespace:", "  daemon_id: cordon-$1\n  namespace:"));
+        assertThatThrownBy(() -> KubernetesChoice.load(file, Map.of()))
+                .as("a label may not hold $, and the text is reported as written")
+                .hasMessageContaining("cordon-$1");
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.PostgresServer;
 import dev.cordon.testkit.Scripted;
@@ -124,6 +125,69 @@ class PostgresDaemonTest {
                 .as("the daemon stopped on its next heartbeat")
                 .isFalse();
         daemon = null;
+    }
+
+    @Test
+    void sessionsListShowsEveryReplicasSessionsWhichReplicaRunsEachAndTheReplicas() throws Exception {
+        Files.createDirectories(home.resolve("agents/sales"));
+        daemon = EndToEndTest.startOn(home, model);
+        assertThat(ask("hello").text()).isEqualTo("You said: hello");
+        ControlEvent.Reply sales;
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            sales = client.ask("sales", "hi");
+        }
+        assertThat(sales.text()).isEqualTo("You said: hi");
+        ControlEvent.SessionListing before = sessions();
+        long salesSession = before.sessions().stream()
+                .filter(r -> r.agent().equals("sales"))
+                .findFirst()
+                .orElseThrow()
+                .session();
+        request(new ControlRequest.SessionsKill(salesSession));
+        String self = StoreChoice.replicaName(new Home(home));
+        long now = System.currentTimeMillis();
+        try (Connection c = DriverManager.getConnection(url, PG.user(), PG.password());
+                Statement s = c.createStatement()) {
+            // What another replica writes while it runs the sales session and holds the IRC connection.
+            s.execute(
+                    "INSERT INTO replicas (id, started_at, heartbeat_at, expires_at) VALUES ('pod-1:/var/lib/cordon', "
+                            + (now - 60_000) + ", " + (now - 2_000) + ", " + (now + 600_000) + ")");
+            s.execute("DELETE FROM leases WHERE name = 'session:" + salesSession + "'");
+            s.execute("INSERT INTO leases (name, owner, expires_at) VALUES ('session:" + salesSession
+                    + "', 'pod-1:/var/lib/cordon', " + (now + 600_000) + "), ('channel:irc', 'pod-1:/var/lib/cordon', "
+                    + (now + 600_000) + ")");
+        }
+
+        ControlEvent.SessionListing listing = sessions();
+
+        assertThat(listing.sessions())
+                .anySatisfy(r -> {
+                    assertThat(r.agent()).isEqualTo("main");
+                    assertThat(r.state()).isIn("idle", "busy");
+                    assertThat(r.replica()).isEqualTo(self);
+                })
+                .anySatisfy(r -> {
+                    assertThat(r.session()).isEqualTo(salesSession);
+                    assertThat(r.state()).isEqualTo("live");
+                    assertThat(r.replica()).isEqualTo("pod-1:/var/lib/cordon");
+                    assertThat(r.heartbeatAgeMillis()).isGreaterThanOrEqualTo(2_000);
+                });
+        assertThat(listing.replicas())
+                .extracting(r -> r.name(), r -> r.self(), r -> r.channels(), r -> r.sessions())
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple(self, true, List.of(), 1),
+                        org.assertj.core.groups.Tuple.tuple("pod-1:/var/lib/cordon", false, List.of("irc"), 1));
+    }
+
+    ControlEvent.SessionListing sessions() throws Exception {
+        return (ControlEvent.SessionListing) request(new ControlRequest.SessionsList(5));
+    }
+
+    ControlEvent request(ControlRequest request) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(request);
+            return client.await(ControlEvent.class, e -> true, java.time.Duration.ofSeconds(30));
+        }
     }
 
     static long count(Statement s, String sql) throws java.sql.SQLException {

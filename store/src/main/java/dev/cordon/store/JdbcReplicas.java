@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -61,6 +62,31 @@ final class JdbcReplicas implements Replicas {
                     .execute();
             return renewed == 1;
         });
+    }
+
+    @Override
+    public List<Member> members() {
+        return db.withReadTransaction(
+                "replicas",
+                h -> h.createQuery("SELECT id, started_at, heartbeat_at, expires_at FROM replicas ORDER BY id")
+                        .map((rs, ctx) -> new Member(
+                                rs.getString("id"),
+                                Instant.ofEpochMilli(rs.getLong("started_at")),
+                                Instant.ofEpochMilli(rs.getLong("heartbeat_at")),
+                                Instant.ofEpochMilli(rs.getLong("expires_at"))))
+                        .list());
+    }
+
+    @Override
+    public List<Lease> leases() {
+        return db.withReadTransaction(
+                "allLeases",
+                h -> h.createQuery("SELECT name, owner, expires_at FROM leases ORDER BY name")
+                        .map((rs, ctx) -> new Lease(
+                                rs.getString("name"),
+                                rs.getString("owner"),
+                                Instant.ofEpochMilli(rs.getLong("expires_at"))))
+                        .list());
     }
 
     @Override

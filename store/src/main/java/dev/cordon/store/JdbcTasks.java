@@ -230,6 +230,19 @@ final class JdbcTasks implements Tasks {
         requireNonNull(f.session(), "session");
         return db.withWriteTransaction("fireTask", h -> {
             long now = clock.millis();
+            // Several replicas' schedulers find the same tasks due. On PostgreSQL the first to lock a
+            // task's row fires it; the others skip it at once, on to their next due task, instead of
+            // queueing behind the lock only to find it fired: the firing is spread over the replicas.
+            // Exactly once is the compare-and-set below. A manual run waits its turn instead.
+            if (!f.manual()
+                    && h.createQuery("SELECT id FROM tasks WHERE id = :id"
+                                    + db.dialect().skipLocked())
+                            .bind("id", f.task().value())
+                            .mapTo(Long.class)
+                            .findOne()
+                            .isEmpty()) {
+                return Optional.<Fired>empty();
+            }
             int claimed = h.createUpdate("""
                             UPDATE tasks SET next_run_at = :next, session_id = :session,
                                 state = :state

@@ -278,6 +278,30 @@ class ApprovalServiceTest {
     }
 
     @Test
+    void anApprovalAReplicaAskedAndDiedWithExpiresOnAnotherOnceAdopted() {
+        ManualScheduler deadTimer = new ManualScheduler();
+        ApprovalService dead = ApprovalService.create(
+                store, audit, (who, agent) -> false, deadTimer, clock, TIMEOUT, new ApprovalService.Listener() {});
+        Ticket ticket = dead.request(
+                new ApprovalRequest(ada.id(), session.id(), chat.id(), "tool.bash", "run a command", RM, TIMEOUT));
+        dead.close(); // that replica is gone, and its timer with it
+
+        clock.advance(TIMEOUT.plusSeconds(1));
+        scheduler.runDue(clock.instant());
+        assertThat(approvals.find(ticket.id()).orElseThrow().status())
+                .as("no timer here for it yet")
+                .isEqualTo(Approval.Status.PENDING);
+
+        approvals.adoptPending();
+        approvals.adoptPending(); // a second takeover arms nothing twice
+        scheduler.runDue(clock.instant());
+
+        assertThat(approvals.find(ticket.id()).orElseThrow().status()).isEqualTo(Approval.Status.EXPIRED);
+        assertThat(audited(AuditActions.APPROVAL_EXPIRE)).hasSize(1);
+        assertThat(scheduler.armed()).isZero();
+    }
+
+    @Test
     void aTimeoutThatFellDueWhileTheDaemonWasDownExpiresWhenItStarts() {
         Ticket ticket = request(RM);
         stop();

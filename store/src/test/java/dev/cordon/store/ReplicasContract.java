@@ -9,6 +9,7 @@ import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.store.Replicas;
 import dev.cordon.core.store.Store;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -127,5 +128,33 @@ abstract class ReplicasContract {
         assertThat(a.replicas().acquire("channel:irc", TTL)).isTrue();
         a.replicas().leave();
         assertThat(b.replicas().acquire("channel:irc", TTL)).isTrue();
+    }
+
+    @Test
+    void everyReplicaSeesAllReplicasAndWhoHoldsEachLease() {
+        Instant start = clock.instant();
+        a.replicas().heartbeat(TTL);
+        clock.advance(Duration.ofSeconds(2));
+        b.replicas().heartbeat(TTL);
+        a.replicas().acquire("channel:telegram", TTL);
+        b.replicas().acquire("session:7", TTL);
+
+        assertThat(b.replicas().members())
+                .containsExactly(
+                        new Replicas.Member("a", start, start, start.plus(TTL)),
+                        new Replicas.Member(
+                                "b",
+                                clock.instant(),
+                                clock.instant(),
+                                clock.instant().plus(TTL)));
+        assertThat(a.replicas().leases())
+                .containsExactly(
+                        new Replicas.Lease(
+                                "channel:telegram", "a", clock.instant().plus(TTL)),
+                        new Replicas.Lease("session:7", "b", clock.instant().plus(TTL)));
+
+        b.replicas().leave();
+        assertThat(a.replicas().members()).extracting(Replicas.Member::id).containsExactly("a");
+        assertThat(a.replicas().leases()).extracting(Replicas.Lease::owner).containsExactly("a");
     }
 }

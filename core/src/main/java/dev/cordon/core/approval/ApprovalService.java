@@ -77,6 +77,14 @@ public interface ApprovalService extends AutoCloseable {
     List<Approval> recent(int max);
 
     /**
+     * Arms the timeout of every pending approval that has no timer here: with several replicas on one
+     * store, those a replica asked and then died with (docs/store.md, "Several replicas"). One that is
+     * past its deadline expires at once. An approval is decided once, whichever replica's timer runs
+     * first. Blocks on the store.
+     */
+    void adoptPending();
+
+    /**
      * Cancels the timers and tells whoever still waits that the host is stopping (a denial; the
      * approval stays pending in the store). Idempotent.
      */

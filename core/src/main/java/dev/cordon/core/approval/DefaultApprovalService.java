@@ -278,6 +278,24 @@ final class DefaultApprovalService implements ApprovalService {
     }
 
     @Override
+    public void adoptPending() {
+        List<Approval> pending = store.pendingApprovals();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            for (Approval a : pending) {
+                if (!timers.containsKey(a.id())) {
+                    arm(a);
+                }
+            }
+        } finally {
+            unlockAndNotify();
+        }
+    }
+
+    @Override
     public List<Approval> recent(int max) {
         return store.recentApprovals(max);
     }

@@ -1,6 +1,7 @@
 package dev.cordon.core.store;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -70,6 +71,18 @@ public interface Replicas {
      * nothing.
      */
     AutoCloseable listen(Consumer<String> listener);
+
+    /** A replica as the store has it: registered at {@code startedAt}, last heartbeat, alive until {@code expiresAt}. */
+    record Member(String id, Instant startedAt, Instant heartbeatAt, Instant expiresAt) {}
+
+    /** A lease ({@code session:12}, {@code channel:telegram}) and the replica that holds it. */
+    record Lease(String name, String owner, Instant expiresAt) {}
+
+    /** Every registered replica, this one included, by id; dead ones stay until a survivor takes them over. */
+    List<Member> members();
+
+    /** Every lease of every replica, by name. */
+    List<Lease> leases();
 
     /** What {@link #listen} passes after a lost connection came back: sweep for missed work. */
     String RECONNECTED = "reconnected";

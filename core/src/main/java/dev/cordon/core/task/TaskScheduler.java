@@ -29,9 +29,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fires scheduled tasks on time. One timer waits for the earliest next run in the store and is
- * re-armed whenever a task changes or fires: no sweep, no polling (DESIGN.md, event-driven). A run
- * is a message from the scheduler stored in the task's session and a wake of that session, so it
+ * Fires scheduled tasks on time. With several replicas on PostgreSQL every replica runs one of
+ * these: each due task fires on exactly one of them (the store's {@link Tasks#fire} claims it),
+ * and a task another replica is firing is skipped, so the firings spread over the replicas.
+ *
+ * <p>One timer waits for the earliest next run in the store and is re-armed whenever a task
+ * changes or fires: no sweep, no polling (DESIGN.md, event-driven). A run is a message from the scheduler stored in the task's session and a wake of that session, so it
  * goes through the session, sandbox, gateway and audit like any message, and its reply is delivered
  * to the session's chat, the task's destination.
  *
@@ -47,6 +50,11 @@ public final class TaskScheduler implements AutoCloseable {
     private static final Actor SCHEDULER = Actor.system("scheduler");
     /** How long a task that failed to fire waits before the next try. */
     static final Duration RETRY = Duration.ofSeconds(30);
+    /**
+     * When another replica was firing a due task (PostgreSQL, several replicas), how long before this
+     * one looks again: the other's firing has committed by then (or failed, and this one fires it).
+     */
+    static final Duration RECHECK = Duration.ofSeconds(1);
 
     private final Store store;
     private final Tasks tasks;
@@ -218,9 +226,11 @@ public final class TaskScheduler implements AutoCloseable {
             armedFor = null;
             Instant now = clock.instant();
             boolean failed = false;
+            boolean elsewhere = false;
             for (Task task : tasks.due(now)) {
                 try {
-                    fire(task, Due.firing(task, now, session(task)), SCHEDULER);
+                    elsewhere |= fire(task, Due.firing(task, now, session(task)), SCHEDULER)
+                            .isEmpty();
                 } catch (RuntimeException e) {
                     // One broken task must not stop the others. It stays due and is tried again after
                     // RETRY, not at once: a timer re-armed for the past would spin.
@@ -228,7 +238,9 @@ public final class TaskScheduler implements AutoCloseable {
                     failed = true;
                 }
             }
-            arm(failed ? now.plus(RETRY) : null);
+            // A task another replica is firing still looks due until that firing commits: looking again
+            // at once would spin, so the timer waits a moment.
+            arm(failed ? now.plus(RETRY) : elsewhere ? now.plus(RECHECK) : null);
         } finally {
             lock.unlock();
         }
@@ -237,7 +249,7 @@ public final class TaskScheduler implements AutoCloseable {
     private Optional<Tasks.Fired> fire(Task task, Tasks.Firing firing, Actor by) {
         Optional<Tasks.Fired> fired = tasks.fire(firing);
         if (fired.isEmpty()) {
-            return fired; // another scheduler (a PostgreSQL replica) fired it first
+            return fired; // another scheduler (a PostgreSQL replica) fired it first, or is firing it
         }
         AgentName agent = agentName(task);
         for (TaskRun run : fired.get().runs()) {

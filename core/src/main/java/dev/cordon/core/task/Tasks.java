@@ -65,7 +65,9 @@ public interface Tasks {
      * it is ACTIVE: a message with {@code prompt} goes into {@code session}'s inbox for each instant
      * of {@code runs} (each a history row), a SKIPPED row counts {@code skipped} (if above 0), and
      * the next run becomes {@code nextRun} (null: the task is DONE). Two schedulers racing on one
-     * task fire it once: the loser gets empty and nothing is written.
+     * task fire it once: the loser gets empty and nothing is written. A firing that is not manual
+     * gets empty at once, without waiting, while another transaction is firing the same task
+     * (PostgreSQL: {@code FOR UPDATE SKIP LOCKED}); a manual one waits for it.
      *
      * @throws IllegalArgumentException if the session does not exist
      */

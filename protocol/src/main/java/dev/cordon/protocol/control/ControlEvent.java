@@ -75,14 +75,50 @@ public sealed interface ControlEvent {
             long pidsLimitHits) {}
 
     /**
-     * The sessions, for {@code cordon sessions list}, and admission control's state.
+     * The sessions, for {@code cordon sessions list}, and this daemon's admission control's state.
+     * With several replicas on PostgreSQL the sessions are every replica's and {@code replicas} lists
+     * them; with one daemon it is empty.
      *
      * @param committedBytes memory limits of the live sandboxes, summed as admission counts them
      */
-    record SessionListing(List<SessionRow> sessions, int live, int maxLive, long committedBytes, long maxMemoryBytes)
+    record SessionListing(
+            List<SessionRow> sessions,
+            int live,
+            int maxLive,
+            long committedBytes,
+            long maxMemoryBytes,
+            List<ReplicaRow> replicas)
             implements ControlEvent {
         public SessionListing {
             sessions = List.copyOf(sessions);
+            replicas = replicas == null ? List.of() : List.copyOf(replicas);
+        }
+
+        /** One daemon: no replicas to list. */
+        public SessionListing(
+                List<SessionRow> sessions, int live, int maxLive, long committedBytes, long maxMemoryBytes) {
+            this(sessions, live, maxLive, committedBytes, maxMemoryBytes, List.of());
+        }
+    }
+
+    /**
+     * One daemon replica on the shared PostgreSQL.
+     *
+     * @param self whether it is the daemon that answered
+     * @param heartbeatAgeMillis how long ago its last heartbeat was stored (above 5 s: it is dead, and a
+     *     survivor is about to take it over)
+     * @param channels the channel connections it holds
+     * @param sessions how many sessions it holds (runs)
+     */
+    record ReplicaRow(
+            String name,
+            boolean self,
+            long startedAtMillis,
+            long heartbeatAgeMillis,
+            List<String> channels,
+            int sessions) {
+        public ReplicaRow {
+            channels = List.copyOf(channels);
         }
     }
 
@@ -106,7 +142,10 @@ public sealed interface ControlEvent {
      * One session. Usage figures are -1 when not live or unknown.
      *
      * @param state {@code busy} (live, in a turn), {@code idle} (live, between turns), {@code
-     *     queued} (waiting for a sandbox slot) or {@code hibernated}
+     *     queued} (waiting for a sandbox slot), {@code hibernated}, or {@code live} (running on
+     *     another replica, whose usage this daemon cannot see)
+     * @param replica the replica that runs it (several replicas only), else null
+     * @param heartbeatAgeMillis how long ago that replica's last heartbeat was stored, -1 without one
      */
     record SessionRow(
             long session,
@@ -116,7 +155,9 @@ public sealed interface ControlEvent {
             String sandboxId,
             long memoryBytes,
             long pids,
-            long cpuMillis) {}
+            long cpuMillis,
+            String replica,
+            long heartbeatAgeMillis) {}
 
     record Stopping() implements ControlEvent {}
 
