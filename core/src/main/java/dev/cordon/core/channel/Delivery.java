@@ -302,7 +302,9 @@ public final class Delivery {
                     text,
                     o.failed(),
                     o.idempotencyKey(),
-                    o.options());
+                    o.options(),
+                    null,
+                    o.createdAt());
             Attachment file = attachment(o);
             if (file != null) {
                 message = adapter.capabilities().files()
