@@ -243,6 +243,49 @@ class TelegramEndToEndTest extends DaemonTestBase {
         assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("denied");
     }
 
+    /**
+     * The model asks a question and runs a tool that needs approval at once (parallel tool calls), so
+     * which is posted first is up to the race: a typed number answers the one posted last, and the
+     * other says how it is answered (a press or a reply).
+     */
+    @Test
+    void aTypedNumberAnswersWhicheverWaitsAndWasPostedLastAndTheOtherSaysHowToAnswerIt() throws Exception {
+        pair(aliceDm, alice);
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCalls(
+                        Scripted.ToolCall.of("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}"),
+                        Scripted.ToolCall.of("bash", "{\"command\":\"echo ran > both.txt\"}")),
+                Scripted.text("Both done."));
+
+        telegram.say(aliceDm, alice, "plan and run");
+        FakeTelegram.Sent first = telegram.nextSent(WAIT);
+        FakeTelegram.Sent second = telegram.nextSent(WAIT);
+        boolean cardLast = second.text().startsWith("Approval #");
+        FakeTelegram.Sent card = cardLast ? second : first;
+        FakeTelegram.Sent question = cardLast ? first : second;
+        assertThat(question.text()).isEqualTo("Which plan?");
+        String id = card.text().substring("Approval #".length(), card.text().indexOf(" · "));
+        String granted = "Approval #" + id + ": granted by telegram:" + alice.id() + " (once).";
+        if (cardLast) {
+            assertThat(card.text()).endsWith(ChatApprovals.QUESTION_BEFORE);
+            telegram.say(aliceDm, alice, "1");
+            assertThat(telegram.nextSent(WAIT).text()).isEqualTo(granted);
+            telegram.press(aliceDm, alice, question.messageId(), "Red");
+        } else {
+            assertThat(telegram.nextSent(WAIT).text())
+                    .startsWith(
+                            "Approval #" + id + " still waits, but a typed answer now answers the agent's question.");
+            telegram.say(aliceDm, alice, "2");
+            telegram.press(aliceDm, alice, card.messageId(), "Allow once");
+            assertThat(telegram.nextSent(WAIT).text()).isEqualTo(granted);
+        }
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Both done.");
+        assertThat(model.requests().get(1).body().toString()).contains("The user chose option 2: Red");
+        assertThat(home.resolve("agents/main/workspace/both.txt")).hasContent("ran\n");
+    }
+
     @Test
     void askUserOptionsAreButtonsAndAPressAnswersTheWaitingTurn() throws Exception {
         pair(aliceDm, alice);
