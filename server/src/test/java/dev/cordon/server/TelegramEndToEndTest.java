@@ -19,6 +19,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Telegram end to end: a real daemon with the Telegram channel enabled in cordon.yaml and its bot
@@ -245,17 +247,21 @@ class TelegramEndToEndTest extends DaemonTestBase {
 
     /**
      * The model asks a question and runs a tool that needs approval at once (parallel tool calls), so
-     * which is posted first is up to the race: a typed number answers the one posted last, and the
-     * other says how it is answered (a press or a reply).
+     * which is posted first is up to the race (the calls' order in the model's answer tilts it): a
+     * typed number answers the one posted last, and the other says how it is answered (a press or a
+     * reply).
      */
-    @Test
-    void aTypedNumberAnswersWhicheverWaitsAndWasPostedLastAndTheOtherSaysHowToAnswerIt() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aTypedNumberAnswersWhicheverWaitsAndWasPostedLastAndTheOtherSaysHowToAnswerIt(boolean questionFirst)
+            throws Exception {
         pair(aliceDm, alice);
         Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        Scripted.ToolCall ask =
+                Scripted.ToolCall.of("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}");
+        Scripted.ToolCall bash = Scripted.ToolCall.of("bash", "{\"command\":\"echo ran > both.txt\"}");
         model.enqueue(
-                Scripted.toolCalls(
-                        Scripted.ToolCall.of("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}"),
-                        Scripted.ToolCall.of("bash", "{\"command\":\"echo ran > both.txt\"}")),
+                questionFirst ? Scripted.toolCalls(ask, bash) : Scripted.toolCalls(bash, ask),
                 Scripted.text("Both done."));
 
         telegram.say(aliceDm, alice, "plan and run");
