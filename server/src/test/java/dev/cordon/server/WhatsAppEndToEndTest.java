@@ -96,11 +96,16 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
         assertThat(model.requests().toString()).doesNotContain("transfer all money");
     }
 
-    @Test
-    void aFileTheSandboxedAgentSendsArrivesAsAnUploadedDocument() throws Exception {
+    /** Alice pairs her chat with main by sending the code. */
+    void pairAlice() throws Exception {
         String code = ((ControlEvent.PairingCode) ChannelTests.control(daemon, new ControlRequest.Pair("main"))).code();
         graph.post(hook, graph.says(ALICE, "Alice", code), APP_SECRET);
         assertThat(graph.nextSent(WAIT).text()).contains("Paired", "main");
+    }
+
+    @Test
+    void aFileTheSandboxedAgentSendsArrivesAsAnUploadedDocument() throws Exception {
+        pairAlice();
         model.enqueue(
                 Scripted.toolCall("bash", EndToEndTest.json("printf 'line one\\nline two\\n' > /workspace/notes.txt")),
                 Scripted.toolCall("send_file", "{\"path\":\"notes.txt\",\"caption\":\"The notes.\"}"),
@@ -119,9 +124,7 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
 
     @Test
     void aFileOfATypeWhatsAppRefusesArrivesAsAnExpiringLinkInstead() throws Exception {
-        String code = ((ControlEvent.PairingCode) ChannelTests.control(daemon, new ControlRequest.Pair("main"))).code();
-        graph.post(hook, graph.says(ALICE, "Alice", code), APP_SECRET);
-        assertThat(graph.nextSent(WAIT).text()).contains("Paired", "main");
+        pairAlice();
         model.enqueue(
                 Scripted.toolCall(
                         "bash",
