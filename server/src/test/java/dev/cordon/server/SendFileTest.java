@@ -171,6 +171,51 @@ class SendFileTest {
     }
 
     @Test
+    void aFileThePlatformRefusesGoesAsTheTextInItsPlaceAndTheAuditSaysWhy() throws Exception {
+        Files.writeString(workspace.resolve("build.tar"), "not a type the platform takes");
+        HostTools.Result sent = sendFile(messaging(), "t1", Map.of("path", "build.tar", "caption", "The build."));
+        assertThat(sent.error()).as(sent.text()).isFalse();
+        List<OutgoingMessage> got = new CopyOnWriteArrayList<>();
+        // Takes uploads, but not this one; a message without a file it takes.
+        ChannelAdapter picky = new ChannelAdapter() {
+            @Override
+            public String name() {
+                return "files";
+            }
+
+            @Override
+            public Capabilities capabilities() {
+                return new Capabilities(false, false, false, true, false, false, 0);
+            }
+
+            @Override
+            public DeliveryResult deliver(OutgoingMessage message) {
+                got.add(message);
+                return message.file() != null
+                        ? new DeliveryResult.FileRefused(
+                                "(#100) Param file must be a file with one of the following types")
+                        : new DeliveryResult.Delivered("m" + got.size());
+            }
+        };
+        Delivery delivery = new Delivery(store, List.of(picky), audit, Clock.systemUTC(), timer);
+        delivery.filesFrom(vault, f -> "[link to " + f.name() + "]");
+
+        delivery.wakeAll();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.undelivered().isEmpty());
+        assertThat(got).hasSize(2);
+        assertThat(got.getLast().file()).isNull();
+        assertThat(got.getLast().text()).isEqualTo("The build.\n\n[link to build.tar]");
+        assertThat(audit.read(0, 1000))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.event().details())
+                        .containsEntry("file_as", "text")
+                        .containsEntry(
+                                "file_refused", "(#100) Param file must be a file with one of the following types"));
+    }
+
+    @Test
     void theSameFileSentAgainInARedoneTurnIsOneMessage() throws Exception {
         Files.writeString(workspace.resolve("a.txt"), "alpha");
         Messaging messaging = messaging();
