@@ -355,6 +355,9 @@ public final class Daemon implements AutoCloseable {
                 });
         approvalControl.serve(approvals);
         chatApprovals.serve(approvals);
+        // A typed answer goes to whichever waits and was posted last: a card or an ask_user question.
+        chatApprovals.questionsFrom(questions::waitingIn);
+        questions.onAsked(chatApprovals::questionAsked);
         // Scheduled tasks: one timer for the earliest next run; a run is a message into a session.
         // The agent's task tools run here, on the host, after its tool rules (invariant 3).
         tasks = new TaskScheduler(

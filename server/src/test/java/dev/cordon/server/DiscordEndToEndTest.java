@@ -134,6 +134,35 @@ class DiscordEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void anApprovalAskedInAThreadIsACardInThatThreadAndAPressThereAnswersIt() throws Exception {
+        pair(FakeDiscord.GENERAL, MENTION);
+        String thread = discord.thread(FakeDiscord.GENERAL);
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo approved > discord-approved.txt\"}"),
+                Scripted.text("Ran it in the thread."));
+
+        String asked = discord.say(alice, thread, MENTION + "run it");
+
+        await().atMost(WAIT)
+                .until(() -> discord.posted().stream().anyMatch(p -> p.content().startsWith("Approval #")));
+        FakeDiscord.Posted card = discord.posted().stream()
+                .filter(p -> p.content().startsWith("Approval #"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(card.channelId()).isEqualTo(thread);
+        assertThat(card.replyTo()).isEqualTo(asked);
+        String id =
+                card.content().substring("Approval #".length(), card.content().indexOf(" · "));
+        discord.press(alice, card.id(), "Allow once");
+        assertThat(awaitPost("Approval #" + id + ": granted by discord:" + alice.id() + " (once).")
+                        .channelId())
+                .isEqualTo(thread);
+        assertThat(awaitPost("Ran it in the thread.").channelId()).isEqualTo(thread);
+        assertThat(home.resolve("agents/main/workspace/discord-approved.txt")).hasContent("approved\n");
+    }
+
+    @Test
     void aLongReplyArrivesInPiecesWithinDiscordsLimitAndCannotPingTheServer() throws Exception {
         String dm = discord.dm(alice);
         pair(dm, "");

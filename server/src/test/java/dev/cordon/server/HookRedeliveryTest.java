@@ -13,13 +13,19 @@ import dev.cordon.channel.whatsapp.WhatsApp;
 import dev.cordon.channel.whatsapp.WhatsAppSettings;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
+import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.Outbound;
+import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.access.Role;
 import dev.cordon.core.access.UserId;
 import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.audit.AuditLogs;
+import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.HookChannel;
+import dev.cordon.core.channel.OutgoingMessage;
 import dev.cordon.core.channel.Router;
 import dev.cordon.core.store.Store;
 import dev.cordon.store.Stores;
@@ -40,6 +46,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -182,6 +190,55 @@ class HookRedeliveryTest {
         onceAcrossARestart(
                 () -> github.deliver(d, hook("github"), GITHUB_SECRET).statusCode(),
                 () -> github.deliver(d, hook("github"), GITHUB_SECRET).statusCode());
+    }
+
+    /**
+     * GitHub has no idempotency key: a comment whose answer was lost (a 502 after GitHub wrote it),
+     * then a restart, and the next daemon's delivery finds the comment by its marker instead of
+     * posting it again. Nothing of the first attempt survives but the store's outbox row.
+     */
+    @Test
+    void aGitHubReplyWhoseAnswerWasLostBeforeARestartIsCommentedOnce() {
+        FakeGitHub.Delivery d = github.comment("acme/rocket", 7, alice, "@cordon-bot why is CI red?");
+        assertThat(github.deliver(d, hook("github"), GITHUB_SECRET).statusCode())
+                .isBetween(200, 299);
+        Inbound question = store.claimPending(woken.getFirst(), 1).getFirst();
+        OutboundId id = store.completeTurn(
+                        question.sessionId(),
+                        List.of(question.id()),
+                        List.of(),
+                        new Store.NewOutbound(question.chatId(), question.id(), "A flaky test.", false, "reply-ci"))
+                .orElseThrow();
+        Outbound reply = store.outbound(id).orElseThrow();
+        github.writeThenFailNext(502);
+        // The first attempt, as Delivery makes it; its answer is lost, the comment is written.
+        assertThat(channels.getFirst()
+                        .deliver(new OutgoingMessage(
+                                id.value(),
+                                "acme/rocket",
+                                question.id().value(),
+                                question.platformMessageId(),
+                                reply.text(),
+                                false,
+                                reply.idempotencyKey(),
+                                List.of(),
+                                null,
+                                reply.createdAt())))
+                .isInstanceOf(DeliveryResult.RetryLater.class);
+
+        down();
+        up();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        try {
+            new Delivery(store, List.copyOf(channels), audit, Clock.systemUTC(), timer).wakeAll();
+            await().atMost(WAIT).until(() -> store.undelivered().isEmpty());
+        } finally {
+            timer.shutdownNow();
+        }
+
+        assertThat(github.comments()).extracting(FakeGitHub.Comment::body).containsExactly("A flaky test.");
+        assertThat(store.outbound(id).orElseThrow().platformMessageId())
+                .isEqualTo(Long.toString(github.comments().getFirst().id()));
     }
 
     @Test

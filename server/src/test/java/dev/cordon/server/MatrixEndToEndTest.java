@@ -90,6 +90,37 @@ class MatrixEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void anApprovalAskedInAThreadIsANumberedCardInThatThreadAndATypedNumberThereAnswersIt() throws Exception {
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"echo approved > matrix-approved.txt\"}"),
+                Scripted.text("Ran it."));
+        String root = matrix.say(room, BOB, "incident 43");
+
+        String asked = matrix.inThread(room, ALICE, root, "clean up the disk");
+
+        FakeMatrix.Sent card = matrix.nextSent(WAIT);
+        assertThat(card.body()).startsWith("Approval #").contains("1. Allow once", "4. Deny");
+        assertThat(card.content().path("m.relates_to").path("event_id").asString())
+                .isEqualTo(root);
+        assertThat(card.content()
+                        .path("m.relates_to")
+                        .path("m.in_reply_to")
+                        .path("event_id")
+                        .asString())
+                .isEqualTo(asked);
+        String id = card.body().substring("Approval #".length(), card.body().indexOf(" · "));
+        matrix.inThread(room, ALICE, root, "1");
+
+        FakeMatrix.Sent decision = matrix.nextSent(WAIT);
+        assertThat(decision.body()).isEqualTo("Approval #" + id + ": granted by matrix:" + ALICE + " (once).");
+        assertThat(decision.content().path("m.relates_to").path("event_id").asString())
+                .isEqualTo(root);
+        assertThat(matrix.nextSent(WAIT).body()).isEqualTo("Ran it.");
+        assertThat(home.resolve("agents/main/workspace/matrix-approved.txt")).hasContent("approved\n");
+    }
+
+    @Test
     void aStrangerInAnApprovalRoomIsHeldUntilTheOwnerAdmitsThem() throws Exception {
         assertThat(ChannelTests.control(daemon, new ControlRequest.ChatsPolicy("matrix:" + room, "approval")))
                 .isInstanceOf(ControlEvent.Done.class);

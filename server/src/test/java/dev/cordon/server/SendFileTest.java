@@ -115,10 +115,22 @@ class SendFileTest {
                 new HostTools.Caller(main, session, terminal, turn, List.of(asked)), Messaging.SEND_FILE, arguments);
     }
 
-    /** A channel that takes uploads and keeps what it was handed. */
+    /**
+     * A channel that takes uploads and keeps what it was handed; one that {@code refusesFiles} takes
+     * messages but not their files, as WhatsApp refuses a type outside its list.
+     */
     static final class Uploads implements ChannelAdapter {
         final List<OutgoingMessage> got = new CopyOnWriteArrayList<>();
         final List<byte[]> bytes = new CopyOnWriteArrayList<>();
+        final boolean refusesFiles;
+
+        Uploads() {
+            this(false);
+        }
+
+        Uploads(boolean refusesFiles) {
+            this.refusesFiles = refusesFiles;
+        }
 
         @Override
         public String name() {
@@ -132,6 +144,11 @@ class SendFileTest {
 
         @Override
         public DeliveryResult deliver(OutgoingMessage message) {
+            if (refusesFiles && message.file() != null) {
+                got.add(message);
+                return new DeliveryResult.FileRefused(
+                        "(#100) Param file must be a file with one of the following types");
+            }
             try {
                 bytes.add(message.file() == null ? new byte[0] : message.file().readAllBytes());
             } catch (java.io.IOException e) {
@@ -168,6 +185,30 @@ class SendFileTest {
         assertThat(message.file().size()).isEqualTo(pdf.length);
         assertThat(channel.bytes.getFirst()).isEqualTo(pdf);
         await().atMost(Duration.ofSeconds(10)).until(() -> store.undelivered().isEmpty());
+    }
+
+    @Test
+    void aFileThePlatformRefusesGoesAsTheTextInItsPlaceAndTheAuditSaysWhy() throws Exception {
+        Files.writeString(workspace.resolve("build.tar"), "not a type the platform takes");
+        HostTools.Result sent = sendFile(messaging(), "t1", Map.of("path", "build.tar", "caption", "The build."));
+        assertThat(sent.error()).as(sent.text()).isFalse();
+        Uploads picky = new Uploads(true);
+        Delivery delivery = new Delivery(store, List.of(picky), audit, Clock.systemUTC(), timer);
+        delivery.filesFrom(vault, f -> "[link to " + f.name() + "]");
+
+        delivery.wakeAll();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.undelivered().isEmpty());
+        assertThat(picky.got).hasSize(2);
+        assertThat(picky.got.getLast().file()).isNull();
+        assertThat(picky.got.getLast().text()).isEqualTo("The build.\n\n[link to build.tar]");
+        assertThat(audit.read(0, 1000))
+                .filteredOn(e -> e.event().action().equals("delivery"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.event().details())
+                        .containsEntry("file_as", "text")
+                        .containsEntry(
+                                "file_refused", "(#100) Param file must be a file with one of the following types"));
     }
 
     @Test

@@ -218,4 +218,56 @@ class SlackEndToEndTest {
         assertThat(control(new ControlRequest.SendersAdmit(request.id()))).isInstanceOf(ControlEvent.Done.class);
         assertThat(awaitPost("Welcome, mallory.").channel()).isEqualTo("C0GENERAL");
     }
+
+    /** The approval card {@link #askInAThread} saw posted. */
+    FakeSlack.Posted card;
+
+    /**
+     * Alice asks main, in a new thread of C0GENERAL, to run {@code command}, which its policy puts
+     * to a person; returns the thread's root once the card is posted, which {@code card} then holds.
+     */
+    String askInAThread(String command, String reply) throws Exception {
+        pair("U0ALICE", "C0GENERAL", "<@U0BOT> ");
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        model.enqueue(Scripted.toolCall("bash", EndToEndTest.json(command)), Scripted.text(reply));
+        String root = slack.say("U0BOB", "C0GENERAL", "a thread about deploys");
+        slack.sayInThread("U0ALICE", "C0GENERAL", root, "<@U0BOT> run it");
+        await().atMost(WAIT)
+                .until(() -> slack.posted().stream().anyMatch(p -> p.text().startsWith("Approval #")));
+        card = slack.posted().stream()
+                .filter(p -> p.text().startsWith("Approval #"))
+                .findFirst()
+                .orElseThrow();
+        return root;
+    }
+
+    String cardId() {
+        return card.text().substring("Approval #".length(), card.text().indexOf(" · "));
+    }
+
+    @Test
+    void anApprovalAskedInAThreadIsACardInThatThreadAndAPressThereAnswersIt() throws Exception {
+        String root = askInAThread("echo approved > slack-approved.txt", "Ran it in the thread.");
+
+        assertThat(card.threadTs()).isEqualTo(root);
+        slack.press("U0ALICE", "C0GENERAL", card.ts(), "Allow once");
+        FakeSlack.Posted decision = awaitPost("Approval #" + cardId() + ": granted by slack:U0ALICE (once).");
+        assertThat(decision.threadTs()).isEqualTo(root);
+        assertThat(awaitPost("Ran it in the thread.").threadTs()).isEqualTo(root);
+        assertThat(home.resolve("agents/main/workspace/slack-approved.txt")).hasContent("approved\n");
+    }
+
+    @Test
+    void aTypedAnswerInTheThreadAnswersTheCardPostedThere() throws Exception {
+        String root = askInAThread("echo never > denied.txt", "Understood, not run.");
+
+        slack.sayInThread("U0ALICE", "C0GENERAL", root, "4");
+
+        assertThat(awaitPost("Approval #" + cardId() + ": denied by slack:U0ALICE.")
+                        .threadTs())
+                .isEqualTo(root);
+        assertThat(awaitPost("Understood, not run.").threadTs()).isEqualTo(root);
+        assertThat(home.resolve("agents/main/workspace/denied.txt")).doesNotExist();
+        assertThat(model.requests().toString()).as("the answer is the host's").doesNotContain("\"4\"");
+    }
 }

@@ -19,6 +19,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Telegram end to end: a real daemon with the Telegram channel enabled in cordon.yaml and its bot
@@ -241,6 +243,53 @@ class TelegramEndToEndTest extends DaemonTestBase {
         assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Understood, I did not run it.");
         assertThat(home.resolve("agents/main/workspace/denied.txt")).doesNotExist();
         assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("denied");
+    }
+
+    /**
+     * The model asks a question and runs a tool that needs approval at once (parallel tool calls), so
+     * which is posted first is up to the race (the calls' order in the model's answer tilts it): a
+     * typed number answers the one posted last, and the other says how it is answered (a press or a
+     * reply).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aTypedNumberAnswersWhicheverWaitsAndWasPostedLastAndTheOtherSaysHowToAnswerIt(boolean questionFirst)
+            throws Exception {
+        pair(aliceDm, alice);
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
+        Scripted.ToolCall ask =
+                Scripted.ToolCall.of("ask_user", "{\"question\":\"Which plan?\",\"options\":\"Blue\\nRed\"}");
+        Scripted.ToolCall bash = Scripted.ToolCall.of("bash", "{\"command\":\"echo ran > both.txt\"}");
+        model.enqueue(
+                questionFirst ? Scripted.toolCalls(ask, bash) : Scripted.toolCalls(bash, ask),
+                Scripted.text("Both done."));
+
+        telegram.say(aliceDm, alice, "plan and run");
+        FakeTelegram.Sent first = telegram.nextSent(WAIT);
+        FakeTelegram.Sent second = telegram.nextSent(WAIT);
+        boolean cardLast = second.text().startsWith("Approval #");
+        FakeTelegram.Sent card = cardLast ? second : first;
+        FakeTelegram.Sent question = cardLast ? first : second;
+        assertThat(question.text()).isEqualTo("Which plan?");
+        String id = card.text().substring("Approval #".length(), card.text().indexOf(" · "));
+        String granted = "Approval #" + id + ": granted by telegram:" + alice.id() + " (once).";
+        if (cardLast) {
+            assertThat(card.text()).endsWith(ChatApprovals.QUESTION_BEFORE);
+            telegram.say(aliceDm, alice, "1");
+            assertThat(telegram.nextSent(WAIT).text()).isEqualTo(granted);
+            telegram.press(aliceDm, alice, question.messageId(), "Red");
+        } else {
+            assertThat(telegram.nextSent(WAIT).text())
+                    .startsWith(
+                            "Approval #" + id + " still waits, but a typed answer now answers the agent's question.");
+            telegram.say(aliceDm, alice, "2");
+            telegram.press(aliceDm, alice, card.messageId(), "Allow once");
+            assertThat(telegram.nextSent(WAIT).text()).isEqualTo(granted);
+        }
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Both done.");
+        assertThat(model.requests().get(1).body().toString()).contains("The user chose option 2: Red");
+        assertThat(home.resolve("agents/main/workspace/both.txt")).hasContent("ran\n");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
@@ -46,6 +47,8 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
         Files.writeString(home.resolve("cordon.yaml"), """
                 hooks:
                   port: 0
+                files:
+                  public_url: https://cordon.example.org
                 channels:
                   whatsapp:
                     phone_number_id: "%s"
@@ -93,11 +96,16 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
         assertThat(model.requests().toString()).doesNotContain("transfer all money");
     }
 
-    @Test
-    void aFileTheSandboxedAgentSendsArrivesAsAnUploadedDocument() throws Exception {
+    /** Alice pairs her chat with main by sending the code. */
+    void pairAlice() throws Exception {
         String code = ((ControlEvent.PairingCode) ChannelTests.control(daemon, new ControlRequest.Pair("main"))).code();
         graph.post(hook, graph.says(ALICE, "Alice", code), APP_SECRET);
         assertThat(graph.nextSent(WAIT).text()).contains("Paired", "main");
+    }
+
+    @Test
+    void aFileTheSandboxedAgentSendsArrivesAsAnUploadedDocument() throws Exception {
+        pairAlice();
         model.enqueue(
                 Scripted.toolCall("bash", EndToEndTest.json("printf 'line one\\nline two\\n' > /workspace/notes.txt")),
                 Scripted.toolCall("send_file", "{\"path\":\"notes.txt\",\"caption\":\"The notes.\"}"),
@@ -112,5 +120,35 @@ class WhatsAppEndToEndTest extends DaemonTestBase {
         assertThat(file.document().mediaType()).isEqualTo("text/plain");
         assertThat(new String(file.document().bytes(), StandardCharsets.UTF_8)).isEqualTo("line one\nline two\n");
         assertThat(graph.nextSent(WAIT).text()).isEqualTo("There you go.");
+    }
+
+    @Test
+    void aFileOfATypeWhatsAppRefusesArrivesAsAnExpiringLinkInstead() throws Exception {
+        pairAlice();
+        model.enqueue(
+                Scripted.toolCall(
+                        "bash",
+                        EndToEndTest.json("cd /workspace && echo log > build.log && tar -cf build.tar build.log")),
+                Scripted.toolCall("send_file", "{\"path\":\"build.tar\",\"caption\":\"The build.\"}"),
+                Scripted.text("There you go."));
+
+        graph.post(hook, graph.says(ALICE, "Alice", "send me the build"), APP_SECRET);
+
+        // Meta's upload answers (#100) for application/x-tar; the host sends the link a channel
+        // without uploads gets, rather than giving the message up.
+        FakeGraph.Sent file = graph.nextSent(WAIT);
+        assertThat(file.type()).isEqualTo("text");
+        assertThat(file.text())
+                .startsWith("The build.\n\nFile build.tar (")
+                .contains("https://cordon.example.org/files/")
+                .endsWith("/build.tar");
+        assertThat(graph.media()).isEmpty();
+        assertThat(graph.nextSent(WAIT).text()).isEqualTo("There you go.");
+        AuditEvent delivery = audited("delivery").stream()
+                .filter(e -> e.details().containsKey("file"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(delivery.details()).containsEntry("file_as", "text");
+        assertThat(String.valueOf(delivery.details().get("file_refused"))).contains("(#100)", "application/x-tar");
     }
 }

@@ -540,6 +540,19 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<Inbound> turnMessage(SessionId session) {
+        requireNonNull(session, "session");
+        return db.withReadTransaction(
+                "turnMessage",
+                h -> h.createQuery("SELECT " + INBOUND_COLUMNS
+                                + " FROM inbound WHERE session_id = :session AND state = 'CLAIMED'"
+                                + " ORDER BY id DESC LIMIT 1")
+                        .bind("session", session.value())
+                        .map(INBOUND)
+                        .findOne());
+    }
+
+    @Override
     public List<SessionId> sessionsWithPending() {
         return db.withReadTransaction(
                 "sessionsWithPending",

@@ -548,6 +548,29 @@ abstract class StoreContract {
     }
 
     @Test
+    void theTurnMessageIsTheNewestMessageARunningTurnOfTheSessionClaimed() {
+        Fixture f = fixture("C1");
+        assertThat(store.turnMessage(f.session().id())).isEmpty();
+        receive(f, "m-1");
+        InboundId last = receive(f, "m-2");
+        store.claimPending(f.session().id(), 10);
+        receive(f, "m-3"); // arrived during the turn: not part of it
+
+        assertThat(store.turnMessage(f.session().id()).map(Inbound::id)).contains(last);
+    }
+
+    @Test
+    void noTurnMessageOnceTheTurnIsDone() {
+        Fixture f = fixture("C1");
+        receive(f, "m-1");
+        List<Inbound> claimed = store.claimPending(f.session().id(), 10);
+
+        store.completeTurn(f.session().id(), ids(claimed), List.of(), null);
+
+        assertThat(store.turnMessage(f.session().id())).isEmpty();
+    }
+
+    @Test
     void claimPendingWithMaxZeroClaimsNothingAndNegativeMaxIsRejected() {
         Fixture f = fixture("C1");
         receive(f, "m-1");

@@ -1,9 +1,12 @@
 package dev.cordon.core.approval;
 
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Ids.ChatId;
+import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.access.UserId;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.store.Store;
@@ -12,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -22,6 +26,15 @@ import java.util.stream.Stream;
  * as its sender. The approval service decides whether the sender may approve: anyone else's answer
  * is ignored and audited there ({@code approval.ignored}), and the chat is told so. An answer is the
  * host's business: it never reaches the agent.
+ *
+ * <p>The card goes in reply to the message the turn answers ({@link Store#turnMessage}), so it lands
+ * in that message's thread (a Slack or Discord thread, a Matrix thread, an email's References), and
+ * so does everything said about it afterwards (the decision, a refused answer).
+ *
+ * <p>A typed answer goes to whichever waits on a person and was posted last: the newest approval
+ * card, or the agent's {@code ask_user} question ({@link #questionsFrom}). The older one then says
+ * so in the chat (a note on the card when it is posted, or a note when the question is), and is
+ * answered by a press or a reply to it.
  *
  * <p>Only chats of a channel {@code chatPlatform} accepts get cards: a chat platform whose every
  * message is not read as the reply (not a webhook's reply endpoint, not another agent) and without
@@ -42,6 +55,7 @@ public final class ChatApprovals implements ApprovalService.Listener {
     private final Predicate<String> chatPlatform;
     private final Consumer<ChatId> deliver;
     private volatile ApprovalService service;
+    private volatile Function<ChatId, Optional<OutboundId>> questions = chat -> Optional.empty();
 
     /**
      * @param chatPlatform whether chats of a channel get cards (see the class comment)
@@ -58,10 +72,30 @@ public final class ChatApprovals implements ApprovalService.Listener {
         this.service = service;
     }
 
+    /**
+     * Where the question that waits in a chat is, if one does: its outbox row ({@code
+     * Questions#waitingIn}). Set once, before the first approval; without it no question is known.
+     */
+    public void questionsFrom(Function<ChatId, Optional<OutboundId>> waitingQuestion) {
+        this.questions = waitingQuestion;
+    }
+
     @Override
     public void requested(Approval a) {
-        chatOf(a).ifPresent(chat -> post(a, card(a), "approval:" + a.id().value(), OPTIONS));
+        chatOf(a).ifPresent(chat -> {
+            String text = card(a);
+            if (questions.apply(a.chat()).isPresent()) {
+                text += "\n" + QUESTION_BEFORE;
+            }
+            InboundId turn = store.turnMessage(a.session()).map(Inbound::id).orElse(null);
+            post(a, turn, text, "approval:" + a.id().value(), OPTIONS);
+        });
     }
+
+    /** What a card posted while the agent's question waits says. */
+    public static final String QUESTION_BEFORE =
+            "(The agent's question above waits too: a typed answer now answers this"
+                    + " approval. Answer the question by replying to it or with its buttons.)";
 
     @Override
     public void decided(Approval a) {
@@ -70,6 +104,32 @@ public final class ChatApprovals implements ApprovalService.Listener {
                         a,
                         "Approval #" + a.id().value() + ": " + outcome(a) + ".",
                         "approval:" + a.id().value() + ":decided"));
+    }
+
+    /**
+     * The agent put a question in {@code chat}'s outbox: each approval that waits there with a card
+     * posted before it says, in the card's thread, that typed answers now go to the question and how
+     * to answer the approval.
+     */
+    public void questionAsked(ChatId chat) {
+        Optional<OutboundId> question = questions.apply(chat);
+        if (service == null || question.isEmpty()) {
+            return;
+        }
+        long asked = question.get().value();
+        for (Approval a : service.pending()) {
+            // A card posted after the question keeps typed answers, and said so itself.
+            if (a.chat().equals(chat)
+                    && cardOf(a).filter(card -> card.id().value() < asked).isPresent()) {
+                post(
+                        a,
+                        "Approval #" + a.id().value() + " still waits, but a typed answer now answers the"
+                                + " agent's question. Answer approval #" + a.id().value()
+                                + " with a button on its card, or by replying to it.",
+                        "approval:" + a.id().value() + ":behind:"
+                                + question.get().value());
+            }
+        }
     }
 
     /**
@@ -104,7 +164,7 @@ public final class ChatApprovals implements ApprovalService.Listener {
             List<Approval> here = service.pending().stream()
                     .filter(a -> a.chat().equals(chat))
                     .toList();
-            if (here.isEmpty()) {
+            if (here.isEmpty() || !newestWaiting(here, questions.apply(chat))) {
                 return Optional.empty();
             }
             if (here.size() > 1) {
@@ -161,6 +221,25 @@ public final class ChatApprovals implements ApprovalService.Listener {
         return 0;
     }
 
+    /**
+     * Whether a card of {@code here} was posted after the question that waits in the chat (if one
+     * does): only then is a typed answer the approvals'. A card not found is taken as older.
+     */
+    private boolean newestWaiting(List<Approval> here, Optional<OutboundId> question) {
+        if (question.isEmpty()) {
+            return true;
+        }
+        long asked = question.get().value();
+        return here.stream()
+                .anyMatch(a -> cardOf(a).map(card -> card.id().value() > asked).orElse(false));
+    }
+
+    /** The card of approval {@code a} in its chat's recent outbox. */
+    private Optional<Outbound> cardOf(Approval a) {
+        String key = "approval:" + a.id().value();
+        return cards(a.chat()).filter(o -> o.idempotencyKey().equals(key)).findFirst();
+    }
+
     private Optional<Chat> chatOf(Approval a) {
         return store.chat(a.chat()).filter(c -> chatPlatform.test(c.channel()));
     }
@@ -206,13 +285,17 @@ public final class ChatApprovals implements ApprovalService.Listener {
         return new InboundSink.InboundResult.Answered(text);
     }
 
+    /** Posts {@code text} about {@code a} in its card's thread (in reply to what the card replied to). */
     private void post(Approval a, String text, String key) {
-        post(a, text, key, List.of());
+        post(a, cardOf(a).map(Outbound::inReplyTo).orElse(null), text, key, List.of());
     }
 
-    private void post(Approval a, String text, String key, List<String> options) {
+    private void post(Approval a, InboundId inReplyTo, String text, String key, List<String> options) {
         store.completeTurn(
-                a.session(), List.of(), List.of(), new Store.NewOutbound(a.chat(), null, text, false, key, options));
+                a.session(),
+                List.of(),
+                List.of(),
+                new Store.NewOutbound(a.chat(), inReplyTo, text, false, key, options));
         deliver.accept(a.chat());
     }
 

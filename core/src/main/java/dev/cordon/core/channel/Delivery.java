@@ -302,13 +302,16 @@ public final class Delivery {
                     text,
                     o.failed(),
                     o.idempotencyKey(),
-                    o.options());
+                    o.options(),
+                    null,
+                    o.createdAt());
             Attachment file = attachment(o);
             if (file != null) {
                 message = adapter.capabilities().files()
                         ? message.withFile(text, file)
-                        : message.withFile((text.isEmpty() ? "" : text + "\n\n") + inPlaceOfFile.apply(file), null);
+                        : message.withFile(inPlaceOf(text, file), null);
             }
+            String fileRefused = null;
             // Long text split, options numbered where the channel cannot show more (Fitting).
             DeliveryResult result;
             try (Tracing.Span span = o.inReplyTo() == null
@@ -320,6 +323,12 @@ public final class Delivery {
                             null,
                             Map.of("cordon.channel", adapter.name(), "cordon.outbound", o.id().value()))) {
                 result = fitting.deliver(adapter, message);
+                if (result instanceof DeliveryResult.FileRefused refused && message.file() != null) {
+                    // Nothing was shown: the message goes again as a channel without uploads gets it.
+                    fileRefused = refused.reason();
+                    message = message.withFile(inPlaceOf(text, file), null);
+                    result = fitting.deliver(adapter, message);
+                }
                 span.set("cordon.delivery", result.getClass().getSimpleName());
                 if (result instanceof DeliveryResult.Failed f) {
                     span.failed(f.reason());
@@ -331,7 +340,10 @@ public final class Delivery {
                     extra.put("platform_message", d.platformMessageId());
                     if (file != null) {
                         extra.put("file", file.sha256());
-                        extra.put("file_as", adapter.capabilities().files() ? "upload" : "text");
+                        extra.put("file_as", message.file() != null ? "upload" : "text");
+                    }
+                    if (fileRefused != null) {
+                        extra.put("file_refused", AuditEvent.clip(fileRefused));
                     }
                     if (act != null) {
                         extra.put(act == DlpAction.REDACT ? "redacted" : "withheld", kinds);
@@ -357,17 +369,28 @@ public final class Delivery {
                     timer.schedule(() -> wake(chatId), r.after().toMillis(), TimeUnit.MILLISECONDS);
                     return;
                 }
-                case DeliveryResult.Failed f -> {
-                    // Never marked delivered: it stays in the outbox with why, and the owner is told.
-                    // Given up on, it no longer holds up the chat's later replies.
-                    LOG.error("delivery of {} to chat {} failed for good: {}", o.id(), chatId, f.reason());
-                    audited(o, text, adapter, Decision.DENY, f.reason(), Map.of("given_up", true));
-                    if (store.giveUp(o.id(), f.reason())) {
-                        undeliverable.accept(o, f.reason());
-                    }
-                }
+                case DeliveryResult.Failed f -> giveUp(o, text, adapter, f.reason());
+                // A file refused when the message carries none any more: the adapter cannot send it.
+                case DeliveryResult.FileRefused r -> giveUp(o, text, adapter, r.reason());
             }
         }
+    }
+
+    /**
+     * Never marked delivered: it stays in the outbox with why, and the owner is told. Given up on,
+     * it no longer holds up the chat's later replies.
+     */
+    private void giveUp(Outbound o, String text, ChannelAdapter adapter, String reason) {
+        LOG.error("delivery of {} to chat {} failed for good: {}", o.id(), o.chatId(), reason);
+        audited(o, text, adapter, Decision.DENY, reason, Map.of("given_up", true));
+        if (store.giveUp(o.id(), reason)) {
+            undeliverable.accept(o, reason);
+        }
+    }
+
+    /** {@code text} with what a channel without uploads gets in {@code file}'s place below it. */
+    private String inPlaceOf(String text, Attachment file) {
+        return (text.isEmpty() ? "" : text + "\n\n") + inPlaceOfFile.apply(file);
     }
 
     /** The file {@code o} carries, readable from the vault, or null. */

@@ -15,4 +15,12 @@ public sealed interface DeliveryResult {
 
     /** A permanent failure; the message will not be retried. */
     record Failed(String reason) implements DeliveryResult {}
+
+    /**
+     * The platform takes messages here, but not the file this one carries (a type or size it
+     * refuses), and nothing was shown: the host sends the message again with the text a channel
+     * without uploads gets in the file's place (a link, or where the file is). Returned for a message
+     * without a file, it counts as {@link Failed}.
+     */
+    record FileRefused(String reason) implements DeliveryResult {}
 }

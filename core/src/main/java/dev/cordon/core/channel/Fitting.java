@@ -39,6 +39,10 @@ final class Fitting {
                     case DeliveryResult.NoRecipient n -> {
                         return n;
                     }
+                    // Only the first part carries a file: no part was shown yet.
+                    case DeliveryResult.FileRefused r -> {
+                        return r;
+                    }
                     case DeliveryResult.Failed f -> {
                         parts.forEach(p -> confirmed.remove(p.idempotencyKey()));
                         return new DeliveryResult.Failed(

@@ -1,5 +1,6 @@
 package dev.cordon.core.channel;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -15,6 +16,9 @@ import java.util.List;
  *     turns them into numbered text for a channel without buttons ({@link Capabilities#buttons})
  * @param file a file to upload with the text as its caption, or null; only a channel with {@link
  *     Capabilities#files} is handed one (the host sends others a link instead)
+ * @param storedAt when the host stored the message, or null (a host notice): no attempt to deliver
+ *     it, in this process or an earlier one, began before. A platform without idempotency keys
+ *     looks for the message among those it shows since then before sending it again (GitHub)
  */
 public record OutgoingMessage(
         long deliveryId,
@@ -25,9 +29,34 @@ public record OutgoingMessage(
         boolean failed,
         String idempotencyKey,
         List<String> options,
-        Attachment file) {
+        Attachment file,
+        Instant storedAt) {
     public OutgoingMessage {
         options = List.copyOf(options);
+    }
+
+    /** A message whose storing time is not known. */
+    public OutgoingMessage(
+            long deliveryId,
+            String platformChatId,
+            long inReplyTo,
+            String replyToPlatformMessageId,
+            String text,
+            boolean failed,
+            String idempotencyKey,
+            List<String> options,
+            Attachment file) {
+        this(
+                deliveryId,
+                platformChatId,
+                inReplyTo,
+                replyToPlatformMessageId,
+                text,
+                failed,
+                idempotencyKey,
+                options,
+                file,
+                null);
     }
 
     /** A message with options, without a file. */
@@ -92,7 +121,8 @@ public record OutgoingMessage(
                 failed,
                 newKey,
                 newOptions,
-                file);
+                file,
+                storedAt);
     }
 
     /** This message carrying {@code newFile} (null: none) with {@code newText}. */
@@ -106,6 +136,22 @@ public record OutgoingMessage(
                 failed,
                 idempotencyKey,
                 options,
-                newFile);
+                newFile,
+                storedAt);
+    }
+
+    /** This message, stored by the host at {@code at}. */
+    public OutgoingMessage withStoredAt(Instant at) {
+        return new OutgoingMessage(
+                deliveryId,
+                platformChatId,
+                inReplyTo,
+                replyToPlatformMessageId,
+                text,
+                failed,
+                idempotencyKey,
+                options,
+                file,
+                at);
     }
 }

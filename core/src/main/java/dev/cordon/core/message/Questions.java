@@ -3,6 +3,7 @@ package dev.cordon.core.message;
 import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Ids.ChatId;
 import dev.cordon.core.Ids.InboundId;
+import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
@@ -23,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -49,9 +51,13 @@ public final class Questions implements HostTools {
     private final Clock clock;
     private final Consumer<ChatId> deliver;
     private final Map<SessionId, Waiting> waiting = new ConcurrentHashMap<>();
+    private volatile Consumer<ChatId> asked = chat -> {};
 
-    /** A question of one session: answered by the first person's message stored after it was asked. */
-    private record Waiting(CompletableFuture<Inbound> answer) {}
+    /**
+     * A question of one session: answered by the first person's message stored after it was asked.
+     * {@code question} is its outbox row, once stored.
+     */
+    private record Waiting(CompletableFuture<Inbound> answer, ChatId chat, AtomicReference<OutboundId> question) {}
 
     /** @param deliver wakes delivery for a chat with a new outbound message */
     public Questions(Store store, AuditLog audit, Clock clock, Consumer<ChatId> deliver) {
@@ -59,6 +65,30 @@ public final class Questions implements HostTools {
         this.audit = audit;
         this.clock = clock;
         this.deliver = deliver;
+    }
+
+    /**
+     * Who hears that a question was put in a chat's outbox (the chat's approval cards, which then
+     * say how they are answered). Set once, before the first question; called on the asking thread.
+     */
+    public void onAsked(Consumer<ChatId> listener) {
+        this.asked = listener;
+    }
+
+    /**
+     * The outbox row of the newest question that waits for an answer in {@code chat}, if any. Never
+     * blocks.
+     */
+    public Optional<OutboundId> waitingIn(ChatId chat) {
+        return waiting.values().stream()
+                .filter(w -> w.chat().equals(chat) && !w.answer().isDone())
+                .map(w -> {
+                    synchronized (w) {
+                        return w.question().get();
+                    }
+                })
+                .filter(java.util.Objects::nonNull)
+                .max(java.util.Comparator.comparingLong(OutboundId::value));
     }
 
     /**
@@ -117,26 +147,32 @@ public final class Questions implements HostTools {
                     true);
         }
         SessionId session = caller.session().id();
-        Waiting w = new Waiting(new CompletableFuture<>());
+        Waiting w = new Waiting(new CompletableFuture<>(), caller.chat().id(), new AtomicReference<>());
         // A question of a turn that broke off (its sandbox died) gives way to its retry's.
         Optional.ofNullable(waiting.put(session, w))
                 .ifPresent(old -> old.answer().cancel(false));
         try {
             InboundId inReplyTo =
                     caller.batch().isEmpty() ? null : caller.batch().getLast().id();
-            store.completeTurn(
-                    session,
-                    List.of(),
-                    List.of(),
-                    new Store.NewOutbound(
-                            caller.chat().id(),
-                            inReplyTo,
-                            question,
-                            false,
-                            "ask:" + caller.turnId() + ":" + Integer.toHexString(question.hashCode()),
-                            options));
+            // Under w's lock, so that waitingIn, which takes it too, never misses a question stored
+            // before an approval card that asks whether one waits.
+            synchronized (w) {
+                store.completeTurn(
+                                session,
+                                List.of(),
+                                List.of(),
+                                new Store.NewOutbound(
+                                        caller.chat().id(),
+                                        inReplyTo,
+                                        question,
+                                        false,
+                                        "ask:" + caller.turnId() + ":" + Integer.toHexString(question.hashCode()),
+                                        options))
+                        .ifPresent(w.question()::set);
+            }
             record(caller, AuditActions.USER_QUESTION, Decision.INFO, null, Map.of("options", options.size()));
             deliver.accept(caller.chat().id());
+            asked.accept(caller.chat().id());
             Inbound answer = w.answer().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             // The answer belongs to this turn: done now, so no later turn takes it as a new message.
             store.completeTurn(session, List.of(answer.id()), List.of(), null);

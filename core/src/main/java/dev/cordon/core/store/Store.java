@@ -96,6 +96,13 @@ public interface Store extends AutoCloseable {
      */
     Optional<Inbound> claimInbound(InboundId id);
 
+    /**
+     * The newest message of {@code session} that a turn has taken and not finished (CLAIMED): the
+     * message the running turn answers last, in whose thread the host posts what it says about the
+     * turn (an approval card). Empty when no turn of the session runs.
+     */
+    Optional<Inbound> turnMessage(SessionId session);
+
     /** Sessions that have PENDING messages, for the start-up and safety-net sweep. */
     List<SessionId> sessionsWithPending();
 

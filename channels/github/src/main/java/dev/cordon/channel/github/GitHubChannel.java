@@ -158,7 +158,8 @@ final class GitHubChannel implements HookChannel {
             return new DeliveryResult.Failed("a GitHub reply goes on the issue it answers, and this one answers none"
                     + " (a message the agent started itself has no issue to go on)");
         }
-        return api.comment(message.platformChatId(), issue.get(), message.text(), message.idempotencyKey());
+        return api.comment(
+                message.platformChatId(), issue.get(), message.text(), message.idempotencyKey(), message.storedAt());
     }
 
     @Override

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -34,13 +33,13 @@ import tools.jackson.databind.json.JsonMapper;
  * The token is sent only in the {@code Authorization} header and never appears in a message.
  *
  * <p>GitHub has no idempotency key for comments. Each comment therefore ends with a hidden marker
- * ({@link #marker}, an HTML comment GitHub does not show) derived from the reply's idempotency key.
- * After an attempt whose outcome is unknown (no answer, or a 5xx, which GitHub may send after the
- * comment was written) the next attempt first lists the issue's comments since then ({@code GET
- * .../comments?since=}) and, if the bot's comment with the marker is there, reports it delivered
- * instead of posting it again. Attempts whose outcome is known (201, 4xx, rate limits) need no look.
- * What is remembered of unknown outcomes is lost on restart: a reply whose POST was cut off just
- * before the daemon stopped can still show twice.
+ * ({@link #marker}, an HTML comment GitHub does not show) derived from the reply's idempotency key,
+ * and every attempt first lists the issue's comments since the reply was stored ({@code GET
+ * .../comments?since=}, the first 100) and, if the bot's comment with the marker is there, reports
+ * it delivered instead of posting it again. Nothing of earlier attempts is remembered here: the
+ * look works the same after an attempt with an unknown outcome (no answer, or a 5xx, which GitHub
+ * may send after the comment was written) in this process, in one that stopped since, or on
+ * another replica. It costs one {@code GET} per attempt.
  *
  * <p>Thread-safe.
  */
@@ -53,8 +52,6 @@ final class RestApi {
     private final Backoff backoff;
     /** Before this instant the rate limit is known to be spent: no call is made. */
     private volatile Instant spentUntil = Instant.MIN;
-    /** Idempotency keys whose last attempt has an unknown outcome, with when it began. */
-    private final Map<String, Instant> uncertain = new ConcurrentHashMap<>();
 
     RestApi(GitHubSettings settings, HttpClient http, Clock clock, Backoff backoff) {
         this.settings = settings;
@@ -64,11 +61,14 @@ final class RestApi {
     }
 
     /**
-     * Comments {@code text} on issue {@code issue} of {@code repo}, with the marker of {@code key};
-     * after an attempt with an unknown outcome, only if that attempt left no comment. Blocks for the
-     * calls.
+     * Comments {@code text} on issue {@code issue} of {@code repo}, with the marker of {@code key},
+     * unless a comment of the bot with that marker is there already (an earlier attempt whose answer
+     * was lost). Blocks for the calls.
+     *
+     * @param storedAt when the reply was stored, or null: its comment cannot be older; the look
+     *     lists the issue's first 100 comments when null
      */
-    DeliveryResult comment(String repo, long issue, String text, String key) {
+    DeliveryResult comment(String repo, long issue, String text, String key, Instant storedAt) {
         Instant now = clock.instant();
         if (now.isBefore(spentUntil)) {
             return new DeliveryResult.RetryLater(
@@ -76,41 +76,24 @@ final class RestApi {
         }
         String where = "GitHub " + repo + "#" + issue;
         String marker = marker(key);
-        Instant earlier = uncertain.get(key);
-        if (earlier != null) {
-            DeliveryResult found = HttpDelivery.send(
-                    http,
-                    request(repo, issue, "?per_page=100&since=" + earlier.minusSeconds(60))
-                            .GET()
-                            .build(),
-                    backoff,
-                    where,
-                    response -> lookedUp(where, response, marker));
-            if (found instanceof DeliveryResult.Delivered) {
-                uncertain.remove(key);
-                return found;
-            }
-            if (!(found instanceof DeliveryResult.NoRecipient)) {
-                return found; // the look failed: posting blind could show the comment twice
-            }
+        // Clocks differ: a minute's slack before the host's time of storing.
+        String since = storedAt == null ? "" : "&since=" + storedAt.minusSeconds(60);
+        DeliveryResult found = HttpDelivery.send(
+                http,
+                request(repo, issue, "?per_page=100" + since).GET().build(),
+                backoff,
+                where,
+                response -> lookedUp(where, response, marker));
+        if (!(found instanceof DeliveryResult.NoRecipient)) {
+            // Delivered before, or the look failed: posting blind could show the comment twice.
+            return found;
         }
-        int[] status = {0};
         HttpRequest request = request(repo, issue, "")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(
                         JSON.writeValueAsString(Map.of("body", text + "\n\n" + marker))))
                 .build();
-        DeliveryResult result = HttpDelivery.send(http, request, backoff, where, response -> {
-            status[0] = response.statusCode();
-            return answer(where, response);
-        });
-        // No answer, or a 5xx (GitHub may have written the comment before its gateway gave up): unknown.
-        if (status[0] == 0 || status[0] >= 500) {
-            uncertain.putIfAbsent(key, now);
-        } else if (!(result instanceof DeliveryResult.RetryLater)) {
-            uncertain.remove(key);
-        }
-        return result;
+        return HttpDelivery.send(http, request, backoff, where, response -> answer(where, response));
     }
 
     /** The hidden line that ends every comment: {@code <!-- cordon:HASH -->}, HASH from {@code key} alone. */

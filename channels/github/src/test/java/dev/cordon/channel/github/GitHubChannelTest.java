@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -219,7 +220,7 @@ class GitHubChannelTest {
             assertThat(r.reason()).contains("secondary rate limit");
         });
 
-        github.rateLimit(1);
+        github.rateLimit(2); // the look for an earlier copy, then the comment
         assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.Delivered.class);
         // The success said the budget is spent: the next reply waits without calling.
         assertThat(channel.deliver(m)).isInstanceOfSatisfying(DeliveryResult.RetryLater.class, r -> {
@@ -297,6 +298,27 @@ class GitHubChannelTest {
         assertThat(channel.deliver(new OutgoingMessage(2, "acme/rocket", 1, "7/comment-1", "Next.", false, "k-next")))
                 .isInstanceOf(DeliveryResult.Delivered.class);
         assertThat(github.comments()).extracting(FakeGitHub.Comment::body).containsExactly("Only once.", "Next.");
+    }
+
+    @Test
+    void aReplyWhoseAnswerWasLostIsNotPostedTwiceByTheAdapterOfTheNextDaemon() throws Exception {
+        OutgoingMessage m = new OutgoingMessage(
+                1, REPO, 1, "7/comment-1", "Only once.", false, "k-restart", List.of(), null, Instant.now());
+        github.writeThenFailNext(502);
+        assertThat(channel.deliver(m)).isInstanceOf(DeliveryResult.RetryLater.class);
+
+        // What a restart leaves: a new adapter that knows nothing of the attempt, the same stored reply.
+        GitHubChannel next = new GitHubChannel(
+                new GitHubSettings(github.url(), "cordon-bot", SECRET.getBytes(StandardCharsets.UTF_8), TOKEN),
+                Clock.systemUTC(),
+                HttpClient.newHttpClient(),
+                new Backoff(Duration.ofMillis(10), Duration.ofMillis(20), new SplittableRandom(2)));
+        DeliveryResult retried = next.deliver(m);
+
+        assertThat(github.comments()).extracting(FakeGitHub.Comment::body).containsExactly("Only once.");
+        assertThat(retried)
+                .isEqualTo(new DeliveryResult.Delivered(
+                        Long.toString(github.comments().getFirst().id())));
     }
 
     @Test

@@ -30,6 +30,10 @@ import tools.jackson.databind.node.ObjectNode;
  *       131000 (Meta's side), HTTP 5xx and no answer: retried with back-off;
  *   <li>190 (the access token expired or was revoked) and 10/200 (missing permission): retried, so
  *       replies wait for a new token instead of being lost;
+ *   <li>131053 (media upload error: a type or size WhatsApp does not take) and 100 whose message is
+ *       {@code Param file must be a file with one of the following types}, the upload's answer
+ *       for a type outside its allow-list: {@link DeliveryResult.FileRefused}, so the host sends the
+ *       text with a link (or a note) in the file's place;
  *   <li>anything else (100 invalid parameter, 131026 undeliverable, 131051 unsupported): failed.
  * </ul>
  *
@@ -43,6 +47,9 @@ final class GraphApi {
     private static final Set<Integer> TRANSIENT = Set.of(1, 2, 4, 80007, 130429, 131000, 131056);
     private static final Set<Integer> AUTH = Set.of(10, 190, 200);
     static final int REENGAGEMENT = 131047;
+    static final int MEDIA_UPLOAD_ERROR = 131053;
+    /** How the upload's code-100 answer for a media type outside WhatsApp's allow-list begins. */
+    static final String TYPE_REFUSED = "Param file must be a file with one of the following types";
 
     private final WhatsAppSettings settings;
     private final HttpClient http;
@@ -110,6 +117,10 @@ final class GraphApi {
         if (code == REENGAGEMENT) {
             return new DeliveryResult.Failed(said + ": the person last wrote more than 24 hours ago, and WhatsApp"
                     + " lets a business answer only within 24 hours (or with an approved template)");
+        }
+        if (code == MEDIA_UPLOAD_ERROR
+                || (code == 100 && error.path("message").asString("").contains(TYPE_REFUSED))) {
+            return new DeliveryResult.FileRefused(said);
         }
         if (AUTH.contains(code)) {
             return new DeliveryResult.RetryLater(

@@ -10,6 +10,8 @@ import tools.jackson.databind.node.ObjectNode;
  * the media store ({@link GraphApi#upload}), which answers a media id, then a {@code document}
  * message naming that id, the file's name and the text as its caption. The media id is not kept: a
  * delivery retried after a failed second step uploads again (Meta drops unused media after 30 days).
+ * A file WhatsApp does not take (over 100 MB, or a type or size its upload refuses: {@link GraphApi})
+ * is {@link DeliveryResult.FileRefused}: the host then sends the text with a link in its place.
  */
 final class WhatsAppDocument {
     /** WhatsApp's limit for a document. */
@@ -25,7 +27,7 @@ final class WhatsAppDocument {
      */
     static DeliveryResult send(GraphApi api, ObjectNode message, String caption, Attachment file) {
         if (file.size() > MAX_BYTES) {
-            return new DeliveryResult.Failed("the file " + file.name() + " has " + file.size()
+            return new DeliveryResult.FileRefused("the file " + file.name() + " has " + file.size()
                     + " bytes; WhatsApp takes documents of at most 100 MB");
         }
         if (caption.length() > MAX_CAPTION) {

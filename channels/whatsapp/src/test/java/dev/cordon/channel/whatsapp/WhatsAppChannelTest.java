@@ -271,7 +271,7 @@ class WhatsAppChannelTest {
     }
 
     @Test
-    void aFileOverWhatsAppsLimitOrOfATypeItRefusesFailsForGoodWithItsReason() {
+    void aFileOverWhatsAppsLimitOrOfATypeItRefusesIsRefusedForTheHostToLinkInstead() {
         graph.post(hookUrl, graph.says(ALICE, "Alice", "hi"), APP_SECRET);
         Attachment huge = new Attachment("dump.pdf", "application/pdf", 100L * 1024 * 1024 + 1, "ab".repeat(32), () -> {
             throw new AssertionError("a file over 100 MB is not read, let alone uploaded");
@@ -284,15 +284,32 @@ class WhatsAppChannelTest {
 
         assertThat(tooBig)
                 .isInstanceOfSatisfying(
-                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("dump.pdf", "100 MB"));
+                        DeliveryResult.FileRefused.class,
+                        f -> assertThat(f.reason()).contains("dump.pdf", "100 MB"));
         assertThat(overFakeLimit)
                 .isInstanceOfSatisfying(
-                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("131053", "size too big"));
+                        DeliveryResult.FileRefused.class,
+                        f -> assertThat(f.reason()).contains("131053", "size too big"));
         assertThat(zip)
                 .isInstanceOfSatisfying(
-                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("(#100)", "application/zip"));
+                        DeliveryResult.FileRefused.class,
+                        f -> assertThat(f.reason()).contains("(#100)", "application/zip"));
         assertThat(graph.media()).isEmpty();
         assertThat(graph.sent()).isEmpty();
+    }
+
+    @Test
+    void otherPermanentErrorsOfAFileMessageStillFailForGood() {
+        graph.post(hookUrl, graph.says(ALICE, "Alice", "hi"), APP_SECRET);
+        graph.expireWindow(ALICE);
+        OutgoingMessage m = withFile(null, "notes", file("notes.txt", "text/plain", PDF));
+
+        assertThat(channel.deliver(m))
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("131047"));
+        assertThat(channel.deliver(withFile(null, "x".repeat(1025), file("a.pdf", "application/pdf", PDF))))
+                .isInstanceOfSatisfying(
+                        DeliveryResult.Failed.class, f -> assertThat(f.reason()).contains("caption"));
     }
 
     @Test
