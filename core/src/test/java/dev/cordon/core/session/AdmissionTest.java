@@ -54,6 +54,10 @@ class AdmissionTest {
 
         CompletableFuture<Void> third = acquireLater(admission, 2, 3, places);
         awaitQueued(admission, 1);
+        // The place is told after the waiter is queued, outside the lock.
+        for (int i = 0; i < 500 && places.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
 
         assertThat(third).isNotDone();
         assertThat(places).containsExactly(1);
