@@ -183,6 +183,7 @@ final class Training {
                 case RunnerMessage.StreamAck a -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.HostToolCall c ->
                     runner.send(new HostMessage.HostToolResult(c.requestId(), "You have no scheduled tasks.", false));
+                case RunnerMessage.FileWritten w -> throw new IllegalStateException("training sends no file");
             }
         }
     }
