@@ -436,6 +436,10 @@ public final class Daemon implements AutoCloseable {
         more.addAll(egress.routes());
         more.addAll(webTasks.routes());
         more.add(fileLinks.route());
+        WebChatFiles chatFiles = new WebChatFiles(
+                fileVault, fileSettings.maxBytes(), store, roles, Clock.systemUTC(), new SecureRandom());
+        more.addAll(chatFiles.routes());
+        web.filesFrom(chatFiles);
         return new WebServer(
                 webSettings,
                 webAuth,
