@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
+import dev.cordon.core.Domain.Inbound;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
 import dev.cordon.core.access.Role;
+import dev.cordon.core.access.SenderPolicy;
+import dev.cordon.core.access.SenderRequest;
 import dev.cordon.core.access.UserId;
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditLog;
@@ -50,13 +53,14 @@ class RouterFilesTest {
     AuditLog audit;
     Router router;
     FileVault vault;
+    Access access;
     Chat chat;
 
     @BeforeEach
     void open() {
         store = Stores.sqlite(dir.resolve("cordon.db"), Clock.systemUTC());
         audit = AuditLogs.open(store.audit(), dir.resolve("keys/audit-ed25519"));
-        Access access = Access.create(store, audit, Clock.systemUTC(), new Random(7), woken::add, c -> {});
+        access = Access.create(store, audit, Clock.systemUTC(), new Random(7), woken::add, c -> {});
         router = new Router(store, audit, Clock.systemUTC(), woken::add, access);
         vault = new FileVault(dir.resolve("files"));
         router.receiveFilesWith(new InboundFiles(vault, LIMIT));
@@ -135,6 +139,26 @@ class RouterFilesTest {
                                 "files.max_mb", "larger than 1 KiB, this host's limit (files.max_mb in cordon.yaml)"),
                         org.assertj.core.groups.Tuple.tuple(null, "could not be fetched: the platform answered 404"));
         assertThat(store.sessionsWithPending()).hasSize(1);
+    }
+
+    @Test
+    void aMessageHeldForAnAdminFetchesNoFileAndSaysWhichWereNotKept() {
+        assertThat(access.setSenderPolicy(UserId.TERMINAL_OWNER, "test:c1", SenderPolicy.APPROVAL))
+                .isInstanceOf(Access.Outcome.Done.class);
+        InboundFile untouched = new InboundFile("plan.pdf", "application/pdf", 10, () -> {
+            throw new AssertionError("a stranger's file is not downloaded");
+        });
+
+        InboundResult.Held held = (InboundResult.Held) router.accept(
+                new NewInbound("test", "c1", "s1", "stranger", "hello", true, null, null, List.of(untouched)));
+        access.admit(UserId.TERMINAL_OWNER, new SenderRequest.Id(held.requestId()));
+
+        Inbound admitted =
+                store.claimPending(store.sessions().getFirst().id(), 10).getFirst();
+        assertThat(admitted.text())
+                .isEqualTo("hello\n\n[Files sent with this message were not kept while the sender waited for an"
+                        + " admin: plan.pdf. Ask for them again.]");
+        assertThat(store.inboundFiles(List.of(admitted.id()))).isEmpty();
     }
 
     @Test

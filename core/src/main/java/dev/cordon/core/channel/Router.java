@@ -111,7 +111,9 @@ public final class Router implements InboundSink {
                     + message.platformChatId() + " engages on mention");
         }
         Agent agent = store.agent(wiring.get().agentId()).orElseThrow();
-        Access.Screening screening = access.screen(chat, agent, message);
+        // A message held for an admin keeps no files (they are fetched only for a sender let in):
+        // the text it is held with says which, so the agent can ask for them once it is admitted.
+        Access.Screening screening = access.screen(chat, agent, InboundFiles.noteUnkept(message));
         String rule;
         String reason;
         switch (screening) {

@@ -1,5 +1,6 @@
 package dev.cordon.core.file;
 
+import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.store.Store.ReceivedFile;
 import java.io.IOException;
@@ -33,6 +34,34 @@ public final class InboundFiles {
     /** A host that keeps no files (no vault): each file is noted as not kept, its message stored. */
     public static InboundFiles none() {
         return new InboundFiles(null, 0);
+    }
+
+    /**
+     * {@code message} as it is held for an admin's decision (sender policy {@code approval}): its
+     * files are not fetched, so its text ends with a note naming them; the message itself when it
+     * has none.
+     */
+    public static NewInbound noteUnkept(NewInbound message) {
+        if (message.files().isEmpty()) {
+            return message;
+        }
+        String names = String.join(
+                ", ",
+                FileNames.distinct(
+                        message.files().stream().map(InboundFile::name).toList()));
+        String text = (message.text().strip() + "\n\n[Files sent with this message were not kept while the sender"
+                        + " waited for an admin: " + names + ". Ask for them again.]")
+                .strip();
+        return new NewInbound(
+                message.channel(),
+                message.platformChatId(),
+                message.platformMessageId(),
+                message.senderId(),
+                text,
+                message.mentioned(),
+                message.threadId(),
+                message.replyToPlatformMessageId(),
+                message.files());
     }
 
     /** {@link #RULE} if {@code file} was refused as too large, else null (it was not kept for another reason, or was kept). */
