@@ -70,6 +70,19 @@ class InboxTest {
     }
 
     @Test
+    void aFileThatCannotBeWrittenIsReportedWithTheReason() throws IOException {
+        Files.createDirectories(workspace.resolve("inbox/4/a.txt/kept"));
+
+        inbox().put(new PutFile("inbox/4/a.txt", 0, utf8("x"), true));
+
+        assertThat(sent)
+                .singleElement()
+                .satisfies(m -> assertThat(((RunnerMessage.FileWritten) m).error())
+                        .contains("a folder that is not empty is where the file belongs"));
+        assertThat(workspace.resolve("inbox/4/a.txt/kept")).isDirectory();
+    }
+
+    @Test
     void aPathOutsideTheInboxIsRefused() {
         for (String path : List.of("inbox/1/../../x", "../x", "inbox/x/a", "inbox/1/..", "etc/passwd", "inbox/1/a/b")) {
             inbox().put(new PutFile(path, 0, utf8("x"), true));

@@ -330,6 +330,8 @@ public final class SessionManager implements AutoCloseable {
         volatile List<Inbound> batch = List.of();
         /** The files the turn in progress sends into the workspace before it starts. */
         volatile List<InboxFiles.Put> inbox = List.of();
+        /** The paths sent whose {@code file_written} has not come: the only ones a runner may report on. */
+        final java.util.Set<String> unwritten = ConcurrentHashMap.newKeySet();
 
         ScheduledFuture<?> idle;
         /** The span of the turn in progress, or {@link Tracing#NO_SPAN} between turns. */
@@ -570,7 +572,10 @@ public final class SessionManager implements AutoCloseable {
             if (inbox.isEmpty() || vault == null) {
                 return;
             }
+            unwritten.clear();
+            inbox.forEach(p -> unwritten.add(p.path()));
             for (String path : InboxFiles.send(runner, vault, inbox)) {
+                unwritten.remove(path);
                 fileMissed(path, "the host's file vault no longer has it");
             }
         }
@@ -755,8 +760,10 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
                         case RunnerMessage.FileWritten w -> {
-                            if (w.error() != null) {
-                                fileMissed(w.path(), "the sandbox could not write it: " + w.error());
+                            // Hostile input: only a path this turn sent is reported, once, so a
+                            // runner cannot fill the audit log with made-up failures.
+                            if (unwritten.remove(w.path()) && w.error() != null) {
+                                fileMissed(w.path(), "the sandbox could not write it: " + AuditEvent.clip(w.error()));
                             }
                         }
                         case RunnerMessage.HostToolCall c ->
