@@ -20,6 +20,19 @@ async function api(path, options = {}) {
   return body;
 }
 
+// A file for a web chat message: its raw bytes, with the same CSRF rule as every other change.
+async function upload(agent, file) {
+  const response = await fetch(`${API}/agents/${encodeURIComponent(agent)}/files?name=${encodeURIComponent(file.name)}`, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': me?.csrfToken ?? '' },
+    credentials: 'same-origin',
+    body: file,
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+  return body;
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -319,8 +332,11 @@ async function chatPage(agent) {
     } else if (type === 'reply') {
       live?.remove();
       live = null;
-      log.append(el('div', { class: `msg assistant${data.failed ? ' deny' : ''}`, 'data-reply': String(data.outbound) },
-        el('strong', { text: 'assistant: ' }), el('span', { text: data.text })));
+      const reply = el('div', { class: `msg assistant${data.failed ? ' deny' : ''}`, 'data-reply': String(data.outbound) },
+        el('strong', { text: 'assistant: ' }), el('span', { text: data.text }));
+      // A file the agent sent: served by the daemon to this chat's user (and admins) only.
+      if (data.file) reply.append(el('div', {}, el('a', { class: 'file', href: data.file.url, download: data.file.name, text: `${data.file.name} (${data.file.size} bytes)` })));
+      log.append(reply);
     }
   };
   view.onEvent = handle;
@@ -332,16 +348,34 @@ async function chatPage(agent) {
   buffered.filter(([type, data]) => type !== 'reply' || data.outbound === 0 || data.outbound > history.through)
     .forEach(([type, data]) => handle(type, data));
   const input = el('input', { name: 'text', autocomplete: 'off', placeholder: `Message ${agent}` });
+  const picker = el('input', { type: 'file', name: 'files', multiple: '' });
+  const attached = el('span', { class: 'attached' });
+  let files = [];
+  const attach = (list) => { files = [...files, ...list]; attached.textContent = files.map((f) => f.name).join(', '); };
+  picker.addEventListener('change', () => { attach(picker.files); picker.value = ''; });
   const form = el('form', { class: 'chat', onsubmit: async (e) => {
     e.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    if (!text && !files.length) return;
+    const sending = files;
     input.value = '';
-    log.append(el('div', { class: 'msg user' }, el('strong', { text: 'user: ' }), el('span', { text })));
+    files = [];
+    attached.textContent = '';
+    log.append(el('div', { class: 'msg user' }, el('strong', { text: 'user: ' }), el('span', { text }),
+      ...sending.map((f) => el('div', { class: 'file', text: `📎 ${f.name}` }))));
     try {
-      await api(`/agents/${encodeURIComponent(agent)}/messages`, { method: 'POST', body: { text, clientMessageId: crypto.randomUUID() } });
-    } catch (err) { failed(err); }
-  } }, input, el('button', { type: 'submit', text: 'Send' }));
+      const uploads = [];
+      for (const f of sending) uploads.push((await upload(agent, f)).upload);
+      await api(`/agents/${encodeURIComponent(agent)}/messages`, { method: 'POST', body: { text, files: uploads, clientMessageId: crypto.randomUUID() } });
+    } catch (err) {
+      log.append(el('div', { class: 'msg deny', role: 'alert', text: `Not sent: ${err.message}` }));
+    }
+  } }, input, el('label', { class: 'attach' }, 'Attach', picker), attached, el('button', { type: 'submit', text: 'Send' }));
+  // Drop files anywhere on the chat to attach them.
+  for (const zone of [log, form]) {
+    zone.addEventListener('dragover', (e) => e.preventDefault());
+    zone.addEventListener('drop', (e) => { e.preventDefault(); attach(e.dataTransfer.files); });
+  }
   show(`Chat with ${agent}`, log, form);
   input.focus();
 }

@@ -18,7 +18,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = HostMessage.StreamData.class, name = "stream_data"),
     @JsonSubTypes.Type(value = HostMessage.StreamEnd.class, name = "stream_end"),
     @JsonSubTypes.Type(value = HostMessage.StreamAck.class, name = "stream_ack"),
-    @JsonSubTypes.Type(value = HostMessage.HostToolResult.class, name = "host_tool_result")
+    @JsonSubTypes.Type(value = HostMessage.HostToolResult.class, name = "host_tool_result"),
+    @JsonSubTypes.Type(value = HostMessage.PutFile.class, name = "put_file")
 })
 public sealed interface HostMessage {
 
@@ -133,6 +134,26 @@ public sealed interface HostMessage {
         public HostToolResult {
             Objects.requireNonNull(requestId, "requestId");
             Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /**
+     * A piece of a file a person sent, for the runner to write into the workspace before the turn
+     * that carries its message (sent before that {@link StartTurn}). The runner writes it itself, so
+     * the write happens in the sandbox's view of the file system: a link the agent planted can lead
+     * nowhere outside it. {@code offset} 0 starts the file afresh; pieces come in order, each at most
+     * {@link #CHUNK} bytes; after the {@code last} one the runner answers {@link
+     * RunnerMessage.FileWritten}.
+     *
+     * @param path relative to the workspace: {@code inbox/<inbound id>/<name>}, one safe name per step
+     */
+    record PutFile(String path, long offset, byte[] data, boolean last) implements HostMessage {
+        /** The largest piece, in bytes (well inside {@link Frames#MAX_FRAME} as base64 in JSON). */
+        public static final int CHUNK = 1024 * 1024;
+
+        public PutFile {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(data, "data");
         }
     }
 }

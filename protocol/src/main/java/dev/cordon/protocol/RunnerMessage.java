@@ -24,7 +24,8 @@ import java.util.Objects;
     @JsonSubTypes.Type(value = RunnerMessage.StreamData.class, name = "stream_data"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamEnd.class, name = "stream_end"),
     @JsonSubTypes.Type(value = RunnerMessage.StreamAck.class, name = "stream_ack"),
-    @JsonSubTypes.Type(value = RunnerMessage.HostToolCall.class, name = "host_tool_call")
+    @JsonSubTypes.Type(value = RunnerMessage.HostToolCall.class, name = "host_tool_call"),
+    @JsonSubTypes.Type(value = RunnerMessage.FileWritten.class, name = "file_written")
 })
 public sealed interface RunnerMessage {
 
@@ -142,6 +143,16 @@ public sealed interface RunnerMessage {
             Objects.requireNonNull(requestId, "requestId");
             Objects.requireNonNull(tool, "tool");
             arguments = arguments == null ? Map.of() : Map.copyOf(arguments);
+        }
+    }
+
+    /**
+     * The runner wrote the file of {@link HostMessage.PutFile} {@code path} into the workspace
+     * ({@code error == null}), or could not ({@code error} says why).
+     */
+    record FileWritten(String path, String error) implements RunnerMessage {
+        public FileWritten {
+            Objects.requireNonNull(path, "path");
         }
     }
 }

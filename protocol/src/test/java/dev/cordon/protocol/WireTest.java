@@ -378,6 +378,14 @@ class WireTest {
                         RunnerMessage.class,
                         "approval_request"),
                 Arguments.of(
+                        new HostMessage.PutFile("inbox/12/a b.pdf", 1_048_576, new byte[] {0, 1, (byte) 0xff}, true),
+                        HostMessage.class,
+                        "put_file"),
+                Arguments.of(
+                        new RunnerMessage.FileWritten("inbox/12/a b.pdf", "java.io.IOException: No space left"),
+                        RunnerMessage.class,
+                        "file_written"),
+                Arguments.of(
                         new HostMessage.HostToolResult("h1", "Scheduled task #3.", false),
                         HostMessage.class,
                         "host_tool_result"),

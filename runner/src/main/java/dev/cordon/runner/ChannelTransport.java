@@ -56,6 +56,7 @@ final class ChannelTransport {
             case HostMessage.Shutdown s -> throw new IllegalArgumentException("not a model message");
             case HostMessage.ApprovalDecision d -> throw new IllegalArgumentException("not a model message");
             case HostMessage.HostToolResult r -> throw new IllegalArgumentException("not a model message");
+            case HostMessage.PutFile f -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamData d -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamEnd d -> throw new IllegalArgumentException("not a model message");
             case HostMessage.StreamAck d -> throw new IllegalArgumentException("not a model message");

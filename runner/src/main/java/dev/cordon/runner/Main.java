@@ -103,6 +103,7 @@ public final class Main {
                 workspace,
                 skills,
                 mcp);
+        Inbox inbox = new Inbox(workspace, host::send);
         HEARTBEAT.prestartCoreThread();
         host.send(new RunnerMessage.Ready(VERSION));
         ExecutorService turns = Executors.newSingleThreadExecutor(
@@ -164,6 +165,8 @@ public final class Main {
                 case HostMessage.StreamAck m -> dispatchStream(egress, m);
                 case HostMessage.ApprovalDecision d -> approvals.dispatch(d);
                 case HostMessage.HostToolResult r -> hostCalls.dispatch(r);
+                // Written by this thread, so every piece is in place before the StartTurn behind it.
+                case HostMessage.PutFile f -> inbox.put(f);
             }
         }
     }

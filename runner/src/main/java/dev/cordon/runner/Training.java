@@ -122,6 +122,9 @@ final class Training {
 
     private static void playHost(FrameChannel<RunnerMessage, HostMessage> runner) throws IOException {
         expect(runner.receive(), RunnerMessage.Ready.class);
+        // A file a person sent, as the host hands it over before the turn that carries it.
+        runner.send(new HostMessage.PutFile(
+                "inbox/1/notes.txt", 0, "notes from a person\n".getBytes(StandardCharsets.UTF_8), true));
         List<ChatMessage> transcript = new ArrayList<>();
         transcript.add(ChatMessage.user("Prepare the notes, then check them."));
         turn(runner, ModelApi.ANTHROPIC, transcript, anthropicScript(), null);
@@ -183,6 +186,11 @@ final class Training {
                 case RunnerMessage.StreamAck a -> throw new IllegalStateException("training opens no connection");
                 case RunnerMessage.HostToolCall c ->
                     runner.send(new HostMessage.HostToolResult(c.requestId(), "You have no scheduled tasks.", false));
+                case RunnerMessage.FileWritten w -> {
+                    if (w.error() != null) {
+                        throw new IllegalStateException("training file not written: " + w.error());
+                    }
+                }
             }
         }
     }

@@ -300,6 +300,7 @@ class AgentLoopTest {
             case RunnerMessage.StreamData m -> "not a turn message";
             case RunnerMessage.StreamEnd m -> "not a turn message";
             case RunnerMessage.StreamAck m -> "not a turn message";
+            case RunnerMessage.FileWritten m -> "not a turn message";
         };
     }
 }

@@ -29,6 +29,7 @@ import dev.cordon.core.channel.Router;
 import dev.cordon.core.dlp.DlpAction;
 import dev.cordon.core.dlp.SecretScanner;
 import dev.cordon.core.file.FileVault;
+import dev.cordon.core.file.InboundFiles;
 import dev.cordon.core.message.AgentChannel;
 import dev.cordon.core.message.Destination;
 import dev.cordon.core.message.FileSending;
@@ -400,7 +401,9 @@ public final class Daemon implements AutoCloseable {
                 config.auditMessageBodies(),
                 channels::mentionOnly);
         router.traceWith(tracing);
+        router.receiveFilesWith(new InboundFiles(fileVault, fileSettings.maxBytes()));
         sessions.traceWith(tracing);
+        sessions.filesFrom(fileVault);
         delivery.traceWith(tracing);
         // An answer to an approval card in a chat is the host's, never the agent's.
         inbound = chatApprovals.around(message -> {
@@ -443,6 +446,10 @@ public final class Daemon implements AutoCloseable {
         more.addAll(egress.routes());
         more.addAll(webTasks.routes());
         more.add(fileLinks.route());
+        WebChatFiles chatFiles = new WebChatFiles(
+                fileVault, fileSettings.maxBytes(), store, roles, Clock.systemUTC(), new SecureRandom());
+        more.addAll(chatFiles.routes());
+        web.filesFrom(chatFiles);
         return new WebServer(
                 webSettings,
                 webAuth,

@@ -219,10 +219,13 @@ final class WebApi {
     private void chatSend(Context ctx, WebAuth.Caller caller) {
         Agent agent = roles.agent(ctx, caller.user());
         JsonNode body = WebJson.object(ctx.body());
-        String text = WebJson.text(body, "text", null);
-        if (text == null || text.isBlank() || text.length() > MAX_TEXT) {
+        String text = WebJson.text(body, "text", "");
+        List<String> uploads = uploads(body);
+        if ((text.isBlank() && uploads.isEmpty()) || text.length() > MAX_TEXT) {
             throw new WebException(
-                    400, "field 'text' must be a non-blank message of at most " + MAX_TEXT + " characters");
+                    400,
+                    "field 'text' must be a non-blank message of at most " + MAX_TEXT
+                            + " characters (it may be empty when 'files' names uploads)");
         }
         String clientId = WebJson.text(body, "clientMessageId", null);
         if (clientId == null || !clientId.matches("[A-Za-z0-9_.:-]{1,128}")) {
@@ -232,7 +235,7 @@ final class WebApi {
         }
         Chat chat = store.ensureChat(WebChannel.NAME, WebChannel.chatId(agent.name(), caller.user()));
         store.wire(chat.id(), agent.id());
-        InboundResult result = web.say(caller.user(), agent.name(), clientId, text);
+        InboundResult result = web.say(caller.user(), agent.name(), clientId, text, uploads);
         switch (result) {
             case InboundResult.Accepted a ->
                 json(ctx, 202, Map.of("inboundId", a.inboundId(), "duplicate", a.duplicate()));
@@ -240,6 +243,26 @@ final class WebApi {
             case InboundResult.Held h -> json(ctx, 202, Map.of("held", h.reason()));
             case InboundResult.Answered a -> json(ctx, 200, Map.of("answer", a.reply()));
         }
+    }
+
+    /** The upload ids of a message's {@code files} field (POST .../files answered each); none if absent. */
+    private static List<String> uploads(JsonNode body) {
+        JsonNode files = body.get("files");
+        if (files == null || files.isNull()) {
+            return List.of();
+        }
+        if (!files.isArray() || files.size() > WebChatFiles.MAX_WAITING) {
+            throw new WebException(
+                    400, "field 'files' must be a list of at most " + WebChatFiles.MAX_WAITING + " upload ids");
+        }
+        List<String> ids = new ArrayList<>();
+        for (JsonNode id : files) {
+            if (!id.isString() || !id.asString().matches("[0-9a-f]{32}")) {
+                throw new WebException(400, "field 'files' must hold the upload ids that POST .../files answered");
+            }
+            ids.add(id.asString());
+        }
+        return ids;
     }
 
     private void chatRead(Context ctx, WebAuth.Caller caller) {

@@ -3,11 +3,14 @@ package dev.cordon.server;
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.access.UserId;
+import dev.cordon.core.channel.Capabilities;
 import dev.cordon.core.channel.ChannelAdapter;
 import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.LiveEvent;
 import dev.cordon.core.channel.OutgoingMessage;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +25,7 @@ final class WebChannel implements ChannelAdapter {
 
     private final WebEvents events;
     private volatile InboundSink sink;
+    private volatile WebChatFiles files;
 
     WebChannel(WebEvents events) {
         this.events = events;
@@ -29,6 +33,17 @@ final class WebChannel implements ChannelAdapter {
 
     void connect(InboundSink sink) {
         this.sink = sink;
+    }
+
+    /** Where uploads are found and sent files served; set once, with the HTTP server. */
+    void filesFrom(WebChatFiles files) {
+        this.files = files;
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        // Files go up as links the daemon serves to the chat's own user (WebChatFiles).
+        return new Capabilities(false, false, false, files != null, false, false, 0);
     }
 
     @Override
@@ -42,19 +57,39 @@ final class WebChannel implements ChannelAdapter {
 
     /** Stores the message through the router (durable before this returns) and says what became of it. */
     InboundSink.InboundResult say(UserId user, AgentName agent, String clientMessageId, String text) {
-        return sink.accept(new NewInbound(NAME, chatId(agent, user), clientMessageId, user.platformUserId(), text));
+        return say(user, agent, clientMessageId, text, List.of());
+    }
+
+    /**
+     * As {@link #say(UserId, AgentName, String, String)}, with the files of the uploads {@code
+     * uploads} (WebChatFiles).
+     *
+     * @throws WebException 400 if an upload is unknown, expired or another user's
+     */
+    InboundSink.InboundResult say(
+            UserId user, AgentName agent, String clientMessageId, String text, List<String> uploads) {
+        List<InboundFile> attached = uploads.isEmpty() || files == null ? List.of() : files.files(user, uploads);
+        return sink.accept(new NewInbound(
+                NAME, chatId(agent, user), clientMessageId, user.platformUserId(), text, true, null, null, attached));
     }
 
     @Override
     public DeliveryResult deliver(OutgoingMessage message) {
-        publish(
-                message.platformChatId(),
-                "reply",
-                Map.of(
-                        "outbound", message.deliveryId(),
-                        "inReplyTo", message.inReplyTo(),
-                        "text", message.text(),
-                        "failed", message.failed()));
+        Map<String, Object> reply = new java.util.HashMap<>(Map.of(
+                "outbound", message.deliveryId(),
+                "inReplyTo", message.inReplyTo(),
+                "text", message.text(),
+                "failed", message.failed()));
+        if (message.file() != null) {
+            reply.put(
+                    "file",
+                    Map.of(
+                            "name", message.file().name(),
+                            "size", message.file().size(),
+                            "mediaType", message.file().mediaType(),
+                            "url", WebChatFiles.link(message.deliveryId())));
+        }
+        publish(message.platformChatId(), "reply", reply);
         return new DeliveryResult.Delivered("web-" + message.deliveryId());
     }
 

@@ -8,6 +8,7 @@ import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.NewInbound;
 import dev.cordon.core.Domain.Session;
+import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.approval.Answer;
 import dev.cordon.core.approval.Approval;
 import dev.cordon.core.approval.ApprovalService;
@@ -21,6 +22,7 @@ import dev.cordon.core.audit.AuditLogs;
 import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
+import dev.cordon.core.file.FileVault;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
@@ -33,6 +35,9 @@ import dev.cordon.protocol.ModelSettings;
 import dev.cordon.protocol.RunnerMessage;
 import dev.cordon.protocol.Usage;
 import dev.cordon.store.Stores;
+import java.io.ByteArrayInputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,6 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
  * reaches the runner, the turn keeps reading meanwhile, and the tool watchdog does not kill a
  * sandbox that waits on a person. The runner is a fake speaking the real protocol records (the real
  * runner asks for approvals once the policy branch lands); store, audit log and timers are real.
+ * The files a turn's messages carry go to the same fake runner before the turn starts.
  */
 class ApprovalTurnTest {
     /** Far shorter than any wait on a person in the watchdog test. */
@@ -162,6 +168,42 @@ class ApprovalTurnTest {
                 .map(AuditEntry::event)
                 .filter(e -> e.action().equals(action))
                 .toList();
+    }
+
+    @Test
+    void aTurnsFilesGoToTheRunnerFirstAndOnlyAFailureReportedForASentFileIsAudited() throws Exception {
+        FileVault vault = new FileVault(dir.resolve("files"));
+        sessions.filesFrom(vault);
+        byte[] bytes = "hello".getBytes(StandardCharsets.UTF_8);
+        FileVault.Blob blob = vault.put(Channels.newChannel(new ByteArrayInputStream(bytes)), 100);
+        InboundId id = store.storeInbound(
+                        session.id(),
+                        chat.id(),
+                        new NewInbound("test", "c1", "m1", "u1", "see the file"),
+                        List.of(new Store.ReceivedFile("a.txt", "text/plain", 5, blob.sha256(), null)))
+                .id();
+        String path = "inbox/" + id.value() + "/a.txt";
+
+        sessions.wake(session.id());
+        FakeRunner runner = launched.poll(30, TimeUnit.SECONDS);
+        assertThat(runner).as("a runner was launched").isNotNull();
+
+        assertThat(runner.next()).usingRecursiveComparison().isEqualTo(new HostMessage.PutFile(path, 0, bytes, true));
+        HostMessage.StartTurn start = (HostMessage.StartTurn) runner.next();
+        assertThat(start.transcript().getLast().text())
+                .isEqualTo("see the file\n\n[Files sent with this message:\n- /workspace/" + path
+                        + " (text/plain, 5 bytes)]");
+        runner.say(new RunnerMessage.FileWritten("inbox/999/forged.txt", "made up"));
+        runner.say(new RunnerMessage.FileWritten(path, "No space left on device"));
+        runner.say(new RunnerMessage.FileWritten(path, "and again"));
+        runner.say(new RunnerMessage.TurnEnded(start.turnId(), "done", null, Usage.ZERO));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> !store.undelivered(chat.id()).isEmpty());
+
+        assertThat(audited(AuditActions.INBOUND_FILE_MISSED)).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("the sandbox could not write it: No space left on device");
+            assertThat(e.details()).containsEntry("path", path);
+        });
     }
 
     @Test

@@ -7,8 +7,10 @@ import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import com.microsoft.playwright.options.FilePayload;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.testkit.Scripted;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,7 +54,7 @@ class DashboardBrowserTest extends DaemonTestBase {
             shot(page, "overview");
 
             page.navigate(link.url() + "/#/chat/main");
-            page.locator("form.chat input").fill("please write browser.txt");
+            page.locator("form.chat input[name=text]").fill("please write browser.txt");
             page.locator("form.chat button").click();
             assertThat(page.locator(".msg.tool[data-tool=bash]")).containsText("from the browser");
             assertThat(page.locator("#pending-count")).hasText("1");
@@ -93,6 +95,39 @@ class DashboardBrowserTest extends DaemonTestBase {
             org.assertj.core.api.Assertions.assertThat(consoleErrors)
                     .as("no script errors, no CSP violations")
                     .isEmpty();
+        }
+    }
+
+    @Test
+    void aPersonAttachesAFileTheAgentReadsItAndATooLargeOneSaysWhyItWasNotSent() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), WebApiTest.HTTP_ON + "files:\n  max_mb: 1\n");
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"cat /workspace/inbox/*/hello.txt\"}"),
+                Scripted.text("I read your file."));
+        startDaemon();
+        ControlEvent.DashboardLink link = ownersLink();
+
+        try (Playwright playwright = playwright();
+                Browser browser = chromium(playwright)) {
+            Page page = loggedIn(browser, link, new java.util.concurrent.CopyOnWriteArrayList<>());
+            page.navigate(link.url() + "/#/chat/main");
+            page.locator("form.chat input[type=file]")
+                    .setInputFiles(new FilePayload(
+                            "hello.txt", "text/plain", "hello from a file\n".getBytes(StandardCharsets.UTF_8)));
+            assertThat(page.locator("form.chat .attached")).hasText("hello.txt");
+            page.locator("form.chat button").click();
+            assertThat(page.locator("#chat-log")).containsText("I read your file.");
+            org.assertj.core.api.Assertions.assertThat(
+                            EndToEndTest.toolResults(model.requests().get(1)))
+                    .anySatisfy(
+                            r -> org.assertj.core.api.Assertions.assertThat(r).contains("hello from a file"));
+
+            page.locator("form.chat input[type=file]")
+                    .setInputFiles(new FilePayload("big.bin", "application/octet-stream", new byte[1024 * 1024 + 1]));
+            page.locator("form.chat button").click();
+            assertThat(page.locator("#chat-log .msg.deny[role=alert]"))
+                    .containsText("Not sent: file 'big.bin' is larger than 1 MiB");
+            shot(page, "chat-files");
         }
     }
 

@@ -14,10 +14,13 @@ import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.Scripted;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
+import jakarta.mail.Part;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -92,6 +95,13 @@ class EmailEndToEndTest {
     }
 
     void send(String from, String messageId, String subject, String body) throws MessagingException {
+        MimeMessage m = mail(from, messageId, subject);
+        m.setText(body, "UTF-8");
+        Transport.send(m);
+    }
+
+    /** A mail to the agent, without its body yet, sent through GreenMail's SMTP by {@code Transport.send}. */
+    MimeMessage mail(String from, String messageId, String subject) throws MessagingException {
         Properties props = new Properties();
         props.put("mail.smtp.host", "127.0.0.1");
         props.put("mail.smtp.port", Integer.toString(mail.getSmtp().getPort()));
@@ -104,8 +114,7 @@ class EmailEndToEndTest {
         m.setFrom(new InternetAddress(from));
         m.setRecipient(Message.RecipientType.TO, new InternetAddress(AGENT));
         m.setSubject(subject);
-        m.setText(body, "UTF-8");
-        Transport.send(m);
+        return m;
     }
 
     /** Mail the agent sent to {@code domain}, once there are {@code count}. */
@@ -152,6 +161,37 @@ class EmailEndToEndTest {
         await().atMost(WAIT)
                 .until(() ->
                         mail.getManagers().getImapHostManager().getInbox(agent).getUnseenCount() == 0);
+    }
+
+    @Test
+    void anAttachmentReachesTheAgentsWorkspaceAndTheAgentReadsIt() throws Exception {
+        pairAlice();
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"cat /workspace/inbox/*/figures.csv\"}"),
+                Scripted.text("Q3 revenue was 42."));
+
+        MimeMessage m = mail("alice@example.org", "<file1@example.org>", "Figures");
+        MimeBodyPart text = new MimeBodyPart();
+        text.setText("What was Q3 revenue?", "UTF-8");
+        MimeBodyPart csv = new MimeBodyPart();
+        csv.setContent("quarter,revenue\nQ3,42\n", "text/csv; charset=UTF-8");
+        csv.setFileName("figures.csv");
+        csv.setDisposition(Part.ATTACHMENT);
+        m.setContent(new MimeMultipart(text, csv));
+        Transport.send(m);
+
+        MimeMessage reply = sentTo("example.org", 2).get(1);
+        assertThat(reply.getContent().toString().strip()).isEqualTo("Q3 revenue was 42.");
+        String asked = model.requests().getFirst().body().get("messages").toString();
+        assertThat(asked)
+                .contains("What was Q3 revenue?")
+                .containsPattern("/workspace/inbox/[0-9]+/figures.csv \\(text/csv, 2[24] bytes\\)");
+        assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("Q3,42");
+        try (var inbox = Files.walk(home.resolve("agents/main/workspace/inbox"))) {
+            assertThat(inbox.filter(Files::isRegularFile).toList())
+                    .singleElement()
+                    .satisfies(p -> assertThat(Files.readString(p)).contains("Q3,42"));
+        }
     }
 
     @Test

@@ -219,6 +219,7 @@ class ForgedModelRequestTest {
                 case HostMessage.StreamEnd e -> {}
                 case HostMessage.StreamAck a -> {}
                 case HostMessage.Shutdown s -> {}
+                case HostMessage.PutFile f -> {}
             }
         }
 

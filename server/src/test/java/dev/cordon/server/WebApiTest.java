@@ -124,7 +124,8 @@ class WebApiTest extends DaemonTestBase {
                     .replace("{agent}", "main")
                     .replace("{session}", "1")
                     .replace("{approval}", "1")
-                    .replace("{task}", "1");
+                    .replace("{task}", "1")
+                    .replace("{outbound}", "1");
             assertThat(nobody.status(method, path))
                     .as(route + " without a credential")
                     .isEqualTo(401);

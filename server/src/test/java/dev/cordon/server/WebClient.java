@@ -89,6 +89,17 @@ final class WebClient {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Uploads {@code bytes} as file {@code name} for a message to {@code agent} (POST .../files). */
+    HttpResponse<String> upload(String agent, String name, String type, byte[] bytes)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/agents/" + agent + "/files?name="
+                        + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8)))
+                .timeout(Duration.ofSeconds(30));
+        headers.forEach(b::header);
+        b.header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     int status(String method, String path) throws IOException, InterruptedException {
         return send(method, path, method.equals("POST") ? Map.of() : null).statusCode();
     }

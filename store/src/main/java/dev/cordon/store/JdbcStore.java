@@ -28,6 +28,7 @@ import dev.cordon.core.audit.AuditStorage;
 import dev.cordon.core.budget.Ledger;
 import dev.cordon.core.store.Replicas;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.Store.ReceivedFile;
 import dev.cordon.core.task.Tasks;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Wire;
@@ -436,9 +437,20 @@ final class JdbcStore implements Store {
      */
     @Override
     public InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message) {
+        return storeInbound(session, chat, message, List.of());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException as {@link #storeInbound(SessionId, ChatId, NewInbound)} does
+     */
+    @Override
+    public InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message, List<ReceivedFile> files) {
         requireNonNull(session, "session");
         requireNonNull(chat, "chat");
         requireNonNull(message, "message");
+        requireNonNull(files, "files");
         return db.withWriteTransaction("storeInbound", h -> {
             // The dedup key uses the message's channel: a chat id from elsewhere would file the
             // message under the wrong chat and let it dodge dedup.
@@ -469,6 +481,7 @@ final class JdbcStore implements Store {
                     .mapTo(Long.class)
                     .findOne();
             if (inserted.isPresent()) {
+                insertFiles(h, inserted.get(), files);
                 return new InboundStored(new InboundId(inserted.get()), false);
             }
             long existing = h.createQuery(
@@ -479,6 +492,68 @@ final class JdbcStore implements Store {
                     .one();
             return new InboundStored(new InboundId(existing), true);
         });
+    }
+
+    private static void insertFiles(Handle h, long inbound, List<ReceivedFile> files) {
+        if (files.isEmpty()) {
+            return;
+        }
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO inbound_files (inbound_id, position, name, media_type, size, sha256, problem)
+                VALUES (:inbound, :position, :name, :mediaType, :size, :sha256, :problem)""");
+        for (int i = 0; i < files.size(); i++) {
+            ReceivedFile f = files.get(i);
+            batch.bind("inbound", inbound)
+                    .bind("position", i)
+                    .bind("name", f.name())
+                    .bind("mediaType", f.mediaType())
+                    .bind("size", f.size())
+                    .bind("sha256", f.sha256())
+                    .bind("problem", f.problem())
+                    .add();
+        }
+        batch.execute();
+    }
+
+    @Override
+    public boolean hasInbound(ChatId chat, String platformMessageId) {
+        requireNonNull(chat, "chat");
+        requireNonNull(platformMessageId, "platformMessageId");
+        return db.withReadTransaction(
+                "hasInbound",
+                h -> h.createQuery("SELECT id FROM inbound WHERE chat_id = :chat AND platform_message_id = :message")
+                        .bind("chat", chat.value())
+                        .bind("message", platformMessageId)
+                        .mapTo(Long.class)
+                        .findOne()
+                        .isPresent());
+    }
+
+    @Override
+    public Map<InboundId, List<ReceivedFile>> inboundFiles(List<InboundId> messages) {
+        requireNonNull(messages, "messages");
+        if (messages.isEmpty()) {
+            return Map.of();
+        }
+        List<Map.Entry<InboundId, ReceivedFile>> rows = db.withReadTransaction(
+                "inboundFiles",
+                h -> h.createQuery("""
+                                SELECT inbound_id, name, media_type, size, sha256, problem FROM inbound_files
+                                WHERE inbound_id IN (<ids>) ORDER BY inbound_id, position""")
+                        .bindList("ids", messages.stream().map(InboundId::value).toList())
+                        .map((rs, ctx) -> Map.entry(
+                                new InboundId(rs.getLong("inbound_id")),
+                                new ReceivedFile(
+                                        rs.getString("name"),
+                                        rs.getString("media_type"),
+                                        rs.getLong("size"),
+                                        rs.getString("sha256"),
+                                        rs.getString("problem"))))
+                        .list());
+        Map<InboundId, List<ReceivedFile>> files = new TreeMap<>(Comparator.comparingLong(InboundId::value));
+        rows.forEach(
+                e -> files.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+        return files;
     }
 
     @Override

@@ -36,6 +36,7 @@ final class StoreCopy {
             "wirings",
             "sessions",
             "inbound",
+            "inbound_files",
             "outbound",
             "outbound_files",
             "transcript",
@@ -58,8 +59,15 @@ final class StoreCopy {
     static final Set<String> NOT_COPIED = Set.of("replicas", "leases");
 
     /** Tables whose ids come from an identity sequence, which must continue after the copied ids. */
-    private static final Set<String> WITHOUT_ID =
-            Set.of("wirings", "chat_policies", "audit", "audit_checkpoint", "replicas", "leases", "outbound_files");
+    private static final Set<String> WITHOUT_ID = Set.of(
+            "wirings",
+            "chat_policies",
+            "audit",
+            "audit_checkpoint",
+            "replicas",
+            "leases",
+            "outbound_files",
+            "inbound_files");
 
     private static final int BATCH = 1_000;
 

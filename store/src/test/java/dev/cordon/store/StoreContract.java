@@ -474,6 +474,49 @@ abstract class StoreContract {
     }
 
     @Test
+    void aMessagesFilesAreStoredWithItInOrderAndReadBackPerMessage() {
+        Fixture f = fixture("C1");
+        Store.ReceivedFile kept = new Store.ReceivedFile("a.txt", "text/plain", 3, "ab".repeat(32), null);
+        Store.ReceivedFile missing =
+                new Store.ReceivedFile("big.iso", "application/octet-stream", -1, null, "larger than 20 MiB");
+        InboundId withFiles = store.storeInbound(
+                        f.session().id(), f.chat().id(), message(f.chat(), "m-1"), List.of(kept, missing))
+                .id();
+        InboundId without = receive(f, "m-2");
+
+        restart();
+
+        assertThat(store.inboundFiles(List.of(withFiles, without)))
+                .containsExactly(Map.entry(withFiles, List.of(kept, missing)));
+        assertThat(store.inboundFiles(List.of())).isEmpty();
+        assertThat(store.hasInbound(f.chat().id(), "m-1")).isTrue();
+        assertThat(store.hasInbound(f.chat().id(), "m-3")).isFalse();
+    }
+
+    @Test
+    void aRedeliveredMessageKeepsTheFilesOfItsFirstDelivery() {
+        Fixture f = fixture("C1");
+        Store.ReceivedFile first = new Store.ReceivedFile("a.txt", "text/plain", 3, "ab".repeat(32), null);
+        Store.ReceivedFile second = new Store.ReceivedFile("b.txt", "text/plain", 4, "cd".repeat(32), null);
+        InboundStored stored =
+                store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1"), List.of(first));
+
+        InboundStored again =
+                store.storeInbound(f.session().id(), f.chat().id(), message(f.chat(), "m-1"), List.of(second));
+
+        assertThat(again).isEqualTo(new InboundStored(stored.id(), true));
+        assertThat(store.inboundFiles(List.of(stored.id()))).containsExactly(Map.entry(stored.id(), List.of(first)));
+    }
+
+    @Test
+    void aReceivedFileHasEitherItsBytesOrAProblem() {
+        assertThatThrownBy(() -> new Store.ReceivedFile("a", "text/plain", 1, null, null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Store.ReceivedFile("a", "text/plain", 1, "ab".repeat(32), "too large"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aMessageSeenAgainAfterItsTurnIsStillADuplicate() {
         Fixture f = fixture("C1");
         InboundId id = receive(f, "m-1");

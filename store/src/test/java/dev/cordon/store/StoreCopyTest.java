@@ -80,7 +80,11 @@ class StoreCopyTest {
             Session session = s.ensureSession(ada.id(), chat.id(), "");
             InboundId first = s.storeInbound(session.id(), chat.id(), message("m1", "hello"))
                     .id();
-            s.storeInbound(session.id(), chat.id(), message("m2", "still pending"));
+            s.storeInbound(
+                    session.id(),
+                    chat.id(),
+                    message("m2", "still pending"),
+                    List.of(new Store.ReceivedFile("a.txt", "text/plain", 1, "ab".repeat(32), null)));
             s.claimPending(session.id(), 1);
             s.completeTurn(
                     session.id(),

@@ -7,6 +7,12 @@ package dev.cordon.core.audit;
 public final class AuditActions {
     public static final String INBOUND_ACCEPTED = "inbound.accepted";
     public static final String INBOUND_DROPPED = "inbound.dropped";
+    /**
+     * A file a person sent did not reach the host (rule {@code files.max_mb} when too large; reason:
+     * what the agent reads; details: inbound, name, media_type, size). Its message was stored.
+     */
+    public static final String INBOUND_FILE_MISSED = "inbound.file_missed";
+
     public static final String ROUTING = "routing.decision";
     public static final String SANDBOX_START = "sandbox.start";
     public static final String SANDBOX_STOP = "sandbox.stop";

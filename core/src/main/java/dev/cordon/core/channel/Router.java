@@ -11,11 +11,14 @@ import dev.cordon.core.audit.AuditActions;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.audit.AuditEvent.Decision;
 import dev.cordon.core.audit.AuditLog;
+import dev.cordon.core.file.InboundFiles;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.Store.ReceivedFile;
 import dev.cordon.core.trace.Tracing;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -40,6 +43,7 @@ public final class Router implements InboundSink {
     private final boolean bodies;
     private final Predicate<Chat> mentionOnly;
     private volatile Tracing tracing = Tracing.OFF;
+    private volatile InboundFiles files = InboundFiles.none();
 
     /** Every accepted, held or dropped message is audited before the channel hears the outcome. */
     public Router(Store store, AuditLog audit, Clock clock, Consumer<SessionId> wake, Access access) {
@@ -81,6 +85,14 @@ public final class Router implements InboundSink {
         this.tracing = tracing;
     }
 
+    /**
+     * Where the files people send are fetched and kept (the daemon's vault and limit); set once,
+     * before the first message. Without it each file is noted as not kept.
+     */
+    public void receiveFilesWith(InboundFiles files) {
+        this.files = files;
+    }
+
     @Override
     public InboundResult accept(NewInbound message) {
         Instant began = clock.instant();
@@ -99,7 +111,9 @@ public final class Router implements InboundSink {
                     + message.platformChatId() + " engages on mention");
         }
         Agent agent = store.agent(wiring.get().agentId()).orElseThrow();
-        Access.Screening screening = access.screen(chat, agent, message);
+        // A message held for an admin keeps no files (they are fetched only for a sender let in):
+        // the text it is held with says which, so the agent can ask for them once it is admitted.
+        Access.Screening screening = access.screen(chat, agent, InboundFiles.noteUnkept(message));
         String rule;
         String reason;
         switch (screening) {
@@ -121,9 +135,18 @@ public final class Router implements InboundSink {
             }
         }
         Session session = store.ensureSession(agent.id(), chat.id(), "");
-        Store.InboundStored stored = store.storeInbound(session.id(), chat.id(), message);
+        // Fetched before the transaction that stores them with the message (a download may take
+        // long); a redelivery was fetched the first time and is not fetched again.
+        List<ReceivedFile> received =
+                message.files().isEmpty() || store.hasInbound(chat.id(), message.platformMessageId())
+                        ? List.of()
+                        : files.receive(message.files());
+        Store.InboundStored stored = store.storeInbound(session.id(), chat.id(), message, received);
         Map<String, Object> details = new HashMap<>(where);
         details.put("inbound", stored.id().value());
+        if (!received.isEmpty()) {
+            details.put("files", received.size());
+        }
         if (bodies) {
             details.put("body", AuditEvent.clip(message.text()));
         }
@@ -139,6 +162,9 @@ public final class Router implements InboundSink {
                 .withRule(rule)
                 .withReason(stored.duplicate() ? "a redelivery of a message already stored" : reason)
                 .withDetails(details));
+        if (!stored.duplicate()) {
+            auditMissed(received, stored, sender, agent, session);
+        }
         try (Tracing.Span span = stored.duplicate()
                 ? Tracing.NO_SPAN
                 : tracing.span(
@@ -156,6 +182,29 @@ public final class Router implements InboundSink {
             written.await();
         }
         return new InboundResult.Accepted(stored.id().value(), stored.duplicate());
+    }
+
+    /** A file that did not arrive is audited; the agent reads the same reason with the message. */
+    private void auditMissed(
+            List<ReceivedFile> received,
+            Store.InboundStored stored,
+            AuditEvent.Actor sender,
+            Agent agent,
+            Session session) {
+        for (ReceivedFile f : received) {
+            if (!f.kept()) {
+                audit.append(AuditEvent.of(clock.instant(), sender, AuditActions.INBOUND_FILE_MISSED, Decision.DENY)
+                        .withAgent(agent.name())
+                        .withSession(session.id())
+                        .withRule(InboundFiles.ruleOf(f))
+                        .withReason(f.problem())
+                        .withDetails(Map.of(
+                                "inbound", stored.id().value(),
+                                "name", f.name(),
+                                "media_type", f.mediaType(),
+                                "size", f.size())));
+            }
+        }
     }
 
     private InboundResult unwired(Chat chat, NewInbound message, AuditEvent.Actor sender, Map<String, Object> where) {

@@ -19,9 +19,11 @@ import dev.cordon.core.audit.AuditLog;
 import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.channel.LiveEvent;
+import dev.cordon.core.file.FileVault;
 import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.core.store.Store;
+import dev.cordon.core.store.Store.ReceivedFile;
 import dev.cordon.core.store.StoreException;
 import dev.cordon.core.trace.Tracing;
 import dev.cordon.protocol.ChatMessage;
@@ -96,6 +98,7 @@ public final class SessionManager implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Duration idleTimeout;
     private volatile Tracing tracing = Tracing.OFF;
+    private volatile FileVault files;
     private volatile SessionLeases leases = SessionLeases.ALONE;
     private final AuditLog audit;
     private final ApprovalService approvals;
@@ -180,6 +183,15 @@ public final class SessionManager implements AutoCloseable {
                     }
                 });
         return live;
+    }
+
+    /**
+     * Where the files people send are kept, for the runner to write into the workspace before the
+     * turn that takes their message; set once, before the first turn. Without it a turn's messages
+     * say which files came, and none is written.
+     */
+    public void filesFrom(FileVault vault) {
+        this.files = vault;
     }
 
     /** Where turn spans go (sandbox start, model calls, host tools); set once, before the first turn. */
@@ -316,6 +328,10 @@ public final class SessionManager implements AutoCloseable {
         volatile String stopRequested;
         /** The messages the turn in progress answers, for host tools (who asked, how far a message travelled). */
         volatile List<Inbound> batch = List.of();
+        /** The files the turn in progress sends into the workspace before it starts. */
+        volatile List<InboxFiles.Put> inbox = List.of();
+        /** The paths sent whose {@code file_written} has not come: the only ones a runner may report on. */
+        final java.util.Set<String> unwritten = ConcurrentHashMap.newKeySet();
 
         ScheduledFuture<?> idle;
         /** The span of the turn in progress, or {@link Tracing#NO_SPAN} between turns. */
@@ -451,7 +467,9 @@ public final class SessionManager implements AutoCloseable {
             String turnId = "s" + id.value() + "-m" + last.value();
             LOG.info("turn {} starts with {} message(s)", turnId, batch.size());
             List<ChatMessage> added = new ArrayList<>();
-            batch.forEach(m -> added.add(ChatMessage.user(m.text())));
+            Map<InboundId, List<ReceivedFile>> sent = store.inboundFiles(handled);
+            batch.forEach(m -> added.add(ChatMessage.user(InboxFiles.text(m, sent.get(m.id())))));
+            inbox = InboxFiles.puts(sent);
 
             if (setup.problem() != null) {
                 finish(chat, handled, last, turnId, added, setup.problem(), true);
@@ -546,6 +564,25 @@ public final class SessionManager implements AutoCloseable {
                 result = new TurnResult(result.text + "\n\n" + note, result.failed);
             }
             finish(chat, handled, last, turnId, added, result.text, result.failed);
+        }
+
+        /** Sends the turn's files to the runner (again, in a retried turn's fresh sandbox). */
+        void sendInbox(RunnerLink runner) throws IOException {
+            FileVault vault = files;
+            if (inbox.isEmpty() || vault == null) {
+                return;
+            }
+            unwritten.clear();
+            inbox.forEach(p -> unwritten.add(p.path()));
+            for (String path : InboxFiles.send(runner, vault, inbox)) {
+                unwritten.remove(path);
+                fileMissed(path, "the host's file vault no longer has it");
+            }
+        }
+
+        void fileMissed(String path, String why) {
+            LOG.warn("session {}: {} did not reach the workspace: {}", id, path, why);
+            record(AuditActions.INBOUND_FILE_MISSED, Decision.DENY, null, why, Map.of("path", path));
         }
 
         /** Adds {@code note} to the turn's last assistant message, so the model reads it next turn. */
@@ -644,6 +681,9 @@ public final class SessionManager implements AutoCloseable {
             long started = System.nanoTime();
             try {
                 delivery.liveEnded(chat); // whatever an earlier, broken-off turn streamed
+                if (!quiet) {
+                    sendInbox(runner);
+                }
                 runner.send(new HostMessage.StartTurn(
                         turnId,
                         setup.systemPrompt(),
@@ -719,6 +759,13 @@ public final class SessionManager implements AutoCloseable {
                         case RunnerMessage.StreamAck a -> streams.ack(a.streamId(), a.bytes());
                         case RunnerMessage.ApprovalRequest a ->
                             ask(runner, agent, chat, turnId, a, watchdog, turnOver, asked);
+                        case RunnerMessage.FileWritten w -> {
+                            // Hostile input: only a path this turn sent is reported, once, so a
+                            // runner cannot fill the audit log with made-up failures.
+                            if (unwritten.remove(w.path()) && w.error() != null) {
+                                fileMissed(w.path(), "the sandbox could not write it: " + AuditEvent.clip(w.error()));
+                            }
+                        }
                         case RunnerMessage.HostToolCall c ->
                             hostTool(runner, agent, setup, chat, turnId, c, quiet, watchdog, turnOver, asked);
                     }

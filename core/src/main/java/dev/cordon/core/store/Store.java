@@ -83,7 +83,43 @@ public interface Store extends AutoCloseable {
      */
     InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message);
 
+    /**
+     * As {@link #storeInbound(SessionId, ChatId, NewInbound)}, and records {@code files} (what became
+     * of each file the message carried, in order) in the same transaction. A duplicate stores no
+     * file rows: the first delivery's stay.
+     */
+    InboundStored storeInbound(SessionId session, ChatId chat, NewInbound message, List<ReceivedFile> files);
+
     record InboundStored(InboundId id, boolean duplicate) {}
+
+    /**
+     * A file a person sent with an inbound message, as the host received it: kept in the file vault
+     * ({@code sha256} set, {@code size} the bytes kept), or not ({@code problem} says why for the
+     * agent, {@code size} what the platform declared or -1). {@code name} is already sanitised.
+     */
+    record ReceivedFile(String name, String mediaType, long size, String sha256, String problem) {
+        public ReceivedFile {
+            java.util.Objects.requireNonNull(name, "name");
+            java.util.Objects.requireNonNull(mediaType, "mediaType");
+            if ((sha256 == null) == (problem == null)) {
+                throw new IllegalArgumentException("a received file has either its sha256 or a problem");
+            }
+        }
+
+        /** Whether the bytes are in the vault. */
+        public boolean kept() {
+            return sha256 != null;
+        }
+    }
+
+    /**
+     * Whether a message with {@code platformMessageId} is stored for {@code chat}: a redelivery,
+     * whose files need no fetching again.
+     */
+    boolean hasInbound(ChatId chat, String platformMessageId);
+
+    /** The files each of {@code messages} carried, in order; a message without files is absent. */
+    Map<InboundId, List<ReceivedFile>> inboundFiles(List<InboundId> messages);
 
     Optional<Inbound> inbound(InboundId id);
 

@@ -5,6 +5,7 @@ import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.Capabilities;
 import dev.cordon.core.channel.ChannelService;
 import dev.cordon.core.channel.DeliveryResult;
+import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
 import jakarta.mail.Address;
@@ -270,8 +271,10 @@ final class EmailChannel implements ChannelService {
             return true;
         }
         String text;
+        List<InboundFile> files;
         try {
             text = MailText.body(message);
+            files = MailFiles.of(message);
         } catch (IOException e) {
             throw new MessagingException("cannot read the body of " + id, e);
         }
@@ -294,7 +297,8 @@ final class EmailChannel implements ChannelService {
                         text,
                         true,
                         thread,
-                        inReplyTo.isEmpty() ? null : inReplyTo.getFirst()));
+                        inReplyTo.isEmpty() ? null : inReplyTo.getFirst(),
+                        files));
                 if (result instanceof InboundSink.InboundResult.Answered a) {
                     answered.put(a.reply(), recent.get(id));
                 }
