@@ -86,6 +86,40 @@ class TelegramEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void aDocumentSentOnTelegramIsInTheAgentsInboxAndOneTooLargeForTheBotApiIsNamedAsMissing() throws Exception {
+        pair(aliceDm, alice);
+        model.enqueue(
+                Scripted.toolCall("bash", "{\"command\":\"cat /workspace/inbox/*/notes.txt\"}"),
+                Scripted.text("Read it."));
+
+        telegram.sendFile(
+                aliceDm,
+                alice,
+                "document",
+                "notes.txt",
+                "text/plain",
+                "minutes of the meeting\n".getBytes(StandardCharsets.UTF_8),
+                "please read this");
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Read it.");
+        String told = model.requests().get(0).toString();
+        assertThat(told).contains("please read this").contains("notes.txt").contains("text/plain");
+        assertThat(EndToEndTest.toolResults(model.requests().get(1)).getFirst()).contains("minutes of the meeting");
+
+        model.enqueue(Scripted.text("Too big, sorry."));
+        telegram.sendBigDocument(aliceDm, alice, "backup.zip", 30L * 1024 * 1024);
+
+        assertThat(telegram.nextSent(WAIT).text()).isEqualTo("Too big, sorry.");
+        assertThat(model.requests().get(2).toString()).contains("backup.zip").contains("larger than 20 MiB");
+        assertThat(audited("inbound.file_missed"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.details()).containsEntry("name", "backup.zip"));
+        assertThat(telegram.calls().stream().filter("getFile"::equals))
+                .as("one getFile, for notes.txt: nothing is fetched for a file over the limit")
+                .hasSize(1);
+    }
+
+    @Test
     void theBotTokenIsVisibleNowhereInsideTheSandboxOfTheAgentItServes() throws Exception {
         pair(aliceDm, alice);
         // A canary planted in the workspace proves the scan finds what is there.
