@@ -228,18 +228,29 @@ async function egressPage(only) {
       table(['seq', 'time', 'decision', 'request', 'rule / reason', ''], e.decisions.map((d) => [
         d.seq, d.time, el('span', { class: d.decision, text: d.decision }),
         `${d.method} ${d.host}:${d.port}${d.path ?? ''}`, d.rule ? `${d.rule}: ${d.reason ?? ''}` : d.reason,
-        d.proposable ? proposeButton(e.agent, d) : '']))));
+        d.proposable || proposed.has(`${e.agent}/${d.seq}`) ? proposeButton(e.agent, d) : '']))));
   }
   show(only ? `Egress of ${only}` : 'Egress', ...nodes);
   view.onEvent = (type, data) => { if (type === 'audit' && data.action.startsWith('egress.')) schedule(() => egressPage(only)); };
 }
 
+// What proposing a denied request answered, by agent and audit seq: the page is drawn again on
+// every egress audit entry (the proposal's own among them) and must keep showing the answer.
+const proposed = new Map();
+
 function proposeButton(agent, d) {
+  const key = `${agent}/${d.seq}`;
+  const answer = (r) => el('a', { href: '#/approvals', class: 'proposed', text: r.message });
   const box = el('span', {});
+  if (proposed.has(key)) {
+    box.append(answer(proposed.get(key)));
+    return box;
+  }
   box.append(el('button', { type: 'button', 'data-propose': String(d.seq), text: 'Propose rule', onclick: async () => {
     try {
       const r = await api(`/agents/${encodeURIComponent(agent)}/egress/proposals`, { method: 'POST', body: { seq: d.seq } });
-      box.replaceChildren(el('a', { href: '#/approvals', class: 'proposed', text: r.message }));
+      proposed.set(key, r);
+      box.replaceChildren(answer(r));
     } catch (e) { box.replaceChildren(el('span', { class: 'deny', text: e.message })); }
   } }));
   return box;
