@@ -171,6 +171,9 @@ class DashboardBrowserTest extends DaemonTestBase {
                 shot(page, "egress");
                 page.locator("section[data-agent=main] button[data-propose]").click();
                 assertThat(page.locator("a.proposed")).containsText("approve it always");
+                // The proposal's own audit entry redraws the page (150 ms later): the answer stays.
+                page.waitForTimeout(1000);
+                assertThat(page.locator("a.proposed")).containsText("approve it always");
                 page.locator("a.proposed").click();
                 assertThat(page.locator(".card pre")).containsText("127.0.0.1");
                 page.locator(".card button[data-decision=always]").click();
