@@ -272,6 +272,10 @@ async function sessionPage(id) {
   };
 }
 
+function fileLink(f) {
+  return el('div', {}, el('a', { class: 'file', href: f.url, download: f.name, text: `${f.name} (${f.size} bytes)` }));
+}
+
 function messageNode(m) {
   const box = el('div', { class: `msg ${m.role}` }, el('strong', { text: `${m.role}: ` }), el('span', { text: m.text }));
   for (const t of m.tools) {
@@ -346,7 +350,7 @@ async function chatPage(agent) {
       const reply = el('div', { class: `msg assistant${data.failed ? ' deny' : ''}`, 'data-reply': String(data.outbound) },
         el('strong', { text: 'assistant: ' }), el('span', { text: data.text }));
       // A file the agent sent: served by the daemon to this chat's user (and admins) only.
-      if (data.file) reply.append(el('div', {}, el('a', { class: 'file', href: data.file.url, download: data.file.name, text: `${data.file.name} (${data.file.size} bytes)` })));
+      if (data.file) reply.append(fileLink(data.file));
       log.append(reply);
     }
   };
@@ -354,6 +358,10 @@ async function chatPage(agent) {
   const history = await api(`/agents/${encodeURIComponent(agent)}/messages`);
   if (!stillShown(mine)) return;
   log.append(...history.messages.map(messageNode));
+  if (history.files.length) {
+    log.append(el('div', { class: 'msg assistant sent-files' }, el('strong', { text: `Files ${agent} sent here: ` }),
+      ...history.files.map(fileLink)));
+  }
   const buffered = early;
   early = null;
   buffered.filter(([type, data]) => type !== 'reply' || data.outbound === 0 || data.outbound > history.through)

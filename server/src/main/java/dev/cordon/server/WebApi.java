@@ -4,6 +4,7 @@ import dev.cordon.core.AgentName;
 import dev.cordon.core.Domain.Agent;
 import dev.cordon.core.Domain.Chat;
 import dev.cordon.core.Domain.Inbound;
+import dev.cordon.core.Domain.Outbound;
 import dev.cordon.core.Domain.Session;
 import dev.cordon.core.Ids.SessionId;
 import dev.cordon.core.access.Access;
@@ -61,6 +62,8 @@ final class WebApi {
     static final String PREFIX = "/api/v1";
     private static final int MAX_TEXT = 64 * 1024;
     private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+    /** How many of a web chat's newest outbound messages are searched for files to list with its history. */
+    private static final int SENT_FILES_SHOWN = 200;
 
     private final Path home;
     private final Map<String, String> env;
@@ -271,6 +274,7 @@ final class WebApi {
         // Reading must not create the chat: find it, if the user ever wrote.
         List<Map<String, Object>> messages = new ArrayList<>();
         long through = 0;
+        List<Map<String, Object>> files = List.of();
         for (Chat chat : store.chats()) {
             if (chat.channel().equals(WebChannel.NAME) && chat.platformChatId().equals(platformChatId)) {
                 Store.ChatHistory history = store.chatHistory(chat.id());
@@ -280,10 +284,28 @@ final class WebApi {
                     messages.add(Map.of("role", "user", "text", waiting.text(), "tools", List.of()));
                 }
                 through = history.lastOutbound();
+                files = sentFiles(chat, through);
             }
         }
         // The page drops live replies up to `through`: the history already holds them.
-        json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages, "through", through));
+        json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages, "through", through, "files", files));
+    }
+
+    /** The newest files the agent sent in a web chat (up to {@code through}), oldest first, as links. */
+    private List<Map<String, Object>> sentFiles(Chat chat, long through) {
+        List<Map<String, Object>> files = new ArrayList<>();
+        for (Outbound o : store.recentOutbound(chat.id(), SENT_FILES_SHOWN)) {
+            if (o.id().value() <= through) {
+                store.outboundFile(o.id())
+                        .ifPresent(f -> files.add(Map.of(
+                                "outbound", o.id().value(),
+                                "name", f.name(),
+                                "size", f.size(),
+                                "mediaType", f.mediaType(),
+                                "url", WebChatFiles.link(o.id().value()))));
+            }
+        }
+        return files;
     }
 
     /** A transcript message as the dashboard shows it: role, text, tool calls and results. */

@@ -114,6 +114,13 @@ class WebChatFilesEndToEndTest extends DaemonTestBase {
         JsonNode reply = WebJson.MAPPER.readTree(file.substring("reply ".length()));
         String link = reply.get("file").get("url").asString();
         assertThat(reply.get("file").get("name").asString()).isEqualTo("second.txt");
+        JsonNode listed =
+                alice.json("GET", "/api/v1/agents/main/messages", null).get("files");
+        assertThat(listed).as("a reloaded chat lists the files the agent sent").hasSize(1);
+        assertThat(listed.get(0).get("url").asString()).isEqualTo(link);
+        assertThat(bob.json("GET", "/api/v1/agents/main/messages", null).get("files"))
+                .as("not in another member's chat")
+                .isEmpty();
         HttpResponse<String> download = alice.send("GET", link, null);
         assertThat(download.statusCode()).isEqualTo(200);
         assertThat(download.body()).isEqualTo("the second file\n");
