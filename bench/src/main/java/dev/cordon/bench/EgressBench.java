@@ -67,6 +67,7 @@ public final class EgressBench {
         Stats relayed = new Stats("sandbox -> relay -> proxy");
         List<Double> directMbps = new ArrayList<>();
         List<Double> relayedMbps = new ArrayList<>();
+        List<Double> runnerCpuMillis = new ArrayList<>();
         try (FakeModelServer model = FakeModelServer.start()) {
             Path home = root.resolve("home");
             Files.createDirectories(home.resolve("agents").resolve(AGENT));
@@ -90,18 +91,18 @@ public final class EgressBench {
                     for (double s : onHost(loop(small, requests))) {
                         direct.add((long) (s * 1e9));
                     }
-                    for (double s : inSandbox(client, model, loop(small, requests))) {
+                    for (double s : numbers(inSandbox(client, model, loop(small, requests)))) {
                         relayed.add((long) (s * 1e9));
                     }
                 }
-                String download = "for i in $(seq " + bigRuns + "); do curl -s -o /dev/null -w '%{speed_download}\\n' "
-                        + big + "; done";
-                for (double v : onHost(download)) {
+                for (double v : onHost(download(big, bigRuns))) {
                     directMbps.add(v / 1e6);
                 }
-                for (double v : inSandbox(client, model, download)) {
+                String relayedDownloads = inSandbox(client, model, download(big, bigRuns));
+                for (double v : numbers(relayedDownloads)) {
                     relayedMbps.add(v / 1e6);
                 }
+                runnerCpuMillis.addAll(cpuMillis(relayedDownloads));
             } finally {
                 daemon.close();
                 origin.stop(0);
@@ -136,6 +137,27 @@ public final class EgressBench {
                 100 * v / d,
                 directMbps,
                 relayedMbps);
+        System.out.printf(
+                Locale.ROOT,
+                "runner CPU per %d MB download: median %.0f ms (%.2f ms per MB); runs %s%n",
+                bigMb,
+                median(runnerCpuMillis),
+                median(runnerCpuMillis) / bigMb,
+                runnerCpuMillis);
+    }
+
+    /**
+     * A bash loop printing curl's download speed per run, each followed by a {@code cpu} line: the
+     * CPU time (ms, user + system, all threads) that the nearest {@code java} ancestor spent during
+     * it. In the sandbox that is the runner, whose relay work is what the one-CPU quota limits; the
+     * CPU time is far less sensitive to the machine's load than the speed is.
+     */
+    private static String download(String url, int runs) {
+        return "r=$PPID; while [ $r -gt 1 ] && [ \"$(cat /proc/$r/comm)\" != java ]; do"
+                + " r=$(awk '{print $4}' /proc/$r/stat); done; t=$(getconf CLK_TCK);"
+                + " cpu() { awk '{print $14+$15}' /proc/$r/stat; };"
+                + " for i in $(seq " + runs + "); do a=$(cpu); curl -s -o /dev/null -w '%{speed_download}\\n' " + url
+                + "; echo \"cpu $(( ($(cpu) - a) * 1000 / t ))\"; done";
     }
 
     /** A bash loop printing curl's total time per request, one per line. */
@@ -158,7 +180,7 @@ public final class EgressBench {
      * Runs {@code script} as one bash tool call in the agent's sandbox. curl there goes through
      * the proxy explicitly: the sandbox's NO_PROXY lists 127.0.0.1, which here means the host's.
      */
-    private static List<Double> inSandbox(ControlClient client, FakeModelServer model, String script) throws Exception {
+    private static String inSandbox(ControlClient client, FakeModelServer model, String script) throws Exception {
         String viaProxy = script.replace("curl -s", "curl -s --noproxy '' -x http://127.0.0.1:3128");
         model.enqueue(Scripted.toolCall(
                 "bash", "{\"command\":" + Wire.mapper().writeValueAsString(viaProxy) + ",\"timeout_ms\":600000}"));
@@ -169,11 +191,10 @@ public final class EgressBench {
         }
         List<RecordedRequest> requests = model.requests();
         String result = lastToolResult(requests.getLast().body());
-        List<Double> values = numbers(result);
-        if (values.isEmpty()) {
+        if (numbers(result).isEmpty()) {
             throw new IllegalStateException("no timings in the tool result: " + result);
         }
-        return values;
+        return result;
     }
 
     private static String lastToolResult(JsonNode body) {
@@ -201,6 +222,18 @@ public final class EgressBench {
             String t = line.strip();
             if (t.matches("[0-9]+(\\.[0-9]+)?")) {
                 values.add(Double.parseDouble(t));
+            }
+        }
+        return values;
+    }
+
+    /** The values of the {@code cpu N} lines {@link #download} prints. */
+    private static List<Double> cpuMillis(String text) {
+        List<Double> values = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            String t = line.strip();
+            if (t.matches("cpu [0-9]+")) {
+                values.add(Double.parseDouble(t.substring(4)));
             }
         }
         return values;

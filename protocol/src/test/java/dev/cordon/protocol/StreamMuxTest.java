@@ -95,6 +95,51 @@ class StreamMuxTest {
     }
 
     @Test
+    void transferToPassesEveryFrameOnWithinTheWindowAndEndsAtTheCleanEnd() throws Exception {
+        Pair p = new Pair();
+        StreamMux.Channel sender = p.a.open("s1");
+        StreamMux.Channel receiver = p.b.open("s1");
+        byte[] payload = new byte[20 << 20];
+        new Random(11).nextBytes(payload);
+
+        CompletableFuture<Void> send = CompletableFuture.runAsync(() -> {
+            try {
+                // Odd-sized writes: frames of all sizes, some split across the chunk limit.
+                for (int off = 0; off < payload.length; off += 300_001) {
+                    sender.out().write(payload, off, Math.min(300_001, payload.length - off));
+                }
+                sender.shutdownOutput();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        receiver.in().read(new byte[3]);
+        got.write(payload, 0, 3);
+        long moved = receiver.in().transferTo(got);
+        send.get(30, TimeUnit.SECONDS);
+
+        assertThat(moved).isEqualTo(payload.length - 3);
+        assertThat(got.toByteArray()).isEqualTo(payload);
+        assertThat(p.aMaxInFlight.get()).isPositive().isLessThanOrEqualTo(StreamMux.WINDOW);
+        assertThat(p.aInFlight).as("every byte acknowledged").hasValue(0);
+    }
+
+    @Test
+    void transferToFailsWhenThePeerAborts() throws Exception {
+        Pair p = new Pair();
+        StreamMux.Channel receiver = p.b.open("s1");
+        p.a.open("s1").out().write("part".getBytes());
+        p.a.closeAll("the runner is stopping");
+
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> receiver.in().transferTo(got))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("the runner is stopping");
+        assertThat(got.toString()).as("what came before the abort").isEqualTo("part");
+    }
+
+    @Test
     void aHalfCloseEndsOneDirectionAndTheOtherGoesOn() throws Exception {
         Pair p = new Pair();
         StreamMux.Channel a = p.a.open("s1");

@@ -123,7 +123,7 @@ final class EgressRelay implements AutoCloseable {
         try (client;
                 channel) {
             try {
-                StreamMux.copy(channel.in(), client.getOutputStream());
+                channel.in().transferTo(client.getOutputStream());
                 client.shutdownOutput();
             } catch (IOException e) {
                 // The host aborted the stream, or the client went away: closing the client (which

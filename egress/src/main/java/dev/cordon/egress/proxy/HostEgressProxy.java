@@ -10,6 +10,7 @@ import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.StreamMux;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -167,7 +168,8 @@ final class HostEgressProxy implements EgressProxy {
         try {
             addresses = resolve(target.host());
         } catch (UnknownHostException e) {
-            record(caller, request, Decision.DENY, null, target.host() + " does not resolve", null, List.of());
+            record(caller, request, Decision.DENY, null, target.host() + " does not resolve", null, List.of())
+                    .await();
             respond(out, 502, error("unresolvable", target.host() + " does not resolve", caller, request, null));
             return;
         }
@@ -187,13 +189,17 @@ final class HostEgressProxy implements EgressProxy {
             return;
         }
         InetAddress address = pinned.get();
-        // Invariant 6: the allow is on record before a byte leaves.
         String why = addressVerdict.reason();
         if (prepared != null && !prepared.redacted().isEmpty()) {
             why = (why == null ? "" : why + "; ") + "the data-loss guard redacted "
                     + String.join(", ", prepared.redacted()) + " (dlp.requests: redact)";
         }
-        record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), why, address, secrets);
+        // Invariant 6: the allow is on record before a byte leaves. The commit (an fsync) and the
+        // TCP connect overlap, since a handshake carries nothing of the request; the first byte
+        // written upstream, a TLS hello included, waits for the entry to be durable. If it cannot
+        // be written, await() throws and the connection closes having sent nothing.
+        AuditLog.Pending allowed =
+                record(caller, request, Decision.ALLOW, addressVerdict.ruleLabel(), why, address, secrets);
         // A request carrying a real secret never travels in clear: it goes to the origin over TLS
         // (port 443 for a request written to port 80), with the certificate checked for the name.
         int port = secrets.isEmpty() || target.port() != 80 ? target.port() : 443;
@@ -201,9 +207,11 @@ final class HostEgressProxy implements EgressProxy {
         try (plain) {
             Socket upstream;
             try {
-                // Bytes are passed on as they come from the client: no Nagle delay on top of its own.
-                plain.setTcpNoDelay(true);
-                plain.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MILLIS);
+                IOException unreachable = connect(plain, address, port);
+                allowed.await();
+                if (unreachable != null) {
+                    throw unreachable;
+                }
                 upstream = secrets.isEmpty() ? plain : tls(plain, target.host(), port);
             } catch (IOException e) {
                 respond(
@@ -225,6 +233,18 @@ final class HostEgressProxy implements EgressProxy {
             } else {
                 forward(head.method(), prepared, target, body, out, upstream);
             }
+        }
+    }
+
+    /** Connects {@code plain}; returns why it failed rather than throwing, so the caller awaits the audit first. */
+    private static IOException connect(Socket plain, InetAddress address, int port) {
+        try {
+            // Bytes are passed on as they come from the client: no Nagle delay on top of its own.
+            plain.setTcpNoDelay(true);
+            plain.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MILLIS);
+            return null;
+        } catch (IOException e) {
+            return e;
         }
     }
 
@@ -280,8 +300,20 @@ final class HostEgressProxy implements EgressProxy {
         up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         up.write(body);
         up.flush();
-        ClosingResponse.head(upstream.getInputStream(), out);
-        StreamMux.copy(upstream.getInputStream(), out);
+        // Buffered: the head is parsed a byte at a time, which unbuffered would be a system call each.
+        InputStream down = new BufferedInputStream(upstream.getInputStream(), Bodies.BUFFER);
+        ByteArrayOutputStream first = new ByteArrayOutputStream(512);
+        ClosingResponse.head(down, first);
+        // The head leaves together with the part of the body that is already here: over the relay
+        // that is one frame and one wake-up of the runner and of the client instead of two. A body
+        // still on its way (a slow origin, a stream of events) does not hold the head back.
+        int ready = Math.min(down.available(), StreamMux.CHUNK - first.size());
+        if (ready > 0) {
+            first.write(down.readNBytes(ready));
+        }
+        out.write(first.toByteArray());
+        out.flush();
+        StreamMux.copy(down, out);
         out.flush();
     }
 
@@ -346,11 +378,13 @@ final class HostEgressProxy implements EgressProxy {
             InetAddress address,
             String rule)
             throws IOException {
-        record(caller, request, Decision.DENY, rule, verdict.reason(), address, List.of());
+        record(caller, request, Decision.DENY, rule, verdict.reason(), address, List.of())
+                .await();
         respond(out, 403, error("egress_denied", verdict.reason(), caller, request, rule));
     }
 
-    private void record(
+    /** Queues the decision's audit entry; the caller awaits it before the decision takes effect. */
+    private AuditLog.Pending record(
             Caller caller,
             EgressRules.Request request,
             Decision decision,
@@ -371,7 +405,7 @@ final class HostEgressProxy implements EgressProxy {
         if (!secrets.isEmpty()) {
             details.put("secrets", String.join(",", secrets));
         }
-        audit.append(AuditEvent.of(
+        return audit.appendLater(AuditEvent.of(
                         clock.instant(),
                         AuditEvent.Actor.agent(caller.agent()),
                         decision == Decision.ALLOW ? AuditActions.EGRESS_ALLOW : AuditActions.EGRESS_DENY,

@@ -8,10 +8,63 @@ import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
-/** Keeps appended events in memory, in order. The hash chain itself is tested in core and store. */
+/**
+ * Keeps appended events in memory, in order. The hash chain itself is tested in core and store.
+ * After {@link #hold()}, entries queued with {@link #appendLater} stay pending (not in {@link
+ * #events()}, their {@code await} blocked) until the hold is released or failed.
+ */
 final class RecordingAuditLog implements AuditLog {
     private final List<AuditEvent> events = new ArrayList<>();
+    private volatile Hold hold;
+
+    /** An entry's write in progress, as the test lets it end. */
+    static final class Hold {
+        /** Counted down when a caller starts waiting for a held entry. */
+        final CountDownLatch awaited = new CountDownLatch(1);
+
+        private final CountDownLatch ended = new CountDownLatch(1);
+        private volatile RuntimeException failure;
+
+        /** The held entries become durable. */
+        void release() {
+            ended.countDown();
+        }
+
+        /** The held entries' write fails with {@code e}. */
+        void fail(RuntimeException e) {
+            failure = e;
+            ended.countDown();
+        }
+    }
+
+    Hold hold() {
+        Hold h = new Hold();
+        hold = h;
+        return h;
+    }
+
+    @Override
+    public Pending appendLater(AuditEvent event) {
+        Hold h = hold;
+        if (h == null) {
+            return AuditLog.super.appendLater(event);
+        }
+        return () -> {
+            h.awaited.countDown();
+            try {
+                h.ended.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the entry was held", e);
+            }
+            if (h.failure != null) {
+                throw h.failure;
+            }
+            return append(event);
+        };
+    }
 
     synchronized List<AuditEvent> events() {
         return List.copyOf(events);
