@@ -204,6 +204,11 @@ class ApprovalTurnTest {
             assertThat(e.reason()).isEqualTo("the sandbox could not write it: No space left on device");
             assertThat(e.details()).containsEntry("path", path);
         });
+        assertThat(store.transcript(session.id()).getLast().text())
+                .as("the model reads next turn that the file it was told of is not there")
+                .contains("did not reach the workspace: /workspace/" + path
+                        + " (the sandbox could not write it: No space left on device)")
+                .doesNotContain("forged.txt");
     }
 
     @Test

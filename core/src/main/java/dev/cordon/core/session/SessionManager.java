@@ -332,6 +332,8 @@ public final class SessionManager implements AutoCloseable {
         volatile List<InboxFiles.Put> inbox = List.of();
         /** The paths sent whose {@code file_written} has not come: the only ones a runner may report on. */
         final java.util.Set<String> unwritten = ConcurrentHashMap.newKeySet();
+        /** The turn's files that did not reach the workspace, with why: the model is told at its end. */
+        final List<String> missed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         ScheduledFuture<?> idle;
         /** The span of the turn in progress, or {@link Tracing#NO_SPAN} between turns. */
@@ -563,6 +565,14 @@ public final class SessionManager implements AutoCloseable {
                 appendNote(added, note);
                 result = new TurnResult(result.text + "\n\n" + note, result.failed);
             }
+            if (!missed.isEmpty()) {
+                // The message named these files as in the workspace; the model reads the truth next turn.
+                appendNote(
+                        added,
+                        "[Cordon: these files sent with the message did not reach the workspace: "
+                                + String.join("; ", missed) + ".]");
+                missed.clear();
+            }
             finish(chat, handled, last, turnId, added, result.text, result.failed);
         }
 
@@ -573,6 +583,7 @@ public final class SessionManager implements AutoCloseable {
                 return;
             }
             unwritten.clear();
+            missed.clear();
             inbox.forEach(p -> unwritten.add(p.path()));
             for (String path : InboxFiles.send(runner, vault, inbox)) {
                 unwritten.remove(path);
@@ -583,6 +594,7 @@ public final class SessionManager implements AutoCloseable {
         void fileMissed(String path, String why) {
             LOG.warn("session {}: {} did not reach the workspace: {}", id, path, why);
             record(AuditActions.INBOUND_FILE_MISSED, Decision.DENY, null, why, Map.of("path", path));
+            missed.add(ToolRules.WORKSPACE + "/" + path + " (" + why + ")");
         }
 
         /** Adds {@code note} to the turn's last assistant message, so the model reads it next turn. */
