@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,13 +30,14 @@ import org.junit.jupiter.api.Test;
  */
 class DaemonManifestsTest {
     private static final Path DIR = Path.of("../deploy/kubernetes");
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
     static List<HasMetadata> objects() throws IOException {
         List<HasMetadata> all = new ArrayList<>();
         try (Stream<Path> files = Files.list(DIR)) {
             for (Path file :
                     files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-                Object loaded = Serialization.unmarshal(Files.readString(file));
+                Object loaded = SERIALIZATION.unmarshal(Files.readString(file));
                 if (loaded instanceof List<?> list) {
                     list.forEach(o -> all.add((HasMetadata) o));
                 } else {
@@ -101,7 +102,8 @@ class DaemonManifestsTest {
                 .orElseThrow()
                 .getData()
                 .get("cordon.yaml");
-        Map<String, Object> config = Serialization.unmarshal(cordonYaml, Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> config = SERIALIZATION.unmarshal(cordonYaml, Map.class);
         @SuppressWarnings("unchecked")
         Map<String, Object> kubernetes = (Map<String, Object>) config.get("kubernetes");
         assertThat(kubernetes.get("daemon_id")).isEqualTo("${env:POD_NAME}");
