@@ -29,10 +29,15 @@ import org.slf4j.LoggerFactory;
  * internet while the dashboard cannot be reached from it at all.
  *
  * <p>A body longer than {@link HookSettings#maxBodyBytes} is refused with 413 after reading at
- * most that many bytes plus one: a caller cannot make the daemon buffer more, signed or not.
+ * most that many bytes plus one: a caller cannot make the daemon buffer more, signed or not. Up to
+ * another MiB of such a body is read and discarded so the caller sees the 413 instead of a reset
+ * connection; a body declared larger than that gets the answer and a closed connection.
  */
 final class HookServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HookServer.class);
+    /** How much of a too-large body is read and thrown away so the 413 reaches the caller. */
+    private static final long SWALLOW_BYTES = 1L << 20;
+
     private final HookSettings settings;
     private final Map<String, HookChannel> channels;
     private Javalin app;
@@ -81,6 +86,9 @@ final class HookServer implements AutoCloseable {
         }
         long declared = ctx.req().getContentLengthLong();
         if (declared > settings.maxBodyBytes()) {
+            if (declared <= settings.maxBodyBytes() + SWALLOW_BYTES) {
+                swallow(ctx.req().getInputStream(), declared);
+            }
             answer(ctx, tooLarge());
             return;
         }
@@ -89,6 +97,7 @@ final class HookServer implements AutoCloseable {
             body = in.readNBytes(settings.maxBodyBytes() + 1);
         }
         if (body.length > settings.maxBodyBytes()) {
+            swallow(ctx.req().getInputStream(), SWALLOW_BYTES);
             answer(ctx, tooLarge());
             return;
         }
@@ -107,6 +116,20 @@ final class HookServer implements AutoCloseable {
                 ctx,
                 channel.receive(
                         new HookRequest(ctx.method().name(), name == null ? "" : "/" + name, headers, query, body)));
+    }
+
+    /**
+     * Reads and discards up to {@code limit} more bytes of a refused body. Answering while the
+     * caller is still sending makes Jetty close a socket with unread bytes in it, which the kernel
+     * turns into a reset that can reach the caller before the 413 does; swallowing a bounded rest
+     * lets the answer arrive. Nothing is kept, so a listener's memory bound holds.
+     */
+    static void swallow(InputStream body, long limit) throws IOException {
+        byte[] sink = new byte[8192];
+        long left = limit;
+        for (int n; left > 0 && (n = body.read(sink, 0, (int) Math.min(sink.length, left))) >= 0; ) {
+            left -= n;
+        }
     }
 
     private HookResponse tooLarge() {

@@ -91,12 +91,7 @@ final class WebChatFiles {
         try {
             blob = vault.put(Channels.newChannel(body), maxBytes);
         } catch (FileVault.TooLarge e) {
-            // Read the little that is left, so that the client reads the 413 rather than a reset.
-            byte[] sink = new byte[64 * 1024];
-            long left = maxBytes;
-            for (int n; left > 0 && (n = body.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
-                left -= n;
-            }
+            HookServer.swallow(body, maxBytes); // so that the client reads the 413 rather than a reset
             throw tooLarge(name);
         }
         String type = ctx.contentType() == null || ctx.contentType().isBlank()

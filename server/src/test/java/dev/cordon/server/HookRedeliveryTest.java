@@ -34,6 +34,7 @@ import dev.cordon.testkit.FakeGraph;
 import dev.cordon.testkit.FakeSlack;
 import dev.cordon.testkit.FakeSlackEvents;
 import dev.cordon.testkit.FakeTelegram;
+import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -283,16 +284,26 @@ class HookRedeliveryTest {
 
     @Test
     void aBodyOverTheListenersLimitIsRefusedBeforeAnyAdapterReadsIt() throws Exception {
-        String big = "{\"pad\":\"" + "x".repeat(64 * 1024) + "\"}";
-        for (String channel : List.of("github", "whatsapp", "slack", "telegram")) {
-            HttpResponse<String> r = client.send(
-                    HttpRequest.newBuilder(hook(channel))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(big))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(channel).isEqualTo(413);
-            assertThat(r.body()).contains("hooks.max_body_kb");
+        // Just over the limit, well over it, and sent chunked (no Content-Length), several times:
+        // the caller must read the 413 every time, not a connection reset while still sending.
+        byte[] justOver = ("{\"pad\":\"" + "x".repeat(64 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] wellOver = new byte[512 * 1024];
+        for (int round = 0; round < 5; round++) {
+            for (String channel : List.of("github", "whatsapp", "slack", "telegram")) {
+                for (HttpRequest.BodyPublisher body : List.of(
+                        HttpRequest.BodyPublishers.ofByteArray(justOver),
+                        HttpRequest.BodyPublishers.ofByteArray(wellOver),
+                        HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(wellOver)))) {
+                    HttpResponse<String> r = client.send(
+                            HttpRequest.newBuilder(hook(channel))
+                                    .header("Content-Type", "application/json")
+                                    .POST(body)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(r.statusCode()).as(channel).isEqualTo(413);
+                    assertThat(r.body()).contains("hooks.max_body_kb");
+                }
+            }
         }
         assertThat(woken).isEmpty();
     }
