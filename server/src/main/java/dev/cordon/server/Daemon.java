@@ -317,17 +317,22 @@ public final class Daemon implements AutoCloseable {
                 home, backend, runnerLib, Path.of(System.getProperty("java.home")), identity, config.runnerHeapMb());
         RunnerLauncher runners = probes.launcher().apply(sandboxedRunners);
         EgressProxy proxy = EgressProxy.create(audit, Resolver.system(), vault, this::askEgress);
-        // The rules in force now: a policy edit applies to the next connection.
+        // The rules in force now: a policy edit applies to the next connection. The policy is read
+        // once per connection (its file and hash are the hot path's only disk read besides the audit).
         EgressGateway egress = (agent, session, connection) -> {
-            AgentPolicy.Egress rules = egressPolicy(agent);
+            AgentPolicy.Egress rules = AgentPolicy.Egress.NONE;
+            AgentPolicy.Dlp dlp = AgentPolicy.Dlp.DEFAULTS;
+            try {
+                AgentPolicy.Policy policy = policies.current(agent);
+                rules = policy.egress();
+                dlp = policy.dlp();
+            } catch (SandboxException e) {
+                // invalid, and never valid: no rules (deny everything), the default data-loss guard
+            }
             proxy.serve(
                     connection,
                     new EgressProxy.Caller(
-                            agent.name(),
-                            session,
-                            rules.rules(),
-                            Set.copyOf(rules.secrets()),
-                            dlp(agent).requests()));
+                            agent.name(), session, rules.rules(), Set.copyOf(rules.secrets()), dlp.requests()));
         };
         // Approvals before sessions: pending requests of the last run get their timers back before any
         // turn can ask again. Who may answer: the owner, and admins of the agent (docs/access.md).
