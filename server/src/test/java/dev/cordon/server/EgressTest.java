@@ -261,6 +261,48 @@ class EgressTest {
     }
 
     @Test
+    void aRefusedUploadIsAnsweredBeforeOrAfterItsBodyAndOneThatWaitsForContinueGetsIt() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer origin = origin(seen);
+        try {
+            int port = origin.getAddress().getPort();
+            Files.writeString(
+                    home.resolve("agents/main/policy.yaml"),
+                    "egress:\n  allow:\n    - {host: 127.0.0.1, port: " + port + "}\n");
+            startDaemon();
+            String allowed = "http://127.0.0.1:" + port + "/up";
+            String denied = "http://example.com/up";
+            // Clients that send the body without waiting ("Expect:" off, as most HTTP libraries do)
+            // must still hear the refusal: over the proxy's 16 MiB to an allowed host, 8 MiB to a
+            // denied one. Python's urllib writes the whole body before it reads anything.
+            String curl = "curl -s -m 20 -H 'Expect:' --noproxy '' -x http://127.0.0.1:3128 -o /dev/null"
+                    + " -w '%{http_code} ' --data-binary @";
+            String python = "no_proxy= NO_PROXY= http_proxy=http://127.0.0.1:3128 python3 -c '"
+                    + "import sys,urllib.request as r,urllib.error as e\n"
+                    + "try:\n r.urlopen(r.Request(sys.argv[1],data=bytes(int(sys.argv[2]))),timeout=20)\n"
+                    + "except e.HTTPError as x:\n print(\"py\",x.code,end=\" \")\n"
+                    + "except Exception as x:\n print(\"pyfail\",repr(x),end=\" \")' ";
+            // Clients that wait for "100 Continue": told to send when allowed (else this curl waits
+            // 30 s and fails), refused before sending when not.
+            String waiting = "curl -s -m 20 -H 'Expect: 100-continue' --expect100-timeout 30 --noproxy ''"
+                    + " -x http://127.0.0.1:3128 -o /dev/null -w '%{http_code} ' --data-binary @";
+            String out = runBash("head -c 20000000 /dev/zero > big.bin; head -c 8000000 /dev/zero > mid.bin;"
+                    + " head -c 2000000 /dev/zero > small.bin;"
+                    + " for i in 1 2 3; do " + curl + "big.bin " + allowed + "; " + curl + "mid.bin " + denied
+                    + "; done; echo;"
+                    + python + allowed + " 20000000; " + python + denied + " 8000000; echo;"
+                    + waiting + "small.bin " + allowed + "; " + waiting + "mid.bin " + denied + "; "
+                    + waiting + "big.bin " + allowed + "; echo; rm -f big.bin mid.bin small.bin");
+
+            List<String> lines = out.lines().toList();
+            assertThat(lines).contains("413 403 413 403 413 403 ", "py 413 py 403 ", "200 403 413 ");
+            assertThat(seen).containsExactly("POST /up");
+        } finally {
+            origin.stop(0);
+        }
+    }
+
+    @Test
     void anHttpsTunnelToADeniedHostIsRefusedAndDirectConnectionsHaveNoRoute() throws Exception {
         startDaemon();
 

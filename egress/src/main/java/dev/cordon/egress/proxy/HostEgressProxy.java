@@ -115,6 +115,10 @@ final class HostEgressProxy implements EgressProxy {
         EgressRules.Request request = new EgressRules.Request(
                 target.host(), target.port(), tunnel ? null : head.method(), tunnel ? null : target.path());
         HttpHead.Framing framing = tunnel ? new HttpHead.Framing.None() : head.framing();
+        // A client that sent "Expect: 100-continue" holds its body back until told to send it; any
+        // other is sending it now, and a refusal reads it first (Bodies.discard) so it is heard.
+        boolean waits = !tunnel && expectsContinue(head);
+        HttpHead.Framing coming = waits ? new HttpHead.Framing.None() : framing;
 
         EgressRules.Verdict verdict = caller.rules().decide(request);
         EgressRules rules = caller.rules();
@@ -136,19 +140,26 @@ final class HostEgressProxy implements EgressProxy {
                             verdict.reason() + "; approval #" + w.approval() + " asks an operator to allow "
                                     + target.host() + ":" + target.port() + " (cordon approvals approve "
                                     + w.approval() + " --scope once|session|always), then retry");
-                    deny(out, caller, request, asked, null);
+                    denyUnread(in, coming, out, caller, request, asked);
                     return;
                 }
                 case EgressApprovals.Asked.Unavailable u -> {}
             }
         }
         if (!verdict.allowed()) {
-            deny(out, caller, request, verdict, null);
+            denyUnread(in, coming, out, caller, request, verdict);
             return;
         }
         Inspection.Prepared prepared = null;
         byte[] body = new byte[0];
         if (!tunnel) {
+            if (waits && !(framing instanceof HttpHead.Framing.None)) {
+                if (framing instanceof HttpHead.Framing.Length l && l.bytes() > Bodies.MAX_BODY) {
+                    throw Bodies.tooLarge(); // before the client sends any of it
+                }
+                out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
             body = Bodies.read(in, framing);
             switch (Inspection.inspect(head, target, body, caller.secrets(), vault, scanner, caller.dlp())) {
                 case Inspection.Refused r -> {
@@ -271,11 +282,6 @@ final class HostEgressProxy implements EgressProxy {
             String method, Inspection.Prepared prepared, Target target, byte[] body, OutputStream out, Socket upstream)
             throws IOException {
         HttpHead asSent = new HttpHead(method, "", "HTTP/1.1", prepared.headers());
-        if (asSent.all("Expect").stream().anyMatch(v -> v.equalsIgnoreCase("100-continue"))) {
-            // The body is already read; the client may have waited for this before sending it.
-            out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-        }
         Set<String> named = connectionOptions(asSent);
         OutputStream up = new BufferedOutputStream(upstream.getOutputStream(), Bodies.BUFFER);
         StringBuilder h = new StringBuilder(512);
@@ -327,6 +333,10 @@ final class HostEgressProxy implements EgressProxy {
         return socket;
     }
 
+    private static boolean expectsContinue(HttpHead head) {
+        return head.all("Expect").stream().anyMatch(v -> v.strip().equalsIgnoreCase("100-continue"));
+    }
+
     private static Set<String> connectionOptions(HttpHead head) {
         return head.all("Connection").stream()
                 .flatMap(v -> java.util.Arrays.stream(v.split(",")))
@@ -358,6 +368,25 @@ final class HostEgressProxy implements EgressProxy {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Denies a request whose body the client is still sending ({@code unread}): the decision is on
+     * record first (a client that never finishes its body cannot keep it out of the log), then the
+     * body is read and dropped ({@link Bodies#discard}) so that the client hears the answer.
+     */
+    private void denyUnread(
+            InputStream in,
+            HttpHead.Framing unread,
+            OutputStream out,
+            Caller caller,
+            EgressRules.Request request,
+            EgressRules.Verdict verdict)
+            throws IOException {
+        record(caller, request, Decision.DENY, verdict.ruleLabel(), verdict.reason(), null, List.of())
+                .await();
+        Bodies.discard(in, unread);
+        respond(out, 403, error("egress_denied", verdict.reason(), caller, request, verdict.ruleLabel()));
     }
 
     private void deny(

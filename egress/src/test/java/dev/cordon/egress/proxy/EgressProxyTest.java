@@ -1,6 +1,7 @@
 package dev.cordon.egress.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.AgentName;
@@ -21,6 +22,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -347,6 +349,96 @@ class EgressProxyTest {
         }
         assertThat(wrong).isEmpty();
         assertThat(originSaw).isEmpty();
+    }
+
+    @Test
+    void aRefusedRequestIsAnsweredAfterItsBodySoAClientThatSendsFirstHearsWhy() throws Exception {
+        allowOrigin();
+        String allowed = "http://api.test:" + originPort + "/up";
+        byte[] twentyMb = new byte[20_000_000];
+        ByteArrayOutputStream chunked = new ByteArrayOutputStream();
+        for (int i = 0; i < 17; i++) {
+            chunked.write("100000\r\n".getBytes(StandardCharsets.US_ASCII));
+            chunked.write(new byte[0x100000]);
+            chunked.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        chunked.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+
+        // Each client writes its whole request before it reads: a proxy that answers and closes
+        // mid-body makes these writes fail, and the client never reads the answer.
+        assertThat(sendAllThenRead("POST " + allowed + " HTTP/1.1\r\nContent-Length: 20000000\r\n\r\n", twentyMb))
+                .startsWith("HTTP/1.1 413")
+                .contains("send larger uploads over HTTPS");
+        assertThat(sendAllThenRead(
+                        "POST " + allowed + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", chunked.toByteArray()))
+                .startsWith("HTTP/1.1 413");
+        assertThat(sendAllThenRead(
+                        "POST http://denied.test/up HTTP/1.1\r\nContent-Length: 4000000\r\n\r\n", new byte[4_000_000]))
+                .startsWith("HTTP/1.1 403")
+                .contains("egress_denied");
+        assertThat(originSaw).isEmpty();
+    }
+
+    @Test
+    void aDenialIsOnRecordBeforeTheProxyWaitsForTheBody() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxySocket.getLocalPort())) {
+            s.getOutputStream()
+                    .write("POST http://denied.test/up HTTP/1.1\r\nContent-Length: 1000\r\n\r\nonly a part"
+                            .getBytes(StandardCharsets.US_ASCII));
+            // The body never finishes: the deny is audited anyway, while the proxy still reads.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> audit.events().stream()
+                            .anyMatch(e -> e.action().equals("egress.deny")
+                                    && "denied.test".equals(e.details().get("host"))));
+        }
+    }
+
+    @Test
+    void aClientThatWaitsForContinueIsToldToSendOrRefusedBeforeItSends() throws Exception {
+        allowOrigin();
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxySocket.getLocalPort())) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(("POST http://api.test:" + originPort + "/up HTTP/1.1\r\nContent-Length: 5\r\n"
+                            + "Expect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] interim = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            assertThat(new String(in.readNBytes(interim.length), StandardCharsets.US_ASCII))
+                    .isEqualTo(new String(interim, StandardCharsets.US_ASCII));
+            out.write("hello".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .startsWith("HTTP/1.1 200")
+                    .contains("body=hello");
+        }
+        for (String refused : List.of(
+                "POST http://api.test:" + originPort + "/up HTTP/1.1\r\nContent-Length: 20000000\r\n",
+                "POST http://denied.test/up HTTP/1.1\r\nContent-Length: 5\r\n")) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxySocket.getLocalPort())) {
+                s.setSoTimeout(20_000);
+                s.getOutputStream()
+                        .write((refused + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                // No body sent: the answer must come without it.
+                assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1))
+                        .as(refused)
+                        .matches("(?s)HTTP/1.1 (413|403) .*");
+            }
+        }
+        assertThat(originSaw).hasSize(1);
+    }
+
+    /** Writes {@code head} and {@code body} whole (failing the test if the proxy stops reading), then reads the answer. */
+    String sendAllThenRead(String head, byte[] body) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxySocket.getLocalPort())) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     @Test
