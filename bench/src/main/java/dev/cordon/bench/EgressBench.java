@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,11 +31,16 @@ import tools.jackson.databind.JsonNode;
  *
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.EgressBench [--rounds 5] [--requests 40] [--big-mb 100]
- *      [--big-runs 3] [--runner-lib DIR] [--keep]
+ *      [--big-runs 3] [--warmup 3] [--fresh-sandbox] [--runner-lib DIR] [--keep]
  * </pre>
  *
  * Per-request time is curl's own {@code time_total} for a 100-byte answer (the process start of
  * curl is outside it); throughput is curl's {@code speed_download} for a {@code --big-mb} answer.
+ *
+ * <p>{@code --warmup N} makes N requests on each path first, not measured. With {@code
+ * --fresh-sandbox} the sandbox is killed before each relayed round, so every round runs in a new
+ * runner while the daemon stays as warm as the warm-up made it: a long-running daemon serving a
+ * sandbox that has just started, the common case in use.
  */
 public final class EgressBench {
     private static final String AGENT = "main";
@@ -42,7 +48,8 @@ public final class EgressBench {
     private EgressBench() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = Options.parse(args, List.of("--keep"));
+        Map<String, String> options = Options.parse(args, List.of("--keep", "--fresh-sandbox"));
+        boolean freshSandbox = options.containsKey("--fresh-sandbox");
         int rounds = Integer.parseInt(options.getOrDefault("--rounds", "5"));
         int requests = Integer.parseInt(options.getOrDefault("--requests", "40"));
         int bigMb = Integer.parseInt(options.getOrDefault("--big-mb", "100"));
@@ -93,6 +100,9 @@ public final class EgressBench {
                 for (int r = 0; r < rounds; r++) {
                     for (double s : onHost(loop(small, requests))) {
                         direct.add((long) (s * 1e9));
+                    }
+                    if (freshSandbox) {
+                        killSandboxes(daemon);
                     }
                     for (double s : numbers(inSandbox(client, model, loop(small, requests)))) {
                         relayed.add((long) (s * 1e9));
@@ -166,6 +176,17 @@ public final class EgressBench {
     /** A bash loop printing curl's total time per request, one per line. */
     private static String loop(String url, int n) {
         return "for i in $(seq " + n + "); do curl -s -o /dev/null -w '%{time_total}\\n' " + url + "; done";
+    }
+
+    /** Kills every live sandbox; the agent's next message starts a new one. */
+    private static void killSandboxes(Daemon daemon) throws IOException, InterruptedException {
+        try (ControlClient control = new ControlClient(daemon.controlSocket())) {
+            for (ControlEvent.LiveSandbox row : control.status().sandboxes()) {
+                control.send(new ControlRequest.SessionsKill(row.session()));
+                control.await(ControlEvent.Done.class);
+            }
+            control.awaitLive(0, Duration.ofSeconds(30));
+        }
     }
 
     private static List<Double> onHost(String script) throws IOException, InterruptedException {
