@@ -1,6 +1,7 @@
 package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.cordon.core.audit.AuditEntry;
@@ -18,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -297,6 +299,16 @@ class EgressTest {
             List<String> lines = out.lines().toList();
             assertThat(lines).contains("413 403 413 403 413 403 ", "py 413 py 403 ", "200 403 413 ");
             assertThat(seen).containsExactly("POST /up");
+
+            // A program that sends a denied request's head and never its body, and outlives the
+            // turn (whose end closes its stream): the denial is on record all the same.
+            runBash("(exec 3<>/dev/tcp/127.0.0.1/3128; printf 'POST http://example.com/stalled HTTP/1.1\\r\\n"
+                    + "Host: example.com\\r\\nContent-Length: 100000\\r\\n\\r\\nonly a part' >&3; sleep 60)"
+                    + " >/dev/null 2>&1 & sleep 1; echo started");
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> daemon.audit().read(0, 10_000).stream()
+                            .anyMatch(e -> e.event().action().equals("egress.deny")
+                                    && "/stalled".equals(e.event().details().get("path"))));
         } finally {
             origin.stop(0);
         }
