@@ -6,9 +6,9 @@ import dev.cordon.protocol.ChannelToken;
 import dev.cordon.protocol.FrameChannel;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.RunnerMessage;
+import dev.cordon.testkit.Ports;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
@@ -20,10 +20,7 @@ class HostConnectionListenTest {
     @Test
     void aRunnerInAPodTalksOnlyToTheHostThatPresentsItsToken() throws Exception {
         String token = ChannelToken.generate(new SecureRandom());
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = Ports.free();
         CompletableFuture<HostConnection> runner = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {

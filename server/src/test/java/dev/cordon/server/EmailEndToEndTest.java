@@ -11,6 +11,7 @@ import dev.cordon.egress.vault.Vault;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
+import dev.cordon.testkit.Ports;
 import dev.cordon.testkit.Scripted;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -21,9 +22,6 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,8 +53,8 @@ class EmailEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        ServerSetup smtp = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
-        ServerSetup imap = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_IMAP);
+        ServerSetup smtp = new ServerSetup(Ports.free(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+        ServerSetup imap = new ServerSetup(Ports.free(), "127.0.0.1", ServerSetup.PROTOCOL_IMAP);
         mail = new GreenMail(new ServerSetup[] {smtp, imap});
         mail.start();
         agent = mail.setUser(AGENT, AGENT, "mailbox-pass");
@@ -86,12 +84,6 @@ class EmailEndToEndTest {
         }
         model.close();
         mail.stop();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     void send(String from, String messageId, String subject, String body) throws MessagingException {

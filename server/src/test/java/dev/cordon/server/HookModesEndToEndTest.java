@@ -10,8 +10,8 @@ import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.FakeSlack;
 import dev.cordon.testkit.FakeSlackEvents;
 import dev.cordon.testkit.FakeTelegram;
+import dev.cordon.testkit.Ports;
 import dev.cordon.testkit.Scripted;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,10 +44,7 @@ class HookModesEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort(); // Telegram must be told the URL before the daemon listens on it
-        }
+        int port = Ports.free(); // Telegram must be told the URL before the daemon listens on it
         URI hooks = URI.create("http://127.0.0.1:" + port + "/hooks/");
         slack = FakeSlack.start();
         slack.channel("D0ALICE", true);

@@ -34,8 +34,8 @@ import dev.cordon.testkit.FakeGraph;
 import dev.cordon.testkit.FakeSlack;
 import dev.cordon.testkit.FakeSlackEvents;
 import dev.cordon.testkit.FakeTelegram;
+import dev.cordon.testkit.Ports;
 import java.io.ByteArrayInputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -95,9 +95,7 @@ class HookRedeliveryTest {
 
     @BeforeEach
     void start() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort(); // the same port after the restart, as a configured one would be
-        }
+        port = Ports.free(); // the same port after the restart, as a configured one would be
         github = FakeGitHub.start(GITHUB_TOKEN, "cordon-bot");
         github.repo("acme/rocket");
         github.issue("acme/rocket", 7);

@@ -12,6 +12,7 @@ import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.IrcUser;
 import dev.cordon.testkit.Ngircd;
+import dev.cordon.testkit.Ports;
 import dev.cordon.testkit.Scripted;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -82,9 +83,7 @@ class IrcEndToEndTest {
     }
 
     private String fileLinks() throws java.io.IOException {
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            webPort = free.getLocalPort();
-        }
+        webPort = Ports.free();
         return "http: {enabled: true, host: 127.0.0.1, port: %d}\nfiles: {public_url: 'http://127.0.0.1:%d', link_hours: 2}\n"
                 .formatted(webPort, webPort);
     }

@@ -3,12 +3,12 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.audit.AuditActions;
+import dev.cordon.testkit.Ports;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
@@ -31,9 +31,7 @@ class McpHttpEndToEndTest extends DaemonTestBase {
 
     @BeforeEach
     void startServer() throws Exception {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        port = Ports.free();
         ProcessBuilder builder = new ProcessBuilder("mcp-server-everything", "streamableHttp")
                 .directory(home.toFile())
                 .redirectErrorStream(true);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.testkit.Ports;
 import dev.cordon.testkit.Scripted;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -15,7 +16,6 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,9 +57,7 @@ class PodSessionsEndToEndTest extends DaemonTestBase {
     }
 
     private void startDaemonOnCluster(int readyTimeoutSeconds) throws IOException {
-        try (ServerSocket free = new ServerSocket(0)) {
-            runnerPort = free.getLocalPort();
-        }
+        runnerPort = Ports.free();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Files.writeString(
                 home.resolve("cordon.yaml"),

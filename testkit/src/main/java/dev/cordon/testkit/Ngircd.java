@@ -3,7 +3,6 @@ package dev.cordon.testkit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,11 +70,7 @@ public final class Ngircd implements AutoCloseable {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(BINARY + " is missing: apt-get install ngircd (.ci/run installs it)");
         }
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        Ngircd server = new Ngircd(dir, port, password);
+        Ngircd server = new Ngircd(dir, Ports.free(), password);
         server.launch();
         return server;
     }

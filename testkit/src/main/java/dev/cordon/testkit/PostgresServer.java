@@ -2,8 +2,6 @@ package dev.cordon.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -101,7 +99,7 @@ public final class PostgresServer implements AutoCloseable {
                             + " postgresql): " + e,
                     e);
         }
-        PostgresServer server = new PostgresServer(dir, bin, root, freePort(), password);
+        PostgresServer server = new PostgresServer(dir, bin, root, Ports.free(), password);
         try {
             server.run(
                     bin.resolve("initdb").toString(),
@@ -166,14 +164,6 @@ public final class PostgresServer implements AutoCloseable {
     private static boolean isRoot() {
         try {
             return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -8,6 +8,7 @@ import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.DeliveryResult;
 import dev.cordon.core.channel.InboundSink;
 import dev.cordon.core.channel.OutgoingMessage;
+import dev.cordon.testkit.Ports;
 import jakarta.mail.internet.MimeMessage;
 import java.time.Duration;
 import java.util.List;
@@ -206,7 +207,7 @@ class EmailChannelTest {
                 viaDeferring.close();
             }
         }
-        int closedPort = MailServer.freePort();
+        int closedPort = Ports.free();
         EmailChannel nowhere = withSmtp(live, closedPort);
         try {
             assertThat(nowhere.deliver(reply("<s1@example.org>", "x", "k3")))
