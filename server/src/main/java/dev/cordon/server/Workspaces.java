@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +27,14 @@ final class Workspaces implements AutoCloseable {
     private final WorkspaceQuota quota;
     private final boolean unenforcedAllowed;
     private final Set<Path> attached = ConcurrentHashMap.newKeySet();
+    /**
+     * Mounting holds it shared, {@link #close} exclusively: a session that was still starting its
+     * sandbox when the daemon stopped would otherwise mount a workspace after close had unmounted
+     * the others, and leave it mounted (and its loop device taken) after the daemon is gone.
+     */
+    private final ReadWriteLock mounting = new ReentrantReadWriteLock();
+
+    private boolean closed;
 
     Workspaces(Home home, WorkspaceQuota quota, boolean unenforcedAllowed) {
         this.home = home;
@@ -62,8 +72,18 @@ final class Workspaces implements AutoCloseable {
                     + quota.support().fix()
                     + ", or opt out in cordon.yaml: sandbox.unenforced_limits: [disk]");
         }
-        WorkspaceQuota.Attachment done = quota.attach(workspace, image, size, uid);
-        attached.add(workspace);
+        WorkspaceQuota.Attachment done;
+        mounting.readLock().lock();
+        try {
+            if (closed) {
+                throw new SandboxException(
+                        "the daemon is stopping: agent " + agent.name() + "'s workspace is not mounted");
+            }
+            done = quota.attach(workspace, image, size, uid);
+            attached.add(workspace);
+        } finally {
+            mounting.readLock().unlock();
+        }
         if (done.changed()) {
             LOG.info("workspace of {}: {} ({} MiB quota)", agent.name(), done.steps(), size >> 20);
         }
@@ -83,16 +103,25 @@ final class Workspaces implements AutoCloseable {
         }
     }
 
-    /** Unmounts every workspace this daemon mounted. Never throws. */
+    /**
+     * Unmounts every workspace this daemon mounted, after any mount in progress; later {@link
+     * #prepare} calls fail. Never throws.
+     */
     @Override
     public void close() {
-        for (Path workspace : attached) {
-            try {
-                quota.detach(workspace);
-            } catch (RuntimeException e) {
-                LOG.warn("could not unmount the workspace {}: {}", workspace, e.getMessage());
+        mounting.writeLock().lock(); // waits for mounts in progress; none start after
+        try {
+            closed = true;
+            for (Path workspace : attached) {
+                try {
+                    quota.detach(workspace);
+                } catch (RuntimeException e) {
+                    LOG.warn("could not unmount the workspace {}: {}", workspace, e.getMessage());
+                }
             }
+            attached.clear();
+        } finally {
+            mounting.writeLock().unlock();
         }
-        attached.clear();
     }
 }
