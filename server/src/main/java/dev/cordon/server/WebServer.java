@@ -7,6 +7,8 @@ import dev.cordon.core.audit.AuditLog;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.router.exception.HttpResponseExceptionMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -35,6 +37,16 @@ final class WebServer implements AutoCloseable {
             "/app.js", "app.js",
             "/style.css", "style.css",
             "/openapi.yaml", "openapi.yaml");
+    /**
+     * The largest request body a JSON route reads (a chat message is at most 64 Ki characters, so
+     * at most 384 KiB of JSON even with every character escaped). File uploads stream past it,
+     * with their own limit ({@code files.max_mb}).
+     */
+    static final long MAX_BODY = 1024 * 1024;
+
+    /** How much more of a body over {@link #MAX_BODY} is read and dropped before the 413. */
+    static final long MAX_DISCARD = 16 * 1024 * 1024;
+
     private static final Set<HandlerType> SAFE = Set.of(HandlerType.GET, HandlerType.HEAD);
 
     private final WebSettings settings;
@@ -79,6 +91,8 @@ final class WebServer implements AutoCloseable {
             config.routes.exception(WebException.class, this::refused);
             config.routes.exception(
                     IllegalArgumentException.class, (e, ctx) -> WebApi.json(ctx, 400, Map.of("error", e.getMessage())));
+            config.http.maxRequestSize = MAX_BODY;
+            config.routes.exception(HttpResponseException.class, WebServer::answer);
             List<WebApi.Route> routes = new java.util.ArrayList<>(api.routes());
             routes.addAll(more);
             for (WebApi.Route route : routes) {
@@ -158,6 +172,31 @@ final class WebServer implements AutoCloseable {
      * mutating call leaves an entry, done or not. Anonymous refusals are not: they would let anyone
      * fill the log.
      */
+    /**
+     * Javalin's own answers (404, 405) as Javalin gives them, except a body over {@link #MAX_BODY}:
+     * Javalin says only "Content Too Large"; this says which limit and where files go. The rest of
+     * that body (up to {@link #MAX_DISCARD}) is read and dropped first, so that the client hears the
+     * answer rather than the reset a close with unread bytes causes.
+     */
+    private static void answer(HttpResponseException e, Context ctx) {
+        if (e.getStatus() != 413) {
+            HttpResponseExceptionMapper.INSTANCE.handle(e, ctx);
+            return;
+        }
+        try {
+            HookServer.swallow(ctx.req().getInputStream(), MAX_DISCARD);
+        } catch (IOException gone) {
+            // the client stopped sending; it may still read the answer
+        }
+        WebApi.json(
+                ctx,
+                413,
+                Map.of(
+                        "error",
+                        "the request body is " + ctx.contentLength() + " bytes; the API takes at most " + MAX_BODY
+                                + " (files go to POST " + WebApi.PREFIX + "/agents/{agent}/files)"));
+    }
+
     private void refused(WebException e, Context ctx) {
         WebAuth.Caller caller = caller(ctx);
         if (caller != null && e.status() == 403 && !SAFE.contains(ctx.method())) {

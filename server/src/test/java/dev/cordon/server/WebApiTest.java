@@ -1,6 +1,7 @@
 package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.audit.AuditActions;
 import dev.cordon.protocol.control.ControlEvent;
@@ -284,5 +285,38 @@ class WebApiTest extends DaemonTestBase {
 
     private static List<String> names(JsonNode agents) {
         return agents.valueStream().map(a -> a.get("name").asString()).toList();
+    }
+
+    @Test
+    void aBodyOverTheApisLimitGetsA413ThatNamesTheLimitAndTheDaemonGoesOn() throws Exception {
+        start();
+        WebClient owner = owner();
+        // Just over, twice and eight times the limit; each ten times on the same client (a reset,
+        // where the server closes with bytes unread, comes in some rounds, not all).
+        for (long size : new long[] {WebServer.MAX_BODY + 1, 2 * WebServer.MAX_BODY, 8 * WebServer.MAX_BODY}) {
+            for (int round = 0; round < 10; round++) {
+                HttpResponse<String> r = owner.send(
+                        "POST",
+                        "/api/v1/agents/main/messages",
+                        Map.of("text", "x".repeat((int) size), "clientMessageId", "big-" + size + "-" + round));
+                assertThat(r.statusCode()).as("%d bytes, round %d", size, round).isEqualTo(413);
+                assertThat(WebJson.MAPPER.readTree(r.body()).get("error").asString())
+                        .contains("the API takes at most " + WebServer.MAX_BODY, "/agents/{agent}/files");
+            }
+        }
+        HttpResponse<String> small = owner.send(
+                "POST", "/api/v1/agents/main/messages", Map.of("text", "hello", "clientMessageId", "small-1"));
+        assertThat(small.statusCode()).as(small.body()).isEqualTo(202);
+        // The agent answers it (the fake model echoes), so the turn is over before the daemon stops.
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> owner.json("GET", "/api/v1/agents/main/messages", null)
+                        .get("messages")
+                        .toString()
+                        .contains("You said: hello"));
+        assertThat(owner.json("GET", "/api/v1/agents/main/messages", null)
+                        .get("messages")
+                        .toString())
+                .as("none of the refused messages is stored")
+                .doesNotContain("xxxxxxxx");
     }
 }
