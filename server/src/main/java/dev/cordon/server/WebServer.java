@@ -168,11 +168,6 @@ final class WebServer implements AutoCloseable {
     }
 
     /**
-     * Answers a refusal; a logged-in user's refused change is audited ({@code web.denied}), so every
-     * mutating call leaves an entry, done or not. Anonymous refusals are not: they would let anyone
-     * fill the log.
-     */
-    /**
      * Javalin's own answers (404, 405) as Javalin gives them, except a body over {@link #MAX_BODY}:
      * Javalin says only "Content Too Large"; this says which limit and where files go. The rest of
      * that body (up to {@link #MAX_DISCARD}) is read and dropped first, so that the client hears the
@@ -193,10 +188,18 @@ final class WebServer implements AutoCloseable {
                 413,
                 Map.of(
                         "error",
-                        "the request body is " + ctx.contentLength() + " bytes; the API takes at most " + MAX_BODY
-                                + " (files go to POST " + WebApi.PREFIX + "/agents/{agent}/files)"));
+                        (ctx.contentLength() < 0
+                                        ? "the request body is"
+                                        : "the request body is " + ctx.contentLength() + " bytes,")
+                                + " over the " + MAX_BODY + " bytes the API takes (files go to POST " + WebApi.PREFIX
+                                + "/agents/{agent}/files)"));
     }
 
+    /**
+     * Answers a refusal; a logged-in user's refused change is audited ({@code web.denied}), so every
+     * mutating call leaves an entry, done or not. Anonymous refusals are not: they would let anyone
+     * fill the log.
+     */
     private void refused(WebException e, Context ctx) {
         WebAuth.Caller caller = caller(ctx);
         if (caller != null && e.status() == 403 && !SAFE.contains(ctx.method())) {

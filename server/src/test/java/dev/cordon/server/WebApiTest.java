@@ -301,9 +301,17 @@ class WebApiTest extends DaemonTestBase {
                         Map.of("text", "x".repeat((int) size), "clientMessageId", "big-" + size + "-" + round));
                 assertThat(r.statusCode()).as("%d bytes, round %d", size, round).isEqualTo(413);
                 assertThat(WebJson.MAPPER.readTree(r.body()).get("error").asString())
-                        .contains("the API takes at most " + WebServer.MAX_BODY, "/agents/{agent}/files");
+                        .contains(
+                                "bytes, over the " + WebServer.MAX_BODY + " bytes the API takes",
+                                "/agents/{agent}/files");
             }
         }
+        // Chunked (no Content-Length): Javalin counts as it reads.
+        HttpResponse<String> r = owner.postChunked(
+                "/api/v1/agents/main/messages", Map.of("text", "x".repeat(3 << 20), "clientMessageId", "big-chunked"));
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(WebJson.MAPPER.readTree(r.body()).get("error").asString())
+                .startsWith("the request body is over the " + WebServer.MAX_BODY + " bytes the API takes");
         HttpResponse<String> small = owner.send(
                 "POST", "/api/v1/agents/main/messages", Map.of("text", "hello", "clientMessageId", "small-1"));
         assertThat(small.statusCode()).as(small.body()).isEqualTo(202);

@@ -89,6 +89,16 @@ final class WebClient {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** POSTs {@code body} as JSON without a Content-Length (chunked), as a streaming client would. */
+    HttpResponse<String> postChunked(String path, Object body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        headers.forEach(b::header);
+        b.header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(
+                        HttpRequest.BodyPublishers.ofString(WebJson.write(body))));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Uploads {@code bytes} as file {@code name} for a message to {@code agent} (POST .../files). */
     HttpResponse<String> upload(String agent, String name, String type, byte[] bytes)
             throws IOException, InterruptedException {

@@ -46,7 +46,7 @@ public final class Ports {
     }
 
     static int ephemeralStart() {
-        // One read call: the kernel's sysctl files answer end-of-file to any read after the first,
+        // One read call: the kernel's integer sysctl files answer end-of-file to any read after the first,
         // and Files.readString first reads a single byte of a file whose size says zero.
         try (InputStream in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
             String range = new String(in.readNBytes(64), StandardCharsets.US_ASCII);
