@@ -14,6 +14,7 @@ import dev.cordon.testkit.FakeModelServer;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -253,6 +254,9 @@ class EgressTest {
         HttpServer origin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         origin.createContext("/", exchange -> {
             seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            // Read whole before answering: a server that answers an upload unread and closes resets
+            // the connection, which can take its own answer with it.
+            exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
             byte[] answer = "hello from the host".getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, answer.length);
             exchange.getResponseBody().write(answer);

@@ -242,7 +242,21 @@ final class HostEgressProxy implements EgressProxy {
                 out.flush();
                 pipe(in, out, client, upstream);
             } else {
-                forward(head.method(), prepared, target, body, out, upstream);
+                try {
+                    forward(head.method(), prepared, target, body, out, upstream);
+                } catch (Unanswered e) {
+                    LOG.debug("{}:{} closed without answering {}", target.host(), port, caller.agent(), e);
+                    respond(
+                            out,
+                            502,
+                            error(
+                                    "unanswered",
+                                    target.host() + ":" + port + " closed the connection without answering ("
+                                            + e.getMessage() + ")",
+                                    caller,
+                                    request,
+                                    null));
+                }
             }
         }
     }
@@ -280,7 +294,7 @@ final class HostEgressProxy implements EgressProxy {
     /** Sends the request on with framing and headers the proxy wrote, then relays the answer until the origin closes. */
     private static void forward(
             String method, Inspection.Prepared prepared, Target target, byte[] body, OutputStream out, Socket upstream)
-            throws IOException {
+            throws IOException, Unanswered {
         HttpHead asSent = new HttpHead(method, "", "HTTP/1.1", prepared.headers());
         Set<String> named = connectionOptions(asSent);
         OutputStream up = new BufferedOutputStream(upstream.getOutputStream(), Bodies.BUFFER);
@@ -303,13 +317,27 @@ final class HostEgressProxy implements EgressProxy {
             h.append("Content-Length: ").append(body.length).append("\r\n");
         }
         h.append("Connection: close\r\n\r\n");
-        up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        up.write(body);
-        up.flush();
+        IOException unsent = null;
+        try {
+            up.write(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+            up.write(body);
+            up.flush();
+        } catch (IOException e) {
+            // An origin may answer before it has the body (a 413 to an upload it will not take)
+            // and close: its answer is still read below and passed on.
+            unsent = e;
+        }
         // Buffered: the head is parsed a byte at a time, which unbuffered would be a system call each.
         InputStream down = new BufferedInputStream(upstream.getInputStream(), Bodies.BUFFER);
         ByteArrayOutputStream first = new ByteArrayOutputStream(512);
-        ClosingResponse.head(down, first);
+        try {
+            ClosingResponse.head(down, first);
+        } catch (IOException e) {
+            throw new Unanswered(unsent == null ? e.getMessage() : "sending: " + unsent.getMessage(), e);
+        }
+        if (first.size() == 0) {
+            throw new Unanswered(unsent == null ? "no response" : "sending: " + unsent.getMessage(), unsent);
+        }
         // The head leaves together with the part of the body that is already here: over the relay
         // that is one frame and one wake-up of the runner and of the client instead of two. A body
         // still on its way (a slow origin, a stream of events) does not hold the head back.
@@ -321,6 +349,13 @@ final class HostEgressProxy implements EgressProxy {
         out.flush();
         StreamMux.copy(down, out);
         out.flush();
+    }
+
+    /** The origin closed before a byte of its answer came: the client gets a 502, not an empty reply. */
+    private static final class Unanswered extends Exception {
+        Unanswered(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private Socket tls(Socket plain, String host, int port) throws IOException {

@@ -429,6 +429,54 @@ class EgressProxyTest {
         assertThat(originSaw).hasSize(1);
     }
 
+    @Test
+    void anOriginThatClosesWithoutAnsweringGetsA502NotAnEmptyReply() throws Exception {
+        // Three origins that take the request head and then: close, reset, or answer early (a 413
+        // to an upload they will not take) and reset while the body is still coming.
+        for (String origin : List.of("close", "reset", "early")) {
+            try (ServerSocket rude = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                Thread.ofVirtual().start(() -> {
+                    try (Socket c = rude.accept()) {
+                        c.setReceiveBufferSize(4096);
+                        InputStream in = c.getInputStream();
+                        int matched = 0;
+                        while (matched < 4) { // up to the head's blank line
+                            int b = in.read();
+                            matched = b < 0 ? 4 : (b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : 0);
+                        }
+                        if (!origin.equals("close")) {
+                            if (origin.equals("early")) {
+                                c.getOutputStream()
+                                        .write("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n\r\ntoo large"
+                                                .getBytes(StandardCharsets.US_ASCII));
+                                Thread.sleep(500);
+                            }
+                            c.setSoLinger(true, 0);
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        // the test's assertions tell
+                    }
+                });
+                int port = rude.getLocalPort();
+                rules = new EgressRules(
+                        List.of(new EgressRule("egress.allow[0]", "127.0.0.1", port, Set.of(), List.of())), List.of());
+
+                String answer = sendAllThenRead(
+                        "POST http://127.0.0.1:" + port + "/up HTTP/1.1\r\nContent-Length: 8000000\r\n\r\n",
+                        new byte[8_000_000]);
+
+                if (origin.equals("early")) {
+                    assertThat(answer).as(origin).startsWith("HTTP/1.1 413").endsWith("too large");
+                } else {
+                    assertThat(answer)
+                            .as(origin)
+                            .startsWith("HTTP/1.1 502")
+                            .contains("\"error\":\"unanswered\"", "127.0.0.1:" + port + " closed the connection");
+                }
+            }
+        }
+    }
+
     /** Writes {@code head} and {@code body} whole (failing the test if the proxy stops reading), then reads the answer. */
     String sendAllThenRead(String head, byte[] body) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxySocket.getLocalPort())) {
