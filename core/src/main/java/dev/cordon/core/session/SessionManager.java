@@ -486,8 +486,8 @@ public final class SessionManager implements AutoCloseable {
                 try {
                     runner = ensureRunner(agent, session, chat, setup);
                     if (runner == null) {
-                        // Stopping while this session waited for a slot: its messages stay claimed,
-                        // and the next start redoes the turn.
+                        // Stopping while this session waited for a slot or its sandbox started: its
+                        // messages stay claimed, and the next start redoes the turn.
                         return;
                     }
                 } catch (SandboxException e) {
@@ -1181,8 +1181,10 @@ public final class SessionManager implements AutoCloseable {
                     }
                     start.set("cordon.sandbox", current.sandboxId());
                 }
-                link = current;
-                stopRequested = null;
+                synchronized (this) {
+                    link = current;
+                    stopRequested = null;
+                }
                 // How long the sandbox and runner took to be ready: the metrics' start latency.
                 record(
                         AuditActions.SANDBOX_START,
@@ -1194,6 +1196,13 @@ public final class SessionManager implements AutoCloseable {
                                 current.sandboxId(),
                                 "start_ms",
                                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+                if (closed) {
+                    // The daemon began stopping while this sandbox started, after close() had
+                    // stopped the others: stop it here (close() sets closed before it looks at
+                    // link, so one of the two always sees the other's write).
+                    hibernate("the daemon is stopping");
+                    return null;
+                }
             }
             return current;
         }
