@@ -2,6 +2,7 @@ package dev.cordon.core.channel;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,36 @@ public record Attachment(String name, String mediaType, long size, String sha256
     @FunctionalInterface
     public interface Source {
         InputStream open() throws IOException;
+    }
+
+    /**
+     * The platform could not hand a file over now: it answered 408, 429 or a 5xx. Trying again
+     * later may work, unlike a 404 (the file is gone) or a 403 (the token is refused), which an
+     * adapter reports as a plain {@link IOException}.
+     */
+    public static final class Unavailable extends IOException {
+        private final Duration retryAfter;
+
+        /** @param retryAfter how long the platform asked to wait ({@code Retry-After}), or null */
+        public Unavailable(String message, Duration retryAfter) {
+            super(message);
+            this.retryAfter = retryAfter;
+        }
+
+        /** The platform's requested wait, or null if it named none. */
+        public Duration retryAfter() {
+            return retryAfter;
+        }
+
+        /** Whether an HTTP status says "try again later" (408, 429, 5xx). */
+        public static boolean isTransient(int status) {
+            return status == 408 || status == 429 || status >= 500;
+        }
+
+        /** An {@link Unavailable} for a transient {@code status}, else a plain {@link IOException}. */
+        public static IOException forStatus(int status, String message, Duration retryAfter) {
+            return isTransient(status) ? new Unavailable(message, retryAfter) : new IOException(message);
+        }
     }
 
     public Attachment {

@@ -1,11 +1,17 @@
 package dev.cordon.core.file;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.store.Store.ReceivedFile;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
 import java.nio.channels.Channels;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,10 +21,23 @@ import java.util.List;
  * or cannot be fetched is not an error: it becomes a {@link ReceivedFile} with the problem in
  * words for the agent, and the message that carried it is stored all the same. Thread-safe; blocks
  * while it downloads.
+ *
+ * <p>A download that fails for a reason that may pass (the platform's 408, 429 or 5xx, {@link
+ * Attachment.Unavailable}; a refused or reset connection; a timeout; a body cut short) is tried
+ * again, {@link #ATTEMPTS} times in all, after 1 s and 2 s or the platform's {@code Retry-After} up
+ * to {@link #MAX_WAIT}. One that will not pass (a 404, a refused token, a file too large) is not.
+ * The waits are bounded because the adapter's intake waits with them.
  */
 public final class InboundFiles {
+    /** Tries per file, the first included. */
+    public static final int ATTEMPTS = 3;
+
+    /** The longest wait between tries, whatever the platform's {@code Retry-After} says. */
+    public static final Duration MAX_WAIT = Duration.ofSeconds(5);
+
     private final FileVault vault;
     private final long maxBytes;
+    private final Duration firstWait;
 
     /** The rule a file too large for the host was refused by, for the audit log. */
     public static final String RULE = "files.max_mb";
@@ -27,8 +46,14 @@ public final class InboundFiles {
 
     /** Files into {@code vault}, each at most {@code maxBytes}. */
     public InboundFiles(FileVault vault, long maxBytes) {
+        this(vault, maxBytes, Duration.ofSeconds(1));
+    }
+
+    /** As above, with the wait before the second try {@code firstWait} (doubling after): tests pass a short one. */
+    InboundFiles(FileVault vault, long maxBytes, Duration firstWait) {
         this.vault = vault;
         this.maxBytes = maxBytes;
+        this.firstWait = firstWait;
     }
 
     /** A host that keeps no files (no vault): each file is noted as not kept, its message stored. */
@@ -97,15 +122,43 @@ public final class InboundFiles {
             // The platform says so: no need to download what would be thrown away.
             return new ReceivedFile(name, type, file.size(), null, tooLarge());
         }
-        try (InputStream in = file.bytes().open()) {
-            FileVault.Blob blob = vault.put(Channels.newChannel(in), maxBytes);
-            return new ReceivedFile(name, type, blob.size(), blob.sha256(), null);
-        } catch (FileVault.TooLarge e) {
-            return new ReceivedFile(name, type, file.size(), null, tooLarge());
-        } catch (IOException | RuntimeException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return new ReceivedFile(name, type, file.size(), null, "could not be fetched: " + why);
+        Duration wait = firstWait;
+        for (int attempt = 1; ; attempt++) {
+            try (InputStream in = file.bytes().open()) {
+                FileVault.Blob blob = vault.put(Channels.newChannel(in), maxBytes);
+                return new ReceivedFile(name, type, blob.size(), blob.sha256(), null);
+            } catch (FileVault.TooLarge e) {
+                return new ReceivedFile(name, type, file.size(), null, tooLarge());
+            } catch (IOException | RuntimeException e) {
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                if (attempt == ATTEMPTS || !mayPass(e)) {
+                    return new ReceivedFile(
+                            name,
+                            type,
+                            file.size(),
+                            null,
+                            "could not be fetched" + (attempt > 1 ? " (" + attempt + " tries)" : "") + ": " + why);
+                }
+                Duration asked = e instanceof Attachment.Unavailable u ? u.retryAfter() : null;
+                Duration pause = asked == null ? wait : asked.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : asked;
+                wait = wait.multipliedBy(2);
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return new ReceivedFile(name, type, file.size(), null, "could not be fetched: " + why);
+                }
+            }
         }
+    }
+
+    /** Whether a failed download may work if tried again. */
+    private static boolean mayPass(Exception e) {
+        return e instanceof Attachment.Unavailable
+                || e instanceof SocketException // refused, reset
+                || e instanceof SocketTimeoutException
+                || e instanceof HttpTimeoutException
+                || e instanceof EOFException; // a body cut short
     }
 
     private String tooLarge() {

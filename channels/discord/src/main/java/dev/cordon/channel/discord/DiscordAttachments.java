@@ -1,5 +1,6 @@
 package dev.cordon.channel.discord;
 
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.InboundFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,14 +77,30 @@ final class DiscordAttachments {
         try (InputStream in = response.body()) {
             said = new String(in.readNBytes(300), StandardCharsets.UTF_8).strip();
         }
-        throw new IOException("Discord's CDN answered " + response.statusCode() + " for '" + name + "'"
-                + (said.isEmpty() ? "" : " (" + said + ")")
-                + response.headers()
-                        .firstValue("Retry-After")
-                        .map(s -> ", retry after " + s + " s")
-                        .orElse("")
-                + (response.statusCode() == 404
-                        ? ": the link expired (after about a day) or the file was deleted"
-                        : ""));
+        Duration retryAfter = response.headers()
+                .firstValue("Retry-After")
+                .map(DiscordAttachments::seconds)
+                .orElse(null);
+        throw Attachment.Unavailable.forStatus(
+                response.statusCode(),
+                "Discord's CDN answered " + response.statusCode() + " for '" + name + "'"
+                        + (said.isEmpty() ? "" : " (" + said + ")")
+                        + response.headers()
+                                .firstValue("Retry-After")
+                                .map(s -> ", retry after " + s + " s")
+                                .orElse("")
+                        + (response.statusCode() == 404
+                                ? ": the link expired (after about a day) or the file was deleted"
+                                : ""),
+                retryAfter);
+    }
+
+    /** {@code Retry-After} in seconds (Discord sends decimals), or null when it is no number. */
+    private static Duration seconds(String value) {
+        try {
+            return Duration.ofMillis((long) (Double.parseDouble(value.strip()) * 1000));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 }

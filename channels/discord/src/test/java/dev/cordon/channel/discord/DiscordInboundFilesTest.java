@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
+import dev.cordon.core.file.FileVault;
+import dev.cordon.core.file.InboundFiles;
+import dev.cordon.core.store.Store.ReceivedFile;
 import dev.cordon.testkit.FakeDiscord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Files people attach, read from MESSAGE_CREATE and downloaded from {@link FakeDiscord}'s signed CDN links. */
 class DiscordInboundFilesTest {
@@ -108,14 +114,34 @@ class DiscordInboundFilesTest {
         discord.failNextDownload(429, "3");
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
-                .hasMessage(
-                        "Discord's CDN answered 429 for 'build.log' (You are being rate limited.), retry after 3 s");
+                .hasMessage("Discord's CDN answered 429 for 'build.log' (You are being rate limited.), retry after 3 s")
+                .isInstanceOfSatisfying(
+                        Attachment.Unavailable.class,
+                        u -> assertThat(u.retryAfter()).isEqualTo(Duration.ofSeconds(3)));
         discord.expireAttachmentLinks();
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
                 .hasMessage(
                         "Discord's CDN answered 404 for 'build.log' (This content is no longer available.): the link"
-                                + " expired (after about a day) or the file was deleted");
+                                + " expired (after about a day) or the file was deleted")
+                .isNotInstanceOf(Attachment.Unavailable.class);
+    }
+
+    @Test
+    void theHostTriesABusyCdnAgainAndKeepsTheFile(@TempDir Path vault) throws Exception {
+        InboundFile file = attached("x", "build.log", "text/plain", LOG).files().getFirst();
+        discord.failNextDownload(503, null);
+        discord.failNextDownload(429, "0.2");
+        long before = discord.calls().stream().filter("cdn"::equals).count();
+
+        ReceivedFile kept = new InboundFiles(new FileVault(vault), 1 << 20)
+                .receive(List.of(file))
+                .getFirst();
+
+        assertThat(kept.problem()).isNull();
+        assertThat(kept.size()).isEqualTo(LOG.length);
+        assertThat(discord.calls().stream().filter("cdn"::equals).count() - before)
+                .isEqualTo(3);
     }
 
     @Test

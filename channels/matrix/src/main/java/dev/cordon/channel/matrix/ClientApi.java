@@ -133,10 +133,13 @@ final class ClientApi {
         Reply.Error e = read(response.statusCode(), json, response.headers()) instanceof Reply.Error error
                 ? error
                 : new Reply.Error(response.statusCode(), "M_UNKNOWN", "HTTP " + response.statusCode(), null);
-        throw new IOException("the homeserver answered " + e + " for '" + name + "'"
-                + (e.retryAfter() == null
-                        ? ""
-                        : ", retry after " + e.retryAfter().toMillis() + " ms"));
+        throw Attachment.Unavailable.forStatus(
+                response.statusCode(),
+                "the homeserver answered " + e + " for '" + name + "'"
+                        + (e.retryAfter() == null
+                                ? ""
+                                : ", retry after " + e.retryAfter().toMillis() + " ms"),
+                e.retryAfter());
     }
 
     private static Reply read(HttpResponse<String> response) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
@@ -120,10 +121,14 @@ class MatrixInboundFilesTest {
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
                 .hasMessage("the homeserver answered 429 M_LIMIT_EXCEEDED (Too Many Requests) for 'notes.pdf', retry"
-                        + " after 1500 ms");
+                        + " after 1500 ms")
+                .isInstanceOfSatisfying(
+                        Attachment.Unavailable.class,
+                        u -> assertThat(u.retryAfter()).isEqualTo(Duration.ofMillis(1500)));
         matrix.failNext("download", 1, 404, "M_NOT_FOUND", "Not found", null);
         assertThatThrownBy(() -> read(file))
-                .hasMessage("the homeserver answered 404 M_NOT_FOUND (Not found) for 'notes.pdf'");
+                .hasMessage("the homeserver answered 404 M_NOT_FOUND (Not found) for 'notes.pdf'")
+                .isNotInstanceOf(Attachment.Unavailable.class);
         assertThat(read(file)).isEqualTo(PNG);
     }
 

@@ -1,5 +1,6 @@
 package dev.cordon.channel.slack;
 
+import dev.cordon.core.channel.Attachment;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -156,10 +157,13 @@ final class SlackApi {
                     + "': the bot token was refused or lacks the files:read scope (add it under OAuth & Permissions"
                     + " and reinstall the app)");
         }
-        throw new IOException("Slack answered HTTP " + response.statusCode() + " for '" + name + "'"
-                + (response.statusCode() == 429
-                        ? ", retry after " + retryAfter(response).toSeconds() + " s"
-                        : ""));
+        throw Attachment.Unavailable.forStatus(
+                response.statusCode(),
+                "Slack answered HTTP " + response.statusCode() + " for '" + name + "'"
+                        + (response.statusCode() == 429
+                                ? ", retry after " + retryAfter(response).toSeconds() + " s"
+                                : ""),
+                response.statusCode() == 429 ? retryAfter(response) : null);
     }
 
     private Answer call(String method, String token, ObjectNode body) {

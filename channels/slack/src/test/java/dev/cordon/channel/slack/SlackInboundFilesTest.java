@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
@@ -97,9 +98,14 @@ class SlackInboundFilesTest {
         slack.failNext("files.download", FakeSlack.Failure.rateLimited(30));
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
-                .hasMessage("Slack answered HTTP 429 for 'spend.csv', retry after 30 s");
+                .hasMessage("Slack answered HTTP 429 for 'spend.csv', retry after 30 s")
+                .isInstanceOfSatisfying(
+                        Attachment.Unavailable.class,
+                        u -> assertThat(u.retryAfter()).isEqualTo(Duration.ofSeconds(30)));
         slack.failNext("files.download", FakeSlack.Failure.status(404));
-        assertThatThrownBy(() -> read(file)).hasMessage("Slack answered HTTP 404 for 'spend.csv'");
+        assertThatThrownBy(() -> read(file))
+                .hasMessage("Slack answered HTTP 404 for 'spend.csv'")
+                .isNotInstanceOf(Attachment.Unavailable.class);
         assertThat(read(file)).isEqualTo(CSV);
     }
 

@@ -1,5 +1,6 @@
 package dev.cordon.channel.telegram;
 
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Multipart;
 import java.io.IOException;
 import java.io.InputStream;
@@ -107,7 +108,8 @@ final class BotApi {
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
-            throw new IOException("Telegram's file download failed: " + scrub(String.valueOf(e)));
+            // The URL holds the token: the cause is left out, its words scrubbed.
+            throw new Attachment.Unavailable("Telegram's file download failed: " + scrub(String.valueOf(e)), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while downloading a file from Telegram");
@@ -122,10 +124,13 @@ final class BotApi {
         Reply.Error e = read("file download", response.statusCode(), text) instanceof Reply.Error error
                 ? error
                 : new Reply.Error(response.statusCode(), "HTTP " + response.statusCode(), null, null);
-        throw new IOException("Telegram's file download answered " + e.code() + " (" + e.description() + ")"
-                + (e.retryAfter() == null
-                        ? ""
-                        : ", retry after " + e.retryAfter().toSeconds() + " s"));
+        throw Attachment.Unavailable.forStatus(
+                e.code(),
+                "Telegram's file download answered " + e.code() + " (" + e.description() + ")"
+                        + (e.retryAfter() == null
+                                ? ""
+                                : ", retry after " + e.retryAfter().toSeconds() + " s"),
+                e.retryAfter());
     }
 
     private Reply read(String method, int status, String text) {

@@ -1,6 +1,7 @@
 package dev.cordon.channel.telegram;
 
 import dev.cordon.channel.telegram.BotApi.Reply;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.InboundFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,15 +85,20 @@ final class TelegramFiles {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while asking Telegram for '" + name + "'");
+        } catch (IOException e) {
+            // Telegram could not be reached (the call's words are scrubbed of the token): may pass.
+            throw new Attachment.Unavailable(e.getMessage(), null);
         }
         return switch (reply) {
             case Reply.Ok ok -> api.download(ok.result().path("file_path").asString(""), DOWNLOAD_TIMEOUT);
             case Reply.Error e ->
-                throw new IOException("Telegram's getFile for '" + name + "' answered " + e.code() + " ("
-                        + e.description() + ")"
-                        + (e.retryAfter() == null
-                                ? ""
-                                : ", retry after " + e.retryAfter().toSeconds() + " s"));
+                throw Attachment.Unavailable.forStatus(
+                        e.code(),
+                        "Telegram's getFile for '" + name + "' answered " + e.code() + " (" + e.description() + ")"
+                                + (e.retryAfter() == null
+                                        ? ""
+                                        : ", retry after " + e.retryAfter().toSeconds() + " s"),
+                        e.retryAfter());
         };
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.InboundFile;
 import dev.cordon.core.channel.InboundSink;
@@ -143,12 +144,16 @@ class TelegramInboundFilesTest {
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("getFile for 'a.pdf' answered 429 (Too Many Requests: retry after 7)")
-                .hasMessageContaining("retry after 7 s");
+                .hasMessageContaining("retry after 7 s")
+                .isInstanceOfSatisfying(
+                        Attachment.Unavailable.class,
+                        u -> assertThat(u.retryAfter()).isEqualTo(Duration.ofSeconds(7)));
 
         telegram.failNext("download", 1, 404, "Not Found", null);
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
-                .hasMessage("Telegram's file download answered 404 (Not Found)");
+                .hasMessage("Telegram's file download answered 404 (Not Found)")
+                .isNotInstanceOf(Attachment.Unavailable.class);
 
         assertThat(read(file)).isEqualTo(PDF);
     }

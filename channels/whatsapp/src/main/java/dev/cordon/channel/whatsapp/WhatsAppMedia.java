@@ -1,5 +1,6 @@
 package dev.cordon.channel.whatsapp;
 
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.HttpDelivery;
 import dev.cordon.core.channel.InboundFile;
 import java.io.IOException;
@@ -116,13 +117,17 @@ final class WhatsAppMedia {
     /** The error a refused step ends in, with the Graph API's code and words when it gave them. */
     private static IOException failed(String step, String name, HttpResponse<?> response, JsonNode answer) {
         JsonNode error = answer.path("error");
-        return new IOException("WhatsApp's " + step + " for '" + name + "' answered " + response.statusCode()
-                + (error.isObject()
-                        ? " (" + error.path("code").asInt(-1) + " "
-                                + error.path("message").asString("") + ")"
-                        : "")
-                + HttpDelivery.retryAfter(response)
-                        .map(d -> ", retry after " + d.toSeconds() + " s")
-                        .orElse(""));
+        Optional<Duration> retryAfter = HttpDelivery.retryAfter(response);
+        return Attachment.Unavailable.forStatus(
+                response.statusCode(),
+                "WhatsApp's " + step + " for '" + name + "' answered " + response.statusCode()
+                        + (error.isObject()
+                                ? " (" + error.path("code").asInt(-1) + " "
+                                        + error.path("message").asString("") + ")"
+                                : "")
+                        + retryAfter
+                                .map(d -> ", retry after " + d.toSeconds() + " s")
+                                .orElse(""),
+                retryAfter.orElse(null));
     }
 }

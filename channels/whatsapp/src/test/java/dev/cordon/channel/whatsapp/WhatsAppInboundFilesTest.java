@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cordon.core.Domain.NewInbound;
+import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.channel.Backoff;
 import dev.cordon.core.channel.HookRequest;
 import dev.cordon.core.channel.HookSignature;
@@ -134,13 +135,19 @@ class WhatsAppInboundFilesTest {
         graph.failNext(1, 429, 80007, "(#80007) Rate limit hit");
         assertThatThrownBy(() -> read(file))
                 .isInstanceOf(IOException.class)
-                .hasMessage("WhatsApp's media lookup for 'invoice.pdf' answered 429 (80007 (#80007) Rate limit hit)");
+                .hasMessage("WhatsApp's media lookup for 'invoice.pdf' answered 429 (80007 (#80007) Rate limit hit)")
+                .isInstanceOf(Attachment.Unavailable.class);
         graph.failNextDownload(1, 429, 80007, "Rate limit hit");
         assertThatThrownBy(() -> read(file))
                 .hasMessage("WhatsApp's media download for 'invoice.pdf' answered 429 (80007 Rate limit hit),"
-                        + " retry after 60 s");
+                        + " retry after 60 s")
+                .isInstanceOfSatisfying(
+                        Attachment.Unavailable.class,
+                        u -> assertThat(u.retryAfter()).isEqualTo(Duration.ofSeconds(60)));
         graph.expireMediaUrls();
-        assertThatThrownBy(() -> read(file)).hasMessage("WhatsApp's media download for 'invoice.pdf' answered 404");
+        assertThatThrownBy(() -> read(file))
+                .hasMessage("WhatsApp's media download for 'invoice.pdf' answered 404")
+                .isNotInstanceOf(Attachment.Unavailable.class);
     }
 
     @Test
