@@ -23,10 +23,8 @@ import dev.cordon.core.budget.Budgets;
 import dev.cordon.core.budget.Prices;
 import dev.cordon.core.channel.Delivery;
 import dev.cordon.core.file.FileVault;
-import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.session.Admission;
 import dev.cordon.core.session.AgentSetup;
-import dev.cordon.core.session.RunnerLink;
 import dev.cordon.core.session.SessionManager;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.HostMessage;
@@ -43,7 +41,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -303,20 +300,13 @@ class ApprovalTurnTest {
     }
 
     /** The host's end of a runner that says what the test tells it to. */
-    static final class FakeRunner implements RunnerLink {
-        private static final RunnerMessage GONE = new RunnerMessage.Ready("gone");
-        final BlockingQueue<RunnerMessage> toHost = new LinkedBlockingQueue<>();
+    static final class FakeRunner extends QueuedRunnerLink {
         final BlockingQueue<HostMessage> fromHost = new LinkedBlockingQueue<>();
         volatile HostMessage.StartTurn startTurn;
-        volatile String killedBecause;
         private final Function<String, RunnerMessage> onStart;
 
         FakeRunner(Function<String, RunnerMessage> onStart) {
             this.onStart = onStart;
-        }
-
-        void say(RunnerMessage message) {
-            toHost.add(message);
         }
 
         /** The next message the host sent, waiting up to 30 s for it. */
@@ -330,47 +320,8 @@ class ApprovalTurnTest {
         public void send(HostMessage message) {
             fromHost.add(message);
             if (message instanceof HostMessage.StartTurn start && onStart != null) {
-                toHost.add(onStart.apply(start.turnId()));
+                say(onStart.apply(start.turnId()));
             }
-        }
-
-        @Override
-        public RunnerMessage receive() throws java.io.IOException {
-            try {
-                RunnerMessage m = toHost.take();
-                return m == GONE ? null : m;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException();
-            }
-        }
-
-        @Override
-        public String describeExit() {
-            return killedBecause == null ? "exited" : killedBecause;
-        }
-
-        @Override
-        public String sandboxId() {
-            return "fake-1";
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void kill(String reason) {
-            if (killedBecause == null) {
-                killedBecause = reason;
-            }
-            toHost.add(GONE);
-        }
-
-        @Override
-        public void close() {
-            toHost.add(GONE);
         }
     }
 }

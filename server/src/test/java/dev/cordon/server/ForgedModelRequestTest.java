@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cordon.core.AgentName;
 import dev.cordon.core.audit.AuditEvent;
-import dev.cordon.core.sandbox.ResourceUsage;
-import dev.cordon.core.session.RunnerLink;
 import dev.cordon.protocol.HostMessage;
 import dev.cordon.protocol.ModelApi;
 import dev.cordon.protocol.RunnerMessage;
@@ -17,9 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,10 +75,7 @@ class ForgedModelRequestTest {
      * A runner that, instead of the configured model, asks the gateway for one its policy does not
      * list, reads the answer, and ends the turn.
      */
-    private static final class HostileRunner implements RunnerLink {
-        /** Empty: the runner is gone. */
-        final BlockingQueue<Optional<RunnerMessage>> toHost = new LinkedBlockingQueue<>();
-
+    private static final class HostileRunner extends QueuedRunnerLink {
         final CompletableFuture<String> forgedAnswer = new CompletableFuture<>();
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
         volatile int forgedStatus;
@@ -95,18 +88,18 @@ class ForgedModelRequestTest {
                     turnId = start.turnId();
                     String forged = "{\"model\":\"claude-forbidden\",\"max_tokens\":64,\"stream\":true,"
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-                    toHost.add(Optional.of(new RunnerMessage.ModelRequest(
+                    say(new RunnerMessage.ModelRequest(
                             "forged-1",
                             ModelApi.ANTHROPIC,
                             "/v1/messages",
                             Map.of("anthropic-version", "2023-06-01", "content-type", "application/json"),
-                            forged.getBytes(StandardCharsets.UTF_8))));
+                            forged.getBytes(StandardCharsets.UTF_8)));
                 }
                 case HostMessage.ModelResponseHead head -> forgedStatus = head.status();
                 case HostMessage.ModelResponseChunk chunk -> body.writeBytes(chunk.data());
                 case HostMessage.ModelResponseEnd end -> {
                     forgedAnswer.complete(body.toString(StandardCharsets.UTF_8));
-                    toHost.add(Optional.of(new RunnerMessage.TurnEnded(turnId, "done", null, Usage.ZERO)));
+                    say(new RunnerMessage.TurnEnded(turnId, "done", null, Usage.ZERO));
                 }
                 case HostMessage.ApprovalDecision d -> {}
                 case HostMessage.HostToolResult r -> {}
@@ -116,41 +109,6 @@ class ForgedModelRequestTest {
                 case HostMessage.Shutdown s -> {}
                 case HostMessage.PutFile f -> {}
             }
-        }
-
-        @Override
-        public RunnerMessage receive() {
-            try {
-                return toHost.take().orElse(null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
-        }
-
-        @Override
-        public String describeExit() {
-            return "hostile runner";
-        }
-
-        @Override
-        public String sandboxId() {
-            return "hostile";
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void kill(String reason) {
-            close();
-        }
-
-        @Override
-        public void close() {
-            toHost.add(Optional.empty());
         }
     }
 }

@@ -3,17 +3,12 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.cordon.core.sandbox.ResourceUsage;
-import dev.cordon.core.session.RunnerLink;
 import dev.cordon.protocol.HostMessage;
-import dev.cordon.protocol.RunnerMessage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,50 +56,12 @@ class StopDuringSandboxStartTest {
     }
 
     /** A runner that records what the host sends it and answers nothing. */
-    private static final class SlowRunner implements RunnerLink {
+    private static final class SlowRunner extends QueuedRunnerLink {
         final List<HostMessage> sent = new CopyOnWriteArrayList<>();
-        final LinkedBlockingQueue<Optional<RunnerMessage>> toHost = new LinkedBlockingQueue<>();
-        volatile boolean closed;
 
         @Override
         public void send(HostMessage message) {
             sent.add(message);
-        }
-
-        @Override
-        public RunnerMessage receive() throws java.io.IOException {
-            try {
-                return toHost.take().orElse(null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
-        }
-
-        @Override
-        public String describeExit() {
-            return "slow runner";
-        }
-
-        @Override
-        public String sandboxId() {
-            return "slow";
-        }
-
-        @Override
-        public Optional<ResourceUsage> usage() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void kill(String reason) {
-            close();
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-            toHost.add(Optional.empty());
         }
     }
 }
