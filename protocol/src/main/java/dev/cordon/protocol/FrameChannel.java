@@ -23,8 +23,16 @@ public final class FrameChannel<I, O> implements Closeable {
     /** Room for a whole stream-data frame (header, tag, id and a full chunk): one write per frame. */
     private static final int OUT_BUFFER = StreamMux.CHUNK + 64;
 
+    /**
+     * From this many bytes a stream data payload is written from the caller's array as it is, after
+     * its head, instead of copied into the buffer first: a second system call is cheaper than a
+     * copy of this size, and a download pays that copy on every byte.
+     */
+    static final int UNBUFFERED_PAYLOAD = 64 * 1024;
+
     private final InputStream in;
     private final OutputStream out;
+    private final OutputStream raw;
     private final Class<I> inType;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Closeable resource;
@@ -32,6 +40,7 @@ public final class FrameChannel<I, O> implements Closeable {
     public FrameChannel(InputStream in, OutputStream out, Class<I> inType, Closeable resource) {
         this.in = new BufferedInputStream(in, 64 * 1024);
         this.out = new BufferedOutputStream(out, OUT_BUFFER);
+        this.raw = out;
         this.inType = inType;
         this.resource = resource;
     }
@@ -54,9 +63,28 @@ public final class FrameChannel<I, O> implements Closeable {
     }
 
     private void sendData(String streamId, byte[] bytes) throws IOException {
+        sendStreamData(streamId, bytes, 0, bytes.length);
+    }
+
+    /**
+     * Sends {@code len} bytes of {@code bytes} from {@code off} as a stream data frame, as {@link
+     * #send} does a {@code StreamData} message, without copying them first. The array is not kept:
+     * the caller may reuse it once this returns. Thread-safe.
+     */
+    public void sendStreamData(String streamId, byte[] bytes, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        byte[] head = Frames.streamDataHead(streamId, len);
         writeLock.lock();
         try {
-            Frames.writeStreamData(out, streamId, bytes);
+            out.write(head);
+            if (len >= UNBUFFERED_PAYLOAD) {
+                out.flush();
+                raw.write(bytes, off, len);
+                raw.flush();
+            } else {
+                out.write(bytes, off, len);
+                out.flush();
+            }
         } finally {
             writeLock.unlock();
         }

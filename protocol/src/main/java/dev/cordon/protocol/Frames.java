@@ -64,23 +64,33 @@ public final class Frames {
      *     exceed {@link #MAX_FRAME}; nothing is written then
      */
     public static void writeStreamData(OutputStream out, String streamId, byte[] bytes) throws IOException {
+        out.write(streamDataHead(streamId, bytes.length));
+        out.write(bytes);
+        out.flush();
+    }
+
+    /**
+     * The head of a stream data frame whose payload is {@code length} bytes: what {@link
+     * #writeStreamData} writes before the bytes.
+     *
+     * @throws ProtocolException if the id is malformed or the frame would exceed {@link #MAX_FRAME}
+     */
+    static byte[] streamDataHead(String streamId, int length) {
         if (streamId == null || !ID.matcher(streamId).matches()) {
             throw new ProtocolException("stream id must be 1-32 letters, digits or dashes");
         }
-        int length = 2 + streamId.length() + bytes.length;
-        if (bytes.length > MAX_FRAME - 2 - streamId.length()) {
-            throw new ProtocolException("stream data frame of " + Integer.toUnsignedString(length)
+        int frame = 2 + streamId.length() + length;
+        if (length > MAX_FRAME - 2 - streamId.length()) {
+            throw new ProtocolException("stream data frame of " + Integer.toUnsignedString(frame)
                     + " bytes exceeds the limit of " + MAX_FRAME);
         }
         byte[] id = streamId.getBytes(StandardCharsets.US_ASCII);
         byte[] head = new byte[6 + id.length];
-        System.arraycopy(header(BINARY | length), 0, head, 0, 4);
+        System.arraycopy(header(BINARY | frame), 0, head, 0, 4);
         head[4] = STREAM_DATA;
         head[5] = (byte) id.length;
         System.arraycopy(id, 0, head, 6, id.length);
-        out.write(head);
-        out.write(bytes);
-        out.flush();
+        return head;
     }
 
     /**

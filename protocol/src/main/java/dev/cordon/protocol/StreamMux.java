@@ -52,6 +52,15 @@ public final class StreamMux {
     public interface Wire {
         void data(String id, byte[] bytes) throws IOException;
 
+        /**
+         * {@code len} bytes of {@code bytes} from {@code off}. The array is the writer's and is
+         * reused once this returns: a wire that sends synchronously passes it on as it is (saving
+         * a copy of every byte); this default copies it for one that does not.
+         */
+        default void data(String id, byte[] bytes, int off, int len) throws IOException {
+            data(id, java.util.Arrays.copyOfRange(bytes, off, off + len));
+        }
+
         /** The sender's side is done: {@code error} null for a clean end of data, else why it was aborted. */
         void end(String id, String error) throws IOException;
 
@@ -285,9 +294,7 @@ public final class StreamMux {
                     } finally {
                         lock.unlock();
                     }
-                    byte[] copy = new byte[n];
-                    System.arraycopy(b, off, copy, 0, n);
-                    wire.data(id, copy);
+                    wire.data(id, b, off, n);
                     off += n;
                     len -= n;
                 }

@@ -312,6 +312,65 @@ class FrameChannelTest {
         assertThat(host.receive()).isNull();
     }
 
+    @Test
+    void streamDataFromTheCallersArrayArrivesWholeBesideOtherSendersAndTheArrayIsFreeOnReturn() throws Exception {
+        // Large pieces go out as a head and then the caller's array (two writes), small ones through
+        // the buffer: frames of several threads must not interleave either way, and each sender
+        // overwrites its one array as soon as the call returns.
+        int pieces = 60;
+        int[] sizes = {1, FrameChannel.UNBUFFERED_PAYLOAD - 1, FrameChannel.UNBUFFERED_PAYLOAD, StreamMux.CHUNK};
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> senders = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            for (int t = 0; t < 4; t++) {
+                String stream = "s" + t;
+                senders.add(pool.submit(() -> {
+                    byte[] reused = new byte[StreamMux.CHUNK + 7];
+                    go.await();
+                    for (int i = 0; i < pieces; i++) {
+                        int size = sizes[i % sizes.length];
+                        java.util.Arrays.fill(reused, (byte) i);
+                        runner.sendStreamData(stream, reused, 7, size);
+                        java.util.Arrays.fill(reused, (byte) -1); // the frame is gone: no effect
+                        runner.send(new RunnerMessage.StreamAck(stream, i));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            int[] next = new int[4];
+            for (int m = 0; m < 4 * pieces * 2; m++) {
+                RunnerMessage message = host.receive();
+                switch (message) {
+                    case RunnerMessage.StreamData d -> {
+                        int t = d.streamId().charAt(1) - '0';
+                        int i = next[t];
+                        assertThat(d.data())
+                                .as("piece %d of %s", i, d.streamId())
+                                .hasSize(sizes[i % sizes.length]);
+                        byte[] expected = new byte[d.data().length];
+                        java.util.Arrays.fill(expected, (byte) i);
+                        assertThat(d.data())
+                                .as("piece %d of %s", i, d.streamId())
+                                .isEqualTo(expected);
+                    }
+                    case RunnerMessage.StreamAck a -> {
+                        int t = a.streamId().charAt(1) - '0';
+                        assertThat(a.bytes()).isEqualTo(next[t]);
+                        next[t]++;
+                    }
+                    default -> throw new AssertionError("unexpected " + message);
+                }
+            }
+            for (Future<?> f : senders) {
+                f.get();
+            }
+            assertThat(next).containsOnly(pieces);
+        }
+        assertThatThrownBy(() -> runner.sendStreamData("s1", new byte[4], 2, 3))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
     private static String text(int seq) {
         int size = seq % 97 == 0 ? 70_000 + seq : seq % 300;
         return seq + ":" + "é".repeat(size);

@@ -95,6 +95,23 @@ class StreamMuxTest {
     }
 
     @Test
+    void aWireThatKeepsWhatItIsGivenGetsCopiesSoAWriterMayReuseItsArray() throws Exception {
+        // The pair's wires queue the arrays at the peer (as one that sends later would); copy()
+        // refills one buffer for every piece. Without the wire's copy the receiver would read the
+        // last piece's bytes in place of the earlier ones.
+        Pair p = new Pair();
+        StreamMux.Channel sender = p.a.open("s1");
+        StreamMux.Channel receiver = p.b.open("s1");
+        byte[] payload = new byte[3 * StreamMux.CHUNK + 11];
+        new Random(11).nextBytes(payload);
+
+        StreamMux.copy(new java.io.ByteArrayInputStream(payload), sender.out());
+        sender.shutdownOutput();
+
+        assertThat(receiver.in().readAllBytes()).isEqualTo(payload);
+    }
+
+    @Test
     void transferToPassesEveryFrameOnWithinTheWindowAndEndsAtTheCleanEnd() throws Exception {
         Pair p = new Pair();
         StreamMux.Channel sender = p.a.open("s1");

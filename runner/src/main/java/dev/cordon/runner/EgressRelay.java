@@ -38,6 +38,11 @@ final class EgressRelay implements AutoCloseable {
                     }
 
                     @Override
+                    public void data(String id, byte[] bytes, int off, int len) {
+                        host.sendStreamData(id, bytes, off, len);
+                    }
+
+                    @Override
                     public void end(String id, String error) {
                         host.send(new RunnerMessage.StreamEnd(id, error));
                     }

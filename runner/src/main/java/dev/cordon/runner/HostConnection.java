@@ -57,6 +57,15 @@ final class HostConnection implements AutoCloseable {
         }
     }
 
+    /** A stream's bytes, written before this returns (the array is the caller's again then). */
+    void sendStreamData(String streamId, byte[] bytes, int off, int len) {
+        try {
+            channel.sendStreamData(streamId, bytes, off, len);
+        } catch (IOException e) {
+            throw new HostGoneException(e);
+        }
+    }
+
     /** One reader thread only; {@code null} when the host closed the connection. */
     HostMessage receive() throws IOException {
         return channel.receive();

@@ -39,6 +39,11 @@ final class SandboxLink implements RunnerLink {
     }
 
     @Override
+    public void sendStreamData(String streamId, byte[] bytes, int off, int len) throws IOException {
+        channel.sendStreamData(streamId, bytes, off, len);
+    }
+
+    @Override
     public RunnerMessage receive() throws IOException {
         return channel.receive();
     }

@@ -18,6 +18,11 @@ final class EgressStreams {
         }
 
         @Override
+        public void data(String id, byte[] bytes, int off, int len) throws IOException {
+            runner.sendStreamData(id, bytes, off, len);
+        }
+
+        @Override
         public void end(String id, String error) throws IOException {
             runner.send(new HostMessage.StreamEnd(id, error));
         }

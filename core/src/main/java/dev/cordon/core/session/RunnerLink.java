@@ -11,6 +11,15 @@ public interface RunnerLink extends AutoCloseable {
     /** Thread-safe. */
     void send(HostMessage message) throws IOException;
 
+    /**
+     * Sends {@code len} bytes of {@code bytes} from {@code off} as a {@code StreamData} message.
+     * The array is the caller's again once this returns; a link that writes synchronously sends it
+     * without the copy this default makes. Thread-safe.
+     */
+    default void sendStreamData(String streamId, byte[] bytes, int off, int len) throws IOException {
+        send(new HostMessage.StreamData(streamId, java.util.Arrays.copyOfRange(bytes, off, off + len)));
+    }
+
     /** Blocks for the next message; {@code null} when the runner is gone. One reader thread only. */
     RunnerMessage receive() throws IOException;
 
