@@ -20,7 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * reader thread. Closing closes both streams.
  */
 public final class FrameChannel<I, O> implements Closeable {
-    /** Room for a whole stream-data frame (header, tag, id and a full chunk): one write per frame. */
+    /**
+     * Room for a JSON frame of up to a chunk with its header: one write per frame. Stream data of
+     * {@link #UNBUFFERED_PAYLOAD} bytes or more skips the buffer (its head is flushed, then it).
+     */
     private static final int OUT_BUFFER = StreamMux.CHUNK + 64;
 
     /**

@@ -130,9 +130,10 @@ final class TaskControl {
             store.wire(terminal.id(), agent.id());
             return terminal;
         }
-        Chat found = store.chats().stream()
-                .filter(c -> (c.channel() + ":" + c.platformChatId()).equals(chat))
-                .findFirst()
+        int colon = chat.indexOf(':');
+        Chat found = (colon <= 0
+                        ? Optional.<Chat>empty()
+                        : store.findChat(chat.substring(0, colon), chat.substring(colon + 1)))
                 .orElseThrow(() -> new IllegalArgumentException(
                         "no chat '" + chat + "' (channel:id); ./cordon chats list shows them"));
         boolean wired = store.wiring(found.id())

@@ -38,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -275,17 +276,17 @@ final class WebApi {
         List<Map<String, Object>> messages = new ArrayList<>();
         long through = 0;
         List<Map<String, Object>> files = List.of();
-        for (Chat chat : store.chats()) {
-            if (chat.channel().equals(WebChannel.NAME) && chat.platformChatId().equals(platformChatId)) {
-                Store.ChatHistory history = store.chatHistory(chat.id());
-                history.transcript().forEach(m -> messages.add(message(m)));
-                // Messages a turn is still working on (waiting for an approval, say) are shown too.
-                for (Inbound waiting : history.unfinished()) {
-                    messages.add(Map.of("role", "user", "text", waiting.text(), "tools", List.of()));
-                }
-                through = history.lastOutbound();
-                files = sentFiles(chat, through);
+        Optional<Chat> found = store.findChat(WebChannel.NAME, platformChatId);
+        if (found.isPresent()) {
+            Chat chat = found.get();
+            Store.ChatHistory history = store.chatHistory(chat.id());
+            history.transcript().forEach(m -> messages.add(message(m)));
+            // Messages a turn is still working on (waiting for an approval, say) are shown too.
+            for (Inbound waiting : history.unfinished()) {
+                messages.add(Map.of("role", "user", "text", waiting.text(), "tools", List.of()));
             }
+            through = history.lastOutbound();
+            files = sentFiles(chat, through);
         }
         // The page drops live replies up to `through`: the history already holds them.
         json(ctx, 200, Map.of("agent", agent.name().value(), "messages", messages, "through", through, "files", files));

@@ -80,6 +80,25 @@ class TaskEndToEndTest extends DaemonTestBase {
     }
 
     @Test
+    void aTasksDestinationIsNamedChannelColonIdAndMustBeAChatOfItsAgent() throws Exception {
+        startDaemon();
+        model.enqueue(Scripted.text("hello back"));
+        assertThat(ask("hello")).isEqualTo("hello back"); // attaching wires terminal:main to main
+
+        // A destination other than the default is named CHANNEL:ID, and must be a chat of the agent.
+        ControlEvent named = request(new ControlRequest.TasksCreate(
+                "main", "cron", "0 9 * * 1-5", "Europe/Paris", "Same, named.", "terminal:main", null, null));
+        assertThat(((ControlEvent.TaskDetail) named).task().destination()).isEqualTo("terminal:main");
+        for (String wrong : List.of("terminal:nobody", "terminal", ":main")) {
+            assertThat(request(new ControlRequest.TasksCreate(
+                            "main", "cron", "0 9 * * 1-5", "Europe/Paris", "Nowhere.", wrong, null, null)))
+                    .as(wrong)
+                    .isEqualTo(new ControlEvent.Failure(
+                            "no chat '" + wrong + "' (channel:id); ./cordon chats list shows them"));
+        }
+    }
+
+    @Test
     void theOwnerListsPausesResumesRunsNowAndCancelsATaskOverTheControlSocket() throws Exception {
         startDaemon();
         model.enqueue(Scripted.text("hello back"));

@@ -355,6 +355,20 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<Chat> findChat(String channel, String platformChatId) {
+        requireNonNull(channel, "channel");
+        requireNonNull(platformChatId, "platformChatId");
+        return db.withReadTransaction(
+                "findChat",
+                h -> h.createQuery("SELECT " + CHAT_COLUMNS
+                                + " FROM chats WHERE channel = :channel AND platform_chat_id = :chat")
+                        .bind("channel", channel)
+                        .bind("chat", platformChatId)
+                        .map(CHAT)
+                        .findOne());
+    }
+
+    @Override
     public void wire(ChatId chat, AgentId agent) {
         requireNonNull(chat, "chat");
         requireNonNull(agent, "agent");

@@ -371,6 +371,17 @@ abstract class StoreContract {
     }
 
     @Test
+    void findChatFindsByChannelAndPlatformIdAndCreatesNothing() {
+        Chat chat = store.ensureChat("slack", "C1");
+        store.ensureChat("discord", "C1");
+
+        assertThat(store.findChat("slack", "C1")).contains(chat);
+        assertThat(store.findChat("slack", "c1")).isEmpty(); // platform ids are case-sensitive
+        assertThat(store.findChat("matrix", "C1")).isEmpty();
+        assertThat(store.chats()).hasSize(2);
+    }
+
+    @Test
     void wireReplacesAnEarlierWiringOfTheSameChat() {
         Chat chat = store.ensureChat("slack", "C1");
         Agent ada = store.ensureAgent(new AgentName("ada"));

@@ -417,10 +417,7 @@ final class AccessService implements Access {
         int colon = chatName.indexOf(':');
         Optional<Chat> chat = colon <= 0
                 ? Optional.empty()
-                : store.chats().stream()
-                        .filter(c -> c.channel().equals(chatName.substring(0, colon))
-                                && c.platformChatId().equals(chatName.substring(colon + 1)))
-                        .findFirst();
+                : store.findChat(chatName.substring(0, colon), chatName.substring(colon + 1));
         if (chat.isEmpty()) {
             return new Outcome.Rejected("there is no chat '" + chatName
                     + "': name it CHANNEL:PLATFORM_CHAT_ID as cordon chats list shows it (a chat exists once a"

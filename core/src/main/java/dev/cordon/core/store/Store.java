@@ -64,6 +64,9 @@ public interface Store extends AutoCloseable {
 
     Optional<Chat> chat(ChatId id);
 
+    /** The chat for (channel, platformChatId) if a message ever came from it; never creates one. */
+    Optional<Chat> findChat(String channel, String platformChatId);
+
     /** Wires a chat to an agent, replacing an earlier wiring of that chat. */
     void wire(ChatId chat, AgentId agent);
 
