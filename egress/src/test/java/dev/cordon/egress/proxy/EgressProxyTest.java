@@ -432,12 +432,16 @@ class EgressProxyTest {
     @Test
     void anOriginThatClosesWithoutAnsweringGetsA502NotAnEmptyReply() throws Exception {
         // Three origins that take the request head and then: close, reset, or answer early (a 413
-        // to an upload they will not take) and reset while the body is still coming.
+        // to an upload they will not take) and reset while the body is still coming. Their receive
+        // buffer is set small before they listen, so the 15 MB body cannot all be in flight (the
+        // proxy's send buffer grows to 4 MiB at most): the proxy is still sending when the reset
+        // comes, and its write fails.
         for (String origin : List.of("close", "reset", "early")) {
-            try (ServerSocket rude = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            try (ServerSocket rude = new ServerSocket()) {
+                rude.setReceiveBufferSize(4096);
+                rude.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
                 Thread.ofVirtual().start(() -> {
                     try (Socket c = rude.accept()) {
-                        c.setReceiveBufferSize(4096);
                         InputStream in = c.getInputStream();
                         int matched = 0;
                         while (matched < 4) { // up to the head's blank line
@@ -462,8 +466,8 @@ class EgressProxyTest {
                         List.of(new EgressRule("egress.allow[0]", "127.0.0.1", port, Set.of(), List.of())), List.of());
 
                 String answer = sendAllThenRead(
-                        "POST http://127.0.0.1:" + port + "/up HTTP/1.1\r\nContent-Length: 8000000\r\n\r\n",
-                        new byte[8_000_000]);
+                        "POST http://127.0.0.1:" + port + "/up HTTP/1.1\r\nContent-Length: 15000000\r\n\r\n",
+                        new byte[15_000_000]);
 
                 if (origin.equals("early")) {
                     assertThat(answer).as(origin).startsWith("HTTP/1.1 413").endsWith("too large");
