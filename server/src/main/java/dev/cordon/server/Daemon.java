@@ -307,10 +307,14 @@ public final class Daemon implements AutoCloseable {
                 new SecretScanner(vault::revealAll),
                 this::replyGuard);
         delivery.onUndeliverable(this::undeliverable);
-        // Files agents send (send_file): kept by content in the home until delivered (docs/agents.md#files).
+        // Files agents send (send_file) and people send: kept by content in the home while a message
+        // needs them, then for files.keep_days (docs/agents.md#files).
         fileSettings = FileSettings.load(home.root().resolve("cordon.yaml"));
         fileVault = new FileVault(home.data().resolve("files"));
         fileLinks = new FileLinks(fileVault, fileSettings, home.data().resolve("file-links.key"), Clock.systemUTC());
+        fileSettings
+                .retention()
+                .ifPresent(keep -> new FileRetention(fileVault, store, keep, Clock.systemUTC()).schedule(timer));
         delivery.filesFrom(fileVault, fileLinks::inPlaceOf);
         questions = new Questions(store, audit, Clock.systemUTC(), delivery::wake);
         sandboxedRunners = new SandboxedRunners(

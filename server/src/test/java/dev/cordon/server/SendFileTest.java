@@ -273,7 +273,11 @@ class SendFileTest {
         MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
         FileLinks links = new FileLinks(
                 vault,
-                new FileSettings(10, java.net.URI.create("https://cordon.example.org"), Duration.ofHours(1)),
+                new FileSettings(
+                        10,
+                        java.net.URI.create("https://cordon.example.org"),
+                        Duration.ofHours(1),
+                        Duration.ofDays(30)),
                 dir.resolve("data/file-links.key"),
                 clock);
         String text =

@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
@@ -856,6 +857,24 @@ final class JdbcStore implements Store {
                                 rs.getLong("size"),
                                 rs.getString("sha256")))
                         .findOne());
+    }
+
+    @Override
+    public Set<String> filesInUse(Instant since) {
+        requireNonNull(since, "since");
+        return db.withReadTransaction(
+                "filesInUse",
+                h -> h.createQuery("""
+                                SELECT f.sha256 FROM outbound_files f JOIN outbound o ON o.id = f.outbound_id
+                                 WHERE (o.delivered_at IS NULL AND o.given_up_at IS NULL)
+                                    OR o.created_at >= :since OR o.delivered_at >= :since OR o.given_up_at >= :since
+                                UNION
+                                SELECT f.sha256 FROM inbound_files f JOIN inbound i ON i.id = f.inbound_id
+                                 WHERE f.sha256 IS NOT NULL
+                                   AND (i.state <> 'DONE' OR i.received_at >= :since OR i.done_at >= :since)""")
+                        .bind("since", since.toEpochMilli())
+                        .mapTo(String.class)
+                        .set());
     }
 
     @Override

@@ -826,6 +826,59 @@ abstract class StoreContract {
     }
 
     @Test
+    void filesInUseAreThoseOfMessagesStillWaitingOrUsedSinceTheCutoff() {
+        Fixture f = fixture("C1");
+        String delivered = "a1".repeat(32);
+        String undelivered = "b2".repeat(32);
+        String givenUp = "c3".repeat(32);
+        String handled = "d4".repeat(32);
+        String pending = "e5".repeat(32);
+        InboundId asked = receive(f, "m-0");
+        OutboundId sent = store.storeFileMessage(
+                f.session().id(),
+                reply(f.chat(), asked, "sent", "k-1"),
+                new Store.OutboundFile("a.pdf", "application/pdf", 1, delivered));
+        store.storeFileMessage(
+                f.session().id(),
+                reply(f.chat(), asked, "waiting", "k-2"),
+                new Store.OutboundFile("b.pdf", "application/pdf", 1, undelivered));
+        OutboundId refused = store.storeFileMessage(
+                f.session().id(),
+                reply(f.chat(), asked, "refused", "k-3"),
+                new Store.OutboundFile("c.pdf", "application/pdf", 1, givenUp));
+        store.storeInbound(
+                f.session().id(),
+                f.chat().id(),
+                message(f.chat(), "m-1"),
+                List.of(
+                        new Store.ReceivedFile("d.txt", "text/plain", 1, handled, null),
+                        new Store.ReceivedFile("big.iso", "application/octet-stream", -1, null, "larger than 20 MiB")));
+        store.completeTurn(f.session().id(), ids(store.claimPending(f.session().id(), 10)), List.of(), null);
+        store.storeInbound(
+                f.session().id(),
+                f.chat().id(),
+                message(f.chat(), "m-2"),
+                List.of(new Store.ReceivedFile("e.txt", "text/plain", 1, pending, null)));
+        Instant stored = clock.instant();
+        clock.advance(Duration.ofDays(2));
+        store.markDelivered(sent, "p-1");
+        assertThat(store.giveUp(refused, "the platform refused it")).isTrue();
+        clock.advance(Duration.ofDays(40));
+
+        restart();
+
+        assertThat(store.filesInUse(stored))
+                .as("everything was stored, delivered or handled since then")
+                .containsExactlyInAnyOrder(delivered, undelivered, givenUp, handled, pending);
+        assertThat(store.filesInUse(stored.plus(Duration.ofDays(1))))
+                .as("the delivery and the giving up came later")
+                .containsExactlyInAnyOrder(delivered, undelivered, givenUp, pending);
+        assertThat(store.filesInUse(clock.instant().minus(Duration.ofDays(30))))
+                .as("only what still waits: a reply not delivered, a message not handled")
+                .containsExactlyInAnyOrder(undelivered, pending);
+    }
+
+    @Test
     void aFileMessageForAChatThatDoesNotExistStoresNothing() {
         Fixture f = fixture("C1");
 

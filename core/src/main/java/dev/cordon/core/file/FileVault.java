@@ -9,22 +9,44 @@ import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * Files the agents sent, kept on the host by content: {@code DIR/<sha256>}, written once, read by
- * delivery until the platform has them. A file is in the vault before the message that carries it
+ * Files agents and people sent, kept on the host by content: {@code DIR/<sha256>}, read by delivery
+ * until the platform has them and by a turn until the runner has them. A file is in the vault before the message that carries it
  * is stored, so a restart before delivery still delivers it. Thread-safe: a file appears under its
  * name only whole (written to a temporary name, then moved).
+ *
+ * <p>{@link #sweep} deletes the files no stored message needs any more (docs/agents.md, "How long
+ * files are kept"). Putting the same bytes again writes the file anew, so its modification time is
+ * when it was last put.
  */
 public final class FileVault {
+    private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
+    private static final String PART_PREFIX = "incoming-";
+    private static final String PART_SUFFIX = ".part";
+
     private final Path dir;
+    /**
+     * Held by {@link #put} while it moves a file into place and by {@link #sweep} from reading a
+     * file's time to deleting it: a file put meanwhile is newer than the sweep's cutoff, never lost.
+     */
+    private final ReentrantLock names = new ReentrantLock();
 
     /** A vault in {@code dir}, created (owner-only) if missing. */
     public FileVault(Path dir) {
@@ -64,7 +86,7 @@ public final class FileVault {
      */
     public Blob put(ReadableByteChannel source, long max) throws IOException, TooLarge {
         MessageDigest sha = sha256();
-        Path temp = Files.createTempFile(dir, "incoming-", ".part");
+        Path temp = Files.createTempFile(dir, PART_PREFIX, PART_SUFFIX);
         try {
             long size = 0;
             try (OutputStream out = Files.newOutputStream(temp)) {
@@ -83,10 +105,15 @@ public final class FileVault {
             }
             String hex = HexFormat.of().formatHex(sha.digest());
             Path target = dir.resolve(hex);
+            names.lock();
             try {
+                // Replaces a file of the same content, which makes its time this put's.
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException e) {
-                // The same content is already kept.
+                // The same content is already kept (where a move cannot replace): this put renews it.
+                Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+            } finally {
+                names.unlock();
             }
             return new Blob(hex, size);
         } finally {
@@ -96,7 +123,7 @@ public final class FileVault {
 
     /** The stored bytes of {@code sha256}, or empty if the vault does not have them. */
     public Optional<Path> path(String sha256) {
-        if (!sha256.matches("[0-9a-f]{64}")) {
+        if (!DIGEST.matcher(sha256).matches()) {
             return Optional.empty();
         }
         Path file = dir.resolve(sha256);
@@ -112,6 +139,50 @@ public final class FileVault {
         Path file =
                 path(sha256).orElseThrow(() -> new IOException("the file vault has no file " + sha256 + " in " + dir));
         return Channels.newInputStream(Files.newByteChannel(file));
+    }
+
+    /** What {@link #sweep} deleted: files and their bytes; unfinished downloads count as files too. */
+    public record Swept(int files, long bytes) {}
+
+    /**
+     * Deletes every file last put before {@code before} whose digest is not in {@code inUse}, and
+     * every unfinished download (a temporary file a crash left) older than that. Anything else in
+     * the folder is left alone. {@code inUse} comes from the store ({@code Store.filesInUse}): a
+     * message stored after it was read carries a file put just before, so newer than {@code before}.
+     *
+     * @throws IOException if the folder cannot be listed; a file that cannot be deleted is skipped
+     */
+    public Swept sweep(Instant before, Set<String> inUse) throws IOException {
+        int files = 0;
+        long bytes = 0;
+        List<Path> entries;
+        try (Stream<Path> listed = Files.list(dir)) {
+            entries = listed.toList();
+        }
+        for (Path file : entries) {
+            String name = file.getFileName().toString();
+            boolean stored = DIGEST.matcher(name).matches();
+            boolean part = name.startsWith(PART_PREFIX) && name.endsWith(PART_SUFFIX);
+            if (!(stored && !inUse.contains(name)) && !part) {
+                continue;
+            }
+            names.lock();
+            try {
+                BasicFileAttributes attributes =
+                        Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (attributes.isRegularFile()
+                        && attributes.lastModifiedTime().toInstant().isBefore(before)) {
+                    Files.delete(file);
+                    files++;
+                    bytes += attributes.size();
+                }
+            } catch (IOException e) {
+                // gone meanwhile, or not ours to delete: the next sweep sees it again
+            } finally {
+                names.unlock();
+            }
+        }
+        return new Swept(files, bytes);
     }
 
     private static MessageDigest sha256() {

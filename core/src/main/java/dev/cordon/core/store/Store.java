@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything the daemon knows that must survive a restart. Every method is one transaction:
@@ -219,6 +220,14 @@ public interface Store extends AutoCloseable {
 
     /** The file outbound message {@code id} carries, or empty. */
     Optional<OutboundFile> outboundFile(OutboundId id);
+
+    /**
+     * The digests of the vault's files that stored messages still need, given that nothing older than
+     * {@code since} is wanted any more: files of outbound messages not yet delivered or given up, or
+     * stored, delivered or given up at {@code since} or later; files of inbound messages not yet
+     * handled, or received or handled at {@code since} or later. What the file vault's sweep keeps.
+     */
+    Set<String> filesInUse(Instant since);
 
     /** Outbound messages not yet delivered, oldest first. */
     List<Outbound> undelivered();

@@ -1,0 +1,104 @@
+package dev.cordon.core.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The vault's sweep on a real folder: what goes, what stays, and what it never touches. */
+class FileVaultTest {
+    static final Instant NOW = Instant.now();
+    static final Instant CUTOFF = NOW.minus(Duration.ofDays(30));
+
+    @TempDir
+    Path dir;
+
+    FileVault vault;
+
+    @BeforeEach
+    void open() {
+        vault = new FileVault(dir.resolve("files"));
+    }
+
+    FileVault.Blob put(String text) throws Exception {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return vault.put(Channels.newChannel(new ByteArrayInputStream(bytes)), 1024);
+    }
+
+    Path file(FileVault.Blob blob) {
+        return vault.path(blob.sha256()).orElseThrow();
+    }
+
+    static void age(Path file, Duration by) throws IOException {
+        Files.setLastModifiedTime(file, FileTime.from(NOW.minus(by)));
+    }
+
+    @Test
+    void anOldFileNoMessageNeedsGoesAndEverythingElseStays() throws Exception {
+        FileVault.Blob unused = put("sent 40 days ago, delivered long since");
+        FileVault.Blob needed = put("sent 40 days ago, still waiting for its chat");
+        FileVault.Blob recent = put("sent yesterday");
+        age(file(unused), Duration.ofDays(40));
+        age(file(needed), Duration.ofDays(40));
+        age(file(recent), Duration.ofDays(1));
+        Path foreign = Files.writeString(vault.dir().resolve("NOTES.txt"), "an operator's note");
+        age(foreign, Duration.ofDays(400));
+
+        FileVault.Swept swept = vault.sweep(CUTOFF, Set.of(needed.sha256()));
+
+        assertThat(swept).isEqualTo(new FileVault.Swept(1, unused.size()));
+        assertThat(vault.path(unused.sha256())).isEmpty();
+        assertThat(vault.path(needed.sha256())).isPresent();
+        assertThat(vault.path(recent.sha256())).isPresent();
+        assertThat(foreign).as("not a vault file: left alone").exists();
+        assertThat(vault.sweep(CUTOFF, Set.of(needed.sha256()))).isEqualTo(new FileVault.Swept(0, 0));
+    }
+
+    @Test
+    void puttingTheSameBytesAgainRenewsTheFile() throws Exception {
+        FileVault.Blob first = put("the weekly report");
+        age(file(first), Duration.ofDays(40));
+
+        FileVault.Blob again = put("the weekly report");
+
+        assertThat(again).isEqualTo(first);
+        assertThat(Files.getLastModifiedTime(file(again)).toInstant()).isAfter(CUTOFF);
+        assertThat(vault.sweep(CUTOFF, Set.of()).files()).isZero();
+        assertThat(vault.path(first.sha256())).isPresent();
+    }
+
+    @Test
+    void anUnfinishedDownloadACrashLeftGoesOnceItIsOld() throws Exception {
+        Path stale = Files.writeString(vault.dir().resolve("incoming-123.part"), "half a file");
+        Path fresh = Files.writeString(vault.dir().resolve("incoming-456.part"), "being written now");
+        age(stale, Duration.ofDays(31));
+
+        assertThat(vault.sweep(CUTOFF, Set.of())).isEqualTo(new FileVault.Swept(1, "half a file".length()));
+
+        assertThat(stale).doesNotExist();
+        assertThat(fresh).exists();
+    }
+
+    @Test
+    void aLinkNamedLikeAFileIsNeitherFollowedNorItsTargetDeleted() throws Exception {
+        Path outside = Files.writeString(dir.resolve("elsewhere.txt"), "not the vault's");
+        age(outside, Duration.ofDays(40));
+        Path link = Files.createSymbolicLink(vault.dir().resolve("ab".repeat(32)), outside);
+
+        assertThat(vault.sweep(CUTOFF, Set.of()).files()).isZero();
+
+        assertThat(outside).exists();
+        assertThat(link).isSymbolicLink();
+    }
+}
