@@ -40,6 +40,8 @@ public final class FileVault {
     private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
     private static final String PART_PREFIX = "incoming-";
     private static final String PART_SUFFIX = ".part";
+    /** A file the sweep moved aside to delete it ({@link #deleteUnlessRenewed}). */
+    private static final String ASIDE_PREFIX = "sweeping-";
 
     private final Path dir;
     /**
@@ -47,6 +49,8 @@ public final class FileVault {
      * file's time to deleting it: a file put meanwhile is newer than the sweep's cutoff, never lost.
      */
     private final ReentrantLock names = new ReentrantLock();
+    /** For tests: runs in {@link #sweep} between finding a file old and moving it aside. */
+    Runnable beforeMovingAside = () -> {};
 
     /** A vault in {@code dir}, created (owner-only) if missing. */
     public FileVault(Path dir) {
@@ -146,7 +150,7 @@ public final class FileVault {
 
     /**
      * Deletes every file last put before {@code before} whose digest is not in {@code inUse}, and
-     * every unfinished download (a temporary file a crash left) older than that. Anything else in
+     * every unfinished download or deletion (a temporary file a crash left) older than that. Anything else in
      * the folder is left alone. {@code inUse} comes from the store ({@code Store.filesInUse}): a
      * message stored after it was read carries a file put just before, so newer than {@code before}.
      *
@@ -162,7 +166,8 @@ public final class FileVault {
         for (Path file : entries) {
             String name = file.getFileName().toString();
             boolean stored = DIGEST.matcher(name).matches();
-            boolean part = name.startsWith(PART_PREFIX) && name.endsWith(PART_SUFFIX);
+            boolean part =
+                    (name.startsWith(PART_PREFIX) || name.startsWith(ASIDE_PREFIX)) && name.endsWith(PART_SUFFIX);
             if (!(stored && !inUse.contains(name)) && !part) {
                 continue;
             }
@@ -172,9 +177,13 @@ public final class FileVault {
                         Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 if (attributes.isRegularFile()
                         && attributes.lastModifiedTime().toInstant().isBefore(before)) {
-                    Files.delete(file);
-                    files++;
-                    bytes += attributes.size();
+                    if (part || deleteUnlessRenewed(file, name, before)) {
+                        if (part) {
+                            Files.delete(file);
+                        }
+                        files++;
+                        bytes += attributes.size();
+                    }
                 }
             } catch (IOException e) {
                 // gone meanwhile, or not ours to delete: the next sweep sees it again
@@ -183,6 +192,26 @@ public final class FileVault {
             }
         }
         return new Swept(files, bytes);
+    }
+
+    /**
+     * Deletes a stored file found old, unless the same bytes were put again in the meantime by
+     * another process that shares the folder (replicas on one volume, docs/store.md), which this
+     * process's lock does not hold back: the file is moved aside first, and put back if the one
+     * moved turns out to be new. Returns whether it was deleted.
+     */
+    private boolean deleteUnlessRenewed(Path file, String name, Instant before) throws IOException {
+        Path aside = dir.resolve(ASIDE_PREFIX + name + PART_SUFFIX);
+        beforeMovingAside.run();
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+        if (Files.getLastModifiedTime(aside, LinkOption.NOFOLLOW_LINKS)
+                .toInstant()
+                .isBefore(before)) {
+            Files.delete(aside);
+            return true;
+        }
+        Files.move(aside, file, StandardCopyOption.ATOMIC_MOVE);
+        return false;
     }
 
     private static MessageDigest sha256() {

@@ -79,6 +79,33 @@ class FileVaultTest {
     }
 
     @Test
+    void theSameBytesPutByAnotherProcessWhileTheSweepDeletesThemStay() throws Exception {
+        FileVault.Blob old = put("sent 40 days ago and again right now, on another replica");
+        age(file(old), Duration.ofDays(40));
+        // Another replica's vault on the same folder: this vault's lock does not hold it back.
+        FileVault replica = new FileVault(vault.dir());
+        vault.beforeMovingAside = () -> {
+            try {
+                replica.put(
+                        Channels.newChannel(
+                                new ByteArrayInputStream("sent 40 days ago and again right now, on another replica"
+                                        .getBytes(StandardCharsets.UTF_8))),
+                        1024);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+
+        assertThat(vault.sweep(CUTOFF, Set.of())).isEqualTo(new FileVault.Swept(0, 0));
+
+        assertThat(vault.path(old.sha256())).as("the new copy is back in place").isPresent();
+        assertThat(Files.getLastModifiedTime(file(old)).toInstant()).isAfter(CUTOFF);
+        try (var left = Files.list(vault.dir())) {
+            assertThat(left).as("nothing left aside").containsExactly(file(old));
+        }
+    }
+
+    @Test
     void anUnfinishedDownloadACrashLeftGoesOnceItIsOld() throws Exception {
         Path stale = Files.writeString(vault.dir().resolve("incoming-123.part"), "half a file");
         Path fresh = Files.writeString(vault.dir().resolve("incoming-456.part"), "being written now");
