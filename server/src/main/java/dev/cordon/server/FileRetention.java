@@ -48,6 +48,14 @@ final class FileRetention {
                 TimeUnit.MINUTES);
     }
 
+    /** "30 days", "36 hours": for the log, not {@code PT720H}. */
+    static String words(Duration d) {
+        long hours = d.toHours();
+        return hours % 24 == 0
+                ? hours / 24 + (hours == 24 ? " day" : " days")
+                : hours + (hours == 1 ? " hour" : " hours");
+    }
+
     private void sweepLogged() {
         try {
             FileVault.Swept swept = sweep();
@@ -57,7 +65,7 @@ final class FileRetention {
                         vault.dir(),
                         swept.files(),
                         swept.bytes(),
-                        retention);
+                        words(retention));
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("file vault {}: cannot sweep it now, trying again in {}: {}", vault.dir(), EVERY, e.toString());

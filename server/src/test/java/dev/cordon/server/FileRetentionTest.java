@@ -122,6 +122,13 @@ class FileRetentionTest {
     }
 
     @Test
+    void theLogSaysHowLongInDaysOrHours() {
+        assertThat(FileRetention.words(Duration.ofDays(30))).isEqualTo("30 days");
+        assertThat(FileRetention.words(Duration.ofDays(1))).isEqualTo("1 day");
+        assertThat(FileRetention.words(Duration.ofHours(36))).isEqualTo("36 hours");
+    }
+
+    @Test
     void theDaemonSweepsItsHomeWhenItStartsAndKeepsEverythingWithKeepDaysZero() throws Exception {
         store.close();
         Path home = dir.resolve("home");
