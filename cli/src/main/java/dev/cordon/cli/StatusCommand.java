@@ -62,6 +62,17 @@ final class StatusCommand implements Callable<Integer> {
                 s.pendingMessages() + " session" + (s.pendingMessages() == 1 ? "" : "s") + " with messages waiting, "
                         + s.undeliveredReplies() + " repl" + (s.undeliveredReplies() == 1 ? "y" : "ies")
                         + " not yet delivered");
+        row(out, "files", files(s));
+    }
+
+    /** "3 in the vault, 12 MiB; each kept 30 days after the last message that needs it". */
+    static String files(ControlEvent.StatusReport s) {
+        String held = s.files() < 0 ? "the vault cannot be read" : s.files() + " in the vault, " + mib(s.fileBytes());
+        return held
+                + (s.fileKeepDays() == 0
+                        ? "; kept for ever (files.keep_days: 0)"
+                        : "; each kept " + s.fileKeepDays() + " day" + (s.fileKeepDays() == 1 ? "" : "s")
+                                + " after the last message that needs it");
     }
 
     private static String mib(long bytes) {

@@ -279,7 +279,36 @@ class CordonCommandTest {
                           sandboxes  1 live
                                      main session 3 (r-main-3-1): memory 150 MiB (peak 220 MiB), 29 processes and threads, CPU 1.5 s
                           queues     0 sessions with messages waiting, 2 replies not yet delivered
+                          files      3 in the vault, 12 MiB; each kept 30 days after the last message that needs it
                         """);
+    }
+
+    @Test
+    void statusSaysWhenFilesAreKeptForEverOrTheVaultCannotBeRead() {
+        ControlEvent.StatusReport s = FakeDaemon.status(null);
+        assertThat(StatusCommand.files(withFiles(s, 0, 0, 0)))
+                .isEqualTo("0 in the vault, 0 MiB; kept for ever (files.keep_days: 0)");
+        assertThat(StatusCommand.files(withFiles(s, -1, -1, 1)))
+                .isEqualTo("the vault cannot be read; each kept 1 day after the last message that needs it");
+    }
+
+    static ControlEvent.StatusReport withFiles(ControlEvent.StatusReport s, long files, long bytes, int keepDays) {
+        return new ControlEvent.StatusReport(
+                s.version(),
+                s.pid(),
+                s.home(),
+                s.uptimeMillis(),
+                s.model(),
+                s.modelProblem(),
+                s.sandbox(),
+                s.agents(),
+                s.liveSandboxes(),
+                s.pendingMessages(),
+                s.undeliveredReplies(),
+                s.sandboxes(),
+                files,
+                bytes,
+                keepDays);
     }
 
     @Test

@@ -90,7 +90,10 @@ final class FakeDaemon implements AutoCloseable {
                 1,
                 0,
                 2,
-                List.of(new ControlEvent.LiveSandbox("main", 3, "r-main-3-1", 157_286_400, 230_686_720, 29, 1530, 0)));
+                List.of(new ControlEvent.LiveSandbox("main", 3, "r-main-3-1", 157_286_400, 230_686_720, 29, 1530, 0)),
+                3,
+                12_582_912,
+                30);
     }
 
     /** The acknowledged outbound ids, in order. */

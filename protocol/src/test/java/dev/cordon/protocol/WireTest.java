@@ -250,7 +250,10 @@ class WireTest {
                                 2,
                                 3,
                                 List.of(new ControlEvent.LiveSandbox(
-                                        "main", 4, "r-main-4-1", 150_000_000, 210_000_000, 31, 620, 0))),
+                                        "main", 4, "r-main-4-1", 150_000_000, 210_000_000, 31, 620, 0)),
+                                2,
+                                4096,
+                                30),
                         ControlEvent.class,
                         "status_report"),
                 Arguments.of(
@@ -266,7 +269,10 @@ class WireTest {
                                 0,
                                 0,
                                 0,
-                                List.of()),
+                                List.of(),
+                                -1,
+                                -1,
+                                0),
                         ControlEvent.class,
                         "status_report"),
                 Arguments.of(new ControlEvent.Stopping(), ControlEvent.class, "stopping"),

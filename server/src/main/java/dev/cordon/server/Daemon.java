@@ -1103,6 +1103,12 @@ public final class Daemon implements AutoCloseable {
         }
 
         private ControlEvent.StatusReport status() {
+            FileVault.Usage files;
+            try {
+                files = fileVault.usage();
+            } catch (IOException e) {
+                files = new FileVault.Usage(-1, -1);
+            }
             return new ControlEvent.StatusReport(
                     VERSION,
                     ProcessHandle.current().pid(),
@@ -1115,7 +1121,10 @@ public final class Daemon implements AutoCloseable {
                     sessions.liveCount(),
                     store.sessionsWithPending().size(),
                     store.undelivered().size(),
-                    sessions.live().stream().map(this::describe).toList());
+                    sessions.live().stream().map(this::describe).toList(),
+                    files.files(),
+                    files.bytes(),
+                    fileSettings.keep() == null ? 0 : (int) fileSettings.keep().toDays());
         }
 
         /** Live and queued sessions first (by id), then the most recent hibernated ones. */

@@ -9,6 +9,8 @@ import dev.cordon.core.Ids.InboundId;
 import dev.cordon.core.Ids.OutboundId;
 import dev.cordon.core.file.FileVault;
 import dev.cordon.core.store.Store;
+import dev.cordon.protocol.control.ControlEvent;
+import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.store.Stores;
 import java.io.ByteArrayInputStream;
 import java.nio.channels.Channels;
@@ -154,6 +156,13 @@ class FileRetentionTest {
                     .as("no message needs it and it is older than 30 days")
                     .doesNotExist();
             assertThat(young).exists();
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.send(new ControlRequest.Status());
+                ControlEvent.StatusReport status = client.await(ControlEvent.StatusReport.class);
+                assertThat(status.files()).isEqualTo(1);
+                assertThat(status.fileBytes()).isEqualTo(Files.size(young));
+                assertThat(status.fileKeepDays()).isEqualTo(30);
+            }
         }
         store = Stores.sqlite(dir.resolve("cordon.db"), clock); // for close()
     }

@@ -145,6 +145,32 @@ public final class FileVault {
         return Channels.newInputStream(Files.newByteChannel(file));
     }
 
+    /** Files and bytes. */
+    public record Usage(long files, long bytes) {}
+
+    /** What the vault holds now: its stored files (not unfinished downloads) and their bytes. */
+    public Usage usage() throws IOException {
+        long files = 0;
+        long bytes = 0;
+        try (Stream<Path> listed = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) listed::iterator) {
+                if (DIGEST.matcher(file.getFileName().toString()).matches()) {
+                    try {
+                        BasicFileAttributes attributes =
+                                Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                        if (attributes.isRegularFile()) {
+                            files++;
+                            bytes += attributes.size();
+                        }
+                    } catch (IOException e) {
+                        // swept meanwhile
+                    }
+                }
+            }
+        }
+        return new Usage(files, bytes);
+    }
+
     /** What {@link #sweep} deleted: files and their bytes; unfinished downloads count as files too. */
     public record Swept(int files, long bytes) {}
 

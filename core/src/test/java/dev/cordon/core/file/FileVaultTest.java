@@ -63,6 +63,9 @@ class FileVaultTest {
         assertThat(vault.path(recent.sha256())).isPresent();
         assertThat(foreign).as("not a vault file: left alone").exists();
         assertThat(vault.sweep(CUTOFF, Set.of(needed.sha256()))).isEqualTo(new FileVault.Swept(0, 0));
+        assertThat(vault.usage())
+                .as("what cordon status shows: the kept files, not the note")
+                .isEqualTo(new FileVault.Usage(2, needed.size() + recent.size()));
     }
 
     @Test

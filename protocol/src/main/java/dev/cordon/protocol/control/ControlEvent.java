@@ -37,7 +37,9 @@ public sealed interface ControlEvent {
     /**
      * The daemon's state. {@code modelProblem} is null when a model is configured, else the
      * explanation of what to set. {@code pendingMessages} counts the sessions that have messages
-     * waiting for a turn. {@code sandboxes} lists the live ones with their resource use.
+     * waiting for a turn. {@code sandboxes} lists the live ones with their resource use. {@code
+     * files} and {@code fileBytes} are what the home's file vault holds now (-1: unreadable), {@code
+     * fileKeepDays} how long a file stays once no message needs it (0: for ever).
      */
     record StatusReport(
             String version,
@@ -51,7 +53,10 @@ public sealed interface ControlEvent {
             int liveSandboxes,
             int pendingMessages,
             int undeliveredReplies,
-            List<LiveSandbox> sandboxes)
+            List<LiveSandbox> sandboxes,
+            long files,
+            long fileBytes,
+            int fileKeepDays)
             implements ControlEvent {
         public StatusReport {
             sandboxes = sandboxes == null ? List.of() : List.copyOf(sandboxes);
