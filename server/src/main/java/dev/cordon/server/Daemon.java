@@ -1124,7 +1124,11 @@ public final class Daemon implements AutoCloseable {
                     sessions.live().stream().map(this::describe).toList(),
                     files.files(),
                     files.bytes(),
-                    fileSettings.keep() == null ? 0 : (int) fileSettings.keep().toDays());
+                    // Days, rounded up: files.link_hours may hold a file longer than keep_days.
+                    fileSettings
+                            .retention()
+                            .map(d -> (int) ((d.toHours() + 23) / 24))
+                            .orElse(0));
         }
 
         /** Live and queued sessions first (by id), then the most recent hibernated ones. */

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes the files of the home's vault that no stored message has needed for {@code
- * files.keep_days} (docs/agents.md, "Files agents send"): a file an undelivered reply or an unhandled
+ * files.keep_days} (docs/agents.md, "How long files are kept"): a file an undelivered reply or an unhandled
  * message carries stays however old it is.
  */
 final class FileRetention {
@@ -68,7 +68,11 @@ final class FileRetention {
                         words(retention));
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("file vault {}: cannot sweep it now, trying again in {}: {}", vault.dir(), EVERY, e.toString());
+            LOG.warn(
+                    "file vault {}: cannot sweep it now, trying again in {}: {}",
+                    vault.dir(),
+                    words(EVERY),
+                    e.toString());
         }
     }
 }

@@ -28,9 +28,9 @@ import java.util.stream.Stream;
 
 /**
  * Files agents and people sent, kept on the host by content: {@code DIR/<sha256>}, read by delivery
- * until the platform has them and by a turn until the runner has them. A file is in the vault before the message that carries it
- * is stored, so a restart before delivery still delivers it. Thread-safe: a file appears under its
- * name only whole (written to a temporary name, then moved).
+ * until the platform has them and by a turn until the runner has them. A file is in the vault
+ * before the message that carries it is stored, so a restart before delivery still delivers it.
+ * Thread-safe: a file appears under its name only whole (written to a temporary name, then moved).
  *
  * <p>{@link #sweep} deletes the files no stored message needs any more (docs/agents.md, "How long
  * files are kept"). Putting the same bytes again writes the file anew, so its modification time is
@@ -176,8 +176,8 @@ public final class FileVault {
 
     /**
      * Deletes every file last put before {@code before} whose digest is not in {@code inUse}, and
-     * every unfinished download or deletion (a temporary file a crash left) older than that. Anything else in
-     * the folder is left alone. {@code inUse} comes from the store ({@code Store.filesInUse}): a
+     * every unfinished download or deletion (a temporary file a crash left) older than that.
+     * Anything else in the folder is left alone. {@code inUse} comes from the store ({@code Store.filesInUse}): a
      * message stored after it was read carries a file put just before, so newer than {@code before}.
      *
      * @throws IOException if the folder cannot be listed; a file that cannot be deleted is skipped

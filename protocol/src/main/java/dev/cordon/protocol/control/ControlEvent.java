@@ -39,7 +39,7 @@ public sealed interface ControlEvent {
      * explanation of what to set. {@code pendingMessages} counts the sessions that have messages
      * waiting for a turn. {@code sandboxes} lists the live ones with their resource use. {@code
      * files} and {@code fileBytes} are what the home's file vault holds now (-1: unreadable), {@code
-     * fileKeepDays} how long a file stays once no message needs it (0: for ever).
+     * fileKeepDays} how long a file stays once no message needs it, in days (0: for ever).
      */
     record StatusReport(
             String version,
