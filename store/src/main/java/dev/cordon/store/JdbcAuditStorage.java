@@ -19,10 +19,12 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -61,8 +63,27 @@ final class JdbcAuditStorage implements AuditStorage {
     private static final String CHECKPOINT_COLUMNS = "seq, hash, created_at, previous_seq, public_key, signature";
     private static final HexFormat HEX = HexFormat.of();
 
+    private static final String HEAD = "SELECT coalesce(max(seq), 0) FROM audit";
+    private static final String INSERT =
+            "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
     private final Database db;
     private final String readColumns;
+
+    /**
+     * An append's head check and insert, prepared once per SQLite writer connection instead of in
+     * every append (docs/benchmarks.md §4). Only for SQLite: its writer is one long-lived
+     * connection, where PostgreSQL's pool hands out a new wrapper each time and its driver keeps
+     * prepared statements by itself. Weak keys: a writer discarded after a failure takes its
+     * statements with it.
+     */
+    private final Map<Connection, Prepared> prepared = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record Prepared(PreparedStatement head, PreparedStatement insert) {
+        boolean open() throws SQLException {
+            return !head.isClosed() && !insert.isClosed();
+        }
+    }
 
     JdbcAuditStorage(Database db) {
         this.db = db;
@@ -102,7 +123,16 @@ final class JdbcAuditStorage implements AuditStorage {
                 "audit append",
                 h -> jdbc(() -> {
                     Connection c = h.getConnection();
-                    if (maxSeq(c, "SELECT coalesce(max(seq), 0) FROM audit") > expectedHeadSeq) {
+                    Prepared p = prepared(c);
+                    long head;
+                    if (p == null) {
+                        try (PreparedStatement s = c.prepareStatement(HEAD)) {
+                            head = maxSeq(s);
+                        }
+                    } else {
+                        head = maxSeq(p.head());
+                    }
+                    if (head > expectedHeadSeq) {
                         return false;
                     }
                     if (checkpoint != null
@@ -111,7 +141,13 @@ final class JdbcAuditStorage implements AuditStorage {
                         return false;
                     }
                     if (!entries.isEmpty()) {
-                        insert(c, db.dialect(), entries, details);
+                        if (p == null) {
+                            try (PreparedStatement s = c.prepareStatement(INSERT)) {
+                                insert(s, db.dialect(), entries, details);
+                            }
+                        } else {
+                            insert(p.insert(), db.dialect(), entries, details);
+                        }
                     }
                     if (checkpoint != null) {
                         insert(c, checkpoint);
@@ -176,35 +212,51 @@ final class JdbcAuditStorage implements AuditStorage {
                 }));
     }
 
-    private static void insert(Connection c, Dialect d, List<AuditEntry> entries, List<String> details)
-            throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO audit (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (int i = 0; i < entries.size(); i++) {
-                AuditEntry entry = entries.get(i);
-                AuditEvent e = entry.event();
-                s.setLong(1, entry.seq());
-                s.setLong(2, e.time().toEpochMilli());
-                s.setString(3, e.actor().kind().label());
-                s.setString(4, d.toAuditText(e.actor().id()));
-                s.setString(
-                        5, e.agent() == null ? null : d.toAuditText(e.agent().value()));
-                if (e.session() == null) {
-                    s.setNull(6, Types.INTEGER);
-                } else {
-                    s.setLong(6, e.session().value());
-                }
-                s.setString(7, d.toAuditText(e.action()));
-                s.setString(8, e.decision().label());
-                s.setString(9, d.toAuditText(e.rule()));
-                s.setString(10, d.toAuditText(e.reason()));
-                s.setString(11, d.toAuditText(details.get(i)));
-                s.setBytes(12, HEX.parseHex(entry.prevHash()));
-                s.setBytes(13, HEX.parseHex(entry.hash()));
-                s.addBatch();
-            }
-            s.executeBatch();
+    /** The append's statements on {@code c}, prepared the first time; null where they are not kept. */
+    private Prepared prepared(Connection c) throws SQLException {
+        if (db.dialect() != Dialect.SQLITE) {
+            return null;
         }
+        Prepared p = prepared.get(c);
+        if (p == null || !p.open()) {
+            p = new Prepared(c.prepareStatement(HEAD), c.prepareStatement(INSERT));
+            prepared.put(c, p);
+        }
+        return p;
+    }
+
+    /** Binds and runs {@code s} (an {@link #INSERT}) for each entry: one statement, or one batch for several. */
+    private static void insert(PreparedStatement s, Dialect d, List<AuditEntry> entries, List<String> details)
+            throws SQLException {
+        // A failed append discards SQLite's writer and its kept statements; this clears any batch anyway.
+        s.clearBatch();
+        for (int i = 0; i < entries.size(); i++) {
+            AuditEntry entry = entries.get(i);
+            AuditEvent e = entry.event();
+            s.setLong(1, entry.seq());
+            s.setLong(2, e.time().toEpochMilli());
+            s.setString(3, e.actor().kind().label());
+            s.setString(4, d.toAuditText(e.actor().id()));
+            s.setString(5, e.agent() == null ? null : d.toAuditText(e.agent().value()));
+            if (e.session() == null) {
+                s.setNull(6, Types.INTEGER);
+            } else {
+                s.setLong(6, e.session().value());
+            }
+            s.setString(7, d.toAuditText(e.action()));
+            s.setString(8, e.decision().label());
+            s.setString(9, d.toAuditText(e.rule()));
+            s.setString(10, d.toAuditText(e.reason()));
+            s.setString(11, d.toAuditText(details.get(i)));
+            s.setBytes(12, HEX.parseHex(entry.prevHash()));
+            s.setBytes(13, HEX.parseHex(entry.hash()));
+            if (entries.size() == 1) {
+                s.executeUpdate();
+                return;
+            }
+            s.addBatch();
+        }
+        s.executeBatch();
     }
 
     private static void insert(Connection c, AuditCheckpoint cp) throws SQLException {
@@ -345,8 +397,13 @@ final class JdbcAuditStorage implements AuditStorage {
     }
 
     private static long maxSeq(Connection c, String sql) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql);
-                ResultSet rs = s.executeQuery()) {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            return maxSeq(s);
+        }
+    }
+
+    private static long maxSeq(PreparedStatement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         }

@@ -2,6 +2,7 @@ package dev.cordon.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.cordon.core.AgentName;
 import dev.cordon.core.Ids.SessionId;
@@ -222,6 +223,31 @@ abstract class AuditContract {
 
         assertThat(log.tail(0, 10, Duration.ofMinutes(1))).containsExactly(first);
         assertThat(log.tail(1, 10, Duration.ofMillis(1))).isEmpty();
+    }
+
+    @Test
+    void anAppendTheDatabaseRefusesLeavesNothingBehindForTheNextOne() {
+        log.close(); // the storage alone: the log's writer must not append meanwhile
+        var storage = store.audit();
+        long base = storage.head().seq();
+        String h1 = "11".repeat(32);
+        String h2 = "22".repeat(32);
+        AuditEntry first = new AuditEntry(base + 1, event(1), AuditEntry.ZERO_HASH, h1);
+        AuditEntry sameSeq = new AuditEntry(base + 1, event(2), h1, h2);
+
+        // Two entries with one seq: the database refuses the second, and the append with it.
+        assertThatThrownBy(() -> storage.append(base, List.of(first, sameSeq), null))
+                .isInstanceOf(RuntimeException.class);
+        assertThat(storage.read(base, 10)).isEmpty();
+
+        // The next appends go through whole, with nothing of the refused one (SQLite keeps statements).
+        AuditEntry next = new AuditEntry(base + 1, event(3), AuditEntry.ZERO_HASH, h2);
+        assertThat(storage.append(base, List.of(next), null)).isTrue();
+        assertThat(storage.append(base + 1, List.of(new AuditEntry(base + 2, event(4), h2, h1)), null))
+                .isTrue();
+        assertThat(storage.read(base, 10))
+                .extracting(AuditEntry::seq, e -> e.event().details().get("n"))
+                .containsExactly(tuple(base + 1, 3L), tuple(base + 2, 4L));
     }
 
     @Test
