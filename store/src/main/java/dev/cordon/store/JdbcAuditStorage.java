@@ -19,12 +19,10 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -71,19 +69,16 @@ final class JdbcAuditStorage implements AuditStorage {
     private final String readColumns;
 
     /**
-     * An append's head check and insert, prepared once per SQLite writer connection instead of in
-     * every append (docs/benchmarks.md §4). Only for SQLite: its writer is one long-lived
-     * connection, where PostgreSQL's pool hands out a new wrapper each time and its driver keeps
-     * prepared statements by itself. Weak keys: a writer discarded after a failure takes its
-     * statements with it.
+     * An append's head check and insert, prepared on SQLite's writer connection once instead of in
+     * every append (docs/benchmarks.md §4); prepared again when the writer is another (one
+     * discarded after a failure closes its statements with it). Only for SQLite: its writer is one
+     * long-lived connection, where PostgreSQL's pool hands out a new wrapper each time and its
+     * driver keeps prepared statements by itself. Appends run one at a time (the store's write
+     * lock).
      */
-    private final Map<Connection, Prepared> prepared = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile Prepared kept;
 
-    private record Prepared(PreparedStatement head, PreparedStatement insert) {
-        boolean open() throws SQLException {
-            return !head.isClosed() && !insert.isClosed();
-        }
-    }
+    private record Prepared(Connection connection, PreparedStatement head, PreparedStatement insert) {}
 
     JdbcAuditStorage(Database db) {
         this.db = db;
@@ -217,10 +212,13 @@ final class JdbcAuditStorage implements AuditStorage {
         if (db.dialect() != Dialect.SQLITE) {
             return null;
         }
-        Prepared p = prepared.get(c);
-        if (p == null || !p.open()) {
-            p = new Prepared(c.prepareStatement(HEAD), c.prepareStatement(INSERT));
-            prepared.put(c, p);
+        Prepared p = kept;
+        if (p == null
+                || p.connection() != c
+                || p.head().isClosed()
+                || p.insert().isClosed()) {
+            p = new Prepared(c, c.prepareStatement(HEAD), c.prepareStatement(INSERT));
+            kept = p;
         }
         return p;
     }
