@@ -142,7 +142,10 @@ class FileRetentionTest {
 
         Files.writeString(home.resolve("cordon.yaml"), "files: {keep_days: 0}\n");
         try (Daemon daemon = Daemon.start(home, Map.of(), EndToEndTest.RUNNER_LIB)) {
-            Thread.sleep(500);
+            ControlEvent.StatusReport status = status(daemon);
+            assertThat(status.fileKeepDays()).as("0: for ever").isZero();
+            assertThat(status.files()).isEqualTo(2);
+            Thread.sleep(500); // a sweep at start, had one been scheduled, would have run by now
             assertThat(old).as("keep_days: 0 keeps files for ever").exists();
         }
 
@@ -156,14 +159,18 @@ class FileRetentionTest {
                     .as("no message needs it and it is older than 30 days")
                     .doesNotExist();
             assertThat(young).exists();
-            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
-                client.send(new ControlRequest.Status());
-                ControlEvent.StatusReport status = client.await(ControlEvent.StatusReport.class);
-                assertThat(status.files()).isEqualTo(1);
-                assertThat(status.fileBytes()).isEqualTo(Files.size(young));
-                assertThat(status.fileKeepDays()).isEqualTo(30);
-            }
+            ControlEvent.StatusReport status = status(daemon);
+            assertThat(status.files()).isEqualTo(1);
+            assertThat(status.fileBytes()).isEqualTo(Files.size(young));
+            assertThat(status.fileKeepDays()).isEqualTo(30);
         }
         store = Stores.sqlite(dir.resolve("cordon.db"), clock); // for close()
+    }
+
+    static ControlEvent.StatusReport status(Daemon daemon) throws Exception {
+        try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+            client.send(new ControlRequest.Status());
+            return client.await(ControlEvent.StatusReport.class);
+        }
     }
 }
