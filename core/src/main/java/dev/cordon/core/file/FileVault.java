@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -176,24 +177,26 @@ public final class FileVault {
 
     /**
      * Deletes every file last put before {@code before} whose digest is not in {@code inUse}, and
-     * every unfinished download or deletion (a temporary file a crash left) older than that.
+     * every unfinished download (a temporary file a crash left) older than that. A file an earlier
+     * sweep moved aside and did not finish with is put back first, then judged like the others.
      * Anything else in the folder is left alone. {@code inUse} comes from the store ({@code Store.filesInUse}): a
      * message stored after it was read carries a file put just before, so newer than {@code before}.
      *
      * @throws IOException if the folder cannot be listed; a file that cannot be deleted is skipped
      */
     public Swept sweep(Instant before, Set<String> inUse) throws IOException {
+        for (Path file : list()) {
+            String name = file.getFileName().toString();
+            if (name.startsWith(ASIDE_PREFIX) && name.endsWith(PART_SUFFIX)) {
+                putBack(file, name.substring(ASIDE_PREFIX.length(), name.length() - PART_SUFFIX.length()));
+            }
+        }
         int files = 0;
         long bytes = 0;
-        List<Path> entries;
-        try (Stream<Path> listed = Files.list(dir)) {
-            entries = listed.toList();
-        }
-        for (Path file : entries) {
+        for (Path file : list()) {
             String name = file.getFileName().toString();
             boolean stored = DIGEST.matcher(name).matches();
-            boolean part =
-                    (name.startsWith(PART_PREFIX) || name.startsWith(ASIDE_PREFIX)) && name.endsWith(PART_SUFFIX);
+            boolean part = name.startsWith(PART_PREFIX) && name.endsWith(PART_SUFFIX);
             if (!(stored && !inUse.contains(name)) && !part) {
                 continue;
             }
@@ -218,6 +221,50 @@ public final class FileVault {
             }
         }
         return new Swept(files, bytes);
+    }
+
+    private List<Path> list() throws IOException {
+        try (Stream<Path> listed = Files.list(dir)) {
+            return listed.toList();
+        }
+    }
+
+    /**
+     * Puts back a file a sweep moved aside and did not finish with (the daemon stopped between
+     * moving it and deleting it or moving it back): it may be a copy another replica had just put
+     * again, which a message needs. Back in place it is judged like any other. If the same bytes are
+     * in place again meanwhile, the copy aside is dropped; what is in place is never replaced, since
+     * a copy put just now must keep its new time.
+     */
+    private void putBack(Path aside, String name) {
+        if (!DIGEST.matcher(name).matches()) {
+            return;
+        }
+        Path file = dir.resolve(name);
+        names.lock();
+        try {
+            if (!Files.isRegularFile(aside, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            try {
+                // A hard link never replaces: unlike a rename, it fails if another replica put the
+                // same bytes in place since the check.
+                Files.createLink(file, aside);
+            } catch (FileAlreadyExistsException e) {
+                // the same bytes are in place: the copy aside is not needed
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                // a volume without hard links: a plain move, which refuses a file in place too
+                if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.move(aside, file);
+                    return;
+                }
+            }
+            Files.delete(aside);
+        } catch (IOException e) {
+            // gone meanwhile (another replica's sweep put it back or deleted it): nothing to do
+        } finally {
+            names.unlock();
+        }
     }
 
     /**

@@ -108,6 +108,53 @@ class FileVaultTest {
         }
     }
 
+    /** Where a sweep moves a file it is about to delete (FileVault.ASIDE_PREFIX). */
+    Path aside(FileVault.Blob blob) {
+        return vault.dir().resolve("sweeping-" + blob.sha256() + ".part");
+    }
+
+    @Test
+    void aFileASweepLeftAsideWhenTheDaemonStoppedIsPutBackAndJudgedAgain() throws Exception {
+        // The daemon stopped between moving each file aside and moving it back or deleting it.
+        FileVault.Blob renewed = put("put again by another replica as the last sweep moved it");
+        FileVault.Blob needed = put("old, but a message stored since needs it");
+        FileVault.Blob unused = put("old and needed by nothing");
+        age(file(needed), Duration.ofDays(40));
+        age(file(unused), Duration.ofDays(40));
+        for (FileVault.Blob blob : java.util.List.of(renewed, needed, unused)) {
+            Files.move(file(blob), aside(blob));
+        }
+
+        FileVault.Swept swept = vault.sweep(CUTOFF, Set.of(needed.sha256()));
+
+        assertThat(vault.path(renewed.sha256())).as("new: back in place").isPresent();
+        assertThat(Files.readString(file(renewed)))
+                .isEqualTo("put again by another replica as the last sweep moved it");
+        assertThat(vault.path(needed.sha256())).as("in use: back in place").isPresent();
+        assertThat(vault.path(unused.sha256()))
+                .as("old and unused: deleted this time")
+                .isEmpty();
+        assertThat(swept).isEqualTo(new FileVault.Swept(1, unused.size()));
+        try (var left = Files.list(vault.dir())) {
+            assertThat(left).as("nothing left aside").containsExactlyInAnyOrder(file(renewed), file(needed));
+        }
+    }
+
+    @Test
+    void aCopyLeftAsideNeverReplacesTheSameBytesPutAgainSince() throws Exception {
+        FileVault.Blob blob = put("moved aside, then put again before the next sweep");
+        Path aside = Files.copy(file(blob), aside(blob));
+        age(aside, Duration.ofDays(40));
+        Instant put = Files.getLastModifiedTime(file(blob)).toInstant();
+
+        assertThat(vault.sweep(CUTOFF, Set.of())).isEqualTo(new FileVault.Swept(0, 0));
+
+        assertThat(aside).doesNotExist();
+        assertThat(Files.getLastModifiedTime(file(blob)).toInstant())
+                .as("the copy in place keeps the time of its put, or the sweep would delete it")
+                .isEqualTo(put);
+    }
+
     @Test
     void anUnfinishedDownloadACrashLeftGoesOnceItIsOld() throws Exception {
         Path stale = Files.writeString(vault.dir().resolve("incoming-123.part"), "half a file");
