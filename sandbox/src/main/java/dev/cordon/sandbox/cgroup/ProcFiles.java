@@ -10,10 +10,11 @@ import java.util.Set;
 /**
  * Parsers for the kernel's description of the cgroup layout: {@code /proc/mounts} says which
  * hierarchy is mounted where, {@code /proc/self/cgroup} which group this process is in within each.
+ * The cgroup host ({@link Detector}) and the host doctor read the layout through these.
  */
-final class ProcFiles {
+public final class ProcFiles {
     /** Key of the v2 hierarchy in {@link #parseSelfCgroup}'s result. */
-    static final String V2 = "";
+    public static final String V2 = "";
 
     // Mount options of a v1 hierarchy mix controller names with ordinary options (rw, relatime,
     // name=systemd, ...): only the kernel's v1 controller names count.
@@ -36,14 +37,14 @@ final class ProcFiles {
     private ProcFiles() {}
 
     /** A cgroup filesystem from {@code /proc/mounts}. */
-    record CgroupMount(String mountPoint, boolean v2, Set<String> controllers, boolean readOnly) {}
+    public record CgroupMount(String mountPoint, boolean v2, Set<String> controllers, boolean readOnly) {}
 
     /**
      * The cgroup mounts in {@code /proc/mounts}, in order; other filesystems and malformed lines are
      * skipped. A v1 mount's controllers are its controller options ({@code cpu,cpuacct} is one mount
      * with two); a v2 mount lists none (they are in its {@code cgroup.controllers}).
      */
-    static List<CgroupMount> parseMounts(String text) {
+    public static List<CgroupMount> parseMounts(String text) {
         List<CgroupMount> mounts = new ArrayList<>();
         for (String line : text.split("\n", -1)) {
             String[] fields = line.trim().split("\\s+", -1);
@@ -73,7 +74,7 @@ final class ProcFiles {
      * The v2 line ({@code 0::/x}) is keyed {@link #V2}; a v1 line with several controllers ({@code
      * 2:cpu,cpuacct:/}) gives one entry each; named hierarchies ({@code name=systemd}) are skipped.
      */
-    static Map<String, String> parseSelfCgroup(String text) {
+    public static Map<String, String> parseSelfCgroup(String text) {
         Map<String, String> groups = new LinkedHashMap<>();
         for (String line : text.split("\n", -1)) {
             int first = line.indexOf(':');
@@ -101,7 +102,7 @@ final class ProcFiles {
     }
 
     /** A space-separated list of names ({@code cgroup.controllers}, {@code cgroup.subtree_control}). */
-    static Set<String> parseWords(String text) {
+    public static Set<String> parseWords(String text) {
         Set<String> words = new LinkedHashSet<>();
         for (String word : text.trim().split("\\s+", -1)) {
             if (!word.isEmpty()) {

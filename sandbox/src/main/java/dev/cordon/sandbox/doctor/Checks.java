@@ -2,9 +2,10 @@ package dev.cordon.sandbox.doctor;
 
 import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.cgroup.CgroupHost;
+import dev.cordon.sandbox.cgroup.ProcFiles;
+import dev.cordon.sandbox.cgroup.ProcFiles.CgroupMount;
 import dev.cordon.sandbox.disk.WorkspaceQuota;
 import dev.cordon.sandbox.doctor.Cgroups.Layout;
-import dev.cordon.sandbox.doctor.Cgroups.Mount;
 import dev.cordon.sandbox.doctor.HostDoctor.Check;
 import dev.cordon.sandbox.doctor.HostDoctor.CommandResult;
 import dev.cordon.sandbox.doctor.HostDoctor.Probes;
@@ -247,10 +248,10 @@ final class Checks {
     }
 
     private Check cgroupsV2(Layout layout) {
-        Mount mount = layout.v2();
-        String groupPath = layout.groups().getOrDefault("", "/");
+        CgroupMount mount = layout.v2();
+        String groupPath = layout.groups().getOrDefault(ProcFiles.V2, "/");
         Path group = groupDir(mount.mountPoint(), groupPath);
-        Set<String> controllers = Cgroups.parseControllers(readAt(group.resolve("cgroup.controllers"))
+        Set<String> controllers = ProcFiles.parseWords(readAt(group.resolve("cgroup.controllers"))
                 .or(() -> readAt(host(mount.mountPoint()).resolve("cgroup.controllers")))
                 .orElse(""));
         List<String> missing = missing(controllers);
@@ -280,7 +281,7 @@ final class Checks {
         List<String> found = new ArrayList<>();
         List<String> unusable = new ArrayList<>();
         for (String controller : Cgroups.NEEDED) {
-            Mount mount = layout.v1().get(controller);
+            CgroupMount mount = layout.v1().get(controller);
             if (mount == null) {
                 continue;
             }
@@ -297,8 +298,8 @@ final class Checks {
         StringBuilder detail = new StringBuilder(layout.v2() == null ? "v1" : "hybrid: v1");
         detail.append(found.isEmpty() ? " without memory, pids or cpu" : " " + mounts);
         if (layout.v2() != null) {
-            Set<String> v2Controllers = Cgroups.parseControllers(
-                    readAt(host(layout.v2().mountPoint()).resolve("cgroup.controllers"))
+            Set<String> v2Controllers =
+                    ProcFiles.parseWords(readAt(host(layout.v2().mountPoint()).resolve("cgroup.controllers"))
                             .orElse(""));
             detail.append("; v2 at ")
                     .append(layout.v2().mountPoint())

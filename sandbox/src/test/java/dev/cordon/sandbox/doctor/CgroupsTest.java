@@ -87,19 +87,4 @@ class CgroupsTest {
         assertThat(layout.v1()).isEmpty();
         assertThat(layout.pureV2()).isFalse();
     }
-
-    @Test
-    void octalEscapesInMountPointsAreDecoded() {
-        assertThat(Cgroups.parseMounts("cgroup2 /mnt/my\\040cgroups cgroup2 rw 0 0")
-                        .getFirst()
-                        .mountPoint())
-                .isEqualTo("/mnt/my cgroups");
-    }
-
-    @Test
-    void controllersFileIsSplitOnWhitespace() {
-        assertThat(Cgroups.parseControllers("cpuset cpu io memory hugetlb pids rdma misc\n"))
-                .containsExactly("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
-        assertThat(Cgroups.parseControllers("\n")).isEmpty();
-    }
 }
