@@ -290,8 +290,11 @@ class IrcEndToEndTest {
                         .details()
                         .get("outbound")
                         .equals(failed.event().details().get("outbound")));
-        assertThat(((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
-                .isZero();
+        // The audit entry is written just before the outbox row is given up on: wait for both.
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(
+                                ((ControlEvent.StatusReport) control(new ControlRequest.Status())).undeliveredReplies())
+                        .isZero());
     }
 
     @Test

@@ -360,8 +360,11 @@ class TelegramEndToEndTest extends DaemonTestBase {
                 .orElseThrow();
         assertThat(failed.reason()).contains("403", "bot was blocked by the user");
         assertThat(failed.details()).containsEntry("given_up", true);
-        assertThat(((ControlEvent.StatusReport) ChannelTests.control(daemon, new ControlRequest.Status()))
-                        .undeliveredReplies())
-                .isZero();
+        // The audit entry is written just before the outbox row is given up on: wait for both.
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(
+                                ((ControlEvent.StatusReport) ChannelTests.control(daemon, new ControlRequest.Status()))
+                                        .undeliveredReplies())
+                        .isZero());
     }
 }
