@@ -1,5 +1,6 @@
 package dev.cordon.sandbox.vm;
 
+import dev.cordon.sandbox.process.HostProcesses;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -65,9 +66,11 @@ enum Accelerator {
      * Boots {@code kernel} with {@code initramfs} under KVM on the microvm machine, asking the
      * initramfs to print {@link Initramfs#PROBE_OK} and power off. KVM is used only if that
      * happens within {@link #PROBE_SECONDS}; otherwise TCG, with what went wrong. Blocks for the
-     * boot (well under a second where KVM works; a failing KVM usually fails at once).
+     * boot (well under a second where KVM works; a failing KVM usually fails at once, but a boot
+     * can also hang and spin: QEMU dies with the daemon, see {@link VmHost#diesWithDaemon}).
      */
-    static Verdict probe(Path qemu, Path kernel, Path initramfs, Path kvm) {
+    static Verdict probe(VmHost host, Path initramfs, Path kvm) {
+        Path qemu = host.qemu();
         if (!Files.exists(kvm)) {
             return new Verdict(TCG, "no " + kvm + ": emulated (TCG, q35), seconds per boot");
         }
@@ -80,14 +83,14 @@ enum Accelerator {
         argv.addAll(HEADLESS);
         argv.addAll(List.of(
                 "-kernel",
-                kernel.toString(),
+                host.kernel().toString(),
                 "-initrd",
                 initramfs.toString(),
                 "-append",
                 "console=ttyS0 panic=-1 cordon.probe"));
         String output;
         try {
-            output = run(argv, PROBE_SECONDS);
+            output = run(host.diesWithDaemon(argv, false), PROBE_SECONDS);
         } catch (IOException e) {
             return new Verdict(TCG, "could not run " + qemu + ": " + e.getMessage() + "; emulated (TCG, q35)");
         }
@@ -106,7 +109,7 @@ enum Accelerator {
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().clear();
-        Process process = builder.start();
+        Process process = HostProcesses.spawn(builder);
         CompletableFuture<String> output = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {

@@ -40,7 +40,7 @@ public final class Vm {
         Accelerator.Verdict verdict = verdict(host, initramfs);
         LOG.info("microVM backend: kernel {}, {}", host.kernelVersion(), verdict.reason());
         Path run = cache.resolve("vm").resolve("run");
-        // What a daemon that crashed left (its VMs powered off when their channels closed).
+        // What a daemon that crashed left (its VMs died with it: VmHost.diesWithDaemon).
         VmBackend.deleteTree(run);
         return new VmBackend(host, initramfs, verdict, run, Bubblewrap.isRoot(), Seccomp.defaultFilter());
     }
@@ -68,7 +68,6 @@ public final class Vm {
 
     private static Accelerator.Verdict verdict(VmHost host, Path initramfs) {
         return VERDICTS.computeIfAbsent(
-                host.kernel() + " " + initramfs,
-                key -> Accelerator.probe(host.qemu(), host.kernel(), initramfs, Path.of("/dev/kvm")));
+                host.kernel() + " " + initramfs, key -> Accelerator.probe(host, initramfs, Path.of("/dev/kvm")));
     }
 }

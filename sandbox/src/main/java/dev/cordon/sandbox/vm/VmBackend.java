@@ -42,8 +42,9 @@ import java.util.stream.Stream;
  * many virtual CPUs as the CPU limit rounds up to. What the cgroup recorded (OOM kills, refused
  * forks, peak memory, CPU time) comes back on the status port when the command ends.
  *
- * <p>Lifetime: the VM powers off when the command ends. The runner ends when its channel closes,
- * so a daemon that dies takes its VMs with it within a moment; {@link Sandbox#close} kills QEMU.
+ * <p>Lifetime: the VM powers off when the command ends; {@link Sandbox#close} kills QEMU; and QEMU
+ * dies with the daemon, even one killed with SIGKILL and whatever the guest is doing ({@link
+ * VmHost#diesWithDaemon}).
  *
  * <p>Thread-safe.
  */
@@ -112,7 +113,7 @@ final class VmBackend implements SandboxBackend {
             for (Path file : List.of(boot.resolve("seccomp.bpf"), boot.resolve("start.sh"))) {
                 Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
             }
-            List<String> argv = qemu(spec, guest, dir);
+            List<String> argv = host.diesWithDaemon(qemu(spec, guest, dir), root);
             ProcessBuilder builder = new ProcessBuilder(argv)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.PIPE)
@@ -121,7 +122,7 @@ final class VmBackend implements SandboxBackend {
             builder.environment().clear();
             Process process = HostProcesses.spawn(builder);
             CompletableFuture<Void> logged = HostProcesses.copyToLog(process, spec.log(), spec.id());
-            return new VmSandbox(spec.id(), process, logged, dir);
+            return new VmSandbox(spec.id(), process, host.qemu().getFileName(), logged, dir);
         } catch (IOException | UncheckedIOException | SandboxException e) {
             deleteTree(dir);
             if (e instanceof SandboxException se) {

@@ -14,8 +14,9 @@ import java.util.stream.Stream;
 
 /**
  * What the microVM backend needs from this host: QEMU, a distribution kernel with its modules, a
- * static busybox for the initramfs, and the programs the guest runs from the host's {@code /usr}
- * (bubblewrap and setpriv for the inner wall, socat for the channel's bridge).
+ * static busybox for the initramfs, the programs the guest runs from the host's {@code /usr}
+ * (bubblewrap and setpriv for the inner wall, socat for the channel's bridge), and setpriv and
+ * unshare to bind each QEMU's life to the daemon's ({@link #diesWithDaemon}).
  *
  * @param kernel the newest {@code /boot/vmlinuz-*}
  * @param modules {@code /lib/modules/<version>} of that kernel
@@ -28,7 +29,8 @@ record VmHost(
         Path busybox,
         Path bwrap,
         Path setpriv,
-        Path socat) {
+        Path socat,
+        Path unshare) {
 
     /** The apt packages that give everything {@link #find} looks for. */
     static final String PACKAGES = Vm.PACKAGES + " bubblewrap";
@@ -50,6 +52,7 @@ record VmHost(
         Path bwrap = program("bwrap", missing);
         Path setpriv = program("setpriv", missing);
         Path socat = program("socat", missing);
+        Path unshare = program("unshare", missing);
         Optional<Path> kernel = newestKernel(root.resolve("boot"));
         String version = kernel.map(k -> k.getFileName().toString().substring("vmlinuz-".length()))
                 .orElse("");
@@ -66,7 +69,40 @@ record VmHost(
                     + String.join(", ", missing) + ". Install them: apt-get install " + PACKAGES
                     + " (see ./cordon doctor)");
         }
-        return new VmHost(qemu, kernel.get(), version, modules, busybox, bwrap, setpriv, socat);
+        return new VmHost(qemu, kernel.get(), version, modules, busybox, bwrap, setpriv, socat, unshare);
+    }
+
+    /**
+     * {@code qemu} (QEMU's command line) prefixed so that QEMU dies with the daemon, even a daemon
+     * killed with SIGKILL, whatever the guest does: a guest need not power off when its channel
+     * closes, and a boot that hangs never reaches the runner that would notice. Start it from
+     * {@link dev.cordon.sandbox.process.HostProcesses#spawn}, whose thread lives as long as the JVM.
+     *
+     * <p>{@code setpriv --pdeathsig KILL} alone when QEMU keeps its uid. The kernel clears a
+     * parent-death signal when a process changes its uid, which QEMU does with {@code -runas}; so a
+     * QEMU that drops privileges runs as the child of a shell that is the first process of a new
+     * pid namespace ({@code unshare --pid --fork --kill-child}). That shell keeps its uid and dies
+     * with the daemon, and the kernel kills every process of a pid namespace whose first process
+     * dies. The shell waits for QEMU and exits with its status.
+     */
+    List<String> diesWithDaemon(List<String> qemu, boolean dropsPrivileges) {
+        List<String> argv = new ArrayList<>(List.of(setpriv.toString(), "--pdeathsig", "KILL", "--"));
+        if (dropsPrivileges) {
+            // Not `exec`, nor QEMU as the script's last command (which a shell may exec): the
+            // shell must stay, as the namespace's first process.
+            argv.addAll(List.of(
+                    unshare.toString(),
+                    "--pid",
+                    "--fork",
+                    "--kill-child=KILL",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    "\"$@\"; exit $?",
+                    "qemu"));
+        }
+        argv.addAll(qemu);
+        return argv;
     }
 
     private static Path program(String name, List<String> missing) {

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,15 +28,21 @@ final class VmSandbox implements Sandbox {
     private static final Logger LOG = LoggerFactory.getLogger(VmSandbox.class);
 
     private final String id;
+    /** What the daemon started: QEMU, or the wrapper it runs under ({@link VmHost#diesWithDaemon}). */
     private final Process process;
+    /** The file name of QEMU's program, to tell QEMU from its wrapper. */
+    private final Path qemuName;
+
     private final Path dir;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Map<String, Long> report = Map.of();
+    private volatile ProcessHandle qemu;
 
-    VmSandbox(String id, Process process, CompletableFuture<Void> logged, Path dir) {
+    VmSandbox(String id, Process process, Path qemuName, CompletableFuture<Void> logged, Path dir) {
         this.id = id;
         this.process = process;
+        this.qemuName = qemuName;
         this.dir = dir;
         // Not Process.onExit(): it completes through the common ForkJoinPool (see the bubblewrap backend).
         Thread.ofVirtual().name("exit-" + id).start(() -> {
@@ -92,7 +99,7 @@ final class VmSandbox implements Sandbox {
     public Optional<ResourceUsage> usage() {
         Map<String, Long> r = report;
         if (r.isEmpty()) {
-            return process.isAlive() ? hostView(process.pid()) : Optional.empty();
+            return process.isAlive() ? qemu().flatMap(q -> hostView(q.pid())) : Optional.empty();
         }
         long cpu = r.getOrDefault("cpu_usec", -1L);
         return Optional.of(new ResourceUsage(
@@ -120,18 +127,41 @@ final class VmSandbox implements Sandbox {
         }
     }
 
+    /** QEMU's process: the one started, or its wrapper's descendant running QEMU's program; empty once gone. */
+    private Optional<ProcessHandle> qemu() {
+        ProcessHandle known = qemu;
+        if (known != null) {
+            return Optional.of(known);
+        }
+        Optional<ProcessHandle> found = Stream.concat(Stream.of(process.toHandle()), process.descendants())
+                .filter(h -> h.info()
+                        .command()
+                        .map(c -> qemuName.equals(Path.of(c).getFileName()))
+                        .orElse(false))
+                .findFirst();
+        found.ifPresent(h -> qemu = h);
+        return found;
+    }
+
     private static long kib(String line) {
         return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
     }
 
-    /** Kills QEMU (the whole guest with it) and removes the VM's directory. Idempotent. */
+    /**
+     * Kills QEMU (the whole guest with it) and removes the VM's directory. Idempotent. Killing the
+     * wrapper kills QEMU a moment later (its pid namespace goes), so this waits for QEMU too.
+     */
     @Override
     public void close() {
+        Optional<ProcessHandle> running = process.isAlive() ? qemu() : Optional.empty();
         if (closed.compareAndSet(false, true)) {
             process.destroyForcibly();
         }
         try {
             exit.get(10, TimeUnit.SECONDS);
+            if (running.isPresent()) {
+                running.get().onExit().get(10, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {

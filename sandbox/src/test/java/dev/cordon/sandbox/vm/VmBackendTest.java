@@ -92,6 +92,9 @@ class VmBackendTest {
                     String qemu = qemuStatus("cordon-vm-chan");
                     assertThat(qemu).containsPattern("(?m)^Uid:\\s+" + UID + "\\s+" + UID + "\\s+" + UID);
                     assertThat(qemu).containsPattern("(?m)^Seccomp:\\s+2$");
+                    // While it runs, the host's view of it is QEMU's (not its wrapper's): a guest's worth of memory.
+                    assertThat(sandbox.usage())
+                            .hasValueSatisfying(u -> assertThat(u.memoryBytes()).isGreaterThan(32L << 20));
                     OutputStream out = Channels.newOutputStream(connection);
                     out.write("hello-guest\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
@@ -104,10 +107,11 @@ class VmBackendTest {
         assertThat(Files.readString(log)).contains("hello-guest", "second-refused");
     }
 
-    /** {@code /proc/<pid>/status} of this JVM's QEMU child named {@code name}. */
+    /** {@code /proc/<pid>/status} of this JVM's QEMU named {@code name} (not of the wrapper it runs under). */
     private static String qemuStatus(String name) throws Exception {
         ProcessHandle qemu = ProcessHandle.current()
                 .descendants()
+                .filter(p -> p.info().command().orElse("").endsWith("/qemu-system-x86_64"))
                 .filter(p -> p.info().commandLine().orElse("").contains("-name " + name))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no QEMU process named " + name));
