@@ -254,14 +254,22 @@ public final class EgressBench {
      */
     private static String inSandbox(ControlClient client, FakeModelServer model, String script) throws Exception {
         String viaProxy = script.replace("curl -s", "curl -s --noproxy '' -x http://127.0.0.1:3128");
+        int asked = model.requests().size();
         model.enqueue(Scripted.toolCall(
                 "bash", "{\"command\":" + Wire.mapper().writeValueAsString(viaProxy) + ",\"timeout_ms\":600000}"));
-        client.send(new ControlRequest.Say(AGENT, "bench-" + System.nanoTime(), "run it"));
-        ControlEvent.Reply reply = client.await(ControlEvent.Reply.class);
+        // Acked, and checked to answer this message: a reply left unacked is sent again, and a long
+        // run (or a profiler slowing it) once took such a copy of the last turn's for this one's.
+        ControlEvent.Reply reply = client.exchange(AGENT, "run it").reply();
         if (reply.failed()) {
             throw new IllegalStateException("the turn failed: " + reply.text());
         }
         List<RecordedRequest> requests = model.requests();
+        // The tool's result reaches the model in the turn's second request; without one, the last
+        // request is an earlier turn's, whose timings must not pass for this one's.
+        if (requests.size() < asked + 2) {
+            throw new IllegalStateException(
+                    "the turn ended without passing the tool's result to the model: " + reply.text());
+        }
         String result = lastToolResult(requests.getLast().body());
         if (numbers(result).isEmpty()) {
             throw new IllegalStateException("no timings in the tool result: " + result);
