@@ -311,7 +311,7 @@ public final class Daemon implements AutoCloseable {
         // needs them, then for files.keep_days (docs/agents.md#files).
         fileSettings = FileSettings.load(home.root().resolve("cordon.yaml"));
         fileVault = new FileVault(home.data().resolve("files"));
-        fileLinks = new FileLinks(fileVault, fileSettings, home.data().resolve("file-links.key"), Clock.systemUTC());
+        fileLinks = new FileLinks(fileVault, fileSettings, FileLinks.keyIn(home), Clock.systemUTC());
         fileSettings
                 .retention()
                 .ifPresent(keep -> new FileRetention(fileVault, store, keep, Clock.systemUTC()).schedule(timer));

@@ -1,5 +1,6 @@
 package dev.cordon.server;
 
+import dev.cordon.core.PrivateFiles;
 import dev.cordon.core.channel.Attachment;
 import dev.cordon.core.file.FileVault;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -24,10 +24,10 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Links to sent files for channels that cannot upload them (IRC, webhooks): {@code
  * PUBLIC/files/SHA256/EXPIRY/MAC/NAME}, served by the daemon's HTTP server. The MAC is an
- * HMAC-SHA256, under a key only this home holds ({@code data/file-links.key}), of the file, the
- * expiry and the name: a link cannot be guessed or stretched, and it outlives daemon restarts
- * without any stored state. Without a public URL the text says where the file is on the host.
- * Thread-safe.
+ * HMAC-SHA256, under a key only this home holds ({@code keys/file-links.key}; replicas are given
+ * the same one), of the file, the expiry and the name: a link cannot be guessed or stretched, and
+ * it outlives daemon restarts without any stored state. Without a public URL the text says where
+ * the file is on the host. Thread-safe.
  */
 final class FileLinks {
     static final String PREFIX = "/files/";
@@ -116,23 +116,44 @@ final class FileLinks {
                 : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 
-    /** This home's link key: made once (owner-only), then read at each start. */
+    /**
+     * {@code home}'s link key file, {@link Home#fileLinksKey}. A key kept in {@code
+     * data/file-links.key}, where versions before it sat beside the database, is moved there first,
+     * so the links sent before still open.
+     */
+    static Path keyIn(Home home) {
+        Path key = home.fileLinksKey();
+        Path earlier = home.data().resolve("file-links.key");
+        try {
+            if (!Files.exists(key) && Files.exists(earlier)) {
+                PrivateFiles.createDirectories(key.getParent());
+                Files.move(earlier, key);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move the file-link key " + earlier + " to " + key, e);
+        }
+        return key;
+    }
+
+    /**
+     * The link key: made once (0600), then read at each start. One that group or others can read is
+     * refused, as the home's other keys are: whoever reads it can forge a link to any file the host keeps.
+     */
     private static byte[] key(Path file) {
         try {
             if (!Files.exists(file)) {
                 byte[] fresh = new byte[32];
                 new SecureRandom().nextBytes(fresh);
-                Path temp = Files.createTempFile(
-                        file.getParent(),
-                        "file-links",
-                        ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.write(temp, fresh);
-                Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                PrivateFiles.write(file, fresh);
+            }
+            Optional<String> open = PrivateFiles.openPermissions(file);
+            if (open.isPresent()) {
+                throw new ConfigException("the file-link key " + file + " is accessible to group or others ("
+                        + open.get() + "): chmod 600 " + file);
             }
             byte[] key = Files.readAllBytes(file);
             if (key.length != 32) {
-                throw new IllegalStateException(file + " must hold 32 bytes; delete it to make a new one"
+                throw new ConfigException(file + " must hold 32 bytes; delete it to make a new one"
                         + " (links sent before stop working)");
             }
             return key;

@@ -47,6 +47,14 @@ record Home(Path root) {
         return root.resolve("keys").resolve("vault.key");
     }
 
+    /**
+     * The key file links are signed with (0600). Replicas need the same one: a link one sends is
+     * opened on whichever serves it (docs/deploy-kubernetes.md).
+     */
+    Path fileLinksKey() {
+        return root.resolve("keys").resolve("file-links.key");
+    }
+
     Path agents() {
         return root.resolve("agents");
     }

@@ -156,6 +156,27 @@ class DaemonManifestsTest {
         }
     }
 
+    /**
+     * What replicas must share reaches every home from the one Secret, owner-only (the daemon
+     * refuses keys others can read), where the daemon reads it: the audit key, the vault and its
+     * key, and the key file links are signed with (without it a link opens only on its sender).
+     */
+    @Test
+    void everyReplicaGetsTheSharedKeysFromTheSecretOwnerOnly() throws IOException {
+        PodTemplateSpec pod = daemonSet().getSpec().getTemplate();
+        Container keys = pod.getSpec().getInitContainers().stream()
+                .filter(c -> c.getName().equals("keys"))
+                .findFirst()
+                .orElseThrow();
+        String script = String.join(" ", keys.getCommand());
+        String home = daemon(pod).getArgs().getLast();
+        for (String file :
+                List.of("keys/audit-ed25519", "keys/vault.key", "secrets/vault.json", "keys/file-links.key")) {
+            String name = Path.of(file).getFileName().toString();
+            assertThat(script).contains("install -m 600 /etc/cordon-keys/" + name + " " + home + "/" + file);
+        }
+    }
+
     private static StatefulSet daemonSet() throws IOException {
         return all(StatefulSet.class).stream()
                 .filter(s -> s.getMetadata().getName().equals("cordon-daemon"))
