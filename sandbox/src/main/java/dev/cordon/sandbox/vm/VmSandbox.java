@@ -127,7 +127,7 @@ final class VmSandbox implements Sandbox {
         }
     }
 
-    /** QEMU's process: the one started, or its wrapper's descendant running QEMU's program; empty once gone. */
+    /** QEMU's process: the one started, or the wrapper's descendant running QEMU's program; empty until it runs. */
     private Optional<ProcessHandle> qemu() {
         ProcessHandle known = qemu;
         if (known != null) {
