@@ -20,7 +20,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** A test's own client of the daemon's control socket, speaking the real frames. */
+/**
+ * A test's own client of the daemon's control socket, speaking the real frames. Unless told not
+ * to, it acknowledges every reply as it arrives, as the CLI does.
+ */
 final class ControlClient implements AutoCloseable {
     private final FrameChannel<ControlEvent, ControlRequest> channel;
     private final BlockingQueue<ControlEvent> events = new LinkedBlockingQueue<>();
@@ -29,6 +32,14 @@ final class ControlClient implements AutoCloseable {
     private volatile boolean ended;
 
     ControlClient(Path socket) throws IOException {
+        this(socket, true);
+    }
+
+    /**
+     * {@code ackReplies} false: the test acks each reply itself once it has recorded it (a test
+     * that kills the daemon must not have a reply acked that it then drops with the connection).
+     */
+    ControlClient(Path socket, boolean ackReplies) throws IOException {
         SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
         sc.connect(UnixDomainSocketAddress.of(socket));
         channel = new FrameChannel<>(Channels.newInputStream(sc), Channels.newOutputStream(sc), ControlEvent.class, sc);
@@ -36,6 +47,11 @@ final class ControlClient implements AutoCloseable {
             try {
                 ControlEvent e;
                 while ((e = channel.receive()) != null) {
+                    if (ackReplies && e instanceof ControlEvent.Reply reply) {
+                        // As `cordon chat` does: a reply shown is acknowledged. One left unacked holds
+                        // the chat's next delivery for the terminal's 15 s ack wait, then comes again.
+                        channel.send(new ControlRequest.ReplyAck(reply.outboundId()));
+                    }
                     events.add(e);
                 }
             } catch (IOException | RuntimeException e) {

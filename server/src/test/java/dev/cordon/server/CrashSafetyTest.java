@@ -190,7 +190,7 @@ class CrashSafetyTest {
         Map<Integer, Long> mine = accepted.computeIfAbsent(agent, a -> new ConcurrentHashMap<>());
         int next = 0;
         while (next < MESSAGES && !done) {
-            try (ControlClient client = new ControlClient(home.resolve("run/control.sock"))) {
+            try (ControlClient client = new ControlClient(home.resolve("run/control.sock"), false)) {
                 // Replies to earlier messages may come at any moment (replayed after a restart, before
                 // or after Attached and Accepted): every wait records every reply it passes.
                 Set<Long> answered = new HashSet<>();

@@ -297,7 +297,7 @@ class ReplicasEndToEndTest {
             while (dead.contains(at)) {
                 at = (at + 1) % REPLICAS;
             }
-            try (ControlClient client = new ControlClient(new Home(homes[at]).controlSocket())) {
+            try (ControlClient client = new ControlClient(new Home(homes[at]).controlSocket(), false)) {
                 Set<Long> answered = new HashSet<>();
                 client.send(new ControlRequest.Attach(agent, true));
                 client.await(

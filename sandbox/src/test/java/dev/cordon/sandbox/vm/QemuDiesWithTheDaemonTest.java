@@ -79,7 +79,7 @@ class QemuDiesWithTheDaemonTest {
                 .redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
         while (!Files.exists(pid) || Files.readString(pid).isBlank()) {
             assertThat(daemon.isAlive())
                     .as(() -> "the daemon ended early: " + read(log))
