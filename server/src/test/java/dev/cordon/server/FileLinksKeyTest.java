@@ -76,7 +76,9 @@ class FileLinksKeyTest {
 
         assertThat(earlier).doesNotExist();
         assertThat(home.fileLinksKey()).hasBinaryContent(old);
-        assertThat(open(after, before)).isPresent().get().satisfies(InputStream::close);
+        try (InputStream in = open(after, before).orElseThrow()) {
+            assertThat(in.readAllBytes()).containsExactly(7, 8, 9);
+        }
     }
 
     @Test

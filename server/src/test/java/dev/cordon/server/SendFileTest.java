@@ -278,7 +278,7 @@ class SendFileTest {
                         java.net.URI.create("https://cordon.example.org"),
                         Duration.ofHours(1),
                         Duration.ofDays(30)),
-                dir.resolve("data/file-links.key"),
+                dir.resolve("keys/file-links.key"),
                 clock);
         String text =
                 links.inPlaceOf(new Attachment("a b.bin", "application/octet-stream", 3, blob.sha256(), () -> null));
@@ -300,7 +300,7 @@ class SendFileTest {
     @Test
     void withoutAPublicUrlTheTextSaysWhereTheFileIsOnTheHost() {
         FileLinks links =
-                new FileLinks(vault, FileSettings.DEFAULTS, dir.resolve("data/file-links.key"), Clock.systemUTC());
+                new FileLinks(vault, FileSettings.DEFAULTS, dir.resolve("keys/file-links.key"), Clock.systemUTC());
 
         assertThat(links.inPlaceOf(new Attachment("r.pdf", "application/pdf", 2048, "ab".repeat(32), () -> null)))
                 .isEqualTo("[File r.pdf (2.0 KiB) is on the Cordon host at "
