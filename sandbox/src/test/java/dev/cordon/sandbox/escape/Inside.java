@@ -3,6 +3,7 @@ package dev.cordon.sandbox.escape;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cordon.core.sandbox.Limits;
+import dev.cordon.core.sandbox.ResourceUsage;
 import dev.cordon.core.sandbox.Sandbox;
 import dev.cordon.core.sandbox.SandboxBackend;
 import dev.cordon.core.sandbox.SandboxSpec;
@@ -26,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -205,9 +207,7 @@ final class Inside {
 
         /** The CPU time the sandbox's cgroup has used, as the host sees it; fails if the backend cannot tell. */
         long cpuNanos() {
-            return sandbox.usage()
-                    .orElseThrow(() -> new AssertionError("the backend reports no resource usage"))
-                    .cpuNanos();
+            return usage().cpuNanos();
         }
 
         /** Waits until the script has printed {@code marker}; fails the test if it never does. */
@@ -218,6 +218,26 @@ final class Inside {
                     throw new AssertionError("the sandbox never printed '" + marker + "'; it printed:\n" + output());
                 }
                 Thread.sleep(20);
+            }
+        }
+
+        /** What the sandbox's cgroup holds now, as the host sees it; fails if the backend cannot tell. */
+        ResourceUsage usage() {
+            return sandbox.usage().orElseThrow(() -> new AssertionError("the backend reports no resource usage"));
+        }
+
+        /**
+         * Waits until the host sees {@code condition} in the sandbox's usage or the sandbox has
+         * exited; fails the test if neither happens within {@link #PATIENCE}.
+         */
+        void awaitUsageOrExit(Predicate<ResourceUsage> condition, String what) throws InterruptedException {
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (sandbox.isAlive() && !condition.test(usage())) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            "the sandbox never showed " + what + " (" + usage() + "); it printed:\n" + output());
+                }
+                Thread.sleep(50);
             }
         }
 
