@@ -91,6 +91,7 @@ final class SandboxedRunners implements RunnerLauncher {
 
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration TRAIN_TIMEOUT = Duration.ofMinutes(3);
+    private static final AtomicLong SANDBOX_IDS = new AtomicLong();
 
     private final Home home;
     private final SandboxBackend backend;
@@ -102,7 +103,6 @@ final class SandboxedRunners implements RunnerLauncher {
     /** Where a session goes when its backend is a pod (docs/deploy-kubernetes.md). */
     private final PodRunners pods;
 
-    private final AtomicLong counter = new AtomicLong();
     /** Cache keys trained (or being trained, or failed) by this instance: each is tried once. */
     private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
     /** Held while a cache is installed into the home; {@link #close} takes it to stop that for good. */
@@ -215,8 +215,7 @@ final class SandboxedRunners implements RunnerLauncher {
 
     @Override
     public RunnerLink launch(Agent agent, Session session) {
-        String id = agent.name() + "-s" + session.id().value() + "-"
-                + ProcessHandle.current().pid() + "-" + counter.incrementAndGet();
+        String id = agent.name() + "-s" + session.id().value() + "-" + sandboxIdSuffix();
         int uid = identity.uid(agent);
         Path runDir = home.sandboxRunDir(id);
         Path socket = runDir.resolve("host.sock");
@@ -355,8 +354,9 @@ final class SandboxedRunners implements RunnerLauncher {
         Path scratch = Files.createTempDirectory(
                 "cordon-aot-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         // Unique on the host, not just in this daemon: the id names the sandbox's cgroups, and
-        // several daemons (tests) in one JVM may train the same key at once.
-        String id = "aot-train-" + classPath.key().substring(0, 8) + "-" + scratch.getFileName();
+        // several daemons (tests) in one JVM may train the same key at once. It ends in this JVM's
+        // pid, so that a later daemon removes the groups if this one is killed (CgroupHost#create).
+        String id = "aot-train-" + classPath.key().substring(0, 8) + "-" + sandboxIdSuffix();
         sweepAbandonedScratch(scratch);
         Sandbox sandbox = null;
         try {
@@ -430,6 +430,15 @@ final class SandboxedRunners implements RunnerLauncher {
      * Deletes the scratch directories of trainings cut short because their JVM exited (a test run
      * that ended mid-training): those older than twice the training timeout, owned by this user.
      */
+    /**
+     * {@code <pid>-<n>}, unique in this JVM (several daemons in one, as in tests, each number their
+     * sandboxes from the same counter): the end of every sandbox id, which names its cgroups and so
+     * their owner, for a later daemon to reclaim them if this one is killed (CgroupHost#create).
+     */
+    static String sandboxIdSuffix() {
+        return ProcessHandle.current().pid() + "-" + SANDBOX_IDS.incrementAndGet();
+    }
+
     private static void sweepAbandonedScratch(Path current) {
         long cutoff = System.currentTimeMillis() - 2 * TRAIN_TIMEOUT.toMillis();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(current.getParent(), "cordon-aot-*")) {

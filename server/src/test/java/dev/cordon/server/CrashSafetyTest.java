@@ -11,6 +11,7 @@ import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.store.Stores;
 import dev.cordon.testkit.FakeModelServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,9 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * terminal channel), resending after a disconnect and recording every reply they are handed. The
  * daemon is killed with SIGKILL at random moments and restarted. In the end every message has
  * exactly one reply (a reply handed over twice carries the same outbound id: the platform's
- * idempotency key), in order per chat, and the audit chain verifies as one chain.
+ * idempotency key), in order per chat, and the audit chain verifies as one chain. The sandbox
+ * cgroups each killed daemon left behind have been removed by the daemons after it.
  *
  * <p>Sizes: {@code -Dcordon.crash.chats=20 -Dcordon.crash.messages=50 -Dcordon.crash.kills=20} (the
  * defaults: 1,000 messages); the seed is printed and can be fixed with {@code -Dcordon.crash.seed}.
@@ -57,6 +62,7 @@ class CrashSafetyTest {
 
     final AtomicInteger handedTwice = new AtomicInteger();
     final AtomicInteger reconnects = new AtomicInteger();
+    final Set<Long> killed = ConcurrentHashMap.newKeySet();
     volatile boolean done;
 
     @AfterEach
@@ -124,6 +130,7 @@ class CrashSafetyTest {
             Thread.sleep(random.nextInt(300));
             daemon.destroyForcibly(); // SIGKILL
             assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            killed.add(daemon.pid());
             log("kill " + (k + 1) + " after " + replies.size() + " of " + total + " replies");
             daemon = startDaemon();
             awaitUp();
@@ -167,11 +174,37 @@ class CrashSafetyTest {
             }
         }
         System.out.println("replies handed over again after a crash (same outbound id): " + handedTwice.get());
+        // A killed daemon never closes its sandboxes' cgroups; the daemons after it remove them.
+        long groupsDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!sandboxGroupsOf(killed).isEmpty() && System.nanoTime() < groupsDeadline) {
+            Thread.sleep(200);
+        }
+        assertThat(sandboxGroupsOf(killed))
+                .as("cgroups of the killed daemons' sandboxes")
+                .isEmpty();
         Home h = new Home(home);
         try (Store store = Stores.sqlite(h.database())) {
             AuditVerification verified =
                     AuditLogs.verify(store.audit(), AuditKeys.readPublicKey(AuditKeys.publicKeyFile(h.auditKey())));
             assertThat(verified.ok()).as(verified.toString()).isTrue();
+        }
+    }
+
+    /** The sandbox cgroups, in any hierarchy, whose id names one of {@code daemons} as its owner. */
+    static List<Path> sandboxGroupsOf(Set<Long> daemons) throws IOException {
+        Pattern owned = Pattern.compile(".+-(\\d+)-\\d+");
+        try (Stream<Path> tree = Files.walk(Path.of("/sys/fs/cgroup"), 8)) {
+            return tree.filter(p -> p.getParent() != null
+                            && p.getParent().getFileName() != null
+                            && p.getParent().getFileName().toString().equals("cordon"))
+                    .filter(p -> {
+                        Matcher m = owned.matcher(p.getFileName().toString());
+                        return m.matches() && daemons.contains(Long.parseLong(m.group(1))) && Files.isDirectory(p);
+                    })
+                    .toList();
+        } catch (UncheckedIOException e) {
+            // A group went away during the walk (a live daemon's sandbox closing): walk again.
+            return List.of(Path.of("(walk again: " + e.getMessage() + ")"));
         }
     }
 

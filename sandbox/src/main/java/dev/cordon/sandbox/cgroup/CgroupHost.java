@@ -77,10 +77,15 @@ public interface CgroupHost {
      * Creates the groups of one sandbox, with {@code limits} written before anything can join them.
      * A stale group with the same id (left by a daemon that crashed) is emptied and replaced.
      *
+     * <p>An id of the form {@code <...>-<pid>-<n>} names the process that owns the group. The first
+     * create of a host starts removing, in the background, the empty groups whose owner is gone: a
+     * daemon killed with SIGKILL leaves its sandboxes' groups, which no later daemon would reuse.
+     *
      * <p>Blocks on a few file writes (and, for a stale group, up to a few seconds of killing).
      *
      * @param sandboxId a file-name-safe id, unique among live sandboxes ({@code [A-Za-z0-9._-]}, at most
-     *     100 characters)
+     *     100 characters); {@code <...>-<pid of this process>-<n>} for the group to be reclaimed if
+     *     this process dies without closing it
      * @throws SandboxException if a limit that {@code limits} requires is not enforceable here (callers
      *     check {@link #unenforceable} first and refuse, or drop it with {@link Limits#without} when the
      *     operator opted out), or if the kernel refused a write; no group is left behind in either case

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -16,21 +17,33 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The detected host; makes sandbox groups in the hierarchies detection found usable. */
 final class Host implements CgroupHost {
+    private static final Logger LOG = LoggerFactory.getLogger(Host.class);
+
     /** The CFS period every quota is expressed in: 100 ms, the kernel's default. */
     static final long PERIOD_MICROS = 100_000;
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
+    /** A sandbox id that names its owner: {@code <anything>-<owner pid>-<n>} ({@link CgroupHost#create}). */
+    private static final Pattern OWNED = Pattern.compile(".+-(\\d{1,10})-\\d+");
 
     private final Layout layout;
     private final Map<Limit, Support> support;
     private final List<Hierarchy> hierarchies;
     private final Kernel kernel;
     private final Clock clock;
+    private final AtomicBoolean reclaimed = new AtomicBoolean();
+    private volatile Thread reclaimer;
 
     Host(Layout layout, Map<Limit, Support> support, List<Hierarchy> hierarchies, Kernel kernel, Clock clock) {
         this.layout = layout;
@@ -67,6 +80,10 @@ final class Host implements CgroupHost {
                             .collect(Collectors.joining("; "))
                     + ". Fix the host (./cordon doctor), or have the operator opt out of these limits explicitly");
         }
+        if (reclaimed.compareAndSet(false, true)) {
+            // Off the sandbox's start: after a day of crashes there may be thousands, a few ms each.
+            reclaimer = Thread.ofVirtual().name("cgroup-reclaim").start(this::reclaimStale);
+        }
         List<Group.Node> created = new ArrayList<>();
         try {
             // Serialised per host: v2 delegation (moving the daemon, enabling controllers) must happen once.
@@ -95,6 +112,75 @@ final class Host implements CgroupHost {
                     ? se
                     : new SandboxException(
                             "could not create the cgroups of sandbox " + sandboxId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes the groups under {@code cordon/} that a daemon which is gone left behind: those whose
+     * id names an owner pid ({@code <...>-<pid>-<n>}) that no longer runs, or now belongs to a
+     * process that started after the group was made, and that hold no process. Its own sandboxes'
+     * groups are removed on close; a daemon killed with SIGKILL never closes them, and a later one
+     * never makes a group of the same id (its pid is another), so without this they would stay
+     * until the host reboots. Best effort: a group the kernel will not remove (a process is still
+     * in it) stays.
+     *
+     * @return how many groups were removed, counting each hierarchy's separately
+     */
+    int reclaimStale() {
+        int removed = 0;
+        for (Hierarchy hierarchy : hierarchies) {
+            List<Path> groups;
+            try (Stream<Path> children = Files.list(hierarchy.parent())) {
+                groups = children.filter(Files::isDirectory).toList();
+            } catch (IOException e) {
+                continue; // no sandbox was ever made here
+            }
+            for (Path group : groups) {
+                Matcher owned = OWNED.matcher(group.getFileName().toString());
+                if (!owned.matches()) {
+                    continue;
+                }
+                long owner = Long.parseLong(owned.group(1));
+                try {
+                    Instant made = Files.getLastModifiedTime(group).toInstant();
+                    if (owner != kernel.selfPid() && !kernel.mayOwn(owner, made) && removeTree(group)) {
+                        removed++;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // gone meanwhile, or not ours to remove
+                }
+            }
+        }
+        if (removed > 0) {
+            LOG.info("removed {} cgroups left by daemons that are gone", removed);
+        }
+        return removed;
+    }
+
+    /** Waits for the removal the first {@link #create} started, if it did (for tests). */
+    void awaitReclaimed() throws InterruptedException {
+        Thread started = reclaimer;
+        if (started != null) {
+            started.join();
+        }
+    }
+
+    /** Removes {@code group} and the groups below it; false if one holds a process (EBUSY). */
+    private boolean removeTree(Path group) throws IOException {
+        List<Path> children;
+        try (Stream<Path> entries = Files.list(group)) {
+            children = entries.filter(Files::isDirectory).toList();
+        }
+        for (Path child : children) {
+            if (!removeTree(child)) {
+                return false;
+            }
+        }
+        try {
+            kernel.rmdir(group);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -4,6 +4,7 @@ import dev.cordon.core.sandbox.SandboxException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 
 /**
  * The few things cgroupfs does that ordinary files do not: {@code mkdir} fills a group with its
@@ -26,6 +27,13 @@ interface Kernel {
 
     /** Sends SIGKILL to {@code pid}, if it still exists. */
     void kill(long pid);
+
+    /**
+     * Whether process {@code pid} may be the one that made a group at {@code made}: it exists and
+     * did not start after then (a pid reused by a later process is not the owner). When its start
+     * time cannot be read, it may be.
+     */
+    boolean mayOwn(long pid, Instant made);
 
     static Kernel real() {
         return new Real();
@@ -64,6 +72,18 @@ interface Kernel {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
         }
+
+        @Override
+        public boolean mayOwn(long pid, Instant made) {
+            // A process's start time is counted in clock ticks from boot, a group's in file time: a
+            // second of slack, towards keeping a group.
+            return ProcessHandle.of(pid)
+                    .map(h -> h.info()
+                            .startInstant()
+                            .map(start -> !start.isAfter(made.plusSeconds(1)))
+                            .orElse(true))
+                    .orElse(false);
+        }
     }
 
     final class InspectOnly implements Kernel {
@@ -90,6 +110,11 @@ interface Kernel {
         @Override
         public void kill(long pid) {
             throw refused();
+        }
+
+        @Override
+        public boolean mayOwn(long pid, Instant made) {
+            return true;
         }
 
         private static SandboxException refused() {

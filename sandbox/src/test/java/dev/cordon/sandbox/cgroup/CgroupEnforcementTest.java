@@ -258,6 +258,43 @@ class CgroupEnforcementTest {
     }
 
     @Test
+    void theNextHostRemovesTheEmptyGroupsOfADaemonThatDied() throws Exception {
+        Process exited = new ProcessBuilder("/bin/true").start();
+        assertThat(exited.waitFor()).isZero();
+        long dead = exited.pid();
+        create("first", Limits.DEFAULTS).close(); // this host's own first sweep, done before the scene is set
+        ((Host) host).awaitReclaimed();
+
+        // What a daemon killed with SIGKILL leaves: its sandboxes' groups, their processes gone with it ...
+        Cgroup orphan = host.create("cgtest-orphan-" + dead + "-1", Limits.DEFAULTS);
+        cgroups.add(orphan);
+        List<Path> orphanDirs =
+                orphan.procsFiles().stream().map(Path::getParent).toList();
+        // ... and one whose process lives on, which must stay.
+        Cgroup busy = host.create("cgtest-busy-" + dead + "-2", Limits.DEFAULTS);
+        cgroups.add(busy);
+        start(busy, List.of("/usr/bin/sleep", "60"));
+        await(Duration.ofSeconds(10), () -> pidsIn(busy) > 0);
+
+        CgroupHost next = CgroupHost.detect();
+        cgroups.add(next.create("cgtest-next-" + ProcessHandle.current().pid() + "-1", Limits.DEFAULTS));
+        ((Host) next).awaitReclaimed();
+
+        assertThat(orphanDirs).isNotEmpty().allSatisfy(d -> assertThat(d).doesNotExist());
+        assertThat(busy.procsFiles()).allSatisfy(f -> assertThat(f).exists());
+        assertThat(pidsIn(busy)).as("the survivor was not killed").isPositive();
+    }
+
+    static long pidsIn(Cgroup cgroup) {
+        try {
+            return ProcFiles.parsePids(Files.readString(cgroup.procsFiles().getFirst()))
+                    .size();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void closeKillsLeftoversAndRemovesTheGroups() throws Exception {
         Cgroup cgroup = create("close", Limits.DEFAULTS);
         // No bwrap here: without a pid namespace nothing but the group holds these processes together.

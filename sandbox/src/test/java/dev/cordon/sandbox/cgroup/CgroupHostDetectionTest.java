@@ -283,6 +283,34 @@ class CgroupHostDetectionTest {
     }
 
     @Test
+    void groupsOfADaemonThatIsGoneAreRemovedWhenEmptyAndNoOtherIs() throws IOException {
+        FakeCgroupFs fs = hybridHost();
+        String pids = "/sys/fs/cgroup/pids/cordon/";
+        String cpu = "/sys/fs/cgroup/cpu/cordon/";
+        fs.gone.add(777L);
+        fs.group(pids + "chat1-s3-777-1", Map.of()); // the dead daemon's sandbox
+        fs.group(cpu + "chat1-s3-777-1", Map.of());
+        fs.group(pids + "spare-777-4", Map.of()); // its spare
+        fs.group(pids + "spare-777-4/nested", Map.of()); // with a group of its own below
+        fs.group(pids + "chat2-s9-777-2", files("cgroup.procs", "4711\n")); // something still runs in it
+        fs.group(pids + "chat1-s3-888-1", Map.of()); // a live daemon's, empty between create and start
+        fs.group(pids + "chat1-s3-" + FakeCgroupFs.SELF + "-5", Map.of()); // this daemon's
+        fs.group(pids + "my-sandbox", Map.of()); // an id that names no owner
+
+        int removed = ((Host) detect(fs)).reclaimStale();
+
+        assertThat(removed).isEqualTo(3);
+        assertThat(fs.path(pids + "chat1-s3-777-1")).doesNotExist();
+        assertThat(fs.path(cpu + "chat1-s3-777-1")).doesNotExist();
+        assertThat(fs.path(pids + "spare-777-4")).doesNotExist();
+        assertThat(fs.path(pids + "chat2-s9-777-2")).isDirectory();
+        assertThat(fs.path(pids + "chat1-s3-888-1")).isDirectory();
+        assertThat(fs.path(pids + "chat1-s3-" + FakeCgroupFs.SELF + "-5")).isDirectory();
+        assertThat(fs.path(pids + "my-sandbox")).isDirectory();
+        assertThat(fs.killed).as("reclaiming kills nothing").isEmpty();
+    }
+
+    @Test
     void v1OnlyWithCoMountedCpuAndCpuacctMakesOneGroupForBoth() throws IOException {
         FakeCgroupFs fs = new FakeCgroupFs(dir, Samples.V1_MOUNTS, Samples.V1_SELF)
                 .v1("/sys/fs/cgroup/memory", "memory")

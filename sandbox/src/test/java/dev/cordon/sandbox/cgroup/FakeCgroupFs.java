@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * A sample host under a temporary root: {@code proc/mounts}, {@code proc/self/cgroup} and group
  * directories with the control files the kernel would show, plus a {@link Kernel} whose mkdir fills
  * new groups with those files and whose kill only takes a pid off the sample's lists (it never
- * signals a real process).
+ * signals a real process). Pids are alive unless a test adds them to {@link #gone}.
  */
 final class FakeCgroupFs implements Kernel {
     static final long SELF = 4242;
@@ -54,6 +54,9 @@ final class FakeCgroupFs implements Kernel {
     final Path root;
     final Set<Path> unwritable = new HashSet<>();
     final List<Long> killed = new ArrayList<>();
+    /** Pids of processes that have exited; every other pid is alive. */
+    final Set<Long> gone = new HashSet<>();
+
     private final Map<Path, Map<String, String>> templates = new LinkedHashMap<>();
 
     FakeCgroupFs(Path root, String mounts, String selfCgroup) throws IOException {
@@ -151,6 +154,11 @@ final class FakeCgroupFs implements Kernel {
             }
         }
         Files.delete(dir);
+    }
+
+    @Override
+    public boolean mayOwn(long pid, java.time.Instant made) {
+        return !gone.contains(pid);
     }
 
     @Override
