@@ -63,6 +63,7 @@ class CrashSafetyTest {
     final AtomicInteger handedTwice = new AtomicInteger();
     final AtomicInteger reconnects = new AtomicInteger();
     final Set<Long> killed = ConcurrentHashMap.newKeySet();
+    final java.time.Instant started = java.time.Instant.now();
     volatile boolean done;
 
     @AfterEach
@@ -175,6 +176,7 @@ class CrashSafetyTest {
         }
         System.out.println("replies handed over again after a crash (same outbound id): " + handedTwice.get());
         // A killed daemon never closes its sandboxes' cgroups; the daemons after it remove them.
+        // (Groups made before this test are not its daemons', even where a pid was reused.)
         long groupsDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!sandboxGroupsOf(killed).isEmpty() && System.nanoTime() < groupsDeadline) {
             Thread.sleep(200);
@@ -190,8 +192,8 @@ class CrashSafetyTest {
         }
     }
 
-    /** The sandbox cgroups, in any hierarchy, whose id names one of {@code daemons} as its owner. */
-    static List<Path> sandboxGroupsOf(Set<Long> daemons) throws IOException {
+    /** The sandbox cgroups made since the test started, in any hierarchy, whose id names one of {@code daemons}. */
+    List<Path> sandboxGroupsOf(Set<Long> daemons) throws IOException {
         Pattern owned = Pattern.compile(".+-(\\d+)-\\d+");
         try (Stream<Path> tree = Files.walk(Path.of("/sys/fs/cgroup"), 8)) {
             return tree.filter(p -> p.getParent() != null
@@ -200,6 +202,13 @@ class CrashSafetyTest {
                     .filter(p -> {
                         Matcher m = owned.matcher(p.getFileName().toString());
                         return m.matches() && daemons.contains(Long.parseLong(m.group(1))) && Files.isDirectory(p);
+                    })
+                    .filter(p -> {
+                        try {
+                            return !Files.getLastModifiedTime(p).toInstant().isBefore(started);
+                        } catch (IOException e) {
+                            return false; // gone
+                        }
                     })
                     .toList();
         } catch (UncheckedIOException e) {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -38,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the audit key and the vault) on one real PostgreSQL, real sandboxes and the fake model echoing.
  * Chats talk to the replicas over their control sockets, one message after another, and a person on
  * (fake) Telegram, whose poller runs on the one replica holding the channel's lease; sessions run on
- * whichever replica holds their lease. Midway the Telegram holder is killed with SIGKILL; its chats
- * reconnect to a survivor and resend what was not answered, and a survivor takes the Telegram
+ * whichever replica holds their lease. Midway the Telegram holder is killed with SIGKILL (each chat
+ * holds its last two messages until then); its chats reconnect to a survivor and resend what was not
+ * answered, and a survivor takes the Telegram
  * connection over. In the end every message has exactly one reply, the dead replica's channel and
  * sessions went on on survivors, and the audit chain verifies as one chain.
  */
@@ -63,6 +65,7 @@ class ReplicasEndToEndTest {
     final Process[] daemons = new Process[REPLICAS];
     final Path[] homes = new Path[REPLICAS];
     final Set<Integer> dead = ConcurrentHashMap.newKeySet();
+    final CountDownLatch killed = new CountDownLatch(1);
 
     /** Replies the chats were handed: outbound id → inbound id it answers. */
     final Map<Long, Long> replies = new ConcurrentHashMap<>();
@@ -153,13 +156,18 @@ class ReplicasEndToEndTest {
         }
         chats.add(Thread.ofVirtual().name("telegram").start(() -> converseOnTelegram(dm, alice)));
         int total = CHATS * MESSAGES;
-        for (int i = 0; i < 2_400 && (replies.size() < total / 3 || telegramSaid.size() < 2); i++) {
-            Thread.sleep(50);
-        }
-        // The replica holding the Telegram connection, once it runs a session too, mid-stream.
+        // The victim: the replica holding the Telegram connection, killed mid-stream, once a third of
+        // the replies are in and it runs a chat's session. Each chat sends its last two messages only
+        // after the kill (converse): a replica that was up seconds before the others once answered
+        // all of its sessions' messages before the kill, leaving nothing to take over (CI, 2026-12-07).
         String victim = query("SELECT owner FROM leases WHERE name = 'channel:telegram'")
                 .getFirst();
-        for (int i = 0; i < 600 && leasedSessions(victim).isEmpty(); i++) {
+        for (int i = 0;
+                i < 2_400
+                        && (replies.size() < total / 3
+                                || telegramSaid.size() < 2
+                                || chatSessions(victim).isEmpty());
+                i++) {
             Thread.sleep(50);
         }
         int v = replicaIndex(victim);
@@ -169,6 +177,7 @@ class ReplicasEndToEndTest {
         dead.add(v);
         daemons[v].destroyForcibly(); // SIGKILL
         assertThat(daemons[v].waitFor(30, TimeUnit.SECONDS)).isTrue();
+        killed.countDown();
 
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         for (Thread chat : chats) {
@@ -239,6 +248,12 @@ class ReplicasEndToEndTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("OK: ");
     }
 
+    /** The sessions of the chats (not Telegram's) that {@code replica} holds. */
+    List<String> chatSessions(String replica) throws SQLException {
+        return query("SELECT s.id FROM leases l JOIN sessions s ON 'session:' || s.id = l.name"
+                + " JOIN agents a ON a.id = s.agent_id WHERE l.owner = '" + replica + "' AND a.name LIKE 'chat%'");
+    }
+
     List<String> leasedSessions(String replica) throws SQLException {
         return query("SELECT substr(name, 9) FROM leases WHERE owner = '" + replica + "' AND name LIKE 'session:%'");
     }
@@ -306,6 +321,12 @@ class ReplicasEndToEndTest {
                         Duration.ofSeconds(30));
                 while (next < MESSAGES) {
                     int index = next;
+                    if (index >= MESSAGES - 2) {
+                        // The last two go after the kill: every session has messages left for a survivor.
+                        assertThat(killed.await(3, TimeUnit.MINUTES))
+                                .as("the kill")
+                                .isTrue();
+                    }
                     String id = agent + "-" + index;
                     client.send(new ControlRequest.Say(agent, id, agent + " message " + index));
                     ControlEvent.Accepted ok = (ControlEvent.Accepted) client.await(
