@@ -65,11 +65,12 @@ public final class Bubblewrap {
         Path kill = find("kill").orElseThrow(() -> new SandboxException("kill is missing: apt-get install procps"));
         Path sh = Path.of("/bin/sh");
         BubblewrapBackend.Programs programs = new BubblewrapBackend.Programs(bwrap, setpriv, setsid, kill, sh);
-        return new BubblewrapBackend(
-                programs,
-                root,
-                options.cgroups() ? CgroupHost.detect() : null,
-                options.seccomp() ? writeFilter() : null);
+        CgroupHost cgroups = options.cgroups() ? CgroupHost.detect() : null;
+        if (cgroups != null) {
+            // A daemon that starts with nothing to run still clears what a killed one left.
+            cgroups.reclaimInBackground();
+        }
+        return new BubblewrapBackend(programs, root, cgroups, options.seccomp() ? writeFilter() : null);
     }
 
     /**

@@ -77,9 +77,8 @@ public interface CgroupHost {
      * Creates the groups of one sandbox, with {@code limits} written before anything can join them.
      * A stale group with the same id (left by a daemon that crashed) is emptied and replaced.
      *
-     * <p>An id of the form {@code <...>-<pid>-<n>} names the process that owns the group. The first
-     * create of a host starts removing, in the background, the empty groups whose owner is gone: a
-     * daemon killed with SIGKILL leaves its sandboxes' groups, which no later daemon would reuse.
+     * <p>An id of the form {@code <...>-<pid>-<n>} names the process that owns the group: see
+     * {@link #reclaimInBackground}, which the first create of a host starts if nothing did before.
      *
      * <p>Blocks on a few file writes (and, for a stale group, up to a few seconds of killing).
      *
@@ -91,6 +90,16 @@ public interface CgroupHost {
      *     operator opted out), or if the kernel refused a write; no group is left behind in either case
      */
     Cgroup create(String sandboxId, Limits limits);
+
+    /**
+     * Starts removing, once per host and in the background, the groups that a daemon which is gone
+     * left under {@code cordon/}: a daemon killed with SIGKILL closes none of its sandboxes, whose
+     * groups stay empty and which no later daemon reuses. A group goes if its id ends in {@code
+     * -<pid>-<n>}, that pid no longer runs (or runs a process started after the group was made), and
+     * nothing runs in it. A backend starts this when it is made, i.e. when a daemon starts; the
+     * daemon logs how many it removed.
+     */
+    void reclaimInBackground();
 
     /**
      * Detects the layout from {@code /proc/mounts} and {@code /proc/self/cgroup}. Reads files only;

@@ -80,10 +80,7 @@ final class Host implements CgroupHost {
                             .collect(Collectors.joining("; "))
                     + ". Fix the host (./cordon doctor), or have the operator opt out of these limits explicitly");
         }
-        if (reclaimed.compareAndSet(false, true)) {
-            // Off the sandbox's start: after a day of crashes there may be thousands, a few ms each.
-            reclaimer = Thread.ofVirtual().name("cgroup-reclaim").start(this::reclaimStale);
-        }
+        reclaimInBackground();
         List<Group.Node> created = new ArrayList<>();
         try {
             // Serialised per host: v2 delegation (moving the daemon, enabling controllers) must happen once.
@@ -157,7 +154,15 @@ final class Host implements CgroupHost {
         return removed;
     }
 
-    /** Waits for the removal the first {@link #create} started, if it did (for tests). */
+    @Override
+    public void reclaimInBackground() {
+        if (reclaimed.compareAndSet(false, true)) {
+            // Off the caller's thread: after a day of crashes there may be thousands, a few ms each.
+            reclaimer = Thread.ofVirtual().name("cgroup-reclaim").start(this::reclaimStale);
+        }
+    }
+
+    /** Waits for the removal {@link #reclaimInBackground} started, if it did (for tests). */
     void awaitReclaimed() throws InterruptedException {
         Thread started = reclaimer;
         if (started != null) {
