@@ -355,7 +355,8 @@ final class SandboxedRunners implements RunnerLauncher {
                 "cordon-aot-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         // Unique on the host, not just in this daemon: the id names the sandbox's cgroups, and
         // several daemons (tests) in one JVM may train the same key at once. It ends in this JVM's
-        // pid, so that a later daemon removes the groups if this one is killed (CgroupHost#create).
+        // pid, so that a later daemon removes the groups if this one is killed
+        // (CgroupHost#reclaimInBackground).
         String id = "aot-train-" + classPath.key().substring(0, 8) + "-" + sandboxIdSuffix();
         sweepAbandonedScratch(scratch);
         Sandbox sandbox = null;
@@ -427,18 +428,19 @@ final class SandboxedRunners implements RunnerLauncher {
     }
 
     /**
-     * Deletes the scratch directories of trainings cut short because their JVM exited (a test run
-     * that ended mid-training): those older than twice the training timeout, owned by this user.
-     */
-    /**
      * {@code <pid>-<n>}, unique in this JVM (several daemons in one, as in tests, each number their
      * sandboxes from the same counter): the end of every sandbox id, which names its cgroups and so
-     * their owner, for a later daemon to reclaim them if this one is killed (CgroupHost#create).
+     * their owner, for a later daemon to reclaim them if this one is killed
+     * (CgroupHost#reclaimInBackground).
      */
     static String sandboxIdSuffix() {
         return ProcessHandle.current().pid() + "-" + SANDBOX_IDS.incrementAndGet();
     }
 
+    /**
+     * Deletes the scratch directories of trainings cut short because their JVM exited (a test run
+     * that ended mid-training): those older than twice the training timeout, owned by this user.
+     */
     private static void sweepAbandonedScratch(Path current) {
         long cutoff = System.currentTimeMillis() - 2 * TRAIN_TIMEOUT.toMillis();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(current.getParent(), "cordon-aot-*")) {

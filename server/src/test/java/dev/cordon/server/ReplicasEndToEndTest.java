@@ -41,9 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * (fake) Telegram, whose poller runs on the one replica holding the channel's lease; sessions run on
  * whichever replica holds their lease. Midway the Telegram holder is killed with SIGKILL (each chat
  * holds its last two messages until then); its chats reconnect to a survivor and resend what was not
- * answered, and a survivor takes the Telegram
- * connection over. In the end every message has exactly one reply, the dead replica's channel and
- * sessions went on on survivors, and the audit chain verifies as one chain.
+ * answered, and a survivor takes the Telegram connection over. In the end every message has exactly
+ * one reply, the dead replica's channel and sessions went on on survivors, and the audit chain
+ * verifies as one chain.
  */
 class ReplicasEndToEndTest {
     static final PostgresServer PG = PostgresServer.shared();

@@ -96,8 +96,8 @@ public interface CgroupHost {
      * left under {@code cordon/}: a daemon killed with SIGKILL closes none of its sandboxes, whose
      * groups stay empty and which no later daemon reuses. A group goes if its id ends in {@code
      * -<pid>-<n>}, that pid no longer runs (or runs a process started after the group was made), and
-     * nothing runs in it. A backend starts this when it is made, i.e. when a daemon starts; the
-     * daemon logs how many it removed.
+     * nothing runs in it. The bubblewrap backend starts this when it is made, which every daemon
+     * does at start; otherwise a host's first {@link #create} does. It logs how many it removed.
      */
     void reclaimInBackground();
 

@@ -34,7 +34,7 @@ final class Host implements CgroupHost {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
 
-    /** A sandbox id that names its owner: {@code <anything>-<owner pid>-<n>} ({@link CgroupHost#create}). */
+    /** An id that names its owner: {@code <anything>-<owner pid>-<n>} ({@link CgroupHost#reclaimInBackground}). */
     private static final Pattern OWNED = Pattern.compile(".+-(\\d{1,10})-\\d+");
 
     private final Layout layout;
