@@ -279,7 +279,7 @@ class DeliveryTest {
                     assertThat((String) e.event().details().get("platform_message"))
                             .startsWith("p-");
                     assertThat(e.event().session()).as("whose reply it was").isNotNull();
-                    assertThat(e.event().agent()).isNotNull();
+                    assertThat(e.event().agent()).isEqualTo(new AgentName("ada"));
                 });
     }
 

@@ -281,6 +281,10 @@ public final class Delivery {
                     .distinct()
                     .collect(java.util.stream.Collectors.joining(", "));
             DlpAction act = found.isEmpty() ? null : action.apply(o);
+            // Looked up before sending: between the platform's confirmation and the mark below, a
+            // crash makes the reply go again (a second copy where the platform takes no idempotency
+            // key), so that window holds only the audit append and the mark.
+            AgentName agent = agentOf(o);
             String text = act == null
                     ? o.text()
                     : act == DlpAction.REDACT
@@ -350,6 +354,7 @@ public final class Delivery {
                     }
                     audited(
                             o,
+                            agent,
                             text,
                             adapter,
                             Decision.ALLOW,
@@ -369,9 +374,9 @@ public final class Delivery {
                     timer.schedule(() -> wake(chatId), r.after().toMillis(), TimeUnit.MILLISECONDS);
                     return;
                 }
-                case DeliveryResult.Failed f -> giveUp(o, text, adapter, f.reason());
+                case DeliveryResult.Failed f -> giveUp(o, agent, text, adapter, f.reason());
                 // A file refused when the message carries none any more: the adapter cannot send it.
-                case DeliveryResult.FileRefused r -> giveUp(o, text, adapter, r.reason());
+                case DeliveryResult.FileRefused r -> giveUp(o, agent, text, adapter, r.reason());
             }
         }
     }
@@ -380,9 +385,9 @@ public final class Delivery {
      * Never marked delivered: it stays in the outbox with why, and the owner is told. Given up on,
      * it no longer holds up the chat's later replies.
      */
-    private void giveUp(Outbound o, String text, ChannelAdapter adapter, String reason) {
+    private void giveUp(Outbound o, AgentName agent, String text, ChannelAdapter adapter, String reason) {
         LOG.error("delivery of {} to chat {} failed for good: {}", o.id(), o.chatId(), reason);
-        audited(o, text, adapter, Decision.DENY, reason, Map.of("given_up", true));
+        audited(o, agent, text, adapter, Decision.DENY, reason, Map.of("given_up", true));
         if (store.giveUp(o.id(), reason)) {
             undeliverable.accept(o, reason);
         }
@@ -424,8 +429,17 @@ public final class Delivery {
         }
     }
 
+    /** The agent whose session wrote {@code o}, or null if either is gone. */
+    private AgentName agentOf(Outbound o) {
+        return store.session(o.sessionId())
+                .flatMap(s -> store.agent(s.agentId()))
+                .map(Agent::name)
+                .orElse(null);
+    }
+
     private void audited(
             Outbound o,
+            AgentName agent,
             String text,
             ChannelAdapter adapter,
             Decision decision,
@@ -438,10 +452,6 @@ public final class Delivery {
         if (bodies) {
             details.put("body", AuditEvent.clip(text));
         }
-        AgentName agent = store.session(o.sessionId())
-                .flatMap(s -> store.agent(s.agentId()))
-                .map(Agent::name)
-                .orElse(null);
         audit.append(
                 AuditEvent.of(clock.instant(), AuditEvent.Actor.system("delivery"), AuditActions.DELIVERY, decision)
                         .withAgent(agent)
