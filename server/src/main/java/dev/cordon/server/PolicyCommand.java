@@ -158,27 +158,26 @@ final class PolicyCommand {
             err.println("cordon: " + e.getMessage());
             return 1;
         }
-        new Explainer(out, home, inForce, cordonYaml(homeDir), config).print(name);
-        approvedEgress(home, name, out);
+        new Explainer(out, home, inForce, cordonYaml(homeDir), config, approvedEgress(home, name)).print(name);
         return inForce.policy() == null ? 1 : 0;
     }
 
     /**
      * Egress a person allowed for this agent for good (scope {@code always}): such a grant acts as a
-     * rule for one host and port, so explain lists it with the policy's own rules.
+     * rule for one host and port, so explain lists it with the policy's own rules: its rows, or a
+     * note that says why they cannot be shown.
      */
-    private static void approvedEgress(Home home, AgentName agent, PrintStream out) {
+    private static List<String> approvedEgress(Home home, AgentName agent) {
         Instant now = Instant.now();
         List<Approval> grants;
         StoreChoice choice;
         try {
             choice = StoreChoice.of(home);
         } catch (ConfigException e) {
-            out.println("  (approved egress not shown: " + e.getMessage() + ")");
-            return;
+            return List.of("  (approved egress not shown: " + e.getMessage() + ")");
         }
         if (choice instanceof StoreChoice.Sqlite && !Files.exists(home.database())) {
-            return;
+            return List.of();
         }
         try (Store store = StoreChoice.open(home, choice, java.time.Clock.systemUTC())) {
             grants = store.recentApprovals(10_000).stream()
@@ -188,16 +187,15 @@ final class PolicyCommand {
                             && a.usable(now))
                     .toList();
         } catch (StoreException | ConfigException e) {
-            out.println("  (approved egress not shown: " + e.getMessage() + ")");
-            return;
+            return List.of("  (approved egress not shown: " + e.getMessage() + ")");
         }
-        for (Approval a : grants) {
-            out.printf(
-                    "  %-32s %-28s %s%n",
-                    "approval #" + a.id().value(),
-                    a.payload().get("host") + ":" + a.payload().get("port"),
-                    "approved always by " + a.decidedBy() + " (cordon approvals show " + a.id().value() + ")");
-        }
+        return grants.stream()
+                .map(a -> String.format(
+                        "  %-32s %-28s %s",
+                        "approval #" + a.id().value(),
+                        a.payload().get("host") + ":" + a.payload().get("port"),
+                        "approved always by " + a.decidedBy() + " (cordon approvals show " + a.id().value() + ")"))
+                .toList();
     }
 
     private static JsonNode cordonYaml(Path homeDir) {
@@ -225,7 +223,14 @@ final class PolicyCommand {
     }
 
     /** Prints one agent's effective policy, value by value, with the source of each. */
-    private record Explainer(PrintStream out, Home home, Policies.InForce inForce, JsonNode cordonYaml, Config config) {
+    /** @param approved the rows of egress approved for good ({@link #approvedEgress}), shown with the rules */
+    private record Explainer(
+            PrintStream out,
+            Home home,
+            Policies.InForce inForce,
+            JsonNode cordonYaml,
+            Config config,
+            List<String> approved) {
         void print(AgentName name) {
             Policies.InForce f = inForce;
             out.println("Policy of agent " + name);
@@ -376,7 +381,11 @@ final class PolicyCommand {
             out.println("egress (deny wins; what no rule allows is denied)");
             AgentPolicy.Egress e = p.egress();
             if (e.rules().allow().isEmpty() && e.rules().deny().isEmpty()) {
-                out.printf("  %-32s %-28s %s%n", "egress", "deny everything", "built-in default");
+                out.printf(
+                        "  %-32s %-28s %s%n",
+                        "egress",
+                        approved.isEmpty() ? "deny everything" : "deny all but approvals below",
+                        "built-in default");
             }
             for (EgressRule r : e.rules().deny()) {
                 row(r.label(), r.describe().substring(r.label().length() + 1), false);
@@ -384,6 +393,7 @@ final class PolicyCommand {
             for (EgressRule r : e.rules().allow()) {
                 row(r.label(), r.describe().substring(r.label().length() + 1), false);
             }
+            approved.forEach(out::println);
             row("egress.secrets", e.secrets().isEmpty() ? "none" : String.join(", ", e.secrets()), false);
             out.println();
             out.println("dlp (the data-loss guard: what happens to something that carries a secret)");
