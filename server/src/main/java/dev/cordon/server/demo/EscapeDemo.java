@@ -472,8 +472,9 @@ public final class EscapeDemo {
                         + ". Verify: " + a.verification(),
                 ""));
         out.println(wrap(
-                "Not attacked here because not defended yet: an egress proxy with an allowlist (today a sandbox has "
-                        + "no network at all). See docs/security.md.",
+                "The egress proxy's other walls (the address guard against SSRF and DNS rebinding, secrets filled"
+                        + " in only at their endpoint, the data-loss guard) are attacked from real sandboxes by the"
+                        + " tests: see docs/egress.md and docs/security.md.",
                 ""));
         out.println(
                 r.allStopped()

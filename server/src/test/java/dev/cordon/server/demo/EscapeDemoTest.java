@@ -47,7 +47,9 @@ class EscapeDemoTest {
         assertThat(notStopped).as("attacks not stopped").isEmpty();
         assertThat(report.audit().verification()).startsWith("OK:");
         assertThat(report.audit().counts())
-                .containsKeys("sandbox.start (allow)", "turn.end (info)", "delivery (allow)");
+                .containsKeys("sandbox.start (allow)", "turn.end (info)", "delivery (allow)")
+                .as("the proxy's denial of the exfiltration, and the question it put to an operator")
+                .containsKeys("egress.deny (deny)", "approval.request (info)");
         List<String> expected = new ArrayList<>();
         for (EscapeDemo.Outcome o : report.outcomes()) {
             expected.add(o.attack().title());
@@ -74,6 +76,7 @@ class EscapeDemoTest {
                 "Read-only file system",
                 "Network is unreachable",
                 "Connection refused: the sandbox's 127.0.0.1 is its own",
+                "403 from the host's egress proxy",
                 "removed the socket",
                 "own pid namespace",
                 "no_new_privs",
