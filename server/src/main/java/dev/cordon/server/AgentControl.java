@@ -109,7 +109,7 @@ final class AgentControl {
                 .withDetails(all));
         return new ControlEvent.Done("Created agent " + name + " in " + home.agent(name)
                 + ". Its instructions are AGENTS.md there (./cordon agents edit " + name
-                + "); its policy is policy.yaml (docs/policy.md). Talk to it: ./cordon chat " + name);
+                + "); its policy is policy.yaml (docs/policy.md). Talk to it: ./cordon chat --agent " + name);
     }
 
     /** The daemon's sandboxes and workspaces, as {@link #delete} needs them. */
