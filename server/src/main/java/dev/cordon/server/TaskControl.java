@@ -168,7 +168,7 @@ final class TaskControl {
                 t.id().value(),
                 store.agent(t.agent()).map(a -> a.name().value()).orElse("?"),
                 t.prompt(),
-                t.schedule().kind() + " " + t.schedule().spec(),
+                t.schedule().describe(),
                 t.zone().getId(),
                 store.chat(t.destination())
                         .map(c -> c.channel() + ":" + c.platformChatId())

@@ -201,6 +201,9 @@ class TaskEndToEndTest extends DaemonTestBase {
         ControlEvent.TaskRow others = detail(request(new ControlRequest.TasksCreate(
                         "other", "every", "1h", null, "Other's secret chore.", null, null, null)))
                 .task();
+        assertThat(others.schedule())
+                .as("for people: the interval, its start shown as the next run")
+                .isEqualTo("every 1h");
         model.enqueue(
                 Scripted.toolCall(
                         "schedule_task",

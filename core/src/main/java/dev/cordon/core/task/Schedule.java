@@ -48,6 +48,14 @@ public sealed interface Schedule {
     String kind();
 
     /**
+     * For people (task lists): the kind and the spec, an interval as {@code every 30m} or {@code every
+     * 1d2h} (its start shows as the next run) rather than the stored {@code START/PT30M}.
+     */
+    default String describe() {
+        return kind() + " " + spec();
+    }
+
+    /**
      * Reads a schedule as stored or typed: {@code kind} is {@code at} (an ISO instant such as {@code
      * 2030-01-02T09:00:00Z}, or a local date-time {@code 2030-01-02T09:00} read in {@code zone}),
      * {@code every} ({@code PT30M}, {@code 30m}, {@code 2h}, {@code 1d}; optionally {@code
@@ -125,6 +133,24 @@ public sealed interface Schedule {
         @Override
         public String spec() {
             return start + "/" + interval;
+        }
+
+        @Override
+        public String describe() {
+            if (interval.toMillisPart() != 0) {
+                return "every " + interval;
+            }
+            StringBuilder text = new StringBuilder("every ");
+            long[] parts = {
+                interval.toDaysPart(), interval.toHoursPart(), interval.toMinutesPart(), interval.toSecondsPart()
+            };
+            String units = "dhms";
+            for (int i = 0; i < parts.length; i++) {
+                if (parts[i] != 0) {
+                    text.append(parts[i]).append(units.charAt(i));
+                }
+            }
+            return text.toString();
         }
 
         @Override

@@ -97,6 +97,21 @@ class ScheduleTest {
         assertThat(every.next(Instant.parse("2030-03-10T04:00:00Z"), NEW_YORK))
                 .contains(Instant.parse("2030-03-10T05:00:00Z"));
         assertThat(Schedule.parse("every", every.spec(), NEW_YORK, NOW)).isEqualTo(every);
+        assertThat(every.describe()).isEqualTo("every 1h");
+    }
+
+    @Test
+    void aScheduleIsDescribedForPeopleWithTheIntervalInUnitsAndNoStart() {
+        Instant start = Instant.parse("2030-03-10T05:00:00Z");
+        assertThat(new Schedule.Every(Duration.ofMinutes(30), start).describe()).isEqualTo("every 30m");
+        assertThat(new Schedule.Every(Duration.ofMinutes(90), start).describe()).isEqualTo("every 1h30m");
+        assertThat(new Schedule.Every(Duration.ofDays(1).plusHours(2), start).describe())
+                .isEqualTo("every 1d2h");
+        assertThat(new Schedule.Every(Duration.ofSeconds(61), start).describe()).isEqualTo("every 1m1s");
+        assertThat(new Schedule.Every(Duration.ofMillis(60_500), start).describe())
+                .isEqualTo("every PT1M0.5S");
+        assertThat(new Schedule.At(start).describe()).isEqualTo("at 2030-03-10T05:00:00Z");
+        assertThat(new Schedule.Cron("0 9 * * 1-5").describe()).isEqualTo("cron 0 9 * * 1-5");
     }
 
     @Test
