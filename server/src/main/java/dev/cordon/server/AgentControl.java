@@ -298,7 +298,8 @@ final class AgentControl {
     private String policy(Agent agent) {
         Policies.InForce in = Policies.inForce(home, agent.name(), defaults.get());
         if (in.problem() != null) {
-            return "invalid, the agent cannot run: " + in.problem();
+            // One row: a policy with several wrong sections has one error per line.
+            return "invalid, the agent cannot run: " + in.problem().replace("\n", "; ");
         }
         if (in.version() == 0) {
             return "defaults";

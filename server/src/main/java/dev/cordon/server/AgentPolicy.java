@@ -309,7 +309,8 @@ final class AgentPolicy {
     /**
      * Parses policy {@code text}; {@code name} is how errors name the file.
      *
-     * @throws SandboxException if it is invalid: {@code name:line:column: field.path: reason}
+     * @throws SandboxException if it is invalid: {@code name:line:column: field.path: reason}, one line
+     *     per wrong section (the first error of each), in the file's order; a YAML syntax error alone
      */
     static Policy parse(String name, String text, Defaults defaults) {
         PolicyYaml yaml = PolicyYaml.parse(name, text);
@@ -318,21 +319,82 @@ final class AgentPolicy {
             return none(defaults);
         }
         Parser p = new Parser(yaml);
-        p.only("", root, SECTIONS);
+        Errors errors = new Errors(name);
+        errors.check(() -> {
+            p.only("", root, SECTIONS);
+            return null;
+        });
         Map<String, Integer> lines = new TreeMap<>();
         yaml.positions().forEach((path, at) -> lines.put(path, at.line()));
+        Sandbox sandbox = errors.check(() -> p.sandbox(field(root, "sandbox"), defaults));
+        ToolRules tools = errors.check(() -> p.tools(field(root, "tools")));
+        List<String> models = errors.check(() -> p.models(field(root, "models")));
+        Budget budget = errors.check(() -> p.budget(field(root, "budget")));
+        Capabilities capabilities = errors.check(() -> p.capabilities(field(root, "capabilities")));
+        Egress egress = errors.check(() -> p.egress(field(root, "egress")));
+        Dlp dlp = errors.check(() -> p.dlp(field(root, "dlp")));
+        Turns turns = errors.check(() -> p.turns(field(root, "turns")));
+        List<McpServer> mcp = errors.check(() -> p.mcp(field(root, "mcp")));
+        Map<String, Destination> destinations = errors.check(() -> p.destinations(field(root, "destinations")));
+        errors.throwIfAny();
         return new Policy(
-                p.sandbox(field(root, "sandbox"), defaults),
-                p.tools(field(root, "tools")),
-                p.models(field(root, "models")),
-                p.budget(field(root, "budget")),
-                p.capabilities(field(root, "capabilities")),
-                p.egress(field(root, "egress")),
-                p.dlp(field(root, "dlp")),
-                p.turns(field(root, "turns")),
-                p.mcp(field(root, "mcp")),
-                p.destinations(field(root, "destinations")),
+                sandbox,
+                tools,
+                models,
+                budget,
+                capabilities,
+                egress,
+                dlp,
+                turns,
+                mcp,
+                destinations,
                 new Sources(lines));
+    }
+
+    /**
+     * The errors of a policy's sections, gathered so that one check names every section that is
+     * wrong rather than the first only. A section stops at its own first error: what follows an
+     * error inside one section is often only its consequence.
+     */
+    private static final class Errors {
+        private final String file;
+        private final List<SandboxException> found = new ArrayList<>();
+
+        Errors(String file) {
+            this.file = file;
+        }
+
+        /** The section's value, or null after recording its error. */
+        <T> T check(java.util.function.Supplier<T> section) {
+            try {
+                return section.get();
+            } catch (SandboxException e) {
+                found.add(e);
+                return null;
+            }
+        }
+
+        void throwIfAny() {
+            if (found.size() == 1) {
+                throw found.getFirst();
+            }
+            if (!found.isEmpty()) {
+                throw new SandboxException(found.stream()
+                        .sorted(java.util.Comparator.comparingLong(this::position))
+                        .map(SandboxException::getMessage)
+                        .collect(java.util.stream.Collectors.joining("\n")));
+            }
+        }
+
+        /** Line and column of an error ({@code file:line:column: ...}) as one sortable number. */
+        private long position(SandboxException e) {
+            String rest = e.getMessage().startsWith(file + ":") ? e.getMessage().substring(file.length() + 1) : "";
+            java.util.regex.Matcher at =
+                    java.util.regex.Pattern.compile("(\\d{1,9}):(\\d{1,9}):").matcher(rest);
+            return at.lookingAt()
+                    ? Long.parseLong(at.group(1)) * 1_000_000_000L + Long.parseLong(at.group(2))
+                    : Long.MAX_VALUE;
+        }
     }
 
     /** The child, or null if absent or an explicit null. */

@@ -237,7 +237,7 @@ final class PolicyCommand {
             Path file = home.agent(name).resolve("policy.yaml");
             if (f.problem() != null) {
                 out.println("  WARNING: " + file + " is invalid and NOT in force:");
-                out.println("    " + f.problem());
+                out.println("    " + f.problem().replace("\n", "\n    "));
                 if (f.policy() == null) {
                     out.println("  No valid version of it was ever kept, so the agent fails closed: no turn runs"
                             + " and no sandbox starts until the file is fixed (cordon policy check " + file + ").");

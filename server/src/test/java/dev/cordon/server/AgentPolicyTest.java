@@ -156,6 +156,31 @@ class AgentPolicyTest {
     }
 
     @Test
+    void everyWrongSectionIsNamedAtOnceInTheFilesOrderEachByItsFirstError() {
+        String yaml = """
+                tools:
+                  bash: maybe
+                sandbox:
+                  memory_mb: lots
+                  pids: -1
+                colour: blue
+                egress:
+                  allow:
+                    - {host: 'exa mple.com', port: 99999}
+                """;
+        assertThatThrownBy(() -> AgentPolicy.parse("p.yaml", yaml, DEFAULTS))
+                .isInstanceOf(SandboxException.class)
+                .hasMessage(String.join(
+                        "\n",
+                        "p.yaml:2:3: tools.bash: must be allow, ask or deny, got 'maybe'",
+                        "p.yaml:4:3: sandbox.memory_mb: must be a whole number from 0 to 1048576, got 'lots'",
+                        "p.yaml:6:1: colour: unknown field (known here: budget, capabilities, destinations, dlp,"
+                                + " egress, mcp, models, sandbox, tools, turns)",
+                        // Its bad host is not named: the section stopped at its first error.
+                        "p.yaml:9:30: egress.allow[0].port: must be a port from 1 to 65535 or '*', got 99999"));
+    }
+
+    @Test
     void aYamlSyntaxErrorNamesItsLine() {
         assertThatThrownBy(() -> AgentPolicy.parse("p.yaml", "sandbox:\n  pids: 1\n   - broken: [\n", DEFAULTS))
                 .isInstanceOf(SandboxException.class)
