@@ -13,6 +13,7 @@ import dev.cordon.sandbox.process.HostProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -46,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * command line. A start that finds it skips the spawn and the cgroup join (the join alone makes the
  * kernel wait an RCU grace period, about 8 ms here); one that finds none (a burst, or other limits
  * than the last start's) does both itself. Either way the sandbox is the same. A spare's groups are
- * named {@code spare-<daemon pid>-<n>}, not after the sandbox it becomes; a spare left at JVM exit
- * is removed by a shutdown hook.
+ * named {@code spare-<daemon pid>-<n>}, not after the sandbox it becomes; a spare left at JVM exit,
+ * or one still being made then, is removed by a shutdown hook.
  *
  * <p>Thread-safe: {@link #start} may be called from any number of threads.
  */
@@ -82,6 +83,8 @@ final class BubblewrapBackend implements SandboxBackend {
 
     private final AtomicBoolean preparingSpare = new AtomicBoolean();
     private final AtomicBoolean exitHookAdded = new AtomicBoolean();
+    /** Set when the JVM exits: no spare is made from then on ({@link #discardSpareAtExit}). */
+    private volatile boolean exiting;
 
     BubblewrapBackend(Programs programs, boolean root, CgroupHost cgroups, Path seccompFilter) {
         this.programs = programs;
@@ -200,6 +203,11 @@ final class BubblewrapBackend implements SandboxBackend {
         if (!preparingSpare.compareAndSet(false, true)) {
             return;
         }
+        // Checked after taking the flag: the exit hook either sees the flag and waits, or this sees exiting.
+        if (exiting) {
+            preparingSpare.set(false);
+            return;
+        }
         Thread.ofVirtual().name("bwrap-spare").start(() -> {
             try {
                 Shell current = spare.get();
@@ -229,15 +237,34 @@ final class BubblewrapBackend implements SandboxBackend {
         }
         try {
             Runtime.getRuntime()
-                    .addShutdownHook(
-                            Thread.ofPlatform().name("bwrap-spare-cleanup").unstarted(() -> {
-                                Shell left = spare.getAndSet(null);
-                                if (left != null) {
-                                    left.discard();
-                                }
-                            }));
+                    .addShutdownHook(Thread.ofPlatform()
+                            .name("bwrap-spare-cleanup")
+                            .unstarted(() -> discardSpareAtExit(Duration.ofSeconds(5))));
         } catch (IllegalStateException e) {
             // The JVM is already shutting down: no spare will be made that outlives it by much.
+        }
+    }
+
+    /**
+     * The exit hook's work: no spare is made from now on, one being made is awaited (up to {@code
+     * wait}; it takes milliseconds), and the spare is removed. Without the wait a spare finished
+     * just after the hook looked outlived the JVM: its empty groups stayed until another daemon's
+     * sweep (seen after test runs).
+     */
+    void discardSpareAtExit(Duration wait) {
+        exiting = true;
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (preparingSpare.get() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Shell left = spare.getAndSet(null);
+        if (left != null) {
+            left.discard();
         }
     }
 

@@ -441,6 +441,48 @@ class BubblewrapBackendTest {
     }
 
     @Test
+    void aJvmExitingWhileTheNextSpareIsBeingMadeLeavesNoSpareBehind() throws Exception {
+        BubblewrapBackend exiting = (BubblewrapBackend) Bubblewrap.backend();
+        Limits limits = new Limits(0, 83, 0);
+        SandboxSpec spec = new SandboxSpec(
+                "exiting-0",
+                List.of(),
+                List.of("/usr/bin/true"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve("exiting.log"),
+                limits);
+        try (Sandbox sandbox = exiting.start(spec)) {
+            // The start has just begun the next spare in the background: the JVM exits now.
+            exiting.discardSpareAtExit(java.time.Duration.ofSeconds(10));
+            assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
+        }
+        Thread.sleep(500); // a spare finished after the hook would be in place by now
+        Path parent = pidsGroup(ProcessHandle.current().pid()).resolve("cordon");
+        try (java.util.stream.Stream<Path> groups = Files.list(parent)) {
+            assertThat(groups.filter(g -> g.getFileName()
+                                    .toString()
+                                    .startsWith(
+                                            "spare-" + ProcessHandle.current().pid() + "-"))
+                            .filter(g -> {
+                                try {
+                                    return Files.readString(g.resolve("pids.max"))
+                                            .strip()
+                                            .equals("83");
+                                } catch (java.io.IOException e) {
+                                    return false; // removed meanwhile
+                                }
+                            })
+                            .toList())
+                    .as("spare groups with this test's limits")
+                    .isEmpty();
+        }
+    }
+
+    @Test
     void aSpareThatDiedIsPassedOverAndTheSandboxStillStarts() throws Exception {
         Limits limits = new Limits(0, 79, 0);
         SandboxSpec first = new SandboxSpec(
