@@ -190,6 +190,7 @@ class WireTest {
                         "approval_request"),
                 // cordon command → daemon
                 Arguments.of(new ControlRequest.Status(), ControlRequest.class, "status"),
+                Arguments.of(new ControlRequest.Status(true), ControlRequest.class, "status"),
                 Arguments.of(new ControlRequest.SessionsList(20), ControlRequest.class, "sessions_list"),
                 Arguments.of(new ControlRequest.SessionsKill(7), ControlRequest.class, "sessions_kill"),
                 Arguments.of(new ControlRequest.AgentsList(), ControlRequest.class, "agents_list"),

@@ -1021,7 +1021,7 @@ public final class Daemon implements AutoCloseable {
         @Override
         public void handle(ControlConnection connection, ControlRequest request) {
             switch (request) {
-                case ControlRequest.Status s -> connection.send(status());
+                case ControlRequest.Status s -> connection.send(status(s.brief()));
                 case ControlRequest.SessionsList l -> connection.send(sessionList(l.hibernated()));
                 case ControlRequest.AgentsList l ->
                     connection.send(agents.list(sessions.live().stream()
@@ -1102,10 +1102,11 @@ public final class Daemon implements AutoCloseable {
             }
         }
 
-        private ControlEvent.StatusReport status() {
+        /** {@code brief}: without what costs a listing (ControlRequest.Status). */
+        private ControlEvent.StatusReport status(boolean brief) {
             FileVault.Usage files;
             try {
-                files = fileVault.usage();
+                files = brief ? new FileVault.Usage(-1, -1) : fileVault.usage();
             } catch (IOException e) {
                 files = new FileVault.Usage(-1, -1);
             }
@@ -1119,9 +1120,11 @@ public final class Daemon implements AutoCloseable {
                     backend.name(),
                     store.agents().stream().map(a -> a.name().value()).toList(),
                     sessions.liveCount(),
-                    store.sessionsWithPending().size(),
-                    store.undelivered().size(),
-                    sessions.live().stream().map(this::describe).toList(),
+                    brief ? -1 : store.sessionsWithPending().size(),
+                    brief ? -1 : store.undelivered().size(),
+                    brief
+                            ? List.of()
+                            : sessions.live().stream().map(this::describe).toList(),
                     files.files(),
                     files.bytes(),
                     // Days, rounded up: files.link_hours may hold a file longer than keep_days.

@@ -145,6 +145,13 @@ class FileRetentionTest {
             ControlEvent.StatusReport status = status(daemon);
             assertThat(status.fileKeepDays()).as("0: for ever").isZero();
             assertThat(status.files()).isEqualTo(2);
+            try (ControlClient client = new ControlClient(daemon.controlSocket())) {
+                client.send(new ControlRequest.Status(true));
+                assertThat(client.await(ControlEvent.StatusReport.class))
+                        .as("the brief status every CLI command asks for does not list the vault")
+                        .extracting(ControlEvent.StatusReport::files, ControlEvent.StatusReport::fileBytes)
+                        .containsExactly(-1L, -1L);
+            }
             Thread.sleep(500); // a sweep at start, had one been scheduled, would have run by now
             assertThat(old).as("keep_days: 0 keeps files for ever").exists();
         }

@@ -42,8 +42,19 @@ import java.util.Objects;
 })
 public sealed interface ControlRequest {
 
-    /** Answered with {@link ControlEvent.StatusReport}. */
-    record Status() implements ControlRequest {}
+    /**
+     * Answered with {@link ControlEvent.StatusReport}.
+     *
+     * @param brief only whether the daemon runs and with which model (what every CLI command checks
+     *     first): the figures that cost a listing (files kept, each sandbox's use, queued messages and
+     *     replies) come back empty or -1
+     */
+    record Status(boolean brief) implements ControlRequest {
+        /** The full report, as {@code cordon status} shows it. */
+        public Status() {
+            this(false);
+        }
+    }
 
     /**
      * Answered with {@link ControlEvent.SessionListing}: live and queued sessions, and the {@code
