@@ -315,17 +315,7 @@ class BubblewrapBackendTest {
     void aBackendBuiltWithoutCgroupsRefusesLimitsInsteadOfIgnoringThem() {
         SandboxBackend withoutCgroups = Bubblewrap.backend(new Bubblewrap.Options(true, false));
         assertThat(withoutCgroups.enforceableLimits()).isEmpty();
-        SandboxSpec spec = new SandboxSpec(
-                "limited",
-                List.of(),
-                List.of("/usr/bin/true"),
-                Map.of(),
-                UID,
-                UID,
-                "cordon",
-                "/",
-                dir.resolve("limited.log"),
-                Limits.DEFAULTS);
+        SandboxSpec spec = trueIn("limited", Limits.DEFAULTS);
         assertThatThrownBy(() -> withoutCgroups.start(spec))
                 .isInstanceOf(SandboxException.class)
                 .hasMessageContaining("without cgroups")
@@ -443,60 +433,19 @@ class BubblewrapBackendTest {
     @Test
     void aJvmExitingWhileTheNextSpareIsBeingMadeLeavesNoSpareBehind() throws Exception {
         BubblewrapBackend exiting = (BubblewrapBackend) Bubblewrap.backend();
-        Limits limits = new Limits(0, 83, 0);
-        SandboxSpec spec = new SandboxSpec(
-                "exiting-0",
-                List.of(),
-                List.of("/usr/bin/true"),
-                Map.of(),
-                UID,
-                UID,
-                "cordon",
-                "/",
-                dir.resolve("exiting.log"),
-                limits);
-        try (Sandbox sandbox = exiting.start(spec)) {
+        try (Sandbox sandbox = exiting.start(trueIn("exiting-0", new Limits(0, 83, 0)))) {
             // The start has just begun the next spare in the background: the JVM exits now.
             exiting.discardSpareAtExit(java.time.Duration.ofSeconds(10));
             assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
         }
         Thread.sleep(500); // a spare finished after the hook would be in place by now
-        Path parent = pidsGroup(ProcessHandle.current().pid()).resolve("cordon");
-        try (java.util.stream.Stream<Path> groups = Files.list(parent)) {
-            assertThat(groups.filter(g -> g.getFileName()
-                                    .toString()
-                                    .startsWith(
-                                            "spare-" + ProcessHandle.current().pid() + "-"))
-                            .filter(g -> {
-                                try {
-                                    return Files.readString(g.resolve("pids.max"))
-                                            .strip()
-                                            .equals("83");
-                                } catch (java.io.IOException e) {
-                                    return false; // removed meanwhile
-                                }
-                            })
-                            .toList())
-                    .as("spare groups with this test's limits")
-                    .isEmpty();
-        }
+        assertThat(spareGroups(83)).as("spare groups with this test's limits").isEmpty();
     }
 
     @Test
     void aSpareThatDiedIsPassedOverAndTheSandboxStillStarts() throws Exception {
         Limits limits = new Limits(0, 79, 0);
-        SandboxSpec first = new SandboxSpec(
-                "dead-0",
-                List.of(),
-                List.of("/usr/bin/true"),
-                Map.of(),
-                UID,
-                UID,
-                "cordon",
-                "/",
-                dir.resolve("d.log"),
-                limits);
-        try (Sandbox sandbox = backend.start(first)) {
+        try (Sandbox sandbox = backend.start(trueIn("dead-0", limits))) {
             assertThat(sandbox.exit().get(60, TimeUnit.SECONDS)).isZero();
         }
         Path spareGroup = awaitSpare(79);
@@ -563,31 +512,55 @@ class BubblewrapBackendTest {
         throw new AssertionError("no process with " + text + " appeared");
     }
 
+    /** {@code /usr/bin/true} as sandbox {@code id} with {@code limits}, its log in the test's folder. */
+    SandboxSpec trueIn(String id, Limits limits) {
+        return new SandboxSpec(
+                id,
+                List.of(),
+                List.of("/usr/bin/true"),
+                Map.of(),
+                UID,
+                UID,
+                "cordon",
+                "/",
+                dir.resolve(id + ".log"),
+                limits);
+    }
+
     /** Waits (up to 30 s) until this JVM has a spare shell in a group whose pids.max is {@code maxPids}. */
     static Path awaitSpare(int maxPids) throws Exception {
-        Path parent = pidsGroup(ProcessHandle.current().pid()).resolve("cordon");
         for (int i = 0; i < 600; i++) {
-            try (java.util.stream.Stream<Path> groups = Files.list(parent)) {
-                java.util.Optional<Path> spare = groups.filter(g -> g.getFileName()
-                                .toString()
-                                .startsWith("spare-" + ProcessHandle.current().pid() + "-"))
-                        .filter(g -> {
-                            try {
-                                return Files.readString(g.resolve("pids.max"))
-                                                .strip()
-                                                .equals(Integer.toString(maxPids))
-                                        && !pids(g).isEmpty();
-                            } catch (Exception e) {
-                                return false;
-                            }
-                        })
-                        .findFirst();
-                if (spare.isPresent()) {
-                    return spare.get();
+            for (Path group : spareGroups(maxPids)) {
+                try {
+                    if (!pids(group).isEmpty()) {
+                        return group;
+                    }
+                } catch (Exception e) {
+                    // removed meanwhile
                 }
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("no spare with pids.max " + maxPids + " appeared under " + parent);
+        throw new AssertionError("no spare with pids.max " + maxPids + " appeared");
+    }
+
+    /** This JVM's spare groups (with a process or not) whose pids.max is {@code maxPids}. */
+    static List<Path> spareGroups(int maxPids) throws Exception {
+        Path parent = pidsGroup(ProcessHandle.current().pid()).resolve("cordon");
+        try (java.util.stream.Stream<Path> groups = Files.list(parent)) {
+            return groups.filter(g -> g.getFileName()
+                            .toString()
+                            .startsWith("spare-" + ProcessHandle.current().pid() + "-"))
+                    .filter(g -> {
+                        try {
+                            return Files.readString(g.resolve("pids.max"))
+                                    .strip()
+                                    .equals(Integer.toString(maxPids));
+                        } catch (java.io.IOException e) {
+                            return false; // removed meanwhile
+                        }
+                    })
+                    .toList();
+        }
     }
 }
