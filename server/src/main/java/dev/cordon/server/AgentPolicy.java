@@ -357,6 +357,10 @@ final class AgentPolicy {
      * error inside one section is often only its consequence.
      */
     private static final class Errors {
+        /** The start of an error's message after its file name (PolicyYaml#error). */
+        private static final java.util.regex.Pattern LINE_COLUMN =
+                java.util.regex.Pattern.compile("(\\d{1,9}):(\\d{1,9}):");
+
         private final String file;
         private final List<SandboxException> found = new ArrayList<>();
 
@@ -389,8 +393,7 @@ final class AgentPolicy {
         /** Line and column of an error ({@code file:line:column: ...}) as one sortable number. */
         private long position(SandboxException e) {
             String rest = e.getMessage().startsWith(file + ":") ? e.getMessage().substring(file.length() + 1) : "";
-            java.util.regex.Matcher at =
-                    java.util.regex.Pattern.compile("(\\d{1,9}):(\\d{1,9}):").matcher(rest);
+            java.util.regex.Matcher at = LINE_COLUMN.matcher(rest);
             return at.lookingAt()
                     ? Long.parseLong(at.group(1)) * 1_000_000_000L + Long.parseLong(at.group(2))
                     : Long.MAX_VALUE;

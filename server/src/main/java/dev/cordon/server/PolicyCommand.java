@@ -222,8 +222,11 @@ final class PolicyCommand {
         return granted.isEmpty() ? "none" : String.join(", ", granted);
     }
 
-    /** Prints one agent's effective policy, value by value, with the source of each. */
-    /** @param approved the rows of egress approved for good ({@link #approvedEgress}), shown with the rules */
+    /**
+     * Prints one agent's effective policy, value by value, with the source of each.
+     *
+     * @param approved the rows of egress approved for good ({@link #approvedEgress}), shown with the rules
+     */
     private record Explainer(
             PrintStream out,
             Home home,

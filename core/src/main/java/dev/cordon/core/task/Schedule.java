@@ -49,7 +49,8 @@ public sealed interface Schedule {
 
     /**
      * For people (task lists): the kind and the spec, an interval as {@code every 30m} or {@code every
-     * 1d2h} (its start shows as the next run) rather than the stored {@code START/PT30M}.
+     * 26h}, as {@code --every} takes it (its start shows as the next run), rather than the stored
+     * {@code START/PT30M}.
      */
     default String describe() {
         return kind() + " " + spec();
@@ -137,20 +138,18 @@ public sealed interface Schedule {
 
         @Override
         public String describe() {
+            // In the largest unit that holds it exactly, as --every takes it (parse reads it back).
+            long seconds = interval.toSeconds();
             if (interval.toMillisPart() != 0) {
                 return "every " + interval;
             }
-            StringBuilder text = new StringBuilder("every ");
-            long[] parts = {
-                interval.toDaysPart(), interval.toHoursPart(), interval.toMinutesPart(), interval.toSecondsPart()
-            };
-            String units = "dhms";
-            for (int i = 0; i < parts.length; i++) {
-                if (parts[i] != 0) {
-                    text.append(parts[i]).append(units.charAt(i));
-                }
+            if (seconds % 86_400 == 0) {
+                return "every " + seconds / 86_400 + "d";
             }
-            return text.toString();
+            if (seconds % 3_600 == 0) {
+                return "every " + seconds / 3_600 + "h";
+            }
+            return seconds % 60 == 0 ? "every " + seconds / 60 + "m" : "every " + seconds + "s";
         }
 
         @Override

@@ -101,15 +101,24 @@ class ScheduleTest {
     }
 
     @Test
-    void aScheduleIsDescribedForPeopleWithTheIntervalInUnitsAndNoStart() {
+    void aScheduleIsDescribedForPeopleWithTheIntervalAsEveryTakesItAndNoStart() {
         Instant start = Instant.parse("2030-03-10T05:00:00Z");
         assertThat(new Schedule.Every(Duration.ofMinutes(30), start).describe()).isEqualTo("every 30m");
-        assertThat(new Schedule.Every(Duration.ofMinutes(90), start).describe()).isEqualTo("every 1h30m");
+        assertThat(new Schedule.Every(Duration.ofMinutes(90), start).describe()).isEqualTo("every 90m");
         assertThat(new Schedule.Every(Duration.ofDays(1).plusHours(2), start).describe())
-                .isEqualTo("every 1d2h");
-        assertThat(new Schedule.Every(Duration.ofSeconds(61), start).describe()).isEqualTo("every 1m1s");
+                .isEqualTo("every 26h");
+        assertThat(new Schedule.Every(Duration.ofDays(2), start).describe()).isEqualTo("every 2d");
+        assertThat(new Schedule.Every(Duration.ofSeconds(61), start).describe()).isEqualTo("every 61s");
         assertThat(new Schedule.Every(Duration.ofMillis(60_500), start).describe())
                 .isEqualTo("every PT1M0.5S");
+        for (Duration d : List.of(
+                Duration.ofMinutes(90), Duration.ofHours(26), Duration.ofSeconds(61), Duration.ofMillis(60_500))) {
+            Schedule.Every every = new Schedule.Every(d, start);
+            assertThat(Schedule.parse("every", every.describe().substring("every ".length()), NEW_YORK, NOW))
+                    .as("what the list shows is what --every takes")
+                    .extracting(sc -> ((Schedule.Every) sc).interval())
+                    .isEqualTo(d);
+        }
         assertThat(new Schedule.At(start).describe()).isEqualTo("at 2030-03-10T05:00:00Z");
         assertThat(new Schedule.Cron("0 9 * * 1-5").describe()).isEqualTo("cron 0 9 * * 1-5");
     }

@@ -51,7 +51,7 @@ import tools.jackson.databind.node.ObjectNode;
  * so. The results are read back from the requests the fake received, i.e. from exactly what a
  * model would have seen.
  *
- * <p>Blocks for about half a minute; starts sandboxes, so it needs what {@code cordon doctor}
+ * <p>Blocks for 10 to 30 seconds; starts sandboxes, so it needs what {@code cordon doctor}
  * checks. Leaves nothing behind: the temporary home is deleted whatever happens.
  */
 public final class EscapeDemo {
@@ -78,7 +78,7 @@ public final class EscapeDemo {
     }
 
     /**
-     * Runs the demo and prints it to {@code out}. Blocks until done (about half a minute, each turn
+     * Runs the demo and prints it to {@code out}. Blocks until done (10 to 30 seconds, each turn
      * bounded by two minutes). When the system property {@code cordon.logdir} is unset it is set to
      * the temporary home's {@code logs/}, so the daemon's log does not land in the working directory.
      *
@@ -420,7 +420,7 @@ public final class EscapeDemo {
         out.println(wrap(
                 "Set-up: a temporary Cordon home, <home> = " + home + " (deleted at the end), with two agents: \""
                         + ATTACKER + "\", the attacker, and \"" + VICTIM + "\", whose workspace holds a secret. "
-                        + "It takes about half a minute.",
+                        + "It takes 10 to 30 seconds.",
                 ""));
     }
 
