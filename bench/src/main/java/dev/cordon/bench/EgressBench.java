@@ -26,8 +26,10 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Egress overhead: the same curl requests to an origin on the host, made directly on the host
- * (baseline) and from inside a real sandbox through the runner's relay, the one channel and the
- * host's egress proxy, alternating in rounds so load from elsewhere hits both alike.
+ * (baseline), through two bare relays on the host joined by a Unix socket ({@link RelayFloor}: the
+ * least a path of Cordon's shape costs here), and from inside a real sandbox through the runner's
+ * relay, the one channel and the host's egress proxy, alternating in rounds so load from elsewhere
+ * hits all three alike.
  *
  * <pre>
  * java -cp 'bench/target/lib/*' dev.cordon.bench.EgressBench [--rounds 5] [--requests 40] [--big-mb 100]
@@ -79,15 +81,19 @@ public final class EgressBench {
         String small = "http://127.0.0.1:" + port + "/small";
         String big = "http://127.0.0.1:" + port + "/big";
         Stats direct = new Stats("direct on the host");
+        Stats bare = new Stats("two bare relays (floor)");
         Stats relayed = new Stats("sandbox -> relay -> proxy");
         List<Double> directMbps = new ArrayList<>();
+        List<Double> floorMbps = new ArrayList<>();
         List<Double> relayedMbps = new ArrayList<>();
         List<Double> runnerCpuMillis = new ArrayList<>();
         List<Double> curlCpuMillis = new ArrayList<>();
         List<Double> directCurlCpuMillis = new ArrayList<>();
         double hostCpuDirect;
         double hostCpuRelayed;
-        try (FakeModelServer model = FakeModelServer.start()) {
+        try (FakeModelServer model = FakeModelServer.start();
+                RelayFloor floor = RelayFloor.start(origin.getAddress(), root)) {
+            String floorSmall = "http://127.0.0.1:" + floor.port() + "/small";
             Path home = root.resolve("home");
             Files.createDirectories(home.resolve("agents").resolve(AGENT));
             Files.writeString(
@@ -108,9 +114,13 @@ public final class EgressBench {
                 // relay's and the proxy's code is compiled (C2) before the timed rounds.
                 inSandbox(client, model, loop(small, warmup));
                 onHost(loop(small, warmup));
+                onHost(loop(floorSmall, warmup));
                 for (int r = 0; r < rounds; r++) {
                     for (double s : onHost(loop(small, requests))) {
                         direct.add((long) (s * 1e9));
+                    }
+                    for (double s : onHost(loop(floorSmall, requests))) {
+                        bare.add((long) (s * 1e9));
                     }
                     if (freshSandbox) {
                         killSandboxes(daemon);
@@ -126,6 +136,9 @@ public final class EgressBench {
                     directMbps.add(v / 1e6);
                 }
                 directCurlCpuMillis.addAll(cpuMillis(directDownloads, "curlcpu"));
+                for (double v : onHost(download("http://127.0.0.1:" + floor.port() + "/big", bigRuns))) {
+                    floorMbps.add(v / 1e6);
+                }
                 cpuBefore = hostCpuNanos();
                 String relayedDownloads = inSandbox(client, model, download(big, bigRuns));
                 hostCpuRelayed = (hostCpuNanos() - cpuBefore) / 1e6 / bigRuns;
@@ -142,7 +155,7 @@ public final class EgressBench {
         }
         System.out.printf(
                 Locale.ROOT, "%-30s %5s %9s %9s %9s%n", "small request (curl time_total)", "n", "median", "p95", "p99");
-        for (Stats s : List.of(direct, relayed)) {
+        for (Stats s : List.of(direct, bare, relayed)) {
             System.out.printf(
                     Locale.ROOT,
                     "%-30s %5d %8.3fms %8.3fms %8.3fms%n",
@@ -157,16 +170,27 @@ public final class EgressBench {
                 "added per request: %.3f ms at the median (ratio %.2fx)%n",
                 relayed.medianMillis() - direct.medianMillis(),
                 relayed.medianMillis() / direct.medianMillis());
+        System.out.printf(
+                Locale.ROOT,
+                "added by the two bare relays: %.3f ms at the median (ratio %.2fx)%n",
+                bare.medianMillis() - direct.medianMillis(),
+                bare.medianMillis() / direct.medianMillis());
         double d = median(directMbps);
+        double f = median(floorMbps);
         double v = median(relayedMbps);
         System.out.printf(
                 Locale.ROOT,
-                "%d MB download: direct %.0f MB/s, through the relay %.0f MB/s (%.0f%% of direct); runs %s / %s%n",
+                "%d MB download: direct %.0f MB/s, two bare relays %.0f MB/s (%.0f%% of direct), through the relay"
+                        + " %.0f MB/s (%.0f%% of direct, %.0f%% of the bare relays); runs %s / %s / %s%n",
                 bigMb,
                 d,
+                f,
+                100 * f / d,
                 v,
                 100 * v / d,
+                100 * v / f,
                 directMbps,
+                floorMbps,
                 relayedMbps);
         System.out.printf(
                 Locale.ROOT,
