@@ -148,9 +148,17 @@ record Config(
         r.onlyKeys("audit", Set.of("message_bodies"));
         r.onlyKeys("store", Set.of("kind", "url", "user", "password_secret"));
         r.onlyKeys("logging", Set.of("format"));
-        LogFormat.load(file); // logging: is applied by Main before the daemon starts; checked here too
-        StoreChoice store = StoreChoice.of(
-                file, r.text("store.kind"), r.text("store.url"), r.text("store.user"), r.text("store.password_secret"));
+        // logging: is applied by Main before the daemon starts; checked here too
+        r.attempt(() -> LogFormat.load(file), LogFormat.TEXT);
+        int before = r.problems.size();
+        String storeKind = r.text("store.kind");
+        String storeUrl = r.text("store.url");
+        String storeUser = r.text("store.user");
+        String storeSecret = r.text("store.password_secret");
+        // A field that is not text is its own mistake; judging the block without it would add a second.
+        StoreChoice store = r.problems.size() > before
+                ? null
+                : r.attempt(() -> StoreChoice.of(file, storeKind, storeUrl, storeUser, storeSecret), null);
 
         String apiName = r.text("model.api");
         ModelApi api;
@@ -158,9 +166,7 @@ record Config(
             api = switch (apiName.toLowerCase(Locale.ROOT)) {
                 case "anthropic" -> ModelApi.ANTHROPIC;
                 case "openai" -> ModelApi.OPENAI;
-                default ->
-                    throw new ConfigException(
-                            file + ": model.api: expected 'anthropic' or 'openai', got '" + apiName + "'");
+                default -> r.problem("model.api: expected 'anthropic' or 'openai', got '" + apiName + "'", null);
             };
         } else if (present(env, "ANTHROPIC_API_KEY") || present(env, "ANTHROPIC_BASE_URL")) {
             api = ModelApi.ANTHROPIC;
@@ -176,10 +182,10 @@ record Config(
                 r.integer("sandbox.pids", Limits.DEFAULTS.maxPids(), 0, 1 << 22),
                 r.integer("sandbox.cpu_millicores", Limits.DEFAULTS.cpuMillicores(), 0, 1 << 20));
         if (limits.memoryBytes() != 0 && limits.memoryBytes() < 16L << 20) {
-            throw new ConfigException(file + ": sandbox.memory_mb must be 0 (unlimited) or at least 16");
+            r.problem("sandbox.memory_mb must be 0 (unlimited) or at least 16");
         }
         if (limits.cpuMillicores() != 0 && limits.cpuMillicores() < 10) {
-            throw new ConfigException(file + ": sandbox.cpu_millicores must be 0 (unlimited) or at least 10");
+            r.problem("sandbox.cpu_millicores must be 0 (unlimited) or at least 10");
         }
         Set<String> optOuts = r.limitNames("sandbox.unenforced_limits");
         Set<Limit> unenforced = java.util.EnumSet.noneOf(Limit.class);
@@ -189,8 +195,7 @@ record Config(
         // A sparse image per agent: the host's disk is only used as the agent writes.
         long disk = r.integer("sandbox.disk_mb", DEFAULT_DISK_MB, 0, 1 << 24) * (1L << 20);
         if (disk != 0 && disk < WorkspaceQuota.MIN_BYTES) {
-            throw new ConfigException(
-                    file + ": sandbox.disk_mb must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20));
+            r.problem("sandbox.disk_mb must be 0 (no quota) or at least " + (WorkspaceQuota.MIN_BYTES >> 20));
         }
         DiskQuota diskQuota = new DiskQuota(disk, optOuts.contains("disk"));
         List<AllowedRoot> allowlist = r.allowedRoots("sandbox.mount_allowlist");
@@ -221,9 +226,13 @@ record Config(
         // Read every model field now, so a mistake in the file is reported even before a key is set.
         String fileKey = r.text("model.api_key");
         String fileBase = firstNonBlank(r.text("model.base_url"));
-        URI fileUrl = fileBase == null ? null : httpUrl(fileBase, file + ": model.base_url");
+        URI fileUrl = fileBase == null ? null : r.attempt(() -> httpUrl(fileBase, file + ": model.base_url"), null);
         String fileName = r.text("model.name");
         int maxTokens = r.integer("model.max_tokens", 8192, 1, 1_000_000);
+        String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
+        String envBase = api == null ? null : firstNonBlank(env.get(prefix + "_BASE_URL"));
+        URI envUrl = envBase == null ? null : r.attempt(() -> httpUrl(envBase, prefix + "_BASE_URL"), null);
+        r.check();
         Config none = new Config(
                 null,
                 null,
@@ -248,12 +257,10 @@ record Config(
         if (api == null) {
             return none;
         }
-        String prefix = api == ModelApi.ANTHROPIC ? "ANTHROPIC" : "OPENAI";
         String key = Objects.requireNonNullElse(firstNonBlank(env.get(prefix + "_API_KEY"), fileKey), "");
-        String envBase = firstNonBlank(env.get(prefix + "_BASE_URL"));
         URI baseUrl;
-        if (envBase != null) {
-            baseUrl = httpUrl(envBase, prefix + "_BASE_URL");
+        if (envUrl != null) {
+            baseUrl = envUrl;
         } else if (fileUrl != null) {
             baseUrl = fileUrl;
         } else {
@@ -290,6 +297,56 @@ record Config(
                 bodies,
                 prices,
                 store);
+    }
+
+    /**
+     * {@link #load}, after checking every block of the file, also those that other classes read
+     * later ({@code channels}, {@code http}, {@code hooks}, {@code files}, {@code tracing} and
+     * {@code kubernetes}): a file with mistakes in several blocks is refused with all of them, one
+     * a line, instead of one per attempt to start. Each of those blocks names its first mistake.
+     */
+    static Config loadChecked(Path home, Map<String, String> env) {
+        Path file = home.resolve("cordon.yaml");
+        List<String> problems = new ArrayList<>();
+        Config config = null;
+        try {
+            config = load(home, env);
+        } catch (ConfigException e) {
+            if (!parses(file)) {
+                throw e; // the file cannot be read as YAML: the other readers could only say the same
+            }
+            problems.add(e.getMessage());
+        }
+        List<Runnable> others = List.of(
+                () -> KubernetesChoice.load(file, env),
+                () -> ChannelSettings.load(file),
+                () -> WebSettings.load(file),
+                () -> HookSettings.load(file),
+                () -> FileSettings.load(file),
+                () -> OtelTracing.endpoint(file));
+        for (Runnable check : others) {
+            try {
+                check.run();
+            } catch (ConfigException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(String.join("\n", problems));
+        }
+        return config;
+    }
+
+    private static boolean parses(Path file) {
+        if (!Files.exists(file)) {
+            return true;
+        }
+        try {
+            new YAMLMapper().readTree(Files.readString(file));
+            return true;
+        } catch (IOException | JacksonException e) {
+            return false;
+        }
     }
 
     /** One line for status: api, model and endpoint — never the key. */
@@ -342,8 +399,48 @@ record Config(
         return null;
     }
 
-    /** Typed access to the YAML tree with errors that name the file and the field. */
-    private record Reader(Path file, JsonNode root) {
+    /**
+     * Typed access to the YAML tree. A wrong value is noted as a problem naming the file and the
+     * field, and its default stands in, so that one reading finds every mistake; {@link #check}
+     * then refuses the file with all of them.
+     */
+    private static final class Reader {
+        private final Path file;
+        private final JsonNode root;
+        private final List<String> problems = new ArrayList<>();
+
+        Reader(Path file, JsonNode root) {
+            this.file = file;
+            this.root = root;
+        }
+
+        /** Notes a problem (the file's name is prefixed) and returns {@code fallback}. */
+        <T> T problem(String message, T fallback) {
+            problems.add(file + ": " + message);
+            return fallback;
+        }
+
+        void problem(String message) {
+            problem(message, null);
+        }
+
+        /** Runs a check of another class's, noting its {@link ConfigException} as a problem. */
+        <T> T attempt(java.util.function.Supplier<T> read, T fallback) {
+            try {
+                return read.get();
+            } catch (ConfigException e) {
+                problems.add(e.getMessage());
+                return fallback;
+            }
+        }
+
+        /** Refuses the file with every problem noted, one a line, in the order they were read. */
+        void check() {
+            if (!problems.isEmpty()) {
+                throw new ConfigException(String.join("\n", problems));
+            }
+        }
+
         JsonNode node(String path) {
             JsonNode n = root;
             for (String part : path.split("\\.")) {
@@ -361,13 +458,13 @@ record Config(
                 return;
             }
             if (!n.isObject()) {
-                throw new ConfigException(file + ": " + (path.isEmpty() ? "the file" : path) + " must be a mapping");
+                problem((path.isEmpty() ? "the file" : path) + " must be a mapping");
+                return;
             }
             for (Iterator<String> it = n.propertyNames().iterator(); it.hasNext(); ) {
                 String key = it.next();
                 if (!allowed.contains(key)) {
-                    throw new ConfigException(file + ": unknown field '" + (path.isEmpty() ? key : path + "." + key)
-                            + "' (known: "
+                    problem("unknown field '" + (path.isEmpty() ? key : path + "." + key) + "' (known: "
                             + String.join(", ", allowed.stream().sorted().toList()) + ")");
                 }
             }
@@ -379,7 +476,7 @@ record Config(
                 return fallback;
             }
             if (!n.isBoolean()) {
-                throw new ConfigException(file + ": " + path + " must be true or false, got " + n);
+                return problem(path + " must be true or false, got " + n, fallback);
             }
             return n.asBoolean();
         }
@@ -390,7 +487,7 @@ record Config(
                 return null;
             }
             if (!n.isValueNode()) {
-                throw new ConfigException(file + ": " + path + " must be a string");
+                return problem(path + " must be a string", null);
             }
             return n.asString();
         }
@@ -402,29 +499,31 @@ record Config(
                 return List.of();
             }
             if (!n.isArray()) {
-                throw new ConfigException(file + ": " + path + " must be a list of {path, mode}");
+                return problem(path + " must be a list of {path, mode}", List.of());
             }
             List<AllowedRoot> roots = new ArrayList<>();
             int i = 0;
             for (JsonNode entry : n) {
                 String where = path + "[" + i++ + "]";
                 if (!entry.isObject()) {
-                    throw new ConfigException(file + ": " + where + " must be a mapping {path, mode}");
+                    problem(where + " must be a mapping {path, mode}");
+                    continue;
                 }
                 for (Iterator<String> it = entry.propertyNames().iterator(); it.hasNext(); ) {
                     String key = it.next();
                     if (!Set.of("path", "mode", "allow_credentials").contains(key)) {
-                        throw new ConfigException(file + ": unknown field '" + where + "." + key
-                                + "' (known: allow_credentials, mode, path)");
+                        problem("unknown field '" + where + "." + key + "' (known: allow_credentials, mode, path)");
                     }
                 }
                 String p = entry.path("path").asString("");
                 String mode = entry.path("mode").asString("ro");
                 if (p.isEmpty()) {
-                    throw new ConfigException(file + ": " + where + ".path is required");
+                    problem(where + ".path is required");
+                    continue;
                 }
                 if (!mode.equals("ro") && !mode.equals("rw")) {
-                    throw new ConfigException(file + ": " + where + ".mode must be ro or rw, got '" + mode + "'");
+                    problem(where + ".mode must be ro or rw, got '" + mode + "'");
+                    continue;
                 }
                 roots.add(new AllowedRoot(
                         Path.of(p),
@@ -444,14 +543,14 @@ record Config(
                 return Set.of();
             }
             if (!n.isArray()) {
-                throw new ConfigException(file + ": " + path + " must be a list, e.g. [cpu]");
+                return problem(path + " must be a list, e.g. [cpu]", Set.of());
             }
             Set<String> names = new java.util.TreeSet<>();
             for (JsonNode item : n) {
                 String name = item.asString().toLowerCase(Locale.ROOT);
                 if (!OPT_OUTS.contains(name)) {
-                    throw new ConfigException(file + ": " + path + ": unknown limit '" + item.asString()
-                            + "' (known: memory, pids, cpu, disk)");
+                    problem(path + ": unknown limit '" + item.asString() + "' (known: memory, pids, cpu, disk)");
+                    continue;
                 }
                 names.add(name);
             }
@@ -468,8 +567,9 @@ record Config(
                 return Map.of();
             }
             if (!n.isObject()) {
-                throw new ConfigException(file + ": " + path
-                        + " must be a mapping of model names to {input, output, cache_read, cache_write}");
+                return problem(
+                        path + " must be a mapping of model names to {input, output, cache_read, cache_write}",
+                        Map.of());
             }
             Map<String, Price> prices = new java.util.TreeMap<>();
             for (Iterator<String> it = n.propertyNames().iterator(); it.hasNext(); ) {
@@ -477,14 +577,15 @@ record Config(
                 String where = path + "." + model;
                 JsonNode price = n.get(model);
                 if (price == null || !price.isObject()) {
-                    throw new ConfigException(file + ": " + where
+                    problem(where
                             + " must be a mapping {input, output, cache_read, cache_write} (USD per million tokens)");
+                    continue;
                 }
                 // Not onlyKeys: model names have dots (gpt-4.1), which node() would take for a path.
                 for (Iterator<String> keys = price.propertyNames().iterator(); keys.hasNext(); ) {
                     String key = keys.next();
                     if (!Set.of("input", "output", "cache_read", "cache_write").contains(key)) {
-                        throw new ConfigException(file + ": unknown field '" + where + "." + key
+                        problem("unknown field '" + where + "." + key
                                 + "' (known: cache_read, cache_write, input, output)");
                     }
                 }
@@ -502,15 +603,15 @@ record Config(
         private double dollars(JsonNode price, String where, String field, boolean required) {
             JsonNode v = price.get(field);
             if (v == null || v.isNull()) {
-                if (required) {
-                    throw new ConfigException(
-                            file + ": " + where + "." + field + " is required (US dollars per million tokens)");
-                }
-                return 0;
+                return required
+                        ? problem(where + "." + field + " is required (US dollars per million tokens)", 0.0)
+                        : 0;
             }
             if (!v.isNumber() || v.asDouble() < 0 || v.asDouble() >= 1_000_000) {
-                throw new ConfigException(file + ": " + where + "." + field
-                        + " must be a number of US dollars per million tokens, from 0, got '" + v + "'");
+                return problem(
+                        where + "." + field + " must be a number of US dollars per million tokens, from 0, got '" + v
+                                + "'",
+                        0.0);
             }
             return v.asDouble();
         }
@@ -521,8 +622,8 @@ record Config(
                 return fallback;
             }
             if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
-                throw new ConfigException(file + ": " + path + " must be a whole number from " + min + " to " + max
-                        + ", got '" + n + "'");
+                return problem(
+                        path + " must be a whole number from " + min + " to " + max + ", got '" + n + "'", fallback);
             }
             return n.asInt();
         }

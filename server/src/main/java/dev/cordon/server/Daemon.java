@@ -155,7 +155,7 @@ public final class Daemon implements AutoCloseable {
     private Daemon(Path homeDir, Map<String, String> env, Path runnerLib, Probes probes) throws IOException {
         home = new Home(homeDir);
         home.create();
-        config = Config.load(home.root(), env);
+        config = Config.loadChecked(home.root(), env);
         store = probes.store()
                 .apply(StoreChoice.open(home, config.store(), Clock.systemUTC(), StoreChoice.replicaName(home)));
         // Invariant 6: every side effect is on record before it is reported done.

@@ -6,9 +6,11 @@ import dev.cordon.sandbox.k8s.Kubernetes;
 import dev.cordon.sandbox.k8s.KubernetesSettings;
 import dev.cordon.sandbox.k8s.PodFleet;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /** {@code cordon doctor}: what this host supports for sandboxing, and how to fix what is missing. */
@@ -17,10 +19,28 @@ final class Doctor {
 
     /** Prints the report; returns 0 when nothing required is missing, else 1. */
     static int print(PrintStream out, Path home) {
-        List<HostDoctor.Check> checks = new ArrayList<>(HostDoctor.run());
+        List<HostDoctor.Check> checks = new ArrayList<>();
+        checks.add(config(home, System.getenv()));
+        checks.addAll(HostDoctor.run());
         checks.add(kubernetes(home.resolve("cordon.yaml"), Kubernetes::connect));
         out.print(HostDoctor.render(checks));
         return checks.stream().anyMatch(c -> c.status() == HostDoctor.Status.MISSING) ? 1 : 0;
+    }
+
+    /** Whether the daemon would take {@code home}'s cordon.yaml; MISSING names every mistake in it. */
+    static HostDoctor.Check config(Path home, Map<String, String> env) {
+        Path file = home.resolve("cordon.yaml");
+        try {
+            Config.loadChecked(home, env);
+        } catch (ConfigException e) {
+            return new HostDoctor.Check(
+                    "config", HostDoctor.Status.MISSING, e.getMessage(), "correct it (docs/configuration.md)");
+        }
+        return new HostDoctor.Check(
+                "config",
+                HostDoctor.Status.OK,
+                Files.exists(file) ? file + " is valid" : "no " + file + ": defaults",
+                "");
     }
 
     /**

@@ -91,8 +91,13 @@ public final class Main {
             }
             Daemon daemon;
             try {
-                LogFormat.load(homeDir.resolve("cordon.yaml"))
-                        .apply((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory());
+                LogFormat format;
+                try {
+                    format = LogFormat.load(homeDir.resolve("cordon.yaml"));
+                } catch (ConfigException e) {
+                    format = LogFormat.TEXT; // Daemon.start refuses the file, with its other mistakes
+                }
+                format.apply((ch.qos.logback.classic.LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory());
                 daemon = Daemon.start(homeDir, System.getenv(), runnerLib());
             } catch (ConfigException e) {
                 System.err.println("cordon: " + e.getMessage());

@@ -83,18 +83,29 @@ final class OtelTracing implements Tracing {
      * with {@code otlp_endpoint}, spans exported there. Errors name the file and the field.
      */
     static Tracing load(Path file, String home) {
+        URI endpoint = endpoint(file);
+        return endpoint == null ? Tracing.OFF : otlp(endpoint.toString(), home);
+    }
+
+    /**
+     * The collector {@code file}'s {@code tracing:} block names, or null without one; checks the
+     * block without starting an exporter.
+     *
+     * @throws ConfigException naming the file and the field
+     */
+    static URI endpoint(Path file) {
         if (!Files.exists(file)) {
-            return Tracing.OFF;
+            return null;
         }
         JsonNode root;
         try {
             root = new YAMLMapper().readTree(Files.readString(file));
         } catch (IOException | JacksonException e) {
-            return Tracing.OFF; // Config.load, which runs first, reports an unreadable file
+            return null; // Config.load, which runs first, reports an unreadable file
         }
         JsonNode block = root == null ? null : root.get("tracing");
         if (block == null || block.isNull()) {
-            return Tracing.OFF;
+            return null;
         }
         if (!block.isObject()) {
             throw new ConfigException(file + ": tracing: must be a block with otlp_endpoint");
@@ -118,7 +129,7 @@ final class OtelTracing implements Tracing {
             throw new ConfigException(file + ": tracing.otlp_endpoint: must be a collector's OTLP/HTTP traces URL,"
                     + " such as http://127.0.0.1:4318/v1/traces");
         }
-        return otlp(uri.toString(), home);
+        return uri;
     }
 
     /** The trace id (32 hex digits) and root span id (16) of inbound message {@code inbound}. */

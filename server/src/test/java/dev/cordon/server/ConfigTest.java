@@ -2,6 +2,7 @@ package dev.cordon.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.list;
 
 import dev.cordon.core.budget.Price;
 import dev.cordon.protocol.ModelApi;
@@ -471,6 +472,94 @@ class ConfigTest {
                 .isExactlyInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("OPENAI_BASE_URL: ")
                 .hasMessageContaining("'localhost:11434/v1' is not a valid http(s) URL");
+    }
+
+    @Test
+    void everyMistakeInTheFileIsNamedAtOnceInTheOrderItIsRead() throws IOException {
+        write("""
+                model:
+                  temprature: 0.2
+                  max_tokens: 0
+                sandbox:
+                  memory_mb: lots
+                  unenforced_limits: [cpu, gpu]
+                  mount_allowlist:
+                    - {path: /srv/data, mode: rx}
+                prices:
+                  my-model: {input: 1}
+                """);
+
+        assertThatThrownBy(() -> Config.load(home, Map.of("ANTHROPIC_API_KEY", "k")))
+                .isExactlyInstanceOf(ConfigException.class)
+                .extracting(e -> e.getMessage().lines().toList())
+                .asInstanceOf(list(String.class))
+                .containsExactly(
+                        file() + ": unknown field 'model.temprature' (known: api, api_key, base_url, max_tokens, name)",
+                        file() + ": sandbox.memory_mb must be a whole number from 0 to 1048576, got '\"lots\"'",
+                        file() + ": sandbox.unenforced_limits: unknown limit 'gpu' (known: memory, pids, cpu, disk)",
+                        file() + ": sandbox.mount_allowlist[0].mode must be ro or rw, got 'rx'",
+                        file() + ": prices.my-model.output is required (US dollars per million tokens)",
+                        file() + ": model.max_tokens must be a whole number from 1 to 1000000, got '0'");
+    }
+
+    @Test
+    void theDaemonsCheckAlsoNamesTheFirstMistakeOfEveryBlockOtherReadersOwn() throws IOException {
+        write("""
+                sandbox:
+                  pids: none
+                channels:
+                  telegram:
+                    tokn: x
+                http:
+                  port: abc
+                tracing:
+                  endpoint: http://127.0.0.1:4318
+                """);
+
+        assertThatThrownBy(() -> Config.loadChecked(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .extracting(e -> e.getMessage().lines().toList())
+                .asInstanceOf(list(String.class))
+                .hasSize(4)
+                .allSatisfy(line -> assertThat(line).startsWith(file().toString()))
+                .satisfies(lines -> {
+                    assertThat(lines.get(0)).contains("sandbox.pids must be a whole number");
+                    assertThat(lines.get(1)).contains("channels.telegram.tokn: unknown field");
+                    assertThat(lines.get(2)).contains("http.port: must be a port number");
+                    assertThat(lines.get(3)).contains("tracing.endpoint: unknown field");
+                });
+    }
+
+    @Test
+    void theDaemonRefusesToStartWithEveryMistakeEvenWhenLoggingIsOneOfThem() throws IOException {
+        write("logging:\n  format: fancy\nhttp:\n  port: abc\n");
+
+        assertThatThrownBy(() -> Daemon.start(home, Map.of(), home.resolve("no-runner")))
+                .isExactlyInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(e.getMessage().lines())
+                        .hasSize(2)
+                        .anySatisfy(line -> assertThat(line).contains("logging.format"))
+                        .anySatisfy(line -> assertThat(line).contains("http.port")));
+        assertThat(home.resolve("data/cordon.db")).doesNotExist(); // refused before the store was opened
+    }
+
+    @Test
+    void theDaemonsCheckReportsAFileThatIsNotYamlOnce() throws IOException {
+        write("model: [unclosed\nchannels:\n  telegram: {token_secret: T}\n");
+
+        assertThatThrownBy(() -> Config.loadChecked(home, Map.of()))
+                .isExactlyInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + ": not valid YAML: ")
+                .satisfies(e -> assertThat(e.getMessage())
+                        .containsOnlyOnce(file().toString())
+                        .doesNotContain("channels."));
+    }
+
+    @Test
+    void theDaemonsCheckPassesAValidFileAndNoFile() throws IOException {
+        assertThat(Config.loadChecked(home, Map.of()).uidBase()).isEqualTo(200_000);
+        write("sandbox:\n  uid_base: 300000\nhttp:\n  port: 8080\n");
+        assertThat(Config.loadChecked(home, Map.of()).uidBase()).isEqualTo(300_000);
     }
 
     private void write(String yaml) throws IOException {

@@ -103,7 +103,9 @@ public final class HostDoctor {
         int width = checks.stream().mapToInt(c -> c.name().length()).max().orElse(0);
         StringBuilder out = new StringBuilder("Cordon host check\n");
         for (Check check : checks) {
-            out.append(String.format("  %-7s  %-" + width + "s  %s%n", check.status(), check.name(), check.detail()));
+            // A detail of several lines (every mistake in a file) keeps the column of the first.
+            String detail = check.detail().replace("\n", "\n" + " ".repeat(2 + 7 + 2 + width + 2));
+            out.append(String.format("  %-7s  %-" + width + "s  %s%n", check.status(), check.name(), detail));
             if (check.status() != Status.OK && !check.fix().isEmpty()) {
                 out.append(String.format("  %-7s  %-" + width + "s  fix: %s%n", "", "", check.fix()));
             }

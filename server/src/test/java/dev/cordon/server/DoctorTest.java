@@ -11,8 +11,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What {@code cordon doctor} says about the Kubernetes backend (the probe itself: KubernetesBackendTest). */
-class DoctorKubernetesTest {
+/**
+ * What {@code cordon doctor} says about cordon.yaml and the Kubernetes backend (the probe itself:
+ * KubernetesBackendTest).
+ */
+class DoctorTest {
     @TempDir
     Path home;
 
@@ -27,6 +30,34 @@ class DoctorKubernetesTest {
             "  runner_image: registry.example/cordon-runner:0.1.0",
             "  egress_proxy: 10.0.0.5:3128",
             "");
+
+    @Test
+    void doctorNamesEveryMistakeInCordonYamlAndCallsTheHostNotReady() throws Exception {
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  pids: many\nhttp:\n  port: abc\n");
+
+        HostDoctor.Check check = Doctor.config(home, Map.of());
+
+        assertThat(check.status()).isEqualTo(HostDoctor.Status.MISSING);
+        assertThat(check.detail().lines())
+                .hasSize(2)
+                .anySatisfy(line -> assertThat(line).contains("sandbox.pids must be a whole number"))
+                .anySatisfy(line -> assertThat(line).contains("http.port"));
+        String report = HostDoctor.render(java.util.List.of(check));
+        assertThat(report)
+                .contains("  MISSING  config  " + home.resolve("cordon.yaml") + ": sandbox.pids")
+                .contains(
+                        "\n" + " ".repeat("  MISSING  config  ".length()) + home.resolve("cordon.yaml") + ": http.port")
+                .contains("Not ready: 1 missing.");
+    }
+
+    @Test
+    void doctorSaysWhenCordonYamlIsValidOrAbsent() throws Exception {
+        assertThat(Doctor.config(home, Map.of()).detail()).startsWith("no " + home.resolve("cordon.yaml"));
+        Files.writeString(home.resolve("cordon.yaml"), "sandbox:\n  pids: 256\n");
+        HostDoctor.Check check = Doctor.config(home, Map.of());
+        assertThat(check.status()).isEqualTo(HostDoctor.Status.OK);
+        assertThat(check.detail()).endsWith("cordon.yaml is valid");
+    }
 
     @Test
     void withoutAClusterDoctorSaysSandboxesRunHere() throws Exception {
