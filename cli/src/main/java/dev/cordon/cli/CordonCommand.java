@@ -37,8 +37,19 @@ import picocli.CommandLine.ScopeType;
             TasksCommand.class
         },
         footerHeading = "%n",
-        footer = "The daemon starts on first use and keeps running (with your agents' sandboxes and"
-                + " schedules) until ./cordon stop. Its log is HOME/logs/daemon.out. Host check: ./cordon doctor.",
+        footer = {
+            "More commands, which ./cordon runs without a daemon:",
+            "  secret set|list|rm NAME   the secret vault; values on stdin (docs/egress.md)",
+            "  policy check FILE|schema|explain AGENT   an agent's policy (docs/policy.md)",
+            "  usage [--days N] [--by agent|chat|model]   spending (docs/budgets.md)",
+            "  audit verify|tail|export  the tamper-evident audit log (docs/audit.md)",
+            "  demo escape               hostile agent vs a real sandbox (docs/security.md)",
+            "  migrate --from sqlite --to postgres   move the store (docs/store.md)",
+            "  fake-model                a scripted model server, to try Cordon offline",
+            "",
+            "The daemon starts on first use and keeps running (with your agents' sandboxes and"
+                    + " schedules) until ./cordon stop. Its log is HOME/logs/daemon.out. Host check: ./cordon doctor."
+        },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             " 0:success",

@@ -369,6 +369,10 @@ class CordonCommandTest {
         assertThat(result.exit()).isEqualTo(0);
         assertThat(result.out())
                 .contains("chat", "send", "status", "start", "stop", "doctor")
+                // the commands the ./cordon script runs itself, which picocli does not know
+                .contains("secret set|list|rm", "policy check FILE", "usage [--days N]", "audit verify")
+                .doesNotContain("\n(docs/") // no line of that list wrapped
+                .contains("demo escape", "migrate --from sqlite", "fake-model")
                 .contains("Exit codes:")
                 .contains("2   no model is configured")
                 .contains("64   invalid command line");
