@@ -35,12 +35,13 @@ final class AgentsCommand {
     int list() {
         AccessClient.table(
                 root.context().out(),
-                List.of("AGENT", "SESSIONS", "MEMORY", "POLICY"),
+                // MEMORY.md: the agent's own notes, not RAM (that is per sandbox: ./cordon sessions list)
+                List.of("AGENT", "SESSIONS", "MEMORY.md", "POLICY"),
                 listing().stream()
                         .map(a -> List.of(
                                 a.name(),
                                 a.liveSessions() + " live / " + a.sessions(),
-                                a.memoryBytes() < 0 ? "-" : a.memoryBytes() + " B",
+                                a.memoryBytes() < 0 ? "none" : a.memoryBytes() + " B",
                                 a.policy()))
                         .toList(),
                 "No agents.");

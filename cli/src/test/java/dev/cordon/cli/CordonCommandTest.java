@@ -630,9 +630,9 @@ class CordonCommandTest {
         Result missing = run("", "agents", "show", "nobody");
 
         assertThat(list.out()).isEqualTo("""
-                AGENT  SESSIONS    MEMORY  POLICY
-                main   0 live / 2  -       defaults
-                sales  1 live / 1  29 B    v2
+                AGENT  SESSIONS    MEMORY.md  POLICY
+                main   0 live / 2  none       defaults
+                sales  1 live / 1  29 B       v2
                 """);
         assertThat(daemon.received(ControlRequest.AgentsCreate.class))
                 .contains(new ControlRequest.AgentsCreate("ops", "You run ops."));
