@@ -80,6 +80,11 @@ final class ControlServer implements AutoCloseable {
             connection.send(new ControlEvent.Failure("malformed request: " + e.getMessage()));
         } catch (IOException e) {
             LOG.debug("control client went away", e);
+        } catch (RuntimeException e) {
+            // A bug in handling one request: the client hears it, and the daemon serves on.
+            LOG.error("control request failed", e);
+            connection.send(new ControlEvent.Failure(
+                    "the daemon failed on this request (a bug; its log has the stack trace): " + e));
         } finally {
             connection.close();
             handler.closed(connection);

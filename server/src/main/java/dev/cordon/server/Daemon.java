@@ -742,7 +742,6 @@ public final class Daemon implements AutoCloseable {
                         "model", daemon.config.describeModel(),
                         "replica", daemon.store.replicas().self())));
         daemon.recordConfig();
-        daemon.control.start();
         if (daemon.webServer != null) {
             daemon.webServer.start();
         }
@@ -755,6 +754,9 @@ public final class Daemon implements AutoCloseable {
         if (daemon.hookServer != null) {
             daemon.hookServer.start();
         }
+        // Last: the CLI takes the control socket for a daemon that is ready, and asks at once for
+        // what needs the parts above (the dashboard's address, the hooks' URL, the channels).
+        daemon.control.start();
         Files.writeString(
                 daemon.home.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info(

@@ -60,6 +60,34 @@ class WebApiTest extends DaemonTestBase {
         return WebClient.token(url, daemon.controlSocket(), user);
     }
 
+    /** As ./cordon dashboard does on a stopped daemon: start it, and ask the moment its socket takes a connection. */
+    @Test
+    void theDashboardsAddressIsThereAsSoonAsTheControlSocketIs() throws Exception {
+        java.util.concurrent.CompletableFuture<Daemon> starting =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return EndToEndTest.startOn(home, model);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        java.nio.file.Path socket = home.resolve("run/control.sock");
+        ControlEvent.DashboardLink link = null;
+        while (link == null && !starting.isDone()) {
+            try {
+                link = WebClient.link(socket, null, false);
+            } catch (java.net.SocketException | java.nio.file.NoSuchFileException e) {
+                Thread.sleep(1); // not listening yet
+            }
+        }
+        daemon = starting.get();
+        if (link == null) {
+            link = WebClient.link(socket, null, false); // the start won the race: nothing to show
+        }
+
+        assertThat(link.url()).isEqualTo(daemon.webUrl()).doesNotEndWith(":0");
+    }
+
     @Test
     void aLoginLinkWorksOnceAndGivesAStrictHttpOnlyCookieWhoseChangesNeedTheCsrfToken() throws Exception {
         start();
