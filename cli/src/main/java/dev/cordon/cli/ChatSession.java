@@ -1,10 +1,13 @@
 package dev.cordon.cli;
 
 import dev.cordon.cli.ChatView.TurnEnd;
+import dev.cordon.protocol.control.ApprovalView;
+import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlEvent.Attached;
 import dev.cordon.protocol.control.ControlEvent.StatusReport;
 import dev.cordon.protocol.control.ControlRequest;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -79,12 +82,66 @@ final class ChatSession {
             String clientMessageId = UUID.randomUUID().toString();
             CompletableFuture<TurnEnd> turn = view.beginTurn(clientMessageId);
             connection.send(new ControlRequest.Say(agent, clientMessageId, line));
-            switch (turn.join()) {
+            switch (awaitTurn(io, view, turn)) {
                 case ANSWERED, REFUSED -> {}
                 case STOPPED_WAITING ->
                     io.screen().note("[" + agent + " keeps working; its reply will appear here when it is done]");
                 case DISCONNECTED -> throw gone(view.disconnected());
             }
+        }
+    }
+
+    /** Waits for the turn to end, asking the user about each approval card it brings meanwhile. */
+    private TurnEnd awaitTurn(ChatIo io, ChatView view, CompletableFuture<TurnEnd> turn) {
+        while (true) {
+            CompletableFuture.anyOf(turn, view.questionAsked()).join();
+            if (turn.isDone()) {
+                return turn.join();
+            }
+            ApprovalView question = view.nextQuestion();
+            if (question != null) {
+                answer(io, question);
+            }
+        }
+    }
+
+    /**
+     * Asks whether to grant the approval the card above showed, and sends the answer on a
+     * connection of its own; the decision then comes back as a note on the chat's connection,
+     * as it does when it is made anywhere else. Enter leaves it pending.
+     */
+    private void answer(ChatIo io, ApprovalView approval) {
+        long id = approval.id();
+        io.screen()
+                .note("[approve #" + id + "? y: once, s: for this session, a: always for " + agent
+                        + ", n: deny, Enter: not now]");
+        while (true) {
+            String line = io.readLine();
+            if (line == null || line.isBlank()) {
+                io.screen().note("[#" + id + " waits: ./cordon approvals approve|deny " + id + "]");
+                return;
+            }
+            ControlRequest request = switch (line.strip().toLowerCase(Locale.ROOT)) {
+                case "y", "yes" -> new ControlRequest.ApprovalApprove(id, "once", 0, 0, null);
+                case "s", "session" -> new ControlRequest.ApprovalApprove(id, "session", 0, 0, null);
+                case "a", "always" -> new ControlRequest.ApprovalApprove(id, "always", 0, 0, null);
+                case "n", "no" -> new ControlRequest.ApprovalDeny(id, null);
+                default -> null;
+            };
+            if (request == null) {
+                io.screen().note("[answer y, s, a or n; Enter leaves #" + id + " for later]");
+                continue;
+            }
+            try (ControlConnection answering = daemon.connect()) {
+                answering.send(request);
+                ControlEvent event = daemon.expect(answering, ControlEvent.class, "the approval's answer");
+                if (event instanceof ControlEvent.ApprovalProblem problem) {
+                    io.screen().failure(problem.message()); // decided or expired meanwhile
+                }
+            } catch (CliException e) { // refused (a Failure), or the daemon did not answer
+                io.screen().failure(e.getMessage());
+            }
+            return;
         }
     }
 

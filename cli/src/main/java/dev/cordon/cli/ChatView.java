@@ -3,6 +3,7 @@ package dev.cordon.cli;
 import dev.cordon.cli.ControlConnection.Closed;
 import dev.cordon.cli.ControlConnection.Incoming;
 import dev.cordon.cli.ControlConnection.Received;
+import dev.cordon.protocol.control.ApprovalView;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlEvent.Accepted;
 import dev.cordon.protocol.control.ControlEvent.Attached;
@@ -14,6 +15,7 @@ import dev.cordon.protocol.control.ControlEvent.StatusReport;
 import dev.cordon.protocol.control.ControlEvent.Stopping;
 import dev.cordon.protocol.control.ControlRequest;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +64,11 @@ final class ChatView {
     private long awaitedInboundId = -1;
     private CompletableFuture<TurnEnd> turn;
     private final Set<Long> unanswered = new HashSet<>();
+    /** Cards that came while the user waited for a turn: the main thread asks about each. */
+    private final ArrayDeque<ApprovalView> questions = new ArrayDeque<>();
+    /** Completed (and replaced) when a question is queued. */
+    private CompletableFuture<Void> asked = new CompletableFuture<>();
+
     private boolean leaving;
     private String disconnected;
 
@@ -125,6 +132,16 @@ final class ChatView {
         end(TurnEnd.STOPPED_WAITING);
     }
 
+    /** Completes when a question is waiting for {@link #nextQuestion}, at once if one already is. */
+    synchronized CompletableFuture<Void> questionAsked() {
+        return questions.isEmpty() ? asked : CompletableFuture.completedFuture(null);
+    }
+
+    /** The oldest card of the awaited turn not yet asked about, or null. */
+    synchronized ApprovalView nextQuestion() {
+        return questions.poll();
+    }
+
     /** Whether a message was accepted whose reply has not been shown yet. */
     synchronized boolean awaitingReplies() {
         return !unanswered.isEmpty();
@@ -177,6 +194,7 @@ final class ChatView {
             }
             case ControlEvent.ApprovalDecided decided -> {
                 if (decided.approval().agent().equals(agent)) {
+                    questions.removeIf(q -> q.id() == decided.approval().id()); // answered elsewhere
                     screen.note("[approval #" + decided.approval().id() + " " + ApprovalCards.flat(decided.message())
                             + "]");
                 }
@@ -221,6 +239,13 @@ final class ChatView {
         }
         shownFromStart = false;
         ApprovalCards.card(approval).forEach(screen::note);
+        // The user waits for this turn and cannot type a command: the main thread asks instead.
+        if (turn != null && foreground && "pending".equals(approval.status())) {
+            questions.add(approval);
+            CompletableFuture<Void> signal = asked;
+            asked = new CompletableFuture<>();
+            signal.complete(null);
+        }
     }
 
     private void onReset(String reason) {
@@ -285,6 +310,7 @@ final class ChatView {
 
     private void end(TurnEnd how) {
         foreground = false;
+        questions.clear(); // the turn is over: what it asked has been decided, or expired
         awaitedClientId = null;
         awaitedInboundId = -1;
         CompletableFuture<TurnEnd> ended = turn;

@@ -252,6 +252,85 @@ class ApprovalsCommandTest {
                 .contains("cleaned up");
     }
 
+    /**
+     * The chat's daemon side of an approval: the card during the turn, then the decision pushed and
+     * the reply once an answer came (on another connection, as `cordon approvals` sends it), or the
+     * reply alone when the user leaves it for later.
+     */
+    private void askDuringTheTurn() {
+        java.util.concurrent.atomic.AtomicReference<FakeDaemon.Peer> chat =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong inbound = new java.util.concurrent.atomic.AtomicLong();
+        daemon.onSay = (say, inboundId, peer) -> {
+            chat.set(peer);
+            inbound.set(inboundId);
+            peer.send(new ControlEvent.ApprovalRequested(PENDING));
+            if (say.text().equals("no answer")) {
+                // Nothing tells this fake that the user left it for later: the turn ends a while after,
+                // as it would when the approval expires (the prompt and the Enter take milliseconds).
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        Thread.sleep(2000);
+                        peer.send(new ControlEvent.Reply(41, "main", inboundId, "waited", false));
+                    } catch (IOException | InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            }
+        };
+        daemon.onApproval = r -> {
+            ControlEvent.ApprovalDecided decided = switch (r) {
+                case ControlRequest.ApprovalApprove a ->
+                    new ControlEvent.ApprovalDecided(decided("granted", a.scope(), 0), "granted by terminal:owner");
+                case ControlRequest.ApprovalDeny d ->
+                    new ControlEvent.ApprovalDecided(decided("denied", null, 0), "denied by terminal:owner");
+                default -> throw new AssertionError("unexpected " + r);
+            };
+            try {
+                chat.get().send(decided);
+                chat.get().send(new ControlEvent.Reply(41, "main", inbound.get(), "cleaned up", false));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return decided;
+        };
+    }
+
+    @Test
+    void chatAsksAboutTheCardWhileTheTurnWaitsAndSendsTheAnswer() {
+        askDuringTheTurn();
+
+        Result result = runWithInput("clean up\nmaybe\ns\n", "chat");
+
+        assertThat(result.exit()).isZero();
+        assertThat(result.out())
+                .contains("approval #12 · main asks: tool.bash")
+                .contains("[approve #12? y: once, s: for this session, a: always for main, n: deny, Enter: not now]")
+                .contains("[answer y, s, a or n; Enter leaves #12 for later]")
+                .contains("[approval #12 granted by terminal:owner]")
+                .contains("cleaned up");
+        assertThat(daemon.received(ControlRequest.ApprovalApprove.class))
+                .containsExactly(new ControlRequest.ApprovalApprove(12, "session", 0, 0, null));
+        assertThat(daemon.received(ControlRequest.Say.class)).hasSize(1); // the answers were not messages
+    }
+
+    @Test
+    void chatDeniesWithNAndLeavesTheApprovalPendingWithEnter() {
+        askDuringTheTurn();
+        Result denied = runWithInput("clean up\nn\n", "chat");
+        Result later = runWithInput("no answer\n\n", "chat");
+
+        assertThat(denied.out())
+                .contains("[approval #12 denied by terminal:owner]")
+                .contains("cleaned up");
+        assertThat(daemon.received(ControlRequest.ApprovalDeny.class))
+                .containsExactly(new ControlRequest.ApprovalDeny(12, null));
+        assertThat(later.out())
+                .contains("[#12 waits: ./cordon approvals approve|deny 12]")
+                .contains("waited");
+        assertThat(daemon.received(ControlRequest.ApprovalApprove.class)).isEmpty();
+    }
+
     private Result run(String... args) {
         return runWithInput(args[0].equals("chat") ? "clean up\n" : "", args);
     }
