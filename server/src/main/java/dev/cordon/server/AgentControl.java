@@ -298,8 +298,13 @@ final class AgentControl {
     private String policy(Agent agent) {
         Policies.InForce in = Policies.inForce(home, agent.name(), defaults.get());
         if (in.problem() != null) {
-            // One row: a policy with several wrong sections has one error per line.
-            return "invalid, the agent cannot run: " + in.problem().replace("\n", "; ");
+            // One row: a policy with several wrong sections has one error per line; the row names
+            // the first and where to read them all.
+            List<String> errors = in.problem().lines().toList();
+            return "invalid, the agent cannot run: " + errors.getFirst()
+                    + (errors.size() == 1
+                            ? ""
+                            : " (and " + (errors.size() - 1) + " more: ./cordon policy explain " + agent.name() + ")");
         }
         if (in.version() == 0) {
             return "defaults";

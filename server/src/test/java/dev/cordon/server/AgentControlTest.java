@@ -84,4 +84,18 @@ class AgentControlTest extends DaemonTestBase {
 
         assertThat(main.policy()).startsWith("invalid, the agent cannot run: ").contains("sandbox.pids");
     }
+
+    @Test
+    void aPolicyWithSeveralErrorsKeepsItsRowShortAndSaysWhereTheRestAre() throws Exception {
+        Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash: maybe\nsandbox:\n  pids: lots\n");
+
+        ControlEvent.AgentRow main = ((ControlEvent.AgentListing) request(new ControlRequest.AgentsList()))
+                .agents()
+                .getFirst();
+
+        assertThat(main.policy())
+                .startsWith("invalid, the agent cannot run: ")
+                .endsWith(" (and 1 more: ./cordon policy explain main)")
+                .doesNotContain("\n");
+    }
 }
