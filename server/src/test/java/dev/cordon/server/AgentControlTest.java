@@ -78,9 +78,7 @@ class AgentControlTest extends DaemonTestBase {
     void anInvalidPolicyIsShownInTheListing() throws Exception {
         Files.writeString(home.resolve("agents/main/policy.yaml"), "sandbox:\n  pids: lots\n");
 
-        ControlEvent.AgentRow main = ((ControlEvent.AgentListing) request(new ControlRequest.AgentsList()))
-                .agents()
-                .getFirst();
+        ControlEvent.AgentRow main = firstRow();
 
         assertThat(main.policy()).startsWith("invalid, the agent cannot run: ").contains("sandbox.pids");
     }
@@ -89,13 +87,17 @@ class AgentControlTest extends DaemonTestBase {
     void aPolicyWithSeveralErrorsKeepsItsRowShortAndSaysWhereTheRestAre() throws Exception {
         Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash: maybe\nsandbox:\n  pids: lots\n");
 
-        ControlEvent.AgentRow main = ((ControlEvent.AgentListing) request(new ControlRequest.AgentsList()))
-                .agents()
-                .getFirst();
+        ControlEvent.AgentRow main = firstRow();
 
         assertThat(main.policy())
                 .startsWith("invalid, the agent cannot run: ")
                 .endsWith(" (and 1 more: ./cordon policy explain main)")
                 .doesNotContain("\n");
+    }
+
+    private ControlEvent.AgentRow firstRow() throws Exception {
+        return ((ControlEvent.AgentListing) request(new ControlRequest.AgentsList()))
+                .agents()
+                .getFirst();
     }
 }
