@@ -121,11 +121,12 @@ final class ChatSession {
                 io.screen().note("[#" + id + " waits: ./cordon approvals approve|deny " + id + "]");
                 return;
             }
+            // 1 to 4 as well: the numbers a chat platform's card lists its options with
             ControlRequest request = switch (line.strip().toLowerCase(Locale.ROOT)) {
-                case "y", "yes" -> new ControlRequest.ApprovalApprove(id, "once", 0, 0, null);
-                case "s", "session" -> new ControlRequest.ApprovalApprove(id, "session", 0, 0, null);
-                case "a", "always" -> new ControlRequest.ApprovalApprove(id, "always", 0, 0, null);
-                case "n", "no" -> new ControlRequest.ApprovalDeny(id, null);
+                case "y", "yes", "1" -> new ControlRequest.ApprovalApprove(id, "once", 0, 0, null);
+                case "s", "session", "2" -> new ControlRequest.ApprovalApprove(id, "session", 0, 0, null);
+                case "a", "always", "3" -> new ControlRequest.ApprovalApprove(id, "always", 0, 0, null);
+                case "n", "no", "4" -> new ControlRequest.ApprovalDeny(id, null);
                 default -> null;
             };
             if (request == null) {

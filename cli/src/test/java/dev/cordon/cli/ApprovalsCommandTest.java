@@ -317,7 +317,7 @@ class ApprovalsCommandTest {
     @Test
     void chatDeniesWithNAndLeavesTheApprovalPendingWithEnter() {
         askDuringTheTurn();
-        Result denied = runWithInput("clean up\nn\n", "chat");
+        Result denied = runWithInput("clean up\n4\n", "chat"); // 4: Deny, as a chat platform's card numbers it
         Result later = runWithInput("no answer\n\n", "chat");
 
         assertThat(denied.out())
