@@ -63,6 +63,14 @@ final class StatusCommand implements Callable<Integer> {
                         + s.undeliveredReplies() + " repl" + (s.undeliveredReplies() == 1 ? "y" : "ies")
                         + " not yet delivered");
         row(out, "files", files(s));
+        row(out, "dashboard", dashboard(s.dashboard()));
+    }
+
+    /** Where the dashboard is, or how to turn it on. */
+    static String dashboard(String url) {
+        return url == null
+                ? "off (http: in cordon.yaml; docs/dashboard.md)"
+                : url + " (a login link: ./cordon dashboard)";
     }
 
     /** "3 in the vault, 12 MiB; each kept 30 days after the last message that needs it". */

@@ -280,6 +280,7 @@ class CordonCommandTest {
                                      main session 3 (r-main-3-1): memory 150 MiB (peak 220 MiB), 29 processes and threads, CPU 1.5 s
                           queues     0 sessions with messages waiting, 2 replies not yet delivered
                           files      3 in the vault, 12 MiB; each kept 30 days after the last message that needs it
+                          dashboard  http://127.0.0.1:7878 (a login link: ./cordon dashboard)
                         """);
     }
 
@@ -290,6 +291,11 @@ class CordonCommandTest {
                 .isEqualTo("0 in the vault, 0 MiB; kept for ever (files.keep_days: 0)");
         assertThat(StatusCommand.files(withFiles(s, -1, -1, 1)))
                 .isEqualTo("the vault cannot be read; each kept 1 day after the last message that needs it");
+    }
+
+    @Test
+    void statusSaysHowToTurnTheDashboardOn() {
+        assertThat(StatusCommand.dashboard(null)).isEqualTo("off (http: in cordon.yaml; docs/dashboard.md)");
     }
 
     static ControlEvent.StatusReport withFiles(ControlEvent.StatusReport s, long files, long bytes, int keepDays) {
@@ -308,7 +314,8 @@ class CordonCommandTest {
                 s.sandboxes(),
                 files,
                 bytes,
-                keepDays);
+                keepDays,
+                s.dashboard());
     }
 
     @Test

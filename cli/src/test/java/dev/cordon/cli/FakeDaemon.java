@@ -93,7 +93,8 @@ final class FakeDaemon implements AutoCloseable {
                 List.of(new ControlEvent.LiveSandbox("main", 3, "r-main-3-1", 157_286_400, 230_686_720, 29, 1530, 0)),
                 3,
                 12_582_912,
-                30);
+                30,
+                "http://127.0.0.1:7878");
     }
 
     /** The acknowledged outbound ids, in order. */

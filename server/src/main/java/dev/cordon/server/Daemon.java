@@ -1133,7 +1133,8 @@ public final class Daemon implements AutoCloseable {
                     fileSettings
                             .retention()
                             .map(d -> (int) ((d.toHours() + 23) / 24))
-                            .orElse(0));
+                            .orElse(0),
+                    webUrl());
         }
 
         /** Live and queued sessions first (by id), then the most recent hibernated ones. */

@@ -409,6 +409,7 @@ class EndToEndTest {
             ControlEvent.StatusReport status = client.await(ControlEvent.StatusReport.class);
             assertThat(status.agents()).containsExactly("main");
             assertThat(status.modelProblem()).isNull();
+            assertThat(status.dashboard()).as("http: is not enabled here").isNull();
         }
     }
 

@@ -9,15 +9,20 @@ import dev.cordon.protocol.control.ControlRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -31,7 +36,7 @@ class WebApiTest extends DaemonTestBase {
     static final String HTTP_ON = "http:\n  enabled: true\n  port: 0\n";
 
     /** Turns the dashboard on (any free port) and makes agent main ask before each bash call. */
-    static void dashboardWithAskingBash(java.nio.file.Path home) throws IOException {
+    static void dashboardWithAskingBash(Path home) throws IOException {
         Files.writeString(home.resolve("cordon.yaml"), HTTP_ON);
         Files.writeString(home.resolve("agents/main/policy.yaml"), "tools:\n  bash:\n    default: ask\n");
     }
@@ -63,20 +68,19 @@ class WebApiTest extends DaemonTestBase {
     /** As ./cordon dashboard does on a stopped daemon: start it, and ask the moment its socket takes a connection. */
     @Test
     void theDashboardsAddressIsThereAsSoonAsTheControlSocketIs() throws Exception {
-        java.util.concurrent.CompletableFuture<Daemon> starting =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return EndToEndTest.startOn(home, model);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-        java.nio.file.Path socket = home.resolve("run/control.sock");
+        CompletableFuture<Daemon> starting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return EndToEndTest.startOn(home, model);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        Path socket = home.resolve("run/control.sock");
         ControlEvent.DashboardLink link = null;
         while (link == null && !starting.isDone()) {
             try {
                 link = WebClient.link(socket, null, false);
-            } catch (java.net.SocketException | java.nio.file.NoSuchFileException e) {
+            } catch (SocketException | NoSuchFileException e) {
                 Thread.sleep(1); // not listening yet
             }
         }
@@ -86,6 +90,11 @@ class WebApiTest extends DaemonTestBase {
         }
 
         assertThat(link.url()).isEqualTo(daemon.webUrl()).doesNotEndWith(":0");
+        try (ControlClient client = new ControlClient(socket)) {
+            client.send(new ControlRequest.Status());
+            assertThat(client.await(ControlEvent.StatusReport.class).dashboard())
+                    .isEqualTo(link.url());
+        }
     }
 
     @Test

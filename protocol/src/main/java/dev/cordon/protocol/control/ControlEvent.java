@@ -39,7 +39,8 @@ public sealed interface ControlEvent {
      * explanation of what to set. {@code pendingMessages} counts the sessions that have messages
      * waiting for a turn. {@code sandboxes} lists the live ones with their resource use. {@code
      * files} and {@code fileBytes} are what the home's file vault holds now (-1: unreadable), {@code
-     * fileKeepDays} how long a file stays once no message needs it, in days (0: for ever).
+     * fileKeepDays} how long a file stays once no message needs it, in days (0: for ever). {@code
+     * dashboard} is the web dashboard's address, null when {@code http:} does not enable it.
      */
     record StatusReport(
             String version,
@@ -56,7 +57,8 @@ public sealed interface ControlEvent {
             List<LiveSandbox> sandboxes,
             long files,
             long fileBytes,
-            int fileKeepDays)
+            int fileKeepDays,
+            String dashboard)
             implements ControlEvent {
         public StatusReport {
             sandboxes = sandboxes == null ? List.of() : List.copyOf(sandboxes);
