@@ -25,6 +25,8 @@ final class ChatSession {
     private final Context ctx;
     private final Daemon daemon;
     private final String agent;
+    /** A line typed at an approval's question after its turn had ended: the next message. */
+    private String typedAhead;
 
     ChatSession(Context ctx, Daemon daemon, String agent) {
         this.ctx = ctx;
@@ -66,7 +68,8 @@ final class ChatSession {
 
     private int converse(ChatIo io, ControlConnection connection, ChatView view) {
         while (true) {
-            String line = io.readLine();
+            String line = typedAhead != null ? typedAhead : io.readLine();
+            typedAhead = null;
             if (line == null) {
                 if (view.awaitingReplies()) {
                     io.info(agent + " is still working; its reply will be shown the next time you chat.");
@@ -100,7 +103,7 @@ final class ChatSession {
             }
             ApprovalView question = view.nextQuestion();
             if (question != null) {
-                answer(io, question);
+                answer(io, question, turn);
             }
         }
     }
@@ -110,7 +113,7 @@ final class ChatSession {
      * connection of its own; the decision then comes back as a note on the chat's connection,
      * as it does when it is made anywhere else. Enter leaves it pending.
      */
-    private void answer(ChatIo io, ApprovalView approval) {
+    private void answer(ChatIo io, ApprovalView approval, CompletableFuture<TurnEnd> turn) {
         long id = approval.id();
         io.screen()
                 .note("[approve #" + id + "? y: once, s: for this session, a: always for " + agent
@@ -129,6 +132,12 @@ final class ChatSession {
                 case "n", "no", "4" -> new ControlRequest.ApprovalDeny(id, null);
                 default -> null;
             };
+            if (request == null && turn.isDone()) {
+                // The turn ended while the question stood (its reply is above): the user is typing
+                // the next message, not an answer.
+                typedAhead = line;
+                return;
+            }
             if (request == null) {
                 io.screen().note("[answer y, s, a or n; Enter leaves #" + id + " for later]");
                 continue;

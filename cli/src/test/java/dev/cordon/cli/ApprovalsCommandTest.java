@@ -264,6 +264,10 @@ class ApprovalsCommandTest {
         daemon.onSay = (say, inboundId, peer) -> {
             chat.set(peer);
             inbound.set(inboundId);
+            if (say.text().equals("thanks")) {
+                peer.send(new ControlEvent.Reply(42, "main", inboundId, "you are welcome", false));
+                return;
+            }
             peer.send(new ControlEvent.ApprovalRequested(PENDING));
             if (say.text().equals("no answer")) {
                 // Nothing tells this fake that the user left it for later: the turn ends a while after,
@@ -331,15 +335,49 @@ class ApprovalsCommandTest {
         assertThat(daemon.received(ControlRequest.ApprovalApprove.class)).isEmpty();
     }
 
+    @Test
+    void aLineTypedAtTheQuestionAfterItsTurnEndedIsTheNextMessage() throws Exception {
+        askDuringTheTurn();
+        java.io.PipedOutputStream typing = new java.io.PipedOutputStream();
+        java.io.PipedInputStream stdin = new java.io.PipedInputStream(typing);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        typing.write("no answer\n".getBytes(StandardCharsets.UTF_8));
+        java.util.concurrent.CompletableFuture<Result> chat =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runWith(stdin, out, "chat"));
+
+        // The question stands, then the turn's reply comes (2 s later) while the user has typed nothing.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!out.toString(StandardCharsets.UTF_8).contains("waited") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        typing.write("thanks\n".getBytes(StandardCharsets.UTF_8));
+        typing.close();
+        Result result = chat.get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(result.out())
+                .contains("[approve #12?")
+                .doesNotContain("[answer y, s, a or n")
+                .contains("you are welcome");
+        assertThat(daemon.received(ControlRequest.Say.class))
+                .extracting(ControlRequest.Say::text)
+                .containsExactly("no answer", "thanks");
+        assertThat(daemon.received(ControlRequest.ApprovalApprove.class)).isEmpty();
+        assertThat(daemon.received(ControlRequest.ApprovalDeny.class)).isEmpty();
+    }
+
     private Result run(String... args) {
         return runWithInput(args[0].equals("chat") ? "clean up\n" : "", args);
     }
 
     private Result runWithInput(String stdin, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        return runWith(
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new ByteArrayOutputStream(), args);
+    }
+
+    private Result runWith(java.io.InputStream stdin, ByteArrayOutputStream out, String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Context context = new Context(
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                stdin,
                 new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8),
                 Map.of(),
