@@ -8,13 +8,21 @@ import dev.cordon.protocol.control.ControlRequest;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -258,9 +266,8 @@ class ApprovalsCommandTest {
      * reply alone when the user leaves it for later.
      */
     private void askDuringTheTurn() {
-        java.util.concurrent.atomic.AtomicReference<FakeDaemon.Peer> chat =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicLong inbound = new java.util.concurrent.atomic.AtomicLong();
+        AtomicReference<FakeDaemon.Peer> chat = new AtomicReference<>();
+        AtomicLong inbound = new AtomicLong();
         daemon.onSay = (say, inboundId, peer) -> {
             chat.set(peer);
             inbound.set(inboundId);
@@ -294,7 +301,7 @@ class ApprovalsCommandTest {
                 chat.get().send(decided);
                 chat.get().send(new ControlEvent.Reply(41, "main", inbound.get(), "cleaned up", false));
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             return decided;
         };
@@ -338,12 +345,11 @@ class ApprovalsCommandTest {
     @Test
     void aLineTypedAtTheQuestionAfterItsTurnEndedIsTheNextMessage() throws Exception {
         askDuringTheTurn();
-        java.io.PipedOutputStream typing = new java.io.PipedOutputStream();
-        java.io.PipedInputStream stdin = new java.io.PipedInputStream(typing);
+        PipedOutputStream typing = new PipedOutputStream();
+        PipedInputStream stdin = new PipedInputStream(typing);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         typing.write("no answer\n".getBytes(StandardCharsets.UTF_8));
-        java.util.concurrent.CompletableFuture<Result> chat =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> runWith(stdin, out, "chat"));
+        CompletableFuture<Result> chat = CompletableFuture.supplyAsync(() -> runWith(stdin, out, "chat"));
 
         // The question stands, then the turn's reply comes (2 s later) while the user has typed nothing.
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -352,7 +358,7 @@ class ApprovalsCommandTest {
         }
         typing.write("thanks\n".getBytes(StandardCharsets.UTF_8));
         typing.close();
-        Result result = chat.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        Result result = chat.get(30, TimeUnit.SECONDS);
 
         assertThat(result.out())
                 .contains("[approve #12?")
@@ -374,7 +380,7 @@ class ApprovalsCommandTest {
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new ByteArrayOutputStream(), args);
     }
 
-    private Result runWith(java.io.InputStream stdin, ByteArrayOutputStream out, String... args) {
+    private Result runWith(InputStream stdin, ByteArrayOutputStream out, String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Context context = new Context(
                 stdin,
