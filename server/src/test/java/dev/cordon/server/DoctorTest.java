@@ -7,6 +7,7 @@ import dev.cordon.core.sandbox.SandboxException;
 import dev.cordon.sandbox.doctor.HostDoctor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +43,7 @@ class DoctorTest {
                 .hasSize(2)
                 .anySatisfy(line -> assertThat(line).contains("sandbox.pids must be a whole number"))
                 .anySatisfy(line -> assertThat(line).contains("http.port"));
-        String report = HostDoctor.render(java.util.List.of(check));
+        String report = HostDoctor.render(List.of(check));
         assertThat(report)
                 .contains("  MISSING  config  " + home.resolve("cordon.yaml") + ": sandbox.pids")
                 .contains(
