@@ -84,6 +84,8 @@ public final class AuditActions {
     public static final String PAIRING_CLAIM = "pairing.claim";
     /** A session's older turns were summarized (details: turn, messages_summarized, tokens_before/after). */
     public static final String SESSION_COMPACT = "session.compact";
+    /** A chat's {@code /new} started its session's conversation anew (details: turn, messages_before). */
+    public static final String SESSION_RESET = "session.reset";
     /** The owner created an agent (details: folder). */
     public static final String AGENT_CREATE = "agent.create";
     /**

@@ -462,8 +462,12 @@ public final class SessionManager implements AutoCloseable {
             }
         }
 
-        private void runTurnTraced(Session session, Agent agent, AgentSetup setup, List<Inbound> batch) {
+        private void runTurnTraced(Session session, Agent agent, AgentSetup setup, List<Inbound> claimed) {
             Chat chat = store.chat(session.chatId()).orElseThrow();
+            List<Inbound> batch = startAnewIfAsked(chat, claimed);
+            if (batch.isEmpty()) {
+                return;
+            }
             List<InboundId> handled = batch.stream().map(Inbound::id).toList();
             InboundId last = handled.getLast();
             String turnId = "s" + id.value() + "-m" + last.value();
@@ -1150,6 +1154,44 @@ public final class SessionManager implements AutoCloseable {
             delivery.wake(chat.id());
         }
 
+        /**
+         * A chat's {@code /new} (docs/sessions.md): the messages up to the last one in {@code
+         * claimed} are stored with a fresh start after them and answered with a note, so that no
+         * later turn sends the model anything before it; the transcript stays on record. Runs as
+         * part of the session's turns, so it falls between two of them on whichever replica holds
+         * the session, and is redone whole after a crash (the note's key makes it once). Returns the
+         * messages after it, which make the turn.
+         */
+        private List<Inbound> startAnewIfAsked(Chat chat, List<Inbound> claimed) {
+            int at = -1;
+            for (int i = 0; i < claimed.size(); i++) {
+                if (Transcripts.asksForNewConversation(claimed.get(i).text())) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                return claimed;
+            }
+            List<Inbound> before = claimed.subList(0, at + 1);
+            List<InboundId> handled = before.stream().map(Inbound::id).toList();
+            InboundId last = handled.getLast();
+            String turnId = "s" + id.value() + "-m" + last.value();
+            Map<InboundId, List<ReceivedFile>> sent = store.inboundFiles(handled);
+            List<ChatMessage> stored = new ArrayList<>();
+            before.forEach(m -> stored.add(ChatMessage.user(InboxFiles.text(m, sent.get(m.id())))));
+            stored.add(Transcripts.FRESH_START);
+            int earlier = store.transcript(id).size();
+            record(
+                    AuditActions.SESSION_RESET,
+                    Decision.INFO,
+                    null,
+                    "the chat sent " + Transcripts.NEW_CONVERSATION,
+                    Map.of("turn", turnId, "messages_before", earlier));
+            LOG.info("session {}: starting anew ({} stored messages before it)", id, earlier);
+            finish(chat, handled, last, turnId, stored, NEW_CONVERSATION_REPLY, false);
+            return claimed.subList(at + 1, claimed.size());
+        }
+
         /** The session's runner, started if need be; null if the daemon began stopping meanwhile. */
         RunnerLink ensureRunner(Agent agent, Session session, Chat chat, AgentSetup setup) {
             RunnerLink current = link;
@@ -1270,7 +1312,6 @@ public final class SessionManager implements AutoCloseable {
         }
     }
 
-    /** @param retryWhy why the turn may be tried again in a fresh sandbox, or null if it may not */
     /** What compaction tells the model to do (docs/sessions.md). */
     static final String COMPACT_SYSTEM = "You write the summary that replaces the older part of a conversation between"
             + " a user and you, an AI agent, so that the conversation can go on with less context. Keep what the"
@@ -1281,9 +1322,15 @@ public final class SessionManager implements AutoCloseable {
     static final String COMPACT_REQUEST =
             "The conversation above has grown long. Write its summary now, as your instructions say.";
 
+    /** The answer to a chat's {@code /new}: from Cordon, not from the model. */
+    static final String NEW_CONVERSATION_REPLY = "[Cordon: a new conversation starts here. The agent no longer sees"
+            + " the messages before this one (they stay on record on the host); its files and its MEMORY.md are"
+            + " kept.]";
+
     /** How often a turn's end is stored before the turn is given up (its messages stay claimed). */
     static final int FINISH_ATTEMPTS = 5;
 
+    /** @param retryWhy why the turn may be tried again in a fresh sandbox, or null if it may not */
     private record TurnResult(String text, boolean failed, String retryWhy) {
         TurnResult(String text, boolean failed) {
             this(text, failed, null);

@@ -5,14 +5,31 @@ import dev.cordon.protocol.Part;
 import dev.cordon.protocol.Role;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Keeps stored transcripts valid for the model APIs, and reads them the way a turn sends them:
  * from the newest {@link Part.Summary} on (compaction, docs/sessions.md). A session's stored
- * transcript is append-only, so everything before a summary stays archived.
+ * transcript is append-only, so everything before a summary stays archived. An empty summary is a
+ * fresh start ({@link #FRESH_START}, a chat's {@code /new}): nothing before it is sent, nor it.
  */
 final class Transcripts {
     private Transcripts() {}
+
+    /**
+     * The text a chat sends to start its conversation anew: a message of only this, in any case, or
+     * with a bot's name after an {@code @} as Telegram writes a command in a group ({@code /new@MyBot}).
+     */
+    static final String NEW_CONVERSATION = "/new";
+
+    private static final Pattern NEW_COMMAND = Pattern.compile("/new(@\\S+)?", Pattern.CASE_INSENSITIVE);
+
+    /** What a fresh start is stored as: a summary of nothing. */
+    static final ChatMessage FRESH_START = new ChatMessage(Role.USER, List.of(new Part.Summary("")));
+
+    static boolean asksForNewConversation(String text) {
+        return text != null && NEW_COMMAND.matcher(text.strip()).matches();
+    }
 
     /** The messages a turn sends: from the newest summary on, with the summary as plain text. */
     static List<ChatMessage> live(List<ChatMessage> stored) {
@@ -25,7 +42,9 @@ final class Transcripts {
         }
         List<ChatMessage> live = new ArrayList<>(stored.size() - start);
         for (ChatMessage message : stored.subList(start, stored.size())) {
-            live.add(isSummary(message) ? asText(message) : message);
+            if (!message.equals(FRESH_START)) {
+                live.add(isSummary(message) ? asText(message) : message);
+            }
         }
         return live;
     }

@@ -75,6 +75,27 @@ class TranscriptsTest {
     }
 
     @Test
+    void aFreshStartSendsNothingBeforeItNorItselfUntilALaterSummary() {
+        List<ChatMessage> stored = List.of(
+                ChatMessage.user("my name is Ada"),
+                ChatMessage.assistant("Hello Ada."),
+                ChatMessage.user("/new"),
+                Transcripts.FRESH_START,
+                ChatMessage.user("who am I?"));
+
+        assertThat(Transcripts.live(stored)).containsExactly(ChatMessage.user("who am I?"));
+        assertThat(Transcripts.live(stored.subList(0, 4))).isEmpty();
+        assertThat(Transcripts.asksForNewConversation(" /New\n")).isTrue();
+        assertThat(Transcripts.asksForNewConversation("/new@CordonBot")).isTrue();
+        assertThat(Transcripts.asksForNewConversation("/new please")).isFalse();
+        assertThat(Transcripts.asksForNewConversation("/newer")).isFalse();
+        // A summary is a summary, however short; only the empty one is a fresh start.
+        ChatMessage shortSummary = new ChatMessage(Role.USER, List.of(new Part.Summary("x")));
+        assertThat(Transcripts.live(List.of(ChatMessage.user("a"), shortSummary)))
+                .hasSize(1);
+    }
+
+    @Test
     void compactionCutsOnlyWhereATurnStartsAndKeepsAtLeastTheLastTurn() {
         List<ChatMessage> messages = List.of(
                 ChatMessage.user("a".repeat(300)), // turn 1: 100 tokens
