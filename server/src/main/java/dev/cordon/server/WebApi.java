@@ -309,11 +309,14 @@ final class WebApi {
         return files;
     }
 
-    /** A transcript message as the dashboard shows it: role, text, tool calls and results. */
+    /**
+     * A transcript message as the dashboard shows it: role, text, tool calls and results. A
+     * compaction's summary and a {@code /new}'s fresh start (an empty summary) say what they are.
+     */
     static Map<String, Object> message(ChatMessage m) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("role", m.role().name().toLowerCase(Locale.ROOT));
-        out.put("text", m.text());
+        String text = m.text();
         List<Map<String, Object>> tools = new ArrayList<>();
         for (Part p : m.parts()) {
             switch (p) {
@@ -321,9 +324,13 @@ final class WebApi {
                     tools.add(Map.of("tool", u.name(), "input", u.input().toString()));
                 case Part.ToolResult r -> tools.add(Map.of("result", r.content(), "isError", r.isError()));
                 case Part.Text t -> {}
-                case Part.Summary s -> {}
+                case Part.Summary s ->
+                    text = s.text().isEmpty()
+                            ? "(a new conversation starts here: the agent sees nothing above)"
+                            : "(the agent's summary of the conversation above, which it sees in its place) " + s.text();
             }
         }
+        out.put("text", text);
         out.put("tools", tools);
         return out;
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cordon.core.audit.AuditEvent;
 import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
+import dev.cordon.protocol.Part;
+import dev.cordon.protocol.Role;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
 import dev.cordon.store.Stores;
@@ -99,5 +101,17 @@ class NewConversationTest extends DaemonTestBase {
                 .singleElement()
                 .satisfies(r ->
                         assertThat(r.body().toString()).contains("who is Bob?").doesNotContain("Bob-3"));
+    }
+
+    @Test
+    void theDashboardsTranscriptSaysWhereTheConversationStartedAnew() {
+        ChatMessage freshStart = new ChatMessage(Role.USER, List.of(new Part.Summary("")));
+        ChatMessage summary = new ChatMessage(Role.USER, List.of(new Part.Summary("Ada asked for a plan.")));
+
+        assertThat(WebApi.message(freshStart).get("text"))
+                .isEqualTo("(a new conversation starts here: the agent sees nothing above)");
+        assertThat((String) WebApi.message(summary).get("text"))
+                .startsWith("(the agent's summary of the conversation above")
+                .endsWith("Ada asked for a plan.");
     }
 }
