@@ -468,6 +468,7 @@ public final class SessionManager implements AutoCloseable {
             if (batch.isEmpty()) {
                 return;
             }
+            this.batch = batch; // what host tools see as the turn's messages: not those before a /new
             List<InboundId> handled = batch.stream().map(Inbound::id).toList();
             InboundId last = handled.getLast();
             String turnId = "s" + id.value() + "-m" + last.value();
