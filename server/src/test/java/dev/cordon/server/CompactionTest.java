@@ -3,10 +3,8 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.audit.AuditEvent;
-import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
-import dev.cordon.store.Stores;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
@@ -69,15 +67,10 @@ class CompactionTest extends DaemonTestBase {
             assertThat(e.details()).containsEntry("messages_summarized", 2L);
         });
 
-        daemon.close();
-        daemon = null;
-        try (Store store = Stores.sqlite(new Home(home).database())) {
-            List<ChatMessage> archive =
-                    store.transcript(store.sessions().getFirst().id());
-            assertThat(archive.toString()).contains("first-marker");
-            assertThat(archive)
-                    .filteredOn(m -> m.parts().stream().anyMatch(p -> p instanceof Part.Summary))
-                    .hasSize(1);
-        }
+        List<ChatMessage> archive = archive();
+        assertThat(archive.toString()).contains("first-marker");
+        assertThat(archive)
+                .filteredOn(m -> m.parts().stream().anyMatch(p -> p instanceof Part.Summary))
+                .hasSize(1);
     }
 }

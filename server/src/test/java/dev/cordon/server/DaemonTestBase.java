@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.audit.AuditEntry;
 import dev.cordon.core.audit.AuditEvent;
+import dev.cordon.core.store.Store;
+import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
+import dev.cordon.store.Stores;
 import dev.cordon.testkit.FakeModelServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,6 +67,15 @@ abstract class DaemonTestBase {
         try (ControlClient client = new ControlClient(daemon.controlSocket())) {
             client.send(request);
             return client.await(ControlEvent.class, e -> true, Duration.ofSeconds(30));
+        }
+    }
+
+    /** Stops the daemon and reads the first session's whole stored transcript, as the store keeps it. */
+    List<ChatMessage> archive() throws Exception {
+        daemon.close();
+        daemon = null;
+        try (Store store = Stores.sqlite(new Home(home).database())) {
+            return store.transcript(store.sessions().getFirst().id());
         }
     }
 

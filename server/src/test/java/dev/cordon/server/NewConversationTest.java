@@ -3,13 +3,11 @@ package dev.cordon.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cordon.core.audit.AuditEvent;
-import dev.cordon.core.store.Store;
 import dev.cordon.protocol.ChatMessage;
 import dev.cordon.protocol.Part;
 import dev.cordon.protocol.Role;
 import dev.cordon.protocol.control.ControlEvent;
 import dev.cordon.protocol.control.ControlRequest;
-import dev.cordon.store.Stores;
 import dev.cordon.testkit.RecordedRequest;
 import dev.cordon.testkit.Scripted;
 import java.nio.file.Files;
@@ -54,13 +52,7 @@ class NewConversationTest extends DaemonTestBase {
             assertThat(e.details()).containsEntry("messages_before", 2L);
         });
 
-        daemon.close();
-        daemon = null;
-        try (Store store = Stores.sqlite(new Home(home).database())) {
-            List<ChatMessage> archive =
-                    store.transcript(store.sessions().getFirst().id());
-            assertThat(archive.toString()).contains("Ada-7").contains("/NEW").contains("what is my name?");
-        }
+        assertThat(archive().toString()).contains("Ada-7").contains("/NEW").contains("what is my name?");
     }
 
     @Test
